@@ -1,0 +1,1 @@
+"""The app catalogue: keys, output models, prompts (single source of app types)."""

@@ -1,0 +1,111 @@
+"""The storage port: five operations every adapter implements the same way.
+
+Nothing in bailian-fc read-modify-writes under concurrency, because OSS has no
+compare-and-swap on PutObject. Records that must not be lost (chat turns, job
+claims, cache leases) are written *create-only* with :meth:`Store.put_if_absent`;
+everything else (conversation meta, roll-ups) is last-writer-wins with :meth:`Store.put`.
+
+Error tree::
+
+    StoreError                 the store could not do what was asked (HTTP 503 in functions)
+     ├── StoreUnavailable      transient: timeout, 5xx, connection; retried a bounded number of times
+     └── InvalidKey            a key the port refuses (empty, absolute, "..", NUL, too long)
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import Any
+
+MAX_KEY_BYTES = 1000
+LIST_PAGE = 1000
+
+
+class StoreError(Exception):
+    """The store failed; callers answer 503 and write nothing half-way."""
+
+    retryable = False
+
+
+class StoreUnavailable(StoreError):
+    """A transient failure (timeout, 5xx, dropped connection) that outlived the retries."""
+
+    retryable = True
+
+
+class InvalidKey(StoreError, ValueError):
+    """A key that no adapter would store the same way."""
+
+
+def check_key(key: str) -> str:
+    """Refuse keys that would mean different things on a file system and an object store."""
+    if not key or key.startswith("/") or key.endswith("/"):
+        raise InvalidKey(f"invalid store key {key!r}")
+    if "\x00" in key or "\\" in key or len(key.encode()) > MAX_KEY_BYTES:
+        raise InvalidKey(f"invalid store key {key!r}")
+    if any(part in ("", ".", "..") for part in key.split("/")):
+        raise InvalidKey(f"invalid store key {key!r}")
+    return key
+
+
+class Store(ABC):
+    """get / put / put_if_absent / list / delete over bytes, plus JSON conveniences."""
+
+    url: str = ""
+
+    @abstractmethod
+    def get(self, key: str) -> bytes | None:
+        """The value at ``key``, or None when there is none."""
+
+    @abstractmethod
+    def put(self, key: str, data: bytes) -> None:
+        """Write ``data`` at ``key`` atomically; readers see the old or the new value, never a mix."""
+
+    @abstractmethod
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        """Create ``key`` with ``data``; False (and nothing written) when it already exists."""
+
+    @abstractmethod
+    def list_page(self, prefix: str, start_after: str = "", limit: int = LIST_PAGE) -> list[str]:
+        """Up to ``limit`` keys starting with ``prefix``, after ``start_after``, in byte order."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove ``key``; deleting a missing key is not an error."""
+
+    # -- conveniences built on the five operations -------------------------------------------
+
+    def list(self, prefix: str, start_after: str = "", limit: int | None = None) -> list[str]:
+        """Every key under ``prefix`` (paginating as needed), in byte order."""
+        return list(self.iter_keys(prefix, start_after=start_after, limit=limit))
+
+    def iter_keys(self, prefix: str, start_after: str = "", limit: int | None = None) -> Iterator[str]:
+        remaining = limit
+        while remaining is None or remaining > 0:
+            page_size = LIST_PAGE if remaining is None else min(LIST_PAGE, remaining)
+            page = self.list_page(prefix, start_after=start_after, limit=page_size)
+            yield from page
+            if remaining is not None:
+                remaining -= len(page)
+            if len(page) < page_size:
+                return
+            start_after = page[-1]
+
+    def get_json(self, key: str) -> Any | None:
+        raw = self.get(key)
+        return None if raw is None else json.loads(raw)
+
+    def put_json(self, key: str, value: Any) -> None:
+        self.put(key, dump_json(value))
+
+    def put_json_if_absent(self, key: str, value: Any) -> bool:
+        return self.put_if_absent(key, dump_json(value))
+
+    def close(self) -> None:
+        """Release connections; the file store has none."""
+
+
+def dump_json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()

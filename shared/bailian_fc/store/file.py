@@ -1,0 +1,117 @@
+"""The embedded default: one file per key under a directory.
+
+* ``put`` writes a temporary file beside the target and ``os.replace``-s it in, so a
+  reader sees the old or the new value, never half of one.
+* ``put_if_absent`` writes the temporary file completely, then hard-links it to the
+  target: ``link(2)`` fails with EEXIST when the key exists, so exactly one of many
+  racing writers wins, and nobody can read the winner's value before it is whole
+  (an ``O_EXCL`` create would expose an empty file between open and write). Where the
+  file system has no hard links we fall back to ``O_CREAT | O_EXCL``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+from .base import LIST_PAGE, Store, StoreError, check_key
+
+_TMP_PREFIX = ".tmp-"
+
+
+class FileStore(Store):
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        self.url = f"file://{self.root}"
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except IsADirectoryError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"file store read failed for {key!r}: {exc.strerror}") from exc
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        tmp = self._write_temp(path, data)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            _unlink_quietly(tmp)
+            raise StoreError(f"file store write failed for {key!r}: {exc.strerror}") from exc
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        path = self._path(key)
+        if path.exists():
+            return False
+        tmp = self._write_temp(path, data)
+        try:
+            os.link(tmp, path)
+            return True
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+                raise StoreError(f"file store create failed for {key!r}: {exc.strerror}") from exc
+            return _create_exclusive(path, data)
+        finally:
+            _unlink_quietly(tmp)
+
+    def list_page(self, prefix: str, start_after: str = "", limit: int = LIST_PAGE) -> list[str]:
+        directory, _, _ = prefix.rpartition("/")
+        base = self.root / directory if directory else self.root
+        keys = []
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = [d for d in dirnames if not d.startswith(_TMP_PREFIX)]
+            rel_dir = os.path.relpath(dirpath, self.root)
+            for name in filenames:
+                if name.startswith(_TMP_PREFIX):
+                    continue
+                key = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
+                if key.startswith(prefix) and key > start_after:
+                    keys.append(key)
+        keys.sort(key=lambda k: k.encode())
+        return keys[:limit]
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreError(f"file store delete failed for {key!r}: {exc.strerror}") from exc
+
+    def _write_temp(self, path: Path, data: bytes) -> str:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            return tmp
+        except OSError as exc:
+            raise StoreError(f"file store write failed for {path.name!r}: {exc.strerror}") from exc
+
+
+def _create_exclusive(path: Path, data: bytes) -> bool:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return True
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
