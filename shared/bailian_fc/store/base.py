@@ -103,7 +103,7 @@ class Store(ABC):
     def put_json_if_absent(self, key: str, value: Any) -> bool:
         return self.put_if_absent(key, dump_json(value))
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook, not an abstract operation
         """Release connections; the file store has none."""
 
 

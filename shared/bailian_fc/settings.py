@@ -1,0 +1,51 @@
+"""Settings from the environment (pydantic-settings); secrets never come from files in the repo."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    dashscope_api_key: SecretStr | None = None
+    dashscope_base_url: str = DEFAULT_BASE_URL
+    dashscope_workspace: str | None = None
+
+    store_url: str = "file://.bailian-data"
+
+    auth_jwt_secret: SecretStr | None = None
+    auth_issuer: str = "bailian-fc"
+    auth_audience: str = "bailian-fc"
+
+    business_tz: str = "Asia/Shanghai"
+    business_day_start: str = "08:00"
+
+    # Upstream call policy (one retry loop; see client.py).
+    bailian_max_attempts: int = Field(default=3, ge=1, le=10)
+    bailian_deadline_seconds: float = Field(default=120.0, gt=0)
+    bailian_connect_timeout: float = Field(default=5.0, gt=0)
+    bailian_read_timeout: float = Field(default=60.0, gt=0)
+    bailian_max_connections: int = Field(default=500, ge=1)
+
+    # Chat.
+    chat_ping_seconds: float = Field(default=15.0, gt=0)
+    chat_session_max_age_seconds: float = Field(default=3600.0, gt=0)
+    chat_session_max_turns: int = Field(default=50, ge=1)
+    chat_history_turns: int = Field(default=20, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    def app_id(self, key: str) -> str | None:
+        """``BAILIAN_APP_ID_<KEY>`` for a catalogue key (read live, so tests and dev can set it)."""
+        return os.environ.get(f"BAILIAN_APP_ID_{key.upper()}") or None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
