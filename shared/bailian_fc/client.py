@@ -145,6 +145,7 @@ class BailianClient:
             "base_url": settings.dashscope_base_url,
             "workspace": settings.dashscope_workspace,
             "policy": RetryPolicy(max_attempts=settings.bailian_max_attempts,
+                                  base_delay=settings.bailian_backoff_base_seconds,
                                   deadline=settings.bailian_deadline_seconds),
             "connect_timeout": settings.bailian_connect_timeout,
             "read_timeout": settings.bailian_read_timeout,

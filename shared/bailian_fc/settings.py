@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     bailian_connect_timeout: float = Field(default=5.0, gt=0)
     bailian_read_timeout: float = Field(default=60.0, gt=0)
     bailian_max_connections: int = Field(default=500, ge=1)
+    bailian_backoff_base_seconds: float = Field(default=0.5, gt=0)
 
     # Chat.
     chat_ping_seconds: float = Field(default=15.0, gt=0)

@@ -1,0 +1,152 @@
+"""The chat Web function: an ASGI app for FC's custom runtime (uvicorn on port 9000).
+
+Routes (DESIGN.md): ``POST /chat/messages`` (SSE), ``GET /chat/conversations``,
+``GET|DELETE /chat/conversations/{id}``, plus the custom-runtime hooks
+``POST /initialize``, ``GET /pre-stop`` and ``POST /invoke``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..api_errors import ApiError
+from ..auth import Authenticator, Principal
+from ..client import BailianClient
+from ..conversations import ConversationStore
+from ..ids import is_id
+from ..settings import Settings, get_settings
+from ..sse import EventStreamResponse
+from ..store import Store, open_store
+from ..web import endpoint, json_response, method_not_allowed, not_found, read_model, request_id
+from .models import ChatRequest
+from .service import ChatService
+
+log = logging.getLogger("bailian_fc.chat")
+
+
+class ChatRuntime:
+    """What the routes share: settings, store, auth and one Bailian client per process."""
+
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store or open_store(settings.store_url)
+        secret = settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else ""
+        self.auth = Authenticator(secret, settings.auth_issuer, settings.auth_audience)
+        self.conversations = ConversationStore(self.store)
+        self._client: BailianClient | None = None
+        self.service = ChatService(conversations=self.conversations, settings=settings, client=self.client)
+
+    def client(self) -> BailianClient:
+        if self._client is None:
+            try:
+                self._client = BailianClient.from_settings(self.settings)
+            except Exception as exc:
+                raise ApiError(503, "UpstreamNotConfigured", str(exc)) from None
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def principal(self, request: Request) -> Principal:
+        return self.auth.authenticate(request.headers.get("authorization"))
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Starlette:
+    runtime = ChatRuntime(settings or get_settings(), store)
+
+    @endpoint
+    async def post_message(request: Request) -> Any:
+        principal = runtime.principal(request)
+        body = await read_model(request, ChatRequest, runtime.settings.max_body_bytes)
+        turn = await runtime.service.start_turn(principal, body)
+        return EventStreamResponse(turn.run, ping_interval=runtime.settings.chat_ping_seconds,
+                                   headers={"x-request-id": request_id(request)})
+
+    @endpoint
+    async def list_conversations(request: Request) -> Response:
+        principal = runtime.principal(request)
+        limit = _limit(request.query_params.get("limit"))
+        items = await anyio.to_thread.run_sync(
+            lambda: runtime.conversations.list_conversations(principal.site_id, principal.sub, limit))
+        return json_response({"conversations": items}, request)
+
+    @endpoint
+    async def get_conversation(request: Request) -> Response:
+        principal = runtime.principal(request)
+        conversation_id = _conversation_id(request)
+
+        def load() -> dict[str, Any] | None:
+            meta = runtime.conversations.get_meta(principal.site_id, principal.sub, conversation_id)
+            if meta is None:
+                return None
+            return {**meta, "turns": runtime.conversations.list_turns(principal.site_id, principal.sub,
+                                                                       conversation_id)}
+
+        found = await anyio.to_thread.run_sync(load)
+        if found is None:
+            raise ApiError(404, "ConversationNotFound", "no such conversation")
+        return json_response(found, request)
+
+    @endpoint
+    async def delete_conversation(request: Request) -> Response:
+        principal = runtime.principal(request)
+        conversation_id = _conversation_id(request)
+        existed = await anyio.to_thread.run_sync(
+            runtime.conversations.delete, principal.site_id, principal.sub, conversation_id)
+        if not existed:
+            raise ApiError(404, "ConversationNotFound", "no such conversation")
+        return Response(status_code=204, headers={"x-request-id": request_id(request)})
+
+    @endpoint
+    async def lifecycle(request: Request) -> Response:
+        # FC custom-runtime hooks: /initialize warms the client, /invoke is a health answer for `s invoke`.
+        if request.url.path == "/initialize":
+            runtime.client()
+        return json_response({"status": "ok", "function": "chat"}, request)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if runtime.settings.dashscope_api_key is not None:
+            runtime.client()  # pay the dashscope import before the first chat, not during it
+        yield
+        await runtime.aclose()
+
+    routes = [
+        Route("/chat/messages", post_message, methods=["POST"]),
+        Route("/chat/conversations", list_conversations, methods=["GET"]),
+        Route("/chat/conversations/{conversation_id}", get_conversation, methods=["GET"]),
+        Route("/chat/conversations/{conversation_id}", delete_conversation, methods=["DELETE"]),
+        Route("/initialize", lifecycle, methods=["POST"]),
+        Route("/pre-stop", lifecycle, methods=["GET"]),
+        Route("/invoke", lifecycle, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={404: not_found, 405: method_not_allowed})
+    app.state.runtime = runtime
+    return app
+
+
+def _conversation_id(request: Request) -> str:
+    value = request.path_params["conversation_id"]
+    if not is_id(value, "c"):
+        raise ApiError(404, "ConversationNotFound", "no such conversation")
+    return value
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return 20
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise ApiError(400, "BadRequest", "limit must be an integer from 1 to 100")
+    return int(raw)

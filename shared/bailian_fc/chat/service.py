@@ -1,0 +1,194 @@
+"""One chat turn: plan the Bailian session, stream App1, store the turn exactly once.
+
+Timeline of a turn (each step's failure mode in brackets):
+
+    start_turn   load recent turns, plan the session        [404 unknown conversation, 503 store]
+    meta         conversation_id + turn_id, before any upstream byte
+    delta ...    one per upstream increment                  [client gone ⇒ cancelled, see below]
+    save         the turn record, create-only, whole          [store down ⇒ error event]
+    done|error   the end frame; ``done`` only after the record is stored
+
+A client disconnect cancels the producer; ``finally`` (shielded from that
+cancellation) closes the upstream response and stores what was answered so far
+with ``interrupted: true``. The record is written once whatever happens.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from ..api_errors import ApiError
+from ..auth import Principal
+from ..client import AppStream, BailianClient
+from ..conversations import ConversationStore
+from ..errors import BailianError
+from ..settings import Settings
+from ..sse import Emit
+from ..store import StoreError
+from .models import ChatRequest
+from .sessions import SessionPlan, plan_session, rebuild_messages
+
+log = logging.getLogger("bailian_fc.chat")
+
+APP_KEY = "app1_chat"
+TITLE_CHARS = 40
+
+
+class ChatService:
+    def __init__(self, *, conversations: ConversationStore, settings: Settings,
+                 client: Callable[[], BailianClient], clock: Callable[[], float] = time.time) -> None:
+        self.conversations = conversations
+        self.settings = settings
+        self.client = client
+        self.clock = clock
+
+    async def start_turn(self, principal: Principal, request: ChatRequest) -> Turn:
+        app_id = self.settings.app_id(APP_KEY)
+        if not app_id:
+            raise ApiError(503, "AppNotConfigured", f"BAILIAN_APP_ID_{APP_KEY.upper()} is not set")
+        site, user = principal.site_id, principal.sub
+        conversation_id = request.conversation_id
+        meta, turns = None, []
+        if conversation_id is not None:
+            meta = await anyio.to_thread.run_sync(self.conversations.get_meta, site, user, conversation_id)
+            if meta is None:
+                raise ApiError(404, "ConversationNotFound", "no such conversation")
+            turns = await anyio.to_thread.run_sync(
+                lambda: self.conversations.list_turns(site, user, conversation_id,
+                                                      last=self.settings.chat_history_turns))
+        else:
+            conversation_id = self.conversations.new_conversation_id()
+        now = self.clock()
+        plan = plan_session(turns, now, max_age=self.settings.chat_session_max_age_seconds,
+                            max_turns=self.settings.chat_session_max_turns)
+        return Turn(service=self, principal=principal, request=request, app_id=app_id,
+                    conversation_id=conversation_id, turn_id=self.conversations.new_turn_id(),
+                    plan=plan, history=turns, meta=meta, started_at=now)
+
+
+@dataclass
+class Turn:
+    service: ChatService
+    principal: Principal
+    request: ChatRequest
+    app_id: str
+    conversation_id: str
+    turn_id: str
+    plan: SessionPlan
+    history: list[dict[str, Any]]
+    meta: dict[str, Any] | None
+    started_at: float
+    answer: list[str] = field(default_factory=list)
+    stream: AppStream | None = None
+    error: BailianError | None = None
+    completed: bool = False
+    saved: bool = False
+
+    async def run(self, emit: Emit) -> None:
+        """Produce the SSE events of this turn (the response's producer task)."""
+        try:
+            await emit("meta", {"conversation_id": self.conversation_id, "turn_id": self.turn_id})
+            self.stream = self._open_stream()
+            try:
+                async for text in self.stream:
+                    self.answer.append(text)
+                    await emit("delta", {"text": text})
+                self.completed = True
+            except BailianError as err:
+                self.error = err
+            await self._finish(emit)
+        finally:
+            with anyio.CancelScope(shield=True):
+                if self.stream is not None:
+                    await self.stream.aclose()
+                if not self.saved:  # cancelled by a disconnect (or crashed): keep what was said
+                    await self._save_quietly()
+
+    def _open_stream(self) -> AppStream:
+        client = self.service.client()
+        biz = self.request.prompt_params()
+        biz_params = {"user_prompt_params": biz} if biz else None
+        if self.plan.rebuild:
+            messages = rebuild_messages(self.history, self.request.message, self.service.settings.chat_history_turns)
+            return client.stream(self.app_id, messages=messages, biz_params=biz_params)
+        return client.stream(self.app_id, prompt=self.request.message, session_id=self.plan.session_id,
+                             biz_params=biz_params)
+
+    async def _finish(self, emit: Emit) -> None:
+        try:
+            await self.save()
+        except StoreError as exc:
+            log.warning("could not store turn %s: %s", self.turn_id, exc)
+            await emit("error", {"code": "StoreUnavailable", "message": "the answer could not be saved",
+                                 "retryable": True})
+            return
+        if self.error is not None:
+            await emit("error", {"code": self.error.code, "message": self.error.message,
+                                 "retryable": self.error.retryable})
+            return
+        result = self.stream.result if self.stream else None
+        usage = result.usage if result else None
+        await emit("done", {
+            "conversation_id": self.conversation_id,
+            "turn_id": self.turn_id,
+            "finish_reason": result.finish_reason if result else None,
+            "usage": {"input_tokens": usage.input_tokens if usage else 0,
+                      "output_tokens": usage.output_tokens if usage else 0},
+            "latency_ms": round((self.service.clock() - self.started_at) * 1000),
+        })
+
+    async def _save_quietly(self) -> None:
+        try:
+            await self.save()
+        except Exception:
+            log.exception("could not store interrupted turn %s", self.turn_id)
+
+    async def save(self) -> None:
+        if self.saved:
+            return
+        record = self.record()
+        conversations, p = self.service.conversations, self.principal
+
+        def write() -> None:
+            conversations.append_turn(p.site_id, p.sub, self.conversation_id, record)
+            title = (self.meta or {}).get("title") or self.request.message.strip()[:TITLE_CHARS]
+            conversations.touch(p.site_id, p.sub, self.conversation_id, title=title, last_turn_id=self.turn_id,
+                                created_at=(self.meta or {}).get("created_at"))
+
+        await anyio.to_thread.run_sync(write)
+        self.saved = True
+
+    def record(self) -> dict[str, Any]:
+        result = self.stream.result if self.stream else None
+        session_id = result.session_id if result else None
+        same_session = session_id is not None and session_id == self.plan.session_id
+        interrupted = not self.completed and self.error is None
+        return {
+            "turn_id": self.turn_id,
+            "conversation_id": self.conversation_id,
+            "site_id": self.principal.site_id,
+            "user": self.principal.sub,
+            "message": self.request.message,
+            "context": self.request.context.model_dump() if self.request.context else None,
+            "answer": "".join(self.answer),
+            "finish_reason": (result.finish_reason if result else None) or ("interrupted" if interrupted else None),
+            "interrupted": interrupted,
+            "error_code": self.error.code if self.error else None,
+            "usage": result.usage.as_dict() if result else {"input_tokens": 0, "output_tokens": 0, "models": {}},
+            "attempts": result.attempts if result else 0,
+            "request_id": result.request_id if result else None,
+            "bailian_session_id": session_id,
+            "session_started_at": self.plan.started_at if same_session else self.started_at,
+            "session_turn": self.plan.turn_number if same_session else 1,
+            "rebuilt_context": self.plan.rebuild,
+            "created_at": self.started_at,
+            "finished_at": self.service.clock(),
+            "ttfb_ms": round(result.ttfb * 1000) if result and result.ttfb is not None else None,
+        }

@@ -1,0 +1,89 @@
+"""Starlette glue shared by the ASGI functions: bounded bodies, JSON errors, request ids."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .api_errors import ApiError, error_body, from_validation_error, parse_json_body
+from .store import StoreError
+
+log = logging.getLogger("bailian_fc.web")
+
+Endpoint = Callable[[Request], Awaitable[Any]]
+
+
+def request_id(request: Request) -> str:
+    rid = request.scope.setdefault("state", {}).get("request_id")
+    if rid is None:
+        rid = request.headers.get("x-fc-request-id") or uuid.uuid4().hex
+        request.scope["state"]["request_id"] = rid
+    return rid
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything over ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "PayloadTooLarge", f"the request body exceeds {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "PayloadTooLarge", f"the request body exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_model(request: Request, model: type[BaseModel], limit: int) -> Any:
+    data = parse_json_body(await read_body(request, limit))
+    if not isinstance(data, dict):
+        raise ApiError(400, "BadRequest", "the request body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
+
+
+def json_response(data: Any, request: Request, status: int = 200) -> JSONResponse:
+    return JSONResponse(data, status_code=status, headers={"x-request-id": request_id(request)})
+
+
+def error_response(err: ApiError, request: Request) -> JSONResponse:
+    headers = {"x-request-id": request_id(request), **err.headers}
+    return JSONResponse(error_body(err.code, err.message, request_id(request), err.details),
+                        status_code=err.status, headers=headers)
+
+
+def endpoint(fn: Endpoint) -> Endpoint:
+    """Answer every failure as the JSON error contract; never a stack trace."""
+
+    @functools.wraps(fn)
+    async def wrapper(request: Request) -> Response:
+        try:
+            return await fn(request)
+        except ApiError as err:
+            return error_response(err, request)
+        except StoreError as exc:
+            log.warning("store failure on %s %s: %s", request.method, request.url.path, exc)
+            return error_response(ApiError(503, "StoreUnavailable", "storage is unavailable, try again"), request)
+        except Exception:
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            return error_response(ApiError(500, "InternalError", "internal error"), request)
+
+    return wrapper
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return error_response(ApiError(404, "NotFound", f"no route for {request.url.path}"), request)
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    return error_response(ApiError(405, "MethodNotAllowed", f"{request.method} is not allowed here"), request)
