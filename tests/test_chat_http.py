@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from conftest import CHAT_APP_ID, make_settings, named, parse_frames, serve_app
+from support import CHAT_APP_ID, make_settings, named, parse_frames, serve_app
 
 from bailian_fc.chat.app import create_app
 from bailian_fc.emulator import Behaviour
@@ -217,10 +217,8 @@ async def test_disconnect_closes_upstream_and_stores_an_interrupted_turn(chat, t
                 if received.count(b"event: delta") >= 2:
                     break
     (record,) = emulator.requests_for(CHAT_APP_ID)
+    assert await emulator.wait_closed(record, timeout=3), "the upstream connection is closed when the client leaves"
     deadline = time.monotonic() + 3
-    while not record.client_closed and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
-    assert record.client_closed, "the upstream connection is closed when the client leaves"
     assert record.chunks_sent < 40
     store = FileStore(tmp_path / "store")
     turn_keys: list[str] = []
@@ -309,7 +307,7 @@ async def test_bad_bodies_get_a_json_4xx_and_store_nothing(chat, token, emulator
 async def test_requests_without_a_valid_token_are_refused(chat, emulator, tmp_path, case):
     """Every way a token can be wrong is a 401 with the JSON error shape, and nothing happens."""
     import jwt as pyjwt
-    from conftest import SECRET
+    from support import SECRET
 
     now = int(time.time())
     good = {"sub": "u", "site_id": "s", "role": "staff", "iss": "bailian-fc", "aud": "bailian-fc", "exp": now + 60}

@@ -297,4 +297,4 @@ async def test_hundreds_of_concurrent_streams_share_one_loop(client, emulator):
     texts = await asyncio.gather(*(collect(client.stream(APP, prompt=f"q{i}")) for i in range(200)))
     elapsed = time.monotonic() - started
     assert all(texts) and len(emulator.requests_for(APP)) == 200
-    assert elapsed < 3.0, f"200 concurrent streams took {elapsed:.2f}s"
+    assert elapsed < 10.0, f"200 concurrent streams took {elapsed:.2f}s"

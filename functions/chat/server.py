@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 import uvicorn
+
 from bailian_fc.chat.app import create_app
 
 

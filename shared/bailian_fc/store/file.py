@@ -69,7 +69,7 @@ class FileStore(Store):
         directory, _, _ = prefix.rpartition("/")
         base = self.root / directory if directory else self.root
         keys = []
-        for dirpath, dirnames, filenames in os.walk(base):
+        for dirpath, dirnames, filenames in os.walk(base, onerror=_raise_unless_missing):
             dirnames[:] = [d for d in dirnames if not d.startswith(_TMP_PREFIX)]
             rel_dir = os.path.relpath(dirpath, self.root)
             for name in filenames:
@@ -108,6 +108,12 @@ def _create_exclusive(path: Path, data: bytes) -> bool:
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     return True
+
+
+def _raise_unless_missing(exc: OSError) -> None:
+    """os.walk swallows errors by default; a missing prefix is empty, anything else is a failure."""
+    if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+        raise StoreError(f"file store list failed: {exc.strerror}") from exc
 
 
 def _unlink_quietly(path: str) -> None:

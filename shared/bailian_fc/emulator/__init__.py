@@ -1,0 +1,23 @@
+"""Local emulator of the Bailian (DashScope Application API) gateway for tests, benches and dev.
+
+    from bailian_fc.emulator import Emulator, Behaviour, EmulatorThread
+
+See :mod:`bailian_fc.emulator.behaviours` for what each scripted behaviour puts on the wire.
+"""
+
+from bailian_fc.emulator.behaviours import KINDS, MAX_STALL_SECONDS, Behaviour, http_error
+from bailian_fc.emulator.replies import app_key_for, default_reply
+from bailian_fc.emulator.server import Emulator, EmulatorThread, RequestRecord, main
+
+__all__ = [
+    "KINDS",
+    "MAX_STALL_SECONDS",
+    "Behaviour",
+    "Emulator",
+    "EmulatorThread",
+    "RequestRecord",
+    "app_key_for",
+    "default_reply",
+    "http_error",
+    "main",
+]

@@ -1,0 +1,85 @@
+"""Test helpers (not fixtures): settings, a real uvicorn server on 127.0.0.1, an SSE parser."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from bailian_fc.emulator import Emulator
+from bailian_fc.settings import Settings
+
+SECRET = "test-secret-do-not-use-0123456789abcdef"
+CHAT_APP_ID = "emu-app1_chat"
+
+
+def make_settings(emulator: Emulator, tmp_path: Any, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "dashscope_api_key": "test-key",
+        "dashscope_base_url": emulator.base_url,
+        "store_url": f"file://{tmp_path}/store",
+        "auth_jwt_secret": SECRET,
+        "bailian_backoff_base_seconds": 0.01,
+        "bailian_read_timeout": 5.0,
+        "bailian_deadline_seconds": 20.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: Any) -> AsyncIterator[str]:
+    """Run ``app`` under a real uvicorn on 127.0.0.1 (ephemeral port) in this event loop."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+@dataclass
+class SseEvent:
+    event: str | None
+    data: Any
+    comment: str | None = None
+
+
+def parse_frames(raw: bytes) -> list[SseEvent]:
+    """Parse a complete SSE body; fails the test on a frame that is not whole."""
+    text = raw.decode("utf-8")
+    assert text == "" or text.endswith("\n\n"), f"body does not end on a frame boundary: {text[-40:]!r}"
+    events = []
+    for block in text.split("\n\n")[:-1]:
+        event, data, comment = None, None, None
+        for line in block.split("\n"):
+            if line.startswith(":"):
+                comment = line[1:].strip()
+            elif line.startswith("event: "):
+                event = line[len("event: "):]
+            elif line.startswith("data: "):
+                data = json.loads(line[len("data: "):])
+            else:
+                raise AssertionError(f"unexpected SSE line {line!r}")
+        events.append(SseEvent(event, data, comment))
+    return events
+
+
+def named(events: list[SseEvent]) -> list[str]:
+    return [e.event for e in events if e.event]
