@@ -60,6 +60,27 @@ async def run_round(base: str, n: int, token: str) -> dict[str, float]:
             "total_p50_ms": round(median(totals), 1)}
 
 
+async def upstream_floor(emu_port: int, n: int) -> dict[str, float]:
+    """The same N streams straight to the emulator: what no server in between could beat."""
+    body = json.dumps({"input": {"prompt": "x"}, "parameters": {"incremental_output": True}}).encode()
+    head = (f"POST /api/v1/apps/{APP_ID}/completion HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer b\r\n"
+            f"X-DashScope-SSE: enable\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n").encode()
+
+    async def one() -> float:
+        started = time.perf_counter()
+        reader, writer = await asyncio.open_connection("127.0.0.1", emu_port)
+        writer.write(head + body)
+        await reader.readuntil(b"\r\n\r\n")
+        await reader.readuntil(b"\r\n")
+        ttfb = time.perf_counter() - started
+        writer.close()
+        return ttfb * 1000
+
+    ttfbs = await asyncio.gather(*(one() for _ in range(n)))
+    return {"ttfb_p50_ms": round(percentile(ttfbs, 50), 1), "ttfb_p99_ms": round(percentile(ttfbs, 99), 1)}
+
+
 def measure(kind: str, n: int, emulator_base: str, store_dir: str) -> dict[str, float]:
     port = free_port()
     env = {"DASHSCOPE_API_KEY": "bench", "DASHSCOPE_BASE_URL": emulator_base, "BAILIAN_APP_ID_APP1_CHAT": APP_ID,
@@ -88,6 +109,7 @@ def main() -> None:
             ours = measure("bailian_fc", n, base, store_dir)
             baseline = measure("thread_per_stream", n, base, store_dir)
             out["results"][str(n)] = {  # type: ignore[index]
+                "upstream_floor": asyncio.run(upstream_floor(emu_port, n)),
                 "bailian_fc": ours,
                 "thread_per_stream": baseline,
                 "ttfb_p99_ratio_vs_baseline": round(ours["ttfb_p99_ms"] / baseline["ttfb_p99_ms"], 3),

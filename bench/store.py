@@ -29,9 +29,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))  # works without `pip install -e .`
 from bailian_fc.store import FileStore, Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
+
 OPS = ("put", "get", "put_if_absent", "list")
 VALUE = os.urandom(512)
 LIST_KEYS = 100  # keys under the listed prefix

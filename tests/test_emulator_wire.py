@@ -194,6 +194,42 @@ async def test_raw_stream_framing_is_gateway_exact(emu: Emulator) -> None:
     assert texts == ["你好，", "你好，我是模", "你好，我是模拟器。"]  # cumulative by default
 
 
+@pytest.mark.parametrize("incremental", [True, False])
+async def test_raw_result_events_are_compact_json_byte_for_byte(emu: Emulator, incremental: bool) -> None:
+    # The stream encodes its event envelope once and only the text per event: the bytes must
+    # still be exactly json.dumps(ensure_ascii=False, compact) of the documented object.
+    text = 'a"b\\c\n\t\x01\x7f é中😀 </script> \u2028'
+    sid = 'se"ss\\ion\n中'
+    emu.script("raw", Behaviour(kind="text", text=text, chunks=4, input_tokens=5, output_tokens=7))
+    raw = await asyncio.to_thread(
+        _raw_post,
+        emu.port,
+        "raw",
+        {"input": {"prompt": "hi", "session_id": sid}, "parameters": {"incremental_output": incremental}},
+        {"Authorization": "Bearer k", "X-DashScope-SSE": "enable"},
+    )
+    head, body = raw.split(b"\r\n\r\n", 1)
+    rid = re.search(r"\r\nX-Request-Id: ([^\r]+)", head.decode()).group(1)
+    events = _dechunk(body)
+    assert len(events) == 4
+    pieces = [text[0:7], text[7:13], text[13:19], text[19:]]  # 25 chars in 4 pieces
+    assert "".join(pieces) == text
+    for i, ev in enumerate(events):
+        last = i == 3
+        expected: dict = {
+            "output": {
+                "session_id": sid,
+                "finish_reason": "stop" if last else "null",
+                "text": pieces[i] if incremental else "".join(pieces[: i + 1]),
+            }
+        }
+        if last:
+            expected["usage"] = {"models": [{"model_id": "qwen-plus", "input_tokens": 5, "output_tokens": 7}]}
+        expected["request_id"] = rid
+        data = json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
+        assert ev == f"id:{i + 1}\nevent:result\n:HTTP_STATUS/200\ndata:{data}\n\n".encode()
+
+
 async def test_raw_mid_stream_error_and_http_error(emu: Emulator) -> None:
     emu.script(
         "raw",

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -31,22 +29,6 @@ from bailian_fc.store import FileStore, Store, open_store
 PREFIX = "pfx/t"
 # Keys just outside PREFIX + "/", on both sides of it in byte order.
 DECOYS = ("pfx/s", "pfx/t", "pfx/t-x", "pfx/t0/x", "pfx/tt/x", "pfx/u/x", "zzz")
-
-
-def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager) -> None:
-    """Hand ``sys.modules["conftest"]`` back to tests/conftest.py once this file is registered.
-
-    Without __init__.py files every conftest imports as the module "conftest", and pytest
-    loads this one (tests/store sorts before tests/test_*.py) after tests/conftest.py, so
-    ``from conftest import ...`` in tests/*.py would otherwise find this file instead.
-    """
-    if getattr(plugin, "__file__", None) != __file__:
-        return
-    parent = Path(__file__).resolve().parents[1] / "conftest.py"
-    for other in manager.get_plugins():
-        other_file = getattr(other, "__file__", None)
-        if isinstance(other, ModuleType) and other_file and Path(other_file).resolve() == parent:
-            sys.modules["conftest"] = other
 
 
 @pytest.fixture(autouse=True)

@@ -470,7 +470,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _read_chunked(self) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
@@ -506,22 +506,23 @@ class _HttpServer(ThreadingHTTPServer):
 class OssServer:
     """Run the OSS-protocol server on 127.0.0.1 and an ephemeral port, in a background thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.state = OssState()
         self.faults = Faults()
         self.log: deque[tuple[str, str, dict[str, str]]] = deque(maxlen=2000)  # (method, target, headers)
         self.request_count = 0
         self._lock = threading.Lock()
-        self._httpd = _HttpServer((host, port), _Handler)
+        self._httpd = _HttpServer(("127.0.0.1", port), _Handler)  # loopback only
         self._httpd.owner = self
+        # Poll for shutdown 20x a second (default 2x), so stop() returns promptly.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.05,), name="oss-test-server", daemon=True
         )
 
     @property
     def endpoint(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._httpd.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     def start(self) -> OssServer:
         self._thread.start()

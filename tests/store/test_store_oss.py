@@ -25,6 +25,16 @@ def _requests_since(server: OssServer, mark: int) -> list[tuple[str, str, dict[s
     return list(server.log)[-(server.request_count - mark) :] if server.request_count > mark else []
 
 
+def _bucket_of(store: Store) -> str:
+    assert isinstance(store, OssStore)
+    return store.bucket
+
+
+def _bucket(make: StoreFactory) -> str:
+    """The name of this test's fresh bucket."""
+    return _bucket_of(make())
+
+
 # -- configuration and credentials ---------------------------------------------------------------
 
 
@@ -70,7 +80,7 @@ def test_fc_context_credentials_use_the_sts_token(
     make_oss_store: StoreFactory, oss_server: OssServer
 ) -> None:
     creds = SimpleNamespace(access_key_id="STS.fc-ak", access_key_secret="fc-sk", security_token="fc-token")
-    store = OssStore(make_oss_store().bucket, "p", endpoint=oss_server.endpoint, credentials=creds)
+    store = OssStore(_bucket(make_oss_store), "p", endpoint=oss_server.endpoint, credentials=creds)
     mark = oss_server.request_count
     store.put("k", b"v")
     ((_, _, headers),) = _requests_since(oss_server, mark)
@@ -83,7 +93,7 @@ def test_callable_credentials_are_read_per_request(
 ) -> None:
     tokens = (f"token-{i}" for i in itertools.count())
     store = OssStore(
-        make_oss_store().bucket,
+        _bucket(make_oss_store),
         "p",
         endpoint=oss_server.endpoint,
         credentials=lambda: SimpleNamespace(
@@ -160,7 +170,7 @@ def test_crc_mismatch_on_read_is_retried_then_unavailable(
 ) -> None:
     store = make_oss_store(**FAST_FAIL)
     store.put("k", b"value")
-    oss_server.state.objects(store.bucket)["pfx/t/k"].crc64 ^= 1  # the bytes no longer match their CRC
+    oss_server.state.objects(_bucket_of(store))["pfx/t/k"].crc64 ^= 1  # the bytes no longer match their CRC
     mark = oss_server.request_count
     with pytest.raises(StoreUnavailable, match="InconsistentError"):
         store.get("k")

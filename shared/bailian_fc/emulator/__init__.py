@@ -6,8 +6,9 @@ See :mod:`bailian_fc.emulator.behaviours` for what each scripted behaviour puts 
 """
 
 from bailian_fc.emulator.behaviours import KINDS, MAX_STALL_SECONDS, Behaviour, http_error
+from bailian_fc.emulator.records import RequestRecord
 from bailian_fc.emulator.replies import app_key_for, default_reply
-from bailian_fc.emulator.server import Emulator, EmulatorThread, RequestRecord, main
+from bailian_fc.emulator.server import Emulator, EmulatorThread, main
 
 __all__ = [
     "KINDS",
