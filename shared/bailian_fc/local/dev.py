@@ -130,7 +130,8 @@ def prepare(manifest_path: str | None) -> Path:
     path = find_root(Path.cwd()) / "s.yaml" if manifest_path is None else Path(manifest_path).resolve()
     os.chdir(path.parent)
     os.environ.setdefault("STORE_URL", "file://.bailian-data")
-    os.environ.setdefault("AUTH_JWT_SECRET", dev_secret(path.parent / ".bailian-data"))
+    if not os.environ.get("AUTH_JWT_SECRET"):
+        os.environ["AUTH_JWT_SECRET"] = dev_secret(path.parent / ".bailian-data")
     return path
 
 

@@ -1,0 +1,45 @@
+"""Tokens: `bailian-fc token` mints what the functions accept; roles gate admin routes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from support import SECRET
+
+from bailian_fc.api_errors import ApiError
+from bailian_fc.auth import Authenticator, Principal, require_role
+
+
+def test_token_command_mints_a_token_the_functions_accept(tmp_path):
+    """The CLI's token verifies with the same secret and carries sub, site and role."""
+    env = {**os.environ, "AUTH_JWT_SECRET": SECRET}
+    out = subprocess.run([sys.executable, "-m", "bailian_fc.cli", "token", "--sub", "u-7", "--site", "site-9",
+                          "--role", "admin"], env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
+    principal = Authenticator(SECRET, "bailian-fc", "bailian-fc").authenticate(f"Bearer {out.stdout.strip()}")
+    assert principal == Principal(sub="u-7", site_id="site-9", role="admin")
+
+
+def test_token_command_refuses_an_unknown_role(tmp_path):
+    """A typo in --role is an error, not a token nobody accepts."""
+    env = {**os.environ, "AUTH_JWT_SECRET": SECRET}
+    out = subprocess.run([sys.executable, "-m", "bailian_fc.cli", "token", "--role", "root"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "role" in out.stderr
+
+
+@pytest.mark.parametrize("role", ["staff", "manager", "service"])
+def test_admin_only_routes_refuse_other_roles(role):
+    """require_role answers 403 Forbidden for every role but the one asked."""
+    with pytest.raises(ApiError) as info:
+        require_role(Principal("u", "s", role), "admin")
+    assert info.value.status == 403 and info.value.code == "Forbidden"
+    require_role(Principal("u", "s", "admin"), "admin")
+
+
+def test_short_secrets_are_refused():
+    """An HS256 secret shorter than 32 bytes is rejected at startup."""
+    with pytest.raises(ValueError, match="32 bytes"):
+        Authenticator("short", "bailian-fc", "bailian-fc")
