@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
+
+# Subcommands that live beside their domain; each module exposes register(subparsers).
+COMMAND_MODULES = (
+    "bailian_fc.catalogue.export",
+)
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -69,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=8089)
     emulator.set_defaults(func=_emulator)
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     bailian_max_connections: int = Field(default=500, ge=1)
     bailian_backoff_base_seconds: float = Field(default=0.5, gt=0)
 
+    # Single-turn apps.
+    apps_deadline_seconds: float = Field(default=45.0, gt=0)
+    apps_wait_seconds: float = Field(default=30.0, gt=0)
+    cache_lease_seconds: float = Field(default=60.0, gt=0)
+
     # Chat.
     chat_ping_seconds: float = Field(default=15.0, gt=0)
     chat_session_max_age_seconds: float = Field(default=3600.0, gt=0)

@@ -108,7 +108,4 @@ OUTPUT_MODELS: dict[str, type[BaseModel]] = {
     "app8_clue_consolidation": ClueConsolidation,
 }
 
-# Apps whose model sometimes answers with the bare list instead of the object.
-BARE_LIST_FIELD: dict[str, str] = {"app2_finance": "insights"}
-
 APP_KEYS: tuple[str, ...] = ("app1_chat", *OUTPUT_MODELS)

@@ -1,0 +1,174 @@
+"""Prompt builders: plain templates filled from validated input (and server-side data).
+
+Each builder returns a :class:`Prompt` and has a version in the registry; changing a
+template's wording means bumping its version, which also moves its cache namespace.
+Golden files in ``tests/golden/`` pin the exact text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from . import inputs as i
+
+
+@dataclass(frozen=True)
+class Prompt:
+    text: str
+    biz_params: dict[str, Any] | None = None
+
+
+JSON_ONLY = "只输出一个 JSON 对象，不要使用 Markdown 代码块，不要输出其他文字。"
+
+METRICS = {
+    "table_revenue": "台费收入（元）",
+    "goods_revenue": "商品收入（元）",
+    "recharge": "会员充值（元）",
+    "consumption": "会员消费（元）",
+    "discount": "优惠金额（元）",
+    "table_hours": "开台时长（小时）",
+    "orders": "订单数",
+    "customers": "到店人数",
+}
+
+RANGE_LABELS = {
+    "today": "今日", "yesterday": "昨日", "last_7_days": "近7天", "this_week": "本周", "last_week": "上周",
+    "this_month": "本月", "last_month": "上月", "last_30_days": "近30天",
+}
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=False)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _metric_lines(totals: dict[str, Any]) -> str:
+    return "\n".join(f"- {label}：{_fmt(totals.get(key, 0))}" for key, label in METRICS.items())
+
+
+def _change_lines(changes: dict[str, dict[str, Any]]) -> str:
+    lines = []
+    for key, label in METRICS.items():
+        change = changes.get(key) or {}
+        pct = change.get("pct")
+        pct_text = "无对比" if pct is None else f"{pct:+.1f}%"
+        lines.append(f"- {label}：{_fmt(change.get('delta', 0))}（{pct_text}）")
+    return "\n".join(lines)
+
+
+def finance_insight(data: i.FinanceFilter, view: dict[str, Any]) -> Prompt:
+    """app2_finance v5.1: the board's insight for one (range, area) filter of one site."""
+    area = "全部区域" if data.area == "all" else data.area
+    period, previous = view["period"], view["previous"]
+    areas = view.get("areas") or {}
+    breakdown = "\n".join(f"- {name}：台费 {_fmt(t.get('table_revenue', 0))} 元，开台 {_fmt(t.get('table_hours', 0))} 小时"
+                          for name, t in areas.items())
+    text = f"""你是台球俱乐部的经营分析顾问，为董事会解读门店财务数据。
+门店：{view["site_id"]}；区域：{area}；时间范围：{RANGE_LABELS[data.range]}（{period["start"]} 至 {period["end"]}，营业日以 {view["day_start"]} 为界）。
+对比期：{previous["start"]} 至 {previous["end"]}（与本期等长）。{"" if view["days_with_data"] else "本期没有营业数据。"}
+
+本期汇总：
+{_metric_lines(view["current"])}
+
+对比期汇总：
+{_metric_lines(view["previous_totals"])}
+
+变化（本期 − 对比期）：
+{_change_lines(view["changes"])}
+{"" if not breakdown else chr(10) + "各区域本期表现：" + chr(10) + breakdown + chr(10)}
+请给出 3–5 条洞察，每条引用具体数字并标注级别（info / positive / warning / critical），再给出 2–4 条可执行的经营建议。
+{JSON_ONLY}格式：
+{{"summary": "一句话总结", "insights": [{{"title": "标题", "detail": "含数字的说明", "level": "info"}}], "suggestions": ["建议"]}}"""
+    return Prompt(text, {"user_prompt_params": {"range": RANGE_LABELS[data.range], "area": area}})
+
+
+def finance_digest(data: i.FinanceFilter, insight: dict[str, Any]) -> Prompt:
+    """app2a_finance_digest v1: one headline for the board, from App2's result for the same filter."""
+    area = "全部区域" if data.area == "all" else data.area
+    text = f"""以下是门店{RANGE_LABELS[data.range]}（{area}）的财务洞察：
+{_json(insight)}
+
+请把它浓缩成一句不超过 40 个字的董事会标题，并判断整体基调（positive / neutral / negative）。
+{JSON_ONLY}格式：{{"headline": "标题", "tone": "neutral"}}"""
+    return Prompt(text)
+
+
+def clue_detail(data: i.LeadRecord, _: Any = None) -> Prompt:
+    """app3_clue_detail v1."""
+    text = f"""你是台球俱乐部的客户经理助手。根据下面的线索档案，整理这位客户的完整画像。
+线索档案：
+{_json(data)}
+
+请给出：画像摘要、关键事实、意向等级（high / medium / low）、后续跟进动作、风险提示。
+{JSON_ONLY}格式：
+{{"profile_summary": "…", "key_facts": ["…"], "intent_level": "medium", "follow_ups": ["…"], "risk_flags": ["…"]}}"""
+    return Prompt(text)
+
+
+def relationship(data: i.RelationshipInput, _: Any = None) -> Prompt:
+    """app4_relationship v1."""
+    text = f"""分析员工与这位客户的关系。
+客户：{_json(data.customer)}
+互动记录（按时间）：
+{_json([x.model_dump(mode="json") for x in sorted(data.interactions, key=lambda x: x.at)])}
+
+请给出 0–100 的关系评分、总结、亮点和下一步行动。
+{JSON_ONLY}格式：{{"score": 70, "summary": "…", "highlights": ["…"], "next_actions": ["…"]}}"""
+    return Prompt(text)
+
+
+def tactics(data: i.TacticsInput, _: Any = None) -> Prompt:
+    """app5_tactics v1: the goal is also an app variable (``${goal}`` in the Bailian app)."""
+    text = f"""为下一次跟进准备沟通话术。
+客户：{_json(data.customer)}
+上次互动：{data.last_interaction or "无记录"}
+本次目标：{data.goal}
+
+请给出开场白、沟通要点和需要避免的说法。
+{JSON_ONLY}格式：{{"openers": ["…"], "talking_points": ["…"], "avoid": ["…"]}}"""
+    return Prompt(text, {"user_prompt_params": {"goal": data.goal}})
+
+
+def note_analysis(data: i.NoteInput, _: Any = None) -> Prompt:
+    """app6_note_analysis v1."""
+    text = f"""从员工的工作笔记中提取客户线索。
+笔记：
+\"\"\"{data.note}\"\"\"
+
+每条线索给出类别、内容和 0–1 的置信度；再判断整体情绪（positive / neutral / negative）并给出标签。
+{JSON_ONLY}格式：{{"clues": [{{"category": "…", "content": "…", "confidence": 0.8}}], "sentiment": "neutral", "tags": ["…"]}}"""
+    return Prompt(text)
+
+
+def customer_insight(data: i.ConsumptionInput, _: Any = None) -> Prompt:
+    """app7_customer_insight v1."""
+    total = sum(p.amount for p in data.purchases)
+    text = f"""根据消费记录判断客户分层和流失风险。
+客户：{data.customer_id}；入会日期：{data.member_since or "未知"}；储值余额：{_fmt(data.balance) if data.balance is not None else "未知"}
+消费记录（{len(data.purchases)} 笔，合计 {_fmt(round(total, 2))} 元）：
+{_json([p.model_dump(mode="json") for p in sorted(data.purchases, key=lambda p: p.date)])}
+
+{JSON_ONLY}格式：{{"segment": "…", "churn_risk": "medium", "reasons": ["…"], "recommendations": ["…"]}}"""
+    return Prompt(text)
+
+
+def clue_consolidation(data: i.LeadsInput, _: Any = None) -> Prompt:
+    """app8_clue_consolidation v1."""
+    text = f"""合并并去重客户 {data.customer_id} 的线索。
+线索列表：
+{_json([lead.model_dump(mode="json") for lead in data.leads])}
+
+把描述同一件事的线索合并为一条（保留最新、最完整的说法），统计去掉的重复条数，并写一句总结。
+{JSON_ONLY}格式：{{"merged": [{{"category": "…", "content": "…", "confidence": 0.9}}], "removed_duplicates": 0, "summary": "…"}}"""
+    return Prompt(text)

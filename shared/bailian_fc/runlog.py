@@ -1,0 +1,59 @@
+"""Run log: one record per apps request and per upstream chat call, shaped like a spend log.
+
+Each record is one create-only put under a time-ordered key, bucketed by UTC hour so
+the dashboard (and its hourly roll-ups) can list one hour at a time:
+
+    runlogs/YYYY-MM-DD/HH/<record id>.json
+
+The put is the only cost on the response path; a failed put is logged, never raised,
+because losing one log line must not fail a user's request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .ids import new_id
+from .store import Store, StoreError
+
+log = logging.getLogger("bailian_fc.runlog")
+
+PREFIX = "runlogs/"
+
+
+def empty_tokens() -> dict[str, Any]:
+    return {"input_tokens": 0, "output_tokens": 0, "models": {}}
+
+
+@dataclass
+class RunRecord:
+    app: str
+    site_id: str
+    user: str
+    request_id: str
+    cache: str  # hit | miss | stale | refresh | none
+    status: str  # ok | error
+    error_code: str | None = None
+    attempts: int = 0
+    tokens: dict[str, Any] = field(default_factory=empty_tokens)
+    latency_ms: dict[str, float | None] = field(default_factory=dict)  # queue, upstream_ttfb, upstream, total, overhead
+    prompt_version: str | None = None
+    upstream_request_id: str | None = None
+    at: float = field(default_factory=time.time)
+    id: str = field(default_factory=lambda: new_id("r"))
+
+
+def record_key(record: RunRecord) -> str:
+    stamp = dt.datetime.fromtimestamp(record.at, dt.timezone.utc)
+    return f"{PREFIX}{stamp:%Y-%m-%d}/{stamp:%H}/{record.id}.json"
+
+
+def write(store: Store, record: RunRecord) -> None:
+    try:
+        store.put_json_if_absent(record_key(record), asdict(record))
+    except StoreError as exc:
+        log.warning("run log record %s not written: %s", record.id, exc)
