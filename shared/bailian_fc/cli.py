@@ -10,6 +10,7 @@ import sys
 # Subcommands that live beside their domain; each module exposes register(subparsers).
 COMMAND_MODULES = (
     "bailian_fc.catalogue.export",
+    "bailian_fc.finance.demo",
 )
 
 

@@ -61,9 +61,9 @@ def _change_lines(changes: dict[str, dict[str, Any]]) -> str:
     lines = []
     for key, label in METRICS.items():
         change = changes.get(key) or {}
-        pct = change.get("pct")
+        pct, delta = change.get("pct"), change.get("delta")
         pct_text = "无对比" if pct is None else f"{pct:+.1f}%"
-        lines.append(f"- {label}：{_fmt(change.get('delta', 0))}（{pct_text}）")
+        lines.append(f"- {label}：{'无数据' if delta is None else _fmt(delta)}（{pct_text}）")
     return "\n".join(lines)
 
 

@@ -1,0 +1,1 @@
+"""The apps function's domain: single-turn apps, cached, logged."""

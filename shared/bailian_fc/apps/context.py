@@ -1,0 +1,59 @@
+"""Server-side data a prompt needs: the finance view for App2, App2's result for App2a.
+
+The site always comes from the token and the business date from the runtime clock, so
+a sandbox clock set in the past never lets a prompt see data after that date.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..api_errors import ApiError
+from ..catalogue.inputs import FinanceFilter
+from ..catalogue.registry import CATALOGUE, AppSpec
+from ..finance.dataset import FinanceStore, compare, summarize
+from ..finance.ranges import resolve_with_previous
+
+if TYPE_CHECKING:
+    from ..clock import RuntimeClock
+    from ..settings import Settings
+    from ..store import Store
+    from .service import AppsService
+
+
+class PromptContext:
+    def __init__(self, store: Store, clock: RuntimeClock, settings: Settings, service: AppsService) -> None:
+        self.finance = FinanceStore(store)
+        self.clock = clock
+        self.settings = settings
+        self.service = service
+
+    def for_app(self, spec: AppSpec, data: Any, site_id: str) -> Any:
+        if spec.key == "app2_finance":
+            return self.finance_view(data, site_id)
+        if spec.key == "app2a_finance_digest":
+            # App2a is derived from App2 for the same filter: usually a cache hit.
+            return self.service.resolve(CATALOGUE["app2_finance"], data, site_id).entry.value
+        return None
+
+    def finance_view(self, data: FinanceFilter, site_id: str) -> dict[str, Any]:
+        today = self.clock.business_date(site_id)
+        if data.area != "all" and data.area not in self.finance.areas(site_id, upper_bound=today):
+            raise ApiError(400, "UnknownArea", f"site {site_id} has no area {data.area!r}")
+        period, previous = resolve_with_previous(data.range, today)
+        current_rows = self.finance.read(site_id, period.start, period.end, upper_bound=today)
+        previous_rows = self.finance.read(site_id, previous.start, previous.end, upper_bound=today)
+        current = summarize(current_rows, data.area)
+        before = summarize(previous_rows, data.area)
+        changes = compare(current, before)["metrics"]
+        return {
+            "site_id": site_id,
+            "day_start": self.settings.business_day_start,
+            "days_with_data": current["days_with_data"],
+            "period": period.as_dict(),
+            "previous": previous.as_dict(),
+            "current": current["totals"],
+            "previous_totals": before["totals"],
+            "changes": {k: {"delta": v["change"], "pct": v["change_pct"]} for k, v in changes.items()},
+            "areas": {a["area"]: a for a in current.get("areas", [])},
+        }

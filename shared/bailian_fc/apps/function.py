@@ -1,0 +1,90 @@
+"""The apps function: ``GET /apps``, ``POST /apps/{key}``, ``GET /clock`` on FC's python3.10 runtime.
+
+Everything is built once per instance (in ``initialize`` or on the first request) and
+reused while the instance is warm. Nothing on the cache-hit path imports ``dashscope``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..auth import Authenticator, Principal
+from ..clock import RuntimeClock
+from ..fc.http import HttpRequest, Response, http_handler
+from ..fc.router import Router
+from ..settings import Settings, get_settings
+from ..store import Store, open_store
+from .service import AppsService
+
+TRUE = ("1", "true", "yes")
+
+
+@dataclass
+class AppsRuntime:
+    settings: Settings
+    store: Store
+    clock: RuntimeClock
+    auth: Authenticator
+    service: AppsService
+
+    @classmethod
+    def build(cls, settings: Settings | None = None, store: Store | None = None) -> AppsRuntime:
+        settings = settings or get_settings()
+        store = store or open_store(settings.store_url)
+        clock = RuntimeClock.from_settings(store, settings)
+        secret = settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else ""
+        auth = Authenticator(secret, settings.auth_issuer, settings.auth_audience)
+        return cls(settings, store, clock, auth, AppsService(settings, store, clock))
+
+    def principal(self, request: HttpRequest) -> Principal:
+        return self.auth.authenticate(request.header("authorization"))
+
+    def router(self) -> Router:
+        router = Router()
+        router.get("/apps", self.list_apps)
+        router.post("/apps/{key}", self.run_app)
+        router.get("/clock", self.get_clock)
+        return router
+
+    def list_apps(self, request: HttpRequest) -> Response:
+        self.principal(request)
+        return Response(200, {"apps": self.service.catalogue()})
+
+    def run_app(self, request: HttpRequest) -> Response:
+        principal = self.principal(request)
+        refresh = request.query.get("refresh", "").lower() in TRUE
+        result = self.service.run(principal, request.path_params["key"], request.json(), refresh=refresh,
+                                  request_id=request.request_id)
+        return Response(200, result)
+
+    def get_clock(self, request: HttpRequest) -> Response:
+        principal = self.principal(request)
+        return Response(200, self.service.clock.describe(principal.site_id))
+
+
+_runtime: AppsRuntime | None = None
+_handler: Any = None
+
+
+def configure(runtime: AppsRuntime | None) -> None:
+    """Install a runtime (tests, ``bailian-fc dev``); None forgets it so the next call rebuilds."""
+    global _runtime, _handler
+    _runtime = runtime
+    _handler = None if runtime is None else http_handler(runtime.router(),
+                                                          max_body_bytes=runtime.settings.max_body_bytes)
+
+
+def _ensure() -> Any:
+    if _handler is None:
+        configure(AppsRuntime.build())
+    return _handler
+
+
+def initialize(context: Any) -> None:
+    """FC initializer: settings, store and clock are ready before the first request."""
+    _ensure()
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    return _ensure()(event, context)

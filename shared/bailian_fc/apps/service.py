@@ -1,0 +1,165 @@
+"""Single-turn apps: validate, serve from cache or ask Bailian once, log the run.
+
+``run`` is everything ``POST /apps/{key}`` does; the FC handler only decodes the event
+and encodes the answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from .. import runlog
+from ..api_errors import ApiError
+from ..auth import Principal, require_role
+from ..cache import Entry, LeaseLost, ResultCache, cache_key
+from ..catalogue.registry import CATALOGUE, AppSpec
+from ..errors import BailianError
+from ..settings import Settings
+from ..store import Store
+from .context import PromptContext
+from .upstream import Upstream
+
+REFRESH_ROLES = ("manager", "admin")
+
+
+@dataclass
+class Outcome:
+    entry: Entry
+    cache: str  # hit | miss | refresh | stale
+    attempts: int = 0
+    usage: dict[str, Any] | None = None
+    upstream_seconds: float = 0.0
+    upstream_request_id: str | None = None
+    error: BailianError | None = None
+
+    @property
+    def cached(self) -> bool:
+        return self.cache in ("hit", "stale")
+
+
+class AppsService:
+    def __init__(self, settings: Settings, store: Store, clock: Any, *, upstream: Upstream | None = None,
+                 cache: ResultCache | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.cache = cache or ResultCache(store, lease_seconds=settings.cache_lease_seconds)
+        self.upstream = upstream or Upstream(settings)
+        self.context = PromptContext(store, clock, settings, self)
+
+    def catalogue(self) -> list[dict[str, Any]]:
+        return [spec.describe(self.settings.app_id(spec.key) is not None) for spec in CATALOGUE.values()]
+
+    def spec(self, key: str) -> AppSpec:
+        spec = CATALOGUE.get(key)
+        if spec is None or spec.mode != "single":
+            raise ApiError(404, "AppNotFound", f"no single-turn app {key!r}")
+        return spec
+
+    def run(self, principal: Principal, key: str, payload: Any, *, refresh: bool = False,
+            request_id: str = "") -> dict[str, Any]:
+        started = time.monotonic()
+        spec = self.spec(key)
+        require_role(principal, *spec.roles)
+        if refresh:
+            require_role(principal, *REFRESH_ROLES)
+        data = spec.input_model.model_validate(payload)
+        try:
+            outcome = self.resolve(spec, data, principal.site_id, refresh=refresh)
+        except BailianError as err:
+            self._log(spec, principal, request_id, started, None, err)
+            raise
+        self._log(spec, principal, request_id, started, outcome, outcome.error)
+        entry = outcome.entry
+        return {
+            "app": key,
+            "result": entry.value,
+            "cached": outcome.cached,
+            "stale": outcome.cache == "stale",
+            "generated_at": _iso(entry.generated_at),
+            "prompt_version": entry.prompt_version,
+            "usage": _tokens(outcome.usage),
+        }
+
+    def resolve(self, spec: AppSpec, data: BaseModel, site_id: str, *, refresh: bool = False) -> Outcome:
+        """The entry for (app, input, site): fresh from cache, or from the one upstream call in flight."""
+        ck = cache_key(spec.key, spec.prompt_version, site_id, data.model_dump(mode="json"))
+        now = self.cache.wall()
+        entry = self.cache.get(ck)
+        if entry is not None and not refresh and entry.age(now) < spec.fresh_seconds:
+            return Outcome(entry, "hit")
+        usable = entry if entry is not None and entry.age(now) < spec.fresh_seconds + spec.stale_seconds else None
+        wait_until = now + self.settings.apps_wait_seconds
+        while (lease := self.cache.try_lease(ck)) is None:
+            if usable is not None and not refresh:
+                return Outcome(usable, "stale")  # someone is refreshing it: don't queue behind them
+            try:
+                done = self.cache.wait_for(ck, newer_than=now if entry is None else entry.generated_at + 1e-6,
+                                           deadline=wait_until)
+            except LeaseLost:
+                raise ApiError(503, "Busy", "the same request is still being answered; retry shortly") from None
+            if done is not None:
+                return Outcome(done, "hit")
+        try:
+            return self._ask(spec, data, site_id, ck, "refresh" if refresh else "miss")
+        except BailianError as err:
+            if usable is None:
+                raise
+            return Outcome(usable, "stale", attempts=err.attempts, usage=_usage(err.usage), error=err)
+        finally:
+            self.cache.release(lease)
+
+    def _ask(self, spec: AppSpec, data: BaseModel, site_id: str, ck: str, kind: str) -> Outcome:
+        app_id = self.settings.app_id(spec.key)
+        if not app_id:
+            raise ApiError(503, "AppNotConfigured", f"{spec.app_id_setting} is not set")
+        assert spec.prompt is not None and spec.output_model is not None
+        prompt = spec.prompt(data, self.context.for_app(spec, data, site_id))
+        done = self.upstream.complete(app_id, prompt=prompt.text, output_model=spec.output_model,
+                                      biz_params=prompt.biz_params, bare_list_field=spec.bare_list_field)
+        usage = done.usage.as_dict()
+        entry = Entry(done.value.model_dump(mode="json"), self.cache.wall(), spec.prompt_version, usage,
+                      done.request_id)
+        self.cache.put(ck, entry)
+        return Outcome(entry, kind, attempts=done.attempts, usage=usage, upstream_seconds=done.upstream_seconds,
+                       upstream_request_id=done.request_id)
+
+    def _log(self, spec: AppSpec, principal: Principal, request_id: str, started: float, outcome: Outcome | None,
+             error: BailianError | None) -> None:
+        total = time.monotonic() - started
+        upstream = outcome.upstream_seconds if outcome else 0.0
+        attempts = outcome.attempts if outcome else (error.attempts if error else 0)
+        usage = (outcome.usage if outcome else None) or _usage(error.usage if error else None)
+        record = runlog.RunRecord(
+            app=spec.key, site_id=principal.site_id, user=principal.sub, request_id=request_id,
+            cache=outcome.cache if outcome else "miss", status="error" if error and not outcome else "ok",
+            error_code=error.code if error else None, attempts=attempts,
+            tokens=usage or runlog.empty_tokens(),
+            latency_ms={"total": _ms(total), "upstream": _ms(upstream) if upstream else None,
+                        "upstream_ttfb": None, "overhead": _ms(total - upstream) if upstream else None},
+            prompt_version=spec.prompt_version,
+            upstream_request_id=outcome.upstream_request_id if outcome else (error.request_id if error else None),
+        )
+        runlog.write(self.store, record)
+
+
+def _usage(usage: Any) -> dict[str, Any] | None:
+    return usage.as_dict() if usage is not None and hasattr(usage, "as_dict") else usage
+
+
+def _tokens(usage: dict[str, Any] | None) -> dict[str, int]:
+    usage = usage or {}
+    return {"input_tokens": int(usage.get("input_tokens", 0)), "output_tokens": int(usage.get("output_tokens", 0))}
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def _iso(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).isoformat()

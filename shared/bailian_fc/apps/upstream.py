@@ -1,0 +1,48 @@
+"""Calling Bailian from a synchronous FC event handler.
+
+Built-in ``python3.10`` handlers are plain functions, while the client is async. Each
+thread keeps one event loop and one client for its whole life, so the connection pool
+survives between invocations of a warm instance (a fresh ``asyncio.run`` per request
+would tear it down). ``dashscope`` is imported only when the first miss needs a client:
+a cache hit never pays for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from ..client import BailianClient, Completion
+from ..settings import Settings
+
+
+class Upstream:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._local = threading.local()
+
+    def _loop_and_client(self) -> tuple[asyncio.AbstractEventLoop, BailianClient]:
+        local = self._local
+        if getattr(local, "client", None) is None:
+            local.loop = asyncio.new_event_loop()
+            # The client's httpx pools bind to the loop they first run on: build it there.
+            local.client = local.loop.run_until_complete(self._build())
+        return local.loop, local.client
+
+    async def _build(self) -> BailianClient:
+        return BailianClient.from_settings(self.settings, max_connections=8)
+
+    def complete(self, app_id: str, *, prompt: str, output_model: Any, biz_params: dict[str, Any] | None,
+                 bare_list_field: str | None) -> Completion[Any]:
+        loop, client = self._loop_and_client()
+        return loop.run_until_complete(client.complete(
+            app_id, prompt=prompt, output_model=output_model, biz_params=biz_params,
+            bare_list_field=bare_list_field, deadline=self.settings.apps_deadline_seconds))
+
+    def close(self) -> None:
+        client = getattr(self._local, "client", None)
+        if client is not None:
+            self._local.loop.run_until_complete(client.aclose())
+            self._local.loop.close()
+            self._local.client = None

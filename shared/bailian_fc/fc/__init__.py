@@ -1,0 +1,52 @@
+"""FC3 built-in runtime glue: HTTP-trigger events in, FC response dicts out, JSON errors throughout.
+
+``apps`` and ``admin`` run on the built-in ``python3.10`` runtime (they need no streaming), so they get
+FC's HTTP event instead of a socket. Build a :class:`Router`, wrap it with :func:`http_handler`, and
+export the result as ``handler``; :func:`asgi_app` serves the same handler locally.
+"""
+
+from __future__ import annotations
+
+from .context import (
+    Credentials,
+    FcContext,
+    FunctionMeta,
+    ServiceMeta,
+    asgi_app,
+    event_from_asgi,
+    fake_context,
+    http_from_result,
+)
+from .http import (
+    FcHandler,
+    HttpRequest,
+    Response,
+    api_error_for,
+    decode_event,
+    encode_response,
+    error_response,
+    http_handler,
+)
+from .router import Handler, Route, Router
+
+__all__ = [
+    "Credentials",
+    "FcContext",
+    "FcHandler",
+    "FunctionMeta",
+    "Handler",
+    "HttpRequest",
+    "Response",
+    "Route",
+    "Router",
+    "ServiceMeta",
+    "api_error_for",
+    "asgi_app",
+    "decode_event",
+    "encode_response",
+    "error_response",
+    "event_from_asgi",
+    "fake_context",
+    "http_from_result",
+    "http_handler",
+]

@@ -1,0 +1,282 @@
+"""The apps function end to end: FC HTTP events in, the emulator behind the real SDK, a file store."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import threading
+import time
+from typing import Any
+
+import pytest
+from support import SECRET
+
+from bailian_fc.apps import function as apps_function
+from bailian_fc.apps.function import AppsRuntime
+from bailian_fc.auth import Authenticator
+from bailian_fc.cache import cache_key
+from bailian_fc.catalogue.outputs import OUTPUT_MODELS
+from bailian_fc.catalogue.registry import CATALOGUE, SINGLE_TURN
+from bailian_fc.clock import RuntimeContext
+from bailian_fc.emulator import Behaviour, EmulatorThread
+from bailian_fc.fc.context import fake_context
+from bailian_fc.finance.demo import generate
+from bailian_fc.settings import Settings
+from bailian_fc.store import FileStore
+
+AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
+MANAGER = AUTH.mint("mgr-1", "site-001", "manager")
+STAFF = AUTH.mint("staff-1", "site-001", "staff")
+ADMIN = AUTH.mint("adm-1", "site-001", "admin")
+OTHER_SITE = AUTH.mint("mgr-2", "site-002", "manager")
+
+CUSTOMER = {"customer_id": "cu-1", "name": "王先生", "member_level": "金卡"}
+INPUTS: dict[str, dict[str, Any]] = {
+    "app2_finance": {"range": "last_7_days"},
+    "app2a_finance_digest": {"range": "last_7_days"},
+    "app3_clue_detail": {"lead_id": "L-1", "name": "李女士", "visits": [{"date": "2026-11-20", "duration_hours": 2,
+                                                                          "spend": 120}]},
+    "app4_relationship": {"customer": CUSTOMER, "interactions": [{"at": "2026-11-25", "summary": "询问包厢"}]},
+    "app5_tactics": {"customer": CUSTOMER, "goal": "邀请参加周末比赛"},
+    "app6_note_analysis": {"note": "王先生下周想带同事团建，要三个包厢。"},
+    "app7_customer_insight": {"customer_id": "cu-1", "purchases": [{"date": "2026-10-01", "amount": 200}]},
+    "app8_clue_consolidation": {"customer_id": "cu-1", "leads": [
+        {"lead_id": "a", "category": "团建", "content": "要包厢", "created_at": "2026-11-20"}]},
+}
+
+
+@pytest.fixture
+def emu():
+    with EmulatorThread() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for key in CATALOGUE:
+        monkeypatch.setenv(f"BAILIAN_APP_ID_{key.upper()}", f"emu-{key}")
+
+
+def build(emu, tmp_path, **overrides: Any) -> AppsRuntime:
+    values: dict[str, Any] = {"dashscope_api_key": "k", "dashscope_base_url": emu.base_url,
+                              "store_url": f"file://{tmp_path}/store", "auth_jwt_secret": SECRET,
+                              "bailian_backoff_base_seconds": 0.01, "apps_wait_seconds": 10}
+    values.update(overrides)
+    settings = Settings(**values)
+    store = FileStore(tmp_path / "store")
+    runtime = AppsRuntime.build(settings, store)
+    if not store.list("finance/", limit=1):
+        generate(store, sites=2, days=70, end=runtime.clock.business_date())
+    return runtime
+
+
+@pytest.fixture
+def runtime(emu, env, tmp_path):
+    rt = build(emu, tmp_path)
+    apps_function.configure(rt)
+    yield rt
+    apps_function.configure(None)
+    rt.service.upstream.close()
+
+
+def key_for(app: str, site_id: str = "site-001") -> str:
+    spec = CATALOGUE[app]
+    payload = spec.input_model.model_validate(INPUTS[app]).model_dump(mode="json")
+    return cache_key(spec.key, spec.prompt_version, site_id, payload)
+
+
+def call(method: str, path: str, body: Any = None, token: str | None = MANAGER,
+         query: dict[str, str] | None = None, handler: Any = None) -> tuple[int, Any]:
+    raw = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    event = {"version": "v1", "rawPath": path, "headers": {"Content-Type": "application/json"},
+             "queryParameters": query or {}, "body": base64.b64encode(raw).decode(), "isBase64Encoded": True,
+             "requestContext": {"requestId": f"req-{time.monotonic_ns()}", "http": {"method": method, "path": path}}}
+    if token:
+        event["headers"]["Authorization"] = f"Bearer {token}"
+    out = (handler or apps_function.handler)(json.dumps(event).encode(), fake_context())
+    body_text = base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"]
+    return out["statusCode"], json.loads(body_text) if body_text else None
+
+
+@pytest.mark.parametrize("key", SINGLE_TURN)
+def test_every_single_turn_app_answers_valid_output_and_caches_it(runtime, emu, key):
+    """Each app returns its validated output; the same request again is a cache hit."""
+    status, first = call("POST", f"/apps/{key}", INPUTS[key])
+    assert status == 200, first
+    OUTPUT_MODELS[key].model_validate(first["result"])
+    assert first["app"] == key and first["cached"] is False and first["stale"] is False
+    assert first["prompt_version"] == CATALOGUE[key].prompt_version and first["usage"]["output_tokens"] > 0
+    status, again = call("POST", f"/apps/{key}", INPUTS[key])
+    assert status == 200 and again["cached"] is True and again["result"] == first["result"]
+    assert again["usage"] == {"input_tokens": 0, "output_tokens": 0}
+    assert len(emu.requests_for(f"emu-{key}")) == 1
+
+
+def test_app2a_is_derived_from_app2_for_the_same_filter(runtime, emu):
+    """The digest prompt carries App2's cached result for the same filter."""
+    _, insight = call("POST", "/apps/app2_finance", {"range": "this_month"})
+    status, digest = call("POST", "/apps/app2a_finance_digest", {"range": "this_month"})
+    assert status == 200 and digest["result"]["headline"]
+    prompt = emu.requests_for("emu-app2a_finance_digest")[0].body["input"]["prompt"]
+    assert insight["result"]["summary"] in prompt
+    assert len(emu.requests_for("emu-app2_finance")) == 1, "App2 came from the cache"
+
+
+def test_catalogue_and_clock_routes(runtime):
+    """GET /apps lists the nine apps; GET /clock tells the business date and sandbox state."""
+    status, apps = call("GET", "/apps", token=STAFF)
+    assert status == 200 and [a["key"] for a in apps["apps"]] == list(CATALOGUE)
+    assert all(a["configured"] for a in apps["apps"])
+    status, clock = call("GET", "/clock", token=STAFF)
+    assert status == 200 and clock["sandbox"] is False and clock["tz"] == "Asia/Shanghai"
+    assert clock["business_date"] == runtime.clock.business_date().isoformat()
+
+
+def test_app2_never_reads_past_a_sandbox_clock_in_the_past(runtime, emu):
+    """With the clock fixed 30 days back, App2's period ends on that business date."""
+    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)
+    runtime.clock.set_context(RuntimeContext(mode="fixed", fixed_at=past, scope="site", site_id="site-001",
+                                             expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1),
+                                             reason="回放上月数据", set_by="adm-1",
+                                             set_at=dt.datetime.now(dt.timezone.utc)), actor="adm-1")
+    sandbox_day = runtime.clock.business_date("site-001")
+    status, _ = call("POST", "/apps/app2_finance", {"range": "this_week"})
+    assert status == 200
+    prompt = emu.requests_for("emu-app2_finance")[0].body["input"]["prompt"]
+    later_days = [sandbox_day + dt.timedelta(days=n) for n in range(1, 30)]
+    assert f"至 {sandbox_day.isoformat()}" in prompt
+    assert not any(d.isoformat() in prompt for d in later_days)
+    _, clock = call("GET", "/clock")
+    assert clock["sandbox"] is True and clock["business_date"] == sandbox_day.isoformat()
+
+
+def test_invalid_input_is_a_400_with_field_details(runtime, emu):
+    """Bad input never reaches Bailian: 400 with the failing fields."""
+    status, body = call("POST", "/apps/app6_note_analysis", {"note": ""})
+    assert status == 400 and body["error"]["code"] == "ValidationError"
+    assert body["error"]["details"][0]["field"] == "note"
+    status, body = call("POST", "/apps/app2_finance", {"range": "last_year"})
+    assert status == 400
+    status, body = call("POST", "/apps/app2_finance", {"range": "today", "site_id": "site-002"})
+    assert status == 400, "the site comes from the token, never from the body"
+    status, body = call("POST", "/apps/app2_finance", {"range": "today", "area": "火星区"})
+    assert status == 400 and body["error"]["code"] == "UnknownArea"
+    status, body = call("POST", "/apps/app6_note_analysis", b"{not json")
+    assert status == 400
+    assert emu.requests == []
+
+
+def test_unknown_and_streaming_apps_are_404(runtime):
+    """Only single-turn catalogue keys are served here."""
+    assert call("POST", "/apps/app9_magic", {})[0] == 404
+    assert call("POST", "/apps/app1_chat", {"message": "hi"})[0] == 404
+
+
+def test_output_failing_its_schema_after_retries_is_422(runtime, emu):
+    """Three replies that never validate: 422, and the run log keeps the tokens spent."""
+    emu.script("emu-app6_note_analysis", *[Behaviour(kind="text", text="抱歉，我不确定。")] * 3)
+    status, body = call("POST", "/apps/app6_note_analysis", INPUTS["app6_note_analysis"])
+    assert status == 422 and body["error"]["code"] == "OutputInvalid"
+    records = [runtime.store.get_json(k) for k in runtime.store.list("runlogs/")]
+    (record,) = [r for r in records if r["app"] == "app6_note_analysis"]
+    assert record["status"] == "error" and record["attempts"] == 3 and record["tokens"]["output_tokens"] > 0
+
+
+def test_upstream_failure_serves_a_stale_entry(runtime, emu):
+    """Past its fresh TTL but inside the stale window, an entry is served when Bailian fails."""
+    spec = CATALOGUE["app6_note_analysis"]
+    _, first = call("POST", "/apps/app6_note_analysis", INPUTS["app6_note_analysis"])
+    key = key_for("app6_note_analysis")
+    entry = runtime.store.get_json(key)
+    entry["generated_at"] -= spec.fresh_seconds + 60
+    runtime.store.put_json(key, entry)
+    emu.script("emu-app6_note_analysis", *[Behaviour(kind="http_error", status=500, code="InternalError")] * 3)
+    status, body = call("POST", "/apps/app6_note_analysis", INPUTS["app6_note_analysis"])
+    assert status == 200 and body["stale"] is True and body["cached"] is True
+    assert body["result"] == first["result"]
+
+
+def test_upstream_failure_without_a_cached_entry_is_a_502(runtime, emu):
+    """No stale entry to fall back on: the typed upstream error becomes 502 JSON."""
+    emu.script("emu-app7_customer_insight", *[Behaviour(kind="http_error", status=500, code="InternalError")] * 3)
+    status, body = call("POST", "/apps/app7_customer_insight", INPUTS["app7_customer_insight"])
+    assert status == 502 and body["error"]["code"] == "InternalError"
+
+
+def test_twenty_concurrent_identical_misses_make_one_upstream_call(emu, env, tmp_path):
+    """20 instances missing the same key at once: one Bailian call, 20 identical answers."""
+    emu.default = Behaviour(latency=0.6)
+    runtimes = [build(emu, tmp_path) for _ in range(20)]
+    handlers = [apps_function.http_handler(rt.router(), max_body_bytes=65536) for rt in runtimes]
+    results: list[tuple[int, Any]] = [None] * 20  # type: ignore[list-item]
+    barrier = threading.Barrier(20)
+
+    def one(i: int) -> None:
+        barrier.wait()
+        results[i] = call("POST", "/apps/app4_relationship", INPUTS["app4_relationship"], handler=handlers[i])
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    try:
+        assert all(status == 200 for status, _ in results)
+        assert len({json.dumps(body["result"], sort_keys=True) for _, body in results}) == 1
+        assert len(emu.requests_for("emu-app4_relationship")) == 1
+        assert sum(1 for _, body in results if not body["cached"]) == 1
+    finally:
+        for rt in runtimes:
+            rt.service.upstream.close()
+
+
+def test_a_crashed_lease_holder_does_not_block_for_long(emu, env, tmp_path):
+    """A lease left by a crashed instance expires, and the next request takes over."""
+    rt = build(emu, tmp_path, cache_lease_seconds=0.6)
+    handler = apps_function.http_handler(rt.router(), max_body_bytes=65536)
+    key = key_for("app5_tactics")
+    assert rt.service.cache.try_lease(key) is not None  # ... and the holder "crashes" here
+    started = time.monotonic()
+    try:
+        status, body = call("POST", "/apps/app5_tactics", INPUTS["app5_tactics"], handler=handler)
+    finally:
+        rt.service.upstream.close()
+    assert status == 200 and body["cached"] is False
+    assert 0.3 < time.monotonic() - started < 5
+    assert len(emu.requests_for("emu-app5_tactics")) == 1
+
+
+def test_refresh_bypasses_the_cache_for_managers_only(runtime, emu):
+    """refresh=true re-asks Bailian for a manager; staff may not force it."""
+    call("POST", "/apps/app6_note_analysis", INPUTS["app6_note_analysis"], token=STAFF)
+    status, body = call("POST", "/apps/app6_note_analysis", INPUTS["app6_note_analysis"], token=STAFF,
+                        query={"refresh": "true"})
+    assert status == 403
+    status, body = call("POST", "/apps/app6_note_analysis", INPUTS["app6_note_analysis"], token=MANAGER,
+                        query={"refresh": "true"})
+    assert status == 200 and body["cached"] is False
+    assert len(emu.requests_for("emu-app6_note_analysis")) == 2
+
+
+def test_auth_and_cross_site_refusals(runtime, emu):
+    """No token is 401, staff cannot read board finance, and sites never share cache entries."""
+    assert call("POST", "/apps/app2_finance", INPUTS["app2_finance"], token=None)[0] == 401
+    assert call("POST", "/apps/app2_finance", INPUTS["app2_finance"], token=STAFF)[0] == 403
+    assert call("POST", "/apps/app2_finance", INPUTS["app2_finance"], token=MANAGER)[0] == 200
+    status, other = call("POST", "/apps/app2_finance", INPUTS["app2_finance"], token=OTHER_SITE)
+    assert status == 200 and other["cached"] is False
+    prompts = [r.body["input"]["prompt"] for r in emu.requests_for("emu-app2_finance")]
+    assert "site-001" in prompts[0] and "site-002" in prompts[1]
+
+
+def test_every_request_writes_one_run_log_record(runtime, emu):
+    """Misses and hits are logged with cache state, tokens and the latency split."""
+    call("POST", "/apps/app3_clue_detail", INPUTS["app3_clue_detail"])
+    call("POST", "/apps/app3_clue_detail", INPUTS["app3_clue_detail"])
+    records = sorted((runtime.store.get_json(k) for k in runtime.store.list("runlogs/")), key=lambda r: r["id"])
+    assert [r["cache"] for r in records] == ["miss", "hit"]
+    miss = records[0]
+    assert miss["status"] == "ok" and miss["attempts"] == 1 and miss["tokens"]["models"]
+    assert miss["latency_ms"]["upstream"] > 0 and miss["latency_ms"]["overhead"] >= 0
+    assert miss["prompt_version"] == "v1" and miss["site_id"] == "site-001" and miss["user"] == "mgr-1"
