@@ -1,18 +1,24 @@
-"""Settings from the environment (pydantic-settings); secrets never come from files in the repo."""
+"""Settings from the environment; secrets never come from files in the repo.
+
+A plain pydantic model filled from ``os.environ`` (names case-insensitive, empty values
+treated as unset, which is how ``${env('X', '')}`` renders in s.yaml). pydantic-settings
+would do the same but costs ~50 ms of every cold start (it imports asyncio and its
+cloud-provider sources), a third of the apps function's budget.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 DEFAULT_BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     dashscope_api_key: SecretStr | None = None
     dashscope_base_url: str = DEFAULT_BASE_URL
@@ -52,6 +58,13 @@ class Settings(BaseSettings):
         return os.environ.get(f"BAILIAN_APP_ID_{key.upper()}") or None
 
 
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = {k.lower(): v for k, v in (os.environ if environ is None else environ).items()}
+        return cls(**{name: env[name] for name in cls.model_fields if env.get(name, "") != ""})
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The process's settings, read once (an FC instance's environment does not change)."""
+    return Settings.from_env()

@@ -9,12 +9,15 @@ a cache hit never pays for it.
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..client import BailianClient, Completion
 from ..settings import Settings
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from ..client import BailianClient, Completion
 
 
 class Upstream:
@@ -25,12 +28,16 @@ class Upstream:
     def _loop_and_client(self) -> tuple[asyncio.AbstractEventLoop, BailianClient]:
         local = self._local
         if getattr(local, "client", None) is None:
+            import asyncio  # ~20 ms: only once a miss needs Bailian
+
             local.loop = asyncio.new_event_loop()
             # The client's httpx pools bind to the loop they first run on: build it there.
             local.client = local.loop.run_until_complete(self._build())
         return local.loop, local.client
 
     async def _build(self) -> BailianClient:
+        from ..client import BailianClient  # anyio, httpx and dashscope: only once a miss needs them
+
         return BailianClient.from_settings(self.settings, max_connections=8)
 
     def complete(self, app_id: str, *, prompt: str, output_model: Any, biz_params: dict[str, Any] | None,

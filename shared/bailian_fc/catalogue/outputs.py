@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class _Output(BaseModel):
     # Models add keys over time; ignoring extras keeps a harmless extra field from
     # failing a whole reply, while required fields and types are still enforced.
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Insight(_Output):
