@@ -43,3 +43,23 @@ def test_short_secrets_are_refused():
     """An HS256 secret shorter than 32 bytes is rejected at startup."""
     with pytest.raises(ValueError, match="32 bytes"):
         Authenticator("short", "bailian-fc", "bailian-fc")
+
+
+def test_hs256_tokens_interoperate_with_pyjwt():
+    """Our HS256 encoder and verifier agree with PyJWT in both directions."""
+    import time
+
+    import jwt as pyjwt
+
+    from bailian_fc import jwt_hs256
+
+    claims = {"sub": "u", "site_id": "s", "role": "staff", "iss": "i", "aud": "a", "exp": int(time.time()) + 60}
+    ours = jwt_hs256.encode(claims, SECRET)
+    assert pyjwt.decode(ours, SECRET, algorithms=["HS256"], audience="a", issuer="i") == claims
+    theirs = pyjwt.encode(claims, SECRET, algorithm="HS256")
+    assert jwt_hs256.decode(theirs, SECRET, issuer="i", audience="a") == claims
+    tampered = theirs[:-2] + ("AA" if not theirs.endswith("AA") else "BB")
+    with pytest.raises(jwt_hs256.TokenError):
+        jwt_hs256.decode(tampered, SECRET, issuer="i", audience="a")
+    with pytest.raises(jwt_hs256.TokenError, match="HS256"):
+        jwt_hs256.decode(pyjwt.encode(claims, SECRET, algorithm="HS512"), SECRET, issuer="i", audience="a")

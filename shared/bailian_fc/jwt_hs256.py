@@ -45,7 +45,7 @@ def encode(claims: dict[str, Any], secret: str) -> str:
     return f"{head}.{body}.{_b64encode(signature)}"
 
 
-def decode(token: str, secret: str, *, issuer: str, audience: str, leeway: float = 30.0) -> dict[str, Any]:
+def decode(token: str, secret: str, *, issuer: str, audience: str, leeway: float = 0.0) -> dict[str, Any]:
     parts = token.split(".")
     if len(parts) != 3 or not all(parts[:2]):
         raise TokenError("invalid token")
