@@ -141,8 +141,8 @@ def test_app2_never_reads_past_a_sandbox_clock_in_the_past(runtime, emu):
                                              reason="回放上月数据", set_by="adm-1",
                                              set_at=dt.datetime.now(dt.timezone.utc)), actor="adm-1")
     sandbox_day = runtime.clock.business_date("site-001")
-    status, _ = call("POST", "/apps/app2_finance", {"range": "this_week"})
-    assert status == 200
+    status, answer = call("POST", "/apps/app2_finance", {"range": "this_week"})
+    assert status == 200 and answer["meta"]["business_date"] == sandbox_day.isoformat()
     prompt = emu.requests_for("emu-app2_finance")[0].body["input"]["prompt"]
     later_days = [sandbox_day + dt.timedelta(days=n) for n in range(1, 30)]
     assert f"至 {sandbox_day.isoformat()}" in prompt

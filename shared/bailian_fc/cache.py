@@ -1,7 +1,8 @@
 """Cache for single-turn results, with single flight on a store that has no compare-and-swap.
 
-Keys: ``cache/<app>/<prompt version>/<sha256 of the canonical input, site included>.json``.
-A new prompt version is a new namespace, so old answers are never served for new wording.
+Keys: ``cache/<app>/<prompt version>/<site>/<sha256 of the canonical input, site included>.json``.
+A new prompt version is a new namespace, so old answers are never served for new wording;
+the site segment lets an admin purge one site's entries by prefix.
 
 Entries carry ``generated_at``; within ``fresh_seconds`` they are served as they are, then
 for ``stale_seconds`` more only when Bailian fails (``stale: true``).
@@ -32,6 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from .ids import new_id
 from .store import Store
@@ -43,7 +45,18 @@ def canonical(value: Any) -> str:
 
 def cache_key(app: str, prompt_version: str, site_id: str, payload: Any) -> str:
     digest = hashlib.sha256(canonical({"site_id": site_id, "input": payload}).encode()).hexdigest()
-    return f"cache/{app}/{prompt_version}/{digest}.json"
+    return f"cache/{app}/{prompt_version}/{quote(site_id, safe='')}/{digest}.json"
+
+
+def purge(store: Store, *, app: str | None = None, site_id: str | None = None) -> int:
+    """Delete cache entries of one app and/or one site (every prompt version); the count deleted."""
+    deleted = 0
+    for key in store.list(f"cache/{app}/" if app else "cache/"):
+        parts = key.split("/")  # cache, app, version, site, digest
+        if len(parts) == 5 and (site_id is None or parts[3] == quote(site_id, safe="")):
+            store.delete(key)
+            deleted += 1
+    return deleted
 
 
 @dataclass
@@ -53,13 +66,14 @@ class Entry:
     prompt_version: str
     usage: dict[str, Any]
     request_id: str | None = None
+    meta: dict[str, Any] | None = None  # what the answer was computed from (e.g. App2's data bound)
 
     def age(self, now: float) -> float:
         return now - self.generated_at
 
     def as_json(self) -> dict[str, Any]:
         return {"value": self.value, "generated_at": self.generated_at, "prompt_version": self.prompt_version,
-                "usage": self.usage, "request_id": self.request_id}
+                "usage": self.usage, "request_id": self.request_id, "meta": self.meta}
 
 
 class LeaseLost(Exception):
@@ -80,7 +94,7 @@ class ResultCache:
         if not isinstance(raw, dict) or "value" not in raw:
             return None
         return Entry(raw["value"], float(raw["generated_at"]), raw.get("prompt_version", ""), raw.get("usage") or {},
-                     raw.get("request_id"))
+                     raw.get("request_id"), raw.get("meta"))
 
     def put(self, key: str, entry: Entry) -> None:
         self.store.put_json(key, entry.as_json())

@@ -36,6 +36,13 @@ class PromptContext:
             return self.service.resolve(CATALOGUE["app2_finance"], data, site_id).entry.value
         return None
 
+    @staticmethod
+    def meta(spec: AppSpec, context: Any) -> dict[str, Any] | None:
+        """What the answer was computed from, returned with it (and kept with the cache entry)."""
+        if spec.key == "app2_finance":
+            return {k: context[k] for k in ("business_date", "period", "previous", "days_with_data")}
+        return None
+
     def finance_view(self, data: FinanceFilter, site_id: str) -> dict[str, Any]:
         today = self.clock.business_date(site_id)
         if data.area != "all" and data.area not in self.finance.areas(site_id, upper_bound=today):
@@ -48,6 +55,7 @@ class PromptContext:
         changes = compare(current, before)["metrics"]
         return {
             "site_id": site_id,
+            "business_date": today.isoformat(),
             "day_start": self.settings.business_day_start,
             "days_with_data": current["days_with_data"],
             "period": period.as_dict(),

@@ -76,7 +76,7 @@ class AppsService:
             raise
         self._log(spec, principal, request_id, started, outcome, outcome.error)
         entry = outcome.entry
-        return {
+        answer = {
             "app": key,
             "result": entry.value,
             "cached": outcome.cached,
@@ -85,6 +85,9 @@ class AppsService:
             "prompt_version": entry.prompt_version,
             "usage": _tokens(outcome.usage),
         }
+        if entry.meta:
+            answer["meta"] = entry.meta
+        return answer
 
     def resolve(self, spec: AppSpec, data: BaseModel, site_id: str, *, refresh: bool = False) -> Outcome:
         """The entry for (app, input, site): fresh from cache, or from the one upstream call in flight."""
@@ -119,12 +122,13 @@ class AppsService:
         if not app_id:
             raise ApiError(503, "AppNotConfigured", f"{spec.app_id_setting} is not set")
         assert spec.prompt is not None and spec.output_model is not None
-        prompt = spec.prompt(data, self.context.for_app(spec, data, site_id))
+        context = self.context.for_app(spec, data, site_id)
+        prompt = spec.prompt(data, context)
         done = self.upstream.complete(app_id, prompt=prompt.text, output_model=spec.output_model,
                                       biz_params=prompt.biz_params, bare_list_field=spec.bare_list_field)
         usage = done.usage.as_dict()
         entry = Entry(done.value.model_dump(mode="json"), self.cache.wall(), spec.prompt_version, usage,
-                      done.request_id)
+                      done.request_id, self.context.meta(spec, context))
         self.cache.put(ck, entry)
         return Outcome(entry, kind, attempts=done.attempts, usage=usage, upstream_seconds=done.upstream_seconds,
                        upstream_request_id=done.request_id)

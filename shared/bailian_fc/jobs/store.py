@@ -1,0 +1,303 @@
+"""Trigger jobs, their claims, runs and resume points in the store.
+
+Key layout (all JSON)::
+
+    jobs/defs/{name}.json                      the job (last writer wins: admin edits are rare, single-actor)
+    jobs/claims/{name}/{slot}[-{tag}].json     create-only: whoever creates it owns (job, slot[, tag])
+    jobs/runs/{name}/{new_id('j')}.json        create-only run records; ids sort by creation time
+    jobs/resume/{name}/{slot}.json             where a run stopped at its deadline (only its owner writes)
+
+``{slot}`` is the UTC fire time as ``%Y%m%dT%H%M%SZ``, so claim keys list in time order.
+
+Why claims are records and not a "last_run" field on the job: OSS has no compare-and-swap,
+so two dispatchers that read ``last_run`` and both write it would both run the job. A
+create-only key has exactly one winner on every adapter (``O_EXCL``/link, ``If-None-Match``,
+``x-oss-forbid-overwrite``), and it never needs updating, so nothing is read-modify-written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..ids import new_id
+from ..store import Store, StoreError
+from .cron import Schedule, parse, split_tz
+from .seed import DEFAULT_JOBS
+
+log = logging.getLogger(__name__)
+
+NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$"
+DEFAULT_TZ = "Asia/Shanghai"
+DEFS_PREFIX = "jobs/defs/"
+
+RunStatus = Literal["ok", "failed", "incomplete"]
+Trigger = Literal["timer", "manual"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def slot_stamp(slot: datetime) -> str:
+    """``20240430T233000Z``: the UTC fire time as it appears in keys."""
+    if slot.tzinfo is None:
+        raise ValueError("slot must be an aware datetime")
+    return slot.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+class Job(BaseModel):
+    """A trigger job: what runs (``name`` selects the handler), when, and with which payload."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(pattern=NAME_PATTERN)
+    cron: str = Field(min_length=1, max_length=200)
+    tz: str = DEFAULT_TZ
+    enabled: bool = True
+    payload: dict[str, Any] = Field(default_factory=dict)
+    description: str = Field(default="", max_length=500)
+    updated_at: AwareDatetime | None = None
+    updated_by: str = ""
+    # When the current schedule took effect: last enabled, or last rescheduled while enabled.
+    # Slots before it are never run, so re-enabling a job does not replay what it missed.
+    enabled_at: AwareDatetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tz_from_prefix(cls, data: Any) -> Any:
+        """A ``CRON_TZ=`` prefix sets ``tz``; a prefix that contradicts an explicit ``tz`` is refused."""
+        if isinstance(data, Mapping) and isinstance(data.get("cron"), str):
+            prefix_tz, _ = split_tz(data["cron"])
+            if prefix_tz is not None:
+                given = data.get("tz")
+                if given not in (None, prefix_tz):
+                    raise ValueError(f"cron says CRON_TZ={prefix_tz} but tz is {given!r}")
+                data = {**data, "tz": prefix_tz}
+        return data
+
+    @model_validator(mode="after")
+    def _valid_schedule(self) -> Job:
+        self.schedule()  # CronError is a ValueError: pydantic reports it as a validation error
+        return self
+
+    def schedule(self) -> Schedule:
+        return parse(self.cron, self.tz)
+
+
+class RunRecord(BaseModel):
+    """One execution of a job (one part of a slot, when a run is resumed)."""
+
+    id: str
+    job: str
+    slot: AwareDatetime
+    trigger: Trigger = "timer"
+    status: RunStatus = "ok"
+    part: int = 0
+    force: bool = False
+    by: str = ""
+    started_at: AwareDatetime | None = None
+    finished_at: AwareDatetime | None = None
+    duration_ms: int | None = None
+    summary: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class ResumeState(BaseModel):
+    """Where an unfinished run of a slot stopped, and which part continues it.
+
+    Written only by the current owner of the slot (the claimant of part ``part - 1``), so it is
+    safely last-writer-wins. ``not_before`` keeps a continuation from starting while the owner
+    might still be alive (until its FC timeout has certainly passed).
+    """
+
+    part: int = Field(ge=1)
+    state: dict[str, Any] = Field(default_factory=dict)
+    done: bool = False
+    not_before: AwareDatetime | None = None
+    by: str = ""
+    saved_at: AwareDatetime | None = None
+
+
+class JobStore:
+    """Jobs and their bookkeeping over any :class:`Store` adapter."""
+
+    def __init__(self, store: Store, *, now: Callable[[], datetime] = utc_now) -> None:
+        self.store = store
+        self.now = now
+
+    # -- definitions --------------------------------------------------------------------------
+
+    def seed(self, config: Iterable[Mapping[str, Any] | Job] | None = None) -> list[str]:
+        """Create each configured job that the store does not have yet; the names created.
+
+        Every entry is validated before anything is written, so a bad config writes nothing.
+        """
+        now = self.now()
+        jobs = [self._seed_job(item, now) for item in (DEFAULT_JOBS if config is None else config)]
+        created = []
+        for job in jobs:
+            if self.store.put_json_if_absent(_def_key(job.name), job.model_dump(mode="json")):
+                created.append(job.name)
+        if created:
+            log.info("seeded jobs %s", created)
+        return created
+
+    def get(self, name: str) -> Job | None:
+        raw = self.store.get_json(_def_key(name))
+        if raw is None:
+            return None
+        try:
+            return Job.model_validate(raw)
+        except ValidationError as exc:
+            raise StoreError(f"stored job {name!r} is invalid: {exc.error_count()} error(s)") from exc
+
+    def save(self, job: Job, *, by: str | None = None) -> Job:
+        """Write ``job`` (last writer wins), stamping ``updated_*`` and re-arming ``enabled_at``.
+
+        ``enabled_at`` moves to now when the job becomes enabled or its schedule changes while
+        enabled; the caller's value is ignored, so no edit can make old slots due again.
+        """
+        now = self.now()
+        previous = self._get_quietly(job.name)
+        stamped = job.model_copy(
+            update={
+                "updated_at": now,
+                "updated_by": by or job.updated_by or "admin",
+                "enabled_at": _enabled_at(previous, job, now),
+            }
+        )
+        self.store.put_json(_def_key(job.name), stamped.model_dump(mode="json"))
+        return stamped
+
+    def delete(self, name: str) -> None:
+        """Remove the definition; claims and runs stay for the record."""
+        self.store.delete(_def_key(name))
+
+    # -- claims -------------------------------------------------------------------------------
+
+    def claim(self, name: str, slot: datetime, by: str, *, tag: str = "") -> bool:
+        """Own ``(name, slot[, tag])``: True for exactly one claimant, however many race."""
+        record = {"job": name, "slot": slot_stamp(slot), "tag": tag, "by": by, "at": self.now().isoformat()}
+        return bool(self.store.put_json_if_absent(claim_key(name, slot, tag), record))
+
+    def claim_record(self, name: str, slot: datetime, tag: str = "") -> dict[str, Any] | None:
+        raw = self.store.get_json(claim_key(name, slot, tag))
+        return raw if isinstance(raw, dict) else None
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def record_run(self, name: str, slot: datetime, summary: Mapping[str, Any], **fields: Any) -> RunRecord:
+        """Write a create-only run record; ``fields`` are the other :class:`RunRecord` fields."""
+        record = RunRecord(id=new_id("j"), job=name, slot=slot, summary=dict(summary), **fields)
+        key = f"jobs/runs/{name}/{record.id}.json"
+        if not self.store.put_json_if_absent(key, record.model_dump(mode="json")):
+            raise StoreError(f"run record {key!r} already exists")  # an id collision: never expected
+        return record
+
+    def runs(self, name: str, limit: int = 20) -> list[RunRecord]:
+        """The newest ``limit`` run records, newest first (ids sort by creation time)."""
+        keys = self.store.list(f"jobs/runs/{name}/")
+        records: list[RunRecord] = []
+        for key in reversed(keys):
+            if len(records) >= limit:
+                break
+            record = self._read_run(key)
+            if record is not None:
+                records.append(record)
+        return records
+
+    def last_run(self, name: str) -> RunRecord | None:
+        newest = self.runs(name, limit=1)
+        return newest[0] if newest else None
+
+    # -- resume points ------------------------------------------------------------------------
+
+    def resume_state(self, name: str, slot: datetime) -> ResumeState | None:
+        raw = self.store.get_json(_resume_key(name, slot))
+        if raw is None:
+            return None
+        try:
+            return ResumeState.model_validate(raw)
+        except ValidationError:
+            log.warning("ignoring invalid resume state for %s at %s", name, slot_stamp(slot))
+            return None
+
+    def save_resume(self, name: str, slot: datetime, state: ResumeState) -> None:
+        stamped = state.model_copy(update={"saved_at": self.now()})
+        self.store.put_json(_resume_key(name, slot), stamped.model_dump(mode="json"))
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _seed_job(self, item: Mapping[str, Any] | Job, now: datetime) -> Job:
+        data = item.model_dump() if isinstance(item, Job) else dict(item)
+        data.update(updated_at=now, updated_by="seed", enabled_at=now if data.get("enabled", True) else None)
+        return Job.model_validate(data)
+
+    def _get_quietly(self, name: str) -> Job | None:
+        try:
+            return self.get(name)
+        except StoreError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                return None  # overwriting a corrupt record is how an admin repairs it
+            raise
+
+    def _read_run(self, key: str) -> RunRecord | None:
+        try:
+            raw = self.store.get_json(key)
+            return None if raw is None else RunRecord.model_validate(raw)
+        except (ValidationError, ValueError):
+            log.warning("skipping unreadable run record %s", key)
+            return None
+
+    def list(self) -> list[Job]:
+        """Every valid job, by name. An invalid record is logged and skipped, not fatal to the rest.
+
+        (Defined last: inside this class body ``list`` names this method.)
+        """
+        jobs = []
+        for key in self.store.list(DEFS_PREFIX):
+            name = key[len(DEFS_PREFIX) : -len(".json")]
+            try:
+                job = self.get(name)
+            except StoreError as exc:
+                log.error("skipping job %s: %s", name, exc)
+                continue
+            if job is not None:
+                jobs.append(job)
+        return jobs
+
+
+def next_fire_times(job: Job, n: int = 5, after: datetime | None = None) -> list[datetime]:
+    """The next ``n`` fire times of ``job`` (aware UTC), for the admin API."""
+    return job.schedule().next_fires(after or utc_now(), n)
+
+
+def claim_key(name: str, slot: datetime, tag: str = "") -> str:
+    if tag and not re.match(TAG_PATTERN, tag):
+        raise ValueError(f"invalid claim tag {tag!r}")
+    suffix = f"-{tag}" if tag else ""
+    return f"jobs/claims/{name}/{slot_stamp(slot)}{suffix}.json"
+
+
+def _def_key(name: str) -> str:
+    return f"{DEFS_PREFIX}{name}.json"
+
+
+def _resume_key(name: str, slot: datetime) -> str:
+    return f"jobs/resume/{name}/{slot_stamp(slot)}.json"
+
+
+def _enabled_at(previous: Job | None, job: Job, now: datetime) -> datetime | None:
+    if previous is None:
+        return now if job.enabled else None
+    if not job.enabled:
+        return previous.enabled_at
+    unchanged = previous.enabled and (previous.cron, previous.tz) == (job.cron, job.tz)
+    return previous.enabled_at if unchanged and previous.enabled_at is not None else now
