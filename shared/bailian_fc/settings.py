@@ -46,6 +46,10 @@ class Settings(BaseModel):
     apps_wait_seconds: float = Field(default=30.0, gt=0)
     cache_lease_seconds: float = Field(default=60.0, gt=0)
 
+    # Prewarm.
+    prewarm_concurrency: int = Field(default=8, ge=1, le=64)
+    prewarm_qps: float = Field(default=5.0, gt=0)
+
     # Chat.
     chat_ping_seconds: float = Field(default=15.0, gt=0)
     chat_session_max_age_seconds: float = Field(default=3600.0, gt=0)

@@ -63,18 +63,12 @@ class AppsService:
 
     def run(self, principal: Principal, key: str, payload: Any, *, refresh: bool = False,
             request_id: str = "") -> dict[str, Any]:
-        started = time.monotonic()
         spec = self.spec(key)
         require_role(principal, *spec.roles)
         if refresh:
             require_role(principal, *REFRESH_ROLES)
         data = spec.input_model.model_validate(payload)
-        try:
-            outcome = self.resolve(spec, data, principal.site_id, refresh=refresh)
-        except BailianError as err:
-            self._log(spec, principal, request_id, started, None, err)
-            raise
-        self._log(spec, principal, request_id, started, outcome, outcome.error)
+        outcome = self.logged_resolve(spec, data, principal.site_id, principal.sub, request_id, refresh=refresh)
         entry = outcome.entry
         answer = {
             "app": key,
@@ -88,6 +82,23 @@ class AppsService:
         if entry.meta:
             answer["meta"] = entry.meta
         return answer
+
+    def logged_resolve(self, spec: AppSpec, data: BaseModel, site_id: str, user: str, request_id: str, *,
+                       refresh: bool = False) -> Outcome:
+        """:meth:`resolve`, with its run log record written whatever the result."""
+        started = time.monotonic()
+        try:
+            outcome = self.resolve(spec, data, site_id, refresh=refresh)
+        except BailianError as err:
+            self._log(spec, site_id, user, request_id, started, None, err)
+            raise
+        self._log(spec, site_id, user, request_id, started, outcome, outcome.error)
+        return outcome
+
+    def is_fresh(self, spec: AppSpec, data: BaseModel, site_id: str) -> bool:
+        """Whether a fresh entry exists (the prewarm job skips those unless forced)."""
+        entry = self.cache.get(cache_key(spec.key, spec.prompt_version, site_id, data.model_dump(mode="json")))
+        return entry is not None and entry.age(self.cache.wall()) < spec.fresh_seconds
 
     def resolve(self, spec: AppSpec, data: BaseModel, site_id: str, *, refresh: bool = False) -> Outcome:
         """The entry for (app, input, site): fresh from cache, or from the one upstream call in flight."""
@@ -133,14 +144,14 @@ class AppsService:
         return Outcome(entry, kind, attempts=done.attempts, usage=usage, upstream_seconds=done.upstream_seconds,
                        upstream_request_id=done.request_id)
 
-    def _log(self, spec: AppSpec, principal: Principal, request_id: str, started: float, outcome: Outcome | None,
-             error: BailianError | None) -> None:
+    def _log(self, spec: AppSpec, site_id: str, user: str, request_id: str, started: float,
+             outcome: Outcome | None, error: BailianError | None) -> None:
         total = time.monotonic() - started
         upstream = outcome.upstream_seconds if outcome else 0.0
         attempts = outcome.attempts if outcome else (error.attempts if error else 0)
         usage = (outcome.usage if outcome else None) or _usage(error.usage if error else None)
         record = runlog.RunRecord(
-            app=spec.key, site_id=principal.site_id, user=principal.sub, request_id=request_id,
+            app=spec.key, site_id=site_id, user=user, request_id=request_id,
             cache=outcome.cache if outcome else "miss", status="error" if error and not outcome else "ok",
             error_code=error.code if error else None, attempts=attempts,
             tokens=usage or runlog.empty_tokens(),

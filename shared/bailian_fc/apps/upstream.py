@@ -24,6 +24,8 @@ class Upstream:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._local = threading.local()
+        self._all: list[tuple[Any, Any]] = []  # every thread's (loop, client), for close_all
+        self._lock = threading.Lock()
 
     def _loop_and_client(self) -> tuple[asyncio.AbstractEventLoop, BailianClient]:
         local = self._local
@@ -33,6 +35,8 @@ class Upstream:
             local.loop = asyncio.new_event_loop()
             # The client's httpx pools bind to the loop they first run on: build it there.
             local.client = local.loop.run_until_complete(self._build())
+            with self._lock:
+                self._all.append((local.loop, local.client))
         return local.loop, local.client
 
     async def _build(self) -> BailianClient:
@@ -48,8 +52,10 @@ class Upstream:
             bare_list_field=bare_list_field, deadline=self.settings.apps_deadline_seconds))
 
     def close(self) -> None:
-        client = getattr(self._local, "client", None)
-        if client is not None:
-            self._local.loop.run_until_complete(client.aclose())
-            self._local.loop.close()
-            self._local.client = None
+        """Close every thread's client and loop (call when no thread is using them)."""
+        with self._lock:
+            pairs, self._all = self._all, []
+        for loop, client in pairs:
+            loop.run_until_complete(client.aclose())
+            loop.close()
+        self._local = threading.local()

@@ -21,11 +21,19 @@ DEFAULT_JOBS: tuple[dict[str, Any], ...] = (
         "description": "Compute App2 finance insights for every filter of every site before the day starts.",
     },
     {
+        "name": "runlog_rollup",
+        "cron": "0 */10 * * * *",
+        "tz": "Asia/Shanghai",
+        "enabled": True,
+        "payload": {},
+        "description": "Roll completed hours of run logs up for the admin dashboard.",
+    },
+    {
         "name": "cache_housekeeping",
         "cron": "0 0 4 * * *",
         "tz": "Asia/Shanghai",
         "enabled": False,
         "payload": {},
-        "description": "Example of a disabled job: purge expired cache entries in the quiet hours.",
+        "description": "Delete cache entries past their stale window and long-expired leases (quiet hours).",
     },
 )

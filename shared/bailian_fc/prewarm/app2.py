@@ -1,0 +1,178 @@
+"""App2 prewarm: every (range × area) filter of every site, App2 then its App2a digest.
+
+Items run on a bounded pool (``prewarm_concurrency`` threads, each with its own event
+loop and Bailian client) under a shared QPS cap, so K items of latency L take about
+ceil(K / C) · L. Each item goes through the same cache path as a user request (one
+upstream call per key even if a user asks at the same moment) and its own retry budget;
+a failing item is reported and the rest go on. Fresh entries are skipped unless forced.
+
+Near the deadline no new item starts; the ones in flight finish, the list of done
+items is saved as resume state, and the next tick continues where this one stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..apps.service import AppsService
+from ..catalogue.inputs import FinanceFilter
+from ..catalogue.registry import CATALOGUE
+from ..finance.dataset import FinanceStore
+from ..finance.ranges import RANGES
+from ..jobs.dispatcher import JobRun
+
+log = logging.getLogger("bailian_fc.prewarm")
+
+APP2, APP2A = "app2_finance", "app2a_finance_digest"
+PROGRESS_EVERY_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Item:
+    site_id: str
+    range: str
+    area: str
+    app: str = APP2
+
+    @property
+    def key(self) -> str:
+        return f"{self.app}|{self.site_id}|{self.range}|{self.area}"
+
+
+class RateLimiter:
+    """At most ``qps`` starts per second across threads (evenly spaced, no bursts)."""
+
+    def __init__(self, qps: float) -> None:
+        self.interval = 1.0 / qps if qps > 0 else 0.0
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            time.sleep(start - now)
+
+
+@dataclass
+class Tally:
+    total: int
+    done: set[str] = field(default_factory=set)
+    computed: int = 0
+    skipped: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def progress(self) -> dict[str, Any]:
+        return {"event": "prewarm.progress", "done": len(self.done), "total": self.total,
+                "computed": self.computed, "skipped": self.skipped, "failures": len(self.failures),
+                "tokens": {"input": self.input_tokens, "output": self.output_tokens},
+                "elapsed_s": round(time.monotonic() - self.started, 2)}
+
+
+def plan(finance: FinanceStore, clock: Any, sites: list[str], apps: list[str]) -> list[Item]:
+    """Every filter of every site: 8 ranges × (all + each area) — App2 items only; digests follow."""
+    items = []
+    for site in sites:
+        areas = ["all", *finance.areas(site, upper_bound=clock.business_date(site))]
+        items.extend(Item(site, r, a) for r in RANGES for a in areas)
+    return items if APP2 in apps else [Item(i.site_id, i.range, i.area, APP2A) for i in items]
+
+
+class App2Prewarm:
+    def __init__(self, service: AppsService, finance: FinanceStore, *, concurrency: int, qps: float,
+                 margin_seconds: float = 10.0) -> None:
+        self.service = service
+        self.finance = finance
+        self.concurrency = concurrency
+        self.limiter = RateLimiter(qps)
+        self.margin = margin_seconds
+
+    def __call__(self, run: JobRun) -> dict[str, Any]:
+        payload = run.payload
+        force = bool(payload.get("force"))
+        apps = list(payload.get("apps") or [APP2, APP2A])
+        sites = [payload["site_id"]] if payload.get("site_id") else self.finance.sites()
+        items = plan(self.finance, self.service.clock, sites, apps)
+        done_before = set((run.resume or {}).get("done", []))
+        tally = Tally(total=len(items) * (2 if {APP2, APP2A} <= set(apps) else 1), done=set(done_before))
+        complete = self._run_pool(items, apps, force, run, tally)
+        summary = {**tally.progress(), "event": "prewarm.summary", "complete": complete,
+                   "failed": tally.failures[:50], "sites": sites, "force": force}
+        if not complete:
+            run.save_resume({"done": sorted(tally.done)})
+        log.info(json.dumps(summary, ensure_ascii=False))
+        return summary
+
+    def _run_pool(self, items: list[Item], apps: list[str], force: bool, run: JobRun, tally: Tally) -> bool:
+        queue = [i for i in items if i.key not in tally.done]
+        follow_digest = APP2 in apps and APP2A in apps
+        pending: dict[Future[dict[str, Any]], Item] = {}
+        last_progress = time.monotonic()
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="prewarm") as pool:
+            try:
+                while queue or pending:
+                    while queue and len(pending) < self.concurrency and not run.expired(self.margin):
+                        item = queue.pop(0)
+                        pending[pool.submit(self._one, item, force)] = item
+                    if not pending:
+                        break  # out of time with nothing in flight
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        item = pending.pop(future)
+                        ok = self._count(tally, item, future.result())
+                        if follow_digest and item.app == APP2:
+                            digest = Item(item.site_id, item.range, item.area, APP2A)
+                            if ok:
+                                queue.insert(0, digest)  # digests first: they finish what is started
+                            else:
+                                self._count(tally, digest, {"error": {"code": "DependencyFailed",
+                                                                      "message": "App2 failed for this filter"}})
+                    if time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
+                        log.info(json.dumps(tally.progress()))
+                        last_progress = time.monotonic()
+            finally:
+                self.service.upstream.close()
+        return not queue
+
+    @staticmethod
+    def _count(tally: Tally, item: Item, result: dict[str, Any]) -> bool:
+        """Fold one item's result into the tally (main thread only); True when it succeeded."""
+        tally.done.add(item.key)  # failures are reported, not retried by a continuation
+        if "error" in result:
+            tally.failures.append({"app": item.app, "site_id": item.site_id, "range": item.range,
+                                   "area": item.area, **result["error"]})
+            return False
+        if result["skipped"]:
+            tally.skipped += 1
+        else:
+            tally.computed += 1
+            tally.input_tokens += result["input_tokens"]
+            tally.output_tokens += result["output_tokens"]
+        return True
+
+    def _one(self, item: Item, force: bool) -> dict[str, Any]:
+        """One item on a worker thread: skipped, computed (with tokens), or an error."""
+        spec = CATALOGUE[item.app]
+        data = FinanceFilter(range=item.range, area=item.area)  # type: ignore[arg-type]
+        try:
+            if not force and self.service.is_fresh(spec, data, item.site_id):
+                return {"skipped": True}
+            self.limiter.acquire()
+            outcome = self.service.logged_resolve(spec, data, item.site_id, "prewarm", f"prewarm-{item.key}",
+                                                  refresh=force)
+        except Exception as exc:  # one bad item must not stop the rest
+            return {"error": {"code": getattr(exc, "code", type(exc).__name__), "message": str(exc)[:300]}}
+        usage = outcome.usage or {}
+        return {"skipped": outcome.cache == "hit", "input_tokens": int(usage.get("input_tokens", 0)),
+                "output_tokens": int(usage.get("output_tokens", 0))}
