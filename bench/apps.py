@@ -1,0 +1,137 @@
+"""Apps function latency: warm cache hit, cache-miss overhead, and a cold cache hit from process start.
+
+* warm hit: one FC HTTP event through ``handler`` in a warm process, median of 300;
+* miss overhead: handler wall time minus the upstream time in the run log, for distinct
+  inputs against the emulator (instant replies), p50 and p95 over 100;
+* cold hit: a fresh interpreter that imports ``functions/apps/index.py`` and serves one
+  cached request, timed from spawn to its answer, median of 10 — once as shipped, and
+  once with ``import dashscope`` on the path (the baseline a naive handler would pay).
+
+    python bench/apps.py
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "shared"))
+
+from bailian_fc.apps import function as apps_function  # noqa: E402
+from bailian_fc.apps.function import AppsRuntime  # noqa: E402
+from bailian_fc.auth import Authenticator  # noqa: E402
+from bailian_fc.catalogue.registry import CATALOGUE  # noqa: E402
+from bailian_fc.emulator import EmulatorThread  # noqa: E402
+from bailian_fc.fc.context import fake_context  # noqa: E402
+from bailian_fc.settings import Settings  # noqa: E402
+from bailian_fc.store import FileStore  # noqa: E402
+
+SECRET = "bench-secret-0123456789abcdefghijklmnop"
+NOTE = {"note": "王先生下周想带同事团建，要三个包厢，问能不能打折。"}
+
+CHILD = r"""
+import json, sys, time
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+if sys.argv[3] == "with-dashscope":
+    import dashscope  # noqa: F401  -- what an eager `from dashscope import Application` costs
+import index
+out = index.handler(sys.stdin.buffer.read(), None)
+heavy = sorted(m for m in ("dashscope", "httpx", "anyio", "boto3", "oss2", "starlette", "cryptography")
+               if m in sys.modules)
+print(json.dumps({"status": out["statusCode"], "heavy": heavy}))
+"""
+
+
+def event(path: str, body: dict | None, token: str) -> bytes:
+    raw = json.dumps(body).encode() if body is not None else b""
+    return json.dumps({"version": "v1", "rawPath": path, "headers": {"Authorization": f"Bearer {token}"},
+                       "queryParameters": {}, "body": base64.b64encode(raw).decode(), "isBase64Encoded": True,
+                       "requestContext": {"requestId": "bench", "http": {"method": "POST", "path": path}}}).encode()
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))], 3)
+
+
+def main() -> None:
+    for key in CATALOGUE:
+        os.environ[f"BAILIAN_APP_ID_{key.upper()}"] = f"emu-{key}"
+    token = Authenticator(SECRET, "bailian-fc", "bailian-fc").mint("bench", "site-001", "manager")
+    with tempfile.TemporaryDirectory() as tmp, EmulatorThread() as emu:
+        settings = Settings(dashscope_api_key="bench", dashscope_base_url=emu.base_url, store_url=f"file://{tmp}",
+                            auth_jwt_secret=SECRET)
+        runtime = AppsRuntime.build(settings, FileStore(tmp))
+        apps_function.configure(runtime)
+        hit_event = event("/apps/app6_note_analysis", NOTE, token)
+        assert apps_function.handler(hit_event, fake_context())["statusCode"] == 200  # the miss that fills it
+
+        warm = []
+        for _ in range(300):
+            started = time.perf_counter()
+            apps_function.handler(hit_event, fake_context())
+            warm.append((time.perf_counter() - started) * 1000)
+
+        overhead = []
+        for i in range(100):
+            started = time.perf_counter()
+            apps_function.handler(event("/apps/app6_note_analysis", {"note": f"第{i}条笔记：客人想办卡"}, token),
+                                  fake_context())
+            total = (time.perf_counter() - started) * 1000
+            records = [runtime.store.get_json(k) for k in runtime.store.list("runlogs/")]
+            last = max(records, key=lambda r: r["id"])
+            overhead.append(total - (last["latency_ms"]["upstream"] or 0))
+        runtime.service.upstream.close()
+        apps_function.configure(None)
+
+        cold = {variant: cold_hit(tmp, hit_event, variant) for variant in ("as-shipped", "with-dashscope")}
+    floors = {"bare_interpreter": spawn_ms("pass"),
+              "pydantic_one_model": spawn_ms("from pydantic import BaseModel\nclass M(BaseModel):\n    x: int")}
+    result = {
+        "warm_hit_ms": {"p50": pct(warm, 50), "p99": pct(warm, 99)},
+        "miss_overhead_ms": {"p50": pct(overhead, 50), "p95": pct(overhead, 95), "target_p50": 5},
+        "cold_hit_ms": {k: v["median_ms"] for k, v in cold.items()},
+        "cold_hit_heavy_modules": {k: v["heavy"] for k, v in cold.items()},
+        "cold_hit_target_ms": 150,
+        "floor_ms": floors,
+        "cold_hit_ratio_vs_dashscope_on_path": round(cold["as-shipped"]["median_ms"]
+                                                     / cold["with-dashscope"]["median_ms"], 3),
+    }
+    print(json.dumps(result, indent=2))
+
+
+def spawn_ms(code: str) -> float:
+    """Median spawn-to-exit time of ``python -c code``: the floors a cold start cannot beat."""
+    times = []
+    for _ in range(10):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def cold_hit(store_dir: str, hit_event: bytes, variant: str) -> dict[str, object]:
+    env = {**os.environ, "STORE_URL": f"file://{store_dir}", "AUTH_JWT_SECRET": SECRET,
+           "DASHSCOPE_API_KEY": "bench"}
+    times, heavy = [], []
+    for _ in range(10):
+        started = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", CHILD, str(ROOT / "functions" / "apps"), str(ROOT / "shared"),
+                              variant], input=hit_event, capture_output=True, env=env, check=True)
+        times.append((time.perf_counter() - started) * 1000)
+        answer = json.loads(out.stdout)
+        assert answer["status"] == 200, out.stderr
+        heavy = answer["heavy"]
+    return {"median_ms": round(statistics.median(times), 1), "heavy": heavy}
+
+
+if __name__ == "__main__":
+    main()
