@@ -6,6 +6,9 @@ a sandbox clock set in the past never lets a prompt see data after that date.
 
 from __future__ import annotations
 
+import threading
+import time
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ..api_errors import ApiError
@@ -22,11 +25,31 @@ if TYPE_CHECKING:
 
 
 class PromptContext:
+    READ_TTL_SECONDS = 60.0
+
     def __init__(self, store: Store, clock: RuntimeClock, settings: Settings, service: AppsService) -> None:
         self.finance = FinanceStore(store)
         self.clock = clock
         self.settings = settings
         self.service = service
+        # Every area of one range reads the same days: a prewarm run would read each day ~6
+        # times. Rows are memoised briefly (the ETL writes a day at a time, minutes apart).
+        self._reads: dict[tuple[Any, ...], tuple[float, list[Any]]] = {}
+        self._lock = threading.Lock()
+
+    def _read(self, site_id: str, start: date, end: date, upper_bound: date) -> list[Any]:
+        key = (site_id, start, end, upper_bound)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._reads.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        rows = self.finance.read(site_id, start, end, upper_bound=upper_bound)
+        with self._lock:
+            if len(self._reads) > 256:
+                self._reads.clear()
+            self._reads[key] = (now + self.READ_TTL_SECONDS, rows)
+        return rows
 
     def for_app(self, spec: AppSpec, data: Any, site_id: str) -> Any:
         if spec.key == "app2_finance":
@@ -48,8 +71,8 @@ class PromptContext:
         if data.area != "all" and data.area not in self.finance.areas(site_id, upper_bound=today):
             raise ApiError(400, "UnknownArea", f"site {site_id} has no area {data.area!r}")
         period, previous = resolve_with_previous(data.range, today)
-        current_rows = self.finance.read(site_id, period.start, period.end, upper_bound=today)
-        previous_rows = self.finance.read(site_id, previous.start, previous.end, upper_bound=today)
+        current_rows = self._read(site_id, period.start, period.end, today)
+        previous_rows = self._read(site_id, previous.start, previous.end, today)
         current = summarize(current_rows, data.area)
         before = summarize(previous_rows, data.area)
         changes = compare(current, before)["metrics"]

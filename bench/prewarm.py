@@ -1,0 +1,105 @@
+"""App2 prewarm throughput: K=40 items, 1 s upstream each, concurrency 8; prints JSON.
+
+Compares the measured wall time with the ideal ceil(K/C) · 1 s (target ≤ 1.1×) and with a
+sequential run (concurrency 1) measured in the same process against the same emulator.
+
+    python bench/prewarm.py [--k-areas 4] [--latency 1.0] [--concurrency 8] [--skip-sequential]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx
+from _common import child, free_port
+
+from bailian_fc.apps.service import AppsService
+from bailian_fc.catalogue.registry import CATALOGUE
+from bailian_fc.clock import RuntimeClock
+from bailian_fc.finance.dataset import FinanceRow, FinanceStore
+from bailian_fc.finance.ranges import RANGES
+from bailian_fc.jobs.dispatcher import JobRun
+from bailian_fc.prewarm.app2 import App2Prewarm
+from bailian_fc.settings import Settings
+from bailian_fc.store import FileStore
+
+SITE = "site-bench"
+
+
+def seed(store: FileStore, areas: int, today: dt.date) -> None:
+    """One site with ``areas`` areas: K = 8 ranges × (all + areas) App2 items."""
+    finance = FinanceStore(store)
+    names = ["大厅", "包厢区", "斯诺克区", "中式八球区", "VIP房", "夜场区"][:areas]
+    for offset in range(70):
+        day = today - dt.timedelta(days=offset)
+        finance.write_day(SITE, day, [FinanceRow(site_id=SITE, business_date=day, area=name,
+                                                 table_revenue=Decimal("1200.50"), goods_revenue=Decimal("300"),
+                                                 recharge=Decimal("500"), consumption=Decimal("420"),
+                                                 discount=Decimal("60"), table_hours=40.5, orders=35, customers=28)
+                                      for name in names])
+
+
+def run_once(base_url: str, store_dir: str, concurrency: int) -> tuple[float, dict]:
+    settings = Settings(dashscope_api_key="bench", dashscope_base_url=base_url, store_url=f"file://{store_dir}",
+                        auth_jwt_secret="x" * 32, prewarm_qps=1000)
+    store = FileStore(store_dir)
+    service = AppsService(settings, store, RuntimeClock.from_settings(store, settings))
+    service.upstream.preload()  # what the prewarm function's initializer does before any tick
+    job = App2Prewarm(service, FinanceStore(store), concurrency=concurrency, qps=1000)
+    run = JobRun(job="app2_prewarm", slot=dt.datetime.now(dt.timezone.utc),
+                 payload={"site_id": SITE, "apps": ["app2_finance"], "force": True},
+                 deadline=time.monotonic() + 600)
+    started = time.perf_counter()
+    summary = job(run)
+    return time.perf_counter() - started, summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--k-areas", type=int, default=4, help="areas of the bench site (K = 8 × (1 + areas))")
+    parser.add_argument("--latency", type=float, default=1.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--skip-sequential", action="store_true")
+    args = parser.parse_args()
+    for key in CATALOGUE:
+        os.environ[f"BAILIAN_APP_ID_{key.upper()}"] = f"emu-{key}"
+    k = len(RANGES) * (1 + args.k_areas)
+    port = free_port()
+    # The emulator runs in its own process, like a remote Bailian: sharing our GIL would
+    # stretch its 1 s latency by whatever CPU the workers use.
+    with tempfile.TemporaryDirectory() as tmp, \
+            child(["-m", "bailian_fc.cli", "emulator", "--port", str(port)],
+                  f"http://127.0.0.1:{port}/_emulator/health"):
+        base_url = f"http://127.0.0.1:{port}/api/v1"
+        httpx.post(f"http://127.0.0.1:{port}/_emulator/default", json={"behaviour": {"latency": args.latency}})
+        seed(FileStore(tmp), args.k_areas, RuntimeClock.from_settings(FileStore(tmp), Settings()).business_date(SITE))
+        wall, summary = run_once(base_url, tmp, args.concurrency)
+        assert summary["computed"] == k and not summary["failures"], summary
+        print(f"concurrent run: {wall:.2f}s", file=sys.stderr)
+        sequential = None
+        if not args.skip_sequential:
+            sequential, _ = run_once(base_url, tmp, 1)
+            print(f"sequential run: {sequential:.2f}s", file=sys.stderr)
+    ideal = math.ceil(k / args.concurrency) * args.latency
+    print(json.dumps({
+        "k": k, "concurrency": args.concurrency, "upstream_latency_s": args.latency,
+        "wall_s": round(wall, 3), "ideal_s": ideal, "ratio_vs_ideal": round(wall / ideal, 3), "target_ratio": 1.1,
+        "sequential_s": round(sequential, 3) if sequential else None,
+        "speedup_vs_sequential": round(sequential / wall, 2) if sequential else None,
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
