@@ -10,6 +10,8 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from support import SECRET
 
 from bailian_fc.apps import function as apps_function
@@ -280,3 +282,46 @@ def test_every_request_writes_one_run_log_record(runtime, emu):
     assert miss["status"] == "ok" and miss["attempts"] == 1 and miss["tokens"]["models"]
     assert miss["latency_ms"]["upstream"] > 0 and miss["latency_ms"]["overhead"] >= 0
     assert miss["prompt_version"] == "v1" and miss["site_id"] == "site-001" and miss["user"] == "mgr-1"
+
+
+@pytest.fixture(scope="module")
+def fuzz_runtime(tmp_path_factory):
+    """One runtime for the fuzz test (hypothesis reruns the body, fixtures run once)."""
+    with EmulatorThread() as emulator:
+        import os
+
+        saved = {k: os.environ.get(f"BAILIAN_APP_ID_{k.upper()}") for k in CATALOGUE}
+        for key in CATALOGUE:
+            os.environ[f"BAILIAN_APP_ID_{key.upper()}"] = f"emu-{key}"
+        rt = build(emulator, tmp_path_factory.mktemp("fuzz"))
+        try:
+            yield rt
+        finally:
+            rt.service.upstream.close()
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(f"BAILIAN_APP_ID_{key.upper()}", None)
+                else:
+                    os.environ[f"BAILIAN_APP_ID_{key.upper()}"] = value
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
+                                                                                         max_size=4), max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]),
+       path=st.sampled_from(["/apps", "/clock", "/apps/app2_finance", "/apps/app6_note_analysis", "/apps/x",
+                             "/apps/app1_chat", "/", "/apps/%E4%B8%AD"]) | st.text(max_size=20).map(lambda t: "/" + t),
+       body=json_values | st.binary(max_size=64), query=st.dictionaries(st.text(max_size=8), st.text(max_size=8),
+                                                                         max_size=3))
+def test_random_requests_never_get_a_5xx(fuzz_runtime, method, path, body, query):
+    """Whatever a client sends to the apps function, the answer is a JSON 2xx/4xx, never a 5xx."""
+    handler = apps_function.http_handler(fuzz_runtime.router(), max_body_bytes=65536)
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    event = {"version": "v1", "rawPath": path, "headers": {"Authorization": f"Bearer {MANAGER}"},
+             "queryParameters": query, "body": base64.b64encode(raw).decode(), "isBase64Encoded": True,
+             "requestContext": {"requestId": "fuzz", "http": {"method": method, "path": path}}}
+    out = handler(json.dumps(event).encode(), fake_context())
+    assert 200 <= out["statusCode"] < 500, out

@@ -128,6 +128,10 @@ async def test_turn_is_stored_with_tokens_and_session(chat, token, emulator, tmp
     assert got["title"] == "夜场几点开始？"
     assert [c["conversation_id"] for c in listed["conversations"]] == [conv]
     assert emulator.requests_for(CHAT_APP_ID)[0].body["input"]["biz_params"] == {"user_prompt_params": {"page": "home"}}
+    store = FileStore(tmp_path / "store")
+    (log,) = [store.get_json(k) for k in store.list("runlogs/")]
+    assert log["app"] == "app1_chat" and log["status"] == "ok" and log["tokens"] == turn["usage"]
+    assert log["latency_ms"]["upstream_ttfb"] is not None and log["user"] == "user-1"
 
 
 async def test_second_turn_reuses_the_bailian_session(chat, token, emulator):

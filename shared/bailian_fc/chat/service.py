@@ -24,6 +24,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
+from .. import runlog
 from ..api_errors import ApiError
 from ..auth import Principal
 from ..client import AppStream, BailianClient
@@ -164,6 +165,21 @@ class Turn:
 
         await anyio.to_thread.run_sync(write)
         self.saved = True
+        if self.stream is not None:  # a turn that never reached Bailian made no upstream call
+            await anyio.to_thread.run_sync(runlog.write, conversations.store, self.run_record(record))
+
+    def run_record(self, turn: dict[str, Any]) -> runlog.RunRecord:
+        """The run log's view of this turn's upstream call (same shape as the apps' records)."""
+        total = self.service.clock() - self.started_at
+        ttfb = turn["ttfb_ms"]
+        return runlog.RunRecord(
+            app=APP_KEY, site_id=self.principal.site_id, user=self.principal.sub, request_id=self.turn_id,
+            cache="none", status="error" if self.error else "ok", error_code=self.error.code if self.error else None,
+            attempts=turn["attempts"], tokens=turn["usage"],
+            latency_ms={"total": round(total * 1000, 2), "upstream_ttfb": ttfb, "upstream": None,
+                        "overhead": None},
+            prompt_version=None, upstream_request_id=turn["request_id"],
+        )
 
     def record(self) -> dict[str, Any]:
         result = self.stream.result if self.stream else None
