@@ -56,7 +56,6 @@ def run_once(base_url: str, store_dir: str, concurrency: int) -> tuple[float, di
                         auth_jwt_secret="x" * 32, prewarm_qps=1000)
     store = FileStore(store_dir)
     service = AppsService(settings, store, RuntimeClock.from_settings(store, settings))
-    service.upstream.preload()  # what the prewarm function's initializer does before any tick
     job = App2Prewarm(service, FinanceStore(store), concurrency=concurrency, qps=1000)
     run = JobRun(job="app2_prewarm", slot=dt.datetime.now(dt.timezone.utc),
                  payload={"site_id": SITE, "apps": ["app2_finance"], "force": True},

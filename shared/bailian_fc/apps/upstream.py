@@ -46,11 +46,7 @@ class Upstream:
 
     @staticmethod
     def preload() -> None:
-        """Import the client stack now (~0.5 s for dashscope), e.g. in an FC initializer.
-
-        Functions that always call Bailian (prewarm) pay it before their first job instead of
-        inside it, where every worker thread would wait on the import lock.
-        """
+        """Import the client stack now (~0.5 s for dashscope), before worker threads need it."""
         import dashscope  # noqa: F401
 
         from .. import client  # noqa: F401

@@ -104,6 +104,10 @@ class App2Prewarm:
         apps = list(payload.get("apps") or [APP2, APP2A])
         sites = [payload["site_id"]] if payload.get("site_id") else self.finance.sites()
         items = plan(self.finance, self.service.clock, sites, apps)
+        if items:
+            # Import the client stack once, here, rather than in 8 workers queueing on the import
+            # lock; and only when a job runs, so a tick with nothing due stays light.
+            self.service.upstream.preload()
         done_before = set((run.resume or {}).get("done", []))
         tally = Tally(total=len(items) * (2 if {APP2, APP2A} <= set(apps) else 1), done=set(done_before))
         complete = self._run_pool(items, apps, force, run, tally)

@@ -134,10 +134,8 @@ def _ensure() -> PrewarmRuntime:
 
 
 def initialize(context: Any) -> None:
-    """FC initializer: build the runtime, load the client stack, seed the default jobs (create-only)."""
-    runtime = _ensure()
-    runtime.service.upstream.preload()
-    created = runtime.jobs.seed(DEFAULT_JOBS)
+    """FC initializer: build the runtime and seed the default jobs (create-only: edits survive)."""
+    created = _ensure().jobs.seed(DEFAULT_JOBS)
     if created:
         log.info(json.dumps({"event": "jobs.seeded", "jobs": created}))
 

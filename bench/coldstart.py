@@ -1,0 +1,161 @@
+"""Cold start per function: a fresh interpreter, from process start to the first response. Prints JSON.
+
+    python bench/coldstart.py [--runs 10] [--built [DIR]]
+
+Each run is what ``bailian-fc invoke`` does (a new Python process, the event file's bytes, an FC
+context), timed from just before the fork to the handler's return (event functions) or to the
+first byte of the answer (chat, a Web function, so the server's start-up is included):
+
+* apps    — ``POST /apps/app2_finance`` served from a cache entry seeded beforehand (a hit);
+* admin   — ``GET /admin/dashboard?days=7`` over an empty run log;
+* chat    — ``POST /chat/messages`` until the first SSE byte (the emulator answers upstream);
+* prewarm — a timer tick on an empty store (nothing due unless the job seed says otherwise).
+
+Per function: median / min / max over ``--runs``, the heavy modules the path imported (dashscope,
+boto3, oss2, starlette, uvicorn, httpx), and the size of ``build/<name>`` when it was built. A
+function whose handler module is not there yet is reported as "not available", not a crash.
+``--built`` runs the code dirs of ``bailian-fc build`` (needs a python3.10 for their wheels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "shared"))
+
+from bailian_fc.local.invoke import Outcome, run_event, run_web, with_token  # noqa: E402
+from bailian_fc.local.manifest import Function, load_manifest  # noqa: E402
+
+HEAVY = ("dashscope", "boto3", "oss2", "starlette", "uvicorn", "httpx")
+SECRET = "bench-secret-not-for-production-0123456789"
+# function -> (event file, the module its handler lives in, what the run measures, token role)
+CASES = {
+    "apps": ("apps-run-app2-finance.json", "bailian_fc.apps.function", "POST /apps/app2_finance, cache hit",
+             "manager"),
+    "admin": ("admin-dashboard.json", "bailian_fc.admin.function", "GET /admin/dashboard?days=7", "admin"),
+    "chat": ("chat-message.json", "bailian_fc.chat.app", "POST /chat/messages, first byte", "staff"),
+    "prewarm": ("prewarm-timer.json", "bailian_fc.prewarm.function", "timer tick, nothing due", "admin"),
+}
+
+
+def seed_cache(store_url: str) -> None:
+    """A fresh App2 entry for the apps event's filter, written through the public cache API."""
+    from bailian_fc.cache import Entry, ResultCache, cache_key
+    from bailian_fc.catalogue.inputs import FinanceFilter
+    from bailian_fc.catalogue.registry import CATALOGUE
+    from bailian_fc.store import open_store
+
+    spec = CATALOGUE["app2_finance"]
+    body = json.loads(json.loads((ROOT / "events" / CASES["apps"][0]).read_text())["body"])
+    key = cache_key(spec.key, spec.prompt_version, "site-001", FinanceFilter(**body).model_dump(mode="json"))
+    value = {"summary": "近7天营收环比上升", "insights": [{"title": "包厢", "detail": "晚场满座", "level": "positive"}],
+             "suggestions": ["周末加开夜场"]}
+    ResultCache(open_store(store_url)).put(key, Entry(value, time.time(), spec.prompt_version, {}))
+
+
+def package_size(built: Path, name: str) -> dict[str, Any] | str:
+    code = built / name
+    if not code.is_dir():
+        return "not built (bailian-fc build)"
+    files = [p for p in code.rglob("*") if p.is_file()]
+    return {"files": len(files), "unzipped_mb": round(sum(p.stat().st_size for p in files) / 2**20, 1)}
+
+
+def _status(outcome: Outcome) -> int | None:
+    if outcome.status is not None:
+        return outcome.status
+    value = (outcome.result or {}).get("json")
+    return value.get("statusCode") if isinstance(value, dict) else None
+
+
+def _imports_of_web(function: Function, event: bytes, built: Path | None) -> list[str]:
+    """Heavy modules a web function imported, from ``-X importtime`` (its process is not ours to inspect)."""
+    with tempfile.TemporaryFile("w+") as log:
+        os.environ["PYTHONPROFILEIMPORTTIME"] = "1"
+        try:
+            run_web(function, ROOT, event, built=built, quiet=True, output=log)
+        finally:
+            del os.environ["PYTHONPROFILEIMPORTTIME"]
+        log.seek(0)
+        names = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in log if line.startswith("import time:")}
+    return sorted(set(HEAVY) & names)
+
+
+def measure(function: Function, runs: int, built: Path | None) -> dict[str, Any]:
+    event_file, module, path, role = CASES[function.resource]
+    try:
+        available = importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        available = False
+    if not available:
+        return {"path": path, "available": False, "reason": f"{module} is not written yet"}
+    event = with_token((ROOT / "events" / event_file).read_bytes(), role, "site-001")
+    if function.resource == "prewarm":  # a tick between every seeded job's slots: the dispatch path only
+        event = json.dumps({**json.loads(event), "triggerTime": "2026-11-27T20:07:13Z"}).encode()
+    times: list[float] = []
+    outcome: Outcome | None = None
+    for _ in range(runs):
+        if function.is_web:
+            outcome = run_web(function, ROOT, event, built=built, quiet=True)
+            end = outcome.first_byte_at
+        else:
+            outcome = run_event(function, ROOT, event, built=built, quiet=True, watch=HEAVY)
+            end = outcome.done_at
+        if not outcome.ok or end is None:
+            return {"path": path, "available": True, "error": outcome.error or outcome.result,
+                    "status": _status(outcome)}
+        times.append((end - outcome.spawned_at) * 1000)
+    assert outcome is not None
+    heavy = _imports_of_web(function, event, built) if function.is_web else outcome.modules
+    result = (outcome.result or {}).get("json") or {}
+    body = result.get("body") if isinstance(result, dict) else None
+    try:
+        summary = json.loads(body) if isinstance(body, str) else result
+    except ValueError:
+        summary = body
+    return {"path": path, "available": True, "status": _status(outcome),
+            "median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1),
+            "max_ms": round(max(times), 1), "heavy_modules": heavy,
+            "cached": summary.get("cached") if isinstance(summary, dict) else None}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--built", nargs="?", const="build", default=None, metavar="DIR")
+    args = parser.parse_args()
+    built = (ROOT / args.built).resolve() if args.built else None
+    from bailian_fc.catalogue.registry import CATALOGUE
+    from bailian_fc.emulator.server import EmulatorThread
+
+    manifest = load_manifest(ROOT / "s.yaml", strict=False)
+    with tempfile.TemporaryDirectory(prefix="coldstart-") as tmp, EmulatorThread() as emulator:
+        os.environ.update({"STORE_URL": f"file://{tmp}/store", "AUTH_JWT_SECRET": SECRET,
+                           "DASHSCOPE_API_KEY": "bench-key", "DASHSCOPE_BASE_URL": emulator.base_url,
+                           "NO_PROXY": "127.0.0.1,localhost"})
+        for key in CATALOGUE:
+            os.environ[f"BAILIAN_APP_ID_{key.upper()}"] = f"emu-{key}"
+        seed_cache(os.environ["STORE_URL"])
+        functions = {}
+        for name, function in manifest.functions.items():
+            print(f"coldstart: {name} x{args.runs}", file=sys.stderr, flush=True)
+            functions[name] = {**measure(function, args.runs, built),
+                               "package": package_size(built or ROOT / "build", name)}
+    report = {"runs": args.runs, "python": sys.version.split()[0], "code": str(built) if built else "source",
+              "functions": functions}
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
