@@ -83,3 +83,40 @@ def parse_frames(raw: bytes) -> list[SseEvent]:
 
 def named(events: list[SseEvent]) -> list[str]:
     return [e.event for e in events if e.event]
+
+
+@contextlib.contextmanager
+def running_dev(store_dir: Any, **env_overrides: str) -> Any:
+    """`bailian-fc dev` in a subprocess on a free port; yields (base_url, banner text)."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHSCOPE_", "BAILIAN_APP_ID_"))}
+    env.update(STORE_URL=f"file://{store_dir}", AUTH_JWT_SECRET=SECRET, **env_overrides)
+    proc = subprocess.Popen([sys.executable, "-m", "bailian_fc.cli", "dev", "--port", str(port)], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        banner, deadline = "", time.monotonic() + 60
+        while "Uvicorn running" not in banner and time.monotonic() < deadline:
+            line = proc.stderr.readline()  # type: ignore[union-attr]
+            if not line and proc.poll() is not None:
+                raise AssertionError(f"dev exited early:\n{banner}")
+            banner += line
+        assert re.search(r"Uvicorn running", banner), banner
+        yield f"http://127.0.0.1:{port}", banner
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise

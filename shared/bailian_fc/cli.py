@@ -11,6 +11,10 @@ import sys
 COMMAND_MODULES = (
     "bailian_fc.catalogue.export",
     "bailian_fc.finance.demo",
+    "bailian_fc.local.build",
+    "bailian_fc.local.invoke",
+    "bailian_fc.local.validate",
+    "bailian_fc.local.verify",
 )
 
 
@@ -18,7 +22,7 @@ def _dev(args: argparse.Namespace) -> int:
     from .local.dev import prepare, serve
 
     try:
-        asyncio.run(serve(args.host, args.port, args.emulator_port, prepare(args.manifest)))
+        asyncio.run(serve(args.host, args.port, args.emulator_port, prepare(args.manifest), args.tick_seconds))
     except KeyboardInterrupt:
         pass
     except OSError as exc:
@@ -63,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=9000)
     dev.add_argument("--emulator-port", type=int, default=0, help="0 picks a free port")
     dev.add_argument("--manifest", default=None, help="path to s.yaml (default: found from the cwd)")
+    dev.add_argument("--tick-seconds", type=float, default=None,
+                     help="fire timer triggers this often instead of their s.yaml period")
     dev.set_defaults(func=_dev)
 
     token = sub.add_parser("token", help="mint a JWT for local use")

@@ -10,12 +10,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
+import json
 import os
+import re
 import secrets
 import shlex
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -73,16 +77,74 @@ def load_web_app(function: Function, root: Path) -> Any:
     return module.create_app()
 
 
-def build_router(manifest: Manifest, root: Path) -> tuple[DevRouter, list[str]]:
+def load_event_module(function: Function, root: Path) -> Any:
+    """``functions/<name>/index.py`` of a built-in runtime function (handler + initializer)."""
+    path = root / function.source_dir / f"{(function.handler or 'index.handler').split('.')[0]}.py"
+    spec = importlib.util.spec_from_file_location(f"bailian_fc_function_{function.resource}", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def context_for(function: Function) -> Any:
+    from ..fc.context import fake_context
+
+    return fake_context(function={"name": function.name, "handler": function.handler or "index.handler",
+                                  "memory": int(function.props.get("memorySize", 512)),
+                                  "timeout": int(function.props.get("timeout", 60))})
+
+
+def build_router(manifest: Manifest, root: Path) -> tuple[DevRouter, list[Any]]:
+    """The dev router, plus the timer triggers to fire locally as (function, module, seconds, payload)."""
+    from ..fc.context import asgi_app
+
     apps: dict[str, Any] = {}
-    notes = []
+    timers: list[Any] = []
     for function in manifest.functions.values():
         if function.is_web:
             apps[function.resource] = load_web_app(function, root)
-        else:
-            notes.append(f"{function.resource}: {function.runtime} handlers are not served by dev yet")
+            continue
+        module = load_event_module(function, root)
+        if hasattr(module, "initialize"):
+            module.initialize(context_for(function))
+        if any(t.get("triggerType") == "http" for t in function.triggers):
+            apps[function.resource] = asgi_app(module.handler, context_factory=lambda rid, f=function: context_for(f))
+        for trigger in function.triggers:
+            if trigger.get("triggerType") == "timer":
+                config = trigger.get("triggerConfig") or {}
+                timers.append((function, module, every_seconds(config.get("cronExpression", "")),
+                               config.get("payload", "")))
     routes = [(pattern, apps[res]) for pattern, res in manifest.routes if res in apps]
-    return DevRouter(routes), notes
+    return DevRouter(routes), timers
+
+
+def every_seconds(expression: str) -> float:
+    """``@every 5m`` → 300; dev fires cron-style timers every minute and lets the dispatcher decide."""
+    match = re.fullmatch(r"@every\s+(\d+)([smh])", expression.strip())
+    if not match:
+        return 60.0
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+async def fire_timers(timers: list[Any], override: float | None) -> None:
+    """Deliver FC-shaped timer events to their handlers, in a worker thread, forever."""
+    import anyio.to_thread
+
+    async def one(function: Function, module: Any, seconds: float, payload: str) -> None:
+        while True:
+            await asyncio.sleep(override or seconds)
+            event = json.dumps({"triggerTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                "triggerName": "timer", "payload": payload}).encode()
+            try:
+                result = await anyio.to_thread.run_sync(module.handler, event, context_for(function))
+                print(f"[timer] {function.resource}: {json.dumps(result, ensure_ascii=False, default=str)[:300]}",
+                      file=sys.stderr, flush=True)
+            except Exception as exc:  # a failing tick is reported; the next one still fires
+                print(f"[timer] {function.resource} failed: {exc!r}", file=sys.stderr, flush=True)
+
+    await asyncio.gather(*(one(*t) for t in timers))
 
 
 def dev_secret(data_dir: Path) -> str:
@@ -135,7 +197,8 @@ def prepare(manifest_path: str | None) -> Path:
     return path
 
 
-async def serve(host: str, port: int, emulator_port: int, manifest_path: Path) -> None:
+async def serve(host: str, port: int, emulator_port: int, manifest_path: Path,
+                tick_seconds: float | None = None) -> None:
     import uvicorn
 
     from ..auth import Authenticator
@@ -146,7 +209,8 @@ async def serve(host: str, port: int, emulator_port: int, manifest_path: Path) -
         get_settings.cache_clear()
         settings = get_settings()
         manifest = load_manifest(manifest_path, strict=False)
-        router, notes = build_router(manifest, root)
+        router, timers = build_router(manifest, root)
+        notes = [f"timer {f.resource}: every {tick_seconds or s:g}s" for f, _, s, _ in timers]
         auth = Authenticator(settings.auth_jwt_secret.get_secret_value(),  # type: ignore[union-attr]
                              settings.auth_issuer, settings.auth_audience)
         token = auth.mint("dev-user", "site-001", "manager")
@@ -154,7 +218,11 @@ async def serve(host: str, port: int, emulator_port: int, manifest_path: Path) -
         server = uvicorn.Server(uvicorn.Config(router, host=host, port=port, log_level="info",
                                                timeout_graceful_shutdown=3))
         _banner(host, port, manifest, upstream_desc, settings.store_url, token, admin, notes)
-        await server.serve()
+        ticker = asyncio.ensure_future(fire_timers(timers, tick_seconds))
+        try:
+            await server.serve()
+        finally:
+            ticker.cancel()
 
 
 def _banner(host: str, port: int, manifest: Manifest, upstream_desc: str, store_url: str, token: str,

@@ -107,7 +107,7 @@ class PrewarmRuntime:
     def rollup(self, run: JobRun) -> dict[str, Any]:
         from ..admin.dashboard import rollup_pending  # the admin side owns the rollup format
 
-        return {"rolled_up": rollup_pending(self.store)}
+        return rollup_pending(self.store, budget_seconds=max(run.remaining() - TIMEOUT_MARGIN_SECONDS, 1.0))
 
 
 def _is_manual(event: Any) -> bool:

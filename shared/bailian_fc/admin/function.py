@@ -1,0 +1,120 @@
+"""The admin function: run logs, dashboard, trigger jobs, runtime context and cache ops.
+
+FC's built-in ``python3.10`` runtime; every route needs a bearer token with ``role=admin``
+(401 without a valid token, 403 for staff, manager and service). Settings, store, clock and
+authenticator are built once per instance, as in the apps function. The admin function never
+calls Bailian, so it holds no key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..auth import Authenticator, Principal, require_role
+from ..clock import RuntimeClock, utc_now
+from ..fc.http import HttpRequest, http_handler
+from ..fc.router import Router
+from ..jobs import JobStore
+from ..settings import Settings, get_settings
+from ..store import Store, open_store
+from . import routes
+from .dashboard import MAX_DAYS, build_dashboard
+from .params import parse_query
+from .runlogs import RunlogQuery, list_runlogs
+
+AdminRoute = Callable[["AdminRuntime", HttpRequest, Principal], Any]
+
+
+class DashboardQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    days: int = Field(default=7, ge=1, le=MAX_DAYS)
+
+
+@dataclass
+class AdminRuntime:
+    settings: Settings
+    store: Store
+    clock: RuntimeClock
+    auth: Authenticator
+    jobs: JobStore
+
+    @classmethod
+    def build(cls, settings: Settings | None = None, store: Store | None = None,
+              wall: Callable[[], datetime] = utc_now) -> AdminRuntime:
+        """``wall`` is the real clock (tests move it): run logs, roll-ups and audits use real time."""
+        settings = settings or get_settings()
+        store = store or open_store(settings.store_url)
+        clock = RuntimeClock.from_settings(store, settings, wall=wall)
+        secret = settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else ""
+        auth = Authenticator(secret, settings.auth_issuer, settings.auth_audience)
+        jobs = JobStore(store, now=clock.wall_now)
+        jobs.seed()  # create-only: a fresh store lists its jobs; admin edits are never overwritten
+        return cls(settings, store, clock, auth, jobs)
+
+    def admin(self, request: HttpRequest) -> Principal:
+        principal = self.auth.authenticate(request.header("authorization"))
+        require_role(principal, "admin")
+        return principal
+
+    def route(self, fn: AdminRoute) -> Callable[[HttpRequest], Any]:
+        """``fn`` behind the admin check: nothing of a route runs for a caller who is not an admin."""
+        return lambda request: fn(self, request, self.admin(request))
+
+    def router(self) -> Router:
+        router = Router()
+        router.get("/admin/runlogs", self.route(get_runlogs))
+        router.get("/admin/dashboard", self.route(get_dashboard))
+        router.get("/admin/triggers", self.route(routes.list_triggers))
+        router.get("/admin/triggers/{job}", self.route(routes.get_trigger))
+        router.put("/admin/triggers/{job}", self.route(routes.put_trigger))
+        router.post("/admin/triggers/{job}/run", self.route(routes.run_trigger))
+        router.get("/admin/runtime-context", self.route(routes.get_runtime_context))
+        router.put("/admin/runtime-context", self.route(routes.put_runtime_context))
+        router.delete("/admin/runtime-context", self.route(routes.delete_runtime_context))
+        router.post("/admin/cache/purge", self.route(routes.purge_cache))
+        return router
+
+
+def get_runlogs(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    return list_runlogs(rt.store, parse_query(RunlogQuery, request.query), rt.clock.wall_now())
+
+
+def get_dashboard(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    query = parse_query(DashboardQuery, request.query)
+    return build_dashboard(rt.store, rt.clock.calendar, rt.clock.wall_now(), query.days)
+
+
+_runtime: AdminRuntime | None = None
+_handler: Any = None
+
+
+def configure(runtime: AdminRuntime | None) -> None:
+    """Install a runtime (tests, ``bailian-fc dev``); None forgets it so the next call rebuilds."""
+    global _runtime, _handler
+    _runtime = runtime
+    _handler = None if runtime is None else http_handler(runtime.router(),
+                                                          max_body_bytes=runtime.settings.max_body_bytes)
+
+
+def _ensure() -> Any:
+    if _handler is None:
+        configure(AdminRuntime.build())
+    return _handler
+
+
+def initialize(context: Any) -> None:
+    """FC initializer: settings, store, clock and the seeded jobs are ready before the first request."""
+    _ensure()
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    return _ensure()(event, context)
+
+
+__all__ = ["AdminRuntime", "configure", "handler", "initialize"]

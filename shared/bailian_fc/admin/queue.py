@@ -1,0 +1,67 @@
+"""Manual job runs queued by the admin API and drained by the prewarm function's next tick.
+
+Why a queue and not a direct call: the admin function has no Bailian key and a short timeout,
+and a prewarm run can take minutes; the prewarm function owns running jobs. Each request is a
+create-only record, so nothing is read-modify-written (OSS has no compare-and-swap)::
+
+    jobs/queue/{new_id('q')}.json = {"job", "site_id"?, "force", "queued_by", "queued_at"}
+
+Ids are time-ordered, so key order is FIFO order. The drainer decides how it marks an entry done
+(deleting it, or a create-only claim); this module only adds and lists.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from ..clock import SITE_ID_PATTERN
+from ..ids import new_id
+from ..jobs.store import NAME_PATTERN
+from ..store import Store, StoreError
+
+log = logging.getLogger("bailian_fc.admin")
+
+QUEUE_PREFIX = "jobs/queue/"
+
+
+def queue_key(queue_id: str) -> str:
+    return f"{QUEUE_PREFIX}{queue_id}.json"
+
+
+def queue_run(store: Store, job: str, site_id: str | None, force: bool, by: str,
+              now: datetime | None = None) -> str:
+    """Queue one manual run of ``job``; its queue id. Validates what the drainer will trust."""
+    if not re.match(NAME_PATTERN, job):
+        raise ValueError(f"invalid job name {job!r}")
+    if site_id is not None and not re.match(SITE_ID_PATTERN, site_id):
+        raise ValueError(f"invalid site id {site_id!r}")
+    at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    record: dict[str, Any] = {"job": job, "force": bool(force), "queued_by": by, "queued_at": at.isoformat()}
+    if site_id is not None:
+        record["site_id"] = site_id
+    for _ in range(3):  # an id clash needs the same millisecond and 40 random bits: retry, never overwrite
+        queue_id = new_id("q")
+        if store.put_json_if_absent(queue_key(queue_id), record):
+            log.info("queued %s for job %s by %s", queue_id, job, by)
+            return queue_id
+    raise StoreError("could not create a unique queue record")
+
+
+def list_queue(store: Store) -> list[dict[str, Any]]:
+    """Every queued entry, oldest first, each with its ``id``; unreadable entries are skipped."""
+    entries = []
+    for key in store.list(QUEUE_PREFIX):
+        name = key[len(QUEUE_PREFIX):]
+        if "/" in name or not name.endswith(".json"):
+            continue  # room for the drainer's own sub-prefixes (e.g. jobs/queue/done/...)
+        try:
+            raw = store.get_json(key)
+        except ValueError:
+            log.warning("skipping unreadable queue entry %s", key)
+            continue
+        if isinstance(raw, dict):
+            entries.append({"id": name.removesuffix(".json"), **raw})
+    return entries

@@ -1,0 +1,250 @@
+"""Admin operations on trigger jobs, the runtime context and the result cache.
+
+Each function takes the admin runtime, the request and its principal (``function.py`` checks
+``role=admin`` before any of these run) and returns a :class:`Response` or a JSON-able body.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+from ..api_errors import ApiError
+from ..auth import Principal
+from ..cache import purge
+from ..clock import SITE_ID_PATTERN, RuntimeContext, context_key
+from ..fc.http import HttpRequest, Response
+from ..jobs import CronError, Job, JobStore, next_fire_times, validate_cron
+from ..jobs.cron import split_tz
+from .params import parse_query
+from .queue import queue_run
+
+if TYPE_CHECKING:
+    from .function import AdminRuntime
+
+log = logging.getLogger("bailian_fc.admin")
+
+NEXT_FIRES = 5
+DEFAULT_TTL_SECONDS = 3600
+MAX_TTL_SECONDS = 7 * 86400
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    """The JSON object body, or {} for an empty body (every field of these bodies is optional)."""
+    if not request.body.strip():
+        return {}
+    data = request.json()
+    if not isinstance(data, dict):
+        raise ApiError(400, "BadRequest", "the request body must be a JSON object")
+    return data
+
+
+def _invalid(field: str, message: str) -> ApiError:
+    return ApiError(400, "ValidationError", "the request is invalid",
+                    [{"field": field, "message": message, "type": "value_error"}])
+
+
+# -- triggers -----------------------------------------------------------------------------------
+
+
+class TriggerPatch(BaseModel):
+    """``PUT /admin/triggers/{job}``: only the fields given change; null means "leave as is"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: StrictBool | None = None
+    cron: str | None = Field(default=None, min_length=1, max_length=200)
+    tz: str | None = Field(default=None, min_length=1, max_length=64)
+    payload: dict[str, Any] | None = None
+    description: str | None = Field(default=None, max_length=500)
+
+
+class RunRequest(BaseModel):
+    """``POST /admin/triggers/{job}/run``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    site_id: str | None = Field(default=None, pattern=SITE_ID_PATTERN)
+    force: StrictBool = False
+
+
+def trigger_view(jobs: JobStore, job: Job, now: datetime) -> dict[str, Any]:
+    """A job as the admin sees it: definition, last run, and what the schedule does next."""
+    last = jobs.last_run(job.name)
+    last_view = None
+    if last is not None:
+        at = last.finished_at or last.started_at or last.slot
+        last_view = {"id": last.id, "status": last.status, "at": at.isoformat(), "trigger": last.trigger,
+                     "slot": last.slot.isoformat(), "duration_ms": last.duration_ms, "summary": last.summary,
+                     "error": last.error}
+    return {
+        "name": job.name, "enabled": job.enabled, "cron": job.cron, "tz": job.tz, "payload": job.payload,
+        "description": job.description,
+        "updated_at": job.updated_at.isoformat() if job.updated_at else None, "updated_by": job.updated_by,
+        "enabled_at": job.enabled_at.isoformat() if job.enabled_at else None,
+        "last_run": last_view,
+        # What the schedule gives, enabled or not: lets an admin preview a cron before enabling it.
+        "next_fire_times": [t.isoformat() for t in next_fire_times(job, NEXT_FIRES, after=now)],
+    }
+
+
+def _job(rt: AdminRuntime, name: str) -> Job:
+    job = rt.jobs.get(name)
+    if job is None:
+        raise ApiError(404, "NotFound", f"no job named {name!r}")
+    return job
+
+
+def list_triggers(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    now = rt.clock.wall_now()
+    return {"jobs": [trigger_view(rt.jobs, job, now) for job in rt.jobs.list()]}
+
+
+def get_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    job = _job(rt, request.path_params["job"])
+    return trigger_view(rt.jobs, job, rt.clock.wall_now())
+
+
+def _schedule_changes(job: Job, patch: TriggerPatch) -> dict[str, Any]:
+    """The new (cron, tz), validated by ``validate_cron``; a CRON_TZ= prefix in a new cron sets tz."""
+    if patch.cron is None and patch.tz is None:
+        return {}
+    cron = patch.cron if patch.cron is not None else job.cron
+    try:
+        prefix_tz, _ = split_tz(cron)
+        tz = patch.tz if patch.tz is not None else (prefix_tz or job.tz)
+        if prefix_tz is not None and patch.cron is None:
+            raise CronError(f"the job's cron carries CRON_TZ={prefix_tz}; change the cron to change its zone")
+        validate_cron(cron, tz)
+    except CronError as exc:
+        raise ApiError(400, "InvalidCron", str(exc)) from None
+    return {"cron": cron, "tz": tz}
+
+
+def put_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    job = _job(rt, request.path_params["job"])
+    patch = request.model(TriggerPatch)
+    changes = {k: v for k, v in patch.model_dump(exclude={"cron", "tz"}).items() if v is not None}
+    changes.update(_schedule_changes(job, patch))
+    if not changes:
+        raise ApiError(400, "BadRequest", "nothing to change: give enabled, cron, tz, payload or description")
+    updated = Job.model_validate({**job.model_dump(), **changes})
+    saved = rt.jobs.save(updated, by=principal.sub)
+    log.info("job %s changed by %s: %s", saved.name, saved.updated_by, sorted(changes))
+    return trigger_view(rt.jobs, saved, rt.clock.wall_now())
+
+
+def run_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> Response:
+    job = _job(rt, request.path_params["job"])
+    body = RunRequest.model_validate(_body(request))  # a ValidationError is answered 400 with details
+    by = principal.sub
+    now = rt.clock.wall_now()
+    queue_id = queue_run(rt.store, job.name, body.site_id, body.force, by, now=now)
+    return Response(202, {"queue_id": queue_id, "job": job.name, "site_id": body.site_id, "force": body.force,
+                          "queued_by": by, "queued_at": now.isoformat()})
+
+
+# -- runtime context ----------------------------------------------------------------------------
+
+
+class ContextRequest(BaseModel):
+    """``PUT /admin/runtime-context``; ``set_by``/``set_at`` come from the token and the real clock."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["fixed", "offset"]
+    fixed_at: AwareDatetime | None = None
+    offset_seconds: float | None = None
+    scope: Literal["global", "site"] = "global"
+    site_id: str | None = None
+    expires_at: AwareDatetime | None = None
+    ttl_seconds: int | None = Field(default=None, ge=1, le=MAX_TTL_SECONDS)
+    reason: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_expiry(self) -> ContextRequest:
+        if self.expires_at is not None and self.ttl_seconds is not None:
+            raise ValueError("give expires_at or ttl_seconds, not both")
+        return self
+
+
+class ContextDelete(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    scope: Literal["global", "site"]
+    site_id: str | None = Field(default=None, pattern=SITE_ID_PATTERN)
+
+
+def get_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    wall = rt.clock.wall_now()
+    contexts = [{**ctx.model_dump(mode="json"), "expired": not ctx.active(wall)}
+                for ctx in rt.clock.list_contexts(include_expired=True)]
+    return {"contexts": contexts, "clock": rt.clock.describe()}
+
+
+def _expiry(body: ContextRequest, wall: datetime) -> datetime:
+    if body.expires_at is None:
+        return wall + timedelta(seconds=body.ttl_seconds or DEFAULT_TTL_SECONDS)
+    if body.expires_at <= wall:
+        raise _invalid("expires_at", "expires_at is in the past")
+    if body.expires_at > wall + timedelta(seconds=MAX_TTL_SECONDS):
+        raise _invalid("expires_at", "a runtime context lasts at most 7 days")
+    return body.expires_at
+
+
+def put_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    body = request.model(ContextRequest)
+    actor = principal.sub
+    wall = rt.clock.wall_now()
+    data = body.model_dump(exclude={"ttl_seconds"})
+    ctx = RuntimeContext.model_validate({**data, "expires_at": _expiry(body, wall), "set_by": actor,
+                                         "set_at": wall})
+    try:
+        rt.clock.set_context(ctx, actor)
+    except ValueError as exc:
+        raise _invalid("expires_at", str(exc)) from None
+    stored = RuntimeContext.model_validate(rt.store.get_json(ctx.key))
+    log.info("runtime context %s set by %s", ctx.key, actor)
+    return {**stored.model_dump(mode="json"), "expired": False}
+
+
+def delete_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> Response:
+    query = parse_query(ContextDelete, request.query)
+    try:
+        context_key(query.scope, query.site_id)
+    except ValueError as exc:
+        raise _invalid("site_id", str(exc)) from None
+    if not rt.clock.clear_context(query.scope, query.site_id, principal.sub):
+        raise ApiError(404, "NotFound", "no runtime context is set for that scope")
+    return Response(204, None)
+
+
+# -- cache --------------------------------------------------------------------------------------
+
+
+class PurgeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    app: str | None = None
+    site_id: str | None = Field(default=None, pattern=SITE_ID_PATTERN)
+
+    @model_validator(mode="after")
+    def _target(self) -> PurgeRequest:
+        from ..catalogue.registry import CATALOGUE  # late: the catalogue builds every app's models
+
+        if self.app is None and self.site_id is None:
+            raise ValueError("give app, site_id or both: purging the whole cache is not an admin route")
+        if self.app is not None and self.app not in CATALOGUE:
+            raise ValueError(f"unknown app {self.app!r}: use a catalogue key (GET /apps)")
+        return self
+
+
+def purge_cache(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    body = request.model(PurgeRequest)
+    deleted = purge(rt.store, app=body.app, site_id=body.site_id)
+    log.info("cache purge app=%s site=%s by %s: %d entries", body.app, body.site_id,
+             principal.sub, deleted)
+    return {"deleted": deleted}

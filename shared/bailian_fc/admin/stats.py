@@ -1,0 +1,118 @@
+"""Additive call statistics: one per (hour, app) in a roll-up, summed into days, apps and totals.
+
+Everything kept here merges by addition (counts, sums, histogram buckets), which is what lets a
+completed hour be summarised once and reused for every later dashboard.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import histogram
+
+CACHE_STATES = ("hit", "miss", "stale", "refresh", "none")
+SERVED_FROM_CACHE = ("hit", "stale")
+
+
+@dataclass
+class Stats:
+    calls: int = 0
+    ok: int = 0
+    errors: int = 0
+    error_codes: dict[str, int] = field(default_factory=dict)
+    cache: dict[str, int] = field(default_factory=dict)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency: histogram.Histogram = field(default_factory=dict)  # of latency_ms.total
+    latency_sum_ms: float = 0.0
+
+    def add_record(self, record: Mapping[str, Any]) -> None:
+        """Count one run log record; malformed fields count as absent rather than failing the hour."""
+        self.calls += 1
+        if record.get("status") == "error":
+            self.errors += 1
+            code = str(record.get("error_code") or "unknown")
+            self.error_codes[code] = self.error_codes.get(code, 0) + 1
+        else:
+            self.ok += 1
+        state = str(record.get("cache") or "none")
+        self.cache[state] = self.cache.get(state, 0) + 1
+        tokens = _mapping(record.get("tokens"))
+        self.input_tokens += _int(tokens.get("input_tokens"))
+        self.output_tokens += _int(tokens.get("output_tokens"))
+        latency = _mapping(record.get("latency_ms"))
+        total = latency.get("total")
+        if isinstance(total, (int, float)) and not isinstance(total, bool) and math.isfinite(total) and total >= 0:
+            histogram.add(self.latency, float(total))
+            self.latency_sum_ms += float(total)
+
+    def merge(self, other: Stats) -> None:
+        self.calls += other.calls
+        self.ok += other.ok
+        self.errors += other.errors
+        _add_counts(self.error_codes, other.error_codes)
+        _add_counts(self.cache, other.cache)
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        histogram.merge_into(self.latency, other.latency)
+        self.latency_sum_ms += other.latency_sum_ms
+
+    # -- storage (roll-up files) --------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {"calls": self.calls, "ok": self.ok, "errors": self.errors, "error_codes": dict(self.error_codes),
+                "cache": dict(self.cache), "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+                "latency_hist": histogram.to_json(self.latency), "latency_sum_ms": round(self.latency_sum_ms, 3)}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Stats:
+        return cls(calls=int(raw["calls"]), ok=int(raw["ok"]), errors=int(raw["errors"]),
+                   error_codes={str(k): int(v) for k, v in raw.get("error_codes", {}).items()},
+                   cache={str(k): int(v) for k, v in raw.get("cache", {}).items()},
+                   input_tokens=int(raw.get("input_tokens", 0)), output_tokens=int(raw.get("output_tokens", 0)),
+                   latency=histogram.from_json(raw.get("latency_hist")),
+                   latency_sum_ms=float(raw.get("latency_sum_ms", 0.0)))
+
+    # -- presentation (the dashboard) ---------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """What the dashboard shows: rates and percentiles derived from the additive parts."""
+        measured = sum(self.latency.values())
+        hits = sum(self.cache.get(state, 0) for state in SERVED_FROM_CACHE)
+        return {
+            "calls": self.calls,
+            "ok": self.ok,
+            "errors": self.errors,
+            "error_codes": dict(sorted(self.error_codes.items())),
+            "cache": {state: self.cache.get(state, 0) for state in _states(self.cache)},
+            "cache_hit_rate": round(hits / self.calls, 4) if self.calls else None,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "latency_ms": {
+                "count": measured,
+                "p50": histogram.percentile(self.latency, 0.50),
+                "p95": histogram.percentile(self.latency, 0.95),
+                "mean": round(self.latency_sum_ms / measured, 2) if measured else None,
+            },
+        }
+
+
+def _states(cache: Mapping[str, int]) -> list[str]:
+    """The five known cache states always, in a fixed order, then any unexpected ones seen."""
+    return [*CACHE_STATES, *sorted(k for k in cache if k not in CACHE_STATES)]
+
+
+def _add_counts(target: dict[str, int], source: Mapping[str, int]) -> None:
+    for key, count in source.items():
+        target[key] = target.get(key, 0) + count
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

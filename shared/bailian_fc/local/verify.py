@@ -1,0 +1,181 @@
+"""``bailian-fc verify --base-url URL --token T``: the pending-verification checklist, P0–P3.
+
+Runs against any running bundle (``bailian-fc dev`` or a deployed custom domain) with an
+admin token, prints a table, and exits with the severity of the worst failure:
+0 = all passed, 1 = a P3 failed, 2 = P2, 3 = P1, 4 = a P0 failed (bigger is worse, so a
+deploy pipeline can gate on ``-ge 3``). It leaves nothing behind: the test conversation is
+deleted and the sandbox clock it sets is reset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+CLOCK_CACHE_SECONDS = 5.0  # RuntimeClock's default context cache in each function instance
+
+
+class CheckFailed(AssertionError):
+    pass
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise CheckFailed(message)
+
+
+@dataclass
+class Result:
+    priority: int
+    name: str
+    ok: bool
+    detail: str
+
+
+class Verifier:
+    def __init__(self, base_url: str, token: str, timeout: float = 60.0) -> None:
+        self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+        self.auth = {"Authorization": f"Bearer {token}"}
+
+    def call(self, method: str, path: str, *, auth: bool = True, **kw: Any) -> httpx.Response:
+        return self.http.request(method, path, headers=self.auth if auth else {}, **kw)
+
+    def json(self, method: str, path: str, status: int = 200, **kw: Any) -> Any:
+        resp = self.call(method, path, **kw)
+        expect(resp.status_code == status, f"{method} {path} → {resp.status_code}: {resp.text[:200]}")
+        return resp.json() if resp.content else None
+
+    # -- P0: the bundle is up and locked ----------------------------------------------------------
+
+    def functions_answer(self) -> str:
+        self.json("GET", "/chat/conversations")
+        self.json("GET", "/apps")
+        self.json("GET", "/clock")
+        self.json("GET", "/admin/triggers")
+        return "chat, apps, clock and admin answer"
+
+    def auth_enforced(self) -> str:
+        for method, path in (("GET", "/chat/conversations"), ("GET", "/apps"), ("GET", "/admin/triggers")):
+            for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+                resp = self.http.request(method, path, headers=headers)
+                expect(resp.status_code == 401, f"{path} without a valid token → {resp.status_code}")
+        return "every function refuses missing and forged tokens"
+
+    # -- P1: configured and storing ---------------------------------------------------------------
+
+    def app_ids_configured(self) -> str:
+        apps = self.json("GET", "/apps")["apps"]
+        missing = [a["app_id_setting"] for a in apps if not a["configured"]]
+        expect(not missing, f"not configured: {', '.join(missing)}")
+        return f"{len(apps)} apps configured"
+
+    def store_round_trips(self) -> str:
+        resp = self.call("POST", "/chat/messages", json={"message": "verify: 你好"})
+        expect(resp.status_code == 200, f"POST /chat/messages → {resp.status_code}")
+        events = [line[len("data: "):] for line in resp.text.splitlines() if line.startswith("data: ")]
+        first, last = json.loads(events[0]), json.loads(events[-1])
+        expect("finish_reason" in last, f"the stream ended with {last}")
+        conversation = self.json("GET", f"/chat/conversations/{first['conversation_id']}")
+        expect(len(conversation["turns"]) == 1, "the stored conversation has no turn")
+        self.json("DELETE", f"/chat/conversations/{first['conversation_id']}", status=204)
+        return "a chat turn was streamed, stored, read back and deleted"
+
+    def jobs_scheduled(self) -> str:
+        jobs = self.json("GET", "/admin/triggers")["jobs"]
+        expect(bool(jobs), "no trigger jobs")
+        enabled = [j for j in jobs if j["enabled"]]
+        expect(all(j["next_fire_times"] for j in enabled), "an enabled job has no next fire time")
+        return f"{len(jobs)} jobs, next: {enabled[0]['name']} at {enabled[0]['next_fire_times'][0]}" if enabled \
+            else f"{len(jobs)} jobs, none enabled"
+
+    # -- P2: the sandbox clock reaches the data bound -----------------------------------------------
+
+    def sandbox_clock(self) -> str:
+        fixed = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)).replace(microsecond=0)
+        body = {"mode": "fixed", "fixed_at": fixed.isoformat(), "scope": "global", "ttl_seconds": 300,
+                "reason": "bailian-fc verify"}
+        self.json("PUT", "/admin/runtime-context", json=body)
+        try:
+            clock = self.wait_for_clock(sandbox=True)
+            answer = self.json("POST", "/apps/app2_finance", params={"refresh": "true"}, json={"range": "today"})
+            bound = (answer.get("meta") or {}).get("business_date")
+            expect(bound == clock["business_date"], f"App2 read up to {bound}, the clock says {clock['business_date']}")
+        finally:
+            self.call("DELETE", "/admin/runtime-context", params={"scope": "global"})
+        self.wait_for_clock(sandbox=False)
+        return f"sandbox {clock['business_date']} seen by /clock and App2, then reset"
+
+    def wait_for_clock(self, *, sandbox: bool, within: float = CLOCK_CACHE_SECONDS + 3) -> Any:
+        """GET /clock until it shows (or stops showing) the sandbox: instances cache contexts briefly."""
+        deadline = time.monotonic() + within
+        while True:
+            clock = self.json("GET", "/clock")
+            if clock["sandbox"] is sandbox:
+                return clock
+            expect(time.monotonic() < deadline, f"GET /clock still says sandbox={clock['sandbox']} after {within:g}s")
+            time.sleep(0.5)
+
+    # -- P3: an app answers and caches --------------------------------------------------------------
+
+    def app_answers_and_caches(self) -> str:
+        body = {"note": "verify：王先生想周六下午订两个包厢。"}
+        first = self.json("POST", "/apps/app6_note_analysis", json=body)
+        second = self.json("POST", "/apps/app6_note_analysis", json=body)
+        expect(second["cached"] is True and second["result"] == first["result"], "the repeat was not a cache hit")
+        return "app6 answered, the repeat came from the cache"
+
+    def checks(self) -> list[tuple[int, str, Callable[[], str]]]:
+        return [
+            (0, "functions answer", self.functions_answer),
+            (0, "auth enforced", self.auth_enforced),
+            (1, "app ids configured", self.app_ids_configured),
+            (1, "store round-trips", self.store_round_trips),
+            (1, "jobs have next fire times", self.jobs_scheduled),
+            (2, "sandbox clock reaches App2", self.sandbox_clock),
+            (3, "app answers and caches", self.app_answers_and_caches),
+        ]
+
+    def run(self) -> list[Result]:
+        results = []
+        for priority, name, check in self.checks():
+            try:
+                results.append(Result(priority, name, True, check()))
+            except (CheckFailed, httpx.HTTPError, KeyError, ValueError, IndexError) as exc:
+                results.append(Result(priority, name, False, f"{type(exc).__name__}: {exc}"))
+        return results
+
+
+def exit_code(results: list[Result]) -> int:
+    failed = [r.priority for r in results if not r.ok]
+    return 4 - min(failed) if failed else 0
+
+
+def table(results: list[Result]) -> str:
+    width = max(len(r.name) for r in results)
+    lines = [f"{'pri':<4} {'check':<{width}}  result  detail"]
+    lines += [f"P{r.priority:<3} {r.name:<{width}}  {'ok' if r.ok else 'FAIL':<6}  {r.detail}" for r in results]
+    return "\n".join(lines)
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("verify", help="P0–P3 smoke checks against a running bundle (exit = worst severity)")
+    parser.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:9000 or https://your.domain")
+    parser.add_argument("--token", required=True, help="an admin token (bailian-fc token --role admin)")
+    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    results = Verifier(args.base_url, args.token, args.timeout).run()
+    print(table(results))
+    code = exit_code(results)
+    print(f"\n{'all checks passed' if code == 0 else f'failed: worst is P{4 - code}'}", file=sys.stderr)
+    return code
