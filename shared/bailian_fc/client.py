@@ -232,9 +232,9 @@ class BailianClient:
             return Completion(value, reply["text"], usage, attempt, reply["request_id"], reply["session_id"],
                               upstream)
         assert invalid is not None  # the loop only falls through after invalid replies
-        err = OutputInvalid(str(invalid), raw_text=invalid.raw_text)
-        err.attempts, err.usage = self.policy.max_attempts, usage
-        raise err
+        failure = OutputInvalid(str(invalid), raw_text=invalid.raw_text)
+        failure.attempts, failure.usage = self.policy.max_attempts, usage
+        raise failure
 
     async def _before_retry(self, err: BailianError, attempt: int, clock: Deadline, usage: Usage) -> None:
         """Sleep before the next attempt, or re-raise ``err`` when it must not be retried."""
@@ -385,9 +385,9 @@ class translate_errors:
     def __enter__(self) -> translate_errors:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         if exc is None or isinstance(exc, BailianError) or not isinstance(exc, Exception):
-            return False
+            return
         raise to_bailian_error(exc, self.clock) from exc
 
 

@@ -76,8 +76,8 @@ class ConversationStore:
 
     def list_conversations(self, site_id: str, user: str, limit: int = 20) -> list[dict[str, Any]]:
         """A user's conversations, most recently updated first."""
-        metas = [self.store.get_json(k) for k in self.store.list(f"{self._base(site_id, user)}/meta/")]
-        metas = [m for m in metas if m is not None]
+        found = (self.store.get_json(k) for k in self.store.list(f"{self._base(site_id, user)}/meta/"))
+        metas: list[dict[str, Any]] = [m for m in found if isinstance(m, dict)]
         metas.sort(key=lambda m: (m.get("updated_at", 0), m.get("conversation_id", "")), reverse=True)
         return metas[:limit]
 

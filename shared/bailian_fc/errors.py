@@ -97,7 +97,7 @@ class OutputInvalid(BailianError):
     http_status = 422
     default_code = "OutputInvalid"
 
-    def __init__(self, message: str, *, raw_text: str = "", **kw) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, message: str, *, raw_text: str = "", **kw: Any) -> None:
         super().__init__(message, **kw)
         self.raw_text = raw_text
 

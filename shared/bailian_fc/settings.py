@@ -65,7 +65,7 @@ class Settings(BaseModel):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = {k.lower(): v for k, v in (os.environ if environ is None else environ).items()}
-        return cls(**{name: env[name] for name in cls.model_fields if env.get(name, "") != ""})
+        return cls.model_validate({name: env[name] for name in cls.model_fields if env.get(name, "") != ""})
 
 
 @lru_cache(maxsize=1)

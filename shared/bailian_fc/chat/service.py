@@ -58,12 +58,12 @@ class ChatService:
         conversation_id = request.conversation_id
         meta, turns = None, []
         if conversation_id is not None:
-            meta = await anyio.to_thread.run_sync(self.conversations.get_meta, site, user, conversation_id)
+            known: str = conversation_id
+            meta = await anyio.to_thread.run_sync(self.conversations.get_meta, site, user, known)
             if meta is None:
                 raise ApiError(404, "ConversationNotFound", "no such conversation")
             turns = await anyio.to_thread.run_sync(
-                lambda: self.conversations.list_turns(site, user, conversation_id,
-                                                      last=self.settings.chat_history_turns))
+                lambda: self.conversations.list_turns(site, user, known, last=self.settings.chat_history_turns))
         else:
             conversation_id = self.conversations.new_conversation_id()
         now = self.clock()

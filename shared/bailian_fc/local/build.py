@@ -103,7 +103,7 @@ def read_pyproject(root: Path) -> dict[str, Any]:
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10: pytest (the [test] extra) brings tomli
-        import tomli as tomllib  # type: ignore[no-redef]
+        import tomli as tomllib  # type: ignore[no-redef,unused-ignore]
     with (root / "pyproject.toml").open("rb") as fh:
         return tomllib.load(fh)
 

@@ -110,7 +110,7 @@ def build_router(manifest: Manifest, root: Path) -> tuple[DevRouter, list[Any]]:
         if hasattr(module, "initialize"):
             module.initialize(context_for(function))
         if any(t.get("triggerType") == "http" for t in function.triggers):
-            apps[function.resource] = asgi_app(module.handler, context_factory=lambda rid, f=function: context_for(f))
+            apps[function.resource] = asgi_app(module.handler, context_factory=_context_factory(function))
         for trigger in function.triggers:
             if trigger.get("triggerType") == "timer":
                 config = trigger.get("triggerConfig") or {}
@@ -118,6 +118,13 @@ def build_router(manifest: Manifest, root: Path) -> tuple[DevRouter, list[Any]]:
                                config.get("payload", "")))
     routes = [(pattern, apps[res]) for pattern, res in manifest.routes if res in apps]
     return DevRouter(routes), timers
+
+
+def _context_factory(function: Function) -> Any:
+    def make(request_id: str) -> Any:
+        return context_for(function)
+
+    return make
 
 
 def every_seconds(expression: str) -> float:

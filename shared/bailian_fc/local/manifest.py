@@ -89,7 +89,7 @@ def _resolve(expr: str, context: dict[str, Any], env: dict[str, str]) -> Any:
     return node
 
 
-class LenientEnv(dict):  # type: ignore[type-arg]
+class LenientEnv(dict[str, str]):
     """An environment where unset variables read as "" (for ``dev``, which needs names, not secrets)."""
 
 

@@ -82,7 +82,7 @@ class Tally:
 
 def plan(finance: FinanceStore, clock: Any, sites: list[str], apps: list[str]) -> list[Item]:
     """Every filter of every site: 8 ranges × (all + each area) — App2 items only; digests follow."""
-    items = []
+    items: list[Item] = []
     for site in sites:
         areas = ["all", *finance.areas(site, upper_bound=clock.business_date(site))]
         items.extend(Item(site, r, a) for r in RANGES for a in areas)

@@ -7,6 +7,7 @@ pays for them.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .base import InvalidKey, Store, StoreError, StoreUnavailable, check_key, dump_json
@@ -27,7 +28,7 @@ __all__ = [
 def open_store(url: str) -> Store:
     """Open the store a ``STORE_URL`` names."""
     parts = urlsplit(url)
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    query: dict[str, Any] = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     if parts.scheme == "file":
         # file://.bailian-data (relative) and file:///abs/path both work.
         return FileStore((parts.netloc + parts.path) or ".")
