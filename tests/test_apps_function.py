@@ -23,6 +23,7 @@ from bailian_fc.catalogue.registry import CATALOGUE, SINGLE_TURN
 from bailian_fc.clock import RuntimeContext
 from bailian_fc.emulator import Behaviour, EmulatorThread
 from bailian_fc.fc.context import fake_context
+from bailian_fc.fc.http import http_handler
 from bailian_fc.finance.demo import generate
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
@@ -210,7 +211,7 @@ def test_twenty_concurrent_identical_misses_make_one_upstream_call(emu, env, tmp
     """20 instances missing the same key at once: one Bailian call, 20 identical answers."""
     emu.default = Behaviour(latency=0.6)
     runtimes = [build(emu, tmp_path) for _ in range(20)]
-    handlers = [apps_function.http_handler(rt.router(), max_body_bytes=65536) for rt in runtimes]
+    handlers = [http_handler(rt.router(), max_body_bytes=65536) for rt in runtimes]
     results: list[tuple[int, Any]] = [None] * 20  # type: ignore[list-item]
     barrier = threading.Barrier(20)
 
@@ -236,7 +237,7 @@ def test_twenty_concurrent_identical_misses_make_one_upstream_call(emu, env, tmp
 def test_a_crashed_lease_holder_does_not_block_for_long(emu, env, tmp_path):
     """A lease left by a crashed instance expires, and the next request takes over."""
     rt = build(emu, tmp_path, cache_lease_seconds=0.6)
-    handler = apps_function.http_handler(rt.router(), max_body_bytes=65536)
+    handler = http_handler(rt.router(), max_body_bytes=65536)
     key = key_for("app5_tactics")
     assert rt.service.cache.try_lease(key) is not None  # ... and the holder "crashes" here
     started = time.monotonic()
@@ -318,7 +319,7 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats
                                                                          max_size=3))
 def test_random_requests_never_get_a_5xx(fuzz_runtime, method, path, body, query):
     """Whatever a client sends to the apps function, the answer is a JSON 2xx/4xx, never a 5xx."""
-    handler = apps_function.http_handler(fuzz_runtime.router(), max_body_bytes=65536)
+    handler = http_handler(fuzz_runtime.router(), max_body_bytes=65536)
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     event = {"version": "v1", "rawPath": path, "headers": {"Authorization": f"Bearer {MANAGER}"},
              "queryParameters": query, "body": base64.b64encode(raw).decode(), "isBase64Encoded": True,

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import Authenticator, Principal, require_role
 from ..clock import RuntimeClock, utc_now
-from ..fc.http import HttpRequest, http_handler
+from ..fc.entry import HttpEntry
+from ..fc.http import HttpRequest
 from ..fc.router import Router
 from ..jobs import JobStore
 from ..settings import Settings, get_settings
@@ -90,31 +91,10 @@ def get_dashboard(rt: AdminRuntime, request: HttpRequest, principal: Principal) 
     return build_dashboard(rt.store, rt.clock.calendar, rt.clock.wall_now(), query.days)
 
 
-_runtime: AdminRuntime | None = None
-_handler: Any = None
-
-
-def configure(runtime: AdminRuntime | None) -> None:
-    """Install a runtime (tests, ``bailian-fc dev``); None forgets it so the next call rebuilds."""
-    global _runtime, _handler
-    _runtime = runtime
-    _handler = None if runtime is None else http_handler(runtime.router(),
-                                                          max_body_bytes=runtime.settings.max_body_bytes)
-
-
-def _ensure() -> Any:
-    if _handler is None:
-        configure(AdminRuntime.build())
-    return _handler
-
-
-def initialize(context: Any) -> None:
-    """FC initializer: settings, store, clock and the seeded jobs are ready before the first request."""
-    _ensure()
-
-
-def handler(event: Any, context: Any) -> dict[str, Any]:
-    return _ensure()(event, context)
+_entry = HttpEntry(AdminRuntime.build)
+configure = _entry.configure
+initialize = _entry.initialize
+handler = _entry.handler
 
 
 __all__ = ["AdminRuntime", "configure", "handler", "initialize"]

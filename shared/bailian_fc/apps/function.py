@@ -7,11 +7,11 @@ reused while the instance is warm. Nothing on the cache-hit path imports ``dashs
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..auth import Authenticator, Principal
 from ..clock import RuntimeClock
-from ..fc.http import HttpRequest, Response, http_handler
+from ..fc.entry import HttpEntry
+from ..fc.http import HttpRequest, Response
 from ..fc.router import Router
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
@@ -63,28 +63,7 @@ class AppsRuntime:
         return Response(200, self.service.clock.describe(principal.site_id))
 
 
-_runtime: AppsRuntime | None = None
-_handler: Any = None
-
-
-def configure(runtime: AppsRuntime | None) -> None:
-    """Install a runtime (tests, ``bailian-fc dev``); None forgets it so the next call rebuilds."""
-    global _runtime, _handler
-    _runtime = runtime
-    _handler = None if runtime is None else http_handler(runtime.router(),
-                                                          max_body_bytes=runtime.settings.max_body_bytes)
-
-
-def _ensure() -> Any:
-    if _handler is None:
-        configure(AppsRuntime.build())
-    return _handler
-
-
-def initialize(context: Any) -> None:
-    """FC initializer: settings, store and clock are ready before the first request."""
-    _ensure()
-
-
-def handler(event: Any, context: Any) -> dict[str, Any]:
-    return _ensure()(event, context)
+_entry = HttpEntry(AppsRuntime.build)
+configure = _entry.configure
+initialize = _entry.initialize
+handler = _entry.handler
