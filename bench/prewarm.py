@@ -1,7 +1,8 @@
 """App2 prewarm throughput: K=40 items, 1 s upstream each, concurrency 8; prints JSON.
 
-Compares the measured wall time with the ideal ceil(K/C) · 1 s (target ≤ 1.1×) and with a
-sequential run (concurrency 1) measured in the same process against the same emulator.
+Compares the measured wall time of a warm run with the ideal ceil(K/C) · 1 s (target ≤ 1.1×)
+and with a sequential run (concurrency 1) against the same emulator; the first run of the
+process, which also imports dashscope, is reported beside it.
 
     python bench/prewarm.py [--k-areas 4] [--latency 1.0] [--concurrency 8] [--skip-sequential]
 """
@@ -84,9 +85,11 @@ def main() -> None:
         base_url = f"http://127.0.0.1:{port}/api/v1"
         httpx.post(f"http://127.0.0.1:{port}/_emulator/default", json={"behaviour": {"latency": args.latency}})
         seed(FileStore(tmp), args.k_areas, RuntimeClock.from_settings(FileStore(tmp), Settings()).business_date(SITE))
+        first, summary = run_once(base_url, tmp, args.concurrency)
+        assert summary["computed"] == k and not summary["failures"], summary
         wall, summary = run_once(base_url, tmp, args.concurrency)
         assert summary["computed"] == k and not summary["failures"], summary
-        print(f"concurrent run: {wall:.2f}s", file=sys.stderr)
+        print(f"concurrent run: first {first:.2f}s (imports dashscope), warm {wall:.2f}s", file=sys.stderr)
         sequential = None
         if not args.skip_sequential:
             sequential, _ = run_once(base_url, tmp, 1)
@@ -95,6 +98,8 @@ def main() -> None:
     print(json.dumps({
         "k": k, "concurrency": args.concurrency, "upstream_latency_s": args.latency,
         "wall_s": round(wall, 3), "ideal_s": ideal, "ratio_vs_ideal": round(wall / ideal, 3), "target_ratio": 1.1,
+        # The first run of a process also imports the client stack (~0.5 s, once per instance).
+        "first_run_wall_s": round(first, 3), "first_run_ratio_vs_ideal": round(first / ideal, 3),
         "sequential_s": round(sequential, 3) if sequential else None,
         "speedup_vs_sequential": round(sequential / wall, 2) if sequential else None,
     }, indent=2))
