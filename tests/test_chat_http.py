@@ -383,3 +383,31 @@ async def test_store_outage_is_a_503_not_a_500(emulator, tmp_path, token):
     for resp in (listed, posted):
         assert resp.status_code == 503 and resp.json()["error"]["code"] == "StoreUnavailable"
         assert "timed out" not in resp.text, "internal detail stays in the log"
+
+
+async def test_missing_api_key_is_a_json_503_before_any_stream(emulator, tmp_path, token):
+    """Without DASHSCOPE_API_KEY the chat answers 503 JSON instead of opening a stream."""
+    app = create_app(make_settings(emulator, tmp_path, dashscope_api_key=None))
+    async with serve_app(app) as base:
+        resp = await post_chat(base, token, {"message": "你好"})
+    assert resp.status_code == 503 and resp.json()["error"]["code"] == "UpstreamNotConfigured"
+    assert stored_keys(tmp_path) == []
+
+
+async def test_an_unexpected_failure_mid_turn_still_ends_with_an_error_frame(chat, token, emulator, tmp_path,
+                                                                             monkeypatch):
+    """A bug while streaming ends the stream with `error` (InternalError) and the turn is kept."""
+    from bailian_fc import client as client_module
+
+    start, _ = chat
+    base = await start()
+
+    def broken(self, event):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(client_module.AppStream, "_absorb", broken)
+    events = parse_frames((await post_chat(base, token, {"message": "你好"})).content)
+    assert named(events) == ["meta", "error"] and events[-1].data["code"] == "InternalError"
+    assert "boom" not in json.dumps(events[-1].data)
+    (key,) = [k for k in stored_keys(tmp_path) if "/turns/" in k]
+    assert json.loads(FileStore(tmp_path / "store").get(key))["error_code"] == "InternalError"

@@ -54,6 +54,7 @@ class ChatService:
         app_id = self.settings.app_id(APP_KEY)
         if not app_id:
             raise ApiError(503, "AppNotConfigured", f"BAILIAN_APP_ID_{APP_KEY.upper()} is not set")
+        self.client()  # a missing key is a JSON 503 now, not a broken stream later
         site, user = principal.site_id, principal.sub
         conversation_id = request.conversation_id
         meta, turns = None, []
@@ -104,6 +105,9 @@ class Turn:
                 self.completed = True
             except BailianError as err:
                 self.error = err
+            except Exception:  # a bug must still end the stream with an error frame and a stored turn
+                log.exception("chat turn %s failed", self.turn_id)
+                self.error = BailianError("internal error", code="InternalError")
             await self._finish(emit)
         finally:
             with anyio.CancelScope(shield=True):
