@@ -30,27 +30,18 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import random
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 from pydantic import BaseModel
 
-from .errors import (
-    BailianError,
-    ConnectionDropped,
-    DeadlineExceeded,
-    OutputInvalid,
-    ProtocolError,
-    UpstreamTimeout,
-    classify,
-)
+from .errors import BailianError, OutputInvalid, ProtocolError
 from .reply import ReplyInvalid, parse_reply
+from .sdk_errors import translate_errors
 from .usage import Usage
 
 if TYPE_CHECKING:
@@ -374,62 +365,3 @@ def _usage_dict(event: Any) -> dict[str, Any] | None:
     if not data.get("models") and not data.get("input_tokens") and not data.get("output_tokens"):
         return None
     return data
-
-
-class translate_errors:
-    """Map SDK / httpx / timeout exceptions raised inside the block to the BailianError tree."""
-
-    def __init__(self, clock: Deadline) -> None:
-        self.clock = clock
-
-    def __enter__(self) -> translate_errors:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if exc is None or isinstance(exc, BailianError) or not isinstance(exc, Exception):
-            return
-        raise to_bailian_error(exc, self.clock) from exc
-
-
-def to_bailian_error(exc: Exception, clock: Deadline | None = None) -> BailianError:
-    import httpx
-    from dashscope.v2 import errors as sdk
-
-    if isinstance(exc, TimeoutError):
-        if clock is not None and clock.remaining() <= 0:
-            return DeadlineExceeded("the call's total deadline passed")
-        return UpstreamTimeout("upstream timed out")
-    if isinstance(exc, sdk.APITimeoutError | httpx.TimeoutException):
-        return UpstreamTimeout(f"upstream timed out: {type(exc).__name__}")
-    if isinstance(exc, sdk.APIConnectionError | httpx.TransportError):
-        return ConnectionDropped(f"connection failed: {type(exc).__name__}: {exc}")
-    if isinstance(exc, sdk.DashScopeError):
-        status = exc.status_code if exc.status_code and exc.status_code >= 400 else None
-        cls = classify(status, exc.code)
-        if exc.code is None and status is None:
-            cls = ProtocolError  # e.g. "malformed SSE payload"
-        return cls(exc.message or str(exc), code=exc.code, request_id=exc.request_id, status=status,
-                   retry_after=_retry_after(exc.headers))
-    if isinstance(exc, json.JSONDecodeError | ValueError | TypeError | KeyError):
-        return ProtocolError(f"unreadable reply: {type(exc).__name__}: {exc}")
-    return BailianError(f"{type(exc).__name__}: {exc}")
-
-
-def _retry_after(headers: Any) -> float | None:
-    if not headers:
-        return None
-    if (ms := headers.get("retry-after-ms")) is not None:
-        try:
-            return float(ms) / 1000
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        try:
-            return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-        except (TypeError, ValueError):
-            return None
