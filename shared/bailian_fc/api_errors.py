@@ -7,9 +7,11 @@ logged server-side and answered as a bare 500.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(Exception):
@@ -33,6 +35,16 @@ def from_validation_error(exc: ValidationError) -> ApiError:
         for e in exc.errors(include_url=False, include_input=False)
     ]
     return ApiError(400, "ValidationError", "the request body is invalid", details)
+
+
+def validate_object(model: type[M], data: Any) -> M:
+    """``data`` (a parsed JSON body) as ``model``: 400 unless it is an object that validates."""
+    if not isinstance(data, dict):
+        raise ApiError(400, "BadRequest", "the request body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
 
 
 def error_body(code: str, message: str, request_id: str | None, details: Any = None) -> dict[str, Any]:

@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .api_errors import ApiError, error_body, from_validation_error, parse_json_body
+from .api_errors import ApiError, error_body, parse_json_body, validate_object
 from .store import StoreError
 
 log = logging.getLogger("bailian_fc.web")
@@ -43,13 +43,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def read_model(request: Request, model: type[BaseModel], limit: int) -> Any:
-    data = parse_json_body(await read_body(request, limit))
-    if not isinstance(data, dict):
-        raise ApiError(400, "BadRequest", "the request body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise from_validation_error(exc) from None
+    return validate_object(model, parse_json_body(await read_body(request, limit)))
 
 
 def json_response(data: Any, request: Request, status: int = 200) -> JSONResponse:

@@ -25,7 +25,7 @@ from urllib.parse import quote, unquote_to_bytes
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 
-from ..api_errors import ApiError, error_body, from_validation_error, parse_json_body
+from ..api_errors import ApiError, error_body, from_validation_error, parse_json_body, validate_object
 from ..errors import BailianError
 from ..store import StoreError
 
@@ -80,13 +80,7 @@ class HttpRequest:
 
     def model(self, model: type[M]) -> M:
         """The body validated as ``model``; a JSON object is required, as in ``web.read_model``."""
-        data = self.json()
-        if not isinstance(data, dict):
-            raise ApiError(400, "BadRequest", "the request body must be a JSON object")
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise from_validation_error(exc) from None
+        return validate_object(model, self.json())
 
 
 def fold_headers(headers: dict[str, str]) -> dict[str, str]:
