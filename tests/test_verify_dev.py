@@ -24,6 +24,7 @@ def test_verify_passes_against_dev(tmp_path):
     """Every check from P0 to P3 passes on `bailian-fc dev` with the emulator, and exits 0."""
     with running_dev(tmp_path / "data") as (base, banner):
         assert "/apps/*" in banner and "/admin/*" in banner and "timer prewarm" in banner
+        assert "demo finance data: 3 sites" in banner, "an empty store gets finance data for App2"
         out = verify(base, admin_token(banner))
     assert out.returncode == 0, out.stdout + out.stderr
     rows = [line for line in out.stdout.splitlines() if line.startswith("P")]

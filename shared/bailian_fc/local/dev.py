@@ -154,6 +154,19 @@ async def fire_timers(timers: list[Any], override: float | None) -> None:
     await asyncio.gather(*(one(*t) for t in timers))
 
 
+def seed_demo_finance(settings: Any) -> list[str]:
+    """An empty local store gets the demo finance sample, so App2 has data to talk about."""
+    from ..clock import RuntimeClock
+    from ..finance.demo import generate
+    from ..store import open_store
+
+    store = open_store(settings.store_url)
+    if store.list("finance/", limit=1):
+        return []
+    summary = generate(store, end=RuntimeClock.from_settings(store, settings).business_date())
+    return [f"demo finance data: {len(summary['sites'])} sites, {summary['days']} days (bailian-fc demo-data)"]
+
+
 def dev_secret(data_dir: Path) -> str:
     path = data_dir / ".dev-jwt-secret"
     if path.exists():
@@ -218,6 +231,7 @@ async def serve(host: str, port: int, emulator_port: int, manifest_path: Path,
         manifest = load_manifest(manifest_path, strict=False)
         router, timers = build_router(manifest, root)
         notes = [f"timer {f.resource}: every {tick_seconds or s:g}s" for f, _, s, _ in timers]
+        notes += seed_demo_finance(settings)
         auth = Authenticator(settings.auth_jwt_secret.get_secret_value(),  # type: ignore[union-attr]
                              settings.auth_issuer, settings.auth_audience)
         token = auth.mint("dev-user", "site-001", "manager")
