@@ -57,14 +57,12 @@ class ChatService:
         self.client()  # a missing key is a JSON 503 now, not a broken stream later
         site, user = principal.site_id, principal.sub
         conversation_id = request.conversation_id
-        meta, turns = None, []
+        meta: dict[str, Any] | None = None
+        turns: list[dict[str, Any]] = []
         if conversation_id is not None:
-            known: str = conversation_id
-            meta = await anyio.to_thread.run_sync(self.conversations.get_meta, site, user, known)
+            meta, turns = await anyio.to_thread.run_sync(self._load, site, user, conversation_id)
             if meta is None:
                 raise ApiError(404, "ConversationNotFound", "no such conversation")
-            turns = await anyio.to_thread.run_sync(
-                lambda: self.conversations.list_turns(site, user, known, last=self.settings.chat_history_turns))
         else:
             conversation_id = self.conversations.new_conversation_id()
         now = self.clock()
@@ -73,6 +71,14 @@ class ChatService:
         return Turn(service=self, principal=principal, request=request, app_id=app_id,
                     conversation_id=conversation_id, turn_id=self.conversations.new_turn_id(),
                     plan=plan, history=turns, meta=meta, started_at=now)
+
+
+    def _load(self, site: str, user: str, conversation_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """Meta and recent turns in one worker-thread hop (turns only when the conversation exists)."""
+        meta = self.conversations.get_meta(site, user, conversation_id)
+        if meta is None:
+            return None, []
+        return meta, self.conversations.list_turns(site, user, conversation_id, last=self.settings.chat_history_turns)
 
 
 @dataclass
@@ -161,16 +167,18 @@ class Turn:
         record = self.record()
         conversations, p = self.service.conversations, self.principal
 
+        run = self.run_record(record) if self.stream is not None else None  # no Bailian call, no run log
+
         def write() -> None:
             conversations.append_turn(p.site_id, p.sub, self.conversation_id, record)
             title = (self.meta or {}).get("title") or self.request.message.strip()[:TITLE_CHARS]
             conversations.touch(p.site_id, p.sub, self.conversation_id, title=title, last_turn_id=self.turn_id,
                                 created_at=(self.meta or {}).get("created_at"))
+            if run is not None:
+                runlog.write(conversations.store, run)  # never raises: a lost log line must not fail the turn
 
         await anyio.to_thread.run_sync(write)
         self.saved = True
-        if self.stream is not None:  # a turn that never reached Bailian made no upstream call
-            await anyio.to_thread.run_sync(runlog.write, conversations.store, self.run_record(record))
 
     def run_record(self, turn: dict[str, Any]) -> runlog.RunRecord:
         """The run log's view of this turn's upstream call (same shape as the apps' records)."""
