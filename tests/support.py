@@ -87,9 +87,11 @@ def named(events: list[SseEvent]) -> list[str]:
 
 @contextlib.contextmanager
 def running_dev(store_dir: Any, **env_overrides: str) -> Any:
-    """`bailian-fc dev` in a subprocess on a free port; yields (base_url, banner text)."""
+    """`bailian-fc dev` in a subprocess on a free port; yields (base_url, banner text, process).
+
+    On exit it sends SIGINT (Ctrl-C) and waits, so ``process.returncode`` tells how dev stopped.
+    """
     import os
-    import re
     import signal
     import subprocess
     import sys
@@ -111,8 +113,8 @@ def running_dev(store_dir: Any, **env_overrides: str) -> Any:
             if not line and proc.poll() is not None:
                 raise AssertionError(f"dev exited early:\n{banner}")
             banner += line
-        assert re.search(r"Uvicorn running", banner), banner
-        yield f"http://127.0.0.1:{port}", banner
+        assert "Uvicorn running" in banner, banner
+        yield f"http://127.0.0.1:{port}", banner, proc
     finally:
         proc.send_signal(signal.SIGINT)
         try:

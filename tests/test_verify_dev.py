@@ -22,7 +22,7 @@ def admin_token(banner: str) -> str:
 
 def test_verify_passes_against_dev(tmp_path):
     """Every check from P0 to P3 passes on `bailian-fc dev` with the emulator, and exits 0."""
-    with running_dev(tmp_path / "data") as (base, banner):
+    with running_dev(tmp_path / "data") as (base, banner, _):
         assert "/apps/*" in banner and "/admin/*" in banner and "timer prewarm" in banner
         assert "demo finance data: 3 sites" in banner, "an empty store gets finance data for App2"
         out = verify(base, admin_token(banner))
@@ -33,7 +33,7 @@ def test_verify_passes_against_dev(tmp_path):
 
 def test_verify_exit_code_is_the_worst_failed_priority(tmp_path):
     """An unconfigured app fails a P1 check: exit code 3 (4 − priority), and the table says which."""
-    with running_dev(tmp_path / "data", BAILIAN_APP_ID_APP3_CLUE_DETAIL="") as (base, banner):
+    with running_dev(tmp_path / "data", BAILIAN_APP_ID_APP3_CLUE_DETAIL="") as (base, banner, _):
         out = verify(base, admin_token(banner))
     assert out.returncode == 3, out.stdout + out.stderr
     assert "BAILIAN_APP_ID_APP3_CLUE_DETAIL" in out.stdout
@@ -41,7 +41,7 @@ def test_verify_exit_code_is_the_worst_failed_priority(tmp_path):
 
 def test_verify_with_a_non_admin_token_fails_p0(tmp_path):
     """A staff token cannot reach the admin routes: a P0 failure, exit code 4."""
-    with running_dev(tmp_path / "data") as (base, banner):
+    with running_dev(tmp_path / "data") as (base, banner, _):
         staff = re.search(r"token \(dev-user, site-001, manager\):\s+(\S+)", banner).group(1)  # type: ignore[union-attr]
         out = verify(base, staff)
     assert out.returncode == 4, out.stdout
