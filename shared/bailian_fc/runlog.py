@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -23,6 +24,10 @@ from .store import Store, StoreError
 log = logging.getLogger("bailian_fc.runlog")
 
 PREFIX = "runlogs/"
+MESSAGE_CHARS = 300  # an error message is a sentence; anything longer is cut
+EXCERPT_CHARS = 600  # enough of a bad reply to see why it failed its schema, not a whole answer
+# Bearer tokens, JWTs and API keys that an upstream message might echo: never kept in a run log.
+_SECRETS = re.compile(r"(?i)bearer\s+\S+|eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*|\bsk-[\w-]{8,}")
 
 
 def empty_tokens() -> dict[str, Any]:
@@ -43,6 +48,8 @@ class RunRecord:
     latency_ms: dict[str, float | None] = field(default_factory=dict)  # queue, upstream_ttfb, upstream, total, overhead
     prompt_version: str | None = None
     upstream_request_id: str | None = None
+    error_message: str | None = None  # bounded and redacted, see ``failure_fields``
+    reply_excerpt: str | None = None  # the start of a reply that failed its schema
     at: float = field(default_factory=time.time)
     id: str = field(default_factory=lambda: new_id("r"))
 
@@ -57,3 +64,21 @@ def write(store: Store, record: RunRecord) -> None:
         store.put_json_if_absent(record_key(record), asdict(record))
     except StoreError as exc:
         log.warning("run log record %s not written: %s", record.id, exc)
+
+
+def bounded(text: str | None, limit: int) -> str | None:
+    """``text`` without anything that looks like a credential, cut to ``limit`` characters."""
+    if not text:
+        return None
+    clean = _SECRETS.sub("[redacted]", text)
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+def failure_fields(error: Exception | None) -> dict[str, str | None]:
+    """What a run log keeps to explain a failure: its message and, for a reply that failed its
+    schema, an excerpt of that reply; both bounded and redacted."""
+    if error is None:
+        return {"error_message": None, "reply_excerpt": None}
+    message = getattr(error, "message", None) or str(error)
+    return {"error_message": bounded(str(message), MESSAGE_CHARS),
+            "reply_excerpt": bounded(getattr(error, "raw_text", None), EXCERPT_CHARS)}

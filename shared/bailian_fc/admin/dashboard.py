@@ -48,6 +48,7 @@ HOUR = timedelta(hours=1)
 DEFAULT_LOOKBACK = timedelta(days=7)
 READ_WORKERS = 8  # parallel gets on network stores (see ``reader``)
 MAX_DAYS = 90
+HOURLY_MAX_DAYS = 2  # up to this period the dashboard also gives per-hour series (a day's shape)
 
 Mapper = Callable[..., Iterable[Any]]  # builtins.map or ThreadPoolExecutor.map
 
@@ -288,12 +289,17 @@ def build_dashboard(store: Store, calendar: BusinessCalendar, now: datetime, day
         total.merge(day_total)
         by_day.append({"date": day.isoformat(), "apps": {a: s.summary() for a, s in sorted(apps.items())},
                        "total": day_total.summary()})
+    by_hour = None
+    if days <= HOURLY_MAX_DAYS:
+        by_hour = [{"hour": hour.isoformat(), "apps": {a: s.summary() for a, s in sorted(rollups[hour].apps.items())}}
+                   for hour in window.hours]
     return {
         "days": days, "from": window.first.isoformat(), "to": window.last.isoformat(),
         "tz": calendar.tz, "day_start": calendar.day_start, "generated_at": now.isoformat(),
         "percentile_relative_error": round(histogram.RELATIVE_ERROR, 4),
         "rollups": counts,
         "by_day": by_day,
+        "by_hour": by_hour,
         "by_app": {a: s.summary() for a, s in sorted(by_app.items())},
         "total": total.summary(),
     }

@@ -23,7 +23,7 @@ from ..fc.router import Router
 from ..jobs import JobStore
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
-from . import routes
+from . import console, routes, views
 from .dashboard import MAX_DAYS, build_dashboard
 from .params import parse_query
 from .runlogs import RunlogQuery, list_runlogs
@@ -79,6 +79,13 @@ class AdminRuntime:
         router.put("/admin/runtime-context", self.route(routes.put_runtime_context))
         router.delete("/admin/runtime-context", self.route(routes.delete_runtime_context))
         router.post("/admin/cache/purge", self.route(routes.purge_cache))
+        # What the browser console adds (views.py) and its static files (console.py).
+        router.get("/admin/triggers/{job}/runs", self.route(views.trigger_runs))
+        router.get("/admin/cron/preview", self.route(views.cron_preview))
+        router.get("/admin/queue", self.route(views.run_queue))
+        router.get("/admin/runtime-context/audit", self.route(views.context_audit))
+        router.get("/admin/apps/schemas", self.route(views.app_schemas))
+        console.add_routes(router)
         return router
 
 

@@ -159,6 +159,7 @@ class AppsService:
                         "upstream_ttfb": None, "overhead": _ms(total - upstream) if upstream else None},
             prompt_version=spec.prompt_version,
             upstream_request_id=outcome.upstream_request_id if outcome else (error.request_id if error else None),
+            **runlog.failure_fields(error),
         )
         runlog.write(self.store, record)
 

@@ -190,7 +190,7 @@ class Turn:
             attempts=turn["attempts"], tokens=turn["usage"],
             latency_ms={"total": round(total * 1000, 2), "upstream_ttfb": ttfb, "upstream": None,
                         "overhead": None},
-            prompt_version=None, upstream_request_id=turn["request_id"],
+            prompt_version=None, upstream_request_id=turn["request_id"], **runlog.failure_fields(self.error),
         )
 
     def record(self) -> dict[str, Any]:

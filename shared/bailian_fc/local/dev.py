@@ -262,6 +262,8 @@ def _banner(host: str, port: int, manifest: Manifest, upstream_desc: str, store_
         f"  token (dev-user, site-001, manager):\n    {token}",
         f"  admin token:\n    {admin}",
         "",
+        f"  console   : {base}/admin/ui/#token={admin}",
+        "",
         "  stream a chat:",
         f"    curl -N {base}/chat/messages -H {shlex.quote('Authorization: Bearer ' + token)} "
         f"-H 'Content-Type: application/json' -d {shlex.quote(body)}",

@@ -1,0 +1,57 @@
+"""The browser console's static files under ``/admin/ui/``, shipped inside the package.
+
+The files are plain ES modules, HTML and CSS (no build step), so what is in ``admin/ui/`` is
+exactly what the browser runs. Static files need no token: they hold no data, and every data
+route behind them checks ``role=admin``. Only names made of safe characters under ``ui/`` are
+served, so no path can leave that directory.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..api_errors import ApiError
+from ..fc.http import HttpRequest, Response
+from ..fc.router import Router
+
+UI_DIR = Path(__file__).parent / "ui"
+BASE = "/admin/ui/"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".json": "application/json",
+}
+_SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,100}")
+# Nothing from another origin, ever: the console works offline and a token in it stays here.
+CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+       "style-src 'self' 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
+
+
+def asset(relative: str) -> Response:
+    """The file ``ui/<relative>`` as a response, or ApiError 404."""
+    parts = relative.split("/") if relative else ["index.html"]
+    if not all(_SEGMENT.fullmatch(p) and ".." not in p for p in parts):
+        raise ApiError(404, "NotFound", "no such console file")
+    path = UI_DIR.joinpath(*parts)
+    content_type = CONTENT_TYPES.get(path.suffix)
+    if content_type is None or not path.is_file():
+        raise ApiError(404, "NotFound", "no such console file")
+    headers = {"content-type": content_type, "cache-control": "no-cache", "x-content-type-options": "nosniff",
+               "referrer-policy": "no-referrer"}
+    if path.suffix == ".html":
+        headers["content-security-policy"] = CSP
+    return Response(200, path.read_text(encoding="utf-8"), headers)
+
+
+def add_routes(router: Router) -> None:
+    router.get("/admin/ui", lambda request: Response(308, None, {"location": BASE}))
+    router.get("/admin/ui/", lambda request: asset(""))
+    router.get("/admin/ui/{name}", lambda request: asset(request.path_params["name"]))
+    router.get("/admin/ui/{folder}/{name}", _nested)
+
+
+def _nested(request: HttpRequest) -> Response:
+    return asset(f"{request.path_params['folder']}/{request.path_params['name']}")

@@ -1,0 +1,94 @@
+"""Read-only admin views the console needs beside the core routes: a job's runs, a cron preview,
+the run-now queue, the runtime-context audit and the apps' input schemas.
+
+Each function has the admin-route signature of :mod:`.routes` (``function.py`` checks
+``role=admin`` before any of them runs).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..api_errors import ApiError
+from ..auth import Principal
+from ..clock import AUDIT_KEY
+from ..fc.http import HttpRequest
+from ..jobs import CronError, Job, next_fire_times, validate_cron
+from ..jobs.cron import split_tz
+from .params import parse_query
+from .queue import list_queue
+from .routes import NEXT_FIRES, _job
+
+if TYPE_CHECKING:
+    from .function import AdminRuntime
+
+AUDIT_PREFIX = AUDIT_KEY.split("{", 1)[0]
+MAX_LIST = 100
+
+
+class LimitQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(default=20, ge=1, le=MAX_LIST)
+
+
+class CronQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    cron: str = Field(min_length=1, max_length=200)
+    tz: str | None = Field(default=None, min_length=1, max_length=64)
+    count: int = Field(default=NEXT_FIRES, ge=1, le=20)
+
+
+def trigger_runs(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    """``GET /admin/triggers/{job}/runs?limit=N``: newest runs first, with each run's summary
+    (a prewarm run's ``failed`` lists its per-item failures)."""
+    job = _job(rt, request.path_params["job"])
+    query = parse_query(LimitQuery, request.query)
+    return {"job": job.name, "runs": [r.model_dump(mode="json") for r in rt.jobs.runs(job.name, query.limit)]}
+
+
+def cron_preview(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    """``GET /admin/cron/preview?cron=…&tz=…``: validate a cron without saving it, and its next fires."""
+    query = parse_query(CronQuery, request.query)
+    try:
+        prefix_tz, _ = split_tz(query.cron)
+        tz = prefix_tz or query.tz or rt.settings.business_tz
+        validate_cron(query.cron, tz)
+        probe = Job(name="preview", cron=query.cron, tz=tz, enabled=True)
+    except (CronError, ValueError) as exc:
+        raise ApiError(400, "InvalidCron", str(exc).splitlines()[0][:300]) from None
+    fires = next_fire_times(probe, query.count, after=rt.clock.wall_now())
+    return {"cron": query.cron, "tz": tz, "next_fire_times": [t.isoformat() for t in fires]}
+
+
+def run_queue(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    """``GET /admin/queue``: manual runs waiting for the prewarm function, oldest first."""
+    return {"queued": list_queue(rt.store)[:MAX_LIST]}
+
+
+def context_audit(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    """``GET /admin/runtime-context/audit?limit=N``: who set or cleared which clock, newest first."""
+    query = parse_query(LimitQuery, request.query)
+    records = []
+    for key in reversed(rt.store.list(AUDIT_PREFIX)):
+        if len(records) >= query.limit:
+            break
+        try:
+            raw = rt.store.get_json(key)
+        except ValueError:
+            continue
+        if isinstance(raw, dict):
+            records.append(raw)
+    return {"audit": records}
+
+
+def app_schemas(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    """``GET /admin/apps/schemas``: each single-turn app's input JSON Schema (the console builds forms)."""
+    from ..catalogue.registry import CATALOGUE  # late: builds every app's models
+
+    return {"apps": [{"key": spec.key, "title": spec.describe(False)["title"],
+                      "input_schema": spec.input_model.model_json_schema()}
+                     for spec in CATALOGUE.values() if spec.mode == "single"]}

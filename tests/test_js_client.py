@@ -1,0 +1,35 @@
+"""The JS client (clients/js) tested by Node's own test runner against a running `bailian-fc dev`."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from support import running_dev
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENT = ROOT / "clients" / "js"
+
+
+def banner_tokens(banner: str) -> tuple[str, str]:
+    user = re.search(r"token \(dev-user[^)]*\):\s*\n\s*(\S+)", banner)
+    admin = re.search(r"admin token[^\n]*:\s*\n\s*(\S+)", banner)
+    assert user and admin, banner
+    return user.group(1), admin.group(1)
+
+
+def test_js_client_passes_node_tests_against_dev(tmp_path):
+    node = shutil.which("node")
+    assert node, "node is required (CI installs it)"
+    with running_dev(tmp_path / "store") as (base, banner, _proc):
+        token, admin = banner_tokens(banner)
+        env = {**os.environ, "BAILIAN_BASE_URL": base, "BAILIAN_TOKEN": token, "BAILIAN_ADMIN_TOKEN": admin}
+        result = subprocess.run([node, "--test", "test/"], cwd=CLIENT, env=env, capture_output=True, text=True,
+                                timeout=300)
+    summary = "\n".join(line for line in result.stdout.splitlines() if line.startswith(("# ", "not ok")))
+    assert result.returncode == 0, f"{summary}\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+    assert re.search(r"^# fail 0$", result.stdout, re.M), summary
+    assert int(re.search(r"^# pass (\d+)$", result.stdout, re.M).group(1)) >= 12, summary
