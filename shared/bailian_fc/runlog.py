@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from .ids import new_id
 from .store import Store, StoreError
@@ -74,7 +74,12 @@ def bounded(text: str | None, limit: int) -> str | None:
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"
 
 
-def failure_fields(error: Exception | None) -> dict[str, str | None]:
+class FailureFields(TypedDict):
+    error_message: str | None
+    reply_excerpt: str | None
+
+
+def failure_fields(error: Exception | None) -> FailureFields:
     """What a run log keeps to explain a failure: its message and, for a reply that failed its
     schema, an excerpt of that reply; both bounded and redacted."""
     if error is None:

@@ -72,7 +72,7 @@ def run_queue(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> d
 def context_audit(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
     """``GET /admin/runtime-context/audit?limit=N``: who set or cleared which clock, newest first."""
     query = parse_query(LimitQuery, request.query)
-    records = []
+    records: list[dict[str, Any]] = []
     for key in reversed(rt.store.list(AUDIT_PREFIX)):
         if len(records) >= query.limit:
             break
