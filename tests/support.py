@@ -86,8 +86,8 @@ def named(events: list[SseEvent]) -> list[str]:
 
 
 @contextlib.contextmanager
-def running_dev(store_dir: Any, **env_overrides: str) -> Any:
-    """`bailian-fc dev` in a subprocess on a free port; yields (base_url, banner text, process).
+def running_dev(store_dir: Any, *args: str, **env_overrides: str) -> Any:
+    """`bailian-fc dev [args]` in a subprocess on a free port; yields (base_url, banner text, process).
 
     On exit it sends SIGINT (Ctrl-C) and waits, so ``process.returncode`` tells how dev stopped.
     """
@@ -104,7 +104,7 @@ def running_dev(store_dir: Any, **env_overrides: str) -> Any:
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHSCOPE_", "BAILIAN_APP_ID_"))}
     env.update(STORE_URL=f"file://{store_dir}", AUTH_JWT_SECRET=SECRET, **env_overrides)
-    proc = subprocess.Popen([sys.executable, "-m", "bailian_fc.cli", "dev", "--port", str(port)], cwd=root, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "bailian_fc.cli", "dev", "--port", str(port), *args], cwd=root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         banner, deadline = "", time.monotonic() + 60
@@ -114,6 +114,7 @@ def running_dev(store_dir: Any, **env_overrides: str) -> Any:
                 raise AssertionError(f"dev exited early:\n{banner}")
             banner += line
         assert "Uvicorn running" in banner, banner
+        proc.log_tail = _drain(proc)  # type: ignore[attr-defined]
         yield f"http://127.0.0.1:{port}", banner, proc
     finally:
         proc.send_signal(signal.SIGINT)
@@ -122,3 +123,20 @@ def running_dev(store_dir: Any, **env_overrides: str) -> Any:
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
+
+
+def _drain(proc: Any) -> Any:
+    """Keep reading dev's output after the banner (a full pipe would block its logging, and so dev);
+    the last lines stay in the returned deque for a failing test to show."""
+    import collections
+    import threading
+
+    tail: collections.deque[str] = collections.deque(maxlen=200)
+
+    def pump(stream: Any) -> None:
+        for line in stream:
+            tail.append(line)
+
+    for stream in (proc.stdout, proc.stderr):
+        threading.Thread(target=pump, args=(stream,), daemon=True).start()
+    return tail

@@ -27,7 +27,7 @@ PREFIX = "runlogs/"
 MESSAGE_CHARS = 300  # an error message is a sentence; anything longer is cut
 EXCERPT_CHARS = 600  # enough of a bad reply to see why it failed its schema, not a whole answer
 # Bearer tokens, JWTs and API keys that an upstream message might echo: never kept in a run log.
-_SECRETS = re.compile(r"(?i)bearer\s+\S+|eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*|\bsk-[\w-]{8,}")
+_SECRETS = re.compile(r"(?i)bearer\s+[\w.~+/=-]+|eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*|\bsk-[\w-]{8,}")
 
 
 def empty_tokens() -> dict[str, Any]:

@@ -1,0 +1,96 @@
+// Chat playground: streams through /chat/messages with the same client the miniprogram uses,
+// lists conversations, and shows errors the way the miniprogram would.
+
+import { clear, errorBox, every, fmtTime, h } from '../lib/dom.js';
+import { clockView } from './runtime.js';
+
+/** The message a miniprogram user sees for an error event (Chinese, with a retry hint). */
+export function userMessage(err) {
+  const known = {
+    Unauthorized: '登录已过期，请重新登录。', Forbidden: '没有权限使用此功能。', ValidationError: '消息不符合要求（1–4000 字）。',
+    NetworkError: '网络连接失败，请检查网络后重试。', StreamEnded: '回答中断了，请重试。', RateLimited: '请求太频繁，请稍后再试。',
+  };
+  // Upstream messages are English and technical: the user sees a plain sentence and the code.
+  const text = known[err.code] || (err.retryable ? '服务暂时不可用，请稍后再试。' : '暂时无法回答这个问题。');
+  return `${text}${err.retryable ? '（可重试）' : ''} [${err.code}]`;
+}
+
+export function render({ client, el }) {
+  let conversationId = null;
+  let call = null;
+  const convs = h('div.convs', { id: 'conversations' });
+  const messages = h('div.messages', { id: 'messages', 'aria-live': 'polite' });
+  const input = h('textarea', { id: 'chat-input', placeholder: '输入消息… 例如：今晚八点还有包厢吗？', maxlength: 4000 });
+  const send = h('button.primary', { id: 'chat-send' }, '发送 Send');
+  const stop = h('button', { id: 'chat-stop', hidden: true }, '停止 Stop');
+  const clock = h('div', { id: 'chat-clock' });
+
+  const loadClock = () => client.clock().then((c) => clear(clock, clockView(c))).catch((err) => clear(clock, errorBox(err)));
+  async function loadConversations() {
+    try {
+      const data = await client.conversations.list({ limit: 30 });
+      const items = data.items || data.conversations || [];
+      clear(convs, h('button', { onclick: () => open(null), id: 'new-conversation' }, '＋ 新对话 New'),
+        items.map((c) => h(`button${c.conversation_id === conversationId ? '.on' : ''}`,
+          { onclick: () => open(c.conversation_id), dataset: { id: c.conversation_id }, title: c.title },
+          c.title || c.conversation_id, h('br'), h('small.muted', fmtTime(c.updated_at || c.created_at)))));
+    } catch (err) {
+      clear(convs, errorBox(err));
+    }
+  }
+  async function open(id) {
+    conversationId = id;
+    clear(messages);
+    loadConversations();
+    if (!id) return;
+    try {
+      const data = await client.conversations.get(id);
+      for (const t of data.turns || []) {
+        messages.append(h('div.bubble.user', t.message));
+        if (t.error_code) messages.append(h('div.bubble.fail', userMessage({ code: t.error_code })));
+        else messages.append(h('div.bubble.bot', t.answer));
+      }
+      messages.scrollTop = messages.scrollHeight;
+    } catch (err) {
+      messages.append(errorBox(err));
+    }
+  }
+  async function submit() {
+    const text = input.value.trim();
+    if (call) return;
+    input.value = '';
+    if (text) messages.append(h('div.bubble.user', text));
+    const bot = h('div.bubble.bot', { dataset: { state: 'streaming' } }, '…');
+    messages.append(bot);
+    let answer = '';
+    send.disabled = true;
+    stop.hidden = false;
+    call = client.chat.send({ message: text, conversation_id: conversationId, context: { page: 'console' } });
+    for await (const ev of call) {
+      if (ev.type === 'meta') conversationId = ev.data.conversation_id;
+      else if (ev.type === 'delta') { answer += ev.data.text; bot.textContent = answer; }
+      else if (ev.type === 'done') bot.dataset.state = 'done';
+      else if (ev.type === 'error') {
+        bot.dataset.state = 'error';
+        if (!answer) bot.remove();
+        messages.append(h('div.bubble.fail', { dataset: { code: ev.data.code } }, userMessage(ev.data)));
+      }
+      messages.scrollTop = messages.scrollHeight;
+    }
+    if (call.cancelled) { bot.dataset.state = 'cancelled'; bot.textContent = `${answer}（已停止）`; }
+    call = null;
+    send.disabled = false;
+    stop.hidden = true;
+    loadConversations();
+  }
+  send.addEventListener('click', submit);
+  stop.addEventListener('click', () => call?.cancel());
+  input.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) submit(); });
+  clear(el, h('h1', '对话 Chat playground'), clock,
+    h('div.chat', h('section.card', h('h2', '会话 Conversations'), convs),
+      h('section.card', messages, h('div.composer', input, send, stop),
+        h('p.muted', 'Ctrl+Enter 发送 · streamed with the same client as the miniprogram (clients/js)'))));
+  loadClock();
+  loadConversations();
+  every(el, 3, loadClock);
+}

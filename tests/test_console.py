@@ -1,0 +1,327 @@
+"""The browser console end to end: real headless Chromium against `bailian-fc dev`.
+
+One dev server for the module (the prewarm timer ticks every 2 s so "run now" finishes while
+the page waits); each test opens its own browser context and signs in through the printed link.
+Screenshots of every page go to tests/artifacts/console/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from console_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    banner_token,
+    console_link,
+    new_page,
+    shot,
+    sign_in,
+)
+from playwright.sync_api import expect, sync_playwright
+from support import running_dev
+
+ROOT = Path(__file__).resolve().parents[1]
+UI = ROOT / "shared" / "bailian_fc" / "admin" / "ui"
+WAIT_MS = 30_000
+# JSON that fails App3's schema, and carries a token-looking string the run log must redact.
+BAD_REPLY = '{"profile_summary": "王先生常在周末来", "intent_level": "maybe", "note": "Bearer abc.def.ghi"}'
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: Any) -> Any:
+    with running_dev(tmp_path_factory.mktemp("console") / "store", "--tick-seconds", "2") as (base, banner, proc):
+        emulator = re.search(r"emulator at (http://127\.0\.0\.1:\d+)", banner)
+        assert emulator, banner
+        yield {"base": base, "link": console_link(banner), "admin": banner_token(banner, "admin token"),
+               "user": banner_token(banner, r"token \(dev-user"), "emulator": emulator.group(1), "proc": proc}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def api(dev: dict[str, Any], method: str, path: str, token: str | None = None, **kw: Any) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token or dev['admin']}"}
+    return httpx.request(method, dev["base"] + path, headers=headers, timeout=30, **kw)
+
+
+def no_page_errors(page: Any) -> None:
+    assert page.errors == [], page.errors
+
+
+def test_sign_in_link_and_dashboard_charts_drawn_from_real_run_logs(dev, browser):
+    for rng in ("today", "yesterday", "last_7_days"):
+        assert api(dev, "POST", "/apps/app2_finance", dev["user"], json={"range": rng}).status_code == 200
+    assert api(dev, "POST", "/apps/app2_finance", dev["user"], json={"range": "today"}).json()["cached"] is True
+    with httpx.stream("POST", dev["base"] + "/chat/messages", json={"message": "今晚八点还有包厢吗？"},
+                      headers={"Authorization": f"Bearer {dev['user']}"}, timeout=30) as r:
+        assert b"event: done" in r.read()
+    expected = api(dev, "GET", "/admin/dashboard?days=1").json()["total"]["calls"]
+    assert expected >= 5
+
+    page = new_page(browser)
+    sign_in(page, dev["link"])
+    assert "token=" not in page.url
+    assert page.evaluate("sessionStorage.getItem('bailian-fc.admin-token')") == dev["admin"]
+    page.click("[data-days='1']")
+    expect(page.locator("#totals")).to_have_attribute("data-calls", str(expected), timeout=WAIT_MS)
+    calls_chart = page.locator("svg[data-chart='calls']")
+    expect(calls_chart.locator("g[data-series='app2_finance'] circle").first).to_be_visible()
+    expect(calls_chart.locator("g[data-series='app1_chat'] circle").first).to_be_visible()
+    for chart in ("tokens", "p50", "p95", "hit", "errors"):
+        assert int(page.locator(f"svg[data-chart='{chart}']").get_attribute("data-points")) > 0, chart
+    expect(page.locator("#per-app")).to_contain_text("app2_finance")
+    shot(page, "dashboard-desktop")
+    no_page_errors(page)
+
+
+def test_run_logs_filter_and_a_failures_detail(dev, browser):
+    scripted = httpx.post(dev["emulator"] + "/_emulator/script", timeout=10,
+                          json={"app_id": "emu-app3_clue_detail",
+                                "behaviours": [{"kind": "text", "text": BAD_REPLY}] * 3})
+    assert scripted.status_code == 200
+    failed = api(dev, "POST", "/apps/app3_clue_detail", dev["user"], json={"lead_id": "L-1", "name": "王先生"})
+    assert failed.status_code == 422, failed.text
+    assert api(dev, "POST", "/apps/app2_finance", dev["user"], json={"range": "this_week"}).status_code == 200
+
+    page = new_page(browser)
+    sign_in(page, dev["link"])
+    page.click("a[data-page='runlogs']")
+    rows = page.locator("#runlog-table tbody tr")
+    expect(rows.first).to_be_visible(timeout=WAIT_MS)
+    page.select_option("#runlog-filters select[name=app]", "app3_clue_detail")
+    page.select_option("#runlog-filters select[name=status]", "error")
+    page.fill("#runlog-filters input[name=site]", "site-001")
+    page.click("#runlog-filters button[type=submit]")
+    expect(rows).to_have_count(1, timeout=WAIT_MS)
+    expect(rows.first).to_have_attribute("data-status", "error")
+    expect(rows.first).to_contain_text("OutputInvalid")
+    rows.first.click()
+    detail = page.locator("#runlog-detail")
+    expect(detail.locator("#failure-reason")).to_contain_text("OutputInvalid")
+    expect(detail).to_contain_text("Attempts")
+    expect(detail.locator("dd").nth(6)).to_have_text("3")  # attempts: the whole retry budget
+    expect(detail).to_contain_text("Prompt version")
+    expect(detail).to_contain_text("upstream")
+    excerpt = detail.locator("#reply-excerpt")
+    expect(excerpt).to_be_visible()
+    assert "王先生常在周末来" in excerpt.inner_text() and len(excerpt.inner_text()) <= 600
+    assert "abc.def.ghi" not in excerpt.inner_text() and "[redacted]" in excerpt.inner_text()
+    assert dev["user"] not in detail.inner_text() and dev["admin"] not in detail.inner_text()
+    shot(page, "runlogs-failure-detail")
+    page.select_option("#runlog-filters select[name=status]", "ok")
+    page.select_option("#runlog-filters select[name=app]", "")
+    page.click("#runlog-filters button[type=submit]")
+    expect(rows.first).to_have_attribute("data-status", "ok", timeout=WAIT_MS)
+    assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.status)")) == {"ok"}
+    no_page_errors(page)
+
+
+def test_cron_edit_validates_previews_and_saves(dev, browser):
+    page = new_page(browser)
+    sign_in(page, dev["link"])
+    page.click("a[data-page='triggers']")
+    card = page.locator("[data-job='cache_housekeeping']")
+    cron = card.locator("input[name=cron]")
+    cron.fill("61 * * * * *")
+    expect(card.locator("[data-role=cron-error]")).to_contain_text("InvalidCron", timeout=WAIT_MS)
+    expect(card.locator("[data-role=save]")).to_be_disabled()
+    cron.fill("0 15 3 * * *")
+    preview = card.locator("[data-role=preview] li")
+    expect(preview).to_have_count(5, timeout=WAIT_MS)
+    expect(preview.first).to_contain_text("03:15:00")
+    card.locator("[data-role=save]").click()
+    expect(card.locator("[data-role=saved]")).to_contain_text("0 15 3 * * *", timeout=WAIT_MS)
+    saved = api(dev, "GET", "/admin/triggers/cache_housekeeping").json()
+    assert saved["cron"] == "0 15 3 * * *" and saved["updated_by"] == "dev-admin"
+    shot(page, "triggers-cron-edit")
+    page.reload()
+    expect(page.locator("[data-job='cache_housekeeping'] input[name=cron]")).to_have_value("0 15 3 * * *",
+                                                                                          timeout=WAIT_MS)
+    toggle = page.locator("[data-job='cache_housekeeping'] [data-role=toggle]")
+    was = api(dev, "GET", "/admin/triggers/cache_housekeeping").json()["enabled"]
+    toggle.click()
+    expect(page.locator("[data-job='cache_housekeeping'] [data-role=toggle]")).to_have_text(
+        "启用 Enable" if was else "停用 Disable", timeout=WAIT_MS)
+    assert api(dev, "GET", "/admin/triggers/cache_housekeeping").json()["enabled"] is (not was)
+    no_page_errors(page)
+
+
+def test_run_now_queues_and_shows_the_runs_result(dev, browser):
+    page = new_page(browser)
+    sign_in(page, dev["link"])
+    page.click("a[data-page='triggers']")
+    card = page.locator("[data-job='runlog_rollup']")
+    card.locator("[data-role=run]").click()
+    expect(card.locator("[data-role=queued]")).to_contain_text("Queued", timeout=WAIT_MS)
+    result = card.locator("[data-role=run-result]")
+    expect(result).to_be_visible(timeout=90_000)  # the next prewarm tick (every 2 s) drains the queue
+    expect(result).to_have_attribute("data-status", "ok")
+    expect(card.locator("tr[data-run]").first).to_contain_text("manual")
+    shot(page, "triggers-run-now")
+    page.click("a[data-page='operations']")
+    expect(page.locator("h2", has_text="Run-now queue")).to_be_visible()
+    expect(page.locator("text=The queue is empty.")).to_be_visible(timeout=WAIT_MS)
+    shot(page, "operations")
+    no_page_errors(page)
+
+
+def test_site_sandbox_clock_moves_get_clock_and_the_chat_playground(dev, browser):
+    page = new_page(browser)
+    sign_in(page, dev["link"])
+    page.click("a[data-page='runtime']")
+    form = page.locator("#context-form")
+    form.locator("select[name=scope]").select_option("site")
+    form.locator("input[name=site_id]").fill("site-001")
+    form.locator("select[name=mode]").select_option("fixed")
+    form.locator("input[name=fixed_at]").fill("2025-01-15T10:30:00")
+    form.locator("input[name=reason]").fill("e2e 沙箱")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("[data-role=context-saved]")).to_be_visible(timeout=WAIT_MS)
+    row = page.locator("#contexts tr[data-scope='site'][data-site='site-001']")
+    expect(row).to_contain_text("2025-01-15 10:30:00")
+    countdown = row.locator("[data-role=countdown]")
+    first = countdown.inner_text()
+    assert re.fullmatch(r"\d+:\d\d:\d\d", first), first
+    expect(countdown).not_to_have_text(first, timeout=WAIT_MS)  # it counts down
+    expect(page.locator("#audit")).to_contain_text("dev-admin")
+    shot(page, "runtime-context")
+
+    deadline = time.monotonic() + 30
+    while True:  # the apps function caches contexts for up to 5 s
+        clock = api(dev, "GET", "/clock").json()
+        if clock["sandbox"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert clock["business_date"] == "2025-01-15" and clock["sandbox"] is True, clock
+    page.click("a[data-page='chat']")
+    expect(page.locator("#chat-clock #clock")).to_have_attribute("data-date", "2025-01-15", timeout=WAIT_MS)
+    expect(page.locator("#chat-clock")).to_contain_text("沙箱")
+    shot(page, "chat-sandbox-clock")
+
+    assert api(dev, "DELETE", "/admin/runtime-context?scope=site&site_id=site-001").status_code == 204
+    expect(page.locator("#chat-clock #clock")).to_have_attribute("data-sandbox", "false", timeout=WAIT_MS)
+    no_page_errors(page)
+
+
+def test_chat_playground_streams_an_answer_and_shows_errors_like_the_miniprogram(dev, browser):
+    page = new_page(browser)
+    sign_in(page, dev["link"])
+    page.click("a[data-page='chat']")
+    page.fill("#chat-input", "周末有什么活动？")
+    page.click("#chat-send")
+    answer = page.locator(".bubble.bot[data-state='done']")
+    expect(answer).to_have_count(1, timeout=WAIT_MS)
+    assert len(answer.inner_text()) > 0
+    expect(page.locator("#conversations button[data-id]").first).to_contain_text("周末有什么活动？")
+    conversations = api(dev, "GET", "/chat/conversations").json()["conversations"]
+    stored = api(dev, "GET", f"/chat/conversations/{conversations[0]['conversation_id']}").json()
+    assert stored["turns"][-1]["answer"] == answer.inner_text()
+
+    scripted = httpx.post(dev["emulator"] + "/_emulator/script", timeout=10,
+                          json={"app_id": "emu-app1_chat", "behaviours": [{"kind": "http_error", "status": 403,
+                                                                           "code": "App.AccessDenied"}]})
+    assert scripted.status_code == 200
+    page.fill("#chat-input", "再问一次")
+    page.click("#chat-send")
+    failure = page.locator(".bubble.fail").last
+    expect(failure).to_be_visible(timeout=WAIT_MS)
+    expect(failure).to_contain_text("App.AccessDenied")
+    page.click("#chat-send")  # an empty message: the server's 400, shown the same way
+    expect(page.locator(".bubble.fail[data-code='ValidationError']")).to_contain_text("消息不符合要求")
+    shot(page, "chat-desktop")
+    no_page_errors(page)
+
+
+def test_app_form_generated_from_its_schema_runs_the_app(dev, browser):
+    page = new_page(browser)
+    sign_in(page, dev["link"])
+    page.click("a[data-page='apps']")
+    page.select_option("#app-picker", "app2_finance")
+    page.select_option("#app-form select[name=range]", "last_month")
+    page.click("#app-run")
+    result = page.locator("#app-result")
+    expect(result.locator("#result-json")).to_contain_text("insights", timeout=WAIT_MS)
+    expect(result).to_contain_text("fresh")
+    expect(result.locator("#usage")).to_contain_text("tokens")
+    page.click("#app-run")
+    expect(result).to_contain_text("cached", timeout=WAIT_MS)
+    page.select_option("#app-picker", "app4_relationship")
+    form = page.locator("#app-form")
+    form.locator("input[name=customer_id]").fill("C-9")
+    form.locator("input[name=name]").fill("李女士")
+    form.locator("[data-field='interactions[0]'] input[name=at]").fill("2026-11-01")
+    form.locator("[data-field='interactions[0]'] [name=summary]").fill("周末来打球，问了会员卡")
+    page.click("#app-run")
+    expect(result.locator("#result-json")).to_contain_text("next_actions", timeout=WAIT_MS)
+    shot(page, "apps-desktop")
+    form.locator("[data-field='interactions[0]'] [name=summary]").fill("")
+    page.click("#app-run")
+    expect(result.locator(".error")).to_contain_text("ValidationError", timeout=WAIT_MS)
+    no_page_errors(page)
+
+
+def test_rejected_or_non_admin_tokens_go_back_to_sign_in_with_a_reason(dev, browser):
+    page = new_page(browser)
+    page.goto(dev["base"] + "/admin/ui/")
+    expect(page.locator("[data-page=signin]")).to_be_visible()
+    shot(page, "signin")
+    page.fill("[data-page=signin] textarea", "not-a-token")
+    page.click("#signin-button")
+    expect(page.locator("#auth-message")).to_contain_text("rejected", timeout=WAIT_MS)
+    page.fill("[data-page=signin] textarea", dev["user"])
+    page.click("#signin-button")
+    expect(page.locator("#auth-message")).to_contain_text("not an admin token", timeout=WAIT_MS)
+    page.fill("[data-page=signin] textarea", dev["admin"])
+    page.click("#signin-button")
+    expect(page.locator("div[data-page=dashboard]")).to_be_visible(timeout=WAIT_MS)
+    page.evaluate("sessionStorage.setItem('bailian-fc.admin-token', 'expired.token.value')")
+    page.click("a[data-page='runlogs']")
+    expect(page.locator("#auth-message")).to_contain_text("sign in again", timeout=WAIT_MS)
+    no_page_errors(page)
+
+
+@pytest.mark.parametrize("name", ["dashboard", "runlogs", "triggers", "operations", "runtime", "chat", "apps"])
+def test_every_page_fits_a_phone_screen(dev, browser, name):
+    page = new_page(browser, PHONE)
+    sign_in(page, dev["link"])
+    page.click(f"a[data-page='{name}']")
+    expect(page.locator(f"div[data-page='{name}'] h1")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("p.muted", has_text="Loading")).to_have_count(0, timeout=WAIT_MS)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"{name} scrolls sideways by {overflow}px on a phone"
+    shot(page, f"{name}-phone")
+    no_page_errors(page)
+
+
+def test_console_ships_the_same_client_modules_as_clients_js():
+    source = ROOT / "clients" / "js" / "src"
+    shipped = UI / "client"
+    names = sorted(p.name for p in source.glob("*.js"))
+    assert names == sorted(p.name for p in shipped.glob("*.js"))
+    for name in names:
+        assert (shipped / name).read_bytes() == (source / name).read_bytes(), (
+            f"{name} differs: copy clients/js/src/*.js to shared/bailian_fc/admin/ui/client/")
+
+
+def test_every_console_file_is_package_data():
+    line = re.search(r"^bailian_fc = \[(.*)\]$", (ROOT / "pyproject.toml").read_text(), re.M)
+    assert line, "pyproject.toml has no package-data line for bailian_fc"
+    globs = re.findall(r'"([^"]+)"', line.group(1))
+    package = ROOT / "shared" / "bailian_fc"
+    for path in UI.rglob("*"):
+        if path.is_file():
+            rel = path.relative_to(package).as_posix()
+            assert any(fnmatch.fnmatch(rel, g) and rel.count("/") == g.count("/") for g in globs), rel
