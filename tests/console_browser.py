@@ -44,5 +44,6 @@ def sign_in(page: Any, link: str) -> None:
 def shot(page: Any, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # else the sticky header is drawn where the page was scrolled
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -170,6 +170,7 @@ def test_run_now_queues_and_shows_the_runs_result(dev, browser):
     expect(result).to_be_visible(timeout=90_000)  # the next prewarm tick (every 2 s) drains the queue
     expect(result).to_have_attribute("data-status", "ok")
     expect(card.locator("tr[data-run]").first).to_contain_text("manual")
+    expect(card.locator("[data-role=last]")).to_contain_text("manual", timeout=WAIT_MS)
     shot(page, "triggers-run-now")
     page.click("a[data-page='operations']")
     expect(page.locator("h2", has_text="Run-now queue")).to_be_visible()

@@ -66,14 +66,16 @@ function jobCard(client, initial) {
     } }, job.enabled ? '停用 Disable' : '启用 Enable');
     const site = h('input', { name: 'site', placeholder: 'site (optional)', size: 12 });
     const force = h('input', { type: 'checkbox', name: 'force' });
-    const runNow = h('button', { dataset: { role: 'run' }, onclick: () => runJob(client, job, site.value.trim(), force.checked, message, runs) },
+    const lastCell = h('dd', { dataset: { role: 'last' } }, lastRun(job));
+    const refreshLast = async () => {
+      try { job = await client.admin.triggers.get(job.name); clear(lastCell, lastRun(job)); } catch (_) { /* shown on reload */ }
+    };
+    const runNow = h('button', { dataset: { role: 'run' }, onclick: () => runJob(client, job, site.value.trim(), force.checked, message, runs, refreshLast) },
       '立即运行 Run now');
-    const last = job.last_run;
     clear(card,
       h('div.row', h('h2', job.name), badge(job.enabled ? 'enabled' : 'disabled', job.enabled ? 'ok' : 'warn'), toggle),
       h('p.muted', job.description),
-      h('dl.kv', h('dt', '上次 Last run'), h('dd', { dataset: { role: 'last' } }, last ? [badge(last.status, last.status === 'ok' ? 'ok' : 'error'),
-        ` ${fmtTime(last.at, job.tz)} · ${last.trigger} · ${last.duration_ms ?? '—'} ms`] : '—'),
+      h('dl.kv', h('dt', '上次 Last run'), lastCell,
       h('dt', '更新 Updated'), h('dd', job.updated_at ? `${fmtTime(job.updated_at, job.tz)} by ${job.updated_by || '—'}` : '—')),
       h('div.row', h('label', 'Cron (sec min hour day month weekday)', cron), h('label', 'Time zone', tz), save),
       preview,
@@ -86,11 +88,17 @@ function jobCard(client, initial) {
   return card;
 }
 
+function lastRun(job) {
+  const last = job.last_run;
+  return last ? [badge(last.status, last.status === 'ok' ? 'ok' : 'error'),
+    ` ${fmtTime(last.at, job.tz)} · ${last.trigger} · ${last.duration_ms ?? '—'} ms`] : '—';
+}
+
 function fires(times, tz) {
   return h('ol.fires', (times || []).map((t) => h('li', `${fmtTime(t, tz)} (${tz})`)));
 }
 
-async function runJob(client, job, site, force, message, runs) {
+async function runJob(client, job, site, force, message, runs, onFinished) {
   try {
     const before = new Set((await client.admin.triggers.runs(job.name, { limit: 50 })).runs.map((r) => r.id));
     const queued = await client.admin.triggers.run(job.name, { site_id: site || undefined, force });
@@ -104,6 +112,7 @@ async function runJob(client, job, site, force, message, runs) {
         clear(message, h('div.notice', { dataset: { role: 'run-result', status: fresh.status } },
           `运行完成 Run finished: ${fresh.status} · ${fresh.duration_ms ?? '—'} ms`));
         showRuns(client, job, runs);
+        onFinished();
         return;
       }
       setTimeout(() => poll(tries - 1), 1500);
