@@ -55,7 +55,10 @@ def test_cron_preview_gives_next_fires_in_the_zone_and_refuses_bad_crons(rt):
     assert rt.jobs.get("app2_prewarm").cron == "0 30 7 * * *"  # a preview never saves
 
 
-def test_trigger_runs_queue_and_audit_list_newest_first(rt):
+def test_trigger_runs_queue_and_audit_list_newest_first(rt, monkeypatch):
+    counter = iter(range(1, 1000))  # records made within one millisecond: make their order explicit
+    for module in ("bailian_fc.jobs.store", "bailian_fc.clock"):
+        monkeypatch.setattr(f"{module}.new_id", lambda prefix: f"{prefix}{next(counter):022x}")
     for n in range(3):
         rt.jobs.record_run("app2_prewarm", NOW, {"done": n, "failed": [{"app": "app2_finance", "code": "X"}]},
                            status="ok", trigger="manual")
