@@ -114,7 +114,7 @@ def test_run_logs_filter_and_a_failures_detail(dev, browser):
     expect(detail).to_contain_text("Attempts")
     expect(detail.locator("dd").nth(6)).to_have_text("3")  # attempts: the whole retry budget
     expect(detail).to_contain_text("Prompt version")
-    expect(detail).to_contain_text("upstream")
+    expect(detail.locator("dt:text-is('· upstream') + dd")).to_contain_text("ms")  # the failure's latency split
     excerpt = detail.locator("#reply-excerpt")
     expect(excerpt).to_be_visible()
     assert "王先生常在周末来" in excerpt.inner_text() and len(excerpt.inner_text()) <= 600

@@ -50,6 +50,7 @@ class BailianError(Exception):
         self.retry_after = retry_after
         self.attempts = 0
         self.usage: Any = None  # Usage of every attempt so far, for the run log
+        self.upstream_seconds: float | None = None  # time spent on the call, for the run log's latency split
 
     def __str__(self) -> str:
         rid = f", request_id={self.request_id}" if self.request_id else ""

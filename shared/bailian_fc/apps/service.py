@@ -135,8 +135,13 @@ class AppsService:
         assert spec.prompt is not None and spec.output_model is not None
         context = self.context.for_app(spec, data, site_id)
         prompt = spec.prompt(data, context)
-        done = self.upstream.complete(app_id, prompt=prompt.text, output_model=spec.output_model,
-                                      biz_params=prompt.biz_params, bare_list_field=spec.bare_list_field)
+        asked = time.monotonic()
+        try:
+            done = self.upstream.complete(app_id, prompt=prompt.text, output_model=spec.output_model,
+                                          biz_params=prompt.biz_params, bare_list_field=spec.bare_list_field)
+        except BailianError as err:
+            err.upstream_seconds = time.monotonic() - asked  # a failure's latency split in the run log
+            raise
         usage = done.usage.as_dict()
         entry = Entry(done.value.model_dump(mode="json"), self.cache.wall(), spec.prompt_version, usage,
                       done.request_id, self.context.meta(spec, context))
@@ -147,7 +152,7 @@ class AppsService:
     def _log(self, spec: AppSpec, site_id: str, user: str, request_id: str, started: float,
              outcome: Outcome | None, error: BailianError | None) -> None:
         total = time.monotonic() - started
-        upstream = outcome.upstream_seconds if outcome else 0.0
+        upstream = outcome.upstream_seconds if outcome else ((error.upstream_seconds if error else None) or 0.0)
         attempts = outcome.attempts if outcome else (error.attempts if error else 0)
         usage = (outcome.usage if outcome else None) or _usage(error.usage if error else None)
         record = runlog.RunRecord(

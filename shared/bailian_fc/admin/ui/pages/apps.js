@@ -34,7 +34,7 @@ export function render({ client, el }) {
   };
   clear(el, h('h1', '应用 Apps playground'),
     h('section.card', h('form', { id: 'app-form', onsubmit: run },
-      h('div.row', h('label', '应用 App', picker), h('label', h('span', '刷新 refresh (bypass cache)'), refresh)),
+      h('div.row', h('label', '应用 App', picker), h('label.inline', refresh, '刷新 refresh (bypass cache)')),
       formHolder, h('button.primary', { type: 'submit', id: 'app-run' }, '运行 Run'))),
     result);
   client.admin.appSchemas().then((data) => {

@@ -38,11 +38,12 @@ export function render({ client, el }) {
 
   function draw(page) {
     const table = h('table', { id: 'runlog-table' },
-      h('thead', h('tr', ['时间 Time', 'App', 'Site', 'Status', 'Error', 'Cache', 'Attempts', 'Latency', 'Tokens'].map((c) => h('th', c)))),
+      // Status, time, app and error first: what a phone shows before the table scrolls.
+      h('thead', h('tr', ['Status', '时间 Time', 'App', 'Error', 'Site', 'Cache', 'Attempts', 'Latency', 'Tokens'].map((c) => h('th', c)))),
       h('tbody', rows.map((r) => {
         const tr = h('tr.clickable', { dataset: { id: r.id, status: r.status }, tabindex: 0 },
-          h('td', fmtTime(r.at)), h('td', r.app), h('td', r.site_id), h('td', badge(r.status, r.status === 'ok' ? 'ok' : 'error')),
-          h('td', r.error_code || ''), h('td', r.cache), h('td', r.attempts), h('td', ms(r.latency_ms?.total)),
+          h('td', badge(r.status, r.status === 'ok' ? 'ok' : 'error')), h('td', fmtTime(r.at).slice(5)), h('td', r.app),
+          h('td', r.error_code || ''), h('td', r.site_id), h('td', r.cache), h('td', r.attempts), h('td', ms(r.latency_ms?.total)),
           h('td', num((r.tokens?.input_tokens || 0) + (r.tokens?.output_tokens || 0))));
         const open = () => {
           table.querySelectorAll('tr.selected').forEach((x) => x.classList.remove('selected'));

@@ -79,7 +79,7 @@ function jobCard(client, initial) {
       h('dt', '更新 Updated'), h('dd', job.updated_at ? `${fmtTime(job.updated_at, job.tz)} by ${job.updated_by || '—'}` : '—')),
       h('div.row', h('label', 'Cron (sec min hour day month weekday)', cron), h('label', 'Time zone', tz), save),
       preview,
-      h('div.row', h('label', '门店 Site', site), h('label', h('span', 'force'), force), runNow),
+      h('div.row', h('label', '门店 Site', site), h('label.inline', force, '强制 force'), runNow),
       h('div', { dataset: { role: 'message' } }, message),
       runs);
     showRuns(client, job, runs);
