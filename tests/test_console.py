@@ -172,9 +172,19 @@ def test_run_now_queues_and_shows_the_runs_result(dev, browser):
     expect(card.locator("tr[data-run]").first).to_contain_text("manual")
     expect(card.locator("[data-role=last]")).to_contain_text("manual", timeout=WAIT_MS)
     shot(page, "triggers-run-now")
+    assert api(dev, "POST", "/apps/app2_finance", dev["user"], json={"range": "last_30_days"}).status_code == 200
     page.click("a[data-page='operations']")
     expect(page.locator("h2", has_text="Run-now queue")).to_be_visible()
     expect(page.locator("text=The queue is empty.")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("select[name=app] option[value='app2_finance']")).to_have_count(1, timeout=WAIT_MS)
+    page.select_option("select[name=app]", "app2_finance")
+    page.fill("input[name=site]", "site-001")
+    page.click("button[type=submit]")
+    purged = page.locator("[data-role=purged]")
+    expect(purged).to_be_visible(timeout=WAIT_MS)
+    assert int(re.search(r"Deleted (\d+)", purged.inner_text()).group(1)) >= 1
+    again = api(dev, "POST", "/apps/app2_finance", dev["user"], json={"range": "last_30_days"}).json()
+    assert again["cached"] is False  # the purge really emptied the cache
     shot(page, "operations")
     no_page_errors(page)
 
