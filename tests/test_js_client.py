@@ -33,3 +33,22 @@ def test_js_client_passes_node_tests_against_dev(tmp_path):
     assert result.returncode == 0, f"{summary}\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
     assert re.search(r"^# fail 0$", result.stdout, re.M), summary
     assert int(re.search(r"^# pass (\d+)$", result.stdout, re.M).group(1)) >= 12, summary
+
+
+def typescript_compiler() -> Path:
+    """clients/js/node_modules/.bin/tsc, installed from npm on first use (git-ignored; .ci/run does it too)."""
+    tsc = CLIENT / "node_modules" / ".bin" / "tsc"
+    if not tsc.exists():
+        npm = shutil.which("npm")
+        assert npm, "npm is required to install TypeScript for the type check (CI installs nodejs)"
+        subprocess.run([npm, "install", "--no-audit", "--no-fund", "--no-package-lock"], cwd=CLIENT, check=True,
+                       capture_output=True, timeout=600)
+    return tsc
+
+
+def test_js_client_types_agree_with_the_exported_catalogue_types():
+    """typecheck/usage.ts compiles (apps.run typed from types/bailian-apps.d.ts), and each misuse it
+    marks with @ts-expect-error is really an error (tsc reports an unused expectation otherwise)."""
+    result = subprocess.run([str(typescript_compiler()), "-p", "typecheck/tsconfig.json"], cwd=CLIENT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr

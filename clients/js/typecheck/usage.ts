@@ -1,0 +1,32 @@
+// Compiled with `tsc --noEmit` by tests/test_js_client.py: the client's types agree with the
+// exported catalogue types (types/bailian-apps.d.ts), and misuse fails to compile.
+import { BailianApiError, createClient, fetchTransport, type ChatEvent } from '../src/index.js';
+
+const client = createClient({ baseUrl: 'http://127.0.0.1:9000', token: 't', transport: fetchTransport() });
+
+export async function usage(): Promise<string[]> {
+  const finance = await client.apps.run('app2_finance', { range: 'last_7_days', area: 'all' });
+  const titles: string[] = finance.result.insights.map((i) => i.title);
+  const cached: boolean = finance.cached;
+  const digest = await client.apps.run('app2a_finance_digest', { range: 'today' });
+  const tone: 'positive' | 'neutral' | 'negative' = digest.result.tone;
+  // @ts-expect-error a range the catalogue does not have
+  await client.apps.run('app2_finance', { range: 'next_year' });
+  // @ts-expect-error app1_chat is streamed through chat.send, not apps.run
+  await client.apps.run('app1_chat', { message: 'x' });
+  const clock = await client.clock();
+  const date: string = clock.business_date;
+  const call = client.chat.send({ message: '你好' });
+  for await (const ev of call) {
+    const e: ChatEvent = ev;
+    if (e.type === 'delta') titles.push(e.data.text);
+    if (e.type === 'error') titles.push(e.data.code);
+  }
+  call.cancel();
+  try {
+    await client.admin.cronPreview('0 0 8 * * *');
+  } catch (err) {
+    if (err instanceof BailianApiError && err.isAuth) titles.push(err.code);
+  }
+  return [...titles, String(cached), tone, date];
+}
