@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,9 @@ from console_browser import (
 from playwright.sync_api import expect, sync_playwright
 from support import running_dev
 
+from bailian_fc.jobs import JobStore
+from bailian_fc.store import FileStore
+
 ROOT = Path(__file__).resolve().parents[1]
 UI = ROOT / "shared" / "bailian_fc" / "admin" / "ui"
 WAIT_MS = 30_000
@@ -37,11 +41,13 @@ BAD_REPLY = '{"profile_summary": "王先生常在周末来", "intent_level": "ma
 
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: Any) -> Any:
-    with running_dev(tmp_path_factory.mktemp("console") / "store", "--tick-seconds", "2") as (base, banner, proc):
+    store = tmp_path_factory.mktemp("console") / "store"
+    with running_dev(store, "--tick-seconds", "2") as (base, banner, proc):
         emulator = re.search(r"emulator at (http://127\.0\.0\.1:\d+)", banner)
         assert emulator, banner
         yield {"base": base, "link": console_link(banner), "admin": banner_token(banner, "admin token"),
-               "user": banner_token(banner, r"token \(dev-user"), "emulator": emulator.group(1), "proc": proc}
+               "user": banner_token(banner, r"token \(dev-user"), "emulator": emulator.group(1), "proc": proc,
+               "store": store}
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +192,33 @@ def test_run_now_queues_and_shows_the_runs_result(dev, browser):
     again = api(dev, "POST", "/apps/app2_finance", dev["user"], json={"range": "last_30_days"}).json()
     assert again["cached"] is False  # the purge really emptied the cache
     shot(page, "operations")
+    no_page_errors(page)
+
+
+def test_prewarm_runs_show_progress_and_per_item_failures(dev, browser):
+    """A prewarm run record as the prewarm job writes it (what a tick with failing filters leaves)."""
+    failed = [{"app": "app2_finance", "site_id": "site-001", "range": "today", "area": "A区", "code": "Throttling",
+               "message": "Requests rate limit exceeded"},
+              {"app": "app2a_finance_digest", "site_id": "site-001", "range": "last_week", "area": "all",
+               "code": "OutputInvalid", "message": "reply does not match"}]
+    summary = {"event": "prewarm.summary", "done": 30, "total": 48, "computed": 28, "skipped": 0, "failures": 2,
+               "complete": False, "failed": failed, "sites": ["site-001"], "force": False}
+    JobStore(FileStore(dev["store"])).record_run("app2_prewarm", datetime.now(timezone.utc), summary,
+                                                 status="incomplete", trigger="timer", by="e2e")
+    page = new_page(browser)
+    sign_in(page, dev["link"])
+    page.click("a[data-page='triggers']")
+    card = page.locator("[data-job='app2_prewarm']")
+    expect(card.locator("tr[data-run]").first).to_contain_text("30/48 done", timeout=WAIT_MS)
+    failures = card.locator("tr.failure")
+    expect(failures).to_have_count(2)
+    expect(failures.first).to_contain_text("app2_finance site-001 today A区: Throttling")
+    expect(failures.nth(1)).to_contain_text("OutputInvalid")
+    page.click("a[data-page='operations']")
+    bar = page.locator(".progress > div").first
+    expect(bar).to_have_attribute("style", re.compile(r"width: 63%"), timeout=WAIT_MS)
+    expect(page.locator("text=continues next tick").first).to_be_visible()
+    shot(page, "operations-prewarm-progress")
     no_page_errors(page)
 
 
