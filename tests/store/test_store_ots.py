@@ -4,6 +4,7 @@ test server itself, checked with the unmodified SDK."""
 from __future__ import annotations
 
 import itertools
+import json
 import socket
 import time
 from collections.abc import Callable
@@ -18,7 +19,9 @@ from ots_server import OtsServer
 from plainbuffer import Cell, PlainBufferError, Row, decode_row, encode_rows
 from tablestore.retry import NoRetryPolicy
 
+from bailian_fc import cli
 from bailian_fc.conversations import ConversationStore
+from bailian_fc.local.store_init import init_store
 from bailian_fc.store import InvalidKey, Store, StoreError, StoreUnavailable, open_store
 from bailian_fc.store.ots import OtsStore, create_table, describe_table
 
@@ -306,3 +309,27 @@ def test_plainbuffer_checksums_are_verified() -> None:
     data[-3] ^= 0xFF  # a payload byte of the last cell
     with pytest.raises(PlainBufferError, match="checksum"):
         decode_row(bytes(data))
+
+
+def test_store_init_command_creates_the_table_once(
+    ots_server: OtsServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"ots://{ots_server.instance}/cli_{time.monotonic_ns()}?endpoint={ots_server.endpoint}"
+    assert cli.main(["store", "init", "--url", url]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert cli.main(["store", "init", "--url", url]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert (first["created"], second["created"]) == (True, False)
+    assert first["primary_key"] == [["key", "STRING"]] and first["time_to_live"] == -1
+
+
+def test_store_init_waits_for_a_table_that_is_still_loading(ots_server: OtsServer, ots_faults: Any) -> None:
+    url = f"ots://{ots_server.instance}/loading_{time.monotonic_ns()}?endpoint={ots_server.endpoint}&max_attempts=1"
+    ots_faults.fail_next(3, status=404, code="OTSTableNotReady", message="The table is not ready.", methods="GET")
+    result = init_store(url, wait_seconds=30, poll_seconds=0.01)
+    assert result["created"] is True and ots_faults.served == 3
+
+
+def test_store_init_reports_an_unreachable_store(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["store", "init", "--url", "ots://inst/tbl?endpoint=ftp://nowhere"]) == 1
+    assert "store init" in capsys.readouterr().err

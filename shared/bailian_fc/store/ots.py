@@ -112,16 +112,19 @@ class OtsStore(Store):
         self._attempts = max(1, int(max_attempts))
         self._deadline = float(deadline)
         self.url = f"ots://{instance}/{table}/{self.prefix}".rstrip("/")
-        self._client = tablestore.OTSClient(
-            endpoint,
-            instance_name=instance,
-            credentials_provider=credentials_provider(credentials),
-            region=region or None,
-            retry_policy=NoRetryPolicy(),
-            socket_timeout=urllib3.Timeout(connect=float(connect_timeout), read=float(read_timeout)),
-            max_connection=int(pool_size),
-            logger_name=_SDK_LOGGER,
-        )
+        try:
+            self._client = tablestore.OTSClient(
+                endpoint,
+                instance_name=instance,
+                credentials_provider=credentials_provider(credentials),
+                region=region or None,
+                retry_policy=NoRetryPolicy(),
+                socket_timeout=urllib3.Timeout(connect=float(connect_timeout), read=float(read_timeout)),
+                max_connection=int(pool_size),
+                logger_name=_SDK_LOGGER,
+            )
+        except tablestore.OTSClientError as exc:  # a malformed endpoint or instance: configuration
+            raise ValueError(f"ots:// store: {exc.get_error_message()}") from exc
 
     # -- the five operations ------------------------------------------------------------------
 
