@@ -181,6 +181,8 @@ def test_list_start_after(store: Store) -> None:
     assert store.list("s/", start_after="s/04x") == keys[5:]  # need not be an existing key
     assert store.list("s/", start_after="r") == keys  # before the prefix
     assert store.list("s/", start_after="s/09") == []
+    assert store.list("s/", start_after="t") == []  # past the prefix
+    assert store.list_page("s/", limit=0) == []
     assert store.list_page("s/", start_after="s/02", limit=3) == keys[3:6]
     assert store.list("s/", limit=4) == keys[:4]
 

@@ -161,9 +161,11 @@ class OtsStore(Store):
     def list_page(self, prefix: str, start_after: str = "", limit: int = LIST_PAGE) -> list[str]:
         low = self._root + prefix
         after = self._root + start_after if start_after else ""
-        start = max(low, after)
+        start, high = max(low, after), _successor(low)
+        if limit <= 0 or (isinstance(high, str) and start >= high):
+            return []  # start_after is past the prefix: Tablestore refuses an empty FORWARD range
         keys: list[str] = []
-        for full, _ in self._range(start, _successor(low), forward=True, limit=limit + 1, values=False):
+        for full, _ in self._range(start, high, forward=True, limit=limit + 1, values=False):
             if full == after:
                 continue  # start_after itself is excluded
             keys.append(full[len(self._root) :])
