@@ -23,7 +23,7 @@ from bailian_fc import cli
 from bailian_fc.conversations import ConversationStore
 from bailian_fc.local.store_init import init_store
 from bailian_fc.store import InvalidKey, Store, StoreError, StoreUnavailable, open_store
-from bailian_fc.store.ots import OtsStore, create_table, describe_table
+from bailian_fc.store.ots import OtsStore, create_table, describe_table, is_transient
 
 StoreFactory = Callable[..., Store]
 
@@ -333,3 +333,23 @@ def test_store_init_waits_for_a_table_that_is_still_loading(ots_server: OtsServe
 def test_store_init_reports_an_unreachable_store(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["store", "init", "--url", "ots://inst/tbl?endpoint=ftp://nowhere"]) == 1
     assert "store init" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (tablestore.OTSServiceError(503, "OTSServerBusy", "Server is busy."), True),
+        (tablestore.OTSServiceError(500, "OTSInternalServerError", "Internal server error."), True),
+        (tablestore.OTSServiceError(403, "OTSQuotaExhausted", "Too frequent table operations."), True),
+        (tablestore.OTSServiceError(403, "OTSQuotaExhausted", "Number of tables exceeded the quota."), False),
+        (tablestore.OTSServiceError(403, "OTSConditionCheckFail", "Condition check failed."), False),
+        (tablestore.OTSServiceError(404, "OTSObjectNotExist", "Requested table does not exist."), False),
+        (tablestore.OTSClientError("MD5 mismatch in response. HTTP status: 200.", 200), True),
+        (tablestore.OTSClientError("HTTP status: 502, reason: Bad Gateway.", 502), True),
+        (tablestore.OTSClientError("protocol of end_point must be 'http' or 'https'"), False),
+        (ConnectionResetError(), True),
+    ],
+    ids=lambda v: v if isinstance(v, bool) else getattr(v, "code", None) or str(v)[:20],
+)
+def test_transient_errors(error: Exception, transient: bool) -> None:
+    assert is_transient(error) is transient
