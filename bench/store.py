@@ -83,6 +83,7 @@ def _offline_env() -> None:
     ):
         os.environ.pop(name, None)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("tablestore").setLevel(logging.ERROR)  # "native codec not available" on import
 
 
 @contextmanager
@@ -93,6 +94,7 @@ def _stores() -> Iterator[tuple[dict[str, Store], dict[str, Callable[[], int]]]]
 
     oss_server = _load_test_module("oss_server").OssServer().start()
     _load_test_module("plainbuffer")
+    _load_test_module("ots_state")
     ots_server = _load_test_module("ots_server").OtsServer().start()
     ots_server.secrets["bench"] = "bench"
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
