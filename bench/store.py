@@ -1,10 +1,16 @@
 """Per-operation latency of each store adapter, offline, as JSON on stdout.
 
 Why: the adapters share one contract but not one cost. This shows what a put, get,
-create-only put or listing costs on the file store, on S3 (moto's in-process server) and
-on OSS (the OSS-protocol test server from tests/store/oss_server.py), and how far each
-network adapter is from the file baseline. Both servers run in this process on 127.0.0.1,
-so the numbers are client + protocol overhead on loopback, not cloud latency.
+create-only put or listing costs on the file store, on S3 (moto's in-process server), on
+OSS (tests/store/oss_server.py) and on Tablestore (tests/store/ots_server.py, the real
+``tablestore`` SDK), and how far each network adapter is from the file baseline. The
+servers run in this process on 127.0.0.1, so the numbers are client + protocol overhead on
+loopback, not cloud latency.
+
+Two read paths of the chat function are measured too: a user's 50 newest conversations
+(of 200) and a conversation's last 20 turns (of 100), with the requests each one sends:
+Tablestore serves each with one ordered range read, object stores list keys and then GET
+each record (1 + N).
 
     python bench/store.py            # N=200 ops per operation per adapter
     python bench/store.py --n 50
@@ -30,22 +36,25 @@ from types import ModuleType
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))  # works without `pip install -e .`
+from bailian_fc.conversations import ConversationStore
 from bailian_fc.store import FileStore, Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 
 OPS = ("put", "get", "put_if_absent", "list")
+READS = ("newest_50_conversations", "last_20_turns")
 VALUE = os.urandom(512)
 LIST_KEYS = 100  # keys under the listed prefix
+CONVERSATIONS, TURNS = 200, 100  # the user behind the read paths
 
 
-def _load_oss_server() -> ModuleType:
-    """The OSS test server lives with the tests; load it by path rather than ship it."""
-    path = ROOT / "tests" / "store" / "oss_server.py"
-    spec = importlib.util.spec_from_file_location("oss_server", path)
+def _load_test_module(name: str) -> ModuleType:
+    """The protocol test servers live with the tests; load them by path rather than ship them."""
+    path = ROOT / "tests" / "store" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["oss_server"] = module  # dataclasses look their module up while the class is built
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
 
@@ -74,15 +83,20 @@ def _offline_env() -> None:
     ):
         os.environ.pop(name, None)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("tablestore").setLevel(logging.ERROR)  # "native codec not available" on import
 
 
 @contextmanager
-def _stores() -> Iterator[dict[str, Store]]:
-    """A fresh store per adapter; the servers live as long as the context."""
+def _stores() -> Iterator[tuple[dict[str, Store], dict[str, Callable[[], int]]]]:
+    """A fresh store per adapter and a request counter per network adapter; servers live as long."""
     import boto3
     from moto.server import ThreadedMotoServer
 
-    oss_server = _load_oss_server().OssServer().start()
+    oss_server = _load_test_module("oss_server").OssServer().start()
+    _load_test_module("plainbuffer")
+    _load_test_module("ots_state")
+    ots_server = _load_test_module("ots_server").OtsServer().start()
+    ots_server.secrets["bench"] = "bench"
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     moto_url = "http://{}:{}".format(*moto.get_host_and_port())
@@ -94,14 +108,28 @@ def _stores() -> Iterator[dict[str, Store]]:
             "file": FileStore(tmp),
             "s3": open_store(f"s3://{bucket}/bench?endpoint_url={moto_url}&region=us-east-1"),
             "oss": open_store(f"oss://{bucket}/bench?endpoint={oss_server.endpoint}"),
+            "ots": open_store(f"ots://{ots_server.instance}/bench/bench?endpoint={ots_server.endpoint}"),
+        }
+        from bailian_fc.store.ots import create_table
+
+        create_table(stores["ots"])  # type: ignore[arg-type]
+        s3_sent = [0]
+        stores["s3"]._client.meta.events.register(  # type: ignore[attr-defined]
+            "before-send.s3", lambda **_: s3_sent.__setitem__(0, s3_sent[0] + 1)
+        )
+        counters = {
+            "s3": lambda: s3_sent[0],
+            "oss": lambda: int(oss_server.request_count),
+            "ots": lambda: int(ots_server.request_count),
         }
         try:
-            yield stores
+            yield stores, counters
         finally:
             for store in stores.values():
                 store.close()
             moto.stop()
             oss_server.stop()
+            ots_server.stop()
 
 
 def _timed(n: int, op: Callable[[int], object]) -> list[float]:
@@ -128,6 +156,29 @@ def _measure(store: Store, n: int) -> dict[str, dict[str, float]]:
     return {op: _summary(values) for op, values in samples.items()}
 
 
+def _measure_reads(store: Store, n: int, sent: Callable[[], int] | None) -> dict[str, dict[str, float]]:
+    """The chat function's read paths on a user with 200 conversations, one of them 100 turns long."""
+    ticks = iter(range(10**9))
+    conversations = ConversationStore(store, clock=lambda: 1_700_000_000.0 + next(ticks))
+    convs = [conversations.new_conversation_id() for _ in range(CONVERSATIONS)]
+    for conv in convs:
+        conversations.touch("site-1", "user-1", conv, title="包厢怎么订？", last_turn_id="t")
+    for i in range(TURNS):
+        conversations.append_turn("site-1", "user-1", convs[0], {"message": f"第{i}条", "answer": "好" * 200})
+    calls = {
+        "newest_50_conversations": lambda i: conversations.list_conversations("site-1", "user-1", limit=50),
+        "last_20_turns": lambda i: conversations.list_turns("site-1", "user-1", convs[0], last=20),
+    }
+    out = {}
+    for name, call in calls.items():
+        assert len(call(0)) == (50 if name.startswith("newest") else 20)  # also warms up
+        before = sent() if sent else 0
+        samples = _timed(n, call)
+        per_call = (sent() - before) / n if sent else None
+        out[name] = {**_summary(samples), "requests_per_call": per_call}
+    return out
+
+
 def _summary(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {
@@ -139,20 +190,28 @@ def _summary(values: list[float]) -> dict[str, float]:
 def run(n: int) -> dict[str, Any]:
     _offline_env()
     started = time.perf_counter()
-    with _stores() as stores:
-        results = {name: _measure(store, n) for name, store in stores.items()}
+    with _stores() as (stores, counters):
+        results = {
+            name: {**_measure(store, n), **_measure_reads(store, max(5, n // 10), counters.get(name))}
+            for name, store in stores.items()
+        }
     base = results["file"]
     ratios = {
-        name: {op: round(res[op]["median_ms"] / max(base[op]["median_ms"], 1e-6), 1) for op in OPS}
+        name: {op: round(res[op]["median_ms"] / max(base[op]["median_ms"], 1e-6), 1) for op in OPS + READS}
         for name, res in results.items()
         if name != "file"
     }
     return {
         "n_per_op": n,
+        "n_per_read_path": max(5, n // 10),
         "value_bytes": len(VALUE),
         "list_keys": LIST_KEYS,
-        "median_ms": {name: {op: res[op]["median_ms"] for op in OPS} for name, res in results.items()},
-        "p90_ms": {name: {op: res[op]["p90_ms"] for op in OPS} for name, res in results.items()},
+        "read_paths": f"{CONVERSATIONS} conversations, list the newest 50; one of {TURNS} turns, read the last 20",
+        "median_ms": {name: {op: res[op]["median_ms"] for op in OPS + READS} for name, res in results.items()},
+        "p90_ms": {name: {op: res[op]["p90_ms"] for op in OPS + READS} for name, res in results.items()},
+        "requests_per_call": {
+            name: {op: res[op]["requests_per_call"] for op in READS} for name, res in results.items() if name != "file"
+        },
         "ratio_vs_file": ratios,
         "python": platform.python_version(),
         "cpus": os.cpu_count(),

@@ -162,6 +162,8 @@ def test_requirements_table_splits_pyproject_by_function() -> None:
     assert not names["admin"] & {"dashscope", "httpx", "sniffio", "starlette", "uvicorn"}
     oss = {build_mod._req_name(r) for r in build_mod.requirements_for("admin", project, "oss")}
     assert oss - names["admin"] == {"oss2"}
+    ots = {build_mod._req_name(r) for r in build_mod.requirements_for("chat", project, "ots")}
+    assert ots - names["chat"] == {"tablestore"}
 
 
 def test_import_check_follows_module_level_imports_only(tmp_path: Path) -> None:

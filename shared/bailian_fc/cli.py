@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "bailian_fc.finance.demo",
     "bailian_fc.local.build",
     "bailian_fc.local.invoke",
+    "bailian_fc.local.store_init",
     "bailian_fc.local.validate",
     "bailian_fc.local.verify",
 )

@@ -1,13 +1,15 @@
-"""Fixtures for the storage contract: one fresh, empty store per test on file, S3 (moto) and OSS.
+"""Fixtures for the storage contract: one fresh, empty store per test on file, S3 (moto), OSS and
+Tablestore.
 
-* ``store`` is parametrized over ``file``/``s3``/``oss`` so the same contract tests run on all
-  three adapters. The S3 and OSS stores live under a prefix (``pfx/t``) in a fresh bucket that
-  also holds decoy objects just outside it, so every listing test also checks that the
+* ``store`` is parametrized over ``file``/``s3``/``oss``/``ots`` so the same contract tests run on
+  all four adapters. The network stores live under a prefix (``pfx/t``) in a fresh bucket (or
+  table) that also holds decoy keys just outside it, so every listing test also checks that the
   adapter filters by prefix and strips it back off.
-* moto (``ThreadedMotoServer``) and the OSS-protocol test server are started once per session,
-  on 127.0.0.1 and ephemeral ports, and only when a test needs them.
+* moto (``ThreadedMotoServer``), the OSS-protocol and the Tablestore-protocol test servers are
+  started once per session, on 127.0.0.1 and ephemeral ports, and only when a test needs them.
 * ``rig`` gives a store with short timeouts wired through a fault point (a proxy in front of
-  moto; the OSS server's own knob), plus a direct store to check what really got written.
+  moto; the OSS and Tablestore servers' own knob), plus a direct store to check what really got
+  written.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from fault_proxy import ATTEMPTS, FAST_FAIL, FaultProxy, Rig
 from oss_server import Faults, OssServer
+from ots_server import OtsServer
 
 from bailian_fc.store import FileStore, Store, open_store
 
@@ -89,6 +92,20 @@ def oss_faults(oss_server: OssServer) -> Iterator[Faults]:
     oss_server.faults.clear()
     yield oss_server.faults
     oss_server.faults.clear()
+
+
+@pytest.fixture(scope="session")
+def ots_server() -> Iterator[OtsServer]:
+    with OtsServer() as server:
+        yield server
+
+
+@pytest.fixture
+def ots_faults(ots_server: OtsServer) -> Iterator[Faults]:
+    """The session Tablestore server's fault knob, emptied after the test."""
+    ots_server.faults.clear()
+    yield ots_server.faults
+    ots_server.faults.clear()
 
 
 @pytest.fixture
@@ -160,6 +177,31 @@ def make_oss_store(oss_server: OssServer) -> Iterator[StoreFactory]:
         store.close()
 
 
+def _table_name() -> str:
+    return f"t_{uuid.uuid4().hex[:16]}"  # Tablestore names: [A-Za-z_][A-Za-z0-9_]*
+
+
+@pytest.fixture
+def make_ots_store(ots_server: OtsServer) -> Iterator[StoreFactory]:
+    """``make(prefix=..., **query)``: an OtsStore on this test's own fresh table of the Tablestore test server."""
+    from bailian_fc.store.ots import OtsStore, create_table
+
+    table = _table_name()
+    opened: list[Store] = []
+
+    def make(prefix: str = PREFIX, endpoint: str = ots_server.endpoint, **query: str) -> Store:
+        path = f"{table}/{prefix}" if prefix else table
+        opened.append(open_store(f"ots://{ots_server.instance}/{path}?" + urlencode({"endpoint": endpoint, **query})))
+        return opened[-1]
+
+    first = make(prefix="")
+    assert isinstance(first, OtsStore)
+    create_table(first)
+    yield make
+    for store in opened:
+        store.close()
+
+
 def _with_decoys(make: StoreFactory) -> Store:
     root = make(prefix="")
     for key in DECOYS:
@@ -167,19 +209,21 @@ def _with_decoys(make: StoreFactory) -> Store:
     return make()
 
 
-@pytest.fixture(params=["file", "s3", "oss"])
+ADAPTERS = ["file", "s3", "oss", "ots"]
+
+
+@pytest.fixture(params=ADAPTERS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     """A fresh, empty store of each kind."""
     if request.param == "file":
         return FileStore(tmp_path / "store")
-    factory = "make_s3_store" if request.param == "s3" else "make_oss_store"
-    return _with_decoys(request.getfixturevalue(factory))
+    return _with_decoys(request.getfixturevalue(f"make_{request.param}_store"))
 
 
 # -- fault rigs ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["s3", "oss"])
+@pytest.fixture(params=["s3", "oss", "ots"])
 def rig(request: pytest.FixtureRequest) -> Rig:
     """Network adapters only: a local file system has no transient 5xx or timeouts to retry."""
     if request.param == "s3":
@@ -188,7 +232,7 @@ def rig(request: pytest.FixtureRequest) -> Rig:
         return Rig(
             make(endpoint=proxy.endpoint, **FAST_FAIL), make(), proxy.faults, lambda: proxy.seen, ATTEMPTS
         )
-    server: OssServer = request.getfixturevalue("oss_server")
-    faults = request.getfixturevalue("oss_faults")
-    make = request.getfixturevalue("make_oss_store")
+    server: OssServer | OtsServer = request.getfixturevalue(f"{request.param}_server")
+    faults = request.getfixturevalue(f"{request.param}_faults")
+    make = request.getfixturevalue(f"make_{request.param}_store")
     return Rig(make(**FAST_FAIL), make(), faults, lambda: server.request_count, ATTEMPTS)

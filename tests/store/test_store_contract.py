@@ -1,4 +1,4 @@
-"""One storage contract, run unchanged against the file, S3 (moto) and OSS (test server) adapters.
+"""One storage contract, run unchanged against the file, S3 (moto), OSS and Tablestore (test servers) adapters.
 
 Anything bailian-fc relies on (create-only turns, atomic overwrite, byte-ordered paged
 listings, bounded failure) is asserted here once, so an adapter cannot quietly differ.
@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fault_proxy import Rig
 
-from bailian_fc.store import InvalidKey, Store, StoreUnavailable
+from bailian_fc.store import InvalidKey, Store, StoreUnavailable, ValueTooLarge
 
 # -- round trips -----------------------------------------------------------------------------------
 
@@ -48,10 +48,30 @@ def test_missing_key_is_none(store: Store) -> None:
     assert store.get_json("no/such/key.json") is None
 
 
-def test_five_megabyte_value(store: Store) -> None:
-    blob = os.urandom(5 * 1024 * 1024)
+def test_large_values_round_trip_up_to_the_adapter_limit(store: Store) -> None:
+    # Object stores take 5 MB in one PUT; a Tablestore row holds ~4 MB (split over 2 MB cells).
+    size = store.max_value_bytes or 5 * 1024 * 1024
+    blob = os.urandom(size)
     store.put("big/blob", blob)
     assert store.get("big/blob") == blob
+    assert store.put_if_absent("big/claim", blob) is True
+    assert store.get("big/claim") == blob
+
+
+def test_values_above_the_limit_are_refused_not_truncated(store: Store) -> None:
+    limit = store.max_value_bytes
+    too_big = os.urandom((limit or 5 * 1024 * 1024) + 1)
+    store.put("big/old", b"old value")
+    if limit is None:  # no limit a bailian-fc value could reach: it is simply stored
+        store.put("big/old", too_big)
+        assert store.get("big/old") == too_big
+        return
+    with pytest.raises(ValueTooLarge, match=str(len(too_big))):
+        store.put("big/old", too_big)
+    with pytest.raises(ValueTooLarge):
+        store.put_if_absent("big/new", too_big)
+    assert store.get("big/old") == b"old value"
+    assert store.get("big/new") is None
 
 
 @pytest.mark.parametrize(
@@ -161,6 +181,8 @@ def test_list_start_after(store: Store) -> None:
     assert store.list("s/", start_after="s/04x") == keys[5:]  # need not be an existing key
     assert store.list("s/", start_after="r") == keys  # before the prefix
     assert store.list("s/", start_after="s/09") == []
+    assert store.list("s/", start_after="t") == []  # past the prefix
+    assert store.list_page("s/", limit=0) == []
     assert store.list_page("s/", start_after="s/02", limit=3) == keys[3:6]
     assert store.list("s/", limit=4) == keys[:4]
 

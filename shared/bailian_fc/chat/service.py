@@ -173,7 +173,7 @@ class Turn:
             conversations.append_turn(p.site_id, p.sub, self.conversation_id, record)
             title = (self.meta or {}).get("title") or self.request.message.strip()[:TITLE_CHARS]
             conversations.touch(p.site_id, p.sub, self.conversation_id, title=title, last_turn_id=self.turn_id,
-                                created_at=(self.meta or {}).get("created_at"))
+                                created_at=(self.meta or {}).get("created_at"), previous=self.meta)
             if run is not None:
                 runlog.write(conversations.store, run)  # never raises: a lost log line must not fail the turn
 

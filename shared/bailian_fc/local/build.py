@@ -46,10 +46,10 @@ EXCLUDED_DEPS: dict[str, tuple[str, ...]] = {
     # Reads the store and the run logs; never calls Bailian, never serves ASGI.
     "admin": ("dashscope", "httpx", "sniffio", "starlette", "uvicorn"),
 }
-# Store adapters import boto3 / oss2 lazily (store/__init__.py), so they are extras chosen by the
+# Store adapters import boto3 / oss2 / tablestore lazily (store/__init__.py), so they are extras chosen by the
 # STORE_URL scheme the function will run with. FC's python3.10 image ships oss2 2.16, but
 # custom.debian10 has none and we pin >=2.18 (x-oss-forbid-overwrite semantics): always package it.
-STORE_EXTRAS = {"file": None, "s3": "s3", "oss": "oss"}
+STORE_EXTRAS = {"file": None, "s3": "s3", "oss": "oss", "ots": "ots"}
 # Requirements the target needs although no metadata declares them: dashscope 2.0.2's v2/_config.py
 # imports tomli on Python < 3.11 but lists it only under its [acli] extra, so `import dashscope`
 # fails on FC's 3.10 without it.

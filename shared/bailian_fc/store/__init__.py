@@ -1,8 +1,8 @@
 """Storage: one port (``base.Store``), adapters chosen by ``STORE_URL``.
 
-``file://DIR`` is the embedded default. ``s3://`` and ``oss://`` adapters import
-boto3 / oss2 only when such a URL is opened, so a process on the file store never
-pays for them.
+``file://DIR`` is the embedded default. The ``s3://``, ``oss://`` and ``ots://`` adapters
+import boto3 / oss2 / tablestore only when such a URL is opened, so a process on the file
+store never pays for them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .base import InvalidKey, Store, StoreError, StoreUnavailable, check_key, dump_json
+from .base import InvalidKey, Store, StoreError, StoreUnavailable, ValueTooLarge, check_key, dump_json
 from .file import FileStore
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUnavailable",
+    "ValueTooLarge",
     "check_key",
     "dump_json",
     "open_store",
@@ -40,4 +41,9 @@ def open_store(url: str) -> Store:
         from .oss import OssStore
 
         return OssStore(bucket=parts.netloc, prefix=parts.path.strip("/"), **query)
-    raise ValueError(f"unsupported STORE_URL scheme {parts.scheme!r}: use file://, s3:// or oss://")
+    if parts.scheme == "ots":
+        from .ots import OtsStore
+
+        table, _, prefix = parts.path.strip("/").partition("/")
+        return OtsStore(instance=parts.netloc, table=table, prefix=prefix, **query)
+    raise ValueError(f"unsupported STORE_URL scheme {parts.scheme!r}: use file://, s3://, oss:// or ots://")

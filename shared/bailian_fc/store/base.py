@@ -9,11 +9,13 @@ Error tree::
 
     StoreError                 the store could not do what was asked (HTTP 503 in functions)
      ├── StoreUnavailable      transient: timeout, 5xx, connection; retried a bounded number of times
-     └── InvalidKey            a key the port refuses (empty, absolute, "..", NUL, too long)
+     ├── InvalidKey            a key the port refuses (empty, absolute, "..", NUL, too long)
+     └── ValueTooLarge         a value above the adapter's ``max_value_bytes``; nothing is written
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -21,6 +23,7 @@ from typing import Any
 
 MAX_KEY_BYTES = 1000
 LIST_PAGE = 1000
+Records = list[tuple[str, bytes]]  # (key, value) pairs
 
 
 class StoreError(Exception):
@@ -39,6 +42,10 @@ class InvalidKey(StoreError, ValueError):
     """A key that no adapter would store the same way."""
 
 
+class ValueTooLarge(StoreError, ValueError):
+    """A value larger than the adapter can write in one atomic operation; refused, never truncated."""
+
+
 def check_key(key: str) -> str:
     """Refuse keys that would mean different things on a file system and an object store."""
     if not key or key.startswith("/") or key.endswith("/"):
@@ -54,6 +61,7 @@ class Store(ABC):
     """get / put / put_if_absent / list / delete over bytes, plus JSON conveniences."""
 
     url: str = ""
+    max_value_bytes: int | None = None  # None: no limit a bailian-fc value could reach
 
     @abstractmethod
     def get(self, key: str) -> bytes | None:
@@ -92,6 +100,21 @@ class Store(ABC):
             if len(page) < page_size:
                 return
             start_after = page[-1]
+
+    def newest(self, prefix: str, limit: int, before: str = "") -> Records:
+        """Up to ``limit`` (key, value) pairs under ``prefix``, last in byte order first.
+
+        With time-ordered keys that is "the newest N records". ``before`` (exclusive) continues
+        where an earlier call stopped. Stores with ordered range reads serve this with one
+        request (Tablestore); this default lists the keys, then reads the chosen ones.
+        """
+        if limit <= 0:
+            return []
+        keys = self.list(prefix)
+        if before:
+            keys = keys[: bisect.bisect_left(keys, before)]  # str order is UTF-8 byte order
+        found = ((key, self.get(key)) for key in reversed(keys[-limit:]))
+        return [(key, value) for key, value in found if value is not None]  # deleted since listed
 
     def get_json(self, key: str) -> Any | None:
         raw = self.get(key)

@@ -23,12 +23,11 @@ Why it is built this way:
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import time
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import oss2
@@ -37,6 +36,7 @@ import requests
 from oss2.exceptions import NoSuchKey, OssError
 
 from .base import LIST_PAGE, InvalidKey, Store, StoreError, StoreUnavailable, check_key
+from .credentials import Credentials, CredentialsSource, env_credentials, triple
 
 T = TypeVar("T")
 
@@ -47,17 +47,6 @@ _BACKOFF_CAP = 1.0
 # oss2's pseudo-statuses for failures that never got an HTTP answer.
 _REQUEST_ERROR, _INCONSISTENT_ERROR = -2, -3
 _REGION_HOST = re.compile(r"^oss-(?!accelerate)([a-z0-9-]+?)(?:-internal)?\.aliyuncs\.com$")
-
-
-class Credentials(Protocol):
-    """The shape of FC's ``context.credentials`` (python3.10 runtime)."""
-
-    access_key_id: str
-    access_key_secret: str
-    security_token: str | None
-
-
-CredentialsSource = Credentials | Callable[[], Credentials]
 
 
 class OssStore(Store):
@@ -238,30 +227,12 @@ class _CallableProvider:
         return oss2.credentials.Credentials(*_triple(self._source()))
 
 
-class _EnvCredentials:
-    def __init__(self, key_id: str, secret: str, token: str | None) -> None:
-        self.access_key_id, self.access_key_secret, self.security_token = key_id, secret, token
-
-
 def _env_credentials() -> Credentials:
-    key_id = os.environ.get("ALIBABA_CLOUD_ACCESS_KEY_ID", "")
-    secret = os.environ.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "")
-    if not key_id or not secret:
-        raise StoreError(
-            "no OSS credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET "
-            "(and ALIBABA_CLOUD_SECURITY_TOKEN for STS), or pass credentials="
-        )
-    return _EnvCredentials(key_id, secret, os.environ.get("ALIBABA_CLOUD_SECURITY_TOKEN") or None)
+    return env_credentials("OSS")
 
 
 def _triple(credentials: Credentials) -> tuple[str, str, str]:
-    try:
-        key_id, secret = credentials.access_key_id, credentials.access_key_secret
-    except AttributeError as exc:
-        raise StoreError("OSS credentials need access_key_id and access_key_secret attributes") from exc
-    if not key_id or not secret:
-        raise StoreError("OSS credentials have an empty access_key_id or access_key_secret")
-    return key_id, secret, getattr(credentials, "security_token", None) or ""
+    return triple(credentials, "OSS")
 
 
 def _store_error(op: str, key: str, exc: Exception) -> StoreError:
