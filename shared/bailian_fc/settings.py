@@ -26,6 +26,12 @@ class Settings(BaseModel):
 
     store_url: str = "file://.bailian-data"
 
+    # Venue data: unset = the embedded dataset in the store; postgresql://… = the venue's DWS (read
+    # role). Secret: the URL carries the password.
+    data_url: SecretStr | None = None
+    data_statement_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    data_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
     auth_jwt_secret: SecretStr | None = None
     auth_issuer: str = "bailian-fc"
     auth_audience: str = "bailian-fc"

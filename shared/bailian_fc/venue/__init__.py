@@ -1,0 +1,40 @@
+"""Venue data (finance rows, clue details) behind one port; the adapter follows ``DATA_URL``.
+
+``psycopg`` is imported only when ``DATA_URL`` is ``postgresql://…``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .port import VenueData
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from ..store import Store
+
+PG_SCHEMES = ("postgresql://", "postgres://")
+
+__all__ = ["VenueData", "is_postgres", "open_venue_data"]
+
+
+def is_postgres(url: str | None) -> bool:
+    return bool(url) and str(url).startswith(PG_SCHEMES)
+
+
+def open_venue_data(settings: Settings, store: Store) -> VenueData:
+    """The embedded dataset in ``store`` unless ``DATA_URL`` names a PostgreSQL DWS (no I/O here)."""
+    url = settings.data_url.get_secret_value() if settings.data_url else ""
+    if is_postgres(url):
+        try:
+            from .postgres import PostgresVenueData
+        except ImportError as exc:  # a code dir built without DATA_URL set
+            raise RuntimeError("DATA_URL is postgresql:// but psycopg is not installed: rebuild with "
+                               "DATA_URL set (`bailian-fc build` then packages psycopg[binary])") from exc
+        return PostgresVenueData(url, statement_timeout_seconds=settings.data_statement_timeout_seconds,
+                                 connect_timeout_seconds=settings.data_connect_timeout_seconds)
+    if url:
+        raise ValueError("DATA_URL must be postgresql://… (or unset for the embedded dataset)")
+    from .embedded import EmbeddedVenueData
+
+    return EmbeddedVenueData(store)
