@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import MIGRATIONS, READER, VenueDb, grant_reader
+from conftest import MIGRATIONS, VenueDb, grant_reader
 
 from bailian_fc.local import rls
 from bailian_fc.local.migrations import MigrationError, discover, migrate
@@ -47,14 +47,13 @@ def test_a_changed_applied_migration_is_refused(empty_db: VenueDb, tmp_path: Pat
         migrate(conn, migrations)
         first = migrations / "0001_dws_schema.sql"
         first.write_text(first.read_text() + "\n-- an innocent-looking edit\n")
-        with pytest.raises(MigrationError, match="0001_dws_schema.sql was applied with another content"):
+        with pytest.raises(MigrationError, match=r"0001_dws_schema\.sql was applied with another content"):
             migrate(conn, migrations)
         assert conn.execute("SELECT count(*) FROM bailian_meta.schema_migrations").fetchone() == (2,)
 
 
 def test_committed_rls_migration_matches_the_view_list() -> None:
     """`bailian-fc db gen-rls` has been run for the current AI_VIEWS (else it writes a new file)."""
-    assert rls.write_migration.__doc__
     latest = rls.generated(MIGRATIONS)[-1]
     assert latest.read_text(encoding="utf-8") == rls.render(), "run `bailian-fc db gen-rls`"
 
