@@ -60,10 +60,10 @@ class SiteProfile:
     annual_growth: float
 
 
-def _site_profile(site_id: str, rng: random.Random) -> SiteProfile:
-    """4–6 areas per site, always with a main hall, in catalogue order."""
-    extra = rng.sample(AREA_KINDS[1:], rng.randint(3, 5))
-    areas = tuple(k for k in AREA_KINDS if k is AREA_KINDS[0] or k in extra)
+def _site_profile(site_id: str, rng: random.Random, every_area: bool = False) -> SiteProfile:
+    """4–6 areas per site (all six with ``every_area``), always with a main hall, in catalogue order."""
+    extra = rng.sample(AREA_KINDS[1:], rng.randint(3, 5))  # drawn either way: the sequence stays the same
+    areas = AREA_KINDS if every_area else tuple(k for k in AREA_KINDS if k is AREA_KINDS[0] or k in extra)
     return SiteProfile(
         site_id=site_id,
         areas=areas,
@@ -104,10 +104,11 @@ def _area_day(profile: SiteProfile, kind: AreaKind, d: date, age_days: int, rng:
     )
 
 
-def site_days(site_id: str, *, days: int, end: date, seed: int) -> list[tuple[date, list[FinanceRow]]]:
+def site_days(site_id: str, *, days: int, end: date, seed: int,
+              every_area: bool = False) -> list[tuple[date, list[FinanceRow]]]:
     """Every day of one site, oldest first (pure: nothing is written)."""
     rng = random.Random(f"{seed}:{site_id}")
-    profile = _site_profile(site_id, rng)
+    profile = _site_profile(site_id, rng, every_area)
     first = end - timedelta(days=days - 1)
     out = []
     for age in range(days):
@@ -129,6 +130,7 @@ def generate(
     end: date,
     seed: int = 7,
     clues: int = 12,
+    every_area: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Write ``days`` days ending at ``end`` and ``clues`` clue details for ``site-001``.. and
@@ -141,7 +143,7 @@ def generate(
     summary: dict[str, Any] = {"sites": [], "areas": {}, "days": days, "rows": 0, "clues": {}}
     for n in range(1, sites + 1):
         site_id = f"site-{n:03d}"
-        plan = site_days(site_id, days=days, end=end, seed=seed)
+        plan = site_days(site_id, days=days, end=end, seed=seed, every_area=every_area)
         details = site_clues(site_id, end=end, days=days, seed=seed, count=clues) if clues else []
         writer.write_site(site_id, plan, details)
         rows = sum(len(day_rows) for _, day_rows in plan)
