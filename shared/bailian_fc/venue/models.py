@@ -15,7 +15,8 @@ CLUE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: only App3 (and demo-data) need these schemas; a cold start of App2 does not.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Staff(_Model):
