@@ -131,6 +131,19 @@ def test_app2_under_a_sandbox_clock_reads_only_up_to_its_business_date(apps: Any
     prompt = emu.requests_for("emu-app2_finance")[0].body["input"]["prompt"]
     assert f"台费收入（元）：{float(expected):,.2f}" in prompt
     assert not any((sandbox_day + dt.timedelta(days=n)).isoformat() in prompt for n in range(1, 21))
+    # Hand-written SQL in the port's scope for this request (the read role, the sandbox's bound):
+    seen = runtime.service.venue.scoped("site-001", runtime.clock.business_date("site-001"), lambda conn: conn.execute(
+        "SELECT max(business_date), array_agg(DISTINCT site_id) FROM dws.finance_area_daily").fetchone())
+    assert seen == (sandbox_day, ["site-001"])
+    with venue_db.admin() as admin:  # clues opened after the sandbox day do not exist yet
+        later, earlier = (admin.execute(
+            f"SELECT clue_id FROM dws.clue WHERE site_id = 'site-001' AND business_date {op} %s ORDER BY 1 LIMIT 1",
+            (sandbox_day,)).fetchone()[0] for op in (">", "<="))
+    assert post("/apps/app3_clue_detail", {"clue_id": later})[0] == 404
+    status, answer = post("/apps/app3_clue_detail", {"clue_id": earlier})
+    assert status == 200 and answer["meta"]["business_date"] == sandbox_day.isoformat()
+    clue_prompt = emu.requests_for("emu-app3_clue_detail")[0].body["input"]["prompt"]
+    assert not any((sandbox_day + dt.timedelta(days=n)).isoformat() in clue_prompt for n in range(1, 21))
 
 
 def test_app3_loads_the_clue_server_side_and_404s_what_the_site_lacks(apps: Any, venue_db: VenueDb) -> None:
