@@ -61,7 +61,7 @@ def _dicts(cursor: Any, fields: tuple[str, ...]) -> list[dict[str, Any]]:
 class PostgresVenueData:
     kind = "postgresql"
 
-    def __init__(self, url: str, *, statement_timeout_seconds: float = 5.0, connect_timeout_seconds: float = 5.0,
+    def __init__(self, url: str, *, statement_timeout_seconds: float = 3.0, connect_timeout_seconds: float = 5.0,
                  connect: Callable[..., Any] | None = None) -> None:
         self.url = url
         self.statement_timeout_ms = max(1, int(statement_timeout_seconds * 1000))
