@@ -200,3 +200,17 @@ def test_a_timed_out_read_is_a_504_through_the_function(apps: Any, venue_db: Ven
         status, body = post("/apps/app3_clue_detail", {"clue_id": "cl-001-002"})
     assert status == 504 and body["error"]["code"] == "DataTimeout"
     assert emu.requests_for("emu-app3_clue_detail") == []
+
+
+def test_tls_and_other_libpq_options_come_from_the_url(venue_db: VenueDb) -> None:
+    """`sslmode=require` reaches libpq: this test server has no TLS, so the read fails cleanly (503)."""
+    plain = PostgresVenueData(venue_db.reader_url + "?sslmode=disable&connect_timeout=3")
+    strict = PostgresVenueData(venue_db.reader_url + "?sslmode=require")
+    try:
+        assert plain.sites() == ["site-001", "site-002", "site-003"]
+        with pytest.raises(ApiError) as info:
+            strict.sites()
+        assert info.value.status == 503 and info.value.code == "DataUnavailable"
+    finally:
+        plain.close()
+        strict.close()

@@ -75,7 +75,13 @@ class PostgresVenueData:
 
     def _connection(self) -> Any:
         if self._conn is None or self._conn.closed:
-            extra: dict[str, Any] = {} if "connect_timeout" in self.url else {"connect_timeout": self.connect_timeout}
+            # A connection FC froze with the instance may be dead without a FIN (a NAT forgot it): the
+            # server-side statement_timeout cannot end that wait, tcp_user_timeout does (unacknowledged
+            # data), and then the read reconnects. URL parameters win over these defaults.
+            defaults = {"connect_timeout": self.connect_timeout, "keepalives": 1, "keepalives_idle": 30,
+                        "keepalives_interval": 5, "keepalives_count": 3,
+                        "tcp_user_timeout": self.statement_timeout_ms + 2000}
+            extra: dict[str, Any] = {k: v for k, v in defaults.items() if f"{k}=" not in self.url}
             try:
                 self._conn = self._connect_fn(self.url, autocommit=True, application_name="bailian-fc", **extra)
             except psycopg.OperationalError as exc:
