@@ -58,3 +58,13 @@ def test_dev_serves_app2_app3_and_prewarm_from_postgres(pg: TempCluster, venue_d
         summary = last["summary"]
         assert summary["sites"] == ["site-001", "site-002", "site-003"] and summary["failures"] == 0, summary
         assert summary["complete"] is True and summary["computed"] + summary["skipped"] == summary["total"]
+
+
+def test_dev_on_the_embedded_dataset_seeds_clues_for_app3(tmp_path: Any) -> None:
+    manager = {"Authorization": f"Bearer {AUTH.mint('m', 'site-001', 'manager')}"}
+    with running_dev(tmp_path / "store") as (base, banner, _proc), httpx.Client(base_url=base, timeout=60) as http:
+        assert "clues such as cl-001-001" in banner
+        answer = http.post("/apps/app3_clue_detail", json={"clue_id": "cl-001-001"}, headers=manager)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["meta"]["clue_id"] == "cl-001-001"
+        assert http.post("/apps/app3_clue_detail", json={"clue_id": "cl-002-001"}, headers=manager).status_code == 404
