@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import VenueDb
+from pg_support import VenueDb
 
 from bailian_fc.local import build as build_mod
 

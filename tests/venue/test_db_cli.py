@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from conftest import VenueDb, grant_reader
+from pg_support import VenueDb, grant_reader
 
 from bailian_fc.venue.postgres import PostgresVenueData
 

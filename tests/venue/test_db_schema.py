@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import MIGRATIONS, VenueDb, grant_reader
+from pg_support import MIGRATIONS, VenueDb, grant_reader
 
 from bailian_fc.local import rls
 from bailian_fc.local.migrations import MigrationError, discover, migrate

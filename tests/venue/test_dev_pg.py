@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from conftest import MIGRATIONS, VenueDb, create_database, grant_reader
+from pg_support import MIGRATIONS, VenueDb, create_database, grant_reader
 from support import SECRET, running_dev
 
 from bailian_fc.auth import Authenticator

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import VenueDb
+from pg_support import VenueDb
 from support import SECRET
 
 from bailian_fc.api_errors import ApiError
