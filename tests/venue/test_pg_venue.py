@@ -214,3 +214,14 @@ def test_tls_and_other_libpq_options_come_from_the_url(venue_db: VenueDb) -> Non
     finally:
         plain.close()
         strict.close()
+
+
+def test_an_unmigrated_database_is_a_503_for_the_operator(empty_db: VenueDb, caplog: pytest.LogCaptureFixture) -> None:
+    venue = PostgresVenueData(empty_db.admin_url)
+    try:
+        with pytest.raises(ApiError) as info:
+            venue.read("site-001", dt.date(2026, 1, 1), dt.date(2026, 1, 7), upper_bound=dt.date(2026, 1, 7))
+    finally:
+        venue.close()
+    assert info.value.status == 503 and info.value.code == "DataUnavailable"
+    assert "UndefinedTable" in caplog.text and "db migrate" in caplog.text

@@ -58,6 +58,13 @@ def _dicts(cursor: Any, fields: tuple[str, ...]) -> list[dict[str, Any]]:
             for row in cursor]
 
 
+def _unreadable(exc: Exception) -> ApiError:
+    """Not the client's fault and not transient either: logged in full, answered 503 without details."""
+    log.error("venue database read failed (run `bailian-fc db migrate`? grants, README 'Venue data'): %s: %s",
+              type(exc).__name__, exc)
+    return ApiError(503, "DataUnavailable", "venue data cannot be read; the operator has been told in the logs")
+
+
 class PostgresVenueData:
     kind = "postgresql"
 
@@ -110,7 +117,7 @@ class PostgresVenueData:
                                    f"{self.statement_timeout_ms} ms and was cancelled") from None
                 except psycopg.OperationalError as exc:
                     if not conn.broken and not conn.closed:
-                        raise
+                        raise _unreadable(exc) from None
                     self._drop()
                     if attempt == 2:
                         log.warning("venue database connection lost twice: %s", exc)
@@ -118,6 +125,8 @@ class PostgresVenueData:
                                        "try again") from None
                     self.reconnects += 1
                     log.info("venue database connection lost (%s); reconnecting once", exc)
+                except psycopg.Error as exc:  # no table, no grant, a schema that drifted: an operator's fix
+                    raise _unreadable(exc) from None
         raise AssertionError("unreachable")
 
     def _drop(self) -> None:
