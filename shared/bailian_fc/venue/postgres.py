@@ -11,6 +11,10 @@ function form of ``SET LOCAL``), ``app.site_id`` and ``app.business_date_upper``
 RLS policies compare every row with — and a ``statement_timeout`` inside the function's
 deadline. TLS and everything else libpq knows comes from the URL (``?sslmode=verify-full&
 sslrootcert=…``); ``connect_timeout`` is added when the URL has none.
+
+``psycopg`` itself (~100 ms to import: it pulls in asyncio and importlib.metadata) is imported by
+the first read, not by the initializer: a cold start that is a cache hit never pays for it, and a
+miss pays it beside a Bailian call of seconds.
 """
 
 from __future__ import annotations
@@ -21,9 +25,6 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
-
-import psycopg
-from psycopg import errors
 
 from ..api_errors import ApiError
 from ..clock import check_site_id
@@ -73,7 +74,7 @@ class PostgresVenueData:
         self.url = url
         self.statement_timeout_ms = max(1, int(statement_timeout_seconds * 1000))
         self.connect_timeout = max(1, round(connect_timeout_seconds))
-        self._connect_fn = connect or psycopg.connect
+        self._connect_fn = connect
         self._conn: Any = None
         self._lock = threading.Lock()
         self.reconnects = 0
@@ -81,6 +82,8 @@ class PostgresVenueData:
     # -- connection -------------------------------------------------------------------------------
 
     def _connection(self) -> Any:
+        import psycopg  # the first read; then a dict lookup
+
         if self._conn is None or self._conn.closed:
             # A connection FC froze with the instance may be dead without a FIN (a NAT forgot it): the
             # server-side statement_timeout cannot end that wait, tcp_user_timeout does (unacknowledged
@@ -90,7 +93,8 @@ class PostgresVenueData:
                         "tcp_user_timeout": self.statement_timeout_ms + 2000}
             extra: dict[str, Any] = {k: v for k, v in defaults.items() if f"{k}=" not in self.url}
             try:
-                self._conn = self._connect_fn(self.url, autocommit=True, application_name="bailian-fc", **extra)
+                connect = self._connect_fn or psycopg.connect
+                self._conn = connect(self.url, autocommit=True, application_name="bailian-fc", **extra)
             except psycopg.OperationalError as exc:
                 log.warning("venue database unreachable: %s", exc)
                 raise ApiError(503, "DataUnavailable", "the venue database is unreachable, try again") from None
@@ -101,6 +105,9 @@ class PostgresVenueData:
 
         (The read role has SELECT only; a ``SET TRANSACTION READ ONLY`` would cost a round trip.)
         """
+        import psycopg
+        from psycopg import errors
+
         check_site_id(site_id)
         with self._lock:
             for attempt in (1, 2):
