@@ -113,7 +113,8 @@ class PostgresVenueData:
             for attempt in (1, 2):
                 conn = self._connection()
                 try:
-                    with conn.transaction():
+                    # Pipeline mode: BEGIN, the scope and the first query leave in one flight.
+                    with conn.pipeline(), conn.transaction():
                         conn.execute("SELECT set_config('app.site_id', %s, true),"
                                      " set_config('app.business_date_upper', %s, true),"
                                      " set_config('statement_timeout', %s, true)",
