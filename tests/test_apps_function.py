@@ -38,8 +38,7 @@ CUSTOMER = {"customer_id": "cu-1", "name": "王先生", "member_level": "金卡"
 INPUTS: dict[str, dict[str, Any]] = {
     "app2_finance": {"range": "last_7_days"},
     "app2a_finance_digest": {"range": "last_7_days"},
-    "app3_clue_detail": {"lead_id": "L-1", "name": "李女士", "visits": [{"date": "2026-11-20", "duration_hours": 2,
-                                                                          "spend": 120}]},
+    "app3_clue_detail": {"clue_id": "cl-001-001"},  # demo-data's first clue of site-001
     "app4_relationship": {"customer": CUSTOMER, "interactions": [{"at": "2026-11-25", "summary": "询问包厢"}]},
     "app5_tactics": {"customer": CUSTOMER, "goal": "邀请参加周末比赛"},
     "app6_note_analysis": {"note": "王先生下周想带同事团建，要三个包厢。"},
@@ -282,7 +281,7 @@ def test_every_request_writes_one_run_log_record(runtime, emu):
     miss = records[0]
     assert miss["status"] == "ok" and miss["attempts"] == 1 and miss["tokens"]["models"]
     assert miss["latency_ms"]["upstream"] > 0 and miss["latency_ms"]["overhead"] >= 0
-    assert miss["prompt_version"] == "v1" and miss["site_id"] == "site-001" and miss["user"] == "mgr-1"
+    assert miss["prompt_version"] == "v2" and miss["site_id"] == "site-001" and miss["user"] == "mgr-1"
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from bailian_fc.catalogue import export
 from bailian_fc.catalogue import inputs as i
 from bailian_fc.catalogue.outputs import APP_KEYS, OUTPUT_MODELS
 from bailian_fc.catalogue.registry import CATALOGUE
+from bailian_fc.venue.models import ClueDetail
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -39,10 +40,19 @@ INSIGHT = {"summary": "本周台费增长", "insights": [{"title": "台费上升
 CASES = {
     "app2_finance": (i.FinanceFilter(range="last_7_days"), FINANCE_VIEW),
     "app2a_finance_digest": (i.FinanceFilter(range="last_7_days", area="包厢区"), INSIGHT),
-    "app3_clue_detail": (i.LeadRecord.model_validate({
-        "lead_id": "L-1", "name": "李女士", "profile": {"gender": "female", "member_level": "银卡", "phone_tail": "0421"},
-        "visits": [{"date": "2026-11-20", "duration_hours": 2.5, "spend": 180}], "spend_total": 180,
-        "notes": ["想报教练课"]}), None),
+    "app3_clue_detail": (i.ClueRef(clue_id="cl-001-007"), {"business_date": "2026-11-27", **ClueDetail.model_validate({
+        "site_id": "site-001",
+        "clue": {"clue_id": "cl-001-007", "customer_id": "cu-001-003", "business_date": "2026-11-18",
+                 "category": "教练课", "content": "想报教练课", "status": "following", "assigned_staff_id": "st-001-2"},
+        "customer": {"customer_id": "cu-001-003", "name": "李女士", "gender": "female", "member_level": "银卡",
+                     "phone_tail": "0421", "balance": 380.0, "registered_date": "2026-09-02"},
+        "assigned_staff": {"staff_id": "st-001-2", "name": "阿杰", "since_date": "2025-10-01"},
+        "visits": [{"business_date": "2026-11-20", "area": "大厅", "table_type": "中式八球", "duration_hours": 2.5,
+                    "spend": 90.0}, {"business_date": "2026-11-25", "area": "包厢区", "table_type": "中式八球",
+                                     "duration_hours": 3.0, "spend": 264.0}],
+        "purchases": [{"business_date": "2026-11-20", "amount": 90.0, "category": "table"}],
+        "follow_ups": [{"business_date": "2026-11-21", "kind": "follow_up", "channel": "wechat",
+                        "staff_id": "st-001-2", "content": "发了体验课价格"}]}).model_dump(mode="json", exclude={"site_id"})}),
     "app4_relationship": (i.RelationshipInput.model_validate({
         "customer": CUSTOMER, "interactions": [{"at": "2026-11-25", "channel": "wechat", "summary": "询问包厢"},
                                                {"at": "2026-11-01", "summary": "办卡"}]}), None),

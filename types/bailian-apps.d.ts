@@ -32,12 +32,7 @@ export interface App2aFinanceDigestOutput {
 }
 
 export interface App3ClueDetailInput {
-  lead_id: string;
-  name: string;
-  profile?: App3ClueDetailProfile;
-  visits?: Array<App3ClueDetailVisit>;
-  spend_total?: number;
-  notes?: Array<string>;
+  clue_id: string;
 }
 
 export interface App3ClueDetailOutput {
@@ -115,20 +110,6 @@ export interface App2FinanceInsight {
   title: string;
   detail: string;
   level: "info" | "positive" | "warning" | "critical";
-}
-
-export interface App3ClueDetailProfile {
-  gender?: "male" | "female" | "unknown";
-  age_range?: string | null;
-  member_level?: string | null;
-  phone_tail?: string | null;
-}
-
-export interface App3ClueDetailVisit {
-  date: string;
-  duration_hours: number;
-  table_type?: string;
-  spend: number;
 }
 
 export interface App4RelationshipCustomer {

@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "bailian_fc.catalogue.export",
     "bailian_fc.finance.demo",
     "bailian_fc.local.build",
+    "bailian_fc.local.db",
     "bailian_fc.local.invoke",
     "bailian_fc.local.store_init",
     "bailian_fc.local.validate",

@@ -26,6 +26,14 @@ class Settings(BaseModel):
 
     store_url: str = "file://.bailian-data"
 
+    # Venue data: unset = the embedded dataset in the store; postgresql://… = the venue's DWS (read
+    # role). Secret: the URL carries the password.
+    data_url: SecretStr | None = None
+    # A request makes at most ~4 reads: 4 × 3 s stays well inside the apps function's 60 s with Bailian's
+    # deadline (APPS_DEADLINE_SECONDS) on top.
+    data_statement_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    data_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
     auth_jwt_secret: SecretStr | None = None
     auth_issuer: str = "bailian-fc"
     auth_audience: str = "bailian-fc"

@@ -1,4 +1,5 @@
-"""Server-side data a prompt needs: the finance view for App2, App2's result for App2a.
+"""Server-side data a prompt needs: the finance view for App2, App2's result for App2a, the
+clue detail for App3 — read through the venue data port (embedded dataset or the DWS).
 
 The site always comes from the token and the business date from the runtime clock, so
 a sandbox clock set in the past never lets a prompt see data after that date.
@@ -12,23 +13,23 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ..api_errors import ApiError
-from ..catalogue.inputs import FinanceFilter
+from ..catalogue.inputs import ClueRef, FinanceFilter
 from ..catalogue.registry import CATALOGUE, AppSpec
-from ..finance.dataset import FinanceStore, compare, summarize
+from ..finance.dataset import compare, summarize
 from ..finance.ranges import resolve_with_previous
 
 if TYPE_CHECKING:
     from ..clock import RuntimeClock
     from ..settings import Settings
-    from ..store import Store
+    from ..venue import VenueData
     from .service import AppsService
 
 
 class PromptContext:
     READ_TTL_SECONDS = 60.0
 
-    def __init__(self, store: Store, clock: RuntimeClock, settings: Settings, service: AppsService) -> None:
-        self.finance = FinanceStore(store)
+    def __init__(self, venue: VenueData, clock: RuntimeClock, settings: Settings, service: AppsService) -> None:
+        self.venue = venue
         self.clock = clock
         self.settings = settings
         self.service = service
@@ -44,7 +45,7 @@ class PromptContext:
             hit = self._reads.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        rows = self.finance.read(site_id, start, end, upper_bound=upper_bound)
+        rows = self.venue.read(site_id, start, end, upper_bound=upper_bound)
         with self._lock:
             if len(self._reads) > 256:
                 self._reads.clear()
@@ -57,6 +58,8 @@ class PromptContext:
         if spec.key == "app2a_finance_digest":
             # App2a is derived from App2 for the same filter: usually a cache hit.
             return self.service.resolve(CATALOGUE["app2_finance"], data, site_id).entry.value
+        if spec.key == "app3_clue_detail":
+            return self.clue_view(data, site_id)
         return None
 
     @staticmethod
@@ -64,15 +67,29 @@ class PromptContext:
         """What the answer was computed from, returned with it (and kept with the cache entry)."""
         if spec.key == "app2_finance":
             return {k: context[k] for k in ("business_date", "period", "previous", "days_with_data")}
+        if spec.key == "app3_clue_detail":
+            return {"business_date": context["business_date"], "clue_id": context["clue"]["clue_id"],
+                    "visits": len(context["visits"]), "follow_ups": len(context["follow_ups"])}
         return None
+
+    def clue_view(self, data: ClueRef, site_id: str) -> dict[str, Any]:
+        """The clue's full detail as of the clock's business date; a clue the site lacks is a 404."""
+        today = self.clock.business_date(site_id)
+        detail = self.venue.clue_detail(site_id, data.clue_id, upper_bound=today)
+        if detail is None:
+            raise ApiError(404, "ClueNotFound", f"site {site_id} has no clue {data.clue_id!r}")
+        return {"business_date": today.isoformat(), **detail.model_dump(mode="json", exclude={"site_id"})}
 
     def finance_view(self, data: FinanceFilter, site_id: str) -> dict[str, Any]:
         today = self.clock.business_date(site_id)
-        if data.area != "all" and data.area not in self.finance.areas(site_id, upper_bound=today):
+        if data.area != "all" and data.area not in self.venue.areas(site_id, upper_bound=today):
             raise ApiError(400, "UnknownArea", f"site {site_id} has no area {data.area!r}")
         period, previous = resolve_with_previous(data.range, today)
-        current_rows = self._read(site_id, period.start, period.end, today)
-        previous_rows = self._read(site_id, previous.start, previous.end, today)
+        # One read for both periods (the comparison period ends where the current one starts, give or
+        # take the tail of a month for this_month): one round trip to the DWS instead of two.
+        rows = self._read(site_id, min(previous.start, period.start), max(previous.end, period.end), today)
+        current_rows = [r for r in rows if period.start <= r.business_date <= period.end]
+        previous_rows = [r for r in rows if previous.start <= r.business_date <= previous.end]
         current = summarize(current_rows, data.area)
         before = summarize(previous_rows, data.area)
         changes = compare(current, before)["metrics"]

@@ -21,6 +21,7 @@ from ..catalogue.registry import CATALOGUE, AppSpec
 from ..errors import BailianError
 from ..settings import Settings
 from ..store import Store
+from ..venue import VenueData, open_venue_data
 from .context import PromptContext
 from .upstream import Upstream
 
@@ -44,13 +45,14 @@ class Outcome:
 
 class AppsService:
     def __init__(self, settings: Settings, store: Store, clock: Any, *, upstream: Upstream | None = None,
-                 cache: ResultCache | None = None) -> None:
+                 cache: ResultCache | None = None, venue: VenueData | None = None) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
         self.cache = cache or ResultCache(store, lease_seconds=settings.cache_lease_seconds)
         self.upstream = upstream or Upstream(settings)
-        self.context = PromptContext(store, clock, settings, self)
+        self.venue = venue or open_venue_data(settings, store)
+        self.context = PromptContext(self.venue, clock, settings, self)
 
     def catalogue(self) -> list[dict[str, Any]]:
         return [spec.describe(self.settings.app_id(spec.key) is not None) for spec in CATALOGUE.values()]

@@ -29,29 +29,11 @@ class FinanceFilter(_Input):
     area: str = Field(default="all", min_length=1, max_length=40)
 
 
-class Visit(_Input):
-    date: dt.date
-    duration_hours: float = Field(ge=0, le=48)
-    table_type: str = Field(default="中式八球", max_length=40)
-    spend: float = Field(ge=0, le=1_000_000)
+class ClueRef(_Input):
+    """app3_clue_detail: which clue; the backend loads its full detail (customer, visits, spending,
+    follow-ups and notes, assigned staff) from the venue data, never from the client."""
 
-
-class Profile(_Input):
-    gender: Literal["male", "female", "unknown"] = "unknown"
-    age_range: str | None = Field(default=None, max_length=20)
-    member_level: str | None = Field(default=None, max_length=20)
-    phone_tail: str | None = Field(default=None, pattern=r"^\d{4}$")
-
-
-class LeadRecord(_Input):
-    """app3_clue_detail: a customer lead with its history."""
-
-    lead_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=40)
-    profile: Profile = Profile()
-    visits: list[Visit] = Field(default_factory=list, max_length=200)
-    spend_total: float = Field(default=0, ge=0)
-    notes: list[str] = Field(default_factory=list, max_length=50)
+    clue_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 class Customer(_Input):

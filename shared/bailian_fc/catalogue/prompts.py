@@ -47,6 +47,11 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=False)
 
 
+def _rows(items: list[dict[str, Any]]) -> str:
+    """One compact JSON object per line: long histories stay readable and cheap in tokens."""
+    return "\n".join(json.dumps(item, ensure_ascii=False) for item in items) or "（无）"
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}"
@@ -104,11 +109,23 @@ def finance_digest(data: i.FinanceFilter, insight: dict[str, Any]) -> Prompt:
     return Prompt(text)
 
 
-def clue_detail(data: i.LeadRecord, _: Any = None) -> Prompt:
-    """app3_clue_detail v1."""
+def clue_detail(data: i.ClueRef, detail: dict[str, Any]) -> Prompt:
+    """app3_clue_detail v2: from the clue detail the backend loaded (``PromptContext.clue_view``)."""
+    customer, staff = detail["customer"], detail.get("assigned_staff")
+    visits, purchases = detail.get("visits") or [], detail.get("purchases") or []
+    spend = round(sum(v["spend"] for v in visits), 2)
     text = f"""你是台球俱乐部的客户经理助手。根据下面的线索档案，整理这位客户的完整画像。
-线索档案：
-{_json(data)}
+线索 {data.clue_id}（截至营业日 {detail["business_date"]}）：
+{_json(detail["clue"])}
+客户：
+{_json(customer)}
+负责员工：{f"{staff['name']}（{staff['role']}）" if staff else "未分配"}
+到店记录（最近 {len(visits)} 次，消费合计 {_fmt(spend)} 元）：
+{_rows(visits)}
+消费明细（最近 {len(purchases)} 笔）：
+{_rows(purchases)}
+跟进与备注（按时间）：
+{_rows(detail.get("follow_ups") or [])}
 
 请给出：画像摘要、关键事实、意向等级（high / medium / low）、后续跟进动作、风险提示。
 {JSON_ONLY}格式：

@@ -50,7 +50,7 @@ CATALOGUE: dict[str, AppSpec] = {spec.key: spec for spec in (
             roles=MANAGERS, bare_list_field="insights", fresh_seconds=6 * 3600),
     AppSpec("app2a_finance_digest", "财务洞察一句话标题", "single", i.FinanceFilter, o.FinanceDigest,
             p.finance_digest, "v1", roles=MANAGERS, fresh_seconds=6 * 3600),
-    AppSpec("app3_clue_detail", "线索详情", "single", i.LeadRecord, o.ClueDetail, p.clue_detail, "v1"),
+    AppSpec("app3_clue_detail", "线索详情", "single", i.ClueRef, o.ClueDetail, p.clue_detail, "v2"),
     AppSpec("app4_relationship", "客情关系分析", "single", i.RelationshipInput, o.Relationship, p.relationship, "v1"),
     AppSpec("app5_tactics", "跟进话术", "single", i.TacticsInput, o.Tactics, p.tactics, "v1"),
     AppSpec("app6_note_analysis", "笔记线索提取", "single", i.NoteInput, o.NoteAnalysis, p.note_analysis, "v1"),

@@ -16,14 +16,16 @@ import json
 import random
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..store import Store
-from .dataset import FinanceRow, FinanceStore
+from .dataset import FinanceRow
+
+if TYPE_CHECKING:
+    from ..venue.models import ClueDetail
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,10 @@ class SiteProfile:
     annual_growth: float
 
 
-def _site_profile(site_id: str, rng: random.Random) -> SiteProfile:
-    """4–6 areas per site, always with a main hall, in catalogue order."""
-    extra = rng.sample(AREA_KINDS[1:], rng.randint(3, 5))
-    areas = tuple(k for k in AREA_KINDS if k is AREA_KINDS[0] or k in extra)
+def _site_profile(site_id: str, rng: random.Random, every_area: bool = False) -> SiteProfile:
+    """4–6 areas per site (all six with ``every_area``), always with a main hall, in catalogue order."""
+    extra = rng.sample(AREA_KINDS[1:], rng.randint(3, 5))  # drawn either way: the sequence stays the same
+    areas = AREA_KINDS if every_area else tuple(k for k in AREA_KINDS if k is AREA_KINDS[0] or k in extra)
     return SiteProfile(
         site_id=site_id,
         areas=areas,
@@ -102,10 +104,11 @@ def _area_day(profile: SiteProfile, kind: AreaKind, d: date, age_days: int, rng:
     )
 
 
-def site_days(site_id: str, *, days: int, end: date, seed: int) -> list[tuple[date, list[FinanceRow]]]:
+def site_days(site_id: str, *, days: int, end: date, seed: int,
+              every_area: bool = False) -> list[tuple[date, list[FinanceRow]]]:
     """Every day of one site, oldest first (pure: nothing is written)."""
     rng = random.Random(f"{seed}:{site_id}")
-    profile = _site_profile(site_id, rng)
+    profile = _site_profile(site_id, rng, every_area)
     first = end - timedelta(days=days - 1)
     out = []
     for age in range(days):
@@ -114,37 +117,50 @@ def site_days(site_id: str, *, days: int, end: date, seed: int) -> list[tuple[da
     return out
 
 
+class VenueWriter(Protocol):
+    def write_site(self, site_id: str, days: list[tuple[date, list[FinanceRow]]],
+                   clues: list[ClueDetail]) -> None: ...
+
+
 def generate(
-    store: Store,
+    target: Store | VenueWriter,
     *,
     sites: int = 3,
     days: int = 120,
     end: date,
     seed: int = 7,
+    clues: int = 12,
+    every_area: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Write ``days`` days ending at ``end`` for ``site-001``.. and return what was written.
+    """Write ``days`` days ending at ``end`` and ``clues`` clue details for ``site-001``.. and
+    return what was written. ``target`` is a store (the embedded dataset) or a DWS writer."""
+    from ..venue.demo import site_clues
 
-    Days are written by a small thread pool: on an object store each day is one PUT, and
-    waiting for them one by one would dominate the run.
-    """
     if sites < 1 or days < 1:
         raise ValueError("sites and days must be at least 1")
-    finance = FinanceStore(store)
-    summary: dict[str, Any] = {"sites": [], "areas": {}, "days": days, "rows": 0}
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        for n in range(1, sites + 1):
-            site_id = f"site-{n:03d}"
-            plan = site_days(site_id, days=days, end=end, seed=seed)
-            list(pool.map(lambda item, s=site_id: finance.write_day(s, item[0], item[1]), plan))
-            rows = sum(len(day_rows) for _, day_rows in plan)
-            summary["sites"].append(site_id)
-            summary["areas"][site_id] = [r.area for r in plan[-1][1]]
-            summary["rows"] += rows
-            if progress:
-                progress(f"{site_id}: {len(plan[-1][1])} areas × {days} days = {rows} rows")
+    writer = target if hasattr(target, "write_site") else _store_writer(target)
+    summary: dict[str, Any] = {"sites": [], "areas": {}, "days": days, "rows": 0, "clues": {}}
+    for n in range(1, sites + 1):
+        site_id = f"site-{n:03d}"
+        plan = site_days(site_id, days=days, end=end, seed=seed, every_area=every_area)
+        details = site_clues(site_id, end=end, days=days, seed=seed, count=clues) if clues else []
+        writer.write_site(site_id, plan, details)
+        rows = sum(len(day_rows) for _, day_rows in plan)
+        summary["sites"].append(site_id)
+        summary["areas"][site_id] = [r.area for r in plan[-1][1]]
+        summary["clues"][site_id] = [d.clue.clue_id for d in details]
+        summary["rows"] += rows
+        if progress:
+            progress(f"{site_id}: {len(plan[-1][1])} areas × {days} days = {rows} rows, {len(details)} clues")
     summary.update(start=(end - timedelta(days=days - 1)).isoformat(), end=end.isoformat())
     return summary
+
+
+def _store_writer(store: Store) -> VenueWriter:
+    from ..venue.embedded import StoreWriter
+
+    return StoreWriter(store)
 
 
 # -- CLI ------------------------------------------------------------------------------------------
@@ -167,7 +183,7 @@ def _iso_date(text: str) -> date:
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``demo-data`` to the ``bailian-fc`` parser (called from cli.py)."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "demo-data", help="write a realistic finance sample to the store"
+        "demo-data", help="write a realistic finance and clue sample to DATA_URL's DWS or the store"
     )
     parser.add_argument("--sites", type=_positive, default=3)
     parser.add_argument("--days", type=_positive, default=120)
@@ -175,29 +191,47 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "--end", type=_iso_date, default=None, help="last business date, YYYY-MM-DD (default: today's)"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--clues", type=int, default=12, help="clue details per site (App3 by clue_id)")
     parser.set_defaults(func=_run)
     return parser
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Open the configured store; the default end is the *real* business date (not a sandbox's):
-    the finance upper bound already hides whatever lies after a sandbox date."""
+    """Fill the venue data ``DATA_URL`` names: the DWS tables (as ``DATA_ADMIN_URL``, the schema
+    owner; run ``bailian-fc db migrate`` first) or, by default, the embedded dataset in the store.
+    The default end is the *real* business date (not a sandbox's): the upper bound already hides
+    whatever lies after a sandbox date."""
     from ..clock import BusinessCalendar, utc_now
     from ..settings import get_settings
     from ..store import open_store
+    from ..venue import is_postgres
 
     settings = get_settings()
     end = args.end or BusinessCalendar.from_settings(settings).business_date(utc_now())
+    data_url = settings.data_url.get_secret_value() if settings.data_url else ""
+    if is_postgres(data_url):
+        import os
+
+        import psycopg
+
+        from ..venue.pg_writer import PostgresWriter
+
+        admin = os.environ.get("DATA_ADMIN_URL") or data_url
+        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+            where = f"PostgreSQL {conn.info.host}:{conn.info.port}/{conn.info.dbname}"
+            return _fill(args, end, PostgresWriter(conn), where)
     store = open_store(settings.store_url)
     try:
-        print(f"demo-data: {args.sites} site(s) × {args.days} days ending {end} → {store.url}", flush=True)
-        began = time.perf_counter()
-        summary = generate(
-            store, sites=args.sites, days=args.days, end=end, seed=args.seed,
-            progress=lambda line: print(line, flush=True),
-        )
-        print(f"done in {time.perf_counter() - began:.2f}s")
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return _fill(args, end, store, store.url)
     finally:
         store.close()
+
+
+def _fill(args: argparse.Namespace, end: date, target: Any, where: str) -> int:
+    print(f"demo-data: {args.sites} site(s) × {args.days} days ending {end} → {where}", flush=True)
+    began = time.perf_counter()
+    summary = generate(target, sites=args.sites, days=args.days, end=end, seed=args.seed, clues=args.clues,
+                       progress=lambda line: print(line, flush=True))
+    print(f"done in {time.perf_counter() - began:.2f}s")
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0

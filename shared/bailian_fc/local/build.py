@@ -50,6 +50,12 @@ EXCLUDED_DEPS: dict[str, tuple[str, ...]] = {
 # STORE_URL scheme the function will run with. FC's python3.10 image ships oss2 2.16, but
 # custom.debian10 has none and we pin >=2.18 (x-oss-forbid-overwrite semantics): always package it.
 STORE_EXTRAS = {"file": None, "s3": "s3", "oss": "oss", "ots": "ots"}
+# Venue data: with DATA_URL=postgresql://… the functions that read it (App2/App3 in apps, site
+# discovery in prewarm) get psycopg[binary] (~10 MB: libpq and OpenSSL in the wheel, so nothing
+# from the FC image). Only then: an embedded deployment keeps its smaller code dir and cold start,
+# and chat/admin never read venue data. The adapter imports it lazily (venue/__init__.py).
+DATA_FUNCTIONS = ("apps", "prewarm")
+DATA_EXTRAS = {"embedded": None, "postgresql": "pg"}
 # Requirements the target needs although no metadata declares them: dashscope 2.0.2's v2/_config.py
 # imports tomli on Python < 3.11 but lists it only under its [acli] extra, so `import dashscope`
 # fails on FC's 3.10 without it.
@@ -108,14 +114,21 @@ def read_pyproject(root: Path) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
-def requirements_for(function: str, project: dict[str, Any], store: str) -> list[str]:
-    """pyproject's dependencies minus what ``function`` leaves out, plus the store's extra."""
+def requirements_for(function: str, project: dict[str, Any], store: str, data: str = "embedded") -> list[str]:
+    """pyproject's dependencies minus what ``function`` leaves out, plus the store's and data's extras."""
     excluded = {_req_name(n) for n in EXCLUDED_DEPS.get(function, ())}
     reqs = [r for r in project["project"]["dependencies"] if _req_name(r) not in excluded]
-    extra = STORE_EXTRAS[store]
-    if extra:
+    extras = [STORE_EXTRAS[store], DATA_EXTRAS[data] if function in DATA_FUNCTIONS else None]
+    for extra in filter(None, extras):
         reqs += project["project"].get("optional-dependencies", {}).get(extra, [])
     return reqs
+
+
+def data_kind(choice: str) -> str:
+    """``auto`` reads DATA_URL, which s.yaml hands the apps and prewarm functions at deploy time."""
+    if choice != "auto":
+        return choice
+    return "postgresql" if os.environ.get("DATA_URL", "").startswith(("postgresql://", "postgres://")) else "embedded"
 
 
 def store_kind(choice: str) -> str:
@@ -296,7 +309,7 @@ def measure(report: Report) -> None:
 def build(functions: list[str], *, root: Path, out: Path, python_version: str | None = None,
           platform: str = "manylinux2014_x86_64", store: str = "auto", offline: bool = False,
           refresh: bool = False, wheelhouse: Path | None = None, import_check: bool = True,
-          compile_pyc: bool = True) -> list[Report]:
+          compile_pyc: bool = True, data: str = "auto") -> list[Report]:
     """Build the code dirs of ``functions`` (all of s.yaml's when empty) and return their reports."""
     from .manifest import load_manifest
     from .validate import check_imports
@@ -305,12 +318,12 @@ def build(functions: list[str], *, root: Path, out: Path, python_version: str | 
     names = functions or list(manifest.functions)
     if unknown := [n for n in names if n not in manifest.functions]:
         raise BuildError(f"unknown function(s) {', '.join(unknown)}; s.yaml has {', '.join(manifest.functions)}")
-    project, kind = read_pyproject(root), store_kind(store)
+    project, kind, data = read_pyproject(root), store_kind(store), data_kind(data)
     wheelhouse = wheelhouse or root / "build" / ".wheels"
-    progress(f"store adapter: {kind}" + ("" if store != "auto" else " (from STORE_URL)"))
+    progress(f"store adapter: {kind}" + ("" if store != "auto" else " (from STORE_URL)") + f"; venue data: {data}")
     runtimes = {name: RUNTIME_PYTHON.get(manifest.functions[name].runtime) for name in names}
     versions = {name: python_version or runtimes[name] or "3.10" for name in names}
-    plans = [(name, versions[name], for_target(requirements_for(name, project, kind), versions[name]), runtimes[name])
+    plans = [(name, versions[name], for_target(requirements_for(name, project, kind, data), versions[name]), runtimes[name])
              for name in names]
     for version in sorted({p[1] for p in plans}):
         union = sorted({r for p in plans if p[1] == version for r in p[2]})
@@ -325,7 +338,7 @@ def build(functions: list[str], *, root: Path, out: Path, python_version: str | 
         if compile_pyc and not precompile(report.code_dir, version):
             report.warnings.append(f"no python{version} here to precompile: FC compiles on each cold start")
         report.problems += check_imports(report.code_dir) if import_check else []  # validate.py
-        info = {"function": name, "python_version": version, "platform": platform, "store": kind,
+        info = {"function": name, "python_version": version, "platform": platform, "store": kind, "data": data,
                 "requirements": reqs, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         (report.code_dir / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         measure(report)
@@ -352,6 +365,8 @@ def register(sub: Any) -> None:
     parser.add_argument("--platform", default="manylinux2014_x86_64", help="wheel platform tag")
     parser.add_argument("--store", choices=["auto", *STORE_EXTRAS], default="auto",
                         help="store adapter to package (auto: STORE_URL's scheme, file when unset)")
+    parser.add_argument("--data", choices=["auto", *DATA_EXTRAS], default="auto",
+                        help="venue data adapter to package for apps/prewarm (auto: DATA_URL's scheme)")
     parser.add_argument("--offline", action="store_true", help="never download: the wheelhouse must be complete")
     parser.add_argument("--refresh", action="store_true", help="ask the index again even if the wheelhouse has all")
     parser.add_argument("--wheelhouse", type=Path, default=None, help="default: <project>/build/.wheels")
@@ -366,7 +381,7 @@ def _run(args: argparse.Namespace) -> int:
         reports = build(args.functions, root=root, out=(args.out or root / "build").resolve(),
                         python_version=args.python_version, platform=args.platform, store=args.store,
                         offline=args.offline, refresh=args.refresh, wheelhouse=args.wheelhouse,
-                        import_check=not args.no_import_check, compile_pyc=not args.no_compile)
+                        import_check=not args.no_import_check, compile_pyc=not args.no_compile, data=args.data)
     except BuildError as exc:
         print(f"build: error: {exc}", file=sys.stderr)
         return 1

@@ -155,16 +155,23 @@ async def fire_timers(timers: list[Any], override: float | None) -> None:
 
 
 def seed_demo_finance(settings: Any) -> list[str]:
-    """An empty local store gets the demo finance sample, so App2 has data to talk about."""
+    """An empty local store gets the demo finance and clue sample, so App2 and App3 have data.
+
+    A PostgreSQL ``DATA_URL`` is the venue's (or `demo-data`'s) and is never written here."""
     from ..clock import RuntimeClock
     from ..finance.demo import generate
     from ..store import open_store
+    from ..venue import is_postgres
 
+    if settings.data_url and is_postgres(settings.data_url.get_secret_value()):
+        return ["venue data: PostgreSQL (DATA_URL)"]
     store = open_store(settings.store_url)
     if store.list("finance/", limit=1):
         return []
     summary = generate(store, end=RuntimeClock.from_settings(store, settings).business_date())
-    return [f"demo finance data: {len(summary['sites'])} sites, {summary['days']} days (bailian-fc demo-data)"]
+    first = summary["clues"][summary["sites"][0]][:1]
+    return [f"demo finance data: {len(summary['sites'])} sites, {summary['days']} days, clues such as "
+            f"{', '.join(first)} (bailian-fc demo-data)"]
 
 
 def dev_secret(data_dir: Path) -> str:

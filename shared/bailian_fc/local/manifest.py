@@ -3,11 +3,13 @@
 ``bailian-fc dev`` serves what this reads, and the deploy checks validate the same
 rendering, so local and cloud cannot drift. Supported magic variables (the subset
 Serverless Devs documents that a static reader can resolve): ``${vars.x}``,
-``${env('X')}`` / ``${env('X', 'default')}``, and ``${resources.NAME.props.KEY}``.
+``${env('X')}`` / ``${env('X', 'default')}``, ``${json(env(...))}`` (parsed, keeping its type, as
+Serverless Devs' ``json()`` does), and ``${resources.NAME.props.KEY}``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from typing import Any
 import yaml
 
 _VAR = re.compile(r"\$\{\s*([^{}]+?)\s*\}")
+_JSON = re.compile(r"^json\((.*)\)$")
 _ENV = re.compile(r"""^env\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]*)['"]\s*)?\)$""")
 
 
@@ -68,6 +71,13 @@ def render(value: Any, context: dict[str, Any], env: dict[str, str]) -> Any:
 
 
 def _resolve(expr: str, context: dict[str, Any], env: dict[str, str]) -> Any:
+    json_match = _JSON.match(expr)
+    if json_match:
+        text = _resolve(json_match.group(1).strip(), context, env)
+        try:
+            return json.loads(text)
+        except (TypeError, ValueError) as exc:
+            raise ManifestError(f"${{{expr}}}: {text!r} is not JSON") from exc
     env_match = _ENV.match(expr)
     if env_match:
         name, default = env_match.groups()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -62,8 +63,9 @@ def required_env() -> dict[str, set[str]]:
     base = {"STORE_URL", "BUSINESS_TZ", "BUSINESS_DAY_START"}
     auth = {"AUTH_JWT_SECRET", "AUTH_ISSUER", "AUTH_AUDIENCE"}
     upstream = {"DASHSCOPE_API_KEY", "DASHSCOPE_WORKSPACE"}
-    return {"chat": base | auth | upstream | ids["stream"], "apps": base | auth | upstream | ids["single"],
-            "prewarm": base | upstream | ids["single"], "admin": base | auth}
+    data = {"DATA_URL"}  # venue data: App2/App3 and the prewarm's discovery
+    return {"chat": base | auth | upstream | ids["stream"], "apps": base | auth | upstream | ids["single"] | data,
+            "prewarm": base | upstream | ids["single"] | data, "admin": base | auth}
 
 
 def fake_env(manifest_path: Path) -> dict[str, str]:
@@ -377,6 +379,10 @@ def validate(manifest_path: Path | None = None, *, root: Path | None = None, env
         result.problems += check_deploy_wiring(manifest, function, built)
         result.problems += check_environment(manifest, function)
     result.problems += check_routes(manifest)
+    from .venue_network import check_venue_network  # DATA_URL and the VPC, with the real environment
+
+    real_env = env if env is not None else {**fake_env(manifest_path), **os.environ}
+    result.problems += check_venue_network(manifest_path, real_env)
     return result
 
 

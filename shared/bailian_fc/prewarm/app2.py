@@ -18,12 +18,12 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from typing import Any, Protocol
 
 from ..apps.service import AppsService
 from ..catalogue.inputs import FinanceFilter
 from ..catalogue.registry import CATALOGUE
-from ..finance.dataset import FinanceStore
 from ..finance.ranges import RANGES
 from ..jobs.dispatcher import JobRun
 
@@ -31,6 +31,14 @@ log = logging.getLogger("bailian_fc.prewarm")
 
 APP2, APP2A = "app2_finance", "app2a_finance_digest"
 PROGRESS_EVERY_SECONDS = 2.0
+
+
+class SiteDirectory(Protocol):
+    """Where the prewarm discovers sites and areas: the venue data port (or a bare FinanceStore)."""
+
+    def sites(self) -> list[str]: ...
+
+    def areas(self, site_id: str, *, upper_bound: date) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,7 @@ class Tally:
                 "elapsed_s": round(time.monotonic() - self.started, 2)}
 
 
-def plan(finance: FinanceStore, clock: Any, sites: list[str], apps: list[str]) -> list[Item]:
+def plan(finance: SiteDirectory, clock: Any, sites: list[str], apps: list[str]) -> list[Item]:
     """Every filter of every site: 8 ranges × (all + each area) — App2 items only; digests follow."""
     items: list[Item] = []
     for site in sites:
@@ -90,7 +98,7 @@ def plan(finance: FinanceStore, clock: Any, sites: list[str], apps: list[str]) -
 
 
 class App2Prewarm:
-    def __init__(self, service: AppsService, finance: FinanceStore, *, concurrency: int, qps: float,
+    def __init__(self, service: AppsService, finance: SiteDirectory, *, concurrency: int, qps: float,
                  margin_seconds: float = 10.0) -> None:
         self.service = service
         self.finance = finance

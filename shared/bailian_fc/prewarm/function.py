@@ -20,7 +20,6 @@ from ..apps.service import AppsService
 from ..cache import ResultCache
 from ..catalogue.registry import CATALOGUE
 from ..clock import RuntimeClock
-from ..finance.dataset import FinanceStore
 from ..jobs.dispatcher import Dispatcher, JobRun
 from ..jobs.seed import DEFAULT_JOBS
 from ..jobs.store import JobStore
@@ -50,7 +49,7 @@ class PrewarmRuntime:
 
     def handlers(self) -> dict[str, Any]:
         return {
-            "app2_prewarm": App2Prewarm(self.service, FinanceStore(self.store),
+            "app2_prewarm": App2Prewarm(self.service, self.service.venue,
                                         concurrency=self.settings.prewarm_concurrency, qps=self.settings.prewarm_qps),
             "cache_housekeeping": self.housekeeping,
             "runlog_rollup": self.rollup,

@@ -1,0 +1,37 @@
+"""The data-source port: what the apps and the prewarm read about a venue.
+
+Two adapters: :class:`~.embedded.EmbeddedVenueData` (the store-backed dataset, the default) and
+:class:`~.postgres.PostgresVenueData` (the venue's DWS behind RLS). Every read takes the site
+(from the caller's token) and the business-date upper bound (from the runtime clock, sandbox
+included); neither adapter returns a row of another site or after the bound.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Protocol
+
+from ..finance.dataset import FinanceRow
+from .models import ClueDetail
+
+
+class VenueData(Protocol):
+    kind: str  # "embedded" | "postgresql"
+
+    def sites(self) -> list[str]:
+        """Sites with finance data (the prewarm's discovery)."""
+        ...
+
+    def areas(self, site_id: str, *, upper_bound: date) -> list[str]:
+        """Area names of the site's most recent day with data, not after ``upper_bound``."""
+        ...
+
+    def read(self, site_id: str, start: date, end: date, *, upper_bound: date) -> list[FinanceRow]:
+        """Finance rows of ``start..end`` ∩ ``..upper_bound``, ordered by (date, area)."""
+        ...
+
+    def clue_detail(self, site_id: str, clue_id: str, *, upper_bound: date) -> ClueDetail | None:
+        """The clue as the backend assembles it, or None when the site has no such clue by then."""
+        ...
+
+    def close(self) -> None: ...
