@@ -98,7 +98,7 @@ def test_run_logs_filter_and_a_failures_detail(dev, browser):
                           json={"app_id": "emu-app3_clue_detail",
                                 "behaviours": [{"kind": "text", "text": BAD_REPLY}] * 3})
     assert scripted.status_code == 200
-    failed = api(dev, "POST", "/apps/app3_clue_detail", dev["user"], json={"lead_id": "L-1", "name": "王先生"})
+    failed = api(dev, "POST", "/apps/app3_clue_detail", dev["user"], json={"clue_id": "cl-001-001"})
     assert failed.status_code == 422, failed.text
     assert api(dev, "POST", "/apps/app2_finance", dev["user"], json={"range": "this_week"}).status_code == 200
 
