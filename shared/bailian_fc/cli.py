@@ -48,7 +48,11 @@ def _token(args: argparse.Namespace) -> int:
         print(f"bailian-fc token: --role must be one of {', '.join(ROLES)}", file=sys.stderr)
         return 2
     auth = Authenticator(secret, settings.auth_issuer, settings.auth_audience)
-    print(auth.mint(args.sub, args.site, args.role, ttl_seconds=args.ttl))
+    try:
+        print(auth.mint(args.sub, args.site, args.role, ttl_seconds=args.ttl, platform=args.platform))
+    except ValueError as exc:
+        print(f"bailian-fc token: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -76,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--site", default="site-001")
     token.add_argument("--role", default="manager")
     token.add_argument("--ttl", type=int, default=12 * 3600, help="lifetime in seconds")
+    token.add_argument("--platform", action="store_true",
+                       help="a platform admin (with --role admin): may act on every site")
     token.set_defaults(func=_token)
 
     emulator = sub.add_parser("emulator", help="run the Bailian emulator")

@@ -27,6 +27,7 @@ from . import routes
 from .dashboard import MAX_DAYS, build_dashboard
 from .params import parse_query
 from .runlogs import RunlogQuery, list_runlogs
+from .scope import own_site, require_platform
 
 AdminRoute = Callable[["AdminRuntime", HttpRequest, Principal], Any]
 
@@ -83,10 +84,13 @@ class AdminRuntime:
 
 
 def get_runlogs(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
-    return list_runlogs(rt.store, parse_query(RunlogQuery, request.query), rt.clock.wall_now())
+    query = parse_query(RunlogQuery, request.query)
+    site = own_site(principal, query.site, "run logs")  # a site admin's walk is pinned to its site
+    return list_runlogs(rt.store, query.model_copy(update={"site": site}), rt.clock.wall_now())
 
 
 def get_dashboard(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    require_platform(principal, "the dashboard (it sums every site)")
     query = parse_query(DashboardQuery, request.query)
     return build_dashboard(rt.store, rt.clock.calendar, rt.clock.wall_now(), query.days)
 

@@ -235,7 +235,7 @@ async def serve(host: str, port: int, emulator_port: int, manifest_path: Path,
         auth = Authenticator(settings.auth_jwt_secret.get_secret_value(),  # type: ignore[union-attr]
                              settings.auth_issuer, settings.auth_audience)
         token = auth.mint("dev-user", "site-001", "manager")
-        admin = auth.mint("dev-admin", "site-001", "admin")
+        admin = auth.mint("dev-admin", "site-001", "admin", platform=True)
         server = uvicorn.Server(uvicorn.Config(router, host=host, port=port, log_level="info",
                                                timeout_graceful_shutdown=3))
         _banner(host, port, manifest, upstream_desc, settings.store_url, token, admin, notes)
