@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from typing import TypeGuard
 
 ID_RE = re.compile(r"^[a-z][0-9a-f]{22}$")
 
@@ -25,6 +26,6 @@ def is_id(value: str, prefix: str) -> bool:
     return value.startswith(prefix) and bool(ID_RE.match(value))
 
 
-def is_safe_id(value: object) -> bool:
+def is_safe_id(value: object) -> TypeGuard[str]:
     """Whether ``value`` is a safe site or user id (see ``SAFE_ID_PATTERN``; fullmatch, so no trailing newline)."""
     return isinstance(value, str) and _SAFE_ID.fullmatch(value) is not None

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .api_errors import ApiError, error_body, parse_json_body, validate_object
-from .store import StoreError
+from .http_errors import to_api_error
 
 log = logging.getLogger("bailian_fc.web")
 
@@ -63,14 +63,8 @@ def endpoint(fn: Endpoint) -> Endpoint:
     async def wrapper(request: Request) -> Response:
         try:
             return await fn(request)
-        except ApiError as err:
-            return error_response(err, request)
-        except StoreError as exc:
-            log.warning("store failure on %s %s: %s", request.method, request.url.path, exc)
-            return error_response(ApiError(503, "StoreUnavailable", "storage is unavailable, try again"), request)
-        except Exception:
-            log.exception("unhandled error on %s %s", request.method, request.url.path)
-            return error_response(ApiError(500, "InternalError", "internal error"), request)
+        except Exception as exc:
+            return error_response(to_api_error(exc, f"{request.method} {request.url.path}"), request)
 
     return wrapper
 
@@ -80,4 +74,7 @@ async def not_found(request: Request, exc: Exception) -> Response:
 
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
-    return error_response(ApiError(405, "MethodNotAllowed", f"{request.method} is not allowed here"), request)
+    # Starlette's 405 carries the route's ``Allow`` header: keep it, as the FC router does.
+    headers = dict(getattr(exc, "headers", None) or {})
+    return error_response(ApiError(405, "MethodNotAllowed", f"{request.method} is not allowed here",
+                                   headers=headers), request)

@@ -11,9 +11,9 @@ import time
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from ..api_errors import ApiError
 from ..catalogue.inputs import FinanceFilter
 from ..catalogue.registry import CATALOGUE, AppSpec
+from ..domain_errors import InvalidInput
 from ..finance.dataset import FinanceStore, compare, summarize
 from ..finance.ranges import resolve_with_previous
 
@@ -69,7 +69,7 @@ class PromptContext:
     def finance_view(self, data: FinanceFilter, site_id: str) -> dict[str, Any]:
         today = self.clock.business_date(site_id)
         if data.area != "all" and data.area not in self.finance.areas(site_id, upper_bound=today):
-            raise ApiError(400, "UnknownArea", f"site {site_id} has no area {data.area!r}")
+            raise InvalidInput(f"site {site_id} has no area {data.area!r}", code="UnknownArea")
         period, previous = resolve_with_previous(data.range, today)
         current_rows = self._read(site_id, period.start, period.end, today)
         previous_rows = self._read(site_id, previous.start, previous.end, today)

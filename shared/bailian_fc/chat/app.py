@@ -22,6 +22,7 @@ from ..api_errors import ApiError
 from ..auth import Authenticator, Principal
 from ..client import BailianClient
 from ..conversations import ConversationStore
+from ..domain_errors import NotConfigured
 from ..ids import is_id
 from ..settings import Settings, get_settings
 from ..sse import EventStreamResponse
@@ -49,8 +50,10 @@ class ChatRuntime:
         if self._client is None:
             try:
                 self._client = BailianClient.from_settings(self.settings)
-            except Exception as exc:
-                raise ApiError(503, "UpstreamNotConfigured", str(exc)) from None
+            except Exception:
+                log.warning("the Bailian client could not be built", exc_info=True)
+                raise NotConfigured("the Bailian client is not configured (DASHSCOPE_API_KEY)",
+                                    code="UpstreamNotConfigured") from None
         return self._client
 
     async def aclose(self) -> None:

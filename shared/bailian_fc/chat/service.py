@@ -25,10 +25,10 @@ import anyio
 import anyio.to_thread
 
 from .. import runlog
-from ..api_errors import ApiError
 from ..auth import Principal
 from ..client import AppStream, BailianClient
 from ..conversations import ConversationStore
+from ..domain_errors import NotConfigured, NotFound
 from ..errors import BailianError
 from ..settings import Settings
 from ..sse import Emit
@@ -53,7 +53,7 @@ class ChatService:
     async def start_turn(self, principal: Principal, request: ChatRequest) -> Turn:
         app_id = self.settings.app_id(APP_KEY)
         if not app_id:
-            raise ApiError(503, "AppNotConfigured", f"BAILIAN_APP_ID_{APP_KEY.upper()} is not set")
+            raise NotConfigured(f"BAILIAN_APP_ID_{APP_KEY.upper()} is not set", code="AppNotConfigured")
         self.client()  # a missing key is a JSON 503 now, not a broken stream later
         site, user = principal.site_id, principal.sub
         conversation_id = request.conversation_id
@@ -62,7 +62,7 @@ class ChatService:
         if conversation_id is not None:
             meta, turns = await anyio.to_thread.run_sync(self._load, site, user, conversation_id)
             if meta is None:
-                raise ApiError(404, "ConversationNotFound", "no such conversation")
+                raise NotFound("no such conversation", code="ConversationNotFound")
         else:
             conversation_id = self.conversations.new_conversation_id()
         now = self.clock()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import math
 import re
 import uuid
 from collections.abc import Callable
@@ -22,12 +21,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, unquote_to_bytes
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from ..api_errors import ApiError, error_body, from_validation_error, parse_json_body, validate_object
-from ..errors import BailianError
-from ..store import StoreError
+from ..api_errors import ApiError, error_body, parse_json_body, validate_object
+from ..http_errors import to_api_error
 
 if TYPE_CHECKING:
     from .router import Router
@@ -265,31 +263,9 @@ def clean_headers(headers: dict[str, Any]) -> dict[str, str]:
 
 
 def api_error_for(exc: Exception, request: HttpRequest | None = None) -> ApiError:
-    """The error contract for any exception; only unexpected ones are logged with their traceback."""
-    if isinstance(exc, ApiError):
-        return exc
-    if isinstance(exc, ValidationError):
-        return from_validation_error(exc)
+    """The error contract for any exception (the table in :mod:`bailian_fc.http_errors`)."""
     where = f"{request.method} {request.path}" if request is not None else "an undecodable event"
-    if isinstance(exc, BailianError):
-        log.warning("upstream failure on %s: %s", where, exc)
-        return _upstream_error(exc)
-    if isinstance(exc, StoreError):
-        log.warning("store failure on %s: %s", where, exc)
-        return ApiError(503, "StoreUnavailable", "storage is unavailable, try again")
-    log.error("unhandled error on %s", where, exc_info=exc)
-    return ApiError(500, "InternalError", "internal error")
-
-
-def _upstream_error(exc: BailianError) -> ApiError:
-    """Bailian failures keep their code; ``retryable`` tells the client whether to try again."""
-    details: dict[str, Any] = {"retryable": exc.retryable}
-    if exc.request_id:
-        details["upstream_request_id"] = exc.request_id
-    headers = {}
-    if exc.http_status == 429 and exc.retry_after is not None and math.isfinite(exc.retry_after):
-        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
-    return ApiError(exc.http_status, exc.code, exc.message, [details], headers)
+    return to_api_error(exc, where)
 
 
 def error_response(err: ApiError, request_id: str) -> dict[str, Any]:
