@@ -26,7 +26,7 @@ PREFIX = "runlogs/"
 
 
 def empty_tokens() -> dict[str, Any]:
-    return {"input_tokens": 0, "output_tokens": 0, "models": {}}
+    return {"input_tokens": 0, "output_tokens": 0, "tokens_used": 0, "models": {}}
 
 
 @dataclass

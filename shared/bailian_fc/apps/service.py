@@ -21,6 +21,7 @@ from ..domain_errors import Busy, NotConfigured, NotFound
 from ..errors import BailianError
 from ..settings import Settings
 from ..store import Store
+from ..usage import count
 from .context import PromptContext
 from .upstream import Upstream
 
@@ -169,7 +170,8 @@ def _usage(usage: Any) -> dict[str, Any] | None:
 
 def _tokens(usage: dict[str, Any] | None) -> dict[str, int]:
     usage = usage or {}
-    return {"input_tokens": int(usage.get("input_tokens", 0)), "output_tokens": int(usage.get("output_tokens", 0))}
+    tin, tout = count(usage.get("input_tokens")), count(usage.get("output_tokens"))
+    return {"input_tokens": tin, "output_tokens": tout, "tokens_used": count(usage.get("tokens_used", tin + tout))}
 
 
 def _ms(seconds: float) -> float:

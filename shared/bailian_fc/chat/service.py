@@ -151,7 +151,8 @@ class Turn:
             "turn_id": self.turn_id,
             "finish_reason": result.finish_reason if result else None,
             "usage": {"input_tokens": usage.input_tokens if usage else 0,
-                      "output_tokens": usage.output_tokens if usage else 0},
+                      "output_tokens": usage.output_tokens if usage else 0,
+                      "tokens_used": usage.tokens_used if usage else 0},
             "latency_ms": round((self.service.clock() - self.started_at) * 1000),
         })
 
@@ -209,7 +210,7 @@ class Turn:
             "finish_reason": (result.finish_reason if result else None) or ("interrupted" if interrupted else None),
             "interrupted": interrupted,
             "error_code": self.error.code if self.error else None,
-            "usage": result.usage.as_dict() if result else {"input_tokens": 0, "output_tokens": 0, "models": {}},
+            "usage": result.usage.as_dict() if result else runlog.empty_tokens(),
             "attempts": result.attempts if result else 0,
             "request_id": result.request_id if result else None,
             "bailian_session_id": session_id,
