@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,8 +11,10 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from . import logs
 from .api_errors import ApiError, error_body, parse_json_body, validate_object
 from .http_errors import to_api_error
+from .logs import pick_request_id
 
 log = logging.getLogger("bailian_fc.web")
 
@@ -21,10 +22,13 @@ Endpoint = Callable[[Request], Awaitable[Any]]
 
 
 def request_id(request: Request) -> str:
+    """FC's ``x-fc-request-id`` when it is a plausible id (it is echoed), else a fresh one; also the
+    current id of :mod:`bailian_fc.logs` for the rest of this request."""
     rid = request.scope.setdefault("state", {}).get("request_id")
     if rid is None:
-        rid = request.headers.get("x-fc-request-id") or uuid.uuid4().hex
+        rid = pick_request_id(request.headers.get("x-fc-request-id"))
         request.scope["state"]["request_id"] = rid
+        logs.bind(rid)
     return rid
 
 
@@ -61,6 +65,7 @@ def endpoint(fn: Endpoint) -> Endpoint:
 
     @functools.wraps(fn)
     async def wrapper(request: Request) -> Response:
+        request_id(request)  # bound before anything logs
         try:
             return await fn(request)
         except Exception as exc:

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .. import logs
 from ..api_errors import ApiError
 from ..auth import Authenticator, Principal
 from ..client import BailianClient
@@ -66,6 +67,7 @@ class ChatRuntime:
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Starlette:
+    logs.install()  # uvicorn configures only its own loggers: without this, bailian_fc INFO lines vanish
     runtime = ChatRuntime(settings or get_settings(), store)
 
     @endpoint

@@ -24,7 +24,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from .. import runlog
+from .. import logs, runlog
 from ..auth import Principal
 from ..client import AppStream, BailianClient
 from ..conversations import ConversationStore
@@ -70,7 +70,8 @@ class ChatService:
                             max_turns=self.settings.chat_session_max_turns)
         return Turn(service=self, principal=principal, request=request, app_id=app_id,
                     conversation_id=conversation_id, turn_id=self.conversations.new_turn_id(),
-                    plan=plan, history=turns, meta=meta, started_at=now)
+                    plan=plan, history=turns, meta=meta, started_at=now,
+                    request_id=logs.current_request_id() or self.conversations.new_turn_id())
 
 
     def _load(self, site: str, user: str, conversation_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -93,6 +94,7 @@ class Turn:
     history: list[dict[str, Any]]
     meta: dict[str, Any] | None
     started_at: float
+    request_id: str  # the HTTP request's id (logs, run log record, error frame)
     answer: list[str] = field(default_factory=list)
     stream: AppStream | None = None
     error: BailianError | None = None
@@ -124,8 +126,7 @@ class Turn:
 
     def _open_stream(self) -> AppStream:
         client = self.service.client()
-        biz = self.request.prompt_params()
-        biz_params = {"user_prompt_params": biz} if biz else None
+        biz_params = {"user_prompt_params": self.request.prompt_params(self.principal.site_id)}
         if self.plan.rebuild:
             messages = rebuild_messages(self.history, self.request.message, self.service.settings.chat_history_turns)
             return client.stream(self.app_id, messages=messages, biz_params=biz_params)
@@ -138,11 +139,11 @@ class Turn:
         except StoreError as exc:
             log.warning("could not store turn %s: %s", self.turn_id, exc)
             await emit("error", {"code": "StoreUnavailable", "message": "the answer could not be saved",
-                                 "retryable": True})
+                                 "retryable": True, "request_id": self.request_id})
             return
         if self.error is not None:
             await emit("error", {"code": self.error.code, "message": self.error.message,
-                                 "retryable": self.error.retryable})
+                                 "retryable": self.error.retryable, "request_id": self.request_id})
             return
         result = self.stream.result if self.stream else None
         usage = result.usage if result else None
@@ -186,7 +187,7 @@ class Turn:
         total = self.service.clock() - self.started_at
         ttfb = turn["ttfb_ms"]
         return runlog.RunRecord(
-            app=APP_KEY, site_id=self.principal.site_id, user=self.principal.sub, request_id=self.turn_id,
+            app=APP_KEY, site_id=self.principal.site_id, user=self.principal.sub, request_id=self.request_id,
             cache="none", status="error" if self.error else "ok", error_code=self.error.code if self.error else None,
             attempts=turn["attempts"], tokens=turn["usage"],
             latency_ms={"total": round(total * 1000, 2), "upstream_ttfb": ttfb, "upstream": None,

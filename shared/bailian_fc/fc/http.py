@@ -26,6 +26,7 @@ from pydantic_core import to_jsonable_python
 
 from ..api_errors import ApiError, error_body, parse_json_body, validate_object
 from ..http_errors import to_api_error
+from ..logs import bound, pick_request_id
 
 if TYPE_CHECKING:
     from .router import Router
@@ -36,7 +37,6 @@ FcHandler = Callable[..., dict[str, Any]]
 M = TypeVar("M", bound=BaseModel)
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
 # Response headers FC refuses to pass through (fc3 docs, HTTP-trigger limits), plus hop-by-hop ones.
 _FORBIDDEN_RESPONSE_HEADERS = frozenset(
     {"connection", "content-length", "date", "keep-alive", "server", "transfer-encoding"})
@@ -114,14 +114,6 @@ def decode_event(event: bytes | str | dict[str, Any], *, default_request_id: str
         request_id=pick_request_id(ctx.get("requestId"), headers.get("x-fc-request-id"), default_request_id),
         source_ip=http.get("sourceIp") if isinstance(http.get("sourceIp"), str) else None,
     )
-
-
-def pick_request_id(*candidates: Any) -> str:
-    """The first usable id (printable ASCII, ≤128 chars: it is echoed in a header), else a fresh one."""
-    for value in candidates:
-        if isinstance(value, str) and _REQUEST_ID.fullmatch(value):
-            return value
-    return uuid.uuid4().hex
 
 
 def _load(event: Any) -> dict[str, Any]:
@@ -282,20 +274,29 @@ def error_response(err: ApiError, request_id: str) -> dict[str, Any]:
 # -- the FC entry point --------------------------------------------------------------------------
 
 
+def _dispatch(router: Router, request: HttpRequest, max_body_bytes: int) -> dict[str, Any]:
+    try:
+        if len(request.body) > max_body_bytes:
+            raise ApiError(413, "PayloadTooLarge", f"the request body exceeds {max_body_bytes} bytes")
+        return encode_response(router.dispatch(request), request.request_id)
+    except Exception as exc:  # answered here, inside the request id's scope, so its log lines carry it
+        return error_response(api_error_for(exc, request), request.request_id)
+
+
 def http_handler(router: Router, *, max_body_bytes: int) -> FcHandler:
     """``handler(event, context)`` for FC: decode, bound the body, dispatch, answer JSON errors."""
 
     def handler(event: Any, context: Any = None) -> dict[str, Any]:
         fallback = pick_request_id(getattr(context, "request_id", None))
         request: HttpRequest | None = None
-        try:
-            request = decode_event(event, default_request_id=fallback)
-            request.context = context
-            if len(request.body) > max_body_bytes:
-                raise ApiError(413, "PayloadTooLarge", f"the request body exceeds {max_body_bytes} bytes")
-            out = encode_response(router.dispatch(request), request.request_id)
-        except Exception as exc:
-            out = error_response(api_error_for(exc, request), request.request_id if request else fallback)
+        with bound(fallback):
+            try:
+                request = decode_event(event, default_request_id=fallback)
+                request.context = context
+                with bound(request.request_id):
+                    out = _dispatch(router, request, max_body_bytes)
+            except Exception as exc:
+                out = error_response(api_error_for(exc, request), request.request_id if request else fallback)
         if request is not None and request.method == "HEAD":
             out["body"], out["isBase64Encoded"] = "", False
         return out
