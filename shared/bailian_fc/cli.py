@@ -22,7 +22,8 @@ def _dev(args: argparse.Namespace) -> int:
     from .local.dev import prepare, serve
 
     try:
-        asyncio.run(serve(args.host, args.port, args.emulator_port, prepare(args.manifest), args.tick_seconds))
+        asyncio.run(serve(args.host, args.port, args.emulator_port, prepare(args.manifest), args.tick_seconds,
+                          header_timeout=args.header_timeout, body_timeout=args.body_timeout))
     except KeyboardInterrupt:
         pass
     except OSError as exc:
@@ -73,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--manifest", default=None, help="path to s.yaml (default: found from the cwd)")
     dev.add_argument("--tick-seconds", type=float, default=None,
                      help="fire timer triggers this often instead of their s.yaml period")
+    dev.add_argument("--header-timeout", type=float, default=10.0,
+                     help="close a connection whose request headers are not in after this many seconds")
+    dev.add_argument("--body-timeout", type=float, default=30.0,
+                     help="close a connection whose request body is not in this long after its headers")
     dev.set_defaults(func=_dev)
 
     token = sub.add_parser("token", help="mint a JWT for local use")

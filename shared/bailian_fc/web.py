@@ -6,10 +6,12 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 
 from . import logs
 from .api_errors import ApiError, error_body, parse_json_body, validate_object
@@ -35,7 +37,7 @@ def request_id(request: Request) -> str:
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refusing (413) anything over ``limit`` bytes without reading it all."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, "PayloadTooLarge", f"the request body exceeds {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -75,7 +77,30 @@ def endpoint(fn: Endpoint) -> Endpoint:
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
+    """404, or a 307 to the same path with/without its trailing slash when that one is a route.
+
+    The Location is relative (path and query only): built from the Host header, as Starlette's own
+    redirect is, it would send the client wherever a forged Host points.
+    """
+    other = _slash_twin(request)
+    if other is not None:
+        query = request.url.query
+        location = quote(other, safe="/!$&'()*+,;=:@-._~") + (f"?{query}" if query else "")
+        return Response(status_code=307, headers={"location": location, "x-request-id": request_id(request)})
     return error_response(ApiError(404, "NotFound", f"no route for {request.url.path}"), request)
+
+
+def _slash_twin(request: Request) -> str | None:
+    path = request.url.path
+    if path == "/" or "//" in path:
+        return None
+    other = path[:-1] if path.endswith("/") else path + "/"
+    scope = {**request.scope, "path": other}
+    app = request.scope.get("app")
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    if any(route.matches(scope)[0] != Match.NONE for route in routes):
+        return other
+    return None
 
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:

@@ -17,6 +17,7 @@ from ..auth import Principal
 from ..cache import purge
 from ..clock import SITE_ID_PATTERN, RuntimeContext, bounded_utc, context_key
 from ..fc.http import HttpRequest, Response
+from ..ids import is_safe_id
 from ..jobs import CronError, Job, JobStore, next_fire_times, validate_cron
 from ..jobs.cron import split_tz
 from .params import parse_query
@@ -93,6 +94,8 @@ def trigger_view(jobs: JobStore, job: Job, now: datetime) -> dict[str, Any]:
 
 
 def _job(rt: AdminRuntime, name: str) -> Job:
+    if not is_safe_id(name):  # a NUL, a slash or 300 characters cannot name a job: no store lookup
+        raise ApiError(404, "NotFound", "no job by that name")
     job = rt.jobs.get(name)
     if job is None:
         raise ApiError(404, "NotFound", f"no job named {name!r}")
