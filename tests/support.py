@@ -86,7 +86,7 @@ def named(events: list[SseEvent]) -> list[str]:
 
 
 @contextlib.contextmanager
-def running_dev(store_dir: Any, **env_overrides: str) -> Any:
+def running_dev(store_dir: Any, *extra_args: str, **env_overrides: str) -> Any:
     """`bailian-fc dev` in a subprocess on a free port; yields (base_url, banner text, process).
 
     On exit it sends SIGINT (Ctrl-C) and waits, so ``process.returncode`` tells how dev stopped.
@@ -104,7 +104,7 @@ def running_dev(store_dir: Any, **env_overrides: str) -> Any:
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHSCOPE_", "BAILIAN_APP_ID_"))}
     env.update(STORE_URL=f"file://{store_dir}", AUTH_JWT_SECRET=SECRET, **env_overrides)
-    proc = subprocess.Popen([sys.executable, "-m", "bailian_fc.cli", "dev", "--port", str(port)], cwd=root, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "bailian_fc.cli", "dev", "--port", str(port), *extra_args], cwd=root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         banner, deadline = "", time.monotonic() + 60
