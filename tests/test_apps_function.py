@@ -207,6 +207,20 @@ def test_upstream_failure_without_a_cached_entry_is_a_502(runtime, emu):
     assert status == 502 and body["error"]["code"] == "InternalError"
 
 
+def test_a_200_reply_without_output_is_a_retried_protocol_error(runtime, emu):
+    """HTTP 200 carrying only {code, message}: retried like the streamed "200 without output", never a
+    final BadRequest answered as 502 with the upstream's code after one call."""
+    emu.script("emu-app2_finance", *[Behaviour(kind="http_error", status=200, code="Weird")] * 3)
+    status, body = call("POST", "/apps/app2_finance", INPUTS["app2_finance"])
+    assert status == 502 and body["error"]["code"] == "ProtocolError"
+    assert body["error"]["details"][0]["retryable"] is True
+    assert len(emu.requests_for("emu-app2_finance")) == 3
+    emu.script("emu-app2_finance", Behaviour(kind="http_error", status=200, code="Weird"))
+    status, body = call("POST", "/apps/app2_finance", INPUTS["app2_finance"])
+    assert status == 200 and body["usage"]["tokens_used"] == body["usage"]["input_tokens"] + body["usage"][
+        "output_tokens"] > 0, "the retry after one bad 200 answers"
+
+
 def test_twenty_concurrent_identical_misses_make_one_upstream_call(emu, env, tmp_path):
     """20 instances missing the same key at once: one Bailian call, 20 identical answers."""
     emu.default = Behaviour(latency=0.6)

@@ -67,3 +67,19 @@ def test_hs256_tokens_interoperate_with_pyjwt():
         hs512 = pyjwt.encode(claims, SECRET, algorithm="HS512")
     with pytest.raises(jwt_hs256.TokenError, match="HS256"):
         jwt_hs256.decode(hs512, SECRET, issuer="i", audience="a")
+
+
+def test_token_command_marks_a_platform_admin_only_when_asked(tmp_path):
+    env = {**os.environ, "AUTH_JWT_SECRET": SECRET}
+    auth = Authenticator(SECRET, "bailian-fc", "bailian-fc")
+
+    def mint(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bailian_fc.cli", "token", *args], env=env, cwd=tmp_path,
+                              capture_output=True, text=True)
+
+    platform = mint("--role", "admin", "--platform")
+    assert auth.authenticate(f"Bearer {platform.stdout.strip()}").platform is True
+    assert auth.authenticate(f"Bearer {mint('--role', 'admin').stdout.strip()}").platform is False
+    refused = mint("--role", "manager", "--platform")
+    assert refused.returncode == 2 and "platform" in refused.stderr
+    assert mint("--site", "a/b").returncode == 2

@@ -181,6 +181,8 @@ class Turn:
 
         await anyio.to_thread.run_sync(write)
         self.saved = True
+        log.info("chat turn %s stored: conversation=%s finish=%s error=%s attempts=%s", self.turn_id,
+                 self.conversation_id, record["finish_reason"], record["error_code"], record["attempts"])
 
     def run_record(self, turn: dict[str, Any]) -> runlog.RunRecord:
         """The run log's view of this turn's upstream call (same shape as the apps' records)."""
