@@ -94,3 +94,23 @@ def test_admin_logs_and_errors_carry_the_request_id(tmp_path, log_lines):
         assert out["statusCode"] == 404 and json.loads(out["body"])["error"]["request_id"] == other
     finally:
         admin_function.configure(None)
+
+
+async def test_a_turn_whose_save_fails_unexpectedly_still_ends_with_an_error_frame(emulator, tmp_path):
+    """Whatever the store raises (not only StoreError), the stream ends with ``error``, never silence."""
+
+    class BrokenTurns(FileStore):
+        def put_if_absent(self, key: str, data: bytes) -> bool:
+            if "/turns/" in key:
+                raise OSError(36, "File name too long")
+            return super().put_if_absent(key, data)
+
+    token = AUTH.mint("user-1", "site-001", "staff")
+    app = create_app(make_settings(emulator, tmp_path), store=BrokenTurns(tmp_path / "store"))
+    async with serve_app(app) as base:
+        async with httpx.AsyncClient(timeout=20) as http:
+            resp = await http.post(f"{base}/chat/messages", json={"message": "hi"},
+                                   headers={"Authorization": f"Bearer {token}"})
+    events = parse_frames(resp.content)
+    assert events[0].event == "meta" and events[-1].event == "error"
+    assert events[-1].data["code"] == "StoreUnavailable" and "File name" not in resp.text

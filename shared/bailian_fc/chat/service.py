@@ -136,8 +136,11 @@ class Turn:
     async def _finish(self, emit: Emit) -> None:
         try:
             await self.save()
-        except StoreError as exc:
-            log.warning("could not store turn %s: %s", self.turn_id, exc)
+        except Exception as exc:  # the stream still ends with an error frame, whatever failed
+            if isinstance(exc, StoreError):
+                log.warning("could not store turn %s: %s", self.turn_id, exc)
+            else:
+                log.exception("could not store turn %s", self.turn_id)
             await emit("error", {"code": "StoreUnavailable", "message": "the answer could not be saved",
                                  "retryable": True, "request_id": self.request_id})
             return
