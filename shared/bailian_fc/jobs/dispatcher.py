@@ -319,6 +319,7 @@ class Dispatcher:
         try:
             return fn()
         except Exception as exc:
+            log.exception("job %s failed outside its handler", name)
             return self._result(name, None, "failed", error=f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS])
 
     def _result(
