@@ -186,6 +186,15 @@ def test_output_failing_its_schema_after_retries_is_422(runtime, emu):
     assert record["status"] == "error" and record["attempts"] == 3 and record["tokens"]["output_tokens"] > 0
 
 
+def test_a_reply_with_a_5000_digit_number_is_re_asked_not_a_500(runtime, emu):
+    """Model output goes through the same bounded JSON parser as client input."""
+    reply = '{"merged": [], "removed_duplicates": ' + "9" * 5000 + ', "summary": "x"}'
+    emu.script("emu-app8_clue_consolidation", *[Behaviour(kind="text", text=reply)] * 3)
+    status, body = call("POST", "/apps/app8_clue_consolidation", INPUTS["app8_clue_consolidation"])
+    assert status == 422 and body["error"]["code"] == "OutputInvalid"
+    assert len(emu.requests_for("emu-app8_clue_consolidation")) == 3
+
+
 def test_upstream_failure_serves_a_stale_entry(runtime, emu):
     """Past its fresh TTL but inside the stale window, an entry is served when Bailian fails."""
     spec = CATALOGUE["app6_note_analysis"]
