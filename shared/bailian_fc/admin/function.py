@@ -1,7 +1,8 @@
 """The admin function: run logs, dashboard, trigger jobs, runtime context and cache ops.
 
 FC's built-in ``python3.10`` runtime; every route needs a bearer token with ``role=admin``
-(401 without a valid token, 403 for staff, manager and service). Settings, store, clock and
+(401 without a valid token, 403 for staff, manager and service), and acts on the token's own site
+unless the token is a platform admin's (:mod:`.scope`). Settings, store, clock and
 authenticator are built once per instance, as in the apps function. The admin function never
 calls Bailian, so it holds no key.
 """
