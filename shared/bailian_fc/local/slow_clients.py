@@ -4,8 +4,9 @@ uvicorn bounds idle keep-alive connections but not a client that trickles its re
 headers every few seconds holds a connection (and, for a body, a request task) forever. On FC the
 platform's front end does this; locally :class:`GuardedH11Protocol` closes a connection whose request
 headers are not complete ``header_timeout`` seconds after the connection (or the previous response),
-or whose body is not complete ``body_timeout`` seconds after its headers. Headers that time out get a
-``408``; a body that times out ends the request (the app sees the client as gone).
+or whose body is not complete ``body_timeout`` seconds after its headers. Started headers that time
+out get a ``408``; a connection that sent nothing is just closed (as keep-alive does); a body that
+times out ends the request (the app sees the client as gone).
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ class GuardedH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._guard: asyncio.TimerHandle | None = None
         self._phase = "headers"
+        self._started = False  # any byte of the awaited request yet (else the connection is just idle)
         super().connection_made(transport)
         self._arm("headers", self.header_timeout)
 
     def _arm(self, phase: str, seconds: float) -> None:
         self._disarm()
         self._phase = phase
+        self._started = phase == "body"
         self._guard = self.loop.call_later(seconds, self._expired)
 
     def _disarm(self) -> None:
@@ -43,6 +46,7 @@ class GuardedH11Protocol(H11Protocol):
             self._guard = None
 
     def data_received(self, data: bytes) -> None:
+        self._started = True
         super().data_received(data)
         state = self.conn.their_state
         if state is h11.SEND_BODY and self._phase == "headers":
@@ -65,7 +69,7 @@ class GuardedH11Protocol(H11Protocol):
             return
         state = self.conn.their_state
         if state is h11.IDLE and self._phase == "headers":
-            if self.cycle is None or self.cycle.response_complete:
+            if self._started and (self.cycle is None or self.cycle.response_complete):
                 body = b'{"error":{"code":"RequestTimeout","message":"the request headers took too long","request_id":null}}'
                 self.transport.write(_REQUEST_TIMEOUT + b"content-length: %d\r\n\r\n" % len(body) + body)
             log.warning("closing a connection whose request headers took over %.0fs", self.header_timeout)
