@@ -49,18 +49,20 @@ def _constant(name: str) -> Any:
 def _depth_exceeds(value: Any, limit: int) -> bool:
     """Whether ``value`` nests deeper than ``limit`` containers (iterative: no recursion to exhaust)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
+    push = stack.append
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: Any = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+        for child in (node.values() if type(node) is dict else node):
+            kind = type(child)
+            if kind is dict or kind is list:  # json gives exactly these types
+                push((child, depth + 1))
     return False
+
+
+# Built once: json.loads with hooks would build a decoder on every call.
+_DECODER = json.JSONDecoder(parse_int=_int, parse_float=_float, parse_constant=_constant)
 
 
 def _cheap_depth_bound(raw: str | bytes) -> int:
@@ -75,7 +77,8 @@ def loads(raw: str | bytes, *, max_depth: int = MAX_DEPTH, max_bytes: int | None
     if max_bytes is not None and len(raw) > max_bytes:
         raise JsonRejected(f"is longer than {max_bytes} bytes")
     try:
-        value = json.loads(raw, parse_int=_int, parse_float=_float, parse_constant=_constant)
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass") if isinstance(raw, bytes) else raw
+        value = _DECODER.decode(text)
     except JsonRejected:
         raise
     except RecursionError:
@@ -86,6 +89,6 @@ def loads(raw: str | bytes, *, max_depth: int = MAX_DEPTH, max_bytes: int | None
         raise JsonRejected(f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except ValueError:  # anything else json or int() refuses
         raise JsonRejected("is not valid JSON") from None
-    if _cheap_depth_bound(raw) > max_depth and _depth_exceeds(value, max_depth):
+    if type(value) in (dict, list) and _cheap_depth_bound(raw) > max_depth and _depth_exceeds(value, max_depth):
         raise JsonRejected(f"is nested deeper than {max_depth} levels")
     return value
