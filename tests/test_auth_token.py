@@ -10,8 +10,9 @@ import warnings
 import pytest
 from support import SECRET
 
-from bailian_fc.api_errors import ApiError
 from bailian_fc.auth import Authenticator, Principal, require_role
+from bailian_fc.domain_errors import Forbidden
+from bailian_fc.http_errors import to_api_error
 
 
 def test_token_command_mints_a_token_the_functions_accept(tmp_path):
@@ -34,9 +35,9 @@ def test_token_command_refuses_an_unknown_role(tmp_path):
 @pytest.mark.parametrize("role", ["staff", "manager", "service"])
 def test_admin_only_routes_refuse_other_roles(role):
     """require_role answers 403 Forbidden for every role but the one asked."""
-    with pytest.raises(ApiError) as info:
+    with pytest.raises(Forbidden) as info:
         require_role(Principal("u", "s", role), "admin")
-    assert info.value.status == 403 and info.value.code == "Forbidden"
+    assert to_api_error(info.value).status == 403 and info.value.code == "Forbidden"
     require_role(Principal("u", "s", "admin"), "admin")
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from . import jwt_hs256
-from .api_errors import ApiError
+from .domain_errors import Forbidden, Unauthenticated
 from .ids import is_safe_id
 
 Role = Literal["staff", "manager", "admin", "service"]
@@ -35,8 +35,8 @@ class Principal:
         return self.platform or (site_id is not None and site_id == self.site_id)
 
 
-def unauthorized(message: str) -> ApiError:
-    return ApiError(401, "Unauthorized", message, headers={"WWW-Authenticate": 'Bearer realm="bailian-fc"'})
+def unauthorized(message: str) -> Unauthenticated:
+    return Unauthenticated(message)
 
 
 class Authenticator:
@@ -85,4 +85,4 @@ class Authenticator:
 
 def require_role(principal: Principal, *roles: str) -> None:
     if principal.role not in roles:
-        raise ApiError(403, "Forbidden", f"this route needs role {' or '.join(roles)}")
+        raise Forbidden(f"this route needs role {' or '.join(roles)}")

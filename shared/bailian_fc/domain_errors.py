@@ -16,6 +16,18 @@ class DomainError(Exception):
         self.code = code or self.default_code
 
 
+class Unauthenticated(DomainError):
+    """No credentials, or credentials that do not prove who the caller is."""
+
+    default_code = "Unauthorized"
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this."""
+
+    default_code = "Forbidden"
+
+
 class NotFound(DomainError):
     """The thing asked for does not exist (for this caller)."""
 

@@ -38,11 +38,15 @@ def _upstream(exc: BailianError) -> ApiError:
     return ApiError(exc.http_status, exc.code, exc.message, [details], headers)
 
 
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="bailian-fc"'}
+
 # First match wins: subclasses before their bases.
 RULES: list[Rule] = [
     (ApiError, lambda e: e),
     (ValidationError, from_validation_error),
     (JsonRejected, lambda e: ApiError(400, "BadRequest", f"the request body {e}")),
+    (d.Unauthenticated, lambda e: ApiError(401, e.code, e.message, headers=dict(_CHALLENGE))),
+    (d.Forbidden, lambda e: ApiError(403, e.code, e.message)),
     (d.NotFound, lambda e: ApiError(404, e.code, e.message)),
     (d.InvalidInput, lambda e: ApiError(400, e.code, e.message)),
     (d.NotConfigured, lambda e: ApiError(503, e.code, e.message)),

@@ -8,12 +8,12 @@ the cross-site dashboard.
 
 from __future__ import annotations
 
-from ..api_errors import ApiError
 from ..auth import Principal
+from ..domain_errors import Forbidden
 
 
-def forbidden(message: str) -> ApiError:
-    return ApiError(403, "Forbidden", message)
+def forbidden(message: str) -> Forbidden:
+    return Forbidden(message)
 
 
 def require_platform(principal: Principal, what: str) -> None:
