@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+import base64
+import json
 
+import pytest
+from support import SECRET
+
+from bailian_fc import runlog
+from bailian_fc.admin import function as admin_function
+from bailian_fc.admin.function import AdminRuntime
+from bailian_fc.auth import Authenticator
+from bailian_fc.fc.context import fake_context
+from bailian_fc.settings import Settings
+from bailian_fc.store import FileStore
 from bailian_fc.usage import Usage
 
 
@@ -34,3 +45,26 @@ def test_tokens_used_sums_over_attempts():
     second.add_wire({"models": [{"model_id": "m", "input_tokens": 1, "output_tokens": 2}]})
     first.merge(second)
     assert first.tokens_used == 10 and first.input_tokens == 1 and first.output_tokens == 2
+
+
+def test_the_dashboard_sums_tokens_used_by_the_rule(tmp_path):
+    """A total-only reply (tokens_used 77, no split) counts 77 on the dashboard; an older record without
+    tokens_used counts input + output."""
+    runtime = AdminRuntime.build(Settings(store_url=f"file://{tmp_path}/store", auth_jwt_secret=SECRET),
+                                 FileStore(tmp_path / "store"))
+    total_only = Usage()
+    total_only.add_wire({"total_tokens": 77})
+    for tokens in (total_only.as_dict(), {"input_tokens": 3, "output_tokens": 4, "models": {}}):
+        runlog.write(runtime.store, runlog.RunRecord(app="app3_clue_detail", site_id="site-001", user="u",
+                                                     request_id="r", cache="miss", status="ok", tokens=tokens))
+    token = Authenticator(SECRET, "bailian-fc", "bailian-fc").mint("root", "site-001", "admin", platform=True)
+    event = {"version": "v1", "rawPath": "/admin/dashboard", "queryParameters": {"days": "1"}, "body": "",
+             "headers": {"Authorization": f"Bearer {token}"}, "isBase64Encoded": False,
+             "requestContext": {"requestId": "r-1", "http": {"method": "GET", "path": "/admin/dashboard"}}}
+    admin_function.configure(runtime)
+    try:
+        out = admin_function.handler(json.dumps(event).encode(), fake_context())
+    finally:
+        admin_function.configure(None)
+    body = json.loads(base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"])
+    assert out["statusCode"] == 200 and body["total"]["tokens_used"] == 77 + 7
