@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -20,6 +21,13 @@ def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("BAILIAN_APP_ID_APP1_CHAT", CHAT_APP_ID)
+
+
+@pytest.fixture(autouse=True)
+def _logs_reach_caplog() -> None:
+    """logs.install() stops bailian_fc lines propagating (FC's root handler would print them twice);
+    in tests they must still reach pytest's caplog on the root logger."""
+    logging.getLogger("bailian_fc").propagate = True
 
 
 @pytest.fixture

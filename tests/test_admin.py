@@ -34,7 +34,8 @@ UTC = timezone.utc
 NOW = datetime(2026, 3, 10, 5, 20, tzinfo=UTC)
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 TOKENS = {role: AUTH.mint(f"{role}-1", "site-001", role) for role in ("staff", "manager", "admin", "service")}
-ADMIN = TOKENS["admin"]
+ADMIN = AUTH.mint("admin-1", "site-001", "admin", platform=True)  # most tests act across sites
+SITE_ADMIN = TOKENS["admin"]
 
 
 class CountingStore(Store):

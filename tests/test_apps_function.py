@@ -111,7 +111,7 @@ def test_every_single_turn_app_answers_valid_output_and_caches_it(runtime, emu, 
     assert first["prompt_version"] == CATALOGUE[key].prompt_version and first["usage"]["output_tokens"] > 0
     status, again = call("POST", f"/apps/{key}", INPUTS[key])
     assert status == 200 and again["cached"] is True and again["result"] == first["result"]
-    assert again["usage"] == {"input_tokens": 0, "output_tokens": 0}
+    assert again["usage"] == {"input_tokens": 0, "output_tokens": 0, "tokens_used": 0}
     assert len(emu.requests_for(f"emu-{key}")) == 1
 
 
@@ -185,6 +185,15 @@ def test_output_failing_its_schema_after_retries_is_422(runtime, emu):
     assert record["status"] == "error" and record["attempts"] == 3 and record["tokens"]["output_tokens"] > 0
 
 
+def test_a_reply_with_a_5000_digit_number_is_re_asked_not_a_500(runtime, emu):
+    """Model output goes through the same bounded JSON parser as client input."""
+    reply = '{"merged": [], "removed_duplicates": ' + "9" * 5000 + ', "summary": "x"}'
+    emu.script("emu-app8_clue_consolidation", *[Behaviour(kind="text", text=reply)] * 3)
+    status, body = call("POST", "/apps/app8_clue_consolidation", INPUTS["app8_clue_consolidation"])
+    assert status == 422 and body["error"]["code"] == "OutputInvalid"
+    assert len(emu.requests_for("emu-app8_clue_consolidation")) == 3
+
+
 def test_upstream_failure_serves_a_stale_entry(runtime, emu):
     """Past its fresh TTL but inside the stale window, an entry is served when Bailian fails."""
     spec = CATALOGUE["app6_note_analysis"]
@@ -204,6 +213,20 @@ def test_upstream_failure_without_a_cached_entry_is_a_502(runtime, emu):
     emu.script("emu-app7_customer_insight", *[Behaviour(kind="http_error", status=500, code="InternalError")] * 3)
     status, body = call("POST", "/apps/app7_customer_insight", INPUTS["app7_customer_insight"])
     assert status == 502 and body["error"]["code"] == "InternalError"
+
+
+def test_a_200_reply_without_output_is_a_retried_protocol_error(runtime, emu):
+    """HTTP 200 carrying only {code, message}: retried like the streamed "200 without output", never a
+    final BadRequest answered as 502 with the upstream's code after one call."""
+    emu.script("emu-app2_finance", *[Behaviour(kind="http_error", status=200, code="Weird")] * 3)
+    status, body = call("POST", "/apps/app2_finance", INPUTS["app2_finance"])
+    assert status == 502 and body["error"]["code"] == "ProtocolError"
+    assert body["error"]["details"][0]["retryable"] is True
+    assert len(emu.requests_for("emu-app2_finance")) == 3
+    emu.script("emu-app2_finance", Behaviour(kind="http_error", status=200, code="Weird"))
+    status, body = call("POST", "/apps/app2_finance", INPUTS["app2_finance"])
+    assert status == 200 and body["usage"]["tokens_used"] == body["usage"]["input_tokens"] + body["usage"][
+        "output_tokens"] > 0, "the retry after one bad 200 answers"
 
 
 def test_twenty_concurrent_identical_misses_make_one_upstream_call(emu, env, tmp_path):

@@ -10,8 +10,9 @@ import warnings
 import pytest
 from support import SECRET
 
-from bailian_fc.api_errors import ApiError
 from bailian_fc.auth import Authenticator, Principal, require_role
+from bailian_fc.domain_errors import Forbidden
+from bailian_fc.http_errors import to_api_error
 
 
 def test_token_command_mints_a_token_the_functions_accept(tmp_path):
@@ -34,9 +35,9 @@ def test_token_command_refuses_an_unknown_role(tmp_path):
 @pytest.mark.parametrize("role", ["staff", "manager", "service"])
 def test_admin_only_routes_refuse_other_roles(role):
     """require_role answers 403 Forbidden for every role but the one asked."""
-    with pytest.raises(ApiError) as info:
+    with pytest.raises(Forbidden) as info:
         require_role(Principal("u", "s", role), "admin")
-    assert info.value.status == 403 and info.value.code == "Forbidden"
+    assert to_api_error(info.value).status == 403 and info.value.code == "Forbidden"
     require_role(Principal("u", "s", "admin"), "admin")
 
 
@@ -67,3 +68,19 @@ def test_hs256_tokens_interoperate_with_pyjwt():
         hs512 = pyjwt.encode(claims, SECRET, algorithm="HS512")
     with pytest.raises(jwt_hs256.TokenError, match="HS256"):
         jwt_hs256.decode(hs512, SECRET, issuer="i", audience="a")
+
+
+def test_token_command_marks_a_platform_admin_only_when_asked(tmp_path):
+    env = {**os.environ, "AUTH_JWT_SECRET": SECRET}
+    auth = Authenticator(SECRET, "bailian-fc", "bailian-fc")
+
+    def mint(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bailian_fc.cli", "token", *args], env=env, cwd=tmp_path,
+                              capture_output=True, text=True)
+
+    platform = mint("--role", "admin", "--platform")
+    assert auth.authenticate(f"Bearer {platform.stdout.strip()}").platform is True
+    assert auth.authenticate(f"Bearer {mint('--role', 'admin').stdout.strip()}").platform is False
+    refused = mint("--role", "manager", "--platform")
+    assert refused.returncode == 2 and "platform" in refused.stderr
+    assert mint("--site", "a/b").returncode == 2

@@ -127,7 +127,8 @@ async def test_turn_is_stored_with_tokens_and_session(chat, token, emulator, tmp
     assert turn["bailian_session_id"] and turn["session_turn"] == 1
     assert got["title"] == "夜场几点开始？"
     assert [c["conversation_id"] for c in listed["conversations"]] == [conv]
-    assert emulator.requests_for(CHAT_APP_ID)[0].body["input"]["biz_params"] == {"user_prompt_params": {"page": "home"}}
+    assert emulator.requests_for(CHAT_APP_ID)[0].body["input"]["biz_params"] == {
+        "user_prompt_params": {"page": "home", "site_id": "site-001"}}
     store = FileStore(tmp_path / "store")
     (log,) = [store.get_json(k) for k in store.list("runlogs/")]
     assert log["app"] == "app1_chat" and log["status"] == "ok" and log["tokens"] == turn["usage"]
@@ -176,9 +177,11 @@ async def test_upstream_error_becomes_an_error_event_and_is_stored(chat, token, 
     start, _ = chat
     base = await start()
     emulator.script(CHAT_APP_ID, Behaviour(kind="http_error", status=401, code="InvalidApiKey"))
-    events = parse_frames((await post_chat(base, token, {"message": "你好"})).content)
+    resp = await post_chat(base, token, {"message": "你好"})
+    events = parse_frames(resp.content)
     assert named(events) == ["meta", "error"]
-    assert events[-1].data == {"code": "InvalidApiKey", "message": events[-1].data["message"], "retryable": False}
+    assert events[-1].data == {"code": "InvalidApiKey", "message": events[-1].data["message"], "retryable": False,
+                               "request_id": resp.headers["x-request-id"]}
     assert len(emulator.requests_for(CHAT_APP_ID)) == 1, "401 is never retried"
     (key,) = [k for k in stored_keys(tmp_path) if "/turns/" in k]
     assert json.loads(FileStore(tmp_path / "store").get(key))["error_code"] == "InvalidApiKey"

@@ -6,7 +6,9 @@ import re
 import subprocess
 import sys
 
-from support import running_dev
+from support import SECRET, running_dev
+
+from bailian_fc.auth import Authenticator
 
 
 def verify(base: str, token: str) -> subprocess.CompletedProcess[str]:
@@ -26,9 +28,12 @@ def test_verify_passes_against_dev(tmp_path):
         assert "/apps/*" in banner and "/admin/*" in banner and "timer prewarm" in banner
         assert "demo finance data: 3 sites" in banner, "an empty store gets finance data for App2"
         out = verify(base, admin_token(banner))
+        site_admin = Authenticator(SECRET, "bailian-fc", "bailian-fc").mint("adm-1", "site-001", "admin")
+        as_site_admin = verify(base, site_admin)
     assert out.returncode == 0, out.stdout + out.stderr
     rows = [line for line in out.stdout.splitlines() if line.startswith("P")]
     assert len(rows) == 7 and all(" ok " in row for row in rows), out.stdout
+    assert as_site_admin.returncode == 0, "a site admin (not platform) can verify its own site: " + as_site_admin.stdout
 
 
 def test_verify_exit_code_is_the_worst_failed_priority(tmp_path):

@@ -177,5 +177,5 @@ export interface AppResponse<K extends Exclude<AppKey, "app1_chat">> {
   stale: boolean;
   generated_at: string;
   prompt_version: string;
-  usage: { input_tokens: number; output_tokens: number };
+  usage: { input_tokens: number; output_tokens: number; tokens_used: number };
 }

@@ -6,10 +6,11 @@ logged server-side and answered as a bare 500.
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+
+from . import jsonsafe
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,10 +56,10 @@ def error_body(code: str, message: str, request_id: str | None, details: Any = N
 
 
 def parse_json_body(raw: bytes) -> Any:
-    """JSON from a request body, or a 400 that says what is wrong."""
+    """JSON from a request body within :mod:`jsonsafe`'s limits, or a 400 that says what is wrong."""
     if not raw.strip():
         raise bad_request("the request body is empty; send a JSON object")
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise bad_request(f"the request body is not valid JSON: {exc}") from None
+        return jsonsafe.loads(raw)
+    except jsonsafe.JsonRejected as exc:
+        raise bad_request(f"the request body {exc}") from None

@@ -1,6 +1,10 @@
 """Bearer JWT auth: HS256 pinned; ``iss``, ``aud`` and ``exp`` checked; site from the token.
 
 The main backend mints tokens after ``wx.login``; ``bailian-fc token`` mints one locally.
+Claims are checked here, at sign-in, so nothing later fails on them: ``sub`` and ``site_id`` must
+be safe ids (:data:`ids.SAFE_ID_PATTERN`: they become store keys), ``role`` one of :data:`ROLES`.
+An admin acts on its own site; ``"platform": true`` (with role ``admin``) marks a platform admin who
+may act on any site.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from . import jwt_hs256
-from .api_errors import ApiError
+from .domain_errors import Forbidden, Unauthenticated
+from .ids import is_safe_id
 
 Role = Literal["staff", "manager", "admin", "service"]
 ROLES: tuple[str, ...] = ("staff", "manager", "admin", "service")
@@ -23,10 +28,15 @@ class Principal:
     sub: str
     site_id: str
     role: str
+    platform: bool = False  # a platform admin (role admin + claim platform: true) acts on every site
+
+    def may_act_on(self, site_id: str | None) -> bool:
+        """Whether this principal may act on ``site_id`` (None: every site, which only a platform admin may)."""
+        return self.platform or (site_id is not None and site_id == self.site_id)
 
 
-def unauthorized(message: str) -> ApiError:
-    return ApiError(401, "Unauthorized", message, headers={"WWW-Authenticate": 'Bearer realm="bailian-fc"'})
+def unauthorized(message: str) -> Unauthenticated:
+    return Unauthenticated(message)
 
 
 class Authenticator:
@@ -38,12 +48,19 @@ class Authenticator:
         self.issuer = issuer
         self.audience = audience
 
-    def mint(self, sub: str, site_id: str, role: str, ttl_seconds: int = 12 * 3600) -> str:
+    def mint(self, sub: str, site_id: str, role: str, ttl_seconds: int = 12 * 3600, *,
+             platform: bool = False) -> str:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        if not (is_safe_id(sub) and is_safe_id(site_id)):
+            raise ValueError("sub and site must be 1-64 of A-Z a-z 0-9 . _ - (not starting with . _ -)")
+        if platform and role != "admin":
+            raise ValueError("only an admin can be a platform admin")
         now = int(time.time())
-        claims = {"sub": sub, "site_id": site_id, "role": role, "iss": self.issuer, "aud": self.audience,
-                  "iat": now, "exp": now + ttl_seconds}
+        claims: dict[str, object] = {"sub": sub, "site_id": site_id, "role": role, "iss": self.issuer,
+                                     "aud": self.audience, "iat": now, "exp": now + ttl_seconds}
+        if platform:
+            claims["platform"] = True
         return jwt_hs256.encode(claims, self._secret)
 
     def authenticate(self, authorization: str | None) -> Principal:
@@ -57,13 +74,15 @@ class Authenticator:
             claims = jwt_hs256.decode(token.strip(), self._secret, issuer=self.issuer, audience=self.audience)
         except jwt_hs256.TokenError as exc:
             raise unauthorized(str(exc)) from None
-        site_id, role = claims.get("site_id"), claims.get("role")
-        sub = claims.get("sub")
-        if not isinstance(site_id, str) or not site_id or role not in ROLES or not isinstance(sub, str) or not sub:
-            raise unauthorized("token lacks a valid site_id, role or sub")
-        return Principal(sub=sub, site_id=site_id, role=role)
+        site_id, role, sub = claims.get("site_id"), claims.get("role"), claims.get("sub")
+        if role not in ROLES or not is_safe_id(site_id) or not is_safe_id(sub):
+            raise unauthorized("token lacks a valid site_id, role or sub (ids: 1-64 of A-Z a-z 0-9 . _ -)")
+        platform = claims.get("platform", False)
+        if not isinstance(platform, bool) or (platform and role != "admin"):
+            raise unauthorized("token claim platform must be true only on an admin token")
+        return Principal(sub=sub, site_id=site_id, role=role, platform=platform)
 
 
 def require_role(principal: Principal, *roles: str) -> None:
     if principal.role not in roles:
-        raise ApiError(403, "Forbidden", f"this route needs role {' or '.join(roles)}")
+        raise Forbidden(f"this route needs role {' or '.join(roles)}")

@@ -34,7 +34,7 @@ from pydantic import (
     model_validator,
 )
 
-from .ids import new_id
+from .ids import SAFE_ID_PATTERN, is_safe_id, new_id
 from .store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -43,12 +43,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-SITE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-_SITE_ID = re.compile(SITE_ID_PATTERN)
+SITE_ID_PATTERN = SAFE_ID_PATTERN
 GLOBAL_KEY = "runtime/context/global.json"
 SITE_KEY = "runtime/context/sites/{site_id}.json"
 SITES_PREFIX = "runtime/context/sites/"
 AUDIT_KEY = "runtime/audit/{id}.json"
+_MIN_INSTANT = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MAX_INSTANT = datetime(9999, 1, 1, tzinfo=timezone.utc)
 MAX_OFFSET_SECONDS = 10 * 366 * 86400.0  # a decade either way: beyond that it is a typo, not a test
 
 Scope = Literal["global", "site"]
@@ -67,9 +68,21 @@ def parse_day_start(value: str) -> dtime:
     return dtime(int(match.group(1)), int(match.group(2)))
 
 
+def bounded_utc(value: datetime) -> datetime:
+    """An aware instant in UTC, bounded to 1970..9998 so every later step (business day ± 1, epoch
+    seconds, comparisons) stays in range: ``0001-01-01T00:00:00+14:00`` has no UTC value at all."""
+    try:
+        utc = value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("the instant is out of range") from None
+    if not _MIN_INSTANT <= utc < _MAX_INSTANT:
+        raise ValueError("the instant must be between 1970 and 9998")
+    return utc
+
+
 def check_site_id(site_id: str) -> str:
     """Site ids become store key segments, so only a safe, short alphabet is accepted."""
-    if not isinstance(site_id, str) or not _SITE_ID.fullmatch(site_id):
+    if not is_safe_id(site_id):
         raise ValueError(f"invalid site id {site_id!r}")
     return site_id
 
@@ -135,7 +148,7 @@ class RuntimeContext(BaseModel):
     @classmethod
     def _to_utc(cls, value: datetime | None) -> datetime | None:
         """Stored and compared in UTC, so documents written anywhere read back identically."""
-        return None if value is None else value.astimezone(timezone.utc)
+        return None if value is None else bounded_utc(value)
 
     @field_serializer("fixed_at", "expires_at", "set_at")
     def _iso(self, value: datetime | None) -> str | None:

@@ -5,8 +5,16 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from typing import TypeGuard
 
 ID_RE = re.compile(r"^[a-z][0-9a-f]{22}$")
+
+# Site ids and user ids (a token's ``site_id`` and ``sub``) become store key segments and file names:
+# ASCII letters, digits, ``.``, ``_``, ``-``; 1–64 characters; first one a letter or digit, so never
+# ``.``/``..`` nor a hidden file. 64 bytes per segment keeps every key far under S3/OSS's 1,024 and a
+# file name's 255 (README, "Tokens").
+SAFE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def new_id(prefix: str) -> str:
@@ -16,3 +24,8 @@ def new_id(prefix: str) -> str:
 
 def is_id(value: str, prefix: str) -> bool:
     return value.startswith(prefix) and bool(ID_RE.match(value))
+
+
+def is_safe_id(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is a safe site or user id (see ``SAFE_ID_PATTERN``; fullmatch, so no trailing newline)."""
+    return isinstance(value, str) and _SAFE_ID.fullmatch(value) is not None

@@ -4,7 +4,9 @@ Why not PyJWT on this path: ``import jwt`` pulls in ``cryptography`` (~70 ms) fo
 algorithms we refuse anyway, and every cold start of the apps and admin functions would
 pay for it. Verification pins the algorithm *before* looking at anything else (no
 ``alg: none``, no RS/HS confusion), compares signatures in constant time, and checks
-``exp``/``nbf``/``iss``/``aud``. The tests cross-check both directions against PyJWT.
+``exp``/``nbf``/``iat``/``iss``/``aud``; header and claims go through :mod:`jsonsafe` (bounded depth and
+numbers, no NaN), the signature must be spelled canonically, and any ``crit`` header is refused.
+The tests cross-check both directions against PyJWT, which must refuse nothing we accept.
 """
 
 from __future__ import annotations
@@ -13,10 +15,15 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import time
 from typing import Any
 
+from . import jsonsafe
+
 HEADER = {"alg": "HS256", "typ": "JWT"}
+MAX_TOKEN_CHARS = 8192  # FC's whole header block is 8 KB; a longer token is not one we minted
+MAX_DEPTH = 8  # claims are flat (aud may be a list): anything much deeper is not a token of ours
 
 
 class TokenError(ValueError):
@@ -28,10 +35,18 @@ def _b64encode(data: bytes) -> str:
 
 
 def _b64decode(text: str) -> bytes:
+    """Strict base64url: only the canonical spelling (no padding, no stray bits) is accepted.
+
+    ``urlsafe_b64decode`` alone ignores characters outside the alphabet and the unused low bits of
+    the last character, so one signature would have several accepted spellings.
+    """
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError) as exc:
         raise TokenError("invalid token encoding") from exc
+    if _b64encode(raw) != text:
+        raise TokenError("invalid token encoding")
+    return raw
 
 
 def _sign(signing_input: bytes, secret: bytes) -> bytes:
@@ -46,12 +61,15 @@ def encode(claims: dict[str, Any], secret: str) -> str:
 
 
 def decode(token: str, secret: str, *, issuer: str, audience: str, leeway: float = 0.0) -> dict[str, Any]:
+    if len(token) > MAX_TOKEN_CHARS:
+        raise TokenError("invalid token")
     parts = token.split(".")
     if len(parts) != 3 or not all(parts[:2]):
         raise TokenError("invalid token")
     header = _json(_b64decode(parts[0]))
     if header.get("alg") != "HS256":
         raise TokenError("token algorithm must be HS256")
+    _check_header(header)
     expected = _sign(f"{parts[0]}.{parts[1]}".encode("ascii", "replace"), secret.encode())
     if not hmac.compare_digest(expected, _b64decode(parts[2])):
         raise TokenError("invalid token signature")
@@ -65,22 +83,42 @@ def decode(token: str, secret: str, *, issuer: str, audience: str, leeway: float
     return claims
 
 
+def _check_header(header: dict[str, Any]) -> None:
+    """RFC 7515 §4.1.11: a ``crit`` extension we do not implement must be refused (we implement none)."""
+    if "crit" in header:
+        raise TokenError("token header has an unsupported critical extension")
+    if "kid" in header and not isinstance(header["kid"], str):
+        raise TokenError("token key id must be a string")
+
+
 def _json(raw: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        value = jsonsafe.loads(raw, max_depth=MAX_DEPTH)
+    except jsonsafe.JsonRejected as exc:
         raise TokenError("invalid token") from exc
     if not isinstance(value, dict):
         raise TokenError("invalid token")
     return value
 
 
+def _number(claims: dict[str, Any], name: str) -> float | None:
+    """A NumericDate claim (RFC 7519 §2): finite int or float; None when absent."""
+    if name not in claims:
+        return None
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise TokenError(f"token {name} is not a number")
+    return value
+
+
 def _check_times(claims: dict[str, Any], leeway: float) -> None:
     now = time.time()
-    exp, nbf = claims.get("exp"), claims.get("nbf")
-    if not isinstance(exp, int | float) or isinstance(exp, bool):
+    exp, nbf, iat = _number(claims, "exp"), _number(claims, "nbf"), _number(claims, "iat")
+    if exp is None:
         raise TokenError("token has no valid exp")
     if now > exp + leeway:
         raise TokenError("token expired")
-    if nbf is not None and (not isinstance(nbf, int | float) or now + leeway < nbf):
+    if nbf is not None and now + leeway < nbf:
         raise TokenError("token not valid yet")
+    if iat is not None and now + leeway < iat:
+        raise TokenError("token issued in the future")

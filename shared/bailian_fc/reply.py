@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+
+from . import jsonsafe
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -32,9 +33,9 @@ def parse_reply(text: str, model: type[T], bare_list_field: str | None = None) -
     """Strip a fence, wrap a bare list when the app says so, validate with ``model``."""
     body = strip_fence(text)
     try:
-        data = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise ReplyInvalid(f"reply is not JSON: {exc.msg} at {exc.pos}", text) from None
+        data = jsonsafe.loads(body)  # a NaN or a 5,000-digit number would be cached, then unanswerable
+    except jsonsafe.JsonRejected as exc:
+        raise ReplyInvalid(f"the reply {exc}", text) from None
     if isinstance(data, list) and bare_list_field:
         data = {bare_list_field: data}
     try:

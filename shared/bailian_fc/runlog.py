@@ -31,7 +31,7 @@ _SECRETS = re.compile(r"(?i)bearer\s+[\w.~+/=-]+|eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*
 
 
 def empty_tokens() -> dict[str, Any]:
-    return {"input_tokens": 0, "output_tokens": 0, "models": {}}
+    return {"input_tokens": 0, "output_tokens": 0, "tokens_used": 0, "models": {}}
 
 
 @dataclass

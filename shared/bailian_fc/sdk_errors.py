@@ -14,6 +14,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 from .errors import (
+    BadRequestError,
     BailianError,
     ConnectionDropped,
     DeadlineExceeded,
@@ -59,6 +60,11 @@ def to_bailian_error(exc: Exception, clock: _Clock | None = None) -> BailianErro
         cls = classify(status, exc.code)
         if exc.code is None and status is None:
             cls = ProtocolError  # e.g. "malformed SSE payload"
+        elif exc.status_code == 200 and cls is BadRequestError:
+            # A 200 reply without output and with a code we do not know: the same "200 without
+            # output" ProtocolError (retried) as the streamed path, not a final BadRequest.
+            return ProtocolError(f"200 without output (upstream code {exc.code}: {exc.message})",
+                                 request_id=exc.request_id)
         return cls(exc.message or str(exc), code=exc.code, request_id=exc.request_id, status=status,
                    retry_after=_retry_after(exc.headers))
     if isinstance(exc, json.JSONDecodeError | ValueError | TypeError | KeyError):

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import functools
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 
+from . import logs
 from .api_errors import ApiError, error_body, parse_json_body, validate_object
-from .store import StoreError
+from .http_errors import to_api_error
+from .logs import pick_request_id
 
 log = logging.getLogger("bailian_fc.web")
 
@@ -21,17 +24,20 @@ Endpoint = Callable[[Request], Awaitable[Any]]
 
 
 def request_id(request: Request) -> str:
+    """FC's ``x-fc-request-id`` when it is a plausible id (it is echoed), else a fresh one; also the
+    current id of :mod:`bailian_fc.logs` for the rest of this request."""
     rid = request.scope.setdefault("state", {}).get("request_id")
     if rid is None:
-        rid = request.headers.get("x-fc-request-id") or uuid.uuid4().hex
+        rid = pick_request_id(request.headers.get("x-fc-request-id"))
         request.scope["state"]["request_id"] = rid
+        logs.bind(rid)
     return rid
 
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refusing (413) anything over ``limit`` bytes without reading it all."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, "PayloadTooLarge", f"the request body exceeds {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -61,23 +67,44 @@ def endpoint(fn: Endpoint) -> Endpoint:
 
     @functools.wraps(fn)
     async def wrapper(request: Request) -> Response:
+        request_id(request)  # bound before anything logs
         try:
             return await fn(request)
-        except ApiError as err:
-            return error_response(err, request)
-        except StoreError as exc:
-            log.warning("store failure on %s %s: %s", request.method, request.url.path, exc)
-            return error_response(ApiError(503, "StoreUnavailable", "storage is unavailable, try again"), request)
-        except Exception:
-            log.exception("unhandled error on %s %s", request.method, request.url.path)
-            return error_response(ApiError(500, "InternalError", "internal error"), request)
+        except Exception as exc:
+            return error_response(to_api_error(exc, f"{request.method} {request.url.path}"), request)
 
     return wrapper
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
+    """404, or a 307 to the same path with/without its trailing slash when that one is a route.
+
+    The Location is relative (path and query only): built from the Host header, as Starlette's own
+    redirect is, it would send the client wherever a forged Host points.
+    """
+    other = _slash_twin(request)
+    if other is not None:
+        query = request.url.query
+        location = quote(other, safe="/!$&'()*+,;=:@-._~") + (f"?{query}" if query else "")
+        return Response(status_code=307, headers={"location": location, "x-request-id": request_id(request)})
     return error_response(ApiError(404, "NotFound", f"no route for {request.url.path}"), request)
 
 
+def _slash_twin(request: Request) -> str | None:
+    path = request.url.path
+    if path == "/" or "//" in path:
+        return None
+    other = path[:-1] if path.endswith("/") else path + "/"
+    scope = {**request.scope, "path": other}
+    app = request.scope.get("app")
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    if any(route.matches(scope)[0] != Match.NONE for route in routes):
+        return other
+    return None
+
+
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
-    return error_response(ApiError(405, "MethodNotAllowed", f"{request.method} is not allowed here"), request)
+    # Starlette's 405 carries the route's ``Allow`` header: keep it, as the FC router does.
+    headers = dict(getattr(exc, "headers", None) or {})
+    return error_response(ApiError(405, "MethodNotAllowed", f"{request.method} is not allowed here",
+                                   headers=headers), request)

@@ -14,15 +14,16 @@ import pytest
 from pg_support import VenueDb
 from support import SECRET
 
-from bailian_fc.api_errors import ApiError
 from bailian_fc.apps.function import AppsRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.clock import RuntimeContext
+from bailian_fc.domain_errors import DomainError
 from bailian_fc.emulator import EmulatorThread
 from bailian_fc.fc.context import fake_context
 from bailian_fc.fc.http import http_handler
 from bailian_fc.finance.demo import generate
+from bailian_fc.http_errors import to_api_error
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 from bailian_fc.venue.embedded import EmbeddedVenueData
@@ -78,9 +79,9 @@ def test_a_statement_over_its_timeout_is_a_504_not_a_hang(venue_db: VenueDb, por
     """An ETL holding the table locked: the read gives up at statement_timeout (0.5 s here)."""
     with venue_db.admin() as admin, admin.transaction():
         admin.execute("LOCK TABLE dws.finance_area_daily IN ACCESS EXCLUSIVE MODE")
-        with pytest.raises(ApiError) as info:
+        with pytest.raises(DomainError) as info:
             port.read("site-001", venue_db.end, venue_db.end, upper_bound=venue_db.end)
-    assert info.value.status == 504 and info.value.code == "DataTimeout"
+    assert (to_api_error(info.value).status, info.value.code) == (504, "DataTimeout")
     assert port.read("site-001", venue_db.end, venue_db.end, upper_bound=venue_db.end), "the connection survives"
     assert port.reconnects == 0
 
@@ -208,9 +209,9 @@ def test_tls_and_other_libpq_options_come_from_the_url(venue_db: VenueDb) -> Non
     strict = PostgresVenueData(venue_db.reader_url + "?sslmode=require")
     try:
         assert plain.sites() == ["site-001", "site-002", "site-003"]
-        with pytest.raises(ApiError) as info:
+        with pytest.raises(DomainError) as info:
             strict.sites()
-        assert info.value.status == 503 and info.value.code == "DataUnavailable"
+        assert (to_api_error(info.value).status, info.value.code) == (503, "DataUnavailable")
     finally:
         plain.close()
         strict.close()
@@ -219,9 +220,9 @@ def test_tls_and_other_libpq_options_come_from_the_url(venue_db: VenueDb) -> Non
 def test_an_unmigrated_database_is_a_503_for_the_operator(empty_db: VenueDb, caplog: pytest.LogCaptureFixture) -> None:
     venue = PostgresVenueData(empty_db.admin_url)
     try:
-        with pytest.raises(ApiError) as info:
+        with pytest.raises(DomainError) as info:
             venue.read("site-001", dt.date(2026, 1, 1), dt.date(2026, 1, 7), upper_bound=dt.date(2026, 1, 7))
     finally:
         venue.close()
-    assert info.value.status == 503 and info.value.code == "DataUnavailable"
+    assert (to_api_error(info.value).status, info.value.code) == (503, "DataUnavailable")
     assert "UndefinedTable" in caplog.text and "db migrate" in caplog.text

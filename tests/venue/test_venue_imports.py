@@ -25,11 +25,11 @@ runtime = AppsRuntime.build(settings, store)
 PrewarmRuntime.build(settings, store)
 before = [m for m in sys.modules if m.split(".")[0] in ("psycopg", "psycopg_binary")][:3]
 if sys.argv[2]:
-    from bailian_fc.api_errors import ApiError
+    from bailian_fc.domain_errors import Unavailable
     try:
         runtime.service.venue.sites()  # nothing listens on port 1: a clean 503, psycopg now imported
-    except ApiError as exc:
-        assert exc.status == 503, exc
+    except Unavailable as exc:
+        assert exc.code == "DataUnavailable", exc
 else:
     generate(store, sites=1, days=10, end=runtime.clock.business_date())
     view = runtime.service.context.finance_view(FinanceFilter(range="last_7_days"), "site-001")

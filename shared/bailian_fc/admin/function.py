@@ -1,7 +1,8 @@
 """The admin function: run logs, dashboard, trigger jobs, runtime context and cache ops.
 
 FC's built-in ``python3.10`` runtime; every route needs a bearer token with ``role=admin``
-(401 without a valid token, 403 for staff, manager and service). Settings, store, clock and
+(401 without a valid token, 403 for staff, manager and service), and acts on the token's own site
+unless the token is a platform admin's (:mod:`.scope`). Settings, store, clock and
 authenticator are built once per instance, as in the apps function. The admin function never
 calls Bailian, so it holds no key.
 """
@@ -27,6 +28,7 @@ from . import console, routes, views
 from .dashboard import MAX_DAYS, build_dashboard
 from .params import parse_query
 from .runlogs import RunlogQuery, list_runlogs
+from .scope import own_site, require_platform
 
 AdminRoute = Callable[["AdminRuntime", HttpRequest, Principal], Any]
 
@@ -90,10 +92,13 @@ class AdminRuntime:
 
 
 def get_runlogs(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
-    return list_runlogs(rt.store, parse_query(RunlogQuery, request.query), rt.clock.wall_now())
+    query = parse_query(RunlogQuery, request.query)
+    site = own_site(principal, query.site, "run logs")  # a site admin's walk is pinned to its site
+    return list_runlogs(rt.store, query.model_copy(update={"site": site}), rt.clock.wall_now())
 
 
 def get_dashboard(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    require_platform(principal, "the dashboard (it sums every site)")
     query = parse_query(DashboardQuery, request.query)
     return build_dashboard(rt.store, rt.clock.calendar, rt.clock.wall_now(), query.days)
 

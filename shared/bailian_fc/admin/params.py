@@ -15,11 +15,12 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..api_errors import ApiError, from_validation_error
+from ..clock import bounded_utc
 
 M = TypeVar("M", bound=BaseModel)
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
+MAX_EPOCH = 253370764799  # 9999-01-01T00:00:00Z, the end of clock.bounded_utc's range
 
 
 def parse_query(model: type[M], query: Mapping[str, str]) -> M:
@@ -56,10 +57,10 @@ def parse_instant(value: Any) -> datetime:
         raise ValueError("expected ISO-8601 or epoch seconds")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    return bounded_utc(parsed)
 
 
 def _from_epoch(seconds: float) -> datetime:
-    if not math.isfinite(seconds) or not 0 <= seconds <= _MAX_EPOCH:
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_EPOCH:
         raise ValueError("epoch seconds out of range")
     return datetime.fromtimestamp(seconds, timezone.utc)

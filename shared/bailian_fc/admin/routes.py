@@ -10,17 +10,19 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from ..api_errors import ApiError
 from ..auth import Principal
 from ..cache import purge
-from ..clock import SITE_ID_PATTERN, RuntimeContext, context_key
+from ..clock import SITE_ID_PATTERN, RuntimeContext, bounded_utc, context_key
 from ..fc.http import HttpRequest, Response
+from ..ids import is_safe_id
 from ..jobs import CronError, Job, JobStore, next_fire_times, validate_cron
 from ..jobs.cron import split_tz
 from .params import parse_query
 from .queue import queue_run
+from .scope import own_site, require_platform
 
 if TYPE_CHECKING:
     from .function import AdminRuntime
@@ -92,6 +94,8 @@ def trigger_view(jobs: JobStore, job: Job, now: datetime) -> dict[str, Any]:
 
 
 def _job(rt: AdminRuntime, name: str) -> Job:
+    if not is_safe_id(name):  # a NUL, a slash or 300 characters cannot name a job: no store lookup
+        raise ApiError(404, "NotFound", "no job by that name")
     job = rt.jobs.get(name)
     if job is None:
         raise ApiError(404, "NotFound", f"no job named {name!r}")
@@ -125,6 +129,7 @@ def _schedule_changes(job: Job, patch: TriggerPatch) -> dict[str, Any]:
 
 
 def put_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    require_platform(principal, "changing a trigger (it runs for every site)")
     job = _job(rt, request.path_params["job"])
     patch = request.model(TriggerPatch)
     changes = {k: v for k, v in patch.model_dump(exclude={"cron", "tz"}).items() if v is not None}
@@ -140,6 +145,9 @@ def put_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) ->
 def run_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> Response:
     job = _job(rt, request.path_params["job"])
     body = RunRequest.model_validate(_body(request))  # a ValidationError is answered 400 with details
+    if body.site_id is None:
+        require_platform(principal, "a run over every site")
+    own_site(principal, body.site_id, "running a trigger")
     by = principal.sub
     now = rt.clock.wall_now()
     queue_id = queue_run(rt.store, job.name, body.site_id, body.force, by, now=now)
@@ -164,6 +172,11 @@ class ContextRequest(BaseModel):
     ttl_seconds: int | None = Field(default=None, ge=1, le=MAX_TTL_SECONDS)
     reason: str = Field(min_length=1, max_length=200)
 
+    @field_validator("fixed_at", "expires_at")
+    @classmethod
+    def _in_range(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else bounded_utc(value)
+
     @model_validator(mode="after")
     def _one_expiry(self) -> ContextRequest:
         if self.expires_at is not None and self.ttl_seconds is not None:
@@ -178,10 +191,19 @@ class ContextDelete(BaseModel):
     site_id: str | None = Field(default=None, pattern=SITE_ID_PATTERN)
 
 
+def _context_scope(principal: Principal, scope: str, site_id: str | None) -> None:
+    """A global context moves every site's clock: platform admins only; a site's, that site's admin."""
+    if scope == "global":
+        require_platform(principal, "a global runtime context")
+    elif site_id is not None:
+        own_site(principal, site_id, "a site runtime context")
+
+
 def get_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
     wall = rt.clock.wall_now()
     contexts = [{**ctx.model_dump(mode="json"), "expired": not ctx.active(wall)}
-                for ctx in rt.clock.list_contexts(include_expired=True)]
+                for ctx in rt.clock.list_contexts(include_expired=True)
+                if ctx.scope == "global" or principal.may_act_on(ctx.site_id)]
     return {"contexts": contexts, "clock": rt.clock.describe()}
 
 
@@ -197,6 +219,7 @@ def _expiry(body: ContextRequest, wall: datetime) -> datetime:
 
 def put_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
     body = request.model(ContextRequest)
+    _context_scope(principal, body.scope, body.site_id)
     actor = principal.sub
     wall = rt.clock.wall_now()
     data = body.model_dump(exclude={"ttl_seconds"})
@@ -213,6 +236,7 @@ def put_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Princ
 
 def delete_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> Response:
     query = parse_query(ContextDelete, request.query)
+    _context_scope(principal, query.scope, query.site_id)
     try:
         context_key(query.scope, query.site_id)
     except ValueError as exc:
@@ -244,7 +268,7 @@ class PurgeRequest(BaseModel):
 
 def purge_cache(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
     body = request.model(PurgeRequest)
-    deleted = purge(rt.store, app=body.app, site_id=body.site_id)
-    log.info("cache purge app=%s site=%s by %s: %d entries", body.app, body.site_id,
-             principal.sub, deleted)
+    site_id = own_site(principal, body.site_id, "a cache purge")
+    deleted = purge(rt.store, app=body.app, site_id=site_id)
+    log.info("cache purge app=%s site=%s by %s: %d entries", body.app, site_id, principal.sub, deleted)
     return {"deleted": deleted}

@@ -28,11 +28,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .. import jsonsafe
 from ..api_errors import ApiError
 from ..clock import SITE_ID_PATTERN
 from ..store import Store
 from .dashboard import HOUR, floor_hour, reader, runlog_bucket
-from .params import parse_instant
+from .params import MAX_EPOCH, parse_instant
 
 DEFAULT_RANGE = timedelta(hours=24)
 MAX_RANGE = timedelta(days=92)
@@ -107,18 +108,31 @@ class Cursor:
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
+        """A cursor this API returned; anything else (forged, truncated, 1e300 or nan bounds) is a 400."""
         try:
-            data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-            if data["v"] != CURSOR_VERSION:
+            data = jsonsafe.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), max_depth=2)
+            if not isinstance(data, dict) or data.get("v") != CURSOR_VERSION:
                 raise ValueError("cursor version")
-            hour = datetime.fromtimestamp(int(data["h"]), timezone.utc)
+            lo, hi, h = _epoch(data["lo"]), _epoch(data["hi"]), _epoch(data["h"])
+            if lo >= hi:
+                raise ValueError("cursor range")
+            hour = datetime.fromtimestamp(int(h), timezone.utc)
             below = data["k"]
             if below is not None and not (isinstance(below, str) and below.startswith(runlog_bucket(hour))):
                 raise ValueError("cursor key")
-            return cls(float(data["lo"]), float(data["hi"]), data["app"], data["status"], data["site"],
-                       Position(hour, below))
+            filters = (data["app"], data["status"], data["site"])
+            if not all(f is None or (isinstance(f, str) and len(f) <= 64) for f in filters):
+                raise ValueError("cursor filters")
+            return cls(lo, hi, *filters, Position(hour, below))
         except (ValueError, KeyError, TypeError, binascii.Error, OverflowError, OSError):
             raise ApiError(400, "InvalidCursor", "the cursor is not one this API returned") from None
+
+
+def _epoch(value: Any) -> float:
+    """Epoch seconds from a cursor: a finite number within the range every query is bounded to."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_EPOCH:
+        raise ValueError("cursor time")
+    return float(value)
 
 
 def start_cursor(query: RunlogQuery, now: datetime) -> Cursor:

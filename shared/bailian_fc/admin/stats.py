@@ -26,6 +26,7 @@ class Stats:
     cache: dict[str, int] = field(default_factory=dict)
     input_tokens: int = 0
     output_tokens: int = 0
+    tokens_used: int = 0  # usage.py's rule, per record (older records: input + output)
     latency: histogram.Histogram = field(default_factory=dict)  # of latency_ms.total
     latency_sum_ms: float = 0.0
 
@@ -41,8 +42,10 @@ class Stats:
         state = str(record.get("cache") or "none")
         self.cache[state] = self.cache.get(state, 0) + 1
         tokens = _mapping(record.get("tokens"))
-        self.input_tokens += _int(tokens.get("input_tokens"))
-        self.output_tokens += _int(tokens.get("output_tokens"))
+        tin, tout = _int(tokens.get("input_tokens")), _int(tokens.get("output_tokens"))
+        self.input_tokens += tin
+        self.output_tokens += tout
+        self.tokens_used += _int(tokens.get("tokens_used")) if "tokens_used" in tokens else tin + tout
         latency = _mapping(record.get("latency_ms"))
         total = latency.get("total")
         if isinstance(total, (int, float)) and not isinstance(total, bool) and math.isfinite(total) and total >= 0:
@@ -57,6 +60,7 @@ class Stats:
         _add_counts(self.cache, other.cache)
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
+        self.tokens_used += other.tokens_used
         histogram.merge_into(self.latency, other.latency)
         self.latency_sum_ms += other.latency_sum_ms
 
@@ -65,7 +69,7 @@ class Stats:
     def to_json(self) -> dict[str, Any]:
         return {"calls": self.calls, "ok": self.ok, "errors": self.errors, "error_codes": dict(self.error_codes),
                 "cache": dict(self.cache), "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-                "latency_hist": histogram.to_json(self.latency), "latency_sum_ms": round(self.latency_sum_ms, 3)}
+                "tokens_used": self.tokens_used, "latency_hist": histogram.to_json(self.latency), "latency_sum_ms": round(self.latency_sum_ms, 3)}
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Stats:
@@ -73,6 +77,8 @@ class Stats:
                    error_codes={str(k): int(v) for k, v in raw.get("error_codes", {}).items()},
                    cache={str(k): int(v) for k, v in raw.get("cache", {}).items()},
                    input_tokens=int(raw.get("input_tokens", 0)), output_tokens=int(raw.get("output_tokens", 0)),
+                   tokens_used=int(raw.get("tokens_used", int(raw.get("input_tokens", 0))
+                                           + int(raw.get("output_tokens", 0)))),
                    latency=histogram.from_json(raw.get("latency_hist")),
                    latency_sum_ms=float(raw.get("latency_sum_ms", 0.0)))
 
@@ -91,6 +97,7 @@ class Stats:
             "cache_hit_rate": round(hits / self.calls, 4) if self.calls else None,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "tokens_used": self.tokens_used,
             "latency_ms": {
                 "count": measured,
                 "p50": histogram.percentile(self.latency, 0.50),

@@ -12,9 +12,9 @@ import time
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from ..api_errors import ApiError
 from ..catalogue.inputs import ClueRef, FinanceFilter
 from ..catalogue.registry import CATALOGUE, AppSpec
+from ..domain_errors import InvalidInput, NotFound
 from ..finance.dataset import compare, summarize
 from ..finance.ranges import resolve_with_previous
 
@@ -77,13 +77,13 @@ class PromptContext:
         today = self.clock.business_date(site_id)
         detail = self.venue.clue_detail(site_id, data.clue_id, upper_bound=today)
         if detail is None:
-            raise ApiError(404, "ClueNotFound", f"site {site_id} has no clue {data.clue_id!r}")
+            raise NotFound(f"site {site_id} has no clue {data.clue_id!r}", code="ClueNotFound")
         return {"business_date": today.isoformat(), **detail.model_dump(mode="json", exclude={"site_id"})}
 
     def finance_view(self, data: FinanceFilter, site_id: str) -> dict[str, Any]:
         today = self.clock.business_date(site_id)
         if data.area != "all" and data.area not in self.venue.areas(site_id, upper_bound=today):
-            raise ApiError(400, "UnknownArea", f"site {site_id} has no area {data.area!r}")
+            raise InvalidInput(f"site {site_id} has no area {data.area!r}", code="UnknownArea")
         period, previous = resolve_with_previous(data.range, today)
         # One read for both periods (the comparison period ends where the current one starts, give or
         # take the tail of a month for this_month): one round trip to the DWS instead of two.

@@ -14,13 +14,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from .. import runlog
-from ..api_errors import ApiError
 from ..auth import Principal, require_role
 from ..cache import Entry, LeaseLost, ResultCache, cache_key
 from ..catalogue.registry import CATALOGUE, AppSpec
+from ..domain_errors import Busy, NotConfigured, NotFound
 from ..errors import BailianError
 from ..settings import Settings
 from ..store import Store
+from ..usage import count
 from ..venue import VenueData, open_venue_data
 from .context import PromptContext
 from .upstream import Upstream
@@ -60,7 +61,7 @@ class AppsService:
     def spec(self, key: str) -> AppSpec:
         spec = CATALOGUE.get(key)
         if spec is None or spec.mode != "single":
-            raise ApiError(404, "AppNotFound", f"no single-turn app {key!r}")
+            raise NotFound(f"no single-turn app {key!r}", code="AppNotFound")
         return spec
 
     def run(self, principal: Principal, key: str, payload: Any, *, refresh: bool = False,
@@ -118,7 +119,7 @@ class AppsService:
                 done = self.cache.wait_for(ck, newer_than=now if entry is None else entry.generated_at + 1e-6,
                                            deadline=wait_until)
             except LeaseLost:
-                raise ApiError(503, "Busy", "the same request is still being answered; retry shortly") from None
+                raise Busy("the same request is still being answered; retry shortly") from None
             if done is not None:
                 return Outcome(done, "hit")
         try:
@@ -133,7 +134,7 @@ class AppsService:
     def _ask(self, spec: AppSpec, data: BaseModel, site_id: str, ck: str, kind: str) -> Outcome:
         app_id = self.settings.app_id(spec.key)
         if not app_id:
-            raise ApiError(503, "AppNotConfigured", f"{spec.app_id_setting} is not set")
+            raise NotConfigured(f"{spec.app_id_setting} is not set", code="AppNotConfigured")
         assert spec.prompt is not None and spec.output_model is not None
         context = self.context.for_app(spec, data, site_id)
         prompt = spec.prompt(data, context)
@@ -177,7 +178,8 @@ def _usage(usage: Any) -> dict[str, Any] | None:
 
 def _tokens(usage: dict[str, Any] | None) -> dict[str, int]:
     usage = usage or {}
-    return {"input_tokens": int(usage.get("input_tokens", 0)), "output_tokens": int(usage.get("output_tokens", 0))}
+    tin, tout = count(usage.get("input_tokens")), count(usage.get("output_tokens"))
+    return {"input_tokens": tin, "output_tokens": tout, "tokens_used": count(usage.get("tokens_used", tin + tout))}
 
 
 def _ms(seconds: float) -> float:

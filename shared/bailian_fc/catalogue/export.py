@@ -98,7 +98,7 @@ def typescript() -> str:
     blocks.append("export interface AppResponse<K extends Exclude<AppKey, \"app1_chat\">> {\n"
                   "  app: K;\n  result: AppTypes[K][\"output\"];\n  cached: boolean;\n  stale: boolean;\n"
                   "  generated_at: string;\n  prompt_version: string;\n"
-                  "  usage: { input_tokens: number; output_tokens: number };\n}\n")
+                  "  usage: { input_tokens: number; output_tokens: number; tokens_used: number };\n}\n")
     return "\n".join(blocks)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,10 +19,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .. import logs
 from ..api_errors import ApiError
 from ..auth import Authenticator, Principal
 from ..client import BailianClient
 from ..conversations import ConversationStore
+from ..domain_errors import NotConfigured
 from ..ids import is_id
 from ..settings import Settings, get_settings
 from ..sse import EventStreamResponse
@@ -31,6 +34,8 @@ from .models import ChatRequest
 from .service import ChatService
 
 log = logging.getLogger("bailian_fc.chat")
+
+_LIMIT = re.compile(r"[0-9]{1,3}")
 
 
 class ChatRuntime:
@@ -49,8 +54,10 @@ class ChatRuntime:
         if self._client is None:
             try:
                 self._client = BailianClient.from_settings(self.settings)
-            except Exception as exc:
-                raise ApiError(503, "UpstreamNotConfigured", str(exc)) from None
+            except Exception:
+                log.warning("the Bailian client could not be built", exc_info=True)
+                raise NotConfigured("the Bailian client is not configured (DASHSCOPE_API_KEY)",
+                                    code="UpstreamNotConfigured") from None
         return self._client
 
     async def aclose(self) -> None:
@@ -63,11 +70,13 @@ class ChatRuntime:
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Starlette:
+    logs.install()  # uvicorn configures only its own loggers: without this, bailian_fc INFO lines vanish
     runtime = ChatRuntime(settings or get_settings(), store)
 
     @endpoint
     async def post_message(request: Request) -> Any:
         principal = runtime.principal(request)
+        _require_json(request)
         body = await read_model(request, ChatRequest, runtime.settings.max_body_bytes)
         turn = await runtime.service.start_turn(principal, body)
         return EventStreamResponse(turn.run, ping_interval=runtime.settings.chat_ping_seconds,
@@ -133,6 +142,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={404: not_found, 405: method_not_allowed})
+    # Starlette's own slash redirect builds an absolute Location from the Host header; web.not_found
+    # answers the same redirect with a relative Location instead.
+    app.router.redirect_slashes = False
     app.state.runtime = runtime
     return app
 
@@ -147,6 +159,14 @@ def _conversation_id(request: Request) -> str:
 def _limit(raw: str | None) -> int:
     if raw is None:
         return 20
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+    # ASCII digits only: str.isdigit() is true for "²", which int() then refuses.
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= 100:
         raise ApiError(400, "BadRequest", "limit must be an integer from 1 to 100")
     return int(raw)
+
+
+def _require_json(request: Request) -> None:
+    """A JSON body must say so: a form or text/plain post is a client bug (or a CSRF-style simple request)."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != "application/json":
+        raise ApiError(415, "UnsupportedMediaType", "send the body as Content-Type: application/json")

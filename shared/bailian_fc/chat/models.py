@@ -8,6 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..ids import is_id
 
+# The only context keys that reach the model. Other keys are kept with the turn (the client's page
+# state) but never sent: a client must not choose prompt variables such as ``site_id`` or ``role``.
+PROMPT_CONTEXT_KEYS = ("page",)
+
 
 class ChatContext(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -36,9 +40,9 @@ class ChatRequest(BaseModel):
             raise ValueError("message is blank")
         return value
 
-    def prompt_params(self) -> dict[str, Any] | None:
-        """Page context for the app's prompt variables (``biz_params.user_prompt_params``)."""
-        if self.context is None:
-            return None
-        params = {k: v for k, v in self.context.model_dump().items() if isinstance(v, str | int | float) and v != ""}
-        return params or None
+    def prompt_params(self, site_id: str) -> dict[str, Any]:
+        """The app's prompt variables (``biz_params.user_prompt_params``): the allow-listed page context
+        plus the caller's site, which comes from the token and never from the body."""
+        given = self.context.model_dump() if self.context is not None else {}
+        params = {k: given[k] for k in PROMPT_CONTEXT_KEYS if isinstance(given.get(k), str) and given[k] != ""}
+        return {**params, "site_id": site_id}

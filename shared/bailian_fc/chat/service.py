@@ -24,11 +24,11 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from .. import runlog
-from ..api_errors import ApiError
+from .. import logs, runlog
 from ..auth import Principal
 from ..client import AppStream, BailianClient
 from ..conversations import ConversationStore
+from ..domain_errors import NotConfigured, NotFound
 from ..errors import BailianError
 from ..settings import Settings
 from ..sse import Emit
@@ -53,7 +53,7 @@ class ChatService:
     async def start_turn(self, principal: Principal, request: ChatRequest) -> Turn:
         app_id = self.settings.app_id(APP_KEY)
         if not app_id:
-            raise ApiError(503, "AppNotConfigured", f"BAILIAN_APP_ID_{APP_KEY.upper()} is not set")
+            raise NotConfigured(f"BAILIAN_APP_ID_{APP_KEY.upper()} is not set", code="AppNotConfigured")
         self.client()  # a missing key is a JSON 503 now, not a broken stream later
         site, user = principal.site_id, principal.sub
         conversation_id = request.conversation_id
@@ -62,7 +62,7 @@ class ChatService:
         if conversation_id is not None:
             meta, turns = await anyio.to_thread.run_sync(self._load, site, user, conversation_id)
             if meta is None:
-                raise ApiError(404, "ConversationNotFound", "no such conversation")
+                raise NotFound("no such conversation", code="ConversationNotFound")
         else:
             conversation_id = self.conversations.new_conversation_id()
         now = self.clock()
@@ -70,7 +70,8 @@ class ChatService:
                             max_turns=self.settings.chat_session_max_turns)
         return Turn(service=self, principal=principal, request=request, app_id=app_id,
                     conversation_id=conversation_id, turn_id=self.conversations.new_turn_id(),
-                    plan=plan, history=turns, meta=meta, started_at=now)
+                    plan=plan, history=turns, meta=meta, started_at=now,
+                    request_id=logs.current_request_id() or self.conversations.new_turn_id())
 
 
     def _load(self, site: str, user: str, conversation_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -93,6 +94,7 @@ class Turn:
     history: list[dict[str, Any]]
     meta: dict[str, Any] | None
     started_at: float
+    request_id: str  # the HTTP request's id (logs, run log record, error frame)
     answer: list[str] = field(default_factory=list)
     stream: AppStream | None = None
     error: BailianError | None = None
@@ -124,8 +126,7 @@ class Turn:
 
     def _open_stream(self) -> AppStream:
         client = self.service.client()
-        biz = self.request.prompt_params()
-        biz_params = {"user_prompt_params": biz} if biz else None
+        biz_params = {"user_prompt_params": self.request.prompt_params(self.principal.site_id)}
         if self.plan.rebuild:
             messages = rebuild_messages(self.history, self.request.message, self.service.settings.chat_history_turns)
             return client.stream(self.app_id, messages=messages, biz_params=biz_params)
@@ -135,14 +136,17 @@ class Turn:
     async def _finish(self, emit: Emit) -> None:
         try:
             await self.save()
-        except StoreError as exc:
-            log.warning("could not store turn %s: %s", self.turn_id, exc)
+        except Exception as exc:  # the stream still ends with an error frame, whatever failed
+            if isinstance(exc, StoreError):
+                log.warning("could not store turn %s: %s", self.turn_id, exc)
+            else:
+                log.exception("could not store turn %s", self.turn_id)
             await emit("error", {"code": "StoreUnavailable", "message": "the answer could not be saved",
-                                 "retryable": True})
+                                 "retryable": True, "request_id": self.request_id})
             return
         if self.error is not None:
             await emit("error", {"code": self.error.code, "message": self.error.message,
-                                 "retryable": self.error.retryable})
+                                 "retryable": self.error.retryable, "request_id": self.request_id})
             return
         result = self.stream.result if self.stream else None
         usage = result.usage if result else None
@@ -151,7 +155,8 @@ class Turn:
             "turn_id": self.turn_id,
             "finish_reason": result.finish_reason if result else None,
             "usage": {"input_tokens": usage.input_tokens if usage else 0,
-                      "output_tokens": usage.output_tokens if usage else 0},
+                      "output_tokens": usage.output_tokens if usage else 0,
+                      "tokens_used": usage.tokens_used if usage else 0},
             "latency_ms": round((self.service.clock() - self.started_at) * 1000),
         })
 
@@ -179,13 +184,15 @@ class Turn:
 
         await anyio.to_thread.run_sync(write)
         self.saved = True
+        log.info("chat turn %s stored: conversation=%s finish=%s error=%s attempts=%s", self.turn_id,
+                 self.conversation_id, record["finish_reason"], record["error_code"], record["attempts"])
 
     def run_record(self, turn: dict[str, Any]) -> runlog.RunRecord:
         """The run log's view of this turn's upstream call (same shape as the apps' records)."""
         total = self.service.clock() - self.started_at
         ttfb = turn["ttfb_ms"]
         return runlog.RunRecord(
-            app=APP_KEY, site_id=self.principal.site_id, user=self.principal.sub, request_id=self.turn_id,
+            app=APP_KEY, site_id=self.principal.site_id, user=self.principal.sub, request_id=self.request_id,
             cache="none", status="error" if self.error else "ok", error_code=self.error.code if self.error else None,
             attempts=turn["attempts"], tokens=turn["usage"],
             latency_ms={"total": round(total * 1000, 2), "upstream_ttfb": ttfb, "upstream": None,
@@ -209,7 +216,7 @@ class Turn:
             "finish_reason": (result.finish_reason if result else None) or ("interrupted" if interrupted else None),
             "interrupted": interrupted,
             "error_code": self.error.code if self.error else None,
-            "usage": result.usage.as_dict() if result else {"input_tokens": 0, "output_tokens": 0, "models": {}},
+            "usage": result.usage.as_dict() if result else runlog.empty_tokens(),
             "attempts": result.attempts if result else 0,
             "request_id": result.request_id if result else None,
             "bailian_session_id": session_id,

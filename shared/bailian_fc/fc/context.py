@@ -204,9 +204,29 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             return b"".join(chunks)
 
 
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"content-length" and value.isdigit():
+            return int(value)
+    return 0
+
+
+def _too_large(limit: int, ours: bool, request_id: str) -> bytes:
+    """Our error contract when the function's limit applies; FC's own shape past FC's limit."""
+    if ours:
+        from ..api_errors import error_body
+
+        body: Any = error_body("PayloadTooLarge", f"the request body exceeds {limit} bytes", request_id)
+    else:
+        body = {"errorMessage": f"request body exceeds {limit} bytes", "errorType": "EntityTooLarge"}
+    return json.dumps(body).encode()
+
+
 async def _send(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:
     out = [(k.encode("latin-1", "replace"), v.encode("utf-8")) for k, v in headers.items()
            if k not in _RESPONSE_HEADERS_WE_SET]
+    if headers.get("connection") == "close":  # ours, not the handler's: stop an oversize upload early
+        out.append((b"connection", b"close"))
     out.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": out})
     await send({"type": "http.response.body", "body": body})
@@ -224,12 +244,16 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 def asgi_app(handler: Callable[[bytes, Any], Any], *,
              context_factory: Callable[[str], Any] | None = None,
-             max_event_body: int = FC_MAX_SYNC_BODY) -> ASGIApp:
+             max_event_body: int = FC_MAX_SYNC_BODY, max_body_bytes: int | None = None) -> ASGIApp:
     """Serve an FC ``handler(event, context)`` over ASGI, the way FC's HTTP trigger calls it.
 
     ``context_factory(request_id)`` builds each invocation's context (default: :func:`fake_context`).
     The sync handler runs in a worker thread so one slow call does not stall the event loop.
+    ``max_body_bytes`` (the function's own limit, ``dev`` sets it) refuses a larger body with our 413
+    error body as soon as its Content-Length or its first bytes over the limit arrive, instead of
+    buffering up to FC's ``max_event_body`` and answering in FC's shape.
     """
+    limit = max_event_body if max_body_bytes is None else min(max_body_bytes, max_event_body)
     make_context = context_factory or (lambda rid: fake_context(request_id=rid))
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -240,10 +264,10 @@ def asgi_app(handler: Callable[[bytes, Any], Any], *,
             await send({"type": "websocket.close", "code": 1003})
             return
         request_id = uuid.uuid4().hex
-        body = await _read_body(receive, max_event_body)
+        body = None if _declared_length(scope) > limit else await _read_body(receive, limit)
         if body is None:
-            error = {"errorMessage": f"request body exceeds {max_event_body} bytes", "errorType": "EntityTooLarge"}
-            await _send(send, 413, {"content-type": "application/json"}, json.dumps(error).encode())
+            await _send(send, 413, {"content-type": "application/json", "connection": "close"},
+                        _too_large(limit, max_body_bytes is not None, request_id))
             return
         context = make_context(request_id)
         event = event_from_asgi(scope, body, request_id=request_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from .. import logs
 from .http import http_handler
 from .router import Router
 
@@ -34,6 +35,7 @@ class HttpEntry:
 
     def _ensure(self) -> Callable[..., dict[str, Any]]:
         if self._handler is None:
+            logs.install()
             self.configure(self._build())
         assert self._handler is not None
         return self._handler

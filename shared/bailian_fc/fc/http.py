@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import math
 import re
 import uuid
 from collections.abc import Callable
@@ -22,12 +21,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, unquote_to_bytes
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from ..api_errors import ApiError, error_body, from_validation_error, parse_json_body, validate_object
-from ..errors import BailianError
-from ..store import StoreError
+from .. import jsonsafe
+from ..api_errors import ApiError, error_body, parse_json_body, validate_object
+from ..http_errors import to_api_error
+from ..logs import bound, pick_request_id
 
 if TYPE_CHECKING:
     from .router import Router
@@ -38,7 +38,6 @@ FcHandler = Callable[..., dict[str, Any]]
 M = TypeVar("M", bound=BaseModel)
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
 # Response headers FC refuses to pass through (fc3 docs, HTTP-trigger limits), plus hop-by-hop ones.
 _FORBIDDEN_RESPONSE_HEADERS = frozenset(
     {"connection", "content-length", "date", "keep-alive", "server", "transfer-encoding"})
@@ -118,22 +117,14 @@ def decode_event(event: bytes | str | dict[str, Any], *, default_request_id: str
     )
 
 
-def pick_request_id(*candidates: Any) -> str:
-    """The first usable id (printable ASCII, ≤128 chars: it is echoed in a header), else a fresh one."""
-    for value in candidates:
-        if isinstance(value, str) and _REQUEST_ID.fullmatch(value):
-            return value
-    return uuid.uuid4().hex
-
-
 def _load(event: Any) -> dict[str, Any]:
     if isinstance(event, (bytes, bytearray, memoryview)):
         event = bytes(event)
     if isinstance(event, (bytes, str)):
         try:
-            event = json.loads(event)
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-            raise bad_event(f"the event is not JSON: {type(exc).__name__}") from None
+            event = jsonsafe.loads(event, max_depth=8)  # FC's event is flat; the body inside is a string
+        except jsonsafe.JsonRejected as exc:
+            raise bad_event(f"the event {exc}") from None
     if not isinstance(event, dict):
         raise bad_event("the event must be a JSON object")
     return event
@@ -265,31 +256,9 @@ def clean_headers(headers: dict[str, Any]) -> dict[str, str]:
 
 
 def api_error_for(exc: Exception, request: HttpRequest | None = None) -> ApiError:
-    """The error contract for any exception; only unexpected ones are logged with their traceback."""
-    if isinstance(exc, ApiError):
-        return exc
-    if isinstance(exc, ValidationError):
-        return from_validation_error(exc)
+    """The error contract for any exception (the table in :mod:`bailian_fc.http_errors`)."""
     where = f"{request.method} {request.path}" if request is not None else "an undecodable event"
-    if isinstance(exc, BailianError):
-        log.warning("upstream failure on %s: %s", where, exc)
-        return _upstream_error(exc)
-    if isinstance(exc, StoreError):
-        log.warning("store failure on %s: %s", where, exc)
-        return ApiError(503, "StoreUnavailable", "storage is unavailable, try again")
-    log.error("unhandled error on %s", where, exc_info=exc)
-    return ApiError(500, "InternalError", "internal error")
-
-
-def _upstream_error(exc: BailianError) -> ApiError:
-    """Bailian failures keep their code; ``retryable`` tells the client whether to try again."""
-    details: dict[str, Any] = {"retryable": exc.retryable}
-    if exc.request_id:
-        details["upstream_request_id"] = exc.request_id
-    headers = {}
-    if exc.http_status == 429 and exc.retry_after is not None and math.isfinite(exc.retry_after):
-        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
-    return ApiError(exc.http_status, exc.code, exc.message, [details], headers)
+    return to_api_error(exc, where)
 
 
 def error_response(err: ApiError, request_id: str) -> dict[str, Any]:
@@ -306,20 +275,29 @@ def error_response(err: ApiError, request_id: str) -> dict[str, Any]:
 # -- the FC entry point --------------------------------------------------------------------------
 
 
+def _dispatch(router: Router, request: HttpRequest, max_body_bytes: int) -> dict[str, Any]:
+    try:
+        if len(request.body) > max_body_bytes:
+            raise ApiError(413, "PayloadTooLarge", f"the request body exceeds {max_body_bytes} bytes")
+        return encode_response(router.dispatch(request), request.request_id)
+    except Exception as exc:  # answered here, inside the request id's scope, so its log lines carry it
+        return error_response(api_error_for(exc, request), request.request_id)
+
+
 def http_handler(router: Router, *, max_body_bytes: int) -> FcHandler:
     """``handler(event, context)`` for FC: decode, bound the body, dispatch, answer JSON errors."""
 
     def handler(event: Any, context: Any = None) -> dict[str, Any]:
         fallback = pick_request_id(getattr(context, "request_id", None))
         request: HttpRequest | None = None
-        try:
-            request = decode_event(event, default_request_id=fallback)
-            request.context = context
-            if len(request.body) > max_body_bytes:
-                raise ApiError(413, "PayloadTooLarge", f"the request body exceeds {max_body_bytes} bytes")
-            out = encode_response(router.dispatch(request), request.request_id)
-        except Exception as exc:
-            out = error_response(api_error_for(exc, request), request.request_id if request else fallback)
+        with bound(fallback):
+            try:
+                request = decode_event(event, default_request_id=fallback)
+                request.context = context
+                with bound(request.request_id):
+                    out = _dispatch(router, request, max_body_bytes)
+            except Exception as exc:
+                out = error_response(api_error_for(exc, request), request.request_id if request else fallback)
         if request is not None and request.method == "HEAD":
             out["body"], out["isBase64Encoded"] = "", False
         return out

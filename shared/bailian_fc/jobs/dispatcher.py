@@ -278,7 +278,7 @@ class Dispatcher:
         try:
             value = handler(run)
         except Exception as exc:
-            log.debug("job %s handler raised", run.job, exc_info=True)
+            log.exception("job %s failed", run.job)
             return {}, f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
         if value is None or isinstance(value, Mapping):
             return dict(value or {}), None
@@ -319,6 +319,7 @@ class Dispatcher:
         try:
             return fn()
         except Exception as exc:
+            log.exception("job %s failed outside its handler", name)
             return self._result(name, None, "failed", error=f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS])
 
     def _result(

@@ -96,8 +96,12 @@ def context_for(function: Function) -> Any:
                                   "timeout": int(function.props.get("timeout", 60))})
 
 
-def build_router(manifest: Manifest, root: Path) -> tuple[DevRouter, list[Any]]:
-    """The dev router, plus the timer triggers to fire locally as (function, module, seconds, payload)."""
+def build_router(manifest: Manifest, root: Path, max_body_bytes: int | None = None) -> tuple[DevRouter, list[Any]]:
+    """The dev router, plus the timer triggers to fire locally as (function, module, seconds, payload).
+
+    ``max_body_bytes`` is the event functions' own body limit: dev refuses a larger body before
+    buffering it (FC itself buffers up to its event limit and then calls the handler, which refuses it).
+    """
     from ..fc.context import asgi_app
 
     apps: dict[str, Any] = {}
@@ -110,7 +114,8 @@ def build_router(manifest: Manifest, root: Path) -> tuple[DevRouter, list[Any]]:
         if hasattr(module, "initialize"):
             module.initialize(context_for(function))
         if any(t.get("triggerType") == "http" for t in function.triggers):
-            apps[function.resource] = asgi_app(module.handler, context_factory=_context_factory(function))
+            apps[function.resource] = asgi_app(module.handler, context_factory=_context_factory(function),
+                                               max_body_bytes=max_body_bytes)
         for trigger in function.triggers:
             if trigger.get("triggerType") == "timer":
                 config = trigger.get("triggerConfig") or {}
@@ -225,7 +230,8 @@ def prepare(manifest_path: str | None) -> Path:
 
 
 async def serve(host: str, port: int, emulator_port: int, manifest_path: Path,
-                tick_seconds: float | None = None) -> None:
+                tick_seconds: float | None = None, *, header_timeout: float = 10.0,
+                body_timeout: float = 30.0) -> None:
     import uvicorn
 
     from ..auth import Authenticator
@@ -236,15 +242,18 @@ async def serve(host: str, port: int, emulator_port: int, manifest_path: Path,
         get_settings.cache_clear()
         settings = get_settings()
         manifest = load_manifest(manifest_path, strict=False)
-        router, timers = build_router(manifest, root)
+        router, timers = build_router(manifest, root, settings.max_body_bytes)
         notes = [f"timer {f.resource}: every {tick_seconds or s:g}s" for f, _, s, _ in timers]
         notes += seed_demo_finance(settings)
         auth = Authenticator(settings.auth_jwt_secret.get_secret_value(),  # type: ignore[union-attr]
                              settings.auth_issuer, settings.auth_audience)
         token = auth.mint("dev-user", "site-001", "manager")
-        admin = auth.mint("dev-admin", "site-001", "admin")
+        admin = auth.mint("dev-admin", "site-001", "admin", platform=True)
+        from .slow_clients import guarded_protocol
+
         server = uvicorn.Server(uvicorn.Config(router, host=host, port=port, log_level="info",
-                                               timeout_graceful_shutdown=3))
+                                               timeout_graceful_shutdown=3,
+                                               http=guarded_protocol(header_timeout, body_timeout)))
         _banner(host, port, manifest, upstream_desc, settings.store_url, token, admin, notes)
         ticker = asyncio.ensure_future(fire_timers(timers, tick_seconds))
         try:

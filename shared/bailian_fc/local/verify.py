@@ -10,6 +10,7 @@ deleted and the sandbox clock it sets is reset.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import json
 import sys
@@ -44,6 +45,7 @@ class Verifier:
     def __init__(self, base_url: str, token: str, timeout: float = 60.0) -> None:
         self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
         self.auth = {"Authorization": f"Bearer {token}"}
+        self.site = _token_site(token)
 
     def call(self, method: str, path: str, *, auth: bool = True, **kw: Any) -> httpx.Response:
         return self.http.request(method, path, headers=self.auth if auth else {}, **kw)
@@ -100,8 +102,9 @@ class Verifier:
 
     def sandbox_clock(self) -> str:
         fixed = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)).replace(microsecond=0)
-        body = {"mode": "fixed", "fixed_at": fixed.isoformat(), "scope": "global", "ttl_seconds": 300,
-                "reason": "bailian-fc verify"}
+        # The token's own site, not global: a site admin may set it, and other venues are not touched.
+        body = {"mode": "fixed", "fixed_at": fixed.isoformat(), "scope": "site", "site_id": self.site,
+                "ttl_seconds": 300, "reason": "bailian-fc verify"}
         self.json("PUT", "/admin/runtime-context", json=body)
         try:
             clock = self.wait_for_clock(sandbox=True)
@@ -109,7 +112,7 @@ class Verifier:
             bound = (answer.get("meta") or {}).get("business_date")
             expect(bound == clock["business_date"], f"App2 read up to {bound}, the clock says {clock['business_date']}")
         finally:
-            self.call("DELETE", "/admin/runtime-context", params={"scope": "global"})
+            self.call("DELETE", "/admin/runtime-context", params={"scope": "site", "site_id": self.site})
         self.wait_for_clock(sandbox=False)
         return f"sandbox {clock['business_date']} seen by /clock and App2, then reset"
 
@@ -151,6 +154,16 @@ class Verifier:
             except (CheckFailed, httpx.HTTPError, KeyError, ValueError, IndexError) as exc:
                 results.append(Result(priority, name, False, f"{type(exc).__name__}: {exc}"))
         return results
+
+
+def _token_site(token: str) -> str | None:
+    """The ``site_id`` claim, read without verifying (the functions verify it; this only aims the checks)."""
+    try:
+        body = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        return claims.get("site_id") if isinstance(claims, dict) else None
+    except (IndexError, ValueError):
+        return None
 
 
 def exit_code(results: list[Result]) -> int:

@@ -12,6 +12,7 @@ items is saved as resume state, and the next tick continues where this one stopp
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
@@ -24,8 +25,10 @@ from typing import Any, Protocol
 from ..apps.service import AppsService
 from ..catalogue.inputs import FinanceFilter
 from ..catalogue.registry import CATALOGUE
+from ..errors import BailianError
 from ..finance.ranges import RANGES
 from ..jobs.dispatcher import JobRun
+from ..usage import count
 
 log = logging.getLogger("bailian_fc.prewarm")
 
@@ -136,7 +139,8 @@ class App2Prewarm:
                 while queue or pending:
                     while queue and len(pending) < self.concurrency and not run.expired(self.margin):
                         item = queue.pop(0)
-                        pending[pool.submit(self._one, item, force)] = item
+                        # each item in a copy of this context, so its log lines carry the tick's request id
+                        pending[pool.submit(contextvars.copy_context().run, self._one, item, force)] = item
                     if not pending:
                         break  # out of time with nothing in flight
                     finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -184,7 +188,11 @@ class App2Prewarm:
             outcome = self.service.logged_resolve(spec, data, item.site_id, "prewarm", f"prewarm-{item.key}",
                                                   refresh=force)
         except Exception as exc:  # one bad item must not stop the rest
+            if isinstance(exc, BailianError):
+                log.warning("prewarm item %s failed: %s", item.key, exc)
+            else:
+                log.exception("prewarm item %s failed", item.key)
             return {"error": {"code": getattr(exc, "code", type(exc).__name__), "message": str(exc)[:300]}}
         usage = outcome.usage or {}
-        return {"skipped": outcome.cache == "hit", "input_tokens": int(usage.get("input_tokens", 0)),
-                "output_tokens": int(usage.get("output_tokens", 0))}
+        return {"skipped": outcome.cache == "hit", "input_tokens": count(usage.get("input_tokens")),
+                "output_tokens": count(usage.get("output_tokens"))}

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from .. import logs
 from ..apps.service import AppsService
 from ..cache import ResultCache
 from ..catalogue.registry import CATALOGUE
@@ -134,13 +135,16 @@ def _ensure() -> PrewarmRuntime:
 
 def initialize(context: Any) -> None:
     """FC initializer: build the runtime and seed the default jobs (create-only: edits survive)."""
+    logs.install()
     created = _ensure().jobs.seed(DEFAULT_JOBS)
     if created:
         log.info(json.dumps({"event": "jobs.seeded", "jobs": created}))
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    runtime = _ensure()
-    if not runtime.jobs.list():
-        initialize(context)  # e.g. `bailian-fc invoke` without the initializer, or a wiped store
-    return runtime.handle(event, context)
+    logs.install()
+    with logs.bound(logs.pick_request_id(getattr(context, "request_id", None))):
+        runtime = _ensure()
+        if not runtime.jobs.list():
+            initialize(context)  # e.g. `bailian-fc invoke` without the initializer, or a wiped store
+        return runtime.handle(event, context)

@@ -26,8 +26,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from ..api_errors import ApiError
 from ..clock import check_site_id
+from ..domain_errors import TimedOut, Unavailable
 from ..finance.dataset import FinanceRow
 from .models import MAX_FOLLOW_UPS, MAX_PURCHASES, MAX_VISITS, ClueDetail
 
@@ -59,11 +59,11 @@ def _dicts(cursor: Any, fields: tuple[str, ...]) -> list[dict[str, Any]]:
             for row in cursor]
 
 
-def _unreadable(exc: Exception) -> ApiError:
+def _unreadable(exc: Exception) -> Unavailable:
     """Not the client's fault and not transient either: logged in full, answered 503 without details."""
     log.error("venue database read failed (run `bailian-fc db migrate`? grants, README 'Venue data'): %s: %s",
               type(exc).__name__, exc)
-    return ApiError(503, "DataUnavailable", "venue data cannot be read; the operator has been told in the logs")
+    return Unavailable("venue data cannot be read; the operator has been told in the logs", code="DataUnavailable")
 
 
 class PostgresVenueData:
@@ -97,7 +97,7 @@ class PostgresVenueData:
                 self._conn = connect(self.url, autocommit=True, application_name="bailian-fc", **extra)
             except psycopg.OperationalError as exc:
                 log.warning("venue database unreachable: %s", exc)
-                raise ApiError(503, "DataUnavailable", "the venue database is unreachable, try again") from None
+                raise Unavailable("the venue database is unreachable, try again", code="DataUnavailable") from None
         return self._conn
 
     def scoped(self, site_id: str, upper_bound: date, read: Callable[[Any], T]) -> T:
@@ -121,16 +121,16 @@ class PostgresVenueData:
                                      (site_id, upper_bound.isoformat(), str(self.statement_timeout_ms)))
                         return read(conn)
                 except errors.QueryCanceled:
-                    raise ApiError(504, "DataTimeout", f"a venue data read took longer than "
-                                   f"{self.statement_timeout_ms} ms and was cancelled") from None
+                    raise TimedOut(f"a venue data read took longer than {self.statement_timeout_ms} ms and was cancelled",
+                                   code="DataTimeout") from None
                 except psycopg.OperationalError as exc:
                     if not conn.broken and not conn.closed:
                         raise _unreadable(exc) from None
                     self._drop()
                     if attempt == 2:
                         log.warning("venue database connection lost twice: %s", exc)
-                        raise ApiError(503, "DataUnavailable", "the venue database connection was lost, "
-                                       "try again") from None
+                        raise Unavailable("the venue database connection was lost, try again",
+                                          code="DataUnavailable") from None
                     self.reconnects += 1
                     log.info("venue database connection lost (%s); reconnecting once", exc)
                 except psycopg.Error as exc:  # no table, no grant, a schema that drifted: an operator's fix
