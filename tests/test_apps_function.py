@@ -256,20 +256,40 @@ def test_twenty_concurrent_identical_misses_make_one_upstream_call(emu, env, tmp
             rt.service.upstream.close()
 
 
-def test_a_crashed_lease_holder_does_not_block_for_long(emu, env, tmp_path):
-    """A lease left by a crashed instance expires, and the next request takes over."""
-    rt = build(emu, tmp_path, cache_lease_seconds=0.6)
+class SteppedClock:
+    """A wall clock that moves only when the code under test sleeps (its poll interval)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+        self.sleeps = 0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now += seconds
+
+
+def test_an_orphaned_lease_is_taken_over_when_it_expires_not_answered_503(emu, env, tmp_path):
+    """A holder killed mid-call leaves its lease; the waiter takes over once it expires (default settings)."""
+    rt = build(emu, tmp_path, apps_wait_seconds=Settings().apps_wait_seconds)
+    assert rt.settings.cache_lease_seconds < rt.settings.apps_wait_seconds  # so an orphan can never 503 a waiter
+    clock = SteppedClock()
+    cache = rt.service.cache
+    cache.wall = cache.claims.wall = clock
+    cache.sleep = clock.sleep
     handler = http_handler(rt.router(), max_body_bytes=65536)
-    key = key_for("app5_tactics")
-    assert rt.service.cache.try_lease(key) is not None  # ... and the holder "crashes" here
-    started = time.monotonic()
+    orphan = cache.try_lease(key_for("app5_tactics"))  # ... and its holder is SIGKILLed here: no renewal, no release
+    assert orphan is not None
     try:
         status, body = call("POST", "/apps/app5_tactics", INPUTS["app5_tactics"], handler=handler)
     finally:
         rt.service.upstream.close()
     assert status == 200 and body["cached"] is False
-    assert 0.3 < time.monotonic() - started < 5
     assert len(emu.requests_for("emu-app5_tactics")) == 1
+    polls_until_expiry = rt.settings.cache_lease_seconds / cache.poll_seconds
+    assert polls_until_expiry - 2 <= clock.sleeps <= polls_until_expiry + 2  # it waited for the expiry, no longer
 
 
 def test_refresh_bypasses_the_cache_for_managers_only(runtime, emu):

@@ -292,7 +292,7 @@ def test_claim_is_create_only(jobs: JobStore) -> None:
     assert jobs.claim("app2_prewarm", SLOT, "b") is False
     assert jobs.claim("app2_prewarm", SLOT.astimezone(SHANGHAI), "c") is False  # same instant, other zone
     assert jobs.claim_record("app2_prewarm", SLOT) is not None
-    assert jobs.store.get("jobs/claims/app2_prewarm/20240430T233000Z.json") is not None
+    assert jobs.store.get("jobs/claims/app2_prewarm/20240430T233000Z/00000000.json") is not None
     assert jobs.claim("app2_prewarm", SLOT, "b", tag="manual") is True
 
 

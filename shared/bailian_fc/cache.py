@@ -7,26 +7,27 @@ the site segment lets an admin purge one site's entries by prefix.
 Entries carry ``generated_at``; within ``fresh_seconds`` they are served as they are, then
 for ``stale_seconds`` more only when Bailian fails (``stale: true``).
 
-Single flight: concurrent identical misses make one upstream call. The lock is a
-*lease*, a create-only record in a time bucket (``floor(now / lease_seconds)``), so a
-holder that crashed cannot block anyone for long: its lease expires, and the next
-bucket's key is free to create. Timeline of two instances A and B missing together::
+Single flight: concurrent identical misses make one upstream call. The lock is a lease,
+a :mod:`claim <bailian_fc.claims>` with a short expiry that its holder renews while it
+works, so a holder that crashed blocks the others for at most ``lease_seconds``::
 
-    A: get entry → none      B: get entry → none
-    A: lease k → created      B: lease k → exists (A's, not expired) → wait
-    A: call Bailian ...       B: poll entry every 100 ms ...
-    A: put entry, drop lease  B: entry found → served (cached: true)
+    A: get entry → none        B: get entry → none
+    A: claim lease → won        B: claim lease → held by A → wait
+    A: get entry again → none   B: poll entry every 100 ms ...
+    A: call Bailian ...
+    A: put entry, release       B: entry found → served (cached: true)
 
-    A crashes instead:        B: lease k expires → B takes bucket k+1's lease → calls Bailian
+    A crashes instead:          B: A's lease expires → B claims it, re-reads, calls Bailian
 
-A contender also checks the previous bucket, so a lease taken late in bucket k still
-blocks contenders in bucket k+1 until it expires. FC freezes an instance after it
-answers, so nothing here runs after the response: a refresh happens on the request that
-needs it, or in the prewarm job.
+The winner reads the entry again after winning: a holder that finished between our first
+read and our claim has already written what we were about to ask for. FC freezes an
+instance after it answers, so nothing here runs after the response: a refresh happens on
+the request that needs it, or in the prewarm job.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from .claims import Claim, Claims
 from .ids import new_id
 from .store import Store
 
@@ -81,13 +83,14 @@ class LeaseLost(Exception):
 
 
 class ResultCache:
-    def __init__(self, store: Store, *, lease_seconds: float = 60.0, poll_seconds: float = 0.1,
+    def __init__(self, store: Store, *, lease_seconds: float = 10.0, poll_seconds: float = 0.1,
                  wall: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
         self.store = store
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.wall = wall
         self.sleep = sleep
+        self.claims = Claims(store, wall=wall)
 
     def get(self, key: str) -> Entry | None:
         raw = self.store.get_json(key)
@@ -101,48 +104,37 @@ class ResultCache:
 
     # -- the lease -----------------------------------------------------------------------------
 
-    def _lease_key(self, key: str, bucket: int) -> str:
-        return f"leases/{key.removeprefix('cache/').removesuffix('.json')}/{bucket:012d}.json"
-
-    def _bucket(self, now: float) -> int:
-        return int(now // self.lease_seconds)
+    @staticmethod
+    def lease_base(key: str) -> str:
+        return f"leases/{key.removeprefix('cache/').removesuffix('.json')}"
 
     def lease_held(self, key: str) -> bool:
-        """Whether a live (unexpired) lease exists for ``key``, in this bucket or the previous."""
-        now = self.wall()
-        bucket = self._bucket(now)
-        for b in (bucket, bucket - 1):
-            lease = self.store.get_json(self._lease_key(key, b))
-            if isinstance(lease, dict) and float(lease.get("expires_at", 0)) > now:
-                return True
-        return False
+        """Whether a live (unexpired) lease exists for ``key``."""
+        return self.claims.held(self.lease_base(key))
 
-    def try_lease(self, key: str) -> str | None:
-        """Take the lease for ``key``: the lease's store key, or None when someone holds it."""
-        if self.lease_held(key):
-            return None
-        now = self.wall()
-        lease_key = self._lease_key(key, self._bucket(now))
-        record = {"holder": new_id("l"), "taken_at": now, "expires_at": now + self.lease_seconds}
-        return lease_key if self.store.put_json_if_absent(lease_key, record) else None
+    def try_lease(self, key: str) -> Claim | None:
+        """Take the lease for ``key``: the claim, or None when someone holds it."""
+        return self.claims.claim(self.lease_base(key), ttl=self.lease_seconds, holder=new_id("l"))
 
-    def release(self, lease_key: str) -> None:
-        self.store.delete(lease_key)
+    def holding(self, lease: Claim) -> contextlib.AbstractContextManager[None]:
+        """Keep ``lease`` alive while a long upstream call runs."""
+        return self.claims.keep_alive(lease, self.lease_seconds)
 
-    def wait_for(self, key: str, newer_than: float, deadline: float) -> Entry | None:
-        """Poll for an entry generated after ``newer_than`` while another holder works.
+    def release(self, lease: Claim) -> None:
+        self.claims.release(lease)
+
+    def wait_for(self, key: str, wanted: Callable[[Entry], bool], deadline: float) -> Entry | None:
+        """Poll for an entry that ``wanted`` accepts while another holder works.
 
         Returns the entry, or None once the holder's lease is gone (done without an entry,
-        or expired) so the caller can take over; raises LeaseLost at ``deadline``.
+        or expired) so the caller can claim it; raises LeaseLost at ``deadline``.
         """
         while True:
             entry = self.get(key)
-            if entry is not None and entry.generated_at >= newer_than:
+            if entry is not None and wanted(entry):
                 return entry
             if not self.lease_held(key):
-                # The holder may have written and released between our two reads: look once more.
-                entry = self.get(key)
-                return entry if entry is not None and entry.generated_at >= newer_than else None
+                return None  # the caller claims next, and re-reads the entry once it wins
             if self.wall() >= deadline:
                 raise LeaseLost(key)
             self.sleep(self.poll_seconds)

@@ -52,7 +52,7 @@ class Settings(BaseModel):
     # Single-turn apps.
     apps_deadline_seconds: float = Field(default=45.0, gt=0)
     apps_wait_seconds: float = Field(default=30.0, gt=0)
-    cache_lease_seconds: float = Field(default=60.0, gt=0)
+    cache_lease_seconds: float = Field(default=10.0, gt=0)  # renewed while its holder works
 
     # Prewarm.
     prewarm_concurrency: int = Field(default=8, ge=1, le=64)

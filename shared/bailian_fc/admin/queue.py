@@ -6,8 +6,12 @@ create-only record, so nothing is read-modify-written (OSS has no compare-and-sw
 
     jobs/queue/{new_id('q')}.json = {"job", "site_id"?, "force", "queued_by", "queued_at"}
 
-Ids are time-ordered, so key order is FIFO order. The drainer decides how it marks an entry done
-(deleting it, or a create-only claim); this module only adds and lists.
+Ids are time-ordered, so key order is FIFO order. A drainer takes an entry with
+:func:`claim_entry` (a :mod:`claim <bailian_fc.claims>` that expires after the drainer's
+timeout, so an entry whose drainer crashed is run by a later tick) and ends it with
+:func:`finish_entry` (the record first, then the claim, so a finished entry is never re-run)::
+
+    jobs/queue-claims/{queue_id}/…  the claim chain of one entry
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from ..claims import Claim, Claims
 from ..clock import SITE_ID_PATTERN
 from ..ids import new_id
 from ..jobs.store import NAME_PATTERN
@@ -25,6 +30,7 @@ from ..store import Store, StoreError
 log = logging.getLogger("bailian_fc.admin")
 
 QUEUE_PREFIX = "jobs/queue/"
+CLAIMS_PREFIX = "jobs/queue-claims/"
 
 
 def queue_key(queue_id: str) -> str:
@@ -65,3 +71,25 @@ def list_queue(store: Store) -> list[dict[str, Any]]:
         if isinstance(raw, dict):
             entries.append({"id": name.removesuffix(".json"), **raw})
     return entries
+
+
+def claim_entry(store: Store, queue_id: str, holder: str, ttl: float) -> tuple[Claim, dict[str, Any]] | None:
+    """Take queue entry ``queue_id`` for ``ttl`` seconds: (claim, record), or None when taken or gone."""
+    claims = Claims(store)
+    claim = claims.claim(f"{CLAIMS_PREFIX}{queue_id}", ttl=ttl, holder=holder)
+    if claim is None:
+        return None
+    try:
+        record = store.get_json(queue_key(queue_id))  # re-read after winning: a finished entry is gone
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        claims.release(claim)
+        return None
+    return claim, record
+
+
+def finish_entry(store: Store, claim: Claim, queue_id: str) -> None:
+    """Remove a run entry, then its claim (a crash in between leaves a claim that just expires)."""
+    store.delete(queue_key(queue_id))
+    Claims(store).release(claim)

@@ -106,24 +106,34 @@ class AppsService:
     def resolve(self, spec: AppSpec, data: BaseModel, site_id: str, *, refresh: bool = False) -> Outcome:
         """The entry for (app, input, site): fresh from cache, or from the one upstream call in flight."""
         ck = cache_key(spec.key, spec.prompt_version, site_id, data.model_dump(mode="json"))
-        now = self.cache.wall()
+        started = self.cache.wall()
         entry = self.cache.get(ck)
-        if entry is not None and not refresh and entry.age(now) < spec.fresh_seconds:
+        if entry is not None and not refresh and entry.age(started) < spec.fresh_seconds:
             return Outcome(entry, "hit")
-        usable = entry if entry is not None and entry.age(now) < spec.fresh_seconds + spec.stale_seconds else None
-        wait_until = now + self.settings.apps_wait_seconds
+        usable = entry if entry is not None and entry.age(started) < spec.fresh_seconds + spec.stale_seconds else None
+
+        def wanted(found: Entry) -> bool:
+            """An answer this request may take from another holder: fresh, and new enough for a refresh."""
+            if refresh:
+                return found.generated_at >= started
+            return found.age(self.cache.wall()) < spec.fresh_seconds
+
+        wait_until = started + self.settings.apps_wait_seconds
         while (lease := self.cache.try_lease(ck)) is None:
             if usable is not None and not refresh:
                 return Outcome(usable, "stale")  # someone is refreshing it: don't queue behind them
             try:
-                done = self.cache.wait_for(ck, newer_than=now if entry is None else entry.generated_at + 1e-6,
-                                           deadline=wait_until)
+                done = self.cache.wait_for(ck, wanted, deadline=wait_until)
             except LeaseLost:
                 raise Busy("the same request is still being answered; retry shortly") from None
             if done is not None:
                 return Outcome(done, "hit")
         try:
-            return self._ask(spec, data, site_id, ck, "refresh" if refresh else "miss")
+            again = self.cache.get(ck)  # a holder may have finished between our first read and our claim
+            if again is not None and wanted(again):
+                return Outcome(again, "hit")
+            with self.cache.holding(lease):
+                return self._ask(spec, data, site_id, ck, "refresh" if refresh else "miss")
         except BailianError as err:
             if usable is None:
                 raise

@@ -3,7 +3,8 @@
 Key layout (all JSON)::
 
     jobs/defs/{name}.json                      the job (last writer wins: admin edits are rare, single-actor)
-    jobs/claims/{name}/{slot}[-{tag}].json     create-only: whoever creates it owns (job, slot[, tag])
+    jobs/claims/{name}/{slot}[-{tag}]/…        a claim (bailian_fc.claims) that never expires: its one
+                                               winner owns (job, slot[, tag])
     jobs/runs/{name}/{new_id('j')}.json        create-only run records; ids sort by creation time
     jobs/resume/{name}/{slot}.json             where a run stopped at its deadline (only its owner writes)
 
@@ -25,6 +26,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..claims import Claims
 from ..ids import new_id
 from ..store import Store, StoreError
 from .cron import Schedule, parse, split_tz
@@ -131,6 +133,7 @@ class JobStore:
     def __init__(self, store: Store, *, now: Callable[[], datetime] = utc_now) -> None:
         self.store = store
         self.now = now
+        self.claims = Claims(store, wall=lambda: self.now().timestamp())
 
     # -- definitions --------------------------------------------------------------------------
 
@@ -185,11 +188,11 @@ class JobStore:
     def claim(self, name: str, slot: datetime, by: str, *, tag: str = "") -> bool:
         """Own ``(name, slot[, tag])``: True for exactly one claimant, however many race."""
         record = {"job": name, "slot": slot_stamp(slot), "tag": tag, "by": by, "at": self.now().isoformat()}
-        return bool(self.store.put_json_if_absent(claim_key(name, slot, tag), record))
+        return self.claims.claim(claim_key(name, slot, tag), holder=by, data=record) is not None
 
     def claim_record(self, name: str, slot: datetime, tag: str = "") -> dict[str, Any] | None:
-        raw = self.store.get_json(claim_key(name, slot, tag))
-        return raw if isinstance(raw, dict) else None
+        held = self.claims.current(claim_key(name, slot, tag))
+        return held.get("data") if held is not None else None
 
     # -- runs ---------------------------------------------------------------------------------
 
@@ -283,7 +286,7 @@ def claim_key(name: str, slot: datetime, tag: str = "") -> str:
     if tag and not re.match(TAG_PATTERN, tag):
         raise ValueError(f"invalid claim tag {tag!r}")
     suffix = f"-{tag}" if tag else ""
-    return f"jobs/claims/{name}/{slot_stamp(slot)}{suffix}.json"
+    return f"jobs/claims/{name}/{slot_stamp(slot)}{suffix}"
 
 
 def _def_key(name: str) -> str:

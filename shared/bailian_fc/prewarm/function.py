@@ -5,18 +5,19 @@ Events:
 * manual ``{"job": "app2_prewarm", "site_id"?: "...", "force"?: true}`` → that job at once.
 
 Each tick first drains the admin's "run now" queue (``jobs/queue/``): a queued run is
-claimed create-only, run as a manual run, then removed, so two ticks never run it twice.
+claimed (bailian_fc.claims), run as a manual run, then removed, so two ticks never run it twice;
+a tick that crashed mid-run leaves a claim that expires after the function timeout.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from .. import logs
+from ..admin.queue import claim_entry, finish_entry, list_queue
 from ..apps.service import AppsService
 from ..cache import ResultCache
 from ..catalogue.registry import CATALOGUE
@@ -30,7 +31,6 @@ from .app2 import App2Prewarm
 
 log = logging.getLogger("bailian_fc.prewarm")
 
-QUEUE_PREFIX = "jobs/queue/"
 TIMEOUT_MARGIN_SECONDS = 30.0
 
 
@@ -72,16 +72,17 @@ class PrewarmRuntime:
 
     def drain_queue(self, dispatcher: Dispatcher) -> list[dict[str, Any]]:
         results = []
-        for key in self.store.list(QUEUE_PREFIX):
-            record = self.store.get_json(key)
-            claim = key.replace(QUEUE_PREFIX, "jobs/queue-claims/", 1)
-            if not isinstance(record, dict) or not self.store.put_json_if_absent(claim, {"at": time.time()}):
-                continue  # another tick took it
+        for entry in list_queue(self.store):
+            taken = claim_entry(self.store, entry["id"], dispatcher.instance_id,
+                                dispatcher.timeout.total_seconds())
+            if taken is None:
+                continue  # another tick has it (or had it and is done)
+            claim, record = taken
             manual = {k: record[k] for k in ("job", "site_id", "force") if record.get(k) is not None}
             try:
                 results.append(dispatcher.run_manual(manual))
             finally:
-                self.store.delete(key)
+                finish_entry(self.store, claim, entry["id"])
         return results
 
     # -- small jobs ----------------------------------------------------------------------------
@@ -99,7 +100,7 @@ class PrewarmRuntime:
                 deleted += 1
         for key in self.store.list("leases/"):
             lease = self.store.get_json(key)
-            if not isinstance(lease, dict) or float(lease.get("expires_at", 0)) < now - 3600:
+            if not isinstance(lease, dict) or float(lease.get("expires_at") or 0) < now - 3600:
                 self.store.delete(key)
                 deleted += 1
         return {"deleted": deleted}
