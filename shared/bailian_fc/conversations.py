@@ -5,6 +5,7 @@ Layout (``S`` = site, ``U`` = user, both URL-quoted)::
     chat/S/U/turns/<conversation_id>/<turn_id>.json      one record per turn, written create-only
     chat/S/U/meta/<conversation_id>.json                 title and timestamps, last writer wins
     chat/S/U/recent/<updated_ms>-<conversation_id>.json  a copy of meta, keyed by when it was written
+    chat/S/U/tombstones/<conversation_id>/…              a claim that never expires: it was deleted
 
 Turn ids are time-ordered, so key order is turn order and concurrent writers never
 contend: each creates its own key. A turn record is written once, whole, when the
@@ -20,6 +21,13 @@ conversation finishing together can leave an extra entry, which a listing skips 
 A conversation whose ``recent/`` entry is missing (written before the index existed, or lost
 to a crash between meta and index) is found again from ``meta/`` when a listing runs out of
 entries, and indexed then.
+
+Deleting while a turn streams: DELETE creates the tombstone *before* it removes turns, index
+and meta, and a turn checks for the tombstone *after* it wrote its record and meta, removing
+what it wrote when it finds one. Whatever the interleaving, either DELETE's removal sees the
+turn's writes or the turn sees the tombstone, so a finished turn never brings a deleted
+conversation back. Readers treat a tombstoned conversation as gone (a DELETE may have crashed
+half-way).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from .claims import Claims
 from .ids import new_id
 from .store import Store, StoreError
 
@@ -43,6 +52,7 @@ class ConversationStore:
     def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.clock = clock
+        self.claims = Claims(store)
 
     def _base(self, site_id: str, user: str) -> str:
         return f"chat/{_seg(site_id)}/{_seg(user)}"
@@ -59,6 +69,16 @@ class ConversationStore:
     def _recent_key(self, site_id: str, user: str, conversation_id: str, updated_at: float) -> str:
         return f"{self._recent_prefix(site_id, user)}{int(updated_at * 1000):012x}-{conversation_id}.json"
 
+    def _tombstone(self, site_id: str, user: str, conversation_id: str) -> str:
+        return f"{self._base(site_id, user)}/tombstones/{conversation_id}"
+
+    def is_deleted(self, site_id: str, user: str, conversation_id: str) -> bool:
+        return self.claims.held(self._tombstone(site_id, user, conversation_id))
+
+    def _deleted_ids(self, site_id: str, user: str) -> set[str]:
+        prefix = f"{self._base(site_id, user)}/tombstones/"
+        return {key[len(prefix):].split("/", 1)[0] for key in self.store.list(prefix)}
+
     @staticmethod
     def new_conversation_id() -> str:
         return new_id("c")
@@ -68,7 +88,10 @@ class ConversationStore:
         return new_id("t")
 
     def get_meta(self, site_id: str, user: str, conversation_id: str) -> dict[str, Any] | None:
-        return self.store.get_json(self._meta_key(site_id, user, conversation_id))
+        meta = self.store.get_json(self._meta_key(site_id, user, conversation_id))
+        if meta is None or self.is_deleted(site_id, user, conversation_id):
+            return None
+        return meta
 
     def put_meta(self, site_id: str, user: str, conversation_id: str, meta: dict[str, Any]) -> None:
         self.store.put_json(self._meta_key(site_id, user, conversation_id), meta)
@@ -104,6 +127,7 @@ class ConversationStore:
             return []
         found: dict[str, dict[str, Any]] = {}
         stale: list[str] = []
+        deleted = self._deleted_ids(site_id, user)
         before = ""
         while len(found) < limit:
             asked = limit - len(found)
@@ -111,12 +135,12 @@ class ConversationStore:
             for key, raw in batch:
                 meta = json.loads(raw)
                 conv = meta.get("conversation_id") if isinstance(meta, dict) else None
-                if not conv or conv in found:
-                    stale.append(key)  # an older entry of a conversation already listed
+                if not conv or conv in found or conv in deleted:
+                    stale.append(key)  # an older entry of a conversation already listed, or a deleted one
                 else:
                     found[conv] = meta
             if len(batch) < asked:
-                self._index_unlisted(site_id, user, found)
+                self._index_unlisted(site_id, user, found, deleted)
                 break
             before = batch[-1][0]
         self._forget(stale)
@@ -124,12 +148,13 @@ class ConversationStore:
                        reverse=True)
         return metas[:limit]
 
-    def _index_unlisted(self, site_id: str, user: str, found: dict[str, dict[str, Any]]) -> None:
+    def _index_unlisted(self, site_id: str, user: str, found: dict[str, dict[str, Any]],
+                        deleted: set[str]) -> None:
         """The index ran out: pick up conversations that have meta but no ``recent/`` entry."""
         meta_prefix = f"{self._base(site_id, user)}/meta/"
         for key in self.store.list(meta_prefix):
             conv = key[len(meta_prefix):].removesuffix(".json")
-            if conv in found:
+            if conv in found or conv in deleted:
                 continue
             meta = self.store.get_json(key)
             if isinstance(meta, dict):
@@ -144,15 +169,29 @@ class ConversationStore:
                 return  # tidying only: the next listing skips them again
 
     def delete(self, site_id: str, user: str, conversation_id: str) -> bool:
-        """Remove a conversation; False when it did not exist. Meta goes last so a crash leaves it listed."""
-        keys = self.turn_keys(site_id, user, conversation_id)
-        existed = self.get_meta(site_id, user, conversation_id) is not None or bool(keys)
+        """Tombstone, then remove a conversation; False when it did not exist."""
+        meta_key = self._meta_key(site_id, user, conversation_id)
+        existed = self.store.get(meta_key) is not None or bool(self.turn_keys(site_id, user, conversation_id))
+        if not existed:
+            return False
+        self.claims.claim(self._tombstone(site_id, user, conversation_id), data={"deleted_at": self.clock()})
+        self._remove(site_id, user, conversation_id)
+        return True
+
+    def _remove(self, site_id: str, user: str, conversation_id: str) -> None:
+        """Index entries, turns, then meta (a crash part-way leaves a tombstoned rest that readers skip)."""
         suffix = f"-{conversation_id}.json"
         index = [k for k in self.store.list(self._recent_prefix(site_id, user)) if k.endswith(suffix)]
-        for key in [*index, *keys]:
+        for key in [*index, *self.turn_keys(site_id, user, conversation_id)]:
             self.store.delete(key)
         self.store.delete(self._meta_key(site_id, user, conversation_id))
-        return existed
+
+    def discard_if_deleted(self, site_id: str, user: str, conversation_id: str) -> bool:
+        """After a turn was stored: if the conversation was deleted meanwhile, remove what it wrote."""
+        if not self.is_deleted(site_id, user, conversation_id):
+            return False
+        self._remove(site_id, user, conversation_id)
+        return True
 
     def touch(self, site_id: str, user: str, conversation_id: str, *, title: str, last_turn_id: str,
               created_at: float | None = None, previous: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -179,6 +179,8 @@ class Turn:
             title = (self.meta or {}).get("title") or self.request.message.strip()[:TITLE_CHARS]
             conversations.touch(p.site_id, p.sub, self.conversation_id, title=title, last_turn_id=self.turn_id,
                                 created_at=(self.meta or {}).get("created_at"), previous=self.meta)
+            if conversations.discard_if_deleted(p.site_id, p.sub, self.conversation_id):
+                log.info("conversation %s was deleted during turn %s: not kept", self.conversation_id, self.turn_id)
             if run is not None:
                 runlog.write(conversations.store, run)  # never raises: a lost log line must not fail the turn
 

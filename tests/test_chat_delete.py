@@ -1,0 +1,41 @@
+"""Deleting a conversation while one of its turns streams: the finished turn never brings it back."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from support import CHAT_APP_ID, make_settings, named, parse_frames, serve_app
+
+from bailian_fc.chat.app import create_app
+from bailian_fc.emulator import Behaviour
+from bailian_fc.store import FileStore
+
+
+async def test_a_conversation_deleted_mid_turn_stays_deleted_when_the_turn_finishes(emulator, tmp_path, token):
+    async with serve_app(create_app(make_settings(emulator, tmp_path))) as base:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as http:
+            first = parse_frames((await http.post("/chat/messages", json={"message": "第一个问题"})).content)
+            conv = first[0].data["conversation_id"]
+            emulator.script(CHAT_APP_ID, Behaviour(chunks=12, chunk_delay=0.05))
+            raw = b""
+            async with http.stream("POST", "/chat/messages",
+                                   json={"conversation_id": conv, "message": "第二个问题"}) as stream:
+                chunks = stream.aiter_raw()
+                while b"event: delta" not in raw:  # the turn is streaming now
+                    raw += await chunks.__anext__()
+                deleted = await http.delete(f"/chat/conversations/{conv}")
+                async for chunk in chunks:
+                    raw += chunk
+            assert deleted.status_code == 204
+            assert named(parse_frames(raw))[-1] == "done"  # the caller still got its answer
+            assert (await http.get(f"/chat/conversations/{conv}")).status_code == 404
+            listed = (await http.get("/chat/conversations")).json()["conversations"]
+            assert conv not in [c["conversation_id"] for c in listed]
+            # A new turn on the deleted id is refused, and a second DELETE finds nothing.
+            again = await http.post("/chat/messages", json={"conversation_id": conv, "message": "还在吗"})
+            assert again.status_code == 404 and again.json()["error"]["code"] == "ConversationNotFound"
+            assert (await http.delete(f"/chat/conversations/{conv}")).status_code == 404
+    left = [k for k in FileStore(tmp_path / "store").list("chat/") if conv in k and "/tombstones/" not in k]
+    assert left == [], json.dumps(left)
