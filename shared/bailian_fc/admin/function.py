@@ -87,8 +87,14 @@ class AdminRuntime:
         router.get("/admin/queue", self.route(views.run_queue))
         router.get("/admin/runtime-context/audit", self.route(views.context_audit))
         router.get("/admin/apps/schemas", self.route(views.app_schemas))
+        router.get("/admin/openapi.json", self.openapi)  # public: the contract is no secret
         console.add_routes(router)
         return router
+
+    def openapi(self, request: HttpRequest) -> dict[str, Any]:
+        from ..openapi.operations import document
+
+        return document("admin", [(r.method, r.pattern) for r in self.router().routes])
 
 
 def get_runlogs(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:

@@ -43,9 +43,15 @@ class AppsRuntime:
     def router(self) -> Router:
         router = Router()
         router.get("/apps", self.list_apps)
+        router.get("/apps/openapi.json", self.openapi)
         router.post("/apps/{key}", self.run_app)
         router.get("/clock", self.get_clock)
         return router
+
+    def openapi(self, request: HttpRequest) -> Response:
+        from ..openapi.operations import document  # only when asked: never on an app call
+
+        return Response(200, document("apps", [(r.method, r.pattern) for r in self.router().routes]))
 
     def list_apps(self, request: HttpRequest) -> Response:
         self.principal(request)

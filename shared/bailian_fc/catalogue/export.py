@@ -1,4 +1,4 @@
-"""``bailian-fc export-types``: the catalogue as JSON Schema and TypeScript.
+"""``bailian-fc export-types``: the catalogue as JSON Schema and TypeScript, the HTTP API as OpenAPI 3.1.
 
 The miniprogram and admin web compile against ``types/bailian-apps.d.ts``; a test
 regenerates both files in memory and fails when the committed ones drift from the
@@ -17,6 +17,7 @@ from .registry import CATALOGUE
 DEFAULT_DIR = Path("types")
 SCHEMA_FILE = "bailian-apps.schema.json"
 TS_FILE = "bailian-apps.d.ts"
+OPENAPI_FILE = "openapi.json"
 
 
 def json_schema() -> dict[str, Any]:
@@ -102,9 +103,16 @@ def typescript() -> str:
     return "\n".join(blocks)
 
 
+def openapi() -> dict[str, Any]:
+    from ..openapi import combined_document  # every function's routes: imports chat, apps and admin
+
+    return combined_document()
+
+
 def rendered() -> dict[str, str]:
     return {SCHEMA_FILE: json.dumps(json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-            TS_FILE: typescript()}
+            TS_FILE: typescript(),
+            OPENAPI_FILE: json.dumps(openapi(), ensure_ascii=False, indent=2) + "\n"}
 
 
 def write(directory: Path) -> list[Path]:
@@ -118,7 +126,7 @@ def write(directory: Path) -> list[Path]:
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("export-types", help="write the app catalogue as JSON Schema and TypeScript")
+    parser = sub.add_parser("export-types", help="write the app catalogue as JSON Schema and TypeScript, and the HTTP API as OpenAPI 3.1")
     parser.add_argument("--out", type=Path, default=DEFAULT_DIR, help="output directory (default: types/)")
     parser.set_defaults(func=_run)
 

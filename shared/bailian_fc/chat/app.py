@@ -131,15 +131,17 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         yield
         await runtime.aclose()
 
-    routes = [
-        Route("/chat/messages", post_message, methods=["POST"]),
-        Route("/chat/conversations", list_conversations, methods=["GET"]),
-        Route("/chat/conversations/{conversation_id}", get_conversation, methods=["GET"]),
-        Route("/chat/conversations/{conversation_id}", delete_conversation, methods=["DELETE"]),
-        Route("/initialize", lifecycle, methods=["POST"]),
-        Route("/pre-stop", lifecycle, methods=["GET"]),
-        Route("/invoke", lifecycle, methods=["POST"]),
-    ]
+    @endpoint
+    async def openapi(request: Request) -> Response:
+        from ..openapi.operations import document  # only when asked: not on any chat path
+
+        live = [(m, r.path) for r in request.app.routes if isinstance(r, Route) for m in sorted(r.methods or ())]
+        return json_response(document("chat", live), request)
+
+    handlers = {"post_message": post_message, "list_conversations": list_conversations,
+                "get_conversation": get_conversation, "delete_conversation": delete_conversation,
+                "openapi": openapi, "lifecycle": lifecycle}
+    routes = [Route(path, handlers[name], methods=[method]) for method, path, name in ROUTES]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={404: not_found, 405: method_not_allowed})
     # Starlette's own slash redirect builds an absolute Location from the Host header; web.not_found
@@ -147,6 +149,23 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.router.redirect_slashes = False
     app.state.runtime = runtime
     return app
+
+
+# The route table: (method, path, handler). /initialize, /pre-stop and /invoke are FC's runtime hooks.
+ROUTES = (
+    ("POST", "/chat/messages", "post_message"),
+    ("GET", "/chat/conversations", "list_conversations"),
+    ("GET", "/chat/conversations/{conversation_id}", "get_conversation"),
+    ("DELETE", "/chat/conversations/{conversation_id}", "delete_conversation"),
+    ("GET", "/chat/openapi.json", "openapi"),
+    ("POST", "/initialize", "lifecycle"),
+    ("GET", "/pre-stop", "lifecycle"),
+    ("POST", "/invoke", "lifecycle"),
+)
+
+
+def chat_routes() -> list[tuple[str, str]]:
+    return [(method, path) for method, path, _ in ROUTES]
 
 
 def _conversation_id(request: Request) -> str:
