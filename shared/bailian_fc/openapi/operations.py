@@ -32,6 +32,7 @@ NSTR = {"type": ["string", "null"]}
 ANY_OBJ: dict[str, Any] = {"type": "object"}
 ANY_LIST: dict[str, Any] = {"type": "array"}
 
+SSE_EVENT = obj({"event": {"enum": ["meta", "delta", "done", "error"]}, "data": {"type": "string"}})
 CONVERSATION = obj({"conversation_id": STR, "title": STR, "created_at": NUM, "updated_at": NUM})
 CLOCK = obj({"now": STR, "business_date": STR, "tz": STR, "day_start": STR, "sandbox": BOOL,
              "scope": NSTR, "expires_at": NSTR, "mode": NSTR})
@@ -74,7 +75,8 @@ def chat_docs() -> dict[tuple[str, str], OpDoc]:
     return {
         ("POST", "/chat/messages"): OpDoc(
             "one chat turn, streamed as server-sent events (meta, delta…, done | error)", "chat", body=ChatRequest,
-            replies={200: Reply("the SSE stream", {"type": "string"}, "text/event-stream")}),
+            replies={200: Reply("the SSE stream; each event's data is a JSON object", SSE_EVENT,
+                                "text/event-stream")}),
         ("GET", "/chat/conversations"): OpDoc(
             "the caller's conversations, most recent first", "chat", query=_limit_query(),
             replies={200: Reply("conversations", obj({"conversations": {"type": "array", "items": CONVERSATION}}))}),
