@@ -27,6 +27,7 @@ SCHEMA = schemathesis.openapi.from_dict(combined_document())
 SCHEMA.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 TOKENS = {role: AUTH.mint(f"fuzz-{role}", "site-001", role) for role in ("staff", "manager", "admin", "service")}
+TOKENS["platform admin"] = AUTH.mint("fuzz-platform", "site-001", "admin", platform=True)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 

@@ -18,8 +18,10 @@ ALL = ("staff", "manager", "admin", "service")
 ADMIN = ("admin",)
 ID_SCHEMA = {"type": "string", "pattern": "^c[0-9a-f]{22}$"}
 JOB_SCHEMA = {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,62}$"}
-# Only the routes that clients call through the custom domain are documented; FC's own hooks are not.
+# Only the routes that clients call through the custom domain are documented; FC's own hooks are not,
+# nor the console's HTML and static files under /admin/ui (a browser UI, not an API).
 PREFIXES = {"chat": ("/chat/",), "apps": ("/apps", "/clock"), "admin": ("/admin/",)}
+EXCLUDED = ("/admin/ui",)
 
 
 def obj(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -133,7 +135,7 @@ def app_ops() -> list[tuple[str, str, OpDoc]]:
 
 
 def admin_docs() -> dict[tuple[str, str], OpDoc]:
-    from ..admin import routes
+    from ..admin import routes, views
     from ..admin.function import DashboardQuery
     from ..admin.runlogs import RunlogQuery
 
@@ -170,6 +172,21 @@ def admin_docs() -> dict[tuple[str, str], OpDoc]:
         ("POST", "/admin/cache/purge"): OpDoc("delete cached answers of one app and/or one site", "admin", ADMIN,
                                               body=routes.PurgeRequest,
                                               replies={200: Reply("count deleted", obj({"deleted": INT}))}),
+        ("GET", "/admin/triggers/{job}/runs"): OpDoc("a job's newest runs", "admin", ADMIN, path_params=job,
+                                                     query=views.LimitQuery, replies={200: Reply("runs", obj({
+                                                         "job": STR, "runs": ANY_LIST}))}),
+        ("GET", "/admin/cron/preview"): OpDoc("validate a cron and show its next fire times", "admin", ADMIN,
+                                              query=views.CronQuery, replies={200: Reply("the preview", obj({
+                                                  "cron": STR, "tz": STR,
+                                                  "next_fire_times": {"type": "array", "items": STR}}))}),
+        ("GET", "/admin/queue"): OpDoc("manual runs waiting for the prewarm function", "admin", ADMIN,
+                                       replies={200: Reply("the queue", obj({"queued": ANY_LIST}))}),
+        ("GET", "/admin/runtime-context/audit"): OpDoc("who set or cleared which sandbox clock", "admin", ADMIN,
+                                                       query=views.LimitQuery,
+                                                       replies={200: Reply("audit records", obj({
+                                                           "audit": ANY_LIST}))}),
+        ("GET", "/admin/apps/schemas"): OpDoc("each single-turn app's input JSON Schema", "admin", ADMIN,
+                                              replies={200: Reply("schemas", obj({"apps": ANY_LIST}))}),
         ("GET", "/admin/openapi.json"): openapi_doc("admin"),
     }
 
@@ -179,7 +196,7 @@ def operations(function: str, routes: list[tuple[str, str]]) -> list[tuple[str, 
     docs = {"chat": chat_docs, "apps": apps_docs, "admin": admin_docs}[function]()
     ops = []
     for method, path in routes:
-        if not path.startswith(PREFIXES[function]) or method == "HEAD":
+        if not path.startswith(PREFIXES[function]) or path.startswith(EXCLUDED) or method == "HEAD":
             continue
         if (method, path) == ("POST", "/apps/{key}"):
             ops += app_ops()
