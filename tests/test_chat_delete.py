@@ -39,3 +39,21 @@ async def test_a_conversation_deleted_mid_turn_stays_deleted_when_the_turn_finis
             assert (await http.delete(f"/chat/conversations/{conv}")).status_code == 404
     left = [k for k in FileStore(tmp_path / "store").list("chat/") if conv in k and "/tombstones/" not in k]
     assert left == [], json.dumps(left)
+
+
+def test_a_tombstoned_conversation_is_neither_opened_nor_reindexed(tmp_path):
+    """A DELETE that crashed after its tombstone left meta behind: listing and opening skip it."""
+    from bailian_fc.conversations import ConversationStore
+
+    store = FileStore(tmp_path / "store")
+    conversations = ConversationStore(store)
+    keep, gone = conversations.new_conversation_id(), conversations.new_conversation_id()
+    for conv in (keep, gone):
+        conversations.append_turn("s", "u", conv, {"message": "hi"})
+        conversations.touch("s", "u", conv, title="t", last_turn_id="x")
+    for key in store.list("chat/s/u/recent/"):
+        store.delete(key)  # no index: the listing must rebuild it from meta/
+    conversations.claims.claim(conversations._tombstone("s", "u", gone))  # ... and the DELETE crashed here
+    assert conversations.get_meta("s", "u", gone) is None
+    assert [m["conversation_id"] for m in conversations.list_conversations("s", "u")] == [keep]
+    assert [k for k in store.list("chat/s/u/") if gone in k and "/tombstones/" not in k] == []

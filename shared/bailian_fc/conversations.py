@@ -26,8 +26,8 @@ Deleting while a turn streams: DELETE creates the tombstone *before* it removes 
 and meta, and a turn checks for the tombstone *after* it wrote its record and meta, removing
 what it wrote when it finds one. Whatever the interleaving, either DELETE's removal sees the
 turn's writes or the turn sees the tombstone, so a finished turn never brings a deleted
-conversation back. Readers treat a tombstoned conversation as gone (a DELETE may have crashed
-half-way).
+conversation back. Opening a tombstoned conversation is a 404 (a DELETE may have crashed half-way;
+repeating it finishes the removal), and re-indexing from ``meta/`` writes, then checks, the same way.
 """
 
 from __future__ import annotations
@@ -74,10 +74,6 @@ class ConversationStore:
 
     def is_deleted(self, site_id: str, user: str, conversation_id: str) -> bool:
         return self.claims.held(self._tombstone(site_id, user, conversation_id))
-
-    def _deleted_ids(self, site_id: str, user: str) -> set[str]:
-        prefix = f"{self._base(site_id, user)}/tombstones/"
-        return {key[len(prefix):].split("/", 1)[0] for key in self.store.list(prefix)}
 
     @staticmethod
     def new_conversation_id() -> str:
@@ -127,7 +123,6 @@ class ConversationStore:
             return []
         found: dict[str, dict[str, Any]] = {}
         stale: list[str] = []
-        deleted = self._deleted_ids(site_id, user)
         before = ""
         while len(found) < limit:
             asked = limit - len(found)
@@ -135,12 +130,12 @@ class ConversationStore:
             for key, raw in batch:
                 meta = json.loads(raw)
                 conv = meta.get("conversation_id") if isinstance(meta, dict) else None
-                if not conv or conv in found or conv in deleted:
-                    stale.append(key)  # an older entry of a conversation already listed, or a deleted one
+                if not conv or conv in found:
+                    stale.append(key)  # an older entry of a conversation already listed
                 else:
                     found[conv] = meta
             if len(batch) < asked:
-                self._index_unlisted(site_id, user, found, deleted)
+                self._index_unlisted(site_id, user, found)
                 break
             before = batch[-1][0]
         self._forget(stale)
@@ -148,18 +143,21 @@ class ConversationStore:
                        reverse=True)
         return metas[:limit]
 
-    def _index_unlisted(self, site_id: str, user: str, found: dict[str, dict[str, Any]],
-                        deleted: set[str]) -> None:
+    def _index_unlisted(self, site_id: str, user: str, found: dict[str, dict[str, Any]]) -> None:
         """The index ran out: pick up conversations that have meta but no ``recent/`` entry."""
         meta_prefix = f"{self._base(site_id, user)}/meta/"
         for key in self.store.list(meta_prefix):
             conv = key[len(meta_prefix):].removesuffix(".json")
-            if conv in found or conv in deleted:
+            if conv in found:
                 continue
             meta = self.store.get_json(key)
             if isinstance(meta, dict):
+                entry = self._recent_key(site_id, user, conv, meta.get("updated_at", 0))
+                self.store.put_json(entry, meta)
+                if self.is_deleted(site_id, user, conv):  # written, then checked: never re-index a deleted one
+                    self._remove(site_id, user, conv)
+                    continue
                 found[conv] = meta
-                self.store.put_json(self._recent_key(site_id, user, conv, meta.get("updated_at", 0)), meta)
 
     def _forget(self, keys: list[str]) -> None:
         for key in keys:

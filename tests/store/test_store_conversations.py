@@ -141,7 +141,8 @@ def test_deleting_a_conversation_removes_its_index_entries(store: Store) -> None
     keep, gone = _make_conversations(conversations, 2)
     assert conversations.delete("s", "u", gone) is True
     assert [m["conversation_id"] for m in conversations.list_conversations("s", "u")] == [keep]
-    assert [k for k in store.list("chat/s/u/") if gone in k] == []
+    assert [k for k in store.list("chat/s/u/") if gone in k and "/tombstones/" not in k] == []
+    assert conversations.is_deleted("s", "u", gone)  # the tombstone stays: a turn still running never revives it
     assert conversations.delete("s", "u", gone) is False
 
 

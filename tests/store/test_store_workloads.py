@@ -36,7 +36,7 @@ def test_cache_lease_has_one_holder_and_entries_round_trip(store: Store) -> None
     assert len(held) == 1 and cache.lease_held(key)
     cache.put(key, Entry({"总收入": 123}, 1_700_000_000.0, "v1", {"input_tokens": 3}))
     assert (cache.get(key) or Entry(None, 0, "", {})).value == {"总收入": 123}
-    cache.release(str(held[0]))
+    cache.release(held[0])
     assert not cache.lease_held(key)
     assert purge(store, site_id="site-1") == 1 and cache.get(key) is None
 
