@@ -21,13 +21,12 @@ import yaml
 from support import SECRET
 
 from bailian_fc.local import build as build_mod
+from bailian_fc.local.imports import check_imports
 from bailian_fc.local.manifest import load_manifest
-from bailian_fc.local.validate import SCHEMA_RELATIVE, check_cron, check_imports, match_route, validate
+from bailian_fc.local.validate import SCHEMA_PATH, check_cron, match_route, validate
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = (ROOT / SCHEMA_RELATIVE).resolve()
 RAW = yaml.safe_load((ROOT / "s.yaml").read_text(encoding="utf-8"))
-needs_schema = pytest.mark.skipif(not SCHEMA.exists(), reason=f"fc3 props schema not available at {SCHEMA}")
 
 
 def _validate_mutated(tmp_path: Path, mutate: Any) -> list[str]:
@@ -43,11 +42,36 @@ def _validate_mutated(tmp_path: Path, mutate: Any) -> list[str]:
 
 def test_s_yaml_validates_clean(tmp_path: Path) -> None:
     result = validate(root=ROOT, built=tmp_path / "no-build")  # a local build/ is checked by the build tests
-    assert result.problems == []
-    if SCHEMA.exists():
-        assert result.notes == []  # the schema was found and used
-    else:
-        assert "schema not found" in result.notes[0]
+    assert result.problems == [] and result.notes == []
+
+
+def test_schema_ships_inside_the_package_with_its_licence() -> None:
+    data = SCHEMA_PATH.parent
+    assert SCHEMA_PATH.is_relative_to(ROOT / "shared" / "bailian_fc")
+    assert json.loads(SCHEMA_PATH.read_text())["properties"]["memorySize"]["multipleOf"] == 64
+    notice = (data / "NOTICE.md").read_text()
+    assert "MIT License" in notice and "Copyright (c) 2020 Serverless Devs" in notice
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '"local/data/*.json"' in pyproject and '"local/data/*.md"' in pyproject
+
+
+def test_readme_typo_fails_validate_on_a_fresh_copy_of_s_yaml(tmp_path: Path) -> None:
+    """The README's example, run as a user would: a copy of the project outside this checkout's parent."""
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in ("s.yaml", "pyproject.toml"):
+        (clone / name).write_bytes((ROOT / name).read_bytes())
+    import shutil
+
+    shutil.copytree(ROOT / "functions", clone / "functions", ignore=shutil.ignore_patterns("__pycache__"))
+    text = (clone / "s.yaml").read_text(encoding="utf-8")
+    assert "      memorySize: 512\n" in text
+    (clone / "s.yaml").write_text(text.replace("      memorySize: 512\n", "      memorySzie: 512\n", 1))
+    run = subprocess.run([sys.executable, "-m", "bailian_fc.cli", "validate"], cwd=clone, capture_output=True,
+                         text=True, check=False, env={**os.environ, "PYTHONPATH": str(ROOT / "shared")})
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "unknown key 'memorySzie'" in run.stdout
+    assert "skipped" not in run.stderr
 
 
 def test_manifest_lists_four_functions_with_their_runtimes_and_routes() -> None:
@@ -84,7 +108,7 @@ def _rename_cron(raw: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("mutate", "expected"), [
     pytest.param(_set("resources.apps.props.memorySzie", 512), "unknown key 'memorySzie'",
-                 marks=needs_schema, id="misspelled-prop"),
+                 id="misspelled-prop"),
     pytest.param(_rename_cron, "cronExpression", id="timer-cronExpresion"),
     pytest.param(_set("resources.admin.props.triggers.0.triggerConfig.methods", _DELETE), "methods",
                  id="http-without-methods"),
@@ -109,8 +133,7 @@ def _rename_cron(raw: dict[str, Any]) -> None:
     pytest.param(_set("resources.apps.actions", _DELETE), "pre-deploy", id="no-pre-deploy"),
     pytest.param(_set("resources.admin.props.description", "{{ projectName }}"), "unrendered placeholder",
                  id="template-leftover"),
-    pytest.param(_set("resources.apps.props.memorySize", 100), "multiple of 64", marks=needs_schema,
-                 id="schema-range"),
+    pytest.param(_set("resources.apps.props.memorySize", 100), "multiple of 64", id="schema-range"),
 ])
 def test_validate_catches(tmp_path: Path, mutate: Any, expected: str) -> None:
     problems = _validate_mutated(tmp_path, mutate)

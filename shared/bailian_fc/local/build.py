@@ -311,8 +311,8 @@ def build(functions: list[str], *, root: Path, out: Path, python_version: str | 
           refresh: bool = False, wheelhouse: Path | None = None, import_check: bool = True,
           compile_pyc: bool = True, data: str = "auto") -> list[Report]:
     """Build the code dirs of ``functions`` (all of s.yaml's when empty) and return their reports."""
+    from .imports import check_imports
     from .manifest import load_manifest
-    from .validate import check_imports
 
     manifest = load_manifest(root / "s.yaml", strict=False)
     names = functions or list(manifest.functions)
@@ -337,7 +337,7 @@ def build(functions: list[str], *, root: Path, out: Path, python_version: str | 
         assemble(name, root, report.code_dir, reqs, target_flags(version, platform), wheelhouse, offline)
         if compile_pyc and not precompile(report.code_dir, version):
             report.warnings.append(f"no python{version} here to precompile: FC compiles on each cold start")
-        report.problems += check_imports(report.code_dir) if import_check else []  # validate.py
+        report.problems += check_imports(report.code_dir) if import_check else []
         info = {"function": name, "python_version": version, "platform": platform, "store": kind, "data": data,
                 "requirements": reqs, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         (report.code_dir / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
