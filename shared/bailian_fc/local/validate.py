@@ -45,6 +45,8 @@ DESIGN_ROUTES = [tuple(line.split()) for line in """
     POST /admin/triggers/app2_prewarm/run admin | GET /admin/runtime-context admin
     PUT /admin/runtime-context admin | DELETE /admin/runtime-context admin | POST /admin/cache/purge admin
 """.replace("|", "\n").strip().splitlines()]
+# Deploy wiring, not settings: literal or from other resources, never secret.
+WIRING_ENV = {"PYTHONPATH", "PREWARM_FUNCTION_NAME"}
 _EVERY = re.compile(r"^@every\s+(\d+[hm])+$")
 _TZ = re.compile(r"^CRON_TZ=(\S+)\s+(.*)$")
 _REQUIRED_ENV_CALL = re.compile(r"""env\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\)""")
@@ -222,7 +224,7 @@ def check_environment(manifest: Manifest, function: Function) -> list[str]:
     raw_vars = (manifest.raw.get("vars") or {}).get("environment") or {}
     found = [f"{where}: environment lacks {name}" for name in sorted(needed - set(raw_env))]
     for name, value in raw_env.items():
-        if name == "PYTHONPATH":
+        if name in WIRING_ENV:
             continue
         ref = re.fullmatch(r"\$\{\s*vars\.environment\.(\w+)\s*\}", str(value).strip())
         source = str(raw_vars.get(ref.group(1), "")) if ref else str(value)
