@@ -23,6 +23,7 @@ from support import SECRET
 from bailian_fc.local import build as build_mod
 from bailian_fc.local.imports import check_imports
 from bailian_fc.local.manifest import load_manifest
+from bailian_fc.local.slim import find_interpreter
 from bailian_fc.local.validate import SCHEMA_PATH, check_cron, match_route, validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,10 +180,11 @@ def test_requirements_table_splits_pyproject_by_function() -> None:
     project = build_mod.read_pyproject(ROOT)
     names = {f: {build_mod._req_name(r) for r in build_mod.requirements_for(f, project, "file")}
              for f in build_mod.EXCLUDED_DEPS}
-    everything = {build_mod._req_name(r) for r in project["project"]["dependencies"]}
-    assert names["chat"] == everything
-    assert names["apps"] == names["prewarm"] == everything - {"starlette", "uvicorn"}
-    assert not names["admin"] & {"dashscope", "httpx", "sniffio", "starlette", "uvicorn"}
+    everything = {build_mod._req_name(r) for r in project["project"]["dependencies"]} - {"packaging"}  # tooling
+    assert names["chat"] == everything - {"croniter"}
+    assert names["apps"] == everything - {"starlette", "uvicorn", "croniter"}
+    assert names["prewarm"] == everything - {"starlette", "uvicorn"}
+    assert not names["admin"] & {"dashscope", "httpx", "sniffio", "starlette", "uvicorn", "pyyaml", "tomli"}
     oss = {build_mod._req_name(r) for r in build_mod.requirements_for("admin", project, "oss")}
     assert oss - names["admin"] == {"oss2"}
     ots = {build_mod._req_name(r) for r in build_mod.requirements_for("chat", project, "ots")}
@@ -247,7 +249,7 @@ def test_build_admin_code_dir(admin_build: Path) -> None:
 def test_built_admin_imports_with_only_its_code_dir(admin_build: Path,
                                                     tmp_path_factory: pytest.TempPathFactory) -> None:
     """Nothing from this venv: ``-I -S`` drops site-packages, sys.path is the code dir + stdlib."""
-    interpreter, code = build_mod.find_interpreter("3.10"), admin_build
+    interpreter, code = find_interpreter("3.10"), admin_build
     if interpreter is None:  # compiled wheels are for cp310: rebuild the same dir for this Python
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
         interpreter, code = sys.executable, _build(tmp_path_factory.mktemp("host"), version)
@@ -287,9 +289,13 @@ def test_invoke_apps_list_with_a_minted_token(local_env: dict[str, str]) -> None
     assert "FC Invoke Start RequestId: 1-" in done.stderr
 
 
-def test_invoke_without_secret_leaves_the_placeholder(tmp_path: Path) -> None:
-    done = _cli("invoke", "apps", "--event", "events/apps-clock.json", env={"STORE_URL": f"file://{tmp_path}/s"})
-    assert "${TOKEN} stays" in done.stderr
+def test_invoke_without_secret_signs_with_the_dev_secret(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "AUTH_JWT_SECRET"}
+    done = subprocess.run([sys.executable, "-m", "bailian_fc.cli", "invoke", "apps", "--event",
+                           str(ROOT / "events" / "apps-clock.json")], cwd=tmp_path, capture_output=True, text=True,
+                          env={**env, "STORE_URL": f"file://{tmp_path}/s"}, timeout=60)
+    assert done.returncode == 0 and "using the dev secret" in done.stderr, done.stderr
+    assert json.loads(done.stdout)["statusCode"] == 200
 
 
 def test_invoke_chat_starts_the_web_function(local_env: dict[str, str]) -> None:

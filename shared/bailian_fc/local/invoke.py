@@ -42,10 +42,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .build import BUILD_INFO, find_interpreter, project_root
+from .build import BUILD_INFO, project_root
 from .invoke_child import CHILD
 from .invoke_env import JOB_FAILED_EXIT, failed_jobs, invoke_env
 from .manifest import Function, load_manifest
+from .slim import find_interpreter
 
 TIMEOUT_EXIT = 124
 
@@ -161,8 +162,9 @@ def run_event(function: Function, root: Path, event: bytes, *, project: str = "b
                 "initializer": ctx.pop("initializer"), "watch": list(watch)}
         sink = output or (subprocess.DEVNULL if quiet else sys.stderr)
         log(quiet, f"FC Invoke Start RequestId: {ctx['request_id']}")
+        interpreter = interpreter_for(code, built is not None)  # resolved before the clock starts
         spawned = time.time()
-        proc = subprocess.Popen([interpreter_for(code, built is not None), "-I", "-c", CHILD, json.dumps(spec)],
+        proc = subprocess.Popen([interpreter, "-I", "-c", CHILD, json.dumps(spec)],
                                 env=fc_env(function, ctx, code, env), stdout=sink, stderr=sink)
         try:
             proc.wait(timeout)
