@@ -28,8 +28,8 @@ from bailian_fc.store import open_store
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "lean-build-secret-0123456789abcdef0123"
 ZIP_BUDGET_MB = 15.0
-# Shipped but not imported by a request: zone data zoneinfo reads when the OS has none; cffi's C parser.
-NOT_IMPORTED_OK = {"tzdata", "pycparser"}
+# Shipped but not imported by a request: cffi's C declaration parser (cffi requires it).
+NOT_IMPORTED_OK = {"pycparser"}
 EVENTS = {"chat": "chat-message.json", "apps": "apps-run-app2-finance.json",
           "prewarm": "prewarm-manual.json", "admin": "admin-dashboard.json"}
 

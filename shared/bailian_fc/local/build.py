@@ -33,7 +33,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .slim import NO_DEPS, PRUNE_FILES, WARM_IMPORTS, precompile, req_name, split_no_deps, strip_binaries
+from .slim import (
+    NO_DEPS,
+    PRUNE_FILES,
+    WARM_IMPORTS,
+    drop_unrequired,
+    precompile,
+    prune,
+    req_name,
+    split_no_deps,
+    strip_binaries,
+)
 
 # Third-party requirements per function, by distribution name from pyproject's `dependencies`.
 # Each function lists what it LEAVES OUT; a dependency not named here goes to every function, so
@@ -258,6 +268,7 @@ def assemble(function: str, root: Path, code: Path, reqs: list[str], flags: list
         shutil.rmtree(code)
     target = code / "python"
     install = ["install", "--no-index", "--find-links", str(wheelhouse), "--target", str(target), "--no-compile"]
+    roots = list(reqs)
     bare, reqs = split_no_deps(reqs)
     if bare:
         result = _pip([*install, "--no-deps", *flags, *bare])
@@ -273,9 +284,10 @@ def assemble(function: str, root: Path, code: Path, reqs: list[str], flags: list
         fill_wheelhouse(reqs, flags, wheelhouse, offline=offline, refresh=False)
         install.append("--no-deps")
     shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts with this machine's shebang
-    for files in PRUNE_FILES.values():
-        for rel in files:
-            (target / rel).unlink(missing_ok=True)
+    version = flags[flags.index("--python-version") + 1]
+    if dropped := drop_unrequired(target, roots, target_env(version)):
+        progress(f"{function}: dropped {', '.join(dropped)} (only NO_DEPS-replaced requirements needed them)")
+    prune(target, PRUNE_FILES)
     package = root / "shared" / "bailian_fc"
     shutil.copytree(package, target / "bailian_fc", ignore=lambda d, names: {
         n for n in names if n == "__pycache__" or n.endswith(".pyc") or (Path(d) == package and n in PACKAGE_EXCLUDES)})

@@ -32,17 +32,24 @@ NO_DEPS: dict[str, tuple[str, ...]] = {
                   "httpx-sse>=0.4.0", "typing_extensions>=4.16.0", "pydantic>=2.0", "tenacity", "PyYAML>=6.0",
                   "rich>=13.0.0", "click", "opentelemetry-api>=1.20"),
     "rich": ("pygments>=2.13.0",),
+    # dateutil 3 declares tzdata (the IANA database as a package, 600 files). Our zones go through
+    # zoneinfo, which reads the image's /usr/share/zoneinfo first; FC images have it (FC documents
+    # the TZ variable), and chat/apps never shipped croniter, hence never tzdata, either.
+    "python-dateutil": ("six>=1.6",),
 }
+# Never read at run time: type stubs and Cython/C sources that some wheels carry.
+NEVER_READ = ("*.pyi", "*.pyx", "*.pxd", "*.c", "*.h")
 # Files of an installed distribution that nothing can read once NO_DEPS dropped their reader:
 # qwen.tiktoken is the vocabulary of dashscope.tokenizers, which needs tiktoken (not installed).
 PRUNE_FILES: dict[str, tuple[str, ...]] = {"dashscope": ("dashscope/resources/qwen.tiktoken",)}
 # Modules to import (besides the entry files) when tracing what to byte-compile: what a first request
 # imports lazily. Only traced modules get a .pyc: the rest would never be read, only zipped.
+_CLIENT = ("bailian_fc.client", "bailian_fc.sdk_errors", "dashscope")  # client.py imports dashscope lazily
 WARM_IMPORTS: dict[str, tuple[str, ...]] = {
-    "chat": ("bailian_fc.client", "bailian_fc.sdk_errors", "uvicorn.protocols.http.h11_impl",
-             "uvicorn.lifespan.on", "uvicorn.loops.asyncio", "uvicorn.protocols.websockets.auto"),
-    "apps": ("bailian_fc.client", "bailian_fc.sdk_errors"),
-    "prewarm": ("bailian_fc.client", "bailian_fc.sdk_errors", "bailian_fc.admin.dashboard"),
+    "chat": (*_CLIENT, "uvicorn.protocols.http.h11_impl", "uvicorn.protocols.http.auto", "uvicorn.lifespan.on",
+             "uvicorn.loops.auto", "uvicorn.loops.asyncio", "uvicorn.protocols.websockets.auto"),
+    "apps": _CLIENT,
+    "prewarm": (*_CLIENT, "bailian_fc.admin.dashboard"),
     "admin": (),
 }
 def split_no_deps(reqs: list[str]) -> tuple[list[str], list[str]]:
@@ -96,6 +103,15 @@ def find_interpreter(version: str) -> str | None:
     return None
 
 
+def prune(target: Path, files: dict[str, tuple[str, ...]]) -> int:
+    """Delete ``files`` (per distribution, relative to ``target``) and every NEVER_READ file; the count."""
+    doomed = [target / rel for rels in files.values() for rel in rels]
+    doomed += [p for pattern in NEVER_READ for p in target.rglob(pattern)]
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return len(doomed)
+
+
 def strip_binaries(target: Path) -> bool:
     """``strip --strip-unneeded`` every extension module; False when there is no ``strip`` here."""
     strip = shutil.which("strip")
@@ -118,14 +134,53 @@ def traced_modules(interpreter: str, code: Path, modules: list[str]) -> list[str
 
 
 def precompile(code: Path, python_version: str, warm: tuple[str, ...] = ()) -> int | None:
-    """Byte-compile what the entries and ``warm`` import, plus all of bailian_fc; the count, or None
+    """Byte-compile what the entries and ``warm`` import; the count, or None
     when there is no python<version> here (FC then compiles on every cold start)."""
     interpreter = find_interpreter(python_version)
     if interpreter is None:
         return None
     entries = [p.stem for p in code.glob("*.py")]
     files = set(traced_modules(interpreter, code, [*entries, *warm]))
-    files |= {str(p.resolve()) for p in (code / "python" / "bailian_fc").rglob("*.py")}
     subprocess.run([interpreter, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", "-i", "-"],
                    input="\n".join(sorted(files)), text=True, check=True, capture_output=True)
     return len(files)
+
+
+def drop_unrequired(target: Path, roots: list[str], marker_env: dict[str, str]) -> list[str]:
+    """Remove installed distributions nothing needs once NO_DEPS replaced some declared dependencies.
+
+    pip installs a NO_DEPS distribution's declared dependencies when it arrives as someone else's
+    dependency (python-dateutil under croniter); this walks the requirement graph from ``roots`` with
+    NO_DEPS applied and deletes what it never reaches, file by file from each RECORD.
+    """
+    from email.parser import Parser
+
+    from packaging.requirements import Requirement
+
+    requires: dict[str, set[str]] = {}
+    records: dict[str, Path] = {}
+    for meta in target.glob("*.dist-info/METADATA"):
+        headers = Parser().parsestr(meta.read_text(encoding="utf-8", errors="replace"), headersonly=True)
+        name = req_name(headers["Name"])
+        records[name] = meta.parent
+        needed = [Requirement(line) for line in headers.get_all("Requires-Dist") or []]
+        requires[name] = ({req_name(r) for r in NO_DEPS[name]} if name in NO_DEPS else
+                          {req_name(r.name) for r in needed if r.marker is None or r.marker.evaluate(marker_env)})
+    reached, queue = set(), [req_name(r) for r in roots]
+    while queue:
+        name = queue.pop()
+        if name not in reached:
+            reached.add(name)
+            queue += sorted(requires.get(name, ()))
+    dropped = sorted(set(records) - reached)
+    for name in dropped:
+        info = records[name]
+        for line in (info / "RECORD").read_text(encoding="utf-8").splitlines():
+            path = (target / line.split(",")[0]).resolve()
+            if path.is_relative_to(target.resolve()) and path.is_file():
+                path.unlink()
+        shutil.rmtree(info, ignore_errors=True)
+    for directory in sorted((p for p in target.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        if not any(directory.iterdir()):
+            directory.rmdir()
+    return dropped
