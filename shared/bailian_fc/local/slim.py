@@ -36,6 +36,9 @@ NO_DEPS: dict[str, tuple[str, ...]] = {
     # zoneinfo, which reads the image's /usr/share/zoneinfo first; FC images have it (FC documents
     # the TZ variable), and chat/apps never shipped croniter, hence never tzdata, either.
     "python-dateutil": ("six>=1.6",),
+    # pycparser parses C declarations for cffi's ffi.cdef(); cryptography ships compiled bindings and
+    # nothing here calls cdef at run time.
+    "cffi": (),
 }
 # Never read at run time: type stubs and Cython/C sources that some wheels carry.
 NEVER_READ = ("*.pyi", "*.pyx", "*.pxd", "*.c", "*.h")
@@ -44,7 +47,11 @@ NEVER_READ = ("*.pyi", "*.pyx", "*.pxd", "*.c", "*.h")
 PRUNE_FILES: dict[str, tuple[str, ...]] = {"dashscope": ("dashscope/resources/qwen.tiktoken",)}
 # Modules to import (besides the entry files) when tracing what to byte-compile: what a first request
 # imports lazily. Only traced modules get a .pyc: the rest would never be read, only zipped.
-_CLIENT = ("bailian_fc.client", "bailian_fc.sdk_errors", "dashscope")  # client.py imports dashscope lazily
+# client.py imports dashscope lazily, and httpx reaches httpcore, anyio's backend and h11 only when the
+# first request opens a connection (tests/test_lean_build.py fails if a request compiles anything).
+_CLIENT = ("bailian_fc.client", "bailian_fc.sdk_errors", "dashscope", "httpcore", "httpcore._backends.anyio",
+           "anyio._backends._asyncio", "anyio.to_thread", "anyio.lowlevel", "anyio.streams.tls",
+           "anyio.streams.stapled", "h11", "sniffio", "exceptiongroup")
 WARM_IMPORTS: dict[str, tuple[str, ...]] = {
     "chat": (*_CLIENT, "uvicorn.protocols.http.h11_impl", "uvicorn.protocols.http.auto", "uvicorn.lifespan.on",
              "uvicorn.loops.auto", "uvicorn.loops.asyncio", "uvicorn.protocols.websockets.auto"),
@@ -104,11 +111,16 @@ def find_interpreter(version: str) -> str | None:
 
 
 def prune(target: Path, files: dict[str, tuple[str, ...]]) -> int:
-    """Delete ``files`` (per distribution, relative to ``target``) and every NEVER_READ file; the count."""
+    """Delete ``files`` (per distribution, relative to ``target``) and every NEVER_READ file; the count.
+    METADATA keeps its headers only: the long description (a README, often a changelog) is never read."""
     doomed = [target / rel for rels in files.values() for rel in rels]
     doomed += [p for pattern in NEVER_READ for p in target.rglob(pattern)]
     for path in doomed:
         path.unlink(missing_ok=True)
+    for meta in target.glob("*.dist-info/METADATA"):  # keep the headers (version, requirements), drop the
+        text = meta.read_bytes()                       # long description nothing reads at run time
+        if (end := text.find(b"\n\n")) > 0:
+            meta.write_bytes(text[: end + 1])
     return len(doomed)
 
 
