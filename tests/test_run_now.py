@@ -19,7 +19,7 @@ from bailian_fc.fc.openapi import Credentials, signed_headers
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 
-ADMIN = Authenticator(SECRET, "bailian-fc", "bailian-fc").mint("admin-1", "site-001", "admin")
+ADMIN = Authenticator(SECRET, "bailian-fc", "bailian-fc").mint("admin-1", "site-001", "admin", platform=True)
 KEY, KEY_SECRET, TOKEN = "STS.fake-key-id", "fake-secret-0123456789", "fake-sts-token"
 
 

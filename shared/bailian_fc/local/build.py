@@ -38,6 +38,7 @@ from .slim import (
     PRUNE_FILES,
     WARM_IMPORTS,
     drop_unrequired,
+    find_interpreter,  # noqa: F401  (re-exported: callers use build.find_interpreter)
     precompile,
     prune,
     req_name,

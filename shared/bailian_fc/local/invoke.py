@@ -104,7 +104,8 @@ def fc_env(function: Function, context: dict[str, Any], code_dir: Path,
 
 
 def with_token(event: bytes, role: str, site: str, secret: str | None = None) -> bytes:
-    """Replace ``${TOKEN}`` with a fresh JWT signed with ``secret`` (default: ``AUTH_JWT_SECRET``)."""
+    """Replace ``${TOKEN}`` with a fresh JWT signed with ``secret`` (default: ``AUTH_JWT_SECRET``); an admin
+    token is a platform admin (any site, cross-site routes), like the one ``dev`` prints."""
     secret = secret or os.environ.get("AUTH_JWT_SECRET")
     if b"${TOKEN}" not in event or not secret:
         return event
@@ -112,7 +113,8 @@ def with_token(event: bytes, role: str, site: str, secret: str | None = None) ->
 
     auth = Authenticator(secret, os.environ.get("AUTH_ISSUER", "bailian-fc"),
                          os.environ.get("AUTH_AUDIENCE", "bailian-fc"))
-    return event.replace(b"${TOKEN}", auth.mint("bailian-fc-invoke", site, role, ttl_seconds=3600).encode())
+    token = auth.mint("bailian-fc-invoke", site, role, ttl_seconds=3600, platform=role == "admin")
+    return event.replace(b"${TOKEN}", token.encode())
 
 
 def read_event(value: str) -> bytes:

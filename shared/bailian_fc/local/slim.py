@@ -55,8 +55,9 @@ _CLIENT = ("bailian_fc.client", "bailian_fc.sdk_errors", "dashscope", "httpcore"
 WARM_IMPORTS: dict[str, tuple[str, ...]] = {
     "chat": (*_CLIENT, "uvicorn.protocols.http.h11_impl", "uvicorn.protocols.http.auto", "uvicorn.lifespan.on",
              "uvicorn.loops.auto", "uvicorn.loops.asyncio", "uvicorn.protocols.websockets.auto"),
-    "apps": _CLIENT,
-    "prewarm": (*_CLIENT, "bailian_fc.admin.dashboard"),
+    # Which venue adapter loads depends on DATA_URL: both (the postgres one imports psycopg on first read).
+    "apps": (*_CLIENT, "bailian_fc.venue.embedded", "bailian_fc.venue.postgres"),
+    "prewarm": (*_CLIENT, "bailian_fc.venue.embedded", "bailian_fc.venue.postgres", "bailian_fc.admin.dashboard"),
     "admin": (),
 }
 def split_no_deps(reqs: list[str]) -> tuple[list[str], list[str]]:
@@ -169,22 +170,26 @@ def drop_unrequired(target: Path, roots: list[str], marker_env: dict[str, str]) 
 
     from packaging.requirements import Requirement
 
-    requires: dict[str, set[str]] = {}
+    requires: dict[str, list[Requirement]] = {}
     records: dict[str, Path] = {}
     for meta in target.glob("*.dist-info/METADATA"):
         headers = Parser().parsestr(meta.read_text(encoding="utf-8", errors="replace"), headersonly=True)
         name = req_name(headers["Name"])
         records[name] = meta.parent
-        needed = [Requirement(line) for line in headers.get_all("Requires-Dist") or []]
-        requires[name] = ({req_name(r) for r in NO_DEPS[name]} if name in NO_DEPS else
-                          {req_name(r.name) for r in needed if r.marker is None or r.marker.evaluate(marker_env)})
-    reached, queue = set(), [req_name(r) for r in roots]
+        requires[name] = [Requirement(line) for line in
+                          (NO_DEPS[name] if name in NO_DEPS else headers.get_all("Requires-Dist") or [])]
+    reached: set[tuple[str, frozenset[str]]] = set()
+    queue = [(req_name(r.name), frozenset(r.extras)) for r in map(Requirement, roots)]
     while queue:
-        name = queue.pop()
-        if name not in reached:
-            reached.add(name)
-            queue += sorted(requires.get(name, ()))
-    dropped = sorted(set(records) - reached)
+        name, extras = queue.pop()
+        if (name, extras) in reached:
+            continue
+        reached.add((name, extras))
+        for req in requires.get(name, []):  # a marker may name an extra: psycopg[binary] -> psycopg-binary
+            if req.marker is None or any(req.marker.evaluate({**marker_env, "extra": e}) for e in ("", *extras)):
+                queue.append((req_name(req.name), frozenset(req.extras)))
+    reached_names = {name for name, _ in reached}
+    dropped = sorted(set(records) - reached_names)
     for name in dropped:
         info = records[name]
         for line in (info / "RECORD").read_text(encoding="utf-8").splitlines():
