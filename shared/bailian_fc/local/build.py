@@ -156,7 +156,8 @@ def store_note(choice: str, kind: str) -> str:
         return f"store adapter: {kind} (--store {choice})"
     url = os.environ.get("STORE_URL")
     if not url:
-        return (f"store adapter: {kind} (STORE_URL is unset; set it, or pass --store oss|s3, to package "
+        others = "|".join(k for k in STORE_EXTRAS if k != "file")
+        return (f"store adapter: {kind} (STORE_URL is unset; set it, or pass --store {others}, to package "
                 "the adapter the deployed functions will use)")
     return f"store adapter: {kind} (from STORE_URL's scheme {url.split('://', 1)[0]!r})"
 
