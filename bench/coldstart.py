@@ -1,6 +1,11 @@
 """Cold start per function: a fresh interpreter, from process start to the first response. Prints JSON.
 
-    python bench/coldstart.py [--runs 10] [--built [DIR]]
+    python bench/coldstart.py [--runs 10] [--built DIR] [--source-only]
+
+Each function runs from the source tree (this venv's Python) and from its ``bailian-fc build`` code
+dir (under Python 3.10, FC's runtime), runs interleaved so both see the same machine load; the
+report gives both medians, built/source ratios (target ≤ 1.0 for the apps hit and the admin
+dashboard) and each code dir's zipped size (target ≤ 15 MB for chat, apps and prewarm).
 
 Each run is what ``bailian-fc invoke`` does (a new Python process, the event file's bytes, an FC
 context), timed from just before the fork to the handler's return (event functions) or to the
@@ -14,7 +19,7 @@ first byte of the answer (chat, a Web function, so the server's start-up is incl
 Per function: median / min / max over ``--runs``, the heavy modules the path imported (dashscope,
 boto3, oss2, starlette, uvicorn, httpx), and the size of ``build/<name>`` when it was built. A
 function whose handler module is not there yet is reported as "not available", not a crash.
-``--built`` runs the code dirs of ``bailian-fc build`` (needs a python3.10 for their wheels).
+Build first (``bailian-fc build``); without a build dir only the source tree is timed.
 """
 
 from __future__ import annotations
@@ -64,11 +69,16 @@ def seed_cache(store_url: str) -> None:
 
 
 def package_size(built: Path, name: str) -> dict[str, Any] | str:
+    from bailian_fc.local.build import Report
+    from bailian_fc.local.build import measure as zip_measure
+
     code = built / name
     if not code.is_dir():
         return "not built (bailian-fc build)"
-    files = [p for p in code.rglob("*") if p.is_file()]
-    return {"files": len(files), "unzipped_mb": round(sum(p.stat().st_size for p in files) / 2**20, 1)}
+    report = Report(name, code, [])
+    zip_measure(report)
+    return {"files": report.files, "unzipped_mb": round(report.unzipped_bytes / 2**20, 1),
+            "zipped_mb": round(report.zipped_bytes / 2**20, 1)}
 
 
 def _status(outcome: Outcome) -> int | None:
@@ -91,7 +101,21 @@ def _imports_of_web(function: Function, event: bytes, built: Path | None) -> lis
     return sorted(set(HEAVY) & names)
 
 
-def measure(function: Function, runs: int, built: Path | None) -> dict[str, Any]:
+def _one(function: Function, event: bytes, built: Path | None) -> tuple[Outcome, float | None]:
+    if function.is_web:
+        outcome = run_web(function, ROOT, event, built=built, quiet=True)
+        return outcome, outcome.first_byte_at
+    outcome = run_event(function, ROOT, event, built=built, quiet=True, watch=HEAVY)
+    return outcome, outcome.done_at
+
+
+def _stats(times: list[float]) -> dict[str, float]:
+    return {"median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1),
+            "max_ms": round(max(times), 1)}
+
+
+def measure(function: Function, runs: int, modes: dict[str, Path | None]) -> dict[str, Any]:
+    """``runs`` cold starts per mode (source / built), interleaved run by run."""
     event_file, module, path, role = CASES[function.resource]
     try:
         available = importlib.util.find_spec(module) is not None
@@ -102,41 +126,43 @@ def measure(function: Function, runs: int, built: Path | None) -> dict[str, Any]
     event = with_token((ROOT / "events" / event_file).read_bytes(), role, "site-001")
     if function.resource == "prewarm":  # a tick between every seeded job's slots: the dispatch path only
         event = json.dumps({**json.loads(event), "triggerTime": "2026-11-27T20:07:13Z"}).encode()
-    times: list[float] = []
-    outcome: Outcome | None = None
+    times: dict[str, list[float]] = {mode: [] for mode in modes}
+    last: dict[str, Outcome] = {}
     for _ in range(runs):
-        if function.is_web:
-            outcome = run_web(function, ROOT, event, built=built, quiet=True)
-            end = outcome.first_byte_at
-        else:
-            outcome = run_event(function, ROOT, event, built=built, quiet=True, watch=HEAVY)
-            end = outcome.done_at
-        if not outcome.ok or end is None:
-            return {"path": path, "available": True, "error": outcome.error or outcome.result,
-                    "status": _status(outcome)}
-        times.append((end - outcome.spawned_at) * 1000)
-    assert outcome is not None
-    heavy = _imports_of_web(function, event, built) if function.is_web else outcome.modules
-    result = (outcome.result or {}).get("json") or {}
-    body = result.get("body") if isinstance(result, dict) else None
-    try:
-        summary = json.loads(body) if isinstance(body, str) else result
-    except ValueError:
-        summary = body
-    return {"path": path, "available": True, "status": _status(outcome),
-            "median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1),
-            "max_ms": round(max(times), 1), "heavy_modules": heavy,
-            "cached": summary.get("cached") if isinstance(summary, dict) else None}
+        for mode, built in modes.items():
+            outcome, end = _one(function, event, built)
+            if not outcome.ok or end is None:
+                return {"path": path, "available": True, "mode": mode, "error": outcome.error or outcome.result,
+                        "status": _status(outcome)}
+            times[mode].append((end - outcome.spawned_at) * 1000)
+            last[mode] = outcome
+    out: dict[str, Any] = {"path": path, "available": True}
+    for mode, built in modes.items():
+        outcome = last[mode]
+        heavy = _imports_of_web(function, event, built) if function.is_web else outcome.modules
+        result = (outcome.result or {}).get("json") or {}
+        body = result.get("body") if isinstance(result, dict) else None
+        try:
+            summary = json.loads(body) if isinstance(body, str) else result
+        except ValueError:
+            summary = body
+        out[mode] = {"status": _status(outcome), **_stats(times[mode]), "heavy_modules": heavy,
+                     "cached": summary.get("cached") if isinstance(summary, dict) else None}
+    if "source" in out and "built" in out:
+        out["built_vs_source_median"] = round(out["built"]["median_ms"] / out["source"]["median_ms"], 3)
+    return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--built", nargs="?", const="build", default=None, metavar="DIR")
+    parser.add_argument("--built", default="build", metavar="DIR", help="code dirs of `bailian-fc build`")
+    parser.add_argument("--source-only", action="store_true")
     args = parser.parse_args()
-    built = (ROOT / args.built).resolve() if args.built else None
+    built = (ROOT / args.built).resolve()
     from bailian_fc.catalogue.registry import CATALOGUE
     from bailian_fc.emulator.server import EmulatorThread
+    from bailian_fc.local.slim import find_interpreter
 
     manifest = load_manifest(ROOT / "s.yaml", strict=False)
     with tempfile.TemporaryDirectory(prefix="coldstart-") as tmp, EmulatorThread() as emulator:
@@ -148,11 +174,15 @@ def main() -> int:
         seed_cache(os.environ["STORE_URL"])
         functions = {}
         for name, function in manifest.functions.items():
-            print(f"coldstart: {name} x{args.runs}", file=sys.stderr, flush=True)
-            functions[name] = {**measure(function, args.runs, built),
-                               "package": package_size(built or ROOT / "build", name)}
-    report = {"runs": args.runs, "python": sys.version.split()[0], "code": str(built) if built else "source",
-              "functions": functions}
+            modes: dict[str, Path | None] = {"source": None}
+            if not args.source_only and (built / name).is_dir():
+                modes["built"] = built
+            print(f"coldstart: {name} x{args.runs} ({', '.join(modes)})", file=sys.stderr, flush=True)
+            functions[name] = {**measure(function, args.runs, modes), "package": package_size(built, name)}
+    report = {"runs": args.runs, "source_python": sys.version.split()[0],
+              "built_python": find_interpreter("3.10"), "built_dir": str(built), "functions": functions,
+              "targets": {"zipped_mb_max": {"chat": 15, "apps": 15, "prewarm": 15},
+                          "built_vs_source_max": {"apps": 1.0, "admin": 1.0}}}
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 

@@ -21,13 +21,13 @@ import yaml
 from support import SECRET
 
 from bailian_fc.local import build as build_mod
+from bailian_fc.local.imports import check_imports
 from bailian_fc.local.manifest import load_manifest
-from bailian_fc.local.validate import SCHEMA_RELATIVE, check_cron, check_imports, match_route, validate
+from bailian_fc.local.slim import find_interpreter
+from bailian_fc.local.validate import SCHEMA_PATH, check_cron, match_route, validate
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = (ROOT / SCHEMA_RELATIVE).resolve()
 RAW = yaml.safe_load((ROOT / "s.yaml").read_text(encoding="utf-8"))
-needs_schema = pytest.mark.skipif(not SCHEMA.exists(), reason=f"fc3 props schema not available at {SCHEMA}")
 
 
 def _validate_mutated(tmp_path: Path, mutate: Any) -> list[str]:
@@ -43,11 +43,36 @@ def _validate_mutated(tmp_path: Path, mutate: Any) -> list[str]:
 
 def test_s_yaml_validates_clean(tmp_path: Path) -> None:
     result = validate(root=ROOT, built=tmp_path / "no-build")  # a local build/ is checked by the build tests
-    assert result.problems == []
-    if SCHEMA.exists():
-        assert result.notes == []  # the schema was found and used
-    else:
-        assert "schema not found" in result.notes[0]
+    assert result.problems == [] and result.notes == []
+
+
+def test_schema_ships_inside_the_package_with_its_licence() -> None:
+    data = SCHEMA_PATH.parent
+    assert SCHEMA_PATH.is_relative_to(ROOT / "shared" / "bailian_fc")
+    assert json.loads(SCHEMA_PATH.read_text())["properties"]["memorySize"]["multipleOf"] == 64
+    notice = (data / "NOTICE.md").read_text()
+    assert "MIT License" in notice and "Copyright (c) 2020 Serverless Devs" in notice
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '"local/data/*.json"' in pyproject and '"local/data/*.md"' in pyproject
+
+
+def test_readme_typo_fails_validate_on_a_fresh_copy_of_s_yaml(tmp_path: Path) -> None:
+    """The README's example, run as a user would: a copy of the project outside this checkout's parent."""
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in ("s.yaml", "pyproject.toml"):
+        (clone / name).write_bytes((ROOT / name).read_bytes())
+    import shutil
+
+    shutil.copytree(ROOT / "functions", clone / "functions", ignore=shutil.ignore_patterns("__pycache__"))
+    text = (clone / "s.yaml").read_text(encoding="utf-8")
+    assert "      memorySize: 512\n" in text
+    (clone / "s.yaml").write_text(text.replace("      memorySize: 512\n", "      memorySzie: 512\n", 1))
+    run = subprocess.run([sys.executable, "-m", "bailian_fc.cli", "validate"], cwd=clone, capture_output=True,
+                         text=True, check=False, env={**os.environ, "PYTHONPATH": str(ROOT / "shared")})
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "unknown key 'memorySzie'" in run.stdout
+    assert "skipped" not in run.stderr
 
 
 def test_manifest_lists_four_functions_with_their_runtimes_and_routes() -> None:
@@ -84,7 +109,7 @@ def _rename_cron(raw: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("mutate", "expected"), [
     pytest.param(_set("resources.apps.props.memorySzie", 512), "unknown key 'memorySzie'",
-                 marks=needs_schema, id="misspelled-prop"),
+                 id="misspelled-prop"),
     pytest.param(_rename_cron, "cronExpression", id="timer-cronExpresion"),
     pytest.param(_set("resources.admin.props.triggers.0.triggerConfig.methods", _DELETE), "methods",
                  id="http-without-methods"),
@@ -109,8 +134,7 @@ def _rename_cron(raw: dict[str, Any]) -> None:
     pytest.param(_set("resources.apps.actions", _DELETE), "pre-deploy", id="no-pre-deploy"),
     pytest.param(_set("resources.admin.props.description", "{{ projectName }}"), "unrendered placeholder",
                  id="template-leftover"),
-    pytest.param(_set("resources.apps.props.memorySize", 100), "multiple of 64", marks=needs_schema,
-                 id="schema-range"),
+    pytest.param(_set("resources.apps.props.memorySize", 100), "multiple of 64", id="schema-range"),
 ])
 def test_validate_catches(tmp_path: Path, mutate: Any, expected: str) -> None:
     problems = _validate_mutated(tmp_path, mutate)
@@ -156,10 +180,11 @@ def test_requirements_table_splits_pyproject_by_function() -> None:
     project = build_mod.read_pyproject(ROOT)
     names = {f: {build_mod._req_name(r) for r in build_mod.requirements_for(f, project, "file")}
              for f in build_mod.EXCLUDED_DEPS}
-    everything = {build_mod._req_name(r) for r in project["project"]["dependencies"]}
-    assert names["chat"] == everything
-    assert names["apps"] == names["prewarm"] == everything - {"starlette", "uvicorn"}
-    assert not names["admin"] & {"dashscope", "httpx", "sniffio", "starlette", "uvicorn"}
+    everything = {build_mod._req_name(r) for r in project["project"]["dependencies"]} - {"packaging"}  # tooling
+    assert names["chat"] == everything - {"croniter"}
+    assert names["apps"] == everything - {"starlette", "uvicorn", "croniter"}
+    assert names["prewarm"] == everything - {"starlette", "uvicorn"}
+    assert not names["admin"] & {"dashscope", "httpx", "sniffio", "starlette", "uvicorn", "pyyaml", "tomli"}
     oss = {build_mod._req_name(r) for r in build_mod.requirements_for("admin", project, "oss")}
     assert oss - names["admin"] == {"oss2"}
     ots = {build_mod._req_name(r) for r in build_mod.requirements_for("chat", project, "ots")}
@@ -224,7 +249,7 @@ def test_build_admin_code_dir(admin_build: Path) -> None:
 def test_built_admin_imports_with_only_its_code_dir(admin_build: Path,
                                                     tmp_path_factory: pytest.TempPathFactory) -> None:
     """Nothing from this venv: ``-I -S`` drops site-packages, sys.path is the code dir + stdlib."""
-    interpreter, code = build_mod.find_interpreter("3.10"), admin_build
+    interpreter, code = find_interpreter("3.10"), admin_build
     if interpreter is None:  # compiled wheels are for cp310: rebuild the same dir for this Python
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
         interpreter, code = sys.executable, _build(tmp_path_factory.mktemp("host"), version)
@@ -264,9 +289,13 @@ def test_invoke_apps_list_with_a_minted_token(local_env: dict[str, str]) -> None
     assert "FC Invoke Start RequestId: 1-" in done.stderr
 
 
-def test_invoke_without_secret_leaves_the_placeholder(tmp_path: Path) -> None:
-    done = _cli("invoke", "apps", "--event", "events/apps-clock.json", env={"STORE_URL": f"file://{tmp_path}/s"})
-    assert "${TOKEN} stays" in done.stderr
+def test_invoke_without_secret_signs_with_the_dev_secret(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "AUTH_JWT_SECRET"}
+    done = subprocess.run([sys.executable, "-m", "bailian_fc.cli", "invoke", "apps", "--event",
+                           str(ROOT / "events" / "apps-clock.json")], cwd=tmp_path, capture_output=True, text=True,
+                          env={**env, "STORE_URL": f"file://{tmp_path}/s"}, timeout=60)
+    assert done.returncode == 0 and "using the dev secret" in done.stderr, done.stderr
+    assert json.loads(done.stdout)["statusCode"] == 200
 
 
 def test_invoke_chat_starts_the_web_function(local_env: dict[str, str]) -> None:

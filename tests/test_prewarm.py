@@ -172,3 +172,37 @@ def test_tick_with_nothing_due_runs_nothing_and_drains_the_run_now_queue(runtime
     assert all(r["status"] in ("not_due", "disabled", "skipped_claimed", "ran") for r in again["results"])
     assert len(emu.requests_for(APP2)) == filters(runtime, "site-001")
 
+
+
+def test_one_failing_item_makes_the_run_partial_with_counts(runtime, emu):
+    emu.script(APP2, Behaviour(kind="http_error", status=400, code="InvalidParameter"))
+    summary = job(runtime)(run_of({"site_id": "site-001"}))
+    assert summary["outcome"] == "partial" and summary["failures"] == 2 and summary["computed"] > 0
+
+
+def test_unset_app_ids_fail_the_run_before_any_call(runtime, emu, monkeypatch):
+    """No app id: nothing is sent, nothing waits on the rate limit, the recorded run is failed."""
+    monkeypatch.delenv("BAILIAN_APP_ID_APP2A_FINANCE_DIGEST")
+    event = json.dumps({"job": "app2_prewarm", "site_id": "site-001", "force": True}).encode()
+    result = prewarm_function.handler(event, fake_context(function={"name": "prewarm", "timeout": 900}))
+    (item,) = result["results"]
+    assert item["status"] == "failed" and item["outcome"] == "failed"
+    assert "BAILIAN_APP_ID_APP2A_FINANCE_DIGEST" in item["error"]
+    assert item["summary"]["done"] == 0 and emu.requests == []
+    assert runtime.jobs.last_run("app2_prewarm").status == "failed"
+
+
+def test_a_401_stops_the_run_at_once(runtime, emu):
+    """Bailian refusing the key: at most the calls already in flight are made, not one per item."""
+    emu.default = Behaviour(kind="http_error", status=401, code="InvalidApiKey")
+    summary = App2Prewarm(runtime.service, FinanceStore(runtime.store), concurrency=2, qps=1000)(
+        run_of({"site_id": "site-001", "apps": ["app2_finance"]}))
+    assert summary["outcome"] == "failed" and summary["error"].startswith("stopped: InvalidApiKey")
+    assert summary["complete"] is False
+    assert 1 <= len(emu.requests_for(APP2)) <= 2 < filters(runtime, "site-001")
+
+
+def test_every_item_failing_is_a_failed_run(runtime, emu):
+    emu.default = Behaviour(kind="http_error", status=400, code="InvalidParameter")
+    summary = job(runtime)(run_of({"site_id": "site-001", "apps": ["app2_finance"]}))
+    assert summary["outcome"] == "failed" and summary["computed"] == 0 and summary["complete"]

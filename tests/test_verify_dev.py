@@ -17,7 +17,7 @@ def verify(base: str, token: str) -> subprocess.CompletedProcess[str]:
 
 
 def admin_token(banner: str) -> str:
-    match = re.search(r"admin token:\s+(\S+)", banner)
+    match = re.search(r"admin token \([^)]*\):\s+(\S+)", banner)
     assert match, banner
     return match.group(1)
 
@@ -47,6 +47,8 @@ def test_verify_exit_code_is_the_worst_failed_priority(tmp_path):
 def test_verify_with_a_non_admin_token_fails_p0(tmp_path):
     """A staff token cannot reach the admin routes: a P0 failure, exit code 4."""
     with running_dev(tmp_path / "data") as (base, banner, _):
-        staff = re.search(r"token \(dev-user, site-001, manager\):\s+(\S+)", banner).group(1)  # type: ignore[union-attr]
+        staff = re.search(r"token \(dev-user, site-001, manager; not admin\):\s+(\S+)", banner).group(1)  # type: ignore[union-attr]
         out = verify(base, staff)
     assert out.returncode == 4, out.stdout
+    assert out.stderr.startswith("verify: ") and "ADMIN token" in out.stderr.splitlines()[0]
+    assert "is --token an admin token?" in out.stdout

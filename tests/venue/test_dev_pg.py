@@ -32,7 +32,7 @@ def small_venue(pg: TempCluster, end: Any) -> VenueDb:
 def test_dev_serves_app2_app3_and_prewarm_from_postgres(pg: TempCluster, venue_db: VenueDb, tmp_path: Any) -> None:
     db = small_venue(pg, venue_db.end)
     manager = {"Authorization": f"Bearer {AUTH.mint('m', 'site-002', 'manager')}"}
-    admin = {"Authorization": f"Bearer {AUTH.mint('a', 'site-001', 'admin', platform=True)}"}
+    admin = {"Authorization": f"Bearer {AUTH.mint('a', 'site-001', 'admin', platform=True)}"}  # runs every site
     with running_dev(tmp_path / "store", "--tick-seconds", "1", DATA_URL=db.reader_url, PREWARM_QPS="1000") as (
             base, banner, _proc), httpx.Client(base_url=base, timeout=60) as http:
         assert "venue data: PostgreSQL" in banner and "demo finance data" not in banner

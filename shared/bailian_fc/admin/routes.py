@@ -21,7 +21,7 @@ from ..ids import is_safe_id
 from ..jobs import CronError, Job, JobStore, next_fire_times, validate_cron
 from ..jobs.cron import split_tz
 from .params import parse_query
-from .queue import queue_run
+from .run_now import start_run
 from .scope import own_site, require_platform
 
 if TYPE_CHECKING:
@@ -143,16 +143,13 @@ def put_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) ->
 
 
 def run_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> Response:
+    """Start the job at once (FC async invocation, or in-process under dev); queued when that fails."""
     job = _job(rt, request.path_params["job"])
     body = RunRequest.model_validate(_body(request))  # a ValidationError is answered 400 with details
     if body.site_id is None:
         require_platform(principal, "a run over every site")
     own_site(principal, body.site_id, "running a trigger")
-    by = principal.sub
-    now = rt.clock.wall_now()
-    queue_id = queue_run(rt.store, job.name, body.site_id, body.force, by, now=now)
-    return Response(202, {"queue_id": queue_id, "job": job.name, "site_id": body.site_id, "force": body.force,
-                          "queued_by": by, "queued_at": now.isoformat()})
+    return Response(202, start_run(rt.store, job.name, body.site_id, body.force, principal.sub, rt.clock.wall_now()))
 
 
 # -- runtime context ----------------------------------------------------------------------------

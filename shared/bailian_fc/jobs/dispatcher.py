@@ -253,8 +253,9 @@ class Dispatcher:
         started, t0 = self.now(), self.monotonic()
         self._log("job.start", job=job.name, slot=slot, trigger=trigger, part=part, force=force)
         summary, error = self._call(handler, run)
-        complete = error is None and summary.get("complete", True) is not False
-        status = "failed" if error else ("ok" if complete else "incomplete")
+        status = run_status(summary, error)
+        if status == "failed" and error is None:  # the handler returned, saying nothing succeeded
+            error = str(summary.get("error") or "the job reported that it failed")[:_ERROR_CHARS]
         if run.resumable and (status == "incomplete" or run.last_state is not None or part > 0):
             self._close_resume(run, done=status != "incomplete")
         duration_ms = int((self.monotonic() - t0) * 1000)
@@ -266,8 +267,9 @@ class Dispatcher:
             "job.finish", level=logging.WARNING if error else logging.INFO,
             job=job.name, slot=slot, status=status, part=part, duration_ms=duration_ms, error=error,
         )  # fmt: skip
-        result = self._result(job.name, slot, "failed" if error else "ran", quiet=True, run_id=record.id)
-        result.update({"error": error} if error else {"summary": summary})
+        result = self._result(job.name, slot, "failed" if error else "ran", quiet=True, run_id=record.id,
+                              outcome=status)
+        result.update({"error": error, **({"summary": summary} if summary else {})} if error else {"summary": summary})
         if part:
             result["part"] = part
         if status == "incomplete":
@@ -336,6 +338,19 @@ class Dispatcher:
         if log.isEnabledFor(level):
             line = {"event": event, "instance": self.instance_id, **fields}
             log.log(level, json.dumps(line, default=_json_default, ensure_ascii=False))
+
+
+def run_status(summary: Mapping[str, Any], error: str | None) -> str:
+    """``ok``, ``partial``, ``failed`` or ``incomplete`` (stopped at the deadline, a later tick resumes).
+
+    A handler that returns still says how it went: ``summary["outcome"]`` of ``partial`` (some items
+    failed) or ``failed`` (none succeeded, or a configuration error stopped it) is the run's status.
+    """
+    if error is not None or summary.get("outcome") == "failed":
+        return "failed"
+    if summary.get("complete", True) is False:
+        return "incomplete"
+    return "partial" if summary.get("outcome") == "partial" else "ok"
 
 
 def decode_event(event: Any) -> dict[str, Any]:

@@ -39,7 +39,7 @@ TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$"
 DEFAULT_TZ = "Asia/Shanghai"
 DEFS_PREFIX = "jobs/defs/"
 
-RunStatus = Literal["ok", "failed", "incomplete"]
+RunStatus = Literal["ok", "partial", "failed", "incomplete"]
 Trigger = Literal["timer", "manual"]
 
 

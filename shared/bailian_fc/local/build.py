@@ -33,19 +33,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .slim import (
+    NO_DEPS,
+    PRUNE_FILES,
+    WARM_IMPORTS,
+    drop_unrequired,
+    find_interpreter,  # noqa: F401  (re-exported: callers use build.find_interpreter)
+    precompile,
+    prune,
+    req_name,
+    split_no_deps,
+    strip_binaries,
+)
+
 # Third-party requirements per function, by distribution name from pyproject's `dependencies`.
 # Each function lists what it LEAVES OUT; a dependency not named here goes to every function, so
 # adding one to pyproject can never silently break a deploy (it only makes a package bigger).
 EXCLUDED_DEPS: dict[str, tuple[str, ...]] = {
     # Web function: SSE through starlette + uvicorn, App1 through dashscope/httpx: needs everything.
-    "chat": (),
+    # No jobs run here (croniter is the jobs' cron parser).
+    "chat": ("croniter",),
     # Built-in python3.10 runtime: FC hands the handler events, so no ASGI server or framework.
-    # (dashscope 2.0.2 itself requires fastapi -> starlette and uvicorn, so pip installs them anyway.)
-    "apps": ("starlette", "uvicorn"),
+    "apps": ("starlette", "uvicorn", "croniter"),
     "prewarm": ("starlette", "uvicorn"),
     # Reads the store and the run logs; never calls Bailian, never serves ASGI.
-    "admin": ("dashscope", "httpx", "sniffio", "starlette", "uvicorn"),
+    # (PyYAML is local tooling's s.yaml reader, tomli dashscope's: neither runs here.)
+    "admin": ("dashscope", "httpx", "sniffio", "starlette", "uvicorn", "PyYAML", "tomli"),
 }
+# Dependencies of the local tooling (`bailian-fc build` itself): never in a code dir.
+TOOLING_DEPS = ("packaging",)
 # Store adapters import boto3 / oss2 / tablestore lazily (store/__init__.py), so they are extras chosen by the
 # STORE_URL scheme the function will run with. FC's python3.10 image ships oss2 2.16, but
 # custom.debian10 has none and we pin >=2.18 (x-oss-forbid-overwrite semantics): always package it.
@@ -99,10 +115,7 @@ def project_root(start: Path | None = None) -> Path:
     return Path(__file__).resolve().parents[3]
 
 
-def _req_name(requirement: str) -> str:
-    """The PEP 503 normalized distribution name of a requirement string."""
-    name = re.split(r"[\s;<>=!~\[(@]", requirement.strip(), maxsplit=1)[0]
-    return re.sub(r"[-_.]+", "-", name).lower()
+_req_name = req_name  # tests and the tables below use the short name
 
 
 def read_pyproject(root: Path) -> dict[str, Any]:
@@ -116,7 +129,7 @@ def read_pyproject(root: Path) -> dict[str, Any]:
 
 def requirements_for(function: str, project: dict[str, Any], store: str, data: str = "embedded") -> list[str]:
     """pyproject's dependencies minus what ``function`` leaves out, plus the store's and data's extras."""
-    excluded = {_req_name(n) for n in EXCLUDED_DEPS.get(function, ())}
+    excluded = {_req_name(n) for n in (*EXCLUDED_DEPS.get(function, ()), *TOOLING_DEPS)}
     reqs = [r for r in project["project"]["dependencies"] if _req_name(r) not in excluded]
     extras = [STORE_EXTRAS[store], DATA_EXTRAS[data] if function in DATA_FUNCTIONS else None]
     for extra in filter(None, extras):
@@ -135,6 +148,18 @@ def store_kind(choice: str) -> str:
     """``auto`` reads STORE_URL, the same variable s.yaml hands the functions at deploy time."""
     scheme = choice if choice != "auto" else os.environ.get("STORE_URL", "file://").split("://", 1)[0]
     return scheme if scheme in STORE_EXTRAS else "file"
+
+
+def store_note(choice: str, kind: str) -> str:
+    """Where the adapter choice came from, said as it is."""
+    if choice != "auto":
+        return f"store adapter: {kind} (--store {choice})"
+    url = os.environ.get("STORE_URL")
+    if not url:
+        others = "|".join(k for k in STORE_EXTRAS if k != "file")
+        return (f"store adapter: {kind} (STORE_URL is unset; set it, or pass --store {others}, to package "
+                "the adapter the deployed functions will use)")
+    return f"store adapter: {kind} (from STORE_URL's scheme {url.split('://', 1)[0]!r})"
 
 
 
@@ -229,6 +254,8 @@ def missing_for_target(target: Path, version: str) -> list[str]:
     for meta in target.glob("*.dist-info/METADATA"):
         headers = Parser().parsestr(meta.read_text(encoding="utf-8", errors="replace"), headersonly=True)
         installed.add(_req_name(headers["Name"]))
+        if _req_name(headers["Name"]) in NO_DEPS:
+            continue  # installed with --no-deps on purpose: what it needs is in NO_DEPS
         for line in headers.get_all("Requires-Dist") or []:
             req = Requirement(line)
             if req.marker is None or req.marker.evaluate(env):
@@ -243,6 +270,12 @@ def assemble(function: str, root: Path, code: Path, reqs: list[str], flags: list
         shutil.rmtree(code)
     target = code / "python"
     install = ["install", "--no-index", "--find-links", str(wheelhouse), "--target", str(target), "--no-compile"]
+    roots = list(reqs)
+    bare, reqs = split_no_deps(reqs)
+    if bare:
+        result = _pip([*install, "--no-deps", *flags, *bare])
+        if result.returncode != 0:
+            raise BuildError(f"{function}: pip install --no-deps failed:\n{_tail(result)}")
     for _ in range(5):  # then add what the target's markers need, until nothing is missing
         result = _pip([*install, *flags, *reqs])
         if result.returncode != 0:
@@ -253,6 +286,10 @@ def assemble(function: str, root: Path, code: Path, reqs: list[str], flags: list
         fill_wheelhouse(reqs, flags, wheelhouse, offline=offline, refresh=False)
         install.append("--no-deps")
     shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts with this machine's shebang
+    version = flags[flags.index("--python-version") + 1]
+    if dropped := drop_unrequired(target, roots, target_env(version)):
+        progress(f"{function}: dropped {', '.join(dropped)} (only NO_DEPS-replaced requirements needed them)")
+    prune(target, PRUNE_FILES)
     package = root / "shared" / "bailian_fc"
     shutil.copytree(package, target / "bailian_fc", ignore=lambda d, names: {
         n for n in names if n == "__pycache__" or n.endswith(".pyc") or (Path(d) == package and n in PACKAGE_EXCLUDES)})
@@ -261,29 +298,6 @@ def assemble(function: str, root: Path, code: Path, reqs: list[str], flags: list
         raise BuildError(f"{function}: no entry files in functions/{function}/")
     for source in sources:
         shutil.copy2(source, code / source.name)
-
-
-def find_interpreter(version: str) -> str | None:
-    """A working ``python<version>`` on PATH or under pyenv (a pyenv shim alone may not run)."""
-    candidates = [shutil.which(f"python{version}"),
-                  *sorted(str(p) for p in Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))]
-    for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                               capture_output=True, text=True, check=False)
-        if probe.returncode == 0 and probe.stdout.strip() == version:
-            return candidate
-    return None
-
-
-def precompile(code: Path, python_version: str) -> bool:
-    """Byte-compile with the target interpreter if here: every FC instance starts from the unzipped
-    package, so without .pyc each cold start compiles it all. Hash pycs survive zip's mtime rounding."""
-    interpreter = find_interpreter(python_version)
-    if interpreter is None:
-        return False
-    subprocess.run([interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
-                    str(code)], check=True, capture_output=True)
-    return True
 
 
 def measure(report: Report) -> None:
@@ -311,8 +325,8 @@ def build(functions: list[str], *, root: Path, out: Path, python_version: str | 
           refresh: bool = False, wheelhouse: Path | None = None, import_check: bool = True,
           compile_pyc: bool = True, data: str = "auto") -> list[Report]:
     """Build the code dirs of ``functions`` (all of s.yaml's when empty) and return their reports."""
+    from .imports import check_imports
     from .manifest import load_manifest
-    from .validate import check_imports
 
     manifest = load_manifest(root / "s.yaml", strict=False)
     names = functions or list(manifest.functions)
@@ -320,7 +334,7 @@ def build(functions: list[str], *, root: Path, out: Path, python_version: str | 
         raise BuildError(f"unknown function(s) {', '.join(unknown)}; s.yaml has {', '.join(manifest.functions)}")
     project, kind, data = read_pyproject(root), store_kind(store), data_kind(data)
     wheelhouse = wheelhouse or root / "build" / ".wheels"
-    progress(f"store adapter: {kind}" + ("" if store != "auto" else " (from STORE_URL)") + f"; venue data: {data}")
+    progress(store_note(store, kind) + f"; venue data: {data}")
     runtimes = {name: RUNTIME_PYTHON.get(manifest.functions[name].runtime) for name in names}
     versions = {name: python_version or runtimes[name] or "3.10" for name in names}
     plans = [(name, versions[name], for_target(requirements_for(name, project, kind, data), versions[name]), runtimes[name])
@@ -335,9 +349,11 @@ def build(functions: list[str], *, root: Path, out: Path, python_version: str | 
             report.warnings.append(f"built for Python {version}, {manifest.functions[name].runtime} runs {runtime_py}")
         progress(f"{name}: installing {len(reqs)} requirements for cp{version.replace('.', '')} {platform}")
         assemble(name, root, report.code_dir, reqs, target_flags(version, platform), wheelhouse, offline)
-        if compile_pyc and not precompile(report.code_dir, version):
+        if not strip_binaries(report.code_dir / "python"):
+            report.warnings.append("no `strip` here: extension modules keep their symbol tables (bigger zip)")
+        if compile_pyc and precompile(report.code_dir, version, WARM_IMPORTS.get(name, ())) is None:
             report.warnings.append(f"no python{version} here to precompile: FC compiles on each cold start")
-        report.problems += check_imports(report.code_dir) if import_check else []  # validate.py
+        report.problems += check_imports(report.code_dir) if import_check else []
         info = {"function": name, "python_version": version, "platform": platform, "store": kind, "data": data,
                 "requirements": reqs, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         (report.code_dir / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")

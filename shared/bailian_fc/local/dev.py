@@ -122,7 +122,31 @@ def build_router(manifest: Manifest, root: Path, max_body_bytes: int | None = No
                 timers.append((function, module, every_seconds(config.get("cronExpression", "")),
                                config.get("payload", "")))
     routes = [(pattern, apps[res]) for pattern, res in manifest.routes if res in apps]
+    for function, module, _, _ in timers[:1]:  # admin "run now" runs the job function here, at once
+        from ..admin.run_now import set_local_starter
+
+        set_local_starter(in_process_starter(function, module))
     return DevRouter(routes), timers
+
+
+def in_process_starter(function: Function, module: Any) -> Any:
+    """Run a manual event through ``module.handler`` on a thread, as FC's async invocation would."""
+    import threading
+
+    def start(event: dict[str, Any]) -> str:
+        def run() -> None:
+            try:
+                result = module.handler(json.dumps(event).encode(), context_for(function))
+                print(f"[run now] {function.resource}: {json.dumps(result, ensure_ascii=False, default=str)[:300]}",
+                      file=sys.stderr, flush=True)
+            except Exception as exc:
+                print(f"[run now] {function.resource} failed: {exc!r}", file=sys.stderr, flush=True)
+
+        thread = threading.Thread(target=run, name=f"run-now-{event.get('job')}", daemon=True)
+        thread.start()
+        return f"dev-in-process-{thread.ident}"
+
+    return start
 
 
 def _context_factory(function: Function) -> Any:
@@ -238,6 +262,7 @@ async def serve(host: str, port: int, emulator_port: int, manifest_path: Path,
     from ..settings import get_settings
 
     root = manifest_path.parent
+    check_port(host, port)  # a busy port fails here, before any banner or token is printed
     async with upstream(emulator_port) as upstream_desc:
         get_settings.cache_clear()
         settings = get_settings()
@@ -262,6 +287,18 @@ async def serve(host: str, port: int, emulator_port: int, manifest_path: Path,
             ticker.cancel()
 
 
+def check_port(host: str, port: int) -> None:
+    """OSError, said plainly, when ``host:port`` cannot be listened on (uvicorn binds it right after)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise OSError(f"cannot listen on {host}:{port} ({exc.strerror}); is another server running there? "
+                          "Pick another with --port") from None
+
+
 def _banner(host: str, port: int, manifest: Manifest, upstream_desc: str, store_url: str, token: str,
             admin: str, notes: list[str]) -> None:
     base = f"http://{host}:{port}"
@@ -275,8 +312,8 @@ def _banner(host: str, port: int, manifest: Manifest, upstream_desc: str, store_
         f"  store     : {store_url}",
         *(f"  note      : {n}" for n in notes),
         "",
-        f"  token (dev-user, site-001, manager):\n    {token}",
-        f"  admin token:\n    {admin}",
+        f"  token (dev-user, site-001, manager; not admin):\n    {token}",
+        f"  admin token (role admin; use this one for /admin/* and bailian-fc verify):\n    {admin}",
         "",
         f"  console   : {base}/admin/ui/#token={admin}",
         "",

@@ -17,7 +17,10 @@ clean interpreter. The handler gets the event as FC gives ``python3.10`` one: th
   ``POST /invoke`` with the raw bytes (the contract for API and timer calls). 5xx or
   ``x-fc-status: 404`` exits 1.
 
-``${TOKEN}`` becomes a fresh token (role ``--role``, default admin) when ``AUTH_JWT_SECRET`` is set.
+``${TOKEN}`` becomes a fresh token (role ``--role``, default admin), signed with ``AUTH_JWT_SECRET``
+or, when unset, the dev secret of ``.bailian-data/`` (which the child then gets too). ``--emulator``
+starts the bundled emulator and sets every ``BAILIAN_APP_ID_<KEY>`` to ``emu-<key>`` (invoke_env.py).
+Exit 0; 1 on an unhandled exception or a 5xx; 3 when the handler returned but a job it ran failed.
 The child's output goes to stderr, the result to stdout. The cwd stays the caller's, so
 ``STORE_URL=file://.bailian-data`` is the store ``bailian-fc dev`` uses.
 """
@@ -39,67 +42,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .build import BUILD_INFO, find_interpreter, project_root
+from .build import BUILD_INFO, project_root
+from .invoke_child import CHILD
+from .invoke_env import JOB_FAILED_EXIT, failed_jobs, invoke_env
 from .manifest import Function, load_manifest
+from .slim import find_interpreter
 
 TIMEOUT_EXIT = 124
 
-# Runs in the fresh interpreter: stdlib only, so it imports nothing the function would not.
-CHILD = r'''
-import importlib, json, sys, time, traceback
-spec = json.loads(sys.argv[1])
-sys.path[:0] = spec["paths"]
-
-class Meta:
-    def __init__(self, **values):
-        self.__dict__.update(values)
-    def __repr__(self):
-        return f"{type(self).__name__}({self.__dict__!r})"
-
-FCContext, FunctionMeta, Credentials, ServiceMeta = (
-    type(n, (Meta,), {}) for n in ("FCContext", "FunctionMeta", "Credentials", "ServiceMeta"))
-
-c = spec["context"]
-context = FCContext(request_id=c["request_id"], region=c["region"], account_id=c["account_id"],
-                    function=FunctionMeta(**c["function"]), credentials=Credentials(**c["credentials"]),
-                    service=ServiceMeta(**c["service"]))
-
-def call(ref):
-    module, _, attr = ref.rpartition(".")
-    return getattr(importlib.import_module(module), attr)
-
-out = {"phase": "import"}
-try:
-    with open(spec["event_file"], "rb") as fh:
-        event = fh.read()
-    if spec["initializer"]:
-        out["phase"] = "import"
-        fn = call(spec["initializer"])
-        out["phase"] = "initialize"
-        fn(context)
-    out["phase"] = "import"
-    fn = call(spec["handler"])
-    out["phase"] = "handler"
-    result = fn(event, context)
-    if isinstance(result, (bytes, bytearray)):
-        out["result"] = {"bytes": __import__("base64").b64encode(result).decode()}
-    elif result is None or isinstance(result, str):
-        out["result"] = {"text": result}
-    else:
-        out["result"] = {"json": json.loads(json.dumps(result))}
-    out["ok"] = True
-except Exception as exc:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith("<") and "/importlib/" not in f.filename]
-    out["ok"] = False
-    out["error"] = {"errorMessage": str(exc), "errorType": type(exc).__name__,
-                    "stackTrace": [[f'File "{f.filename}"', f"line {f.lineno}", f"in {f.name}", f.line or ""]
-                                   for f in frames]}
-out["done_at"] = time.time()
-out["modules"] = sorted(m for m in spec["watch"] if m in sys.modules)
-with open(spec["result_file"], "w") as fh:
-    json.dump(out, fh)
-'''
 
 
 @dataclass
@@ -142,29 +92,29 @@ def fc_context(function: Function, project: str) -> dict[str, Any]:
     }
 
 
-def fc_env(function: Function, context: dict[str, Any], code_dir: Path) -> dict[str, str]:
-    """The process environment: the caller's, plus the FC_* variables the runtime sets."""
+def fc_env(function: Function, context: dict[str, Any], code_dir: Path,
+           extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The process environment: the caller's plus ``extra``, and the FC_* variables the runtime sets."""
     fc = {"FC_FUNCTION_NAME": function.name, "FC_FUNCTION_HANDLER": context["function"]["handler"],
           "FC_FUNCTION_MEMORY_SIZE": str(context["function"]["memory"]),
           "FC_TIMEOUT": str(context["function"]["timeout"]), "FC_REGION": context["region"],
           "FC_ACCOUNT_ID": context["account_id"], "FC_RUNTIME": function.runtime,
           "FC_FUNC_CODE_PATH": f"{code_dir}/", "FC_INSTANCE_ID": f"local-{secrets.token_hex(6)}"}
-    return {**fc, **os.environ, "PYTHONUNBUFFERED": "1"}
+    return {**fc, **os.environ, **(extra or {}), "PYTHONUNBUFFERED": "1"}
 
 
-def with_token(event: bytes, role: str, site: str) -> bytes:
-    """Replace ``${TOKEN}`` with a fresh JWT when ``AUTH_JWT_SECRET`` is set."""
-    if b"${TOKEN}" not in event:
-        return event
-    secret = os.environ.get("AUTH_JWT_SECRET")
-    if not secret:
-        print("invoke: note: AUTH_JWT_SECRET is unset, ${TOKEN} stays as it is (expect a 401)", file=sys.stderr)
+def with_token(event: bytes, role: str, site: str, secret: str | None = None) -> bytes:
+    """Replace ``${TOKEN}`` with a fresh JWT signed with ``secret`` (default: ``AUTH_JWT_SECRET``); an admin
+    token is a platform admin (any site, cross-site routes), like the one ``dev`` prints."""
+    secret = secret or os.environ.get("AUTH_JWT_SECRET")
+    if b"${TOKEN}" not in event or not secret:
         return event
     from ..auth import Authenticator
 
     auth = Authenticator(secret, os.environ.get("AUTH_ISSUER", "bailian-fc"),
                          os.environ.get("AUTH_AUDIENCE", "bailian-fc"))
-    return event.replace(b"${TOKEN}", auth.mint("bailian-fc-invoke", site, role, ttl_seconds=3600).encode())
+    token = auth.mint("bailian-fc-invoke", site, role, ttl_seconds=3600, platform=role == "admin")
+    return event.replace(b"${TOKEN}", token.encode())
 
 
 def read_event(value: str) -> bytes:
@@ -201,7 +151,7 @@ def interpreter_for(code: Path, built: bool) -> str:
 
 def run_event(function: Function, root: Path, event: bytes, *, project: str = "bailian-fc",
               built: Path | None = None, timeout: float | None = None, watch: tuple[str, ...] = (),
-              quiet: bool = False, output: Any = None) -> Outcome:
+              quiet: bool = False, output: Any = None, env: dict[str, str] | None = None) -> Outcome:
     """Run a built-in runtime's handler once, in a fresh interpreter."""
     code, paths = code_paths(function, root, built)
     ctx = fc_context(function, project)
@@ -214,9 +164,10 @@ def run_event(function: Function, root: Path, event: bytes, *, project: str = "b
                 "initializer": ctx.pop("initializer"), "watch": list(watch)}
         sink = output or (subprocess.DEVNULL if quiet else sys.stderr)
         log(quiet, f"FC Invoke Start RequestId: {ctx['request_id']}")
+        interpreter = interpreter_for(code, built is not None)  # resolved before the clock starts
         spawned = time.time()
-        proc = subprocess.Popen([interpreter_for(code, built is not None), "-I", "-c", CHILD, json.dumps(spec)],
-                                env=fc_env(function, ctx, code), stdout=sink, stderr=sink)
+        proc = subprocess.Popen([interpreter, "-I", "-c", CHILD, json.dumps(spec)],
+                                env=fc_env(function, ctx, code, env), stdout=sink, stderr=sink)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -264,7 +215,7 @@ def _http_request(event: bytes) -> tuple[str, str, dict[str, str], bytes] | None
 
 def run_web(function: Function, root: Path, event: bytes, *, project: str = "bailian-fc",
             built: Path | None = None, timeout: float | None = None, quiet: bool = False,
-            stream: Any = None, output: Any = None) -> Outcome:
+            stream: Any = None, output: Any = None, env: dict[str, str] | None = None) -> Outcome:
     """Start a custom-runtime function's server on a free port and hand it one event."""
     code, paths = code_paths(function, root, built)
     ctx = fc_context(function, project)
@@ -274,7 +225,7 @@ def run_web(function: Function, root: Path, event: bytes, *, project: str = "bai
     if argv and "python" in Path(argv[0]).name:
         argv[0] = interpreter_for(code, built is not None)
     port = free_port()
-    env = {**fc_env(function, ctx, code), "FC_CUSTOM_LISTEN_PORT": str(port), "HOST": "127.0.0.1",
+    env = {**fc_env(function, ctx, code, env), "FC_CUSTOM_LISTEN_PORT": str(port), "HOST": "127.0.0.1",
            "PYTHONPATH": os.pathsep.join(str(p) for p in paths)}
     sink = output or (subprocess.DEVNULL if quiet else sys.stderr)
     log(quiet, f"FC Invoke Start RequestId: {ctx['request_id']}")
@@ -369,6 +320,8 @@ def register(sub: Any) -> None:
                         help="run the code dir of `bailian-fc build` (default DIR: build)")
     parser.add_argument("--role", default="admin", help="role of the ${TOKEN} minted (default admin)")
     parser.add_argument("--site", default="site-001", help="site of the ${TOKEN} minted")
+    parser.add_argument("--emulator", action="store_true",
+                        help="start the bundled Bailian emulator; every BAILIAN_APP_ID_<KEY> becomes emu-<key>")
     parser.set_defaults(func=_run)
 
 
@@ -379,21 +332,32 @@ def _run(args: argparse.Namespace) -> int:
     if function is None:
         print(f"invoke: no function {args.function!r}; s.yaml has {', '.join(manifest.functions)}", file=sys.stderr)
         return 2
-    event = with_token(read_event(args.event), args.role, args.site)
+    raw = read_event(args.event)
+    with invoke_env(args.emulator) as env:
+        event = with_token(raw, args.role, args.site, env["AUTH_JWT_SECRET"])
+        return _invoke(function, root, event, args, str(manifest.raw.get("name", "bailian-fc")), env)
+
+
+def _invoke(function: Function, root: Path, event: bytes, args: argparse.Namespace, project: str,
+            env: dict[str, str]) -> int:
     built = (root / args.built).resolve() if args.built else None
-    project = str(manifest.raw.get("name", "bailian-fc"))
     if function.is_web:  # the body streams to stdout as it comes (SSE); status and headers go to stderr
         outcome = run_web(function, root, event, project=project, built=built, timeout=args.timeout,
-                          stream=sys.stdout.buffer)
+                          stream=sys.stdout.buffer, env=env)
         if outcome.result:
             print(f"\nHTTP {outcome.status} {json.dumps(outcome.result['headers'])}", file=sys.stderr)
         else:
             print(render(outcome))
     else:
-        outcome = run_event(function, root, event, project=project, built=built, timeout=args.timeout)
+        outcome = run_event(function, root, event, project=project, built=built, timeout=args.timeout, env=env)
         print(render(outcome))
         if outcome.error and outcome.phase:
             print(f"invoke: unhandled exception during {outcome.phase}", file=sys.stderr)
     if outcome.timed_out:
         return TIMEOUT_EXIT
-    return 0 if outcome.ok else 1
+    if not outcome.ok:
+        return 1
+    failed = failed_jobs((outcome.result or {}).get("json"))
+    for line in failed:
+        print(f"invoke: job failed: {line}", file=sys.stderr)
+    return JOB_FAILED_EXIT if failed else 0

@@ -122,6 +122,16 @@ def load_manifest(path: str | os.PathLike[str] = "s.yaml", env: dict[str, str] |
     return Manifest(path, raw, rendered, functions, _routes(rendered["resources"], functions))
 
 
+def from_rendered(path: str | os.PathLike[str], rendered: dict[str, Any]) -> Manifest:
+    """A manifest whose rendering another tool did (``s preview -o json``); ``raw`` is still read from ``path``."""
+    path = Path(path)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(rendered, dict) or not isinstance(rendered.get("resources"), dict):
+        raise ManifestError("the rendered manifest has no resources")
+    functions = _functions(rendered["resources"])
+    return Manifest(path, raw, rendered, functions, _routes(rendered["resources"], functions))
+
+
 def _functions(resources: dict[str, Any]) -> dict[str, Function]:
     out = {}
     for name, res in resources.items():

@@ -1,14 +1,15 @@
 """``bailian-fc validate``: check s.yaml offline, before ``s deploy`` finds out the slow way.
 
 ``s deploy`` checks props against fc3's schema but only logs failures at debug level, and the schema
-lets misspelled props and any trigger config through (shared/data/README.md). So: render s.yaml (fake
-values for required secrets), validate each fc3 resource's props against
-``<repo>/../shared/data/fc3-props.schema.json`` when present, and add what the schema lacks: unknown
-keys (``memorySzie``); trigger configs checked against their ``triggerType``'s definition
+lets misspelled props and any trigger config through. So: render s.yaml (fake values for required
+secrets) or read what ``s preview -o json`` rendered (``--rendered``), validate each fc3 resource's
+props against the fc3 schema shipped in this package (``bailian_fc/local/data/fc3-props.schema.json``,
+MIT, devsapp/fc3; notice in ``data/NOTICE.md``), and add what the schema lacks: unknown keys
+(``memorySzie``); trigger configs checked against their ``triggerType``'s definition
 (``cronExpresion``, no ``methods``); FC's cron (``@every 5m`` or 6 fields, seconds first, optional
 ``CRON_TZ=``); custom runtimes' command and port; built-in handlers and initializers defined in
 ``functions/<name>/`` (and ``build/<name>/``, whose eager imports must resolve); ``code: ./build/<name>``,
-``/code/python`` on PYTHONPATH, a ``bailian-fc build`` pre-deploy action; every DESIGN.md route
+``/code/python`` on PYTHONPATH, a ``bailian-fc build`` pre-deploy action; every route of the API
 reachable with its method; no ``${...}``/``{{ }}`` left; every variable a function needs present and
 taken from ``${env()}`` through ``vars``, never a literal.
 """
@@ -27,14 +28,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .build import BUILD_INFO, RUNTIME_PYTHON, project_root
-from .manifest import Function, Manifest, ManifestError, load_manifest, route_matches
+from .imports import check_imports
+from .manifest import Function, Manifest, ManifestError, from_rendered, load_manifest, route_matches
 
-SCHEMA_RELATIVE = Path("..") / "shared" / "data" / "fc3-props.schema.json"
+# Shipped with the package (MIT, devsapp/fc3 src/schema.json; licence in data/NOTICE.md).
+SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "fc3-props.schema.json"
 TRIGGER_DEFINITIONS = {"http": "IHttpTriggerConfig", "timer": "ITimerTriggerConfig", "oss": "IOssTriggerConfig",
                        "log": "ILogTriggerConfig", "mns_topic": "IMnsTriggerConfig", "cdn_events": "ICdnTriggerConfig",
                        "tablestore": "IOtsConfig", "eventbridge": "IEventBridge"}
-# Used when the schema file is absent, so the trigger checks still run.
-TRIGGER_REQUIRED = {"http": ("authType", "methods"), "timer": ("cronExpression", "enable")}
 # DESIGN.md's routes as (method, sample path, function that must serve it).
 DESIGN_ROUTES = [tuple(line.split()) for line in """
     POST /chat/messages chat | GET /chat/conversations chat | GET /chat/conversations/c-1 chat
@@ -44,6 +45,8 @@ DESIGN_ROUTES = [tuple(line.split()) for line in """
     POST /admin/triggers/app2_prewarm/run admin | GET /admin/runtime-context admin
     PUT /admin/runtime-context admin | DELETE /admin/runtime-context admin | POST /admin/cache/purge admin
 """.replace("|", "\n").strip().splitlines()]
+# Deploy wiring, not settings: literal or from other resources, never secret.
+WIRING_ENV = {"PYTHONPATH", "PREWARM_FUNCTION_NAME"}
 _EVERY = re.compile(r"^@every\s+(\d+[hm])+$")
 _TZ = re.compile(r"^CRON_TZ=(\S+)\s+(.*)$")
 _REQUIRED_ENV_CALL = re.compile(r"""env\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\)""")
@@ -76,7 +79,7 @@ def fake_env(manifest_path: Path) -> dict[str, str]:
 
 def load_schema(path: Path) -> dict[str, Any]:
     schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    # Gap 3 in shared/data/README.md: the usual two-key provisionConfig must not fail.
+    # The schema marks all five provisionConfig keys required; the usual two-key form must pass.
     schema.get("definitions", {}).get("IProvisionConfig", {}).pop("required", None)
     return schema
 
@@ -125,7 +128,7 @@ def check_cron(expression: Any) -> str | None:
     return None if croniter.is_valid(text, second_at_beginning=True) else f"{text!r} is not a valid cron expression"
 
 
-def check_triggers(schema: dict[str, Any] | None, function: Function) -> list[str]:
+def check_triggers(schema: dict[str, Any], function: Function) -> list[str]:
     import jsonschema
 
     where = f"{function.resource}.triggers"
@@ -137,13 +140,10 @@ def check_triggers(schema: dict[str, Any] | None, function: Function) -> list[st
             found.append(f"{name}: triggerConfig must be an object")
             continue
         definition = TRIGGER_DEFINITIONS.get(str(kind))  # gap 2: triggerConfig's anyOf accepts any object
-        if schema is not None and definition:
+        if definition:
             node = {"$ref": f"#/definitions/{definition}", "definitions": schema["definitions"]}
             found += [f"{name}.triggerConfig: {e.message}" for e in jsonschema.Draft7Validator(node).iter_errors(config)]
             found += unknown_keys(schema, node, config, f"{name}.triggerConfig")
-        else:
-            found += [f"{name}.triggerConfig: {key!r} is required"
-                      for key in TRIGGER_REQUIRED.get(str(kind), ()) if key not in config]
         if kind == "http" and not config.get("methods"):
             found.append(f"{name}: an HTTP trigger needs a non-empty methods list")
         if kind == "timer" and "cronExpression" in config and (why := check_cron(config["cronExpression"])):
@@ -224,7 +224,7 @@ def check_environment(manifest: Manifest, function: Function) -> list[str]:
     raw_vars = (manifest.raw.get("vars") or {}).get("environment") or {}
     found = [f"{where}: environment lacks {name}" for name in sorted(needed - set(raw_env))]
     for name, value in raw_env.items():
-        if name == "PYTHONPATH":
+        if name in WIRING_ENV:
             continue
         ref = re.fullmatch(r"\$\{\s*vars\.environment\.(\w+)\s*\}", str(value).strip())
         source = str(raw_vars.get(ref.group(1), "")) if ref else str(value)
@@ -275,105 +275,42 @@ def leftovers(value: Any, where: str) -> list[str]:
     return []
 
 
-def _eager_imports(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
-    """Import statements executed when the module is imported (not deferred, not optional)."""
-    found: list[ast.Import | ast.ImportFrom] = []
-    for node in body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            found.append(node)
-        elif isinstance(node, ast.If) and "TYPE_CHECKING" not in ast.unparse(node.test):
-            found += _eager_imports(node.body) + _eager_imports(node.orelse)
-        elif isinstance(node, ast.Try):
-            caught = " ".join(ast.unparse(h.type) if h.type else "BaseException" for h in node.handlers)
-            if not re.search(r"ImportError|ModuleNotFoundError|Exception", caught):
-                found += _eager_imports(node.body)
-        elif isinstance(node, (ast.With, ast.ClassDef)):
-            found += _eager_imports(node.body)
+def check_schema(schema: dict[str, Any], function: Function) -> list[str]:
+    """fc3's schema on the props, then the unknown keys it lets through (props and each trigger)."""
+    import jsonschema
+
+    found = []
+    for error in jsonschema.Draft7Validator(schema).iter_errors(function.props):
+        at = ".".join(str(p) for p in error.absolute_path) or "props"
+        found.append(f"{function.resource}.{at}: {error.message}")
+    found += unknown_keys(schema, {"properties": schema["properties"]}, function.props, function.resource)
+    found += [p for t in function.triggers for p in unknown_keys(
+        schema, {"$ref": "#/definitions/ITrigger"}, t, f"{function.resource}.triggers[]")]
     return found
 
 
-def _find(dirs: list[Path], dotted: str) -> Path | None:
-    """The file defining module ``dotted`` (a namespace package counts as its directory)."""
-    rel = Path(*dotted.split("."))
-    for base in dirs:
-        for candidate in (base / rel.with_suffix(".py"), base / rel / "__init__.py"):
-            if candidate.is_file():
-                return candidate
-        if (base / rel).is_dir() or (base.is_dir() and any(base.glob(f"{rel.as_posix()}.*.so"))):
-            return base / rel
-    return None
-
-
-def check_imports(code: Path, first_party: tuple[str, ...] = ("bailian_fc",)) -> list[str]:
-    """Problems an import of each entry file would hit on FC, with the import chain that leads there."""
-    dirs = [code / "python", code]
-    local = tuple(p.stem for p in code.glob("*.py"))
-    stdlib = set(sys.stdlib_module_names)
-    queue: list[tuple[str, tuple[str, ...]]] = [(name, (name,)) for name in local]
-    seen, missing, problems = set[str](), set[str](), list[str]()
-    while queue:
-        module, chain = queue.pop(0)
-        if module in seen or any(module.startswith(m + ".") for m in missing):
-            continue
-        seen.add(module)
-        path = _find(dirs, module)
-        if path is None:
-            missing.add(module)
-            problems.append(f"module {module} does not exist (imported via {' -> '.join(chain[:-1])})")
-            continue
-        if path.is_dir() or path.suffix != ".py":
-            continue
-        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-        for node in _eager_imports(ast.parse(path.read_text(encoding="utf-8")).body):
-            if isinstance(node, ast.Import):
-                targets = [alias.name for alias in node.names]
-            else:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
-                parent = ".".join([*base, node.module] if node.module else base)
-                targets = [parent] + [f"{parent}.{a.name}" for a in node.names
-                                      if _find(dirs, f"{parent}.{a.name}") is not None]
-            for target in targets:
-                top = target.split(".")[0]
-                if top in stdlib or target in seen:
-                    continue
-                if top in first_party or top in local:
-                    parts = target.split(".")  # importing a.b.c runs a, a.b and a.b.c
-                    queue += [(".".join(parts[:i]), (*chain, ".".join(parts[:i]))) for i in range(1, len(parts) + 1)]
-                elif top not in missing and _find(dirs, top) is None:
-                    missing.add(top)
-                    problems.append(f"third-party module {top!r} is not in the code dir but "
-                                    f"{' -> '.join(chain)} imports it at module level")
-    return problems
-
-
 def validate(manifest_path: Path | None = None, *, root: Path | None = None, env: dict[str, str] | None = None,
-             schema_path: Path | None = None, built: Path | None = None) -> Result:
-    """Every check; ``built`` defaults to ``<root>/build`` when that directory exists."""
+             schema_path: Path | None = None, built: Path | None = None,
+             rendered: dict[str, Any] | None = None) -> Result:
+    """Every check; ``built`` defaults to ``<root>/build`` when that directory exists.
+
+    ``rendered`` is s.yaml as another renderer produced it (``s preview -o json``); without it
+    s.yaml is rendered here with fake values for the ``${env()}`` calls that have no default.
+    """
     root = root or project_root()
     manifest_path = manifest_path or root / "s.yaml"
-    schema_path = schema_path or (root / SCHEMA_RELATIVE).resolve()
     built = built if built is not None else (root / "build" if (root / "build").is_dir() else None)
     result = Result()
     try:
-        manifest = load_manifest(manifest_path, env=env if env is not None else fake_env(manifest_path))
-    except (ManifestError, KeyError, TypeError) as exc:
+        manifest = (from_rendered(manifest_path, rendered) if rendered is not None else
+                    load_manifest(manifest_path, env=env if env is not None else fake_env(manifest_path)))
+    except (ManifestError, KeyError, TypeError, AttributeError) as exc:
         result.problems.append(f"s.yaml does not render: {exc}")
         return result
     result.problems += leftovers(manifest.rendered["resources"], "resources")
-    schema = load_schema(schema_path) if schema_path.is_file() else None
-    if schema is None:
-        result.notes.append(f"fc3 props schema not found at {schema_path}: schema and unknown-key checks skipped")
+    schema = load_schema(schema_path or SCHEMA_PATH)
     for function in manifest.functions.values():
-        if schema is not None:
-            import jsonschema
-
-            for error in jsonschema.Draft7Validator(schema).iter_errors(function.props):
-                at = ".".join(str(p) for p in error.absolute_path) or "props"
-                result.problems.append(f"{function.resource}.{at}: {error.message}")
-            result.problems += unknown_keys(schema, {"properties": schema["properties"]}, function.props,
-                                            function.resource)
-            result.problems += [p for t in function.triggers for p in unknown_keys(
-                schema, {"$ref": "#/definitions/ITrigger"}, t, f"{function.resource}.triggers[]")]
+        result.problems += check_schema(schema, function)
         result.problems += check_triggers(schema, function)
         result.problems += check_runtime(function, root, built)
         result.problems += check_deploy_wiring(manifest, function, built)
@@ -390,12 +327,22 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("validate", help="check s.yaml offline (fc3 schema + the checks it lacks)",
                             description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--manifest", type=Path, default=None, help="s.yaml to check (default: the project's)")
-    parser.add_argument("--schema", type=Path, default=None, help="fc3 props schema (default: ../shared/data/)")
+    parser.add_argument("--rendered", type=Path, default=None, metavar="JSON",
+                        help="check this rendering of the manifest instead (`s preview -o json > FILE`)")
+    parser.add_argument("--schema", type=Path, default=None,
+                        help="fc3 props schema (default: the copy shipped in bailian_fc/local/data/)")
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    result = validate(args.manifest, schema_path=args.schema)
+    rendered = None
+    if args.rendered is not None:
+        try:
+            rendered = json.loads(args.rendered.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"validate: --rendered {args.rendered}: {exc}", file=sys.stderr)
+            return 2
+    result = validate(args.manifest, schema_path=args.schema, rendered=rendered)
     for note in result.notes:
         print(f"validate: note: {note}", file=sys.stderr)
     for problem in result.problems:

@@ -146,13 +146,20 @@ class Verifier:
             (3, "app answers and caches", self.app_answers_and_caches),
         ]
 
-    def run(self) -> list[Result]:
+    def run(self, report: Callable[[Result], None] | None = None) -> list[Result]:
+        """Every check in order; ``report`` sees each result as soon as it is known."""
         results = []
         for priority, name, check in self.checks():
             try:
-                results.append(Result(priority, name, True, check()))
+                result = Result(priority, name, True, check())
             except (CheckFailed, httpx.HTTPError, KeyError, ValueError, IndexError) as exc:
-                results.append(Result(priority, name, False, f"{type(exc).__name__}: {exc}"))
+                detail = f"{type(exc).__name__}: {exc}"
+                if " → 403" in detail:
+                    detail += " (is --token an admin token? `bailian-fc token --role admin`)"
+                result = Result(priority, name, False, detail)
+            results.append(result)
+            if report is not None:
+                report(result)
         return results
 
 
@@ -171,11 +178,13 @@ def exit_code(results: list[Result]) -> int:
     return 4 - min(failed) if failed else 0
 
 
+def row(result: Result, width: int) -> str:
+    return f"P{result.priority:<3} {result.name:<{width}}  {'ok' if result.ok else 'FAIL':<6}  {result.detail}"
+
+
 def table(results: list[Result]) -> str:
     width = max(len(r.name) for r in results)
-    lines = [f"{'pri':<4} {'check':<{width}}  result  detail"]
-    lines += [f"P{r.priority:<3} {r.name:<{width}}  {'ok' if r.ok else 'FAIL':<6}  {r.detail}" for r in results]
-    return "\n".join(lines)
+    return "\n".join([f"{'pri':<4} {'check':<{width}}  result  detail", *(row(r, width) for r in results)])
 
 
 def register(sub: Any) -> None:
@@ -187,8 +196,12 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    results = Verifier(args.base_url, args.token, args.timeout).run()
-    print(table(results))
+    print(f"verify: {args.base_url} with an ADMIN token (bailian-fc token --role admin, or the admin token "
+          "`bailian-fc dev` prints); a non-admin token fails P0 with 403", file=sys.stderr, flush=True)
+    verifier = Verifier(args.base_url, args.token, args.timeout)
+    width = max(len(name) for _, name, _ in verifier.checks())
+    print(f"{'pri':<4} {'check':<{width}}  result  detail", flush=True)
+    results = verifier.run(lambda r: print(row(r, width), flush=True))
     code = exit_code(results)
     print(f"\n{'all checks passed' if code == 0 else f'failed: worst is P{4 - code}'}", file=sys.stderr)
     return code

@@ -6,6 +6,10 @@ ceil(K / C) · L. Each item goes through the same cache path as a user request (
 upstream call per key even if a user asks at the same moment) and its own retry budget;
 a failing item is reported and the rest go on. Fresh entries are skipped unless forced.
 
+A configuration error (an app id or the key unset, Bailian answering 401/403) stops the run at
+once: every further call would fail the same way and only spend the rate limit. The summary's
+``outcome`` is ``ok``, ``partial`` (some items failed; counts say how many) or ``failed``.
+
 Near the deadline no new item starts; the ones in flight finish, the list of done
 items is saved as resume state, and the next tick continues where this one stopped.
 """
@@ -25,7 +29,7 @@ from typing import Any, Protocol
 from ..apps.service import AppsService
 from ..catalogue.inputs import FinanceFilter
 from ..catalogue.registry import CATALOGUE
-from ..errors import BailianError
+from ..errors import AuthError, BailianError
 from ..finance.ranges import RANGES
 from ..jobs.dispatcher import JobRun
 from ..usage import count
@@ -34,6 +38,8 @@ log = logging.getLogger("bailian_fc.prewarm")
 
 APP2, APP2A = "app2_finance", "app2a_finance_digest"
 PROGRESS_EVERY_SECONDS = 2.0
+# Codes no retry or later item can fix: the run stops at the first one.
+CONFIG_ERROR_CODES = frozenset({"AppNotConfigured", "KeyNotConfigured"})
 
 
 class SiteDirectory(Protocol):
@@ -82,7 +88,15 @@ class Tally:
     failures: list[dict[str, Any]] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
+    stopped: str | None = None  # the configuration error that ended the run early
     started: float = field(default_factory=time.monotonic)
+
+    def outcome(self) -> str:
+        """``failed`` when stopped or nothing succeeded, ``partial`` when some items failed, else ``ok``."""
+        succeeded = self.computed + self.skipped
+        if self.stopped or (self.failures and not succeeded):
+            return "failed"
+        return "partial" if self.failures else "ok"
 
     def progress(self) -> dict[str, Any]:
         return {"event": "prewarm.progress", "done": len(self.done), "total": self.total,
@@ -121,13 +135,24 @@ class App2Prewarm:
             self.service.upstream.preload()
         done_before = set((run.resume or {}).get("done", []))
         tally = Tally(total=len(items) * (2 if {APP2, APP2A} <= set(apps) else 1), done=set(done_before))
-        complete = self._run_pool(items, apps, force, run, tally)
-        summary = {**tally.progress(), "event": "prewarm.summary", "complete": complete,
-                   "failed": tally.failures[:50], "sites": sites, "force": force}
-        if not complete:
+        tally.stopped = self.misconfigured(apps) if items else None
+        complete = self._run_pool(items, apps, force, run, tally) if tally.stopped is None else False
+        summary = {**tally.progress(), "event": "prewarm.summary", "outcome": tally.outcome(),
+                   "complete": complete, "failed": tally.failures[:50], "sites": sites, "force": force}
+        if tally.stopped:
+            summary["error"] = f"stopped: {tally.stopped}"
+        elif not complete:
             run.save_resume({"done": sorted(tally.done)})
         log.info(json.dumps(summary, ensure_ascii=False))
         return summary
+
+    def misconfigured(self, apps: list[str]) -> str | None:
+        """Why no call can succeed (checked before the first one), or None."""
+        settings = self.service.settings
+        if settings.dashscope_api_key is None:
+            return "DASHSCOPE_API_KEY is not set"
+        unset = [CATALOGUE[a].app_id_setting for a in apps if a in CATALOGUE and not settings.app_id(a)]
+        return f"{', '.join(unset)} not set: nothing was called" if unset else None
 
     def _run_pool(self, items: list[Item], apps: list[str], force: bool, run: JobRun, tally: Tally) -> bool:
         queue = [i for i in items if i.key not in tally.done]
@@ -137,7 +162,8 @@ class App2Prewarm:
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="prewarm") as pool:
             try:
                 while queue or pending:
-                    while queue and len(pending) < self.concurrency and not run.expired(self.margin):
+                    while (queue and len(pending) < self.concurrency and not run.expired(self.margin)
+                           and tally.stopped is None):
                         item = queue.pop(0)
                         # each item in a copy of this context, so its log lines carry the tick's request id
                         pending[pool.submit(contextvars.copy_context().run, self._one, item, force)] = item
@@ -166,8 +192,11 @@ class App2Prewarm:
         """Fold one item's result into the tally (main thread only); True when it succeeded."""
         tally.done.add(item.key)  # failures are reported, not retried by a continuation
         if "error" in result:
+            error = result["error"]
             tally.failures.append({"app": item.app, "site_id": item.site_id, "range": item.range,
-                                   "area": item.area, **result["error"]})
+                                   "area": item.area, **error})
+            if error.get("config") and tally.stopped is None:
+                tally.stopped = f"{error['code']}: {error['message']}"
             return False
         if result["skipped"]:
             tally.skipped += 1
@@ -187,12 +216,14 @@ class App2Prewarm:
             self.limiter.acquire()
             outcome = self.service.logged_resolve(spec, data, item.site_id, "prewarm", f"prewarm-{item.key}",
                                                   refresh=force)
-        except Exception as exc:  # one bad item must not stop the rest
+        except Exception as exc:  # one bad item must not stop the rest, unless no item can succeed
             if isinstance(exc, BailianError):
                 log.warning("prewarm item %s failed: %s", item.key, exc)
             else:
                 log.exception("prewarm item %s failed", item.key)
-            return {"error": {"code": getattr(exc, "code", type(exc).__name__), "message": str(exc)[:300]}}
+            code = str(getattr(exc, "code", type(exc).__name__))
+            config = isinstance(exc, AuthError) or code in CONFIG_ERROR_CODES
+            return {"error": {"code": code, "message": str(exc)[:300], **({"config": True} if config else {})}}
         usage = outcome.usage or {}
         return {"skipped": outcome.cache == "hit", "input_tokens": count(usage.get("input_tokens")),
                 "output_tokens": count(usage.get("output_tokens"))}

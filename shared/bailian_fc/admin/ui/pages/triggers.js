@@ -101,9 +101,12 @@ function fires(times, tz) {
 async function runJob(client, job, site, force, message, runs, onFinished) {
   try {
     const before = new Set((await client.admin.triggers.runs(job.name, { limit: 50 })).runs.map((r) => r.id));
-    const queued = await client.admin.triggers.run(job.name, { site_id: site || undefined, force });
-    clear(message, h('div.notice', { dataset: { role: 'queued' } },
-      `已排队 Queued ${queued.queue_id} — the prewarm function runs it on its next tick.`));
+    const answer = await client.admin.triggers.run(job.name, { site_id: site || undefined, force });
+    // started "now": FC is running it (or dev, in-process); "queued": the next timer tick runs it.
+    clear(message, answer.started === 'now'
+      ? h('div.notice', { dataset: { role: 'started' } }, `已开始 Started now (${answer.invocation_id}).`)
+      : h('div.notice', { dataset: { role: 'queued' } },
+        `已排队 Queued ${answer.queue_id} — the prewarm function runs it on its next tick (${answer.reason}).`));
     const poll = async (tries) => {
       if (!message.isConnected || tries <= 0) return;
       const { runs: latest } = await client.admin.triggers.runs(job.name, { limit: 10 });

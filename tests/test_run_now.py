@@ -1,0 +1,94 @@
+"""Admin "run now" starts the prewarm function at once: FC 3.0 async InvokeFunction, the queue as fallback."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from fc_openapi_fake import FakeFC
+from support import SECRET
+
+from bailian_fc.admin import function as admin_function
+from bailian_fc.admin.function import AdminRuntime
+from bailian_fc.admin.queue import list_queue
+from bailian_fc.auth import Authenticator
+from bailian_fc.fc.context import fake_context
+from bailian_fc.fc.openapi import Credentials, signed_headers
+from bailian_fc.settings import Settings
+from bailian_fc.store import FileStore
+
+ADMIN = Authenticator(SECRET, "bailian-fc", "bailian-fc").mint("admin-1", "site-001", "admin", platform=True)
+KEY, KEY_SECRET, TOKEN = "STS.fake-key-id", "fake-secret-0123456789", "fake-sts-token"
+
+
+@pytest.fixture
+def rt(tmp_path):
+    runtime = AdminRuntime.build(Settings(store_url=f"file://{tmp_path}", auth_jwt_secret=SECRET),
+                                 FileStore(tmp_path))
+    admin_function.configure(runtime)
+    yield runtime
+    admin_function.configure(None)
+
+
+@pytest.fixture
+def fc(monkeypatch):
+    with FakeFC(KEY, KEY_SECRET, TOKEN) as fake:
+        monkeypatch.setenv("FC_OPENAPI_ENDPOINT", fake.endpoint)
+        monkeypatch.setenv("PREWARM_FUNCTION_NAME", "bailian-fc-prewarm")
+        monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY)
+        monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", KEY_SECRET)
+        monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN)
+        yield fake
+
+
+def run_now(body: dict[str, Any]) -> tuple[int, Any]:
+    path = "/admin/triggers/app2_prewarm/run"
+    event = {"version": "v1", "rawPath": path, "body": base64.b64encode(json.dumps(body).encode()).decode(),
+             "isBase64Encoded": True, "headers": {"Authorization": f"Bearer {ADMIN}"}, "queryParameters": {},
+             "requestContext": {"requestId": "r-1", "http": {"method": "POST", "path": path}}}
+    out = admin_function.handler(json.dumps(event).encode(), fake_context())
+    return out["statusCode"], json.loads(base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"])
+
+
+def test_run_now_invokes_the_prewarm_function_asynchronously(rt, fc):
+    status, body = run_now({"site_id": "site-002", "force": True})
+    assert status == 202 and body["started"] == "now" and body["invocation_id"] == "1-fake-1", body
+    assert fc.rejected == []
+    assert fc.accepted == [{"function": "bailian-fc-prewarm",
+                            "event": {"job": "app2_prewarm", "force": True, "site_id": "site-002"}}]
+    assert list_queue(rt.store) == []  # started, so nothing waits for the next tick
+
+
+def test_fc_refusing_the_call_queues_the_run_instead(rt, fc):
+    fc.answer = 403
+    status, body = run_now({})
+    assert status == 202 and body["started"] == "queued" and "403" in body["reason"]
+    assert [e["id"] for e in list_queue(rt.store)] == [body["queue_id"]]
+
+
+def test_a_wrong_secret_is_rejected_by_the_fake_and_the_run_still_queued(rt, fc, monkeypatch):
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "not-the-secret")
+    status, body = run_now({})
+    assert status == 202 and fc.rejected == ["SignatureDoesNotMatch"] and body["started"] == "queued"
+
+
+def test_without_fc_settings_the_run_is_queued_with_the_reason(rt, monkeypatch):
+    monkeypatch.delenv("PREWARM_FUNCTION_NAME", raising=False)
+    status, body = run_now({"site_id": "site-001"})
+    assert status == 202 and body["started"] == "queued" and "PREWARM_FUNCTION_NAME" in body["reason"]
+    assert len(list_queue(rt.store)) == 1
+
+
+def test_the_signature_covers_the_body_and_the_security_token():
+    creds = Credentials(KEY, KEY_SECRET, TOKEN)
+    url = "https://123.cn-hangzhou.fc.aliyuncs.com/2023-03-30/functions/f/invocations"
+    one = signed_headers("POST", url, b"{}", {}, creds, action="InvokeFunction", nonce="n")
+    other_body = signed_headers("POST", url, b"{ }", {}, creds, action="InvokeFunction", nonce="n",
+                                now=None)
+    assert "x-acs-security-token" in one["Authorization"] and one["x-acs-security-token"] == TOKEN
+    assert one["Authorization"].split("Signature=")[1] != other_body["Authorization"].split("Signature=")[1]
+    fake = FakeFC(KEY, KEY_SECRET, TOKEN)
+    lowered = {k.lower(): v for k, v in one.items()}
+    assert fake.check("POST", "/2023-03-30/functions/f/invocations", lowered, b"{}") == "x-fc-invocation-type is None, not 'Async'"
