@@ -19,7 +19,7 @@ import time
 import httpx
 from _common import child, free_port, median, peak_rss_mb, percentile
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent / "shared"))
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "shared"))  # this repo's package dir
 from bailian_fc.auth import Authenticator
 
 APP_ID = "emu-app1_chat"

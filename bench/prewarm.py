@@ -23,7 +23,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))  # this repo's package dir
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx

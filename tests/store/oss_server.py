@@ -74,6 +74,7 @@ class Faults:
         self._queue: deque[Fault] = deque()
         self._release = threading.Event()
         self.served = 0
+        self.hangs_over = 0  # hangs that ran their full time or were released by clear()
 
     def fail_next(
         self,
@@ -116,12 +117,15 @@ class Faults:
 
     def wait_hang(self, fault: Fault) -> None:
         self._release.wait(fault.seconds)
+        with self._lock:
+            self.hangs_over += 1
 
     def clear(self) -> None:
         """Forget queued faults and wake any request that is hanging."""
         with self._lock:
             self._queue.clear()
             self.served = 0
+            self.hangs_over = 0
             self._release.set()
             self._release = threading.Event()
 

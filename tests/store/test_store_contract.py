@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -267,13 +266,12 @@ def test_overwrite_failing_with_5xx_keeps_old_value(rig: Rig) -> None:
 
 
 def test_hang_past_timeout_gives_up_in_bounded_time(rig: Rig) -> None:
-    rig.faults.hang_next(50, seconds=20)
-    started = time.monotonic()
+    rig.faults.hang_next(50, seconds=60)
     with pytest.raises(StoreUnavailable):
         rig.store.put("slow", b"v")
-    elapsed = time.monotonic() - started
-    # 3 attempts x 0.5 s read timeout: the client gave up without waiting the 20 s hang out.
-    assert elapsed < 20, elapsed
+    # Every attempt hit its read timeout while the server still held it: no hang had ended yet,
+    # so the client gave up on its own instead of waiting the hang out (an event, not a clock).
+    assert rig.faults.hangs_over == 0
     assert rig.faults.served == rig.attempts
     rig.faults.clear()
     assert rig.direct.get("slow") is None
