@@ -92,6 +92,7 @@ def _stores() -> Iterator[tuple[dict[str, Store], dict[str, Callable[[], int]]]]
     import boto3
     from moto.server import ThreadedMotoServer
 
+    _load_test_module("loopback")
     oss_server = _load_test_module("oss_server").OssServer().start()
     _load_test_module("plainbuffer")
     _load_test_module("ots_state")

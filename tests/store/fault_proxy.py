@@ -15,9 +15,10 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
+from loopback import LoopbackServer, OwnedHTTPServer
 from oss_server import Faults
 
 from bailian_fc.store import Store
@@ -53,7 +54,7 @@ def s3_error_body(code: str, message: str) -> bytes:
 class _ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
-    server: _ProxyServer
+    server: OwnedHTTPServer
 
     def do_GET(self) -> None:
         self._serve()
@@ -116,13 +117,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-class _ProxyServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the default 5 drops SYNs when 20 clients connect at once (1 s retransmit)
-    owner: FaultProxy
-
-
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     """Forward 127.0.0.1:ephemeral to ``upstream``, breaking requests as :attr:`faults` says."""
 
     def __init__(self, upstream: str) -> None:
@@ -130,31 +125,11 @@ class FaultProxy:
         self.faults = Faults()
         self.seen = 0  # requests received, faulted or not
         self._lock = threading.Lock()
-        self._httpd = _ProxyServer(("127.0.0.1", 0), _ProxyHandler)
-        self._httpd.owner = self
-        # Poll for shutdown 20x a second (default 2x), so stop() returns promptly.
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(0.05,), name="s3-fault-proxy", daemon=True
-        )
-
-    @property
-    def endpoint(self) -> str:
-        port = self._httpd.server_address[1]
-        return f"http://127.0.0.1:{port}"
+        self._listen(_ProxyHandler, "s3-fault-proxy")
 
     def count_request(self) -> None:
         with self._lock:
             self.seen += 1
-
-    def start(self) -> FaultProxy:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.faults.clear()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
 
 
 @dataclass

@@ -33,11 +33,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import crcmod
+from loopback import LoopbackServer, OwnedHTTPServer
 
 # CRC-64/ECMA-182 as OSS computes it (same parameters as oss2.utils.Crc64).
 _crc64 = crcmod.mkCrcFun(0x142F0E1EBA9EA3693, initCrc=0, xorOut=0xFFFFFFFFFFFFFFFF, rev=True)
@@ -432,7 +433,7 @@ def _decode_token(token: str) -> str:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as oss2's pooled requests session expects
     disable_nagle_algorithm = True  # headers and body go out in separate writes
-    server: _HttpServer
+    server: OwnedHTTPServer
 
     def do_GET(self) -> None:
         self._serve()
@@ -501,13 +502,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the default 5 drops SYNs when 20 clients connect at once (1 s retransmit)
-    owner: OssServer
-
-
-class OssServer:
+class OssServer(LoopbackServer):
     """Run the OSS-protocol server on 127.0.0.1 and an ephemeral port, in a background thread."""
 
     def __init__(self, port: int = 0) -> None:
@@ -516,27 +511,7 @@ class OssServer:
         self.log: deque[tuple[str, str, dict[str, str]]] = deque(maxlen=2000)  # (method, target, headers)
         self.request_count = 0
         self._lock = threading.Lock()
-        self._httpd = _HttpServer(("127.0.0.1", port), _Handler)  # loopback only
-        self._httpd.owner = self
-        # Poll for shutdown 20x a second (default 2x), so stop() returns promptly.
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(0.05,), name="oss-test-server", daemon=True
-        )
-
-    @property
-    def endpoint(self) -> str:
-        port = self._httpd.server_address[1]
-        return f"http://127.0.0.1:{port}"
-
-    def start(self) -> OssServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.faults.clear()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        self._listen(_Handler, "oss-test-server", port)
 
     def create_bucket(self, name: str) -> None:
         self.state.create_bucket(name)
@@ -545,12 +520,6 @@ class OssServer:
         with self._lock:
             self.request_count += 1
             self.log.append((method, target, headers))
-
-    def __enter__(self) -> OssServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 if __name__ == "__main__":  # manual poking: python tests/store/oss_server.py

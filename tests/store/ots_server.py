@@ -32,9 +32,10 @@ import threading
 import uuid
 from collections import deque
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from loopback import LoopbackServer, OwnedHTTPServer
 from oss_server import Fault, Faults
 from ots_state import OtsError, OtsState
 from tablestore.protobuf import table_store_pb2 as pb
@@ -96,7 +97,7 @@ def _error_body(code: str, message: str) -> bytes:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's urllib3 pool expects
     disable_nagle_algorithm = True
-    server: _HttpServer
+    server: OwnedHTTPServer
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -180,13 +181,7 @@ def _fault_error(fault: Fault) -> tuple[int, bytes]:
     return fault.status, _error_body(code, message)
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the default 5 drops SYNs when 20 clients connect at once (1 s retransmit)
-    owner: OtsServer
-
-
-class OtsServer:
+class OtsServer(LoopbackServer):
     """Run the Tablestore-protocol server on 127.0.0.1 and an ephemeral port, in a background thread."""
 
     def __init__(self, instance: str = "test-inst", port: int = 0) -> None:
@@ -198,25 +193,7 @@ class OtsServer:
         self.log: deque[tuple[str, dict[str, str]]] = deque(maxlen=2000)  # (api, headers)
         self.request_count = 0
         self._lock = threading.Lock()
-        self._httpd = _HttpServer(("127.0.0.1", port), _Handler)  # loopback only
-        self._httpd.owner = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(0.05,), name="ots-test-server", daemon=True
-        )
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
-
-    def start(self) -> OtsServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.faults.clear()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        self._listen(_Handler, "ots-test-server", port)
 
     def record(self, api: str, headers: dict[str, str]) -> None:
         with self._lock:
@@ -228,12 +205,6 @@ class OtsServer:
         with self._lock:
             count = self.request_count - mark
             return [api for api, _ in list(self.log)[-count:]] if count > 0 else []
-
-    def __enter__(self) -> OtsServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 if __name__ == "__main__":  # manual poking: python tests/store/ots_server.py
