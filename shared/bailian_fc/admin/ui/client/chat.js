@@ -91,7 +91,10 @@ export function sendChat(ctx, body, options = {}) {
         next() {
           return new Promise((resolve) => {
             const step = () => {
-              if (queue.length) resolve({ value: queue.shift(), done: false });
+              // After cancel() nothing more is yielded, not even events one chunk already queued
+              // (meta, delta and done can arrive in one read on a busy machine).
+              if (canceller.cancelled) resolve({ value: undefined, done: true });
+              else if (queue.length) resolve({ value: queue.shift(), done: false });
               else if (ended) resolve({ value: undefined, done: true });
               else wake = step;
             };
