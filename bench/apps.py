@@ -29,8 +29,8 @@ from bailian_fc.apps import function as apps_function  # noqa: E402
 from bailian_fc.apps.function import AppsRuntime  # noqa: E402
 from bailian_fc.auth import Authenticator  # noqa: E402
 from bailian_fc.catalogue.registry import CATALOGUE  # noqa: E402
-from bailian_fc.emulator import EmulatorThread  # noqa: E402
-from bailian_fc.fc.context import fake_context  # noqa: E402
+from bailian_fc.dev.emulator import EmulatorThread  # noqa: E402
+from bailian_fc.dev.fc_context import fake_context  # noqa: E402
 from bailian_fc.settings import Settings  # noqa: E402
 from bailian_fc.store import FileStore  # noqa: E402
 

@@ -102,7 +102,7 @@ def main() -> None:
     emu_port = free_port()
     out: dict[str, object] = {"upstream": PACING, "results": {}}
     with tempfile.TemporaryDirectory() as store_dir, \
-            child(["-m", "bailian_fc.cli", "emulator", "--port", str(emu_port)],
+            child(["-m", "bailian_fc.dev.cli", "emulator", "--port", str(emu_port)],
                   f"http://127.0.0.1:{emu_port}/_emulator/health"):
         base = f"http://127.0.0.1:{emu_port}/api/v1"
         for n in args.n:

@@ -31,14 +31,14 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))  # works without `pip install -e .`
-from bailian_fc import runlog
 from bailian_fc.admin import function as admin_function
-from bailian_fc.admin.dashboard import Window, rollup_pending
 from bailian_fc.admin.function import AdminRuntime
-from bailian_fc.admin.histogram import RELATIVE_ERROR, exact_percentile
 from bailian_fc.auth import Authenticator
 from bailian_fc.clock import BusinessCalendar
-from bailian_fc.fc.context import fake_context
+from bailian_fc.dev.fc_context import fake_context
+from bailian_fc.runlog import record as runlog
+from bailian_fc.runlog.dashboard import Window, rollup_pending
+from bailian_fc.runlog.histogram import RELATIVE_ERROR, exact_percentile
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 

@@ -32,12 +32,12 @@ from _common import child, free_port
 from bailian_fc.apps.service import AppsService
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.clock import RuntimeClock
-from bailian_fc.finance.dataset import FinanceRow, FinanceStore
-from bailian_fc.finance.ranges import RANGES
 from bailian_fc.jobs.dispatcher import JobRun
 from bailian_fc.prewarm.app2 import App2Prewarm
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
+from bailian_fc.venue.finance import FinanceRow, FinanceStore
+from bailian_fc.venue.ranges import RANGES
 
 SITE = "site-bench"
 
@@ -83,7 +83,7 @@ def main() -> None:
     # The emulator runs in its own process, like a remote Bailian: sharing our GIL would
     # stretch its 1 s latency by whatever CPU the workers use.
     with tempfile.TemporaryDirectory() as tmp, \
-            child(["-m", "bailian_fc.cli", "emulator", "--port", str(port)],
+            child(["-m", "bailian_fc.dev.cli", "emulator", "--port", str(port)],
                   f"http://127.0.0.1:{port}/_emulator/health"):
         base_url = f"http://127.0.0.1:{port}/api/v1"
         httpx.post(f"http://127.0.0.1:{port}/_emulator/default", json={"behaviour": {"latency": args.latency}})

@@ -36,7 +36,7 @@ from types import ModuleType
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))  # works without `pip install -e .`
-from bailian_fc.conversations import ConversationStore
+from bailian_fc.chat.conversations import ConversationStore
 from bailian_fc.store import FileStore, Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]

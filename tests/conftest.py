@@ -9,7 +9,7 @@ import pytest
 from support import CHAT_APP_ID, SECRET
 
 from bailian_fc.auth import Authenticator
-from bailian_fc.emulator import Emulator
+from bailian_fc.dev.emulator import Emulator
 
 
 @pytest.fixture(autouse=True)

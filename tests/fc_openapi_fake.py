@@ -1,7 +1,7 @@
 """A local stand-in for FC 3.0's OpenAPI ``InvokeFunction`` that checks each request as FC would.
 
 The signature is recomputed here from Alibaba Cloud's V3 (ACS3-HMAC-SHA256) rules, written out
-independently of ``bailian_fc.fc.openapi`` so a mistake in one does not hide in both. A request that
+independently of ``bailian_fc.jobs.fc_invoke`` so a mistake in one does not hide in both. A request that
 fails a check gets FC-style 4xx JSON; an accepted one gets 202 and ``x-fc-request-id``.
 """
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import uvicorn
 
-from bailian_fc.emulator import Emulator
+from bailian_fc.dev.emulator import Emulator
 from bailian_fc.settings import Settings
 
 SECRET = "test-secret-do-not-use-0123456789abcdef"
@@ -104,7 +104,7 @@ def running_dev(store_dir: Any, *args: str, **env_overrides: str) -> Any:
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHSCOPE_", "BAILIAN_APP_ID_"))}
     env.update(STORE_URL=f"file://{store_dir}", AUTH_JWT_SECRET=SECRET, **env_overrides)
-    proc = subprocess.Popen([sys.executable, "-m", "bailian_fc.cli", "dev", "--port", str(port), *args], cwd=root, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "bailian_fc.dev.cli", "dev", "--port", str(port), *args], cwd=root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         banner, deadline = "", time.monotonic() + 60

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from test_admin import ADMIN, NOW, TOKENS, Wall, build, call, rec, write
 
-from bailian_fc import runlog
 from bailian_fc.admin import function as admin_function
-from bailian_fc.errors import OutputInvalid
-from bailian_fc.fc.context import fake_context
+from bailian_fc.bailian.errors import OutputInvalid
+from bailian_fc.dev.fc_context import fake_context
+from bailian_fc.runlog import record as runlog
 
 
 @pytest.fixture

@@ -11,14 +11,14 @@ import pytest
 from support import SECRET
 
 from bailian_fc.auth import Authenticator, Principal, require_role
-from bailian_fc.domain_errors import Forbidden
-from bailian_fc.http_errors import to_api_error
+from bailian_fc.errors import Forbidden
+from bailian_fc.http.error_table import to_api_error
 
 
 def test_token_command_mints_a_token_the_functions_accept(tmp_path):
     """The CLI's token verifies with the same secret and carries sub, site and role."""
     env = {**os.environ, "AUTH_JWT_SECRET": SECRET}
-    out = subprocess.run([sys.executable, "-m", "bailian_fc.cli", "token", "--sub", "u-7", "--site", "site-9",
+    out = subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "token", "--sub", "u-7", "--site", "site-9",
                           "--role", "admin"], env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
     principal = Authenticator(SECRET, "bailian-fc", "bailian-fc").authenticate(f"Bearer {out.stdout.strip()}")
     assert principal == Principal(sub="u-7", site_id="site-9", role="admin")
@@ -27,7 +27,7 @@ def test_token_command_mints_a_token_the_functions_accept(tmp_path):
 def test_token_command_refuses_an_unknown_role(tmp_path):
     """A typo in --role is an error, not a token nobody accepts."""
     env = {**os.environ, "AUTH_JWT_SECRET": SECRET}
-    out = subprocess.run([sys.executable, "-m", "bailian_fc.cli", "token", "--role", "root"], env=env, cwd=tmp_path,
+    out = subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "token", "--role", "root"], env=env, cwd=tmp_path,
                          capture_output=True, text=True)
     assert out.returncode == 2 and "role" in out.stderr
 
@@ -75,7 +75,7 @@ def test_token_command_marks_a_platform_admin_only_when_asked(tmp_path):
     auth = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 
     def mint(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bailian_fc.cli", "token", *args], env=env, cwd=tmp_path,
+        return subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "token", *args], env=env, cwd=tmp_path,
                               capture_output=True, text=True)
 
     platform = mint("--role", "admin", "--platform")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bailian_fc.catalogue import export
 from bailian_fc.catalogue import inputs as i
 from bailian_fc.catalogue.outputs import APP_KEYS, OUTPUT_MODELS
 from bailian_fc.catalogue.registry import CATALOGUE
+from bailian_fc.dev import export_types as export
 from bailian_fc.venue.models import ClueDetail
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ import httpx
 from support import CHAT_APP_ID, make_settings, named, parse_frames, serve_app
 
 from bailian_fc.chat.app import create_app
-from bailian_fc.emulator import Behaviour
+from bailian_fc.dev.emulator import Behaviour
 from bailian_fc.store import FileStore
 
 
@@ -43,7 +43,7 @@ async def test_a_conversation_deleted_mid_turn_stays_deleted_when_the_turn_finis
 
 def test_a_tombstoned_conversation_is_neither_opened_nor_reindexed(tmp_path):
     """A DELETE that crashed after its tombstone left meta behind: listing and opening skip it."""
-    from bailian_fc.conversations import ConversationStore
+    from bailian_fc.chat.conversations import ConversationStore
 
     store = FileStore(tmp_path / "store")
     conversations = ConversationStore(store)

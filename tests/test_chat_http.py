@@ -13,7 +13,7 @@ import pytest
 from support import CHAT_APP_ID, make_settings, named, parse_frames, serve_app
 
 from bailian_fc.chat.app import create_app
-from bailian_fc.emulator import Behaviour
+from bailian_fc.dev.emulator import Behaviour
 from bailian_fc.store import FileStore
 
 
@@ -400,7 +400,7 @@ async def test_missing_api_key_is_a_json_503_before_any_stream(emulator, tmp_pat
 async def test_an_unexpected_failure_mid_turn_still_ends_with_an_error_frame(chat, token, emulator, tmp_path,
                                                                              monkeypatch):
     """A bug while streaming ends the stream with `error` (InternalError) and the turn is kept."""
-    from bailian_fc import client as client_module
+    from bailian_fc.bailian import client as client_module
 
     start, _ = chat
     base = await start()

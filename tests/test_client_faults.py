@@ -7,10 +7,8 @@ import time
 
 import pytest
 
-from bailian_fc.catalogue.outputs import FinanceDigest, FinanceInsight
-from bailian_fc.client import BailianClient, RetryPolicy
-from bailian_fc.emulator import Behaviour
-from bailian_fc.errors import (
+from bailian_fc.bailian.client import BailianClient, RetryPolicy
+from bailian_fc.bailian.errors import (
     AuthError,
     BadRequestError,
     ConnectionDropped,
@@ -22,6 +20,8 @@ from bailian_fc.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+from bailian_fc.catalogue.outputs import FinanceDigest, FinanceInsight
+from bailian_fc.dev.emulator import Behaviour
 
 APP = "emu-app1_chat"
 DIGEST = "emu-app2a_finance_digest"

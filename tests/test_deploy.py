@@ -20,11 +20,11 @@ import pytest
 import yaml
 from support import SECRET
 
-from bailian_fc.local import build as build_mod
-from bailian_fc.local.imports import check_imports
-from bailian_fc.local.manifest import load_manifest
-from bailian_fc.local.slim import find_interpreter
-from bailian_fc.local.validate import SCHEMA_PATH, check_cron, match_route, validate
+from bailian_fc.dev import build as build_mod
+from bailian_fc.dev.imports import check_imports
+from bailian_fc.dev.manifest import load_manifest
+from bailian_fc.dev.slim import find_interpreter
+from bailian_fc.dev.validate import SCHEMA_PATH, check_cron, match_route, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = yaml.safe_load((ROOT / "s.yaml").read_text(encoding="utf-8"))
@@ -53,7 +53,7 @@ def test_schema_ships_inside_the_package_with_its_licence() -> None:
     notice = (data / "NOTICE.md").read_text()
     assert "MIT License" in notice and "Copyright (c) 2020 Serverless Devs" in notice
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert '"local/data/*.json"' in pyproject and '"local/data/*.md"' in pyproject
+    assert '"dev/data/*.json"' in pyproject and '"dev/data/*.md"' in pyproject
 
 
 def test_readme_typo_fails_validate_on_a_fresh_copy_of_s_yaml(tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_readme_typo_fails_validate_on_a_fresh_copy_of_s_yaml(tmp_path: Path) ->
     text = (clone / "s.yaml").read_text(encoding="utf-8")
     assert "      memorySize: 512\n" in text
     (clone / "s.yaml").write_text(text.replace("      memorySize: 512\n", "      memorySzie: 512\n", 1))
-    run = subprocess.run([sys.executable, "-m", "bailian_fc.cli", "validate"], cwd=clone, capture_output=True,
+    run = subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "validate"], cwd=clone, capture_output=True,
                          text=True, check=False, env={**os.environ, "PYTHONPATH": str(ROOT / "shared")})
     assert run.returncode == 1, run.stdout + run.stderr
     assert "unknown key 'memorySzie'" in run.stdout
@@ -271,7 +271,7 @@ def test_built_admin_has_no_import_problems(admin_build: Path) -> None:
 
 def _cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
          timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bailian_fc.cli", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", *args], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout)
 
 
@@ -291,7 +291,7 @@ def test_invoke_apps_list_with_a_minted_token(local_env: dict[str, str]) -> None
 
 def test_invoke_without_secret_signs_with_the_dev_secret(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "AUTH_JWT_SECRET"}
-    done = subprocess.run([sys.executable, "-m", "bailian_fc.cli", "invoke", "apps", "--event",
+    done = subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "invoke", "apps", "--event",
                            str(ROOT / "events" / "apps-clock.json")], cwd=tmp_path, capture_output=True, text=True,
                           env={**env, "STORE_URL": f"file://{tmp_path}/s"}, timeout=60)
     assert done.returncode == 0 and "using the dev secret" in done.stderr, done.stderr

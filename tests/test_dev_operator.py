@@ -22,7 +22,7 @@ def test_dev_on_a_busy_port_fails_before_printing_anything(tmp_path: Path) -> No
         busy.listen()
         port = busy.getsockname()[1]
         env = {**os.environ, "STORE_URL": f"file://{tmp_path}", "AUTH_JWT_SECRET": SECRET}
-        run = subprocess.run([sys.executable, "-m", "bailian_fc.cli", "dev", "--port", str(port)], cwd=ROOT, env=env,
+        run = subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "dev", "--port", str(port)], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=60, check=False)
     assert run.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in run.stderr

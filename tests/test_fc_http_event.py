@@ -15,10 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from bailian_fc import errors
-from bailian_fc.api_errors import ApiError
-from bailian_fc.fc import HttpRequest, Response, Router, asgi_app, decode_event, encode_response, http_handler
-from bailian_fc.fc.context import fake_context
+from bailian_fc.bailian import errors
+from bailian_fc.dev.fc_context import asgi_app, fake_context
+from bailian_fc.http.errors import ApiError
+from bailian_fc.http.fc_event import HttpRequest, Response, decode_event, encode_response, http_handler
+from bailian_fc.http.router import Router
 from bailian_fc.store import StoreError, StoreUnavailable
 
 # The sample event of the FC3 docs (reference §2.1), as the bytes FC passes.
@@ -253,7 +254,7 @@ def test_validation_and_bad_json_are_400():
 
 
 def test_unexpected_exception_is_logged_not_returned(caplog):
-    with caplog.at_level(logging.ERROR, logger="bailian_fc.fc"):
+    with caplog.at_level(logging.ERROR, logger="bailian_fc.http"):
         status, headers, body = call(event("GET", "/boom"), raising(KeyError("secret-key-name")))
     error = assert_error(status, headers, body, "InternalError")
     assert status == 500 and error["message"] == "internal error" and "secret-key-name" not in json.dumps(body)

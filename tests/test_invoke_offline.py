@@ -21,7 +21,7 @@ EVENTS = sorted(p.name for p in (ROOT / "events").glob("*.json"))
 
 def invoke(cwd: Path, function: str, event: str, *extra: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("BAILIAN_APP_ID_", "AUTH_JWT", "DASHSCOPE"))}
-    return subprocess.run([sys.executable, "-m", "bailian_fc.cli", "invoke", function, "--event",
+    return subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "invoke", function, "--event",
                            str(ROOT / "events" / event), *extra], cwd=cwd, capture_output=True, text=True,
                           timeout=300, check=False, env={**clean, "PYTHONPATH": str(ROOT / "shared"), **env})
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from bailian_fc.catalogue.outputs import APP_KEYS
-from bailian_fc.emulator import EmulatorThread
-from bailian_fc.finance.demo import generate
-from bailian_fc.local.invoke import with_token
-from bailian_fc.local.slim import find_interpreter
+from bailian_fc.dev.demo_finance import generate
+from bailian_fc.dev.emulator import EmulatorThread
+from bailian_fc.dev.invoke import with_token
+from bailian_fc.dev.slim import find_interpreter
 from bailian_fc.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +38,7 @@ EVENTS = {"chat": "chat-message.json", "apps": "apps-run-app2-finance.json",
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, float]]:
     assert find_interpreter("3.10"), "these tests need a Python 3.10 (FC's runtime); pyenv install 3.10"
     out = tmp_path_factory.mktemp("lean")
-    done = subprocess.run([sys.executable, "-m", "bailian_fc.cli", "build", "--out", str(out), "--store", "file"],
+    done = subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "build", "--out", str(out), "--store", "file"],
                           cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     sizes = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(\w+)\s+\d+\s+[\d.]+ MB\s+([\d.]+) MB", done.stdout,

@@ -7,8 +7,8 @@ from openapi_spec_validator import validate
 from support import running_dev
 
 from bailian_fc.admin.routes import ContextRequest
+from bailian_fc.catalogue.chat import ChatRequest
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.chat.models import ChatRequest
 from bailian_fc.openapi.operations import EXCLUDED, PREFIXES, combined_document, document, route_tables
 
 DOC = combined_document()

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import serverless_devs
 
-from bailian_fc.local.manifest import load_manifest
-from bailian_fc.local.validate import fake_env, validate
+from bailian_fc.dev.manifest import load_manifest
+from bailian_fc.dev.validate import fake_env, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 

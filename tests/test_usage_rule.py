@@ -8,14 +8,14 @@ import json
 import pytest
 from support import SECRET
 
-from bailian_fc import runlog
 from bailian_fc.admin import function as admin_function
 from bailian_fc.admin.function import AdminRuntime
 from bailian_fc.auth import Authenticator
-from bailian_fc.fc.context import fake_context
+from bailian_fc.bailian.usage import Usage
+from bailian_fc.dev.fc_context import fake_context
+from bailian_fc.runlog import record as runlog
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
-from bailian_fc.usage import Usage
 
 
 @pytest.mark.parametrize(("wire", "used"), [

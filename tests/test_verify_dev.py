@@ -12,7 +12,7 @@ from bailian_fc.auth import Authenticator
 
 
 def verify(base: str, token: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bailian_fc.cli", "verify", "--base-url", base, "--token", token],
+    return subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "verify", "--base-url", base, "--token", token],
                           capture_output=True, text=True, timeout=120)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from . import jwt_hs256
-from .domain_errors import Forbidden, Unauthenticated
+from .errors import Forbidden, Unauthenticated
 from .ids import is_safe_id
 
 Role = Literal["staff", "manager", "admin", "service"]

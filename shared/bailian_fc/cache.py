@@ -8,7 +8,7 @@ Entries carry ``generated_at``; within ``fresh_seconds`` they are served as they
 for ``stale_seconds`` more only when Bailian fails (``stale: true``).
 
 Single flight: concurrent identical misses make one upstream call. The lock is a lease,
-a :mod:`claim <bailian_fc.claims>` with a short expiry that its holder renews while it
+a :mod:`claim <bailian_fc.store.claims>` with a short expiry that its holder renews while it
 works, so a holder that crashed blocks the others for at most ``lease_seconds``::
 
     A: get entry → none        B: get entry → none
@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from .claims import Claim, Claims
 from .ids import new_id
 from .store import Store
+from .store.claims import Claim, Claims
 
 
 def canonical(value: Any) -> str:

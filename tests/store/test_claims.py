@@ -1,4 +1,4 @@
-"""The claim primitive (bailian_fc.claims) on every store adapter: races, expiry, crash recovery.
+"""The claim primitive (bailian_fc.store.claims) on every store adapter: races, expiry, crash recovery.
 
 Expiry is driven by an injectable clock, never by sleeping; races by a barrier of real threads.
 """
@@ -14,8 +14,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bailian_fc.claims import Claim, Claims, generation_key
 from bailian_fc.store import FileStore, Store
+from bailian_fc.store.claims import Claim, Claims, generation_key
 
 
 class FakeClock:
@@ -139,7 +139,7 @@ def test_corrupt_or_foreign_records_do_not_block_forever(store: Store) -> None:
 
 HOLDER = """
 import sys, time
-from bailian_fc.claims import Claims
+from bailian_fc.store.claims import Claims
 from bailian_fc.store import FileStore
 claims = Claims(FileStore(sys.argv[1]))
 claim = claims.claim("lease/killed", ttl=float(sys.argv[2]), holder="doomed")

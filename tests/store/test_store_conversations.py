@@ -13,8 +13,8 @@ import httpx
 from support import make_settings, parse_frames, serve_app
 
 from bailian_fc.chat.app import create_app
-from bailian_fc.conversations import ConversationStore
-from bailian_fc.emulator import Emulator
+from bailian_fc.chat.conversations import ConversationStore
+from bailian_fc.dev.emulator import Emulator
 from bailian_fc.store import Store
 
 

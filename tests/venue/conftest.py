@@ -10,10 +10,10 @@ import pytest
 from pg_support import MIGRATIONS, VenueDb, create_database, grant_reader
 
 from bailian_fc.clock import BusinessCalendar
-from bailian_fc.finance.demo import generate
-from bailian_fc.local.migrations import migrate
-from bailian_fc.local.pgtemp import TempCluster
-from bailian_fc.venue.pg_writer import PostgresWriter
+from bailian_fc.dev.demo_finance import generate
+from bailian_fc.dev.migrations import migrate
+from bailian_fc.dev.pg_writer import PostgresWriter
+from bailian_fc.dev.pgtemp import TempCluster
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pg_support import VenueDb
 
-from bailian_fc.local import build as build_mod
+from bailian_fc.dev import build as build_mod
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +36,7 @@ def test_built_prewarm_reads_postgres_on_the_target_python(venue_db: VenueDb, tm
     """Cross-built for cp310 manylinux, run with only its code dir (``-I -S``) against the server."""
     interpreter = build_mod.find_interpreter("3.10")
     version = "3.10" if interpreter else f"{sys.version_info.major}.{sys.version_info.minor}"
-    done = subprocess.run([sys.executable, "-m", "bailian_fc.cli", "build", "prewarm", "--out", str(tmp_path),
+    done = subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "build", "prewarm", "--out", str(tmp_path),
                            "--python-version", version, "--store", "file", "--data", "postgresql", "--no-compile"],
                           cwd=ROOT, capture_output=True, text=True, timeout=400, check=False)
     assert done.returncode == 0, done.stderr[-3000:]

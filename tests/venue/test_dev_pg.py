@@ -11,10 +11,10 @@ from pg_support import MIGRATIONS, VenueDb, create_database, grant_reader
 from support import SECRET, running_dev
 
 from bailian_fc.auth import Authenticator
-from bailian_fc.finance.demo import generate
-from bailian_fc.local.migrations import migrate
-from bailian_fc.local.pgtemp import TempCluster
-from bailian_fc.venue.pg_writer import PostgresWriter
+from bailian_fc.dev.demo_finance import generate
+from bailian_fc.dev.migrations import migrate
+from bailian_fc.dev.pg_writer import PostgresWriter
+from bailian_fc.dev.pgtemp import TempCluster
 
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 

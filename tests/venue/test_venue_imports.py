@@ -16,7 +16,7 @@ from datetime import date
 from bailian_fc.settings import Settings
 from bailian_fc.apps.function import AppsRuntime
 from bailian_fc.catalogue.inputs import ClueRef, FinanceFilter
-from bailian_fc.finance.demo import generate
+from bailian_fc.dev.demo_finance import generate
 from bailian_fc.store import FileStore
 from bailian_fc.prewarm.function import PrewarmRuntime
 store = FileStore(sys.argv[1])
@@ -25,7 +25,7 @@ runtime = AppsRuntime.build(settings, store)
 PrewarmRuntime.build(settings, store)
 before = [m for m in sys.modules if m.split(".")[0] in ("psycopg", "psycopg_binary")][:3]
 if sys.argv[2]:
-    from bailian_fc.domain_errors import Unavailable
+    from bailian_fc.errors import Unavailable
     try:
         runtime.service.venue.sites()  # nothing listens on port 1: a clean 503, psycopg now imported
     except Unavailable as exc:

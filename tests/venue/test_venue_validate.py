@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bailian_fc.local.validate import fake_env, validate
+from bailian_fc.dev.validate import fake_env, validate
 
 ROOT = Path(__file__).resolve().parents[2]
 VPC = {"BAILIAN_FC_VPC_ID": "vpc-bp1venue", "BAILIAN_FC_VSWITCH_IDS": '["vsw-bp1a", "vsw-bp1b"]',

@@ -5,6 +5,6 @@
 * :mod:`.dashboard` — hourly roll-ups (``rollup_pending``, also for the prewarm timer) and the report.
 * :mod:`.routes` — triggers, runtime context and cache purge; :mod:`.queue` — manual-run queue.
 
-Nothing is imported here eagerly, so ``from bailian_fc.admin.dashboard import rollup_pending`` in
+Nothing is imported here eagerly, so ``from bailian_fc.runlog.dashboard import rollup_pending`` in
 the prewarm function does not pay for the admin routes.
 """

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..api_errors import ApiError
-from ..fc.http import HttpRequest, Response
-from ..fc.router import Router
+from ..http.errors import ApiError
+from ..http.fc_event import HttpRequest, Response
+from ..http.router import Router
 
 UI_DIR = Path(__file__).parent / "ui"
 BASE = "/admin/ui/"

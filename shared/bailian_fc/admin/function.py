@@ -18,16 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import Authenticator, Principal, require_role
 from ..clock import RuntimeClock, utc_now
-from ..fc.entry import HttpEntry
-from ..fc.http import HttpRequest
-from ..fc.router import Router
+from ..http.fc_entry import HttpEntry
+from ..http.fc_event import HttpRequest
+from ..http.params import parse_query
+from ..http.router import Router
 from ..jobs import JobStore
+from ..runlog.dashboard import MAX_DAYS, build_dashboard
+from ..runlog.query import RunlogQuery, list_runlogs
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
 from . import console, routes, views
-from .dashboard import MAX_DAYS, build_dashboard
-from .params import parse_query
-from .runlogs import RunlogQuery, list_runlogs
 from .scope import own_site, require_platform
 
 AdminRoute = Callable[["AdminRuntime", HttpRequest, Principal], Any]

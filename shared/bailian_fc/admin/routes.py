@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-from ..api_errors import ApiError
 from ..auth import Principal
 from ..cache import purge
 from ..clock import SITE_ID_PATTERN, RuntimeContext, bounded_utc, context_key
-from ..fc.http import HttpRequest, Response
+from ..http.errors import ApiError
+from ..http.fc_event import HttpRequest, Response
+from ..http.params import parse_query
 from ..ids import is_safe_id
 from ..jobs import CronError, Job, JobStore, next_fire_times, validate_cron
 from ..jobs.cron import split_tz
-from .params import parse_query
-from .run_now import start_run
+from ..jobs.run_now import start_run
 from .scope import own_site, require_platform
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ the cross-site dashboard.
 from __future__ import annotations
 
 from ..auth import Principal
-from ..domain_errors import Forbidden
+from ..errors import Forbidden
 
 
 def forbidden(message: str) -> Forbidden:

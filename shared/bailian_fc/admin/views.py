@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..api_errors import ApiError
 from ..auth import Principal
 from ..clock import AUDIT_KEY
-from ..fc.http import HttpRequest
+from ..http.errors import ApiError
+from ..http.fc_event import HttpRequest
+from ..http.params import parse_query
 from ..jobs import CronError, Job, next_fire_times, validate_cron
 from ..jobs.cron import split_tz
-from .params import parse_query
-from .queue import list_queue
+from ..jobs.queue import list_queue
 from .routes import NEXT_FIRES, _job
 
 if TYPE_CHECKING:

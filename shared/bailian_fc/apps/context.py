@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalogue.inputs import ClueRef, FinanceFilter
 from ..catalogue.registry import CATALOGUE, AppSpec
-from ..domain_errors import InvalidInput, NotFound
-from ..finance.dataset import compare, summarize
-from ..finance.ranges import resolve_with_previous
+from ..errors import InvalidInput, NotFound
+from ..venue.finance import compare, summarize
+from ..venue.ranges import resolve_with_previous
 
 if TYPE_CHECKING:
     from ..clock import RuntimeClock

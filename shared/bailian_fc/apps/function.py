@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from ..auth import Authenticator, Principal
 from ..clock import RuntimeClock
-from ..fc.entry import HttpEntry
-from ..fc.http import HttpRequest, Response
-from ..fc.router import Router
+from ..http.fc_entry import HttpEntry
+from ..http.fc_event import HttpRequest, Response
+from ..http.router import Router
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
 from .service import AppsService

@@ -13,15 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .. import runlog
 from ..auth import Principal, require_role
+from ..bailian.errors import BailianError
+from ..bailian.usage import count
 from ..cache import Entry, LeaseLost, ResultCache, cache_key
 from ..catalogue.registry import CATALOGUE, AppSpec
-from ..domain_errors import Busy, NotConfigured, NotFound
-from ..errors import BailianError
+from ..errors import Busy, NotConfigured, NotFound
+from ..runlog import record as runlog
 from ..settings import Settings
 from ..store import Store
-from ..usage import count
 from ..venue import VenueData, open_venue_data
 from .context import PromptContext
 from .upstream import Upstream

@@ -17,7 +17,7 @@ from ..settings import Settings
 if TYPE_CHECKING:
     import asyncio
 
-    from ..client import BailianClient, Completion
+    from ..bailian.client import BailianClient, Completion
 
 
 class Upstream:
@@ -40,7 +40,7 @@ class Upstream:
         return local.loop, local.client
 
     async def _build(self) -> BailianClient:
-        from ..client import BailianClient  # anyio, httpx and dashscope: only once a miss needs them
+        from ..bailian.client import BailianClient  # anyio, httpx and dashscope: only once a miss needs them
 
         return BailianClient.from_settings(self.settings, max_connections=2)  # one call at a time per thread
 
@@ -49,7 +49,7 @@ class Upstream:
         """Import the client stack now (~0.5 s for dashscope), before worker threads need it."""
         import dashscope  # noqa: F401
 
-        from .. import client  # noqa: F401
+        from ..bailian import client  # noqa: F401
 
     def complete(self, app_id: str, *, prompt: str, output_model: Any, biz_params: dict[str, Any] | None,
                  bare_list_field: str | None) -> Completion[Any]:

@@ -12,10 +12,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ..chat.models import ChatRequest
 from . import inputs as i
 from . import outputs as o
 from . import prompts as p
+from .chat import ChatRequest
 
 STAFF_UP = ("staff", "manager", "admin", "service")
 MANAGERS = ("manager", "admin", "service")

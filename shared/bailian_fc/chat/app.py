@@ -20,17 +20,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import logs
-from ..api_errors import ApiError
 from ..auth import Authenticator, Principal
-from ..client import BailianClient
-from ..conversations import ConversationStore
-from ..domain_errors import NotConfigured
+from ..bailian.client import BailianClient
+from ..catalogue.chat import ChatRequest
+from ..errors import NotConfigured
+from ..http.asgi import endpoint, json_response, method_not_allowed, not_found, read_model, request_id
+from ..http.errors import ApiError
+from ..http.sse import EventStreamResponse
 from ..ids import is_id
 from ..settings import Settings, get_settings
-from ..sse import EventStreamResponse
 from ..store import Store, open_store
-from ..web import endpoint, json_response, method_not_allowed, not_found, read_model, request_id
-from .models import ChatRequest
+from .conversations import ConversationStore
 from .service import ChatService
 
 log = logging.getLogger("bailian_fc.chat")

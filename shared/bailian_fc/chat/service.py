@@ -24,16 +24,17 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from .. import logs, runlog
+from .. import logs
 from ..auth import Principal
-from ..client import AppStream, BailianClient
-from ..conversations import ConversationStore
-from ..domain_errors import NotConfigured, NotFound
-from ..errors import BailianError
+from ..bailian.client import AppStream, BailianClient
+from ..bailian.errors import BailianError
+from ..catalogue.chat import ChatRequest
+from ..errors import NotConfigured, NotFound
+from ..http.sse import Emit
+from ..runlog import record as runlog
 from ..settings import Settings
-from ..sse import Emit
 from ..store import StoreError
-from .models import ChatRequest
+from .conversations import ConversationStore
 from .sessions import SessionPlan, plan_session, rebuild_messages
 
 log = logging.getLogger("bailian_fc.chat")

@@ -3,7 +3,7 @@
 Key layout (all JSON)::
 
     jobs/defs/{name}.json                      the job (last writer wins: admin edits are rare, single-actor)
-    jobs/claims/{name}/{slot}[-{tag}]/…        a claim (bailian_fc.claims) that never expires: its one
+    jobs/claims/{name}/{slot}[-{tag}]/…        a claim (bailian_fc.store.claims) that never expires: its one
                                                winner owns (job, slot[, tag])
     jobs/runs/{name}/{new_id('j')}.json        create-only run records; ids sort by creation time
     jobs/resume/{name}/{slot}.json             where a run stopped at its deadline (only its owner writes)
@@ -26,9 +26,9 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..claims import Claims
 from ..ids import new_id
 from ..store import Store, StoreError
+from ..store.claims import Claims
 from .cron import Schedule, parse, split_tz
 from .seed import DEFAULT_JOBS
 

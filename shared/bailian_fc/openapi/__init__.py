@@ -5,7 +5,7 @@ Each function serves its own part (``/chat/openapi.json``, ``/apps/openapi.json`
 Nothing here is imported until a document is asked for (cold start).
 """
 
-from .document import OpenApiBuilder, function_document
+from ..http.openapi import OpenApiBuilder, function_document
 from .operations import combined_document
 
 __all__ = ["OpenApiBuilder", "combined_document", "function_document"]

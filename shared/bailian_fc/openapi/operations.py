@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .document import OpDoc, Reply, function_document, generic_doc
+from ..http.openapi import OpDoc, Reply, function_document, generic_doc
 
 ALL = ("staff", "manager", "admin", "service")
 ADMIN = ("admin",)
@@ -71,7 +71,7 @@ def openapi_doc(function: str) -> OpDoc:
 
 
 def chat_docs() -> dict[tuple[str, str], OpDoc]:
-    from ..chat.models import ChatRequest
+    from ..catalogue.chat import ChatRequest
 
     conv = {"conversation_id": ID_SCHEMA}
     return {
@@ -137,7 +137,7 @@ def app_ops() -> list[tuple[str, str, OpDoc]]:
 def admin_docs() -> dict[tuple[str, str], OpDoc]:
     from ..admin import routes, views
     from ..admin.function import DashboardQuery
-    from ..admin.runlogs import RunlogQuery
+    from ..runlog.query import RunlogQuery
 
     job = {"job": JOB_SCHEMA}
     return {

@@ -27,12 +27,12 @@ from datetime import date
 from typing import Any, Protocol
 
 from ..apps.service import AppsService
+from ..bailian.errors import AuthError, BailianError
+from ..bailian.usage import count
 from ..catalogue.inputs import FinanceFilter
 from ..catalogue.registry import CATALOGUE
-from ..errors import AuthError, BailianError
-from ..finance.ranges import RANGES
 from ..jobs.dispatcher import JobRun
-from ..usage import count
+from ..venue.ranges import RANGES
 
 log = logging.getLogger("bailian_fc.prewarm")
 

@@ -5,7 +5,7 @@ Events:
 * manual ``{"job": "app2_prewarm", "site_id"?: "...", "force"?: true}`` → that job at once.
 
 Each tick first drains the admin's "run now" queue (``jobs/queue/``): a queued run is
-claimed (bailian_fc.claims), run as a manual run, then removed, so two ticks never run it twice;
+claimed (bailian_fc.store.claims), run as a manual run, then removed, so two ticks never run it twice;
 a tick that crashed mid-run leaves a claim that expires after the function timeout.
 """
 
@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import logs
-from ..admin.queue import claim_entry, finish_entry, list_queue
 from ..apps.service import AppsService
 from ..cache import ResultCache
 from ..catalogue.registry import CATALOGUE
 from ..clock import RuntimeClock
 from ..jobs.dispatcher import Dispatcher, JobRun
+from ..jobs.queue import claim_entry, finish_entry, list_queue
 from ..jobs.seed import DEFAULT_JOBS
 from ..jobs.store import JobStore
 from ..settings import Settings, get_settings
@@ -106,7 +106,7 @@ class PrewarmRuntime:
         return {"deleted": deleted}
 
     def rollup(self, run: JobRun) -> dict[str, Any]:
-        from ..admin.dashboard import rollup_pending  # the admin side owns the rollup format
+        from ..runlog.dashboard import rollup_pending  # the admin side owns the rollup format
 
         return rollup_pending(self.store, budget_seconds=max(run.remaining() - TIMEOUT_MARGIN_SECONDS, 1.0))
 

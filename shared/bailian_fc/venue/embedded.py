@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from ..clock import check_site_id
-from ..finance.dataset import FinanceRow, FinanceStore
 from ..store import Store
+from .finance import FinanceRow, FinanceStore
 from .models import ClueDetail
 
 

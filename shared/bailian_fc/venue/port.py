@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from ..finance.dataset import FinanceRow
+from .finance import FinanceRow
 from .models import ClueDetail
 
 

@@ -27,8 +27,8 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from ..clock import check_site_id
-from ..domain_errors import TimedOut, Unavailable
-from ..finance.dataset import FinanceRow
+from ..errors import TimedOut, Unavailable
+from .finance import FinanceRow
 from .models import MAX_FOLLOW_UPS, MAX_PURCHASES, MAX_VISITS, ClueDetail
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,203 @@
+"""What makes a built code dir small and quick to start: stripped binaries, .pyc for what is imported.
+
+* ``find_interpreter``: the target Python, resolved once. A pyenv *shim* is a bash script that can
+  take hundreds of ms per call (and fails when the version is not selected): it is skipped, and the
+  answer cached, so ``invoke --built`` and the cold-start bench time the function, not the lookup.
+* ``strip_binaries``: manylinux wheels ship some extensions unstripped (cryptography's Rust module
+  is 14 MB with its symbol table, aiohttp and PyYAML carry debug info); ``strip --strip-unneeded``
+  keeps the dynamic symbols Python needs and drops the rest.
+* ``precompile``: import the entry files and the modules a first request imports lazily
+  (``WARM_IMPORTS``) under the target interpreter, then byte-compile exactly the files that loaded
+  (unchecked-hash .pyc: they survive zip's 2-second mtimes). Compiling every file would double the
+  zip with bytecode nothing reads.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+# Distributions installed without their declared dependencies, with what they actually load instead.
+# dashscope 2.0.2 declares fastapi, uvicorn, typer, tiktoken, opentelemetry-sdk... for its CLI and
+# tokenizer; `import dashscope` plus one AsyncClient call loads only these (measured under Python 3.10
+# in each built dir by tests/test_lean_build.py, which fails when a module is missing or a shipped
+# distribution goes unloaded). rich declares markdown-it-py for rich.markdown, which nothing loads.
+NO_DEPS: dict[str, tuple[str, ...]] = {
+    "dashscope": ("aiohttp", "requests", "websocket-client", "cryptography", "certifi>=2024.7.4", "httpx>=0.27.0",
+                  "httpx-sse>=0.4.0", "typing_extensions>=4.16.0", "pydantic>=2.0", "tenacity", "PyYAML>=6.0",
+                  "rich>=13.0.0", "click", "opentelemetry-api>=1.20"),
+    "rich": ("pygments>=2.13.0",),
+    # dateutil 3 declares tzdata (the IANA database as a package, 600 files). Our zones go through
+    # zoneinfo, which reads the image's /usr/share/zoneinfo first; FC images have it (FC documents
+    # the TZ variable), and chat/apps never shipped croniter, hence never tzdata, either.
+    "python-dateutil": ("six>=1.6",),
+    # pycparser parses C declarations for cffi's ffi.cdef(); cryptography ships compiled bindings and
+    # nothing here calls cdef at run time.
+    "cffi": (),
+}
+# Never read at run time: type stubs and Cython/C sources that some wheels carry.
+NEVER_READ = ("*.pyi", "*.pyx", "*.pxd", "*.c", "*.h")
+# Files of an installed distribution that nothing can read once NO_DEPS dropped their reader:
+# qwen.tiktoken is the vocabulary of dashscope.tokenizers, which needs tiktoken (not installed).
+PRUNE_FILES: dict[str, tuple[str, ...]] = {"dashscope": ("dashscope/resources/qwen.tiktoken",)}
+# Modules to import (besides the entry files) when tracing what to byte-compile: what a first request
+# imports lazily. Only traced modules get a .pyc: the rest would never be read, only zipped.
+# client.py imports dashscope lazily, and httpx reaches httpcore, anyio's backend and h11 only when the
+# first request opens a connection (tests/test_lean_build.py fails if a request compiles anything).
+_CLIENT = ("bailian_fc.bailian.client", "bailian_fc.bailian.translate", "dashscope", "httpcore", "httpcore._backends.anyio",
+           "anyio._backends._asyncio", "anyio.to_thread", "anyio.lowlevel", "anyio.streams.tls",
+           "anyio.streams.stapled", "h11", "sniffio", "exceptiongroup")
+WARM_IMPORTS: dict[str, tuple[str, ...]] = {
+    "chat": (*_CLIENT, "uvicorn.protocols.http.h11_impl", "uvicorn.protocols.http.auto", "uvicorn.lifespan.on",
+             "uvicorn.loops.auto", "uvicorn.loops.asyncio", "uvicorn.protocols.websockets.auto"),
+    # Which venue adapter loads depends on DATA_URL: both (the postgres one imports psycopg on first read).
+    "apps": (*_CLIENT, "bailian_fc.venue.embedded", "bailian_fc.venue.postgres"),
+    "prewarm": (*_CLIENT, "bailian_fc.venue.embedded", "bailian_fc.venue.postgres", "bailian_fc.runlog.dashboard"),
+    "admin": (),
+}
+def split_no_deps(reqs: list[str]) -> tuple[list[str], list[str]]:
+    """(installed with --no-deps, installed normally): NO_DEPS entries swap in what they really load."""
+    bare: dict[str, str] = {}
+    rest: list[str] = []
+    queue = list(reqs)
+    while queue:
+        req = queue.pop(0)
+        name = req_name(req)
+        if name not in NO_DEPS:
+            rest.append(req)
+        elif name not in bare:
+            bare[name] = req
+            queue += NO_DEPS[name]
+    return list(bare.values()), rest
+
+
+def req_name(requirement: str) -> str:
+    """The PEP 503 normalized distribution name of a requirement string."""
+    name = re.split(r"[\s;<>=!~\[(@]", requirement.strip(), maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+# Runs under the target interpreter with the code dir alone on sys.path (-I -S): prints loaded files.
+_TRACE = r'''
+import importlib, json, os, sys
+code = sys.argv[1]
+sys.path[:0] = [os.path.join(code, "python"), code]
+for name in json.loads(sys.argv[2]):
+    importlib.import_module(name)
+base = os.path.realpath(code) + os.sep
+files = {os.path.realpath(m.__file__) for m in list(sys.modules.values()) if getattr(m, "__file__", None)}
+print(json.dumps(sorted(f for f in files if f.startswith(base) and f.endswith(".py"))))
+'''
+
+
+@functools.cache
+def find_interpreter(version: str) -> str | None:
+    """A working ``python<version>``: pyenv's own build first, then PATH (never a pyenv shim)."""
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    candidates = [*sorted(str(p) for p in pyenv_root.glob(f"versions/{version}.*/bin/python{version}")),
+                  shutil.which(f"python{version}")]
+    for candidate in filter(None, candidates):
+        if "/shims/" in candidate:
+            continue
+        probe = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True, check=False)
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def prune(target: Path, files: dict[str, tuple[str, ...]]) -> int:
+    """Delete ``files`` (per distribution, relative to ``target``) and every NEVER_READ file; the count.
+    METADATA keeps its headers only: the long description (a README, often a changelog) is never read."""
+    doomed = [target / rel for rels in files.values() for rel in rels]
+    doomed += [p for pattern in NEVER_READ for p in target.rglob(pattern)]
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    for meta in target.glob("*.dist-info/METADATA"):  # keep the headers (version, requirements), drop the
+        text = meta.read_bytes()                       # long description nothing reads at run time
+        if (end := text.find(b"\n\n")) > 0:
+            meta.write_bytes(text[: end + 1])
+    return len(doomed)
+
+
+def strip_binaries(target: Path) -> bool:
+    """``strip --strip-unneeded`` every extension module; False when there is no ``strip`` here."""
+    strip = shutil.which("strip")
+    if strip is None:
+        return False
+    libraries = [str(p) for p in target.rglob("*.so*") if p.is_file()]
+    if libraries:
+        subprocess.run([strip, "--strip-unneeded", *libraries], check=True, capture_output=True)
+    return True
+
+
+def traced_modules(interpreter: str, code: Path, modules: list[str]) -> list[str]:
+    """Source files under ``code`` that importing ``modules`` loads, under ``interpreter``."""
+    done = subprocess.run([interpreter, "-I", "-S", "-c", _TRACE, str(code), json.dumps(modules)],
+                          capture_output=True, text=True, check=False, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"importing {', '.join(modules)} failed:\n{done.stderr[-2000:]}")
+    files: list[str] = json.loads(done.stdout)
+    return files
+
+
+def precompile(code: Path, python_version: str, warm: tuple[str, ...] = ()) -> int | None:
+    """Byte-compile what the entries and ``warm`` import; the count, or None
+    when there is no python<version> here (FC then compiles on every cold start)."""
+    interpreter = find_interpreter(python_version)
+    if interpreter is None:
+        return None
+    entries = [p.stem for p in code.glob("*.py")]
+    files = set(traced_modules(interpreter, code, [*entries, *warm]))
+    subprocess.run([interpreter, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", "-i", "-"],
+                   input="\n".join(sorted(files)), text=True, check=True, capture_output=True)
+    return len(files)
+
+
+def drop_unrequired(target: Path, roots: list[str], marker_env: dict[str, str]) -> list[str]:
+    """Remove installed distributions nothing needs once NO_DEPS replaced some declared dependencies.
+
+    pip installs a NO_DEPS distribution's declared dependencies when it arrives as someone else's
+    dependency (python-dateutil under croniter); this walks the requirement graph from ``roots`` with
+    NO_DEPS applied and deletes what it never reaches, file by file from each RECORD.
+    """
+    from email.parser import Parser
+
+    from packaging.requirements import Requirement
+
+    requires: dict[str, list[Requirement]] = {}
+    records: dict[str, Path] = {}
+    for meta in target.glob("*.dist-info/METADATA"):
+        headers = Parser().parsestr(meta.read_text(encoding="utf-8", errors="replace"), headersonly=True)
+        name = req_name(headers["Name"])
+        records[name] = meta.parent
+        requires[name] = [Requirement(line) for line in
+                          (NO_DEPS[name] if name in NO_DEPS else headers.get_all("Requires-Dist") or [])]
+    reached: set[tuple[str, frozenset[str]]] = set()
+    queue = [(req_name(r.name), frozenset(r.extras)) for r in map(Requirement, roots)]
+    while queue:
+        name, extras = queue.pop()
+        if (name, extras) in reached:
+            continue
+        reached.add((name, extras))
+        for req in requires.get(name, []):  # a marker may name an extra: psycopg[binary] -> psycopg-binary
+            if req.marker is None or any(req.marker.evaluate({**marker_env, "extra": e}) for e in ("", *extras)):
+                queue.append((req_name(req.name), frozenset(req.extras)))
+    reached_names = {name for name, _ in reached}
+    dropped = sorted(set(records) - reached_names)
+    for name in dropped:
+        info = records[name]
+        for line in (info / "RECORD").read_text(encoding="utf-8").splitlines():
+            path = (target / line.split(",")[0]).resolve()
+            if path.is_relative_to(target.resolve()) and path.is_file():
+                path.unlink()
+        shutil.rmtree(info, ignore_errors=True)
+    for directory in sorted((p for p in target.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        if not any(directory.iterdir()):
+            directory.rmdir()
+    return dropped

@@ -1,0 +1,110 @@
+"""Starlette glue shared by the ASGI functions: bounded bodies, JSON errors, request ids."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
+
+from .. import logs
+from ..logs import pick_request_id
+from .error_table import to_api_error
+from .errors import ApiError, error_body, parse_json_body, validate_object
+
+log = logging.getLogger("bailian_fc.http.asgi")
+
+Endpoint = Callable[[Request], Awaitable[Any]]
+
+
+def request_id(request: Request) -> str:
+    """FC's ``x-fc-request-id`` when it is a plausible id (it is echoed), else a fresh one; also the
+    current id of :mod:`bailian_fc.logs` for the rest of this request."""
+    rid = request.scope.setdefault("state", {}).get("request_id")
+    if rid is None:
+        rid = pick_request_id(request.headers.get("x-fc-request-id"))
+        request.scope["state"]["request_id"] = rid
+        logs.bind(rid)
+    return rid
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything over ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "PayloadTooLarge", f"the request body exceeds {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "PayloadTooLarge", f"the request body exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_model(request: Request, model: type[BaseModel], limit: int) -> Any:
+    return validate_object(model, parse_json_body(await read_body(request, limit)))
+
+
+def json_response(data: Any, request: Request, status: int = 200) -> JSONResponse:
+    return JSONResponse(data, status_code=status, headers={"x-request-id": request_id(request)})
+
+
+def error_response(err: ApiError, request: Request) -> JSONResponse:
+    headers = {"x-request-id": request_id(request), **err.headers}
+    return JSONResponse(error_body(err.code, err.message, request_id(request), err.details),
+                        status_code=err.status, headers=headers)
+
+
+def endpoint(fn: Endpoint) -> Endpoint:
+    """Answer every failure as the JSON error contract; never a stack trace."""
+
+    @functools.wraps(fn)
+    async def wrapper(request: Request) -> Response:
+        request_id(request)  # bound before anything logs
+        try:
+            return await fn(request)
+        except Exception as exc:
+            return error_response(to_api_error(exc, f"{request.method} {request.url.path}"), request)
+
+    return wrapper
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """404, or a 307 to the same path with/without its trailing slash when that one is a route.
+
+    The Location is relative (path and query only): built from the Host header, as Starlette's own
+    redirect is, it would send the client wherever a forged Host points.
+    """
+    other = _slash_twin(request)
+    if other is not None:
+        query = request.url.query
+        location = quote(other, safe="/!$&'()*+,;=:@-._~") + (f"?{query}" if query else "")
+        return Response(status_code=307, headers={"location": location, "x-request-id": request_id(request)})
+    return error_response(ApiError(404, "NotFound", f"no route for {request.url.path}"), request)
+
+
+def _slash_twin(request: Request) -> str | None:
+    path = request.url.path
+    if path == "/" or "//" in path:
+        return None
+    other = path[:-1] if path.endswith("/") else path + "/"
+    scope = {**request.scope, "path": other}
+    app = request.scope.get("app")
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    if any(route.matches(scope)[0] != Match.NONE for route in routes):
+        return other
+    return None
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    # Starlette's 405 carries the route's ``Allow`` header: keep it, as the FC router does.
+    headers = dict(getattr(exc, "headers", None) or {})
+    return error_response(ApiError(405, "MethodNotAllowed", f"{request.method} is not allowed here",
+                                   headers=headers), request)

@@ -1,0 +1,101 @@
+"""Server-sent events over ASGI: whole frames, pings while idle, stop on disconnect.
+
+The miniprogram's ``onChunkReceived`` may split bytes anywhere, so each event is
+written as one complete frame in one ASGI message and the client buffers to the
+blank line. A producer task writes frames as the
+upstream produces them; a pinger writes a ``: ping`` comment whenever nothing went out for
+``ping_interval`` seconds; a watcher waits for ``http.disconnect`` and cancels the producer
+at once, so the upstream call is closed instead of streaming to nobody (Starlette's
+``StreamingResponse`` does the same for plain bodies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+log = logging.getLogger("bailian_fc.http.sse")
+
+PING = b": ping\n\n"
+SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache, no-transform"),
+    (b"x-accel-buffering", b"no"),
+]
+
+Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+def frame(event: str, data: dict[str, Any]) -> bytes:
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return f"event: {event}\ndata: {payload}\n\n".encode()
+
+
+class EventStreamResponse:
+    """An ASGI response running ``producer(emit)``; ``emit(event, data)`` sends one frame.
+
+    Plain asyncio tasks rather than an anyio task group: at hundreds of concurrent streams
+    anyio's per-task bookkeeping was a quarter of the chat function's per-request CPU.
+    """
+
+    def __init__(self, producer: Callable[[Emit], Awaitable[None]], *, ping_interval: float = 15.0,
+                 headers: dict[str, str] | None = None) -> None:
+        self.producer = producer
+        self.ping_interval = ping_interval
+        self.extra_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+        self.disconnected = False
+        self._send: Any = None
+        self._lock = asyncio.Lock()  # one frame at a time: a ping never lands inside a frame
+        self._last_write = 0.0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + self.extra_headers})
+        self._send = send
+        self._last_write = asyncio.get_running_loop().time()
+        producer = asyncio.ensure_future(self.producer(self._emit))
+        helpers = [asyncio.ensure_future(self._watch_disconnect(receive, producer)),
+                   asyncio.ensure_future(self._ping())]
+        try:
+            await asyncio.wait({producer})
+        finally:
+            for task in (*helpers, producer):
+                task.cancel()  # a no-op for the producer when it finished on its own
+            # The producer's own finally (closing upstream, storing the turn) runs to the end here.
+            await asyncio.gather(producer, *helpers, return_exceptions=True)
+        if not producer.cancelled() and producer.exception() is not None:
+            log.error("SSE producer failed", exc_info=producer.exception())
+        if not self.disconnected:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _emit(self, event: str, data: dict[str, Any]) -> None:
+        await self._write(frame(event, data))
+
+    async def _write(self, chunk: bytes) -> None:
+        if self.disconnected:
+            return
+        async with self._lock:
+            try:
+                await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except OSError:
+                self.disconnected = True
+            self._last_write = asyncio.get_running_loop().time()
+
+    async def _ping(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self.disconnected:
+            idle_for = loop.time() - self._last_write
+            if idle_for < self.ping_interval:
+                await asyncio.sleep(self.ping_interval - idle_for)
+                continue
+            await self._write(PING)
+
+    async def _watch_disconnect(self, receive: Any, producer: asyncio.Future[None]) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                self.disconnected = True
+                producer.cancel()  # once: its finally blocks then finish without interruption
+                return

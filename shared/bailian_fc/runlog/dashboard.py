@@ -1,0 +1,305 @@
+"""The admin dashboard and the hourly run-log roll-ups that make it fast.
+
+Why roll-ups: 30 days × 5,000 calls is 150,000 run log records; reading them per request costs
+seconds on the file store and minutes on OSS. Each *completed* UTC hour is summarised once into
+
+    rollups/runlogs/hourly/YYYY-MM-DD/HH.json
+    {"v": 1, "hour": ISO, "computed_at": ISO, "records": n, "apps": {app: Stats.to_json()}}
+
+(counts, error-code and cache-state counts, token sums and a fixed log-bucket latency histogram,
+see :mod:`.histogram` for the ≈3.85 % percentile error), so a 30-day dashboard reads 720 small files
+plus the live hour. An hour is *complete* ``GRACE`` (5 min) after it ends: run log records are
+stamped when written, so the grace only has to cover clock skew between instances and a slow put.
+A record stored later than that is not in the roll-up (documented loss; the raw record stays
+readable through ``/admin/runlogs``). Hours not yet complete are computed live on every request
+and never written. Empty hours are written too, so a later request never lists them again.
+
+Roll-ups are derived: two writers compute the same content, so last-writer-wins is fine (OSS has
+no compare-and-swap and none is needed). A roll-up with another ``v`` is recomputed on read.
+
+The dashboard groups hours into business dates; an hour belongs to the business date of its
+start (:class:`~bailian_fc.clock.BusinessCalendar`). Times are real wall time: run logs are
+stamped with the real clock, so a runtime-context sandbox does not move the dashboard.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from ..clock import BusinessCalendar
+from ..store import FileStore, Store
+from . import histogram
+from .record import PREFIX as RUNLOG_PREFIX
+from .stats import Stats
+
+log = logging.getLogger("bailian_fc.admin")
+
+ROLLUP_PREFIX = "rollups/runlogs/hourly/"
+ROLLUP_VERSION = 1
+GRACE = timedelta(minutes=5)
+HOUR = timedelta(hours=1)
+DEFAULT_LOOKBACK = timedelta(days=7)
+READ_WORKERS = 8  # parallel gets on network stores (see ``reader``)
+MAX_DAYS = 90
+HOURLY_MAX_DAYS = 2  # up to this period the dashboard also gives per-hour series (a day's shape)
+
+Mapper = Callable[..., Iterable[Any]]  # builtins.map or ThreadPoolExecutor.map
+
+
+@dataclass
+class HourRollup:
+    hour: datetime
+    apps: dict[str, Stats]
+    records: int
+    computed_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"v": ROLLUP_VERSION, "hour": self.hour.isoformat(), "computed_at": self.computed_at.isoformat(),
+                "records": self.records, "apps": {app: s.to_json() for app, s in sorted(self.apps.items())}}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> HourRollup | None:
+        """The roll-up, or None when it is from another version or unreadable (then it is recomputed)."""
+        if not isinstance(raw, dict) or raw.get("v") != ROLLUP_VERSION:
+            return None
+        try:
+            return cls(datetime.fromisoformat(raw["hour"]), {a: Stats.from_json(s) for a, s in raw["apps"].items()},
+                       int(raw["records"]), datetime.fromisoformat(raw["computed_at"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass
+class PendingReport:
+    """What :func:`compute_pending` did; ``rollups`` hands the fresh ones to the dashboard (not JSON)."""
+
+    checked: int = 0
+    computed: int = 0
+    remaining: int = 0
+    seconds: float = 0.0
+    existing: set[str] = field(default_factory=set, repr=False)
+    rollups: dict[datetime, HourRollup] = field(default_factory=dict, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"checked": self.checked, "computed": self.computed, "remaining": self.remaining,
+                "seconds": round(self.seconds, 3)}
+
+
+# -- hours --------------------------------------------------------------------------------------
+
+
+def floor_hour(instant: datetime) -> datetime:
+    return instant.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def ceil_hour(instant: datetime) -> datetime:
+    floored = floor_hour(instant)
+    return floored if floored == instant else floored + HOUR
+
+
+def hour_range(first: datetime, last: datetime) -> Iterator[datetime]:
+    """Hour starts from ``first`` to ``last`` inclusive (both already on the hour, UTC)."""
+    hour = first
+    while hour <= last:
+        yield hour
+        hour += HOUR
+
+
+def is_complete(hour: datetime, now: datetime) -> bool:
+    return hour + HOUR + GRACE <= now
+
+
+def rollup_key(hour: datetime) -> str:
+    return f"{ROLLUP_PREFIX}{hour:%Y-%m-%d}/{hour:%H}.json"
+
+
+def runlog_bucket(hour: datetime) -> str:
+    return f"{RUNLOG_PREFIX}{hour:%Y-%m-%d}/{hour:%H}/"
+
+
+# -- computing and storing roll-ups ------------------------------------------------------------
+
+
+@contextmanager
+def reader(store: Store) -> Iterator[Mapper]:
+    """How to read many keys: in parallel on a network store (each get waits on a round trip); one
+    by one on the file store, where JSON parsing under the GIL dominates and threads only add
+    contention (measured on 700 roll-ups: 8 threads ≈ 1.5× slower than a plain loop)."""
+    if isinstance(store, FileStore):
+        yield map
+        return
+    with ThreadPoolExecutor(READ_WORKERS) as pool:
+        yield pool.map
+
+
+def compute_hour(store: Store, hour: datetime, now: datetime, mapper: Mapper = map) -> HourRollup:
+    """Summarise one hour's run log records."""
+    keys = store.list(runlog_bucket(hour))
+    records = mapper(_read_record, [store] * len(keys), keys)
+    apps: dict[str, Stats] = {}
+    count = 0
+    for record in records:
+        if record is None:
+            continue
+        apps.setdefault(str(record.get("app") or "unknown"), Stats()).add_record(record)
+        count += 1
+    return HourRollup(hour, apps, count, now)
+
+
+def _read_record(store: Store, key: str) -> dict[str, Any] | None:
+    """A run log record, or None for one that vanished or is corrupt (never fail a whole hour)."""
+    try:
+        raw = store.get_json(key)
+    except ValueError:
+        log.warning("skipping unreadable run log record %s", key)
+        return None
+    return raw if isinstance(raw, dict) else None
+
+
+def read_rollup(store: Store, hour: datetime) -> HourRollup | None:
+    try:
+        return HourRollup.from_json(store.get_json(rollup_key(hour)))
+    except ValueError:
+        return None
+
+
+def write_rollup(store: Store, rollup: HourRollup) -> None:
+    store.put_json(rollup_key(rollup.hour), rollup.to_json())
+
+
+def existing_rollups(store: Store, since: datetime) -> set[str]:
+    """Keys of stored roll-ups from ``since`` on: one listing instead of a get per hour."""
+    start_after = f"{ROLLUP_PREFIX}{floor_hour(since):%Y-%m-%d}/"
+    return set(store.list(ROLLUP_PREFIX, start_after=start_after))
+
+
+def rollup_pending(store: Store, now: datetime | None = None, *, since: datetime | None = None,
+                   budget_seconds: float | None = None) -> dict[str, Any]:
+    """Compute and store every missing roll-up of a completed hour in ``[since, now)``; a JSON summary.
+
+    The entry point for the prewarm timer job (``runlog_rollup``): ``now`` defaults to the real
+    clock, ``since`` to ``now - DEFAULT_LOOKBACK``; ``budget_seconds`` stops early so a tick never
+    overruns its FC timeout, and ``remaining`` says how many hours the next tick still has to do.
+    Returns ``{"checked", "computed", "remaining", "seconds"}``. Safe to run concurrently with the
+    dashboard or another tick: both would write the same content (last writer wins).
+    """
+    now = now or datetime.now(timezone.utc)
+    return compute_pending(store, now, since=since, budget_seconds=budget_seconds).to_json()
+
+
+def compute_pending(store: Store, now: datetime, *, since: datetime | None = None,
+                    budget_seconds: float | None = None) -> PendingReport:
+    """:func:`rollup_pending` keeping the fresh roll-ups in memory, so the dashboard need not re-read them.
+
+    Existing roll-ups are not read here; one listing finds them.
+    """
+    started = time.monotonic()
+    now = now.astimezone(timezone.utc)
+    first = ceil_hour(since if since is not None else now - DEFAULT_LOOKBACK)
+    hours = [h for h in hour_range(first, floor_hour(now)) if is_complete(h, now)]
+    report = PendingReport(checked=len(hours), existing=existing_rollups(store, first))
+    missing = [h for h in hours if rollup_key(h) not in report.existing]
+    with reader(store) as mapper:
+        for index, hour in enumerate(missing):
+            if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+                report.remaining = len(missing) - index
+                break
+            rollup = compute_hour(store, hour, now, mapper)
+            write_rollup(store, rollup)
+            report.rollups[hour] = rollup
+            report.computed += 1
+    report.seconds = time.monotonic() - started
+    return report
+
+
+# -- the dashboard ------------------------------------------------------------------------------
+
+
+@dataclass
+class Window:
+    """The business dates a dashboard covers and the UTC hours that make them up."""
+
+    first: date
+    last: date
+    hours: list[datetime]
+
+    @classmethod
+    def of(cls, calendar: BusinessCalendar, now: datetime, days: int) -> Window:
+        if not 1 <= days <= MAX_DAYS:
+            raise ValueError(f"days must be within 1..{MAX_DAYS}")
+        last = calendar.business_date(now)
+        first = last - timedelta(days=days - 1)
+        start = ceil_hour(calendar.day_bounds(first)[0])  # an hour belongs to the date of its start
+        return cls(first, last, list(hour_range(start, floor_hour(now))))
+
+
+def load_hours(store: Store, hours: Sequence[datetime],
+               now: datetime) -> tuple[dict[datetime, HourRollup], dict[str, int]]:
+    """Every hour's roll-up: stored ones reused, missing complete ones computed and stored, the rest live."""
+    counts = {"hours": len(hours), "reused": 0, "computed": 0, "live": 0}
+    if not hours:
+        return {}, counts
+    report = compute_pending(store, now, since=hours[0])
+    loaded: dict[datetime, HourRollup] = dict(report.rollups)
+    counts["computed"] = report.computed
+    stored = [h for h in hours if h not in loaded and rollup_key(h) in report.existing]
+    with reader(store) as mapper:
+        for hour, rollup in zip(stored, mapper(read_rollup, [store] * len(stored), stored), strict=True):
+            if rollup is None:  # another version or corrupt: recompute, and repair the file
+                rollup = compute_hour(store, hour, now, mapper)
+                write_rollup(store, rollup)
+                counts["computed"] += 1
+            else:
+                counts["reused"] += 1
+            loaded[hour] = rollup
+        for hour in hours:
+            if hour not in loaded:  # incomplete (the current hour, or one still in its grace)
+                loaded[hour] = compute_hour(store, hour, now, mapper)
+                counts["live"] += 1
+    return loaded, counts
+
+
+def build_dashboard(store: Store, calendar: BusinessCalendar, now: datetime, days: int) -> dict[str, Any]:
+    """``GET /admin/dashboard``: per app per business date, per app, per date and overall."""
+    now = now.astimezone(timezone.utc)
+    window = Window.of(calendar, now, days)
+    rollups, counts = load_hours(store, window.hours, now)
+    per_day: dict[date, dict[str, Stats]] = {}
+    for hour in window.hours:
+        day_apps = per_day.setdefault(calendar.business_date(hour), {})
+        for app, stats in rollups[hour].apps.items():
+            day_apps.setdefault(app, Stats()).merge(stats)
+    by_app: dict[str, Stats] = {}
+    total = Stats()
+    by_day = []
+    for offset in range((window.last - window.first).days + 1):
+        day = window.first + timedelta(days=offset)
+        day_total = Stats()
+        apps = per_day.get(day, {})
+        for app, stats in apps.items():
+            day_total.merge(stats)
+            by_app.setdefault(app, Stats()).merge(stats)
+        total.merge(day_total)
+        by_day.append({"date": day.isoformat(), "apps": {a: s.summary() for a, s in sorted(apps.items())},
+                       "total": day_total.summary()})
+    by_hour = None
+    if days <= HOURLY_MAX_DAYS:
+        by_hour = [{"hour": hour.isoformat(), "apps": {a: s.summary() for a, s in sorted(rollups[hour].apps.items())}}
+                   for hour in window.hours]
+    return {
+        "days": days, "from": window.first.isoformat(), "to": window.last.isoformat(),
+        "tz": calendar.tz, "day_start": calendar.day_start, "generated_at": now.isoformat(),
+        "percentile_relative_error": round(histogram.RELATIVE_ERROR, 4),
+        "rollups": counts,
+        "by_day": by_day,
+        "by_hour": by_hour,
+        "by_app": {a: s.summary() for a, s in sorted(by_app.items())},
+        "total": total.summary(),
+    }

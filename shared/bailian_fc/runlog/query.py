@@ -1,0 +1,241 @@
+"""``GET /admin/runlogs``: run log records newest first, with an opaque, append-stable cursor.
+
+Records live at ``runlogs/YYYY-MM-DD/HH/<id>.json`` (UTC hour buckets, time-ordered ids), so
+"newest first" is a walk of hour buckets from ``to`` downwards, each bucket's keys in reverse.
+
+The cursor is a *position*, never an offset: "keys below K in hour H", plus the resolved range
+and filters of the first page. ``to`` is fixed at the first page (default: its now), so a record
+appended later (``at`` > ``to``) is never in a later page, and since positions are keys, an
+append cannot shift one either. One narrow exception: a record whose id was minted before the
+first page but whose put landed after it (a put in flight, milliseconds) shows up in its time
+slot if that slot is still ahead of the cursor.
+
+Each request does bounded work (``MAX_SCAN`` records read, ``MAX_BUCKETS`` hours listed): a
+selective filter may answer fewer than ``limit`` items with a ``next_cursor``; keep paging until
+``next_cursor`` is null.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .. import jsonsafe
+from ..clock import SITE_ID_PATTERN
+from ..http.errors import ApiError
+from ..http.params import MAX_EPOCH, parse_instant
+from ..store import Store
+from .dashboard import HOUR, floor_hour, reader, runlog_bucket
+
+DEFAULT_RANGE = timedelta(hours=24)
+MAX_RANGE = timedelta(days=92)
+MAX_SCAN = 2000
+MAX_BUCKETS = 168
+READ_CHUNK = 32  # keys read together (in parallel on network stores)
+CURSOR_VERSION = 1
+
+
+def _catalogue_keys() -> set[str]:
+    """Imported late: the catalogue builds every app's models, which the other routes don't need."""
+    from ..catalogue.registry import CATALOGUE
+
+    return set(CATALOGUE)
+
+
+class RunlogQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    app: str | None = None
+    status: Literal["ok", "error"] | None = None
+    site: str | None = Field(default=None, pattern=SITE_ID_PATTERN)
+    from_: datetime | None = Field(default=None, alias="from")
+    to: datetime | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("from_", "to", mode="before")
+    @classmethod
+    def _instant(cls, value: Any) -> datetime:
+        return parse_instant(value)
+
+    @field_validator("app")
+    @classmethod
+    def _known_app(cls, value: str | None) -> str | None:
+        if value is not None and value not in _catalogue_keys():
+            raise ValueError(f"unknown app {value!r}: use a catalogue key (GET /apps)")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RunlogQuery:
+        if self.from_ is not None and self.to is not None:
+            if self.from_ >= self.to:
+                raise ValueError("'from' must be before 'to'")
+            if self.to - self.from_ > MAX_RANGE:
+                raise ValueError(f"a query spans at most {MAX_RANGE.days} days; page older ranges separately")
+        return self
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a walk continues: keys of ``hour``'s bucket strictly below ``below`` (None: all of them)."""
+
+    hour: datetime
+    below: str | None = None
+
+
+@dataclass
+class Cursor:
+    lo: float
+    hi: float
+    app: str | None
+    status: str | None
+    site: str | None
+    position: Position
+
+    def encode(self) -> str:
+        data = {"v": CURSOR_VERSION, "lo": self.lo, "hi": self.hi, "app": self.app, "status": self.status,
+                "site": self.site, "h": int(self.position.hour.timestamp()), "k": self.position.below}
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """A cursor this API returned; anything else (forged, truncated, 1e300 or nan bounds) is a 400."""
+        try:
+            data = jsonsafe.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), max_depth=2)
+            if not isinstance(data, dict) or data.get("v") != CURSOR_VERSION:
+                raise ValueError("cursor version")
+            lo, hi, h = _epoch(data["lo"]), _epoch(data["hi"]), _epoch(data["h"])
+            if lo >= hi:
+                raise ValueError("cursor range")
+            hour = datetime.fromtimestamp(int(h), timezone.utc)
+            below = data["k"]
+            if below is not None and not (isinstance(below, str) and below.startswith(runlog_bucket(hour))):
+                raise ValueError("cursor key")
+            filters = (data["app"], data["status"], data["site"])
+            if not all(f is None or (isinstance(f, str) and len(f) <= 64) for f in filters):
+                raise ValueError("cursor filters")
+            return cls(lo, hi, *filters, Position(hour, below))
+        except (ValueError, KeyError, TypeError, binascii.Error, OverflowError, OSError):
+            raise ApiError(400, "InvalidCursor", "the cursor is not one this API returned") from None
+
+
+def _epoch(value: Any) -> float:
+    """Epoch seconds from a cursor: a finite number within the range every query is bounded to."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_EPOCH:
+        raise ValueError("cursor time")
+    return float(value)
+
+
+def start_cursor(query: RunlogQuery, now: datetime) -> Cursor:
+    """The walk a query asks for: its own cursor, or a fresh one from its range and filters."""
+    if query.cursor is None:
+        hi = query.to or now
+        lo = query.from_ or hi - DEFAULT_RANGE
+        if lo >= hi:
+            raise ApiError(400, "ValidationError", "the query is invalid",
+                           [{"field": "from", "message": "'from' must be before 'to'", "type": "value_error"}])
+        return Cursor(lo.timestamp(), hi.timestamp(), query.app, query.status, query.site, Position(floor_hour(hi)))
+    cursor = Cursor.decode(query.cursor)
+    _check_matches(query, cursor)
+    return cursor
+
+
+def _check_matches(query: RunlogQuery, cursor: Cursor) -> None:
+    """A cursor carries its filters; a query that contradicts them is a client bug, not a new search."""
+    given = {"app": (query.app, cursor.app), "status": (query.status, cursor.status),
+             "site": (query.site, cursor.site),
+             "from": (query.from_ and query.from_.timestamp(), cursor.lo),
+             "to": (query.to and query.to.timestamp(), cursor.hi)}
+    wrong = [name for name, (mine, theirs) in given.items() if mine is not None and mine != theirs]
+    if wrong:
+        details = [{"field": name, "message": "differs from the cursor's", "type": "cursor_mismatch"} for name in wrong]
+        raise ApiError(400, "CursorMismatch", "the query contradicts the cursor's filters; drop them or the cursor",
+                       details)
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]] = field(default_factory=list)
+    next: Position | None = None
+    scanned: int = 0
+    buckets: int = 0
+
+
+def _selector(cursor: Cursor) -> Callable[[dict[str, Any]], bool]:
+    def wanted(record: dict[str, Any]) -> bool:
+        at = record.get("at")
+        if not isinstance(at, (int, float)) or not cursor.lo <= at <= cursor.hi:
+            return False
+        return ((cursor.app is None or record.get("app") == cursor.app)
+                and (cursor.status is None or record.get("status") == cursor.status)
+                and (cursor.site is None or record.get("site_id") == cursor.site))
+
+    return wanted
+
+
+def _bucket_keys(store: Store, position: Position) -> list[str]:
+    keys = store.list(runlog_bucket(position.hour))
+    if position.below is not None:
+        keys = keys[: bisect.bisect_left(keys, position.below)]
+    return keys[::-1]
+
+
+def _read(store: Store, key: str) -> dict[str, Any] | None:
+    try:
+        raw = store.get_json(key)
+    except ValueError:
+        return None
+    return raw if isinstance(raw, dict) else None
+
+
+def walk(store: Store, cursor: Cursor, limit: int) -> Page:
+    """One page from ``cursor.position`` downwards, within the request's work bounds."""
+    page = Page()
+    wanted = _selector(cursor)
+    last_hour = floor_hour(datetime.fromtimestamp(cursor.lo, timezone.utc))
+    position = cursor.position
+    with reader(store) as mapper:
+        while position.hour >= last_hour:
+            if page.buckets >= MAX_BUCKETS:
+                page.next = position
+                return page
+            keys = _bucket_keys(store, position)
+            page.buckets += 1
+            for start in range(0, len(keys), READ_CHUNK):
+                chunk = keys[start: start + READ_CHUNK]
+                for key, record in zip(chunk, mapper(_read, [store] * len(chunk), chunk), strict=True):
+                    page.scanned += 1
+                    if record is not None and wanted(record):
+                        page.items.append(record)
+                    if len(page.items) >= limit or page.scanned >= MAX_SCAN:
+                        page.next = Position(position.hour, key)
+                        return page
+            position = Position(position.hour - HOUR)
+    return page
+
+
+def list_runlogs(store: Store, query: RunlogQuery, now: datetime) -> dict[str, Any]:
+    """The response body of ``GET /admin/runlogs``."""
+    cursor = start_cursor(query, now)
+    page = walk(store, cursor, query.limit)
+    following = None
+    if page.next is not None:
+        following = Cursor(cursor.lo, cursor.hi, cursor.app, cursor.status, cursor.site, page.next).encode()
+    return {
+        "items": page.items,
+        "next_cursor": following,
+        "limit": query.limit,
+        "from": datetime.fromtimestamp(cursor.lo, timezone.utc).isoformat(),
+        "to": datetime.fromtimestamp(cursor.hi, timezone.utc).isoformat(),
+        "filters": {"app": cursor.app, "status": cursor.status, "site": cursor.site},
+        "scanned": page.scanned,
+    }

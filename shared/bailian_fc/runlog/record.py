@@ -1,0 +1,89 @@
+"""Run log: one record per apps request and per upstream chat call, shaped like a spend log.
+
+Each record is one create-only put under a time-ordered key, bucketed by UTC hour so
+the dashboard (and its hourly roll-ups) can list one hour at a time:
+
+    runlogs/YYYY-MM-DD/HH/<record id>.json
+
+The put is the only cost on the response path; a failed put is logged, never raised,
+because losing one log line must not fail a user's request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypedDict
+
+from ..ids import new_id
+from ..store import Store, StoreError
+
+log = logging.getLogger("bailian_fc.runlog.record")
+
+PREFIX = "runlogs/"
+MESSAGE_CHARS = 300  # an error message is a sentence; anything longer is cut
+EXCERPT_CHARS = 600  # enough of a bad reply to see why it failed its schema, not a whole answer
+# Bearer tokens, JWTs and API keys that an upstream message might echo: never kept in a run log.
+_SECRETS = re.compile(r"(?i)bearer\s+[\w.~+/=-]+|eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*|\bsk-[\w-]{8,}")
+
+
+def empty_tokens() -> dict[str, Any]:
+    return {"input_tokens": 0, "output_tokens": 0, "tokens_used": 0, "models": {}}
+
+
+@dataclass
+class RunRecord:
+    app: str
+    site_id: str
+    user: str
+    request_id: str
+    cache: str  # hit | miss | stale | refresh | none
+    status: str  # ok | error
+    error_code: str | None = None
+    attempts: int = 0
+    tokens: dict[str, Any] = field(default_factory=empty_tokens)
+    latency_ms: dict[str, float | None] = field(default_factory=dict)  # queue, upstream_ttfb, upstream, total, overhead
+    prompt_version: str | None = None
+    upstream_request_id: str | None = None
+    error_message: str | None = None  # bounded and redacted, see ``failure_fields``
+    reply_excerpt: str | None = None  # the start of a reply that failed its schema
+    at: float = field(default_factory=time.time)
+    id: str = field(default_factory=lambda: new_id("r"))
+
+
+def record_key(record: RunRecord) -> str:
+    stamp = dt.datetime.fromtimestamp(record.at, dt.timezone.utc)
+    return f"{PREFIX}{stamp:%Y-%m-%d}/{stamp:%H}/{record.id}.json"
+
+
+def write(store: Store, record: RunRecord) -> None:
+    try:
+        store.put_json_if_absent(record_key(record), asdict(record))
+    except StoreError as exc:
+        log.warning("run log record %s not written: %s", record.id, exc)
+
+
+def bounded(text: str | None, limit: int) -> str | None:
+    """``text`` without anything that looks like a credential, cut to ``limit`` characters."""
+    if not text:
+        return None
+    clean = _SECRETS.sub("[redacted]", text)
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+class FailureFields(TypedDict):
+    error_message: str | None
+    reply_excerpt: str | None
+
+
+def failure_fields(error: Exception | None) -> FailureFields:
+    """What a run log keeps to explain a failure: its message and, for a reply that failed its
+    schema, an excerpt of that reply; both bounded and redacted."""
+    if error is None:
+        return {"error_message": None, "reply_excerpt": None}
+    message = getattr(error, "message", None) or str(error)
+    return {"error_message": bounded(str(message), MESSAGE_CHARS),
+            "reply_excerpt": bounded(getattr(error, "raw_text", None), EXCERPT_CHARS)}
