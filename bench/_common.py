@@ -44,11 +44,17 @@ def peak_rss_mb(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def child(args: list[str], ready_url: str, env: dict[str, str] | None = None,
-          timeout: float = 30) -> Iterator[subprocess.Popen[bytes]]:
+def child(
+    args: list[str], ready_url: str, env: dict[str, str] | None = None, timeout: float = 30
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start ``python args...`` and wait until ``ready_url`` answers; stop it afterwards."""
-    proc = subprocess.Popen([sys.executable, *args], env={**os.environ, **(env or {})}, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + timeout
         while True:

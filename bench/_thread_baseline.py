@@ -26,8 +26,14 @@ _END = object()
 
 def _pump(prompt: str, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
     try:
-        for chunk in dashscope.Application.call(api_key="bench", app_id=APP_ID, prompt=prompt, stream=True,
-                                                incremental_output=True, base_address=BASE):
+        for chunk in dashscope.Application.call(
+            api_key="bench",
+            app_id=APP_ID,
+            prompt=prompt,
+            stream=True,
+            incremental_output=True,
+            base_address=BASE,
+        ):
             loop.call_soon_threadsafe(queue.put_nowait, chunk.output.text if chunk.output else "")
     finally:
         loop.call_soon_threadsafe(queue.put_nowait, _END)
@@ -40,10 +46,10 @@ async def chat(request: Request) -> StreamingResponse:
     loop.run_in_executor(None, _pump, body["message"], loop, queue)
 
     async def frames():
-        yield b'event: meta\ndata: {}\n\n'
+        yield b"event: meta\ndata: {}\n\n"
         while (item := await queue.get()) is not _END:
             yield f"event: delta\ndata: {json.dumps({'text': item}, ensure_ascii=False)}\n\n".encode()
-        yield b'event: done\ndata: {}\n\n'
+        yield b"event: done\ndata: {}\n\n"
 
     return StreamingResponse(frames(), media_type="text/event-stream")
 
@@ -52,7 +58,12 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-app = Starlette(routes=[Route("/chat/messages", chat, methods=["POST"]), Route("/invoke", health, methods=["POST", "GET"])])
+app = Starlette(
+    routes=[
+        Route("/chat/messages", chat, methods=["POST"]),
+        Route("/invoke", health, methods=["POST", "GET"]),
+    ]
+)
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning")

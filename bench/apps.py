@@ -52,9 +52,17 @@ print(json.dumps({"status": out["statusCode"], "heavy": heavy}))
 
 def event(path: str, body: dict | None, token: str) -> bytes:
     raw = json.dumps(body).encode() if body is not None else b""
-    return json.dumps({"version": "v1", "rawPath": path, "headers": {"Authorization": f"Bearer {token}"},
-                       "queryParameters": {}, "body": base64.b64encode(raw).decode(), "isBase64Encoded": True,
-                       "requestContext": {"requestId": "bench", "http": {"method": "POST", "path": path}}}).encode()
+    return json.dumps(
+        {
+            "version": "v1",
+            "rawPath": path,
+            "headers": {"Authorization": f"Bearer {token}"},
+            "queryParameters": {},
+            "body": base64.b64encode(raw).decode(),
+            "isBase64Encoded": True,
+            "requestContext": {"requestId": "bench", "http": {"method": "POST", "path": path}},
+        }
+    ).encode()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -67,8 +75,12 @@ def main() -> None:
         os.environ[f"BAILIAN_APP_ID_{key.upper()}"] = f"emu-{key}"
     token = Authenticator(SECRET, "bailian-fc", "bailian-fc").mint("bench", "site-001", "manager")
     with tempfile.TemporaryDirectory() as tmp, EmulatorThread() as emu:
-        settings = Settings(dashscope_api_key="bench", dashscope_base_url=emu.base_url, store_url=f"file://{tmp}",
-                            auth_jwt_secret=SECRET)
+        settings = Settings(
+            dashscope_api_key="bench",
+            dashscope_base_url=emu.base_url,
+            store_url=f"file://{tmp}",
+            auth_jwt_secret=SECRET,
+        )
         runtime = AppsRuntime.build(settings, FileStore(tmp))
         apps_function.configure(runtime)
         hit_event = event("/apps/app6_note_analysis", NOTE, token)
@@ -83,8 +95,9 @@ def main() -> None:
         overhead = []
         for i in range(100):
             started = time.perf_counter()
-            apps_function.handler(event("/apps/app6_note_analysis", {"note": f"第{i}条笔记：客人想办卡"}, token),
-                                  fake_context())
+            apps_function.handler(
+                event("/apps/app6_note_analysis", {"note": f"第{i}条笔记：客人想办卡"}, token), fake_context()
+            )
             total = (time.perf_counter() - started) * 1000
             records = [runtime.store.get_json(k) for k in runtime.store.list("runlogs/")]
             last = max(records, key=lambda r: r["id"])
@@ -93,8 +106,10 @@ def main() -> None:
         apps_function.configure(None)
 
         cold = {variant: cold_hit(tmp, hit_event, variant) for variant in ("as-shipped", "with-dashscope")}
-    floors = {"bare_interpreter": spawn_ms("pass"),
-              "pydantic_one_model": spawn_ms("from pydantic import BaseModel\nclass M(BaseModel):\n    x: int")}
+    floors = {
+        "bare_interpreter": spawn_ms("pass"),
+        "pydantic_one_model": spawn_ms("from pydantic import BaseModel\nclass M(BaseModel):\n    x: int"),
+    }
     result = {
         "warm_hit_ms": {"p50": pct(warm, 50), "p99": pct(warm, 99)},
         "miss_overhead_ms": {"p50": pct(overhead, 50), "p95": pct(overhead, 95), "target_p50": 5},
@@ -102,8 +117,9 @@ def main() -> None:
         "cold_hit_heavy_modules": {k: v["heavy"] for k, v in cold.items()},
         "cold_hit_target_ms": 150,
         "floor_ms": floors,
-        "cold_hit_ratio_vs_dashscope_on_path": round(cold["as-shipped"]["median_ms"]
-                                                     / cold["with-dashscope"]["median_ms"], 3),
+        "cold_hit_ratio_vs_dashscope_on_path": round(
+            cold["as-shipped"]["median_ms"] / cold["with-dashscope"]["median_ms"], 3
+        ),
     }
     print(json.dumps(result, indent=2))
 
@@ -119,13 +135,22 @@ def spawn_ms(code: str) -> float:
 
 
 def cold_hit(store_dir: str, hit_event: bytes, variant: str) -> dict[str, object]:
-    env = {**os.environ, "STORE_URL": f"file://{store_dir}", "AUTH_JWT_SECRET": SECRET,
-           "DASHSCOPE_API_KEY": "bench"}
+    env = {
+        **os.environ,
+        "STORE_URL": f"file://{store_dir}",
+        "AUTH_JWT_SECRET": SECRET,
+        "DASHSCOPE_API_KEY": "bench",
+    }
     times, heavy = [], []
     for _ in range(10):
         started = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", CHILD, str(ROOT / "functions" / "apps"), str(ROOT / "shared"),
-                              variant], input=hit_event, capture_output=True, env=env, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(ROOT / "functions" / "apps"), str(ROOT / "shared"), variant],
+            input=hit_event,
+            capture_output=True,
+            env=env,
+            check=True,
+        )
         times.append((time.perf_counter() - started) * 1000)
         answer = json.loads(out.stdout)
         assert answer["status"] == 200, out.stderr

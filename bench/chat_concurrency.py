@@ -19,7 +19,9 @@ import time
 import httpx
 from _common import child, free_port, median, peak_rss_mb, percentile
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "shared"))  # this repo's package dir
+sys.path.insert(
+    0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "shared")
+)  # this repo's package dir
 from bailian_fc.auth import Authenticator
 
 APP_ID = "emu-app1_chat"
@@ -30,8 +32,10 @@ PACING = {"first_chunk_delay": 0.2, "chunks": 20, "chunk_delay": 0.05}
 async def one_chat(port: int, token: str, i: int) -> tuple[float, float]:
     """One chat over a raw socket: a Python HTTP client would cost more CPU than the server under test."""
     body = json.dumps({"message": f"第{i}桌的台费怎么算？"}).encode()
-    request = (f"POST /chat/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-               f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+    request = (
+        f"POST /chat/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
     started = time.perf_counter()
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(request.encode() + body)
@@ -56,16 +60,21 @@ async def run_round(base: str, n: int, token: str) -> dict[str, float]:
     results = await asyncio.gather(*(one_chat(port, token, i) for i in range(n)))
     ttfbs = [r[0] * 1000 for r in results]
     totals = [r[1] * 1000 for r in results]
-    return {"ttfb_p50_ms": round(percentile(ttfbs, 50), 1), "ttfb_p99_ms": round(percentile(ttfbs, 99), 1),
-            "total_p50_ms": round(median(totals), 1)}
+    return {
+        "ttfb_p50_ms": round(percentile(ttfbs, 50), 1),
+        "ttfb_p99_ms": round(percentile(ttfbs, 99), 1),
+        "total_p50_ms": round(median(totals), 1),
+    }
 
 
 async def upstream_floor(emu_port: int, n: int) -> dict[str, float]:
     """The same N streams straight to the emulator: what no server in between could beat."""
     body = json.dumps({"input": {"prompt": "x"}, "parameters": {"incremental_output": True}}).encode()
-    head = (f"POST /api/v1/apps/{APP_ID}/completion HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer b\r\n"
-            f"X-DashScope-SSE: enable\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n").encode()
+    head = (
+        f"POST /api/v1/apps/{APP_ID}/completion HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer b\r\n"
+        f"X-DashScope-SSE: enable\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
 
     async def one() -> float:
         started = time.perf_counter()
@@ -83,9 +92,17 @@ async def upstream_floor(emu_port: int, n: int) -> dict[str, float]:
 
 def measure(kind: str, n: int, emulator_base: str, store_dir: str) -> dict[str, float]:
     port = free_port()
-    env = {"DASHSCOPE_API_KEY": "bench", "DASHSCOPE_BASE_URL": emulator_base, "BAILIAN_APP_ID_APP1_CHAT": APP_ID,
-           "AUTH_JWT_SECRET": SECRET, "STORE_URL": f"file://{store_dir}/{kind}-{n}", "PORT": str(port),
-           "FC_CUSTOM_LISTEN_PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
+    env = {
+        "DASHSCOPE_API_KEY": "bench",
+        "DASHSCOPE_BASE_URL": emulator_base,
+        "BAILIAN_APP_ID_APP1_CHAT": APP_ID,
+        "AUTH_JWT_SECRET": SECRET,
+        "STORE_URL": f"file://{store_dir}/{kind}-{n}",
+        "PORT": str(port),
+        "FC_CUSTOM_LISTEN_PORT": str(port),
+        "HOST": "127.0.0.1",
+        "LOG_LEVEL": "warning",
+    }
     script = "functions/chat/server.py" if kind == "bailian_fc" else "bench/_thread_baseline.py"
     token = Authenticator(SECRET, "bailian-fc", "bailian-fc").mint("bench", "site-001", "staff")
     with child([script], f"http://127.0.0.1:{port}/invoke", env=env) as proc:
@@ -101,9 +118,13 @@ def main() -> None:
     args = parser.parse_args()
     emu_port = free_port()
     out: dict[str, object] = {"upstream": PACING, "results": {}}
-    with tempfile.TemporaryDirectory() as store_dir, \
-            child(["-m", "bailian_fc.dev.cli", "emulator", "--port", str(emu_port)],
-                  f"http://127.0.0.1:{emu_port}/_emulator/health"):
+    with (
+        tempfile.TemporaryDirectory() as store_dir,
+        child(
+            ["-m", "bailian_fc.dev.cli", "emulator", "--port", str(emu_port)],
+            f"http://127.0.0.1:{emu_port}/_emulator/health",
+        ),
+    ):
         base = f"http://127.0.0.1:{emu_port}/api/v1"
         for n in args.n:
             ours = measure("bailian_fc", n, base, store_dir)

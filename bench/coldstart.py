@@ -45,8 +45,12 @@ HEAVY = ("dashscope", "boto3", "oss2", "starlette", "uvicorn", "httpx")
 SECRET = "bench-secret-not-for-production-0123456789"
 # function -> (event file, the module its handler lives in, what the run measures, token role)
 CASES = {
-    "apps": ("apps-run-app2-finance.json", "bailian_fc.apps.function", "POST /apps/app2_finance, cache hit",
-             "manager"),
+    "apps": (
+        "apps-run-app2-finance.json",
+        "bailian_fc.apps.function",
+        "POST /apps/app2_finance, cache hit",
+        "manager",
+    ),
     "admin": ("admin-dashboard.json", "bailian_fc.admin.function", "GET /admin/dashboard?days=7", "admin"),
     "chat": ("chat-message.json", "bailian_fc.chat.app", "POST /chat/messages, first byte", "staff"),
     "prewarm": ("prewarm-timer.json", "bailian_fc.prewarm.function", "timer tick, nothing due", "admin"),
@@ -63,8 +67,11 @@ def seed_cache(store_url: str) -> None:
     spec = CATALOGUE["app2_finance"]
     body = json.loads(json.loads((ROOT / "events" / CASES["apps"][0]).read_text())["body"])
     key = cache_key(spec.key, spec.prompt_version, "site-001", FinanceFilter(**body).model_dump(mode="json"))
-    value = {"summary": "近7天营收环比上升", "insights": [{"title": "包厢", "detail": "晚场满座", "level": "positive"}],
-             "suggestions": ["周末加开夜场"]}
+    value = {
+        "summary": "近7天营收环比上升",
+        "insights": [{"title": "包厢", "detail": "晚场满座", "level": "positive"}],
+        "suggestions": ["周末加开夜场"],
+    }
     ResultCache(open_store(store_url)).put(key, Entry(value, time.time(), spec.prompt_version, {}))
 
 
@@ -77,8 +84,11 @@ def package_size(built: Path, name: str) -> dict[str, Any] | str:
         return "not built (bailian-fc build)"
     report = Report(name, code, [])
     zip_measure(report)
-    return {"files": report.files, "unzipped_mb": round(report.unzipped_bytes / 2**20, 1),
-            "zipped_mb": round(report.zipped_bytes / 2**20, 1)}
+    return {
+        "files": report.files,
+        "unzipped_mb": round(report.unzipped_bytes / 2**20, 1),
+        "zipped_mb": round(report.zipped_bytes / 2**20, 1),
+    }
 
 
 def _status(outcome: Outcome) -> int | None:
@@ -97,7 +107,9 @@ def _imports_of_web(function: Function, event: bytes, built: Path | None) -> lis
         finally:
             del os.environ["PYTHONPROFILEIMPORTTIME"]
         log.seek(0)
-        names = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in log if line.startswith("import time:")}
+        names = {
+            line.rsplit("|", 1)[-1].strip().split(".")[0] for line in log if line.startswith("import time:")
+        }
     return sorted(set(HEAVY) & names)
 
 
@@ -110,8 +122,11 @@ def _one(function: Function, event: bytes, built: Path | None) -> tuple[Outcome,
 
 
 def _stats(times: list[float]) -> dict[str, float]:
-    return {"median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1),
-            "max_ms": round(max(times), 1)}
+    return {
+        "median_ms": round(statistics.median(times), 1),
+        "min_ms": round(min(times), 1),
+        "max_ms": round(max(times), 1),
+    }
 
 
 def measure(function: Function, runs: int, modes: dict[str, Path | None]) -> dict[str, Any]:
@@ -132,8 +147,13 @@ def measure(function: Function, runs: int, modes: dict[str, Path | None]) -> dic
         for mode, built in modes.items():
             outcome, end = _one(function, event, built)
             if not outcome.ok or end is None:
-                return {"path": path, "available": True, "mode": mode, "error": outcome.error or outcome.result,
-                        "status": _status(outcome)}
+                return {
+                    "path": path,
+                    "available": True,
+                    "mode": mode,
+                    "error": outcome.error or outcome.result,
+                    "status": _status(outcome),
+                }
             times[mode].append((end - outcome.spawned_at) * 1000)
             last[mode] = outcome
     out: dict[str, Any] = {"path": path, "available": True}
@@ -146,15 +166,21 @@ def measure(function: Function, runs: int, modes: dict[str, Path | None]) -> dic
             summary = json.loads(body) if isinstance(body, str) else result
         except ValueError:
             summary = body
-        out[mode] = {"status": _status(outcome), **_stats(times[mode]), "heavy_modules": heavy,
-                     "cached": summary.get("cached") if isinstance(summary, dict) else None}
+        out[mode] = {
+            "status": _status(outcome),
+            **_stats(times[mode]),
+            "heavy_modules": heavy,
+            "cached": summary.get("cached") if isinstance(summary, dict) else None,
+        }
     if "source" in out and "built" in out:
         out["built_vs_source_median"] = round(out["built"]["median_ms"] / out["source"]["median_ms"], 3)
     return out
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--built", default="build", metavar="DIR", help="code dirs of `bailian-fc build`")
     parser.add_argument("--source-only", action="store_true")
@@ -166,9 +192,15 @@ def main() -> int:
 
     manifest = load_manifest(ROOT / "s.yaml", strict=False)
     with tempfile.TemporaryDirectory(prefix="coldstart-") as tmp, EmulatorThread() as emulator:
-        os.environ.update({"STORE_URL": f"file://{tmp}/store", "AUTH_JWT_SECRET": SECRET,
-                           "DASHSCOPE_API_KEY": "bench-key", "DASHSCOPE_BASE_URL": emulator.base_url,
-                           "NO_PROXY": "127.0.0.1,localhost"})
+        os.environ.update(
+            {
+                "STORE_URL": f"file://{tmp}/store",
+                "AUTH_JWT_SECRET": SECRET,
+                "DASHSCOPE_API_KEY": "bench-key",
+                "DASHSCOPE_BASE_URL": emulator.base_url,
+                "NO_PROXY": "127.0.0.1,localhost",
+            }
+        )
         for key in CATALOGUE:
             os.environ[f"BAILIAN_APP_ID_{key.upper()}"] = f"emu-{key}"
         seed_cache(os.environ["STORE_URL"])
@@ -179,10 +211,17 @@ def main() -> int:
                 modes["built"] = built
             print(f"coldstart: {name} x{args.runs} ({', '.join(modes)})", file=sys.stderr, flush=True)
             functions[name] = {**measure(function, args.runs, modes), "package": package_size(built, name)}
-    report = {"runs": args.runs, "source_python": sys.version.split()[0],
-              "built_python": find_interpreter("3.10"), "built_dir": str(built), "functions": functions,
-              "targets": {"zipped_mb_max": {"chat": 15, "apps": 15, "prewarm": 15},
-                          "built_vs_source_max": {"apps": 1.0, "admin": 1.0}}}
+    report = {
+        "runs": args.runs,
+        "source_python": sys.version.split()[0],
+        "built_python": find_interpreter("3.10"),
+        "built_dir": str(built),
+        "functions": functions,
+        "targets": {
+            "zipped_mb_max": {"chat": 15, "apps": 15, "prewarm": 15},
+            "built_vs_source_max": {"apps": 1.0, "admin": 1.0},
+        },
+    }
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 

@@ -44,9 +44,17 @@ from bailian_fc.store import FileStore
 
 SECRET = "bench-secret-not-for-production-0123456789"
 TARGET_MS = 1000.0
-APPS = {"app1_chat": 0.30, "app2_finance": 0.10, "app2a_finance_digest": 0.05, "app3_clue_detail": 0.15,
-        "app4_relationship": 0.10, "app5_tactics": 0.10, "app6_note_analysis": 0.12, "app7_customer_insight": 0.05,
-        "app8_clue_consolidation": 0.03}
+APPS = {
+    "app1_chat": 0.30,
+    "app2_finance": 0.10,
+    "app2a_finance_digest": 0.05,
+    "app3_clue_detail": 0.15,
+    "app4_relationship": 0.10,
+    "app5_tactics": 0.10,
+    "app6_note_analysis": 0.12,
+    "app7_customer_insight": 0.05,
+    "app8_clue_consolidation": 0.03,
+}
 CACHE = {"hit": 0.50, "miss": 0.32, "stale": 0.03, "refresh": 0.02, "none": 0.13}
 ERRORS = {"UpstreamTimeout": 0.4, "Throttling": 0.3, "InvalidOutput": 0.2, "InternalError": 0.1}
 # Share of a day's calls per Shanghai hour (UTC+8): quiet mornings, busy evenings until 02:00.
@@ -65,15 +73,30 @@ def make_record(rng: random.Random, at: float) -> runlog.RunRecord:
     total = rng.lognormvariate(math.log(2500), 0.5) if upstream else rng.lognormvariate(math.log(5), 0.6)
     tin, tout = (rng.randint(800, 3000), rng.randint(150, 600)) if upstream and not error else (0, 0)
     return runlog.RunRecord(
-        app=app, site_id=f"site-{rng.randint(1, 12):03d}", user=f"u-{rng.randint(1, 200)}",
-        request_id=secrets.token_hex(8), cache=cache, status="error" if error else "ok",
-        error_code=pick(rng, ERRORS) if error else None, attempts=rng.randint(1, 3) if upstream else 0,
-        tokens={"input_tokens": tin, "output_tokens": tout, "models": {"qwen-plus": {"input_tokens": tin,
-                                                                                    "output_tokens": tout}}},
-        latency_ms={"total": round(total, 1), "upstream": round(total * 0.95, 1) if upstream else None,
-                    "upstream_ttfb": None, "overhead": round(total * 0.05, 1) if upstream else None},
-        prompt_version="v1", upstream_request_id=secrets.token_hex(8) if upstream else None,
-        at=at, id=f"r{int(at * 1000):012x}{secrets.token_hex(5)}")  # the id is minted when `at` is
+        app=app,
+        site_id=f"site-{rng.randint(1, 12):03d}",
+        user=f"u-{rng.randint(1, 200)}",
+        request_id=secrets.token_hex(8),
+        cache=cache,
+        status="error" if error else "ok",
+        error_code=pick(rng, ERRORS) if error else None,
+        attempts=rng.randint(1, 3) if upstream else 0,
+        tokens={
+            "input_tokens": tin,
+            "output_tokens": tout,
+            "models": {"qwen-plus": {"input_tokens": tin, "output_tokens": tout}},
+        },
+        latency_ms={
+            "total": round(total, 1),
+            "upstream": round(total * 0.95, 1) if upstream else None,
+            "upstream_ttfb": None,
+            "overhead": round(total * 0.05, 1) if upstream else None,
+        },
+        prompt_version="v1",
+        upstream_request_id=secrets.token_hex(8) if upstream else None,
+        at=at,
+        id=f"r{int(at * 1000):012x}{secrets.token_hex(5)}",
+    )  # the id is minted when `at` is
 
 
 def timestamps(rng: random.Random, now: datetime, days: int, per_day: int) -> list[float]:
@@ -102,10 +125,18 @@ def seed(store: FileStore, records: list[runlog.RunRecord], workers: int) -> flo
 
 
 def dashboard_call(token: str, days: int) -> tuple[float, dict[str, Any]]:
-    event = {"version": "v1", "rawPath": "/admin/dashboard", "headers": {"Authorization": f"Bearer {token}"},
-             "queryParameters": {"days": str(days)}, "body": "", "isBase64Encoded": False,
-             "requestContext": {"requestId": secrets.token_hex(8), "http": {"method": "GET",
-                                                                            "path": "/admin/dashboard"}}}
+    event = {
+        "version": "v1",
+        "rawPath": "/admin/dashboard",
+        "headers": {"Authorization": f"Bearer {token}"},
+        "queryParameters": {"days": str(days)},
+        "body": "",
+        "isBase64Encoded": False,
+        "requestContext": {
+            "requestId": secrets.token_hex(8),
+            "http": {"method": "GET", "path": "/admin/dashboard"},
+        },
+    }
     started = time.perf_counter()
     out = admin_function.handler(json.dumps(event).encode(), fake_context())
     elapsed = (time.perf_counter() - started) * 1000
@@ -115,10 +146,15 @@ def dashboard_call(token: str, days: int) -> tuple[float, dict[str, Any]]:
     return elapsed, json.loads(body)
 
 
-def percentile_check(records: list[runlog.RunRecord], body: dict[str, Any], start: datetime) -> dict[str, Any]:
+def percentile_check(
+    records: list[runlog.RunRecord], body: dict[str, Any], start: datetime
+) -> dict[str, Any]:
     """Observed error of the histogram p50/p95 against the exact ones over the dashboard's window."""
     values = [r.latency_ms["total"] for r in records if r.at >= start.timestamp()]
-    out: dict[str, Any] = {"bound": round(RELATIVE_ERROR, 4), "calls_match": len(values) == body["total"]["calls"]}
+    out: dict[str, Any] = {
+        "bound": round(RELATIVE_ERROR, 4),
+        "calls_match": len(values) == body["total"]["calls"],
+    }
     for q, name in ((0.5, "p50"), (0.95, "p95")):
         exact = exact_percentile(values, q)
         got = body["total"]["latency_ms"][name]
@@ -147,7 +183,9 @@ def main() -> None:
         settings = Settings(store_url=f"file://{root}", auth_jwt_secret=SECRET)
         calendar = BusinessCalendar.from_settings(settings)
         admin_function.configure(AdminRuntime.build(settings, store, wall=lambda: now))
-        token = Authenticator(SECRET, settings.auth_issuer, settings.auth_audience).mint("bench", "site-001", "admin")
+        token = Authenticator(SECRET, settings.auth_issuer, settings.auth_audience).mint(
+            "bench", "site-001", "admin"
+        )
 
         started = time.perf_counter()
         pending = rollup_pending(store, now, since=now - timedelta(days=args.days + 1))
@@ -163,11 +201,17 @@ def main() -> None:
             "records": len(records),
             "days": args.days,
             "per_day": args.per_day,
-            "seed": {"seconds": round(seed_seconds, 2), "records_per_second": round(len(records) / seed_seconds),
-                     "workers": args.workers},
+            "seed": {
+                "seconds": round(seed_seconds, 2),
+                "records_per_second": round(len(records) / seed_seconds),
+                "workers": args.workers,
+            },
             "rollup_pending": {**pending, "wall_seconds": round(rollup_seconds, 2)},
-            "dashboard_rolled_ms": {"median": round(statistics.median(rolled_ms), 1),
-                                    "runs": [round(ms, 1) for ms in rolled_ms], "rollups": body["rollups"]},
+            "dashboard_rolled_ms": {
+                "median": round(statistics.median(rolled_ms), 1),
+                "runs": [round(ms, 1) for ms in rolled_ms],
+                "rollups": body["rollups"],
+            },
             "target_ms": TARGET_MS,
             "meets_target": statistics.median(rolled_ms) <= TARGET_MS,
             "percentiles": percentile_check(records, body, Window.of(calendar, now, args.days).hours[0]),
@@ -176,11 +220,20 @@ def main() -> None:
             shutil.rmtree(root / "rollups")
             cold_ms, cold = dashboard_call(token, args.days)
             result["dashboard_cold_ms"] = {"single_run": round(cold_ms, 1), "rollups": cold["rollups"]}
-            result["cold_and_rolled_agree"] = cold["by_day"] == body["by_day"] and cold["total"] == body["total"]
+            result["cold_and_rolled_agree"] = (
+                cold["by_day"] == body["by_day"] and cold["total"] == body["total"]
+            )
         result["ratios"] = {
             "rolled_over_target": round(statistics.median(rolled_ms) / TARGET_MS, 3),
-            **({"cold_over_rolled": round(result["dashboard_cold_ms"]["single_run"] / statistics.median(rolled_ms), 1)}
-               if "dashboard_cold_ms" in result else {}),
+            **(
+                {
+                    "cold_over_rolled": round(
+                        result["dashboard_cold_ms"]["single_run"] / statistics.median(rolled_ms), 1
+                    )
+                }
+                if "dashboard_cold_ms" in result
+                else {}
+            ),
         }
         result["platform"] = {"python": platform.python_version(), "machine": platform.machine()}
         if args.keep:

@@ -63,8 +63,12 @@ def timed(fn: Callable[[], Any]) -> float:
 def measure(service: AppsService, sites: list[str], passes: int) -> dict[str, Any]:
     context, app2, app3 = service.context, CATALOGUE["app2_finance"], CATALOGUE["app3_clue_detail"]
     today = service.clock.business_date()
-    filters = [(site, FinanceFilter(range=r, area=a))  # type: ignore[arg-type]
-               for site in sites for r in RANGES for a in ["all", *service.venue.areas(site, upper_bound=today)]]
+    filters = [
+        (site, FinanceFilter(range=r, area=a))  # type: ignore[arg-type]
+        for site in sites
+        for r in RANGES
+        for a in ["all", *service.venue.areas(site, upper_bound=today)]
+    ]
 
     def miss(site: str, data: FinanceFilter) -> None:
         context._reads.clear()
@@ -72,16 +76,29 @@ def measure(service: AppsService, sites: list[str], passes: int) -> dict[str, An
 
     app2_ms = [timed(lambda s=site, d=data: miss(s, d)) for _ in range(passes) for site, data in filters]
     clues = [(site, ClueRef(clue_id=f"cl-{site[-3:]}-{n:03d}")) for site in sites for n in range(1, 13)]
-    app3_ms = [timed(lambda s=site, c=ref: app3.prompt(c, context.clue_view(c, s)))  # type: ignore[misc]
-               for _ in range(passes) for site, ref in clues]
-    discovery_ms = [timed(lambda: plan(service.venue, service.clock, service.venue.sites(), [APP2]))
-                    for _ in range(20)]
+    app3_ms = [
+        timed(lambda s=site, c=ref: app3.prompt(c, context.clue_view(c, s)))  # type: ignore[misc]
+        for _ in range(passes)
+        for site, ref in clues
+    ]
+    discovery_ms = [
+        timed(lambda: plan(service.venue, service.clock, service.venue.sites(), [APP2])) for _ in range(20)
+    ]
     items = len(plan(service.venue, service.clock, service.venue.sites(), [APP2]))
-    return {"app2_miss_overhead_ms": {"n": len(app2_ms), "p50": pct(app2_ms, 50), "p95": pct(app2_ms, 95),
-                                      "p99": pct(app2_ms, 99)},
-            "app3_clue_load_ms": {"n": len(app3_ms), "p50": pct(app3_ms, 50), "p95": pct(app3_ms, 95)},
-            "prewarm_discovery_ms": {"median": pct(discovery_ms, 50), "max": pct(discovery_ms, 100),
-                                     "items_planned": items}}
+    return {
+        "app2_miss_overhead_ms": {
+            "n": len(app2_ms),
+            "p50": pct(app2_ms, 50),
+            "p95": pct(app2_ms, 95),
+            "p99": pct(app2_ms, 99),
+        },
+        "app3_clue_load_ms": {"n": len(app3_ms), "p50": pct(app3_ms, 50), "p95": pct(app3_ms, 95)},
+        "prewarm_discovery_ms": {
+            "median": pct(discovery_ms, 50),
+            "max": pct(discovery_ms, 100),
+            "items_planned": items,
+        },
+    }
 
 
 def main() -> None:
@@ -114,18 +131,36 @@ def main() -> None:
             results[name] = measure(service, sites, args.passes)
         pg.close()
     base, pgr = results["embedded"], results["postgresql"]
-    print(json.dumps({
-        "data": {"sites": SITES, "areas_per_site": len(AREA_KINDS), "days": args.days, "finance_rows": rows,
-                 "fill_seconds": {"embedded": round(fill_embedded_s, 2), "postgresql": round(fill_pg_s, 2)}},
-        **results,
-        "ratio_postgresql_over_embedded": {
-            "app2_p95": round(pgr["app2_miss_overhead_ms"]["p95"] / base["app2_miss_overhead_ms"]["p95"], 3),
-            "app3_p95": round(pgr["app3_clue_load_ms"]["p95"] / base["app3_clue_load_ms"]["p95"], 3),
-            "discovery_median": round(pgr["prewarm_discovery_ms"]["median"] / base["prewarm_discovery_ms"]["median"],
-                                      3)},
-        "target_app2_p95_ms": 15,
-        "postgresql_meets_target": pgr["app2_miss_overhead_ms"]["p95"] <= 15,
-    }, indent=2, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "data": {
+                    "sites": SITES,
+                    "areas_per_site": len(AREA_KINDS),
+                    "days": args.days,
+                    "finance_rows": rows,
+                    "fill_seconds": {
+                        "embedded": round(fill_embedded_s, 2),
+                        "postgresql": round(fill_pg_s, 2),
+                    },
+                },
+                **results,
+                "ratio_postgresql_over_embedded": {
+                    "app2_p95": round(
+                        pgr["app2_miss_overhead_ms"]["p95"] / base["app2_miss_overhead_ms"]["p95"], 3
+                    ),
+                    "app3_p95": round(pgr["app3_clue_load_ms"]["p95"] / base["app3_clue_load_ms"]["p95"], 3),
+                    "discovery_median": round(
+                        pgr["prewarm_discovery_ms"]["median"] / base["prewarm_discovery_ms"]["median"], 3
+                    ),
+                },
+                "target_app2_p95_ms": 15,
+                "postgresql_meets_target": pgr["app2_miss_overhead_ms"]["p95"] <= 15,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -20,11 +20,24 @@ from bailian_fc import jsonsafe
 
 SHAPES: dict[str, bytes] = {
     "chat body": json.dumps({"message": "今晚八点还有包厢吗？" * 10, "context": {"page": "home"}}).encode(),
-    "token claims": json.dumps({"sub": "u-1", "site_id": "site-001", "role": "staff", "iss": "bailian-fc",
-                                "aud": "bailian-fc", "iat": 1795885304, "exp": 1795928504}).encode(),
-    "apps body (60 KB, 1,500 numbers)": json.dumps({"customer_id": "cu-1", "purchases": [
-        {"date": "2026-10-01", "amount": 200.5, "items": [1, 2, 3]} for _ in range(300)],
-        "note": "x" * 40000}).encode(),
+    "token claims": json.dumps(
+        {
+            "sub": "u-1",
+            "site_id": "site-001",
+            "role": "staff",
+            "iss": "bailian-fc",
+            "aud": "bailian-fc",
+            "iat": 1795885304,
+            "exp": 1795928504,
+        }
+    ).encode(),
+    "apps body (60 KB, 1,500 numbers)": json.dumps(
+        {
+            "customer_id": "cu-1",
+            "purchases": [{"date": "2026-10-01", "amount": 200.5, "items": [1, 2, 3]} for _ in range(300)],
+            "note": "x" * 40000,
+        }
+    ).encode(),
 }
 
 
@@ -46,10 +59,19 @@ def main() -> None:
     for name, raw in SHAPES.items():
         base = per_call_us(json.loads, raw, n)
         ours = per_call_us(jsonsafe.loads, raw, n)
-        results[name] = {"bytes": len(raw), "json_loads_us": round(base, 2), "jsonsafe_us": round(ours, 2),
-                         "ratio": round(ours / base, 2)}
-    print(json.dumps({"bench": "jsonsafe", "n": n, "baseline": "json.loads on the same bytes",
-                      "results": results}, ensure_ascii=False, indent=2))
+        results[name] = {
+            "bytes": len(raw),
+            "json_loads_us": round(base, 2),
+            "jsonsafe_us": round(ours, 2),
+            "ratio": round(ours / base, 2),
+        }
+    print(
+        json.dumps(
+            {"bench": "jsonsafe", "n": n, "baseline": "json.loads on the same bytes", "results": results},
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -48,22 +48,45 @@ def seed(store: FileStore, areas: int, today: dt.date) -> None:
     names = ["大厅", "包厢区", "斯诺克区", "中式八球区", "VIP房", "夜场区"][:areas]
     for offset in range(70):
         day = today - dt.timedelta(days=offset)
-        finance.write_day(SITE, day, [FinanceRow(site_id=SITE, business_date=day, area=name,
-                                                 table_revenue=Decimal("1200.50"), goods_revenue=Decimal("300"),
-                                                 recharge=Decimal("500"), consumption=Decimal("420"),
-                                                 discount=Decimal("60"), table_hours=40.5, orders=35, customers=28)
-                                      for name in names])
+        finance.write_day(
+            SITE,
+            day,
+            [
+                FinanceRow(
+                    site_id=SITE,
+                    business_date=day,
+                    area=name,
+                    table_revenue=Decimal("1200.50"),
+                    goods_revenue=Decimal("300"),
+                    recharge=Decimal("500"),
+                    consumption=Decimal("420"),
+                    discount=Decimal("60"),
+                    table_hours=40.5,
+                    orders=35,
+                    customers=28,
+                )
+                for name in names
+            ],
+        )
 
 
 def run_once(base_url: str, store_dir: str, concurrency: int, qps: float = 1000) -> tuple[float, dict]:
-    settings = Settings(dashscope_api_key="bench", dashscope_base_url=base_url, store_url=f"file://{store_dir}",
-                        auth_jwt_secret="x" * 32, prewarm_qps=qps)
+    settings = Settings(
+        dashscope_api_key="bench",
+        dashscope_base_url=base_url,
+        store_url=f"file://{store_dir}",
+        auth_jwt_secret="x" * 32,
+        prewarm_qps=qps,
+    )
     store = FileStore(store_dir)
     service = AppsService(settings, store, RuntimeClock.from_settings(store, settings))
     job = App2Prewarm(service, FinanceStore(store), concurrency=concurrency, qps=qps)
-    run = JobRun(job="app2_prewarm", slot=dt.datetime.now(dt.timezone.utc),
-                 payload={"site_id": SITE, "apps": ["app2_finance"], "force": True},
-                 deadline=time.monotonic() + 600)
+    run = JobRun(
+        job="app2_prewarm",
+        slot=dt.datetime.now(dt.timezone.utc),
+        payload={"site_id": SITE, "apps": ["app2_finance"], "force": True},
+        deadline=time.monotonic() + 600,
+    )
     started = time.perf_counter()
     summary = job(run)
     return time.perf_counter() - started, summary
@@ -71,7 +94,9 @@ def run_once(base_url: str, store_dir: str, concurrency: int, qps: float = 1000)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--k-areas", type=int, default=4, help="areas of the bench site (K = 8 × (1 + areas))")
+    parser.add_argument(
+        "--k-areas", type=int, default=4, help="areas of the bench site (K = 8 × (1 + areas))"
+    )
     parser.add_argument("--latency", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--skip-sequential", action="store_true")
@@ -82,12 +107,22 @@ def main() -> None:
     port = free_port()
     # The emulator runs in its own process, like a remote Bailian: sharing our GIL would
     # stretch its 1 s latency by whatever CPU the workers use.
-    with tempfile.TemporaryDirectory() as tmp, \
-            child(["-m", "bailian_fc.dev.cli", "emulator", "--port", str(port)],
-                  f"http://127.0.0.1:{port}/_emulator/health"):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        child(
+            ["-m", "bailian_fc.dev.cli", "emulator", "--port", str(port)],
+            f"http://127.0.0.1:{port}/_emulator/health",
+        ),
+    ):
         base_url = f"http://127.0.0.1:{port}/api/v1"
-        httpx.post(f"http://127.0.0.1:{port}/_emulator/default", json={"behaviour": {"latency": args.latency}})
-        seed(FileStore(tmp), args.k_areas, RuntimeClock.from_settings(FileStore(tmp), Settings()).business_date(SITE))
+        httpx.post(
+            f"http://127.0.0.1:{port}/_emulator/default", json={"behaviour": {"latency": args.latency}}
+        )
+        seed(
+            FileStore(tmp),
+            args.k_areas,
+            RuntimeClock.from_settings(FileStore(tmp), Settings()).business_date(SITE),
+        )
         first, summary = run_once(base_url, tmp, args.concurrency)
         assert summary["computed"] == k and not summary["failures"], summary
         wall, summary = run_once(base_url, tmp, args.concurrency)
@@ -103,16 +138,31 @@ def main() -> None:
             print(f"sequential run: {sequential:.2f}s", file=sys.stderr)
     ideal = math.ceil(k / args.concurrency) * args.latency
     capped_ideal = max(ideal, (k - 1) / shipped_qps + args.latency)
-    print(json.dumps({
-        "k": k, "concurrency": args.concurrency, "upstream_latency_s": args.latency,
-        "wall_s": round(wall, 3), "ideal_s": ideal, "ratio_vs_ideal": round(wall / ideal, 3), "target_ratio": 1.1,
-        # The first run of a process also imports the client stack (~0.5 s, once per instance).
-        "first_run_wall_s": round(first, 3), "first_run_ratio_vs_ideal": round(first / ideal, 3),
-        "at_shipped_qps": {"prewarm_qps": shipped_qps, "wall_s": round(capped, 3), "ideal_s": round(capped_ideal, 3),
-                           "ratio_vs_ideal": round(capped / capped_ideal, 3)},
-        "sequential_s": round(sequential, 3) if sequential else None,
-        "speedup_vs_sequential": round(sequential / wall, 2) if sequential else None,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "k": k,
+                "concurrency": args.concurrency,
+                "upstream_latency_s": args.latency,
+                "wall_s": round(wall, 3),
+                "ideal_s": ideal,
+                "ratio_vs_ideal": round(wall / ideal, 3),
+                "target_ratio": 1.1,
+                # The first run of a process also imports the client stack (~0.5 s, once per instance).
+                "first_run_wall_s": round(first, 3),
+                "first_run_ratio_vs_ideal": round(first / ideal, 3),
+                "at_shipped_qps": {
+                    "prewarm_qps": shipped_qps,
+                    "wall_s": round(capped, 3),
+                    "ideal_s": round(capped_ideal, 3),
+                    "ratio_vs_ideal": round(capped / capped_ideal, 3),
+                },
+                "sequential_s": round(sequential, 3) if sequential else None,
+                "speedup_vs_sequential": round(sequential / wall, 2) if sequential else None,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

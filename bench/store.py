@@ -208,10 +208,14 @@ def run(n: int) -> dict[str, Any]:
         "value_bytes": len(VALUE),
         "list_keys": LIST_KEYS,
         "read_paths": f"{CONVERSATIONS} conversations, list the newest 50; one of {TURNS} turns, read the last 20",
-        "median_ms": {name: {op: res[op]["median_ms"] for op in OPS + READS} for name, res in results.items()},
+        "median_ms": {
+            name: {op: res[op]["median_ms"] for op in OPS + READS} for name, res in results.items()
+        },
         "p90_ms": {name: {op: res[op]["p90_ms"] for op in OPS + READS} for name, res in results.items()},
         "requests_per_call": {
-            name: {op: res[op]["requests_per_call"] for op in READS} for name, res in results.items() if name != "file"
+            name: {op: res[op]["requests_per_call"] for op in READS}
+            for name, res in results.items()
+            if name != "file"
         },
         "ratio_vs_file": ratios,
         "python": platform.python_version(),

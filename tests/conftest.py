@@ -15,9 +15,23 @@ from bailian_fc.dev.emulator import Emulator
 @pytest.fixture(autouse=True)
 def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may pick up a real key or reach the internet through proxies."""
-    for name in ("DASHSCOPE_API_KEY", "DASHSCOPE_BASE_URL", "DASHSCOPE_HTTP_BASE_URL", "HTTP_PROXY", "HTTPS_PROXY",
-                 "http_proxy", "https_proxy", "ALL_PROXY", "STORE_URL", "AUTH_JWT_SECRET", "DATA_URL", "DATA_ADMIN_URL",
-                 "BAILIAN_FC_VPC_ID", "BAILIAN_FC_VSWITCH_IDS", "BAILIAN_FC_SECURITY_GROUP_ID"):
+    for name in (
+        "DASHSCOPE_API_KEY",
+        "DASHSCOPE_BASE_URL",
+        "DASHSCOPE_HTTP_BASE_URL",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "ALL_PROXY",
+        "STORE_URL",
+        "AUTH_JWT_SECRET",
+        "DATA_URL",
+        "DATA_ADMIN_URL",
+        "BAILIAN_FC_VPC_ID",
+        "BAILIAN_FC_VSWITCH_IDS",
+        "BAILIAN_FC_SECURITY_GROUP_ID",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("BAILIAN_APP_ID_APP1_CHAT", CHAT_APP_ID)

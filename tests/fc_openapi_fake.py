@@ -32,16 +32,27 @@ class FakeFC:
         """Why FC would refuse this request, or None."""
         path, _, query = raw_path.partition("?")
         parts = path.split("/")
-        if method != "POST" or len(parts) != 5 or parts[1] != "2023-03-30" or parts[2] != "functions" \
-                or parts[4] != "invocations":
+        if (
+            method != "POST"
+            or len(parts) != 5
+            or parts[1] != "2023-03-30"
+            or parts[2] != "functions"
+            or parts[4] != "invocations"
+        ):
             return f"not InvokeFunction: {method} {path}"
-        need = {"x-acs-action": "InvokeFunction", "x-acs-version": "2023-03-30", "x-fc-invocation-type": "Async"}
+        need = {
+            "x-acs-action": "InvokeFunction",
+            "x-acs-version": "2023-03-30",
+            "x-fc-invocation-type": "Async",
+        }
         for name, value in need.items():
             if headers.get(name) != value:
                 return f"{name} is {headers.get(name)!r}, not {value!r}"
         if headers.get("x-acs-content-sha256") != hashlib.sha256(body).hexdigest():
             return "x-acs-content-sha256 does not match the body"
-        sent = datetime.strptime(headers.get("x-acs-date", ""), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        sent = datetime.strptime(headers.get("x-acs-date", ""), "%Y-%m-%dT%H:%M:%SZ").replace(
+            tzinfo=timezone.utc
+        )
         if abs(datetime.now(timezone.utc) - sent) > timedelta(minutes=15):
             return "x-acs-date is more than 15 minutes off"
         if self.security_token and headers.get("x-acs-security-token") != self.security_token:
@@ -51,15 +62,30 @@ class FakeFC:
         if scheme != "ACS3-HMAC-SHA256" or fields.get("Credential") != self.access_key_id:
             return "Authorization is not ACS3-HMAC-SHA256 with our access key id"
         signed = fields.get("SignedHeaders", "").split(";")
-        must = {"host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"}
+        must = {
+            "host",
+            "x-acs-action",
+            "x-acs-version",
+            "x-acs-date",
+            "x-acs-signature-nonce",
+            "x-acs-content-sha256",
+        }
         if not must <= set(signed) or signed != sorted(signed):
             return f"SignedHeaders {signed} lacks {sorted(must - set(signed))} or is unsorted"
         pairs = sorted(urllib.parse.parse_qsl(query, keep_blank_values=True))
-        canonical = "\n".join([
-            method, urllib.parse.quote(path, safe="/-_.~"),
-            "&".join(f"{urllib.parse.quote(k, safe='-_.~')}={urllib.parse.quote(v, safe='-_.~')}" for k, v in pairs),
-            "".join(f"{name}:{headers.get(name, '').strip()}\n" for name in signed),
-            ";".join(signed), hashlib.sha256(body).hexdigest()])
+        canonical = "\n".join(
+            [
+                method,
+                urllib.parse.quote(path, safe="/-_.~"),
+                "&".join(
+                    f"{urllib.parse.quote(k, safe='-_.~')}={urllib.parse.quote(v, safe='-_.~')}"
+                    for k, v in pairs
+                ),
+                "".join(f"{name}:{headers.get(name, '').strip()}\n" for name in signed),
+                ";".join(signed),
+                hashlib.sha256(body).hexdigest(),
+            ]
+        )
         to_sign = "ACS3-HMAC-SHA256\n" + hashlib.sha256(canonical.encode()).hexdigest()
         expected = hmac.new(self.access_key_secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
         return None if hmac.compare_digest(expected, fields.get("Signature", "")) else "SignatureDoesNotMatch"
@@ -74,8 +100,10 @@ class FakeFC:
                 why = fake.check("POST", self.path, headers, body)
                 if why is not None:
                     fake.rejected.append(why)
-                    self._answer(403 if "Signature" in why or "Authorization" in why else 400,
-                                 {"Code": "InvalidRequest", "Message": why})
+                    self._answer(
+                        403 if "Signature" in why or "Authorization" in why else 400,
+                        {"Code": "InvalidRequest", "Message": why},
+                    )
                     return
                 if fake.answer >= 300:
                     self._answer(fake.answer, {"Code": "AccessDenied", "Message": "fc:InvokeFunction denied"})

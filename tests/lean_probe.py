@@ -26,10 +26,14 @@ class Meta:
         self.__dict__.update(values)
 
 
-context = Meta(request_id="1-probe", region="cn-hangzhou", account_id="0",
-               function=Meta(name="probe", handler="index.handler", memory=512, timeout=120),
-               credentials=Meta(access_key_id="", access_key_secret="", security_token=""),
-               service=Meta(name="probe", log_project="", log_store=""))
+context = Meta(
+    request_id="1-probe",
+    region="cn-hangzhou",
+    account_id="0",
+    function=Meta(name="probe", handler="index.handler", memory=512, timeout=120),
+    credentials=Meta(access_key_id="", access_key_secret="", security_token=""),
+    service=Meta(name="probe", log_project="", log_store=""),
+)
 
 
 def run_event_function():
@@ -47,8 +51,11 @@ def run_web_function():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(server_module.create_app, factory=True, host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            server_module.create_app, factory=True, host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.01)
@@ -65,6 +72,9 @@ def run_web_function():
 
 status = run_web_function() if os.path.exists(os.path.join(code, "server.py")) else run_event_function()
 base = os.path.realpath(os.path.join(code, "python")) + os.sep
-names = {name.split(".")[0] for name, module in list(sys.modules.items())
-         if os.path.realpath(getattr(module, "__file__", None) or "/").startswith(base)}
+names = {
+    name.split(".")[0]
+    for name, module in list(sys.modules.items())
+    if os.path.realpath(getattr(module, "__file__", None) or "/").startswith(base)
+}
 print(json.dumps({"status": status, "modules": sorted(names)}))

@@ -32,18 +32,40 @@ def ensure_cli() -> Path:
     if installed_version() != VERSION:
         npm = shutil.which("npm")
         if npm is None:
-            raise RuntimeError("npm is not installed: .ci/run installs nodejs and npm (apt-get install nodejs npm)")
+            raise RuntimeError(
+                "npm is not installed: .ci/run installs nodejs and npm (apt-get install nodejs npm)"
+            )
         PREFIX.mkdir(parents=True, exist_ok=True)
-        subprocess.run([npm, "install", "--no-audit", "--no-fund", "--no-save", "--prefix", str(PREFIX),
-                        f"@serverless-devs/s@{VERSION}"], check=True, capture_output=True, timeout=600)
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--prefix",
+                str(PREFIX),
+                f"@serverless-devs/s@{VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
     return BINARY
 
 
 def preview(template: Path, env: dict[str, str], home: Path) -> dict[str, Any]:
     """``s preview -o json -t template``: the manifest as Serverless Devs renders it."""
     clean = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "NO_COLOR": "1", **env}
-    run = subprocess.run([str(ensure_cli()), "preview", "-t", str(template), "-o", "json", "--silent"],
-                         cwd=template.parent, env=clean, capture_output=True, text=True, timeout=300, check=False)
+    run = subprocess.run(
+        [str(ensure_cli()), "preview", "-t", str(template), "-o", "json", "--silent"],
+        cwd=template.parent,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     if run.returncode != 0 or not run.stdout.lstrip().startswith("{"):
         raise AssertionError(f"s preview failed (exit {run.returncode}):\n{run.stdout}\n{run.stderr}")
     rendered: dict[str, Any] = json.loads(run.stdout)

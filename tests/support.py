@@ -72,9 +72,9 @@ def parse_frames(raw: bytes) -> list[SseEvent]:
             if line.startswith(":"):
                 comment = line[1:].strip()
             elif line.startswith("event: "):
-                event = line[len("event: "):]
+                event = line[len("event: ") :]
             elif line.startswith("data: "):
-                data = json.loads(line[len("data: "):])
+                data = json.loads(line[len("data: ") :])
             else:
                 raise AssertionError(f"unexpected SSE line {line!r}")
         events.append(SseEvent(event, data, comment))
@@ -104,8 +104,14 @@ def running_dev(store_dir: Any, *args: str, **env_overrides: str) -> Any:
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHSCOPE_", "BAILIAN_APP_ID_"))}
     env.update(STORE_URL=f"file://{store_dir}", AUTH_JWT_SECRET=SECRET, **env_overrides)
-    proc = subprocess.Popen([sys.executable, "-m", "bailian_fc.dev.cli", "dev", "--port", str(port), *args], cwd=root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bailian_fc.dev.cli", "dev", "--port", str(port), *args],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         banner, deadline = "", time.monotonic() + 60
         while "Uvicorn running" not in banner and time.monotonic() < deadline:

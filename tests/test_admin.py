@@ -92,12 +92,22 @@ def rt(tmp_path, wall):
     admin_function.configure(None)
 
 
-def call(method: str, path: str, body: Any = None, token: str | None = ADMIN,
-         query: dict[str, str] | None = None) -> tuple[int, Any]:
+def call(
+    method: str, path: str, body: Any = None, token: str | None = ADMIN, query: dict[str, str] | None = None
+) -> tuple[int, Any]:
     raw = b"" if body is None else json.dumps(body).encode()
-    event = {"version": "v1", "rawPath": path, "headers": {"Content-Type": "application/json"},
-             "queryParameters": query or {}, "body": base64.b64encode(raw).decode(), "isBase64Encoded": True,
-             "requestContext": {"requestId": f"req-{time.monotonic_ns()}", "http": {"method": method, "path": path}}}
+    event = {
+        "version": "v1",
+        "rawPath": path,
+        "headers": {"Content-Type": "application/json"},
+        "queryParameters": query or {},
+        "body": base64.b64encode(raw).decode(),
+        "isBase64Encoded": True,
+        "requestContext": {
+            "requestId": f"req-{time.monotonic_ns()}",
+            "http": {"method": method, "path": path},
+        },
+    }
     if token:
         event["headers"]["Authorization"] = f"Bearer {token}"
     out = admin_function.handler(json.dumps(event).encode(), fake_context())
@@ -105,15 +115,33 @@ def call(method: str, path: str, body: Any = None, token: str | None = ADMIN,
     return out["statusCode"], json.loads(text) if text else None
 
 
-def rec(at: datetime, app: str = "app3_clue_detail", site: str = "site-001", status: str = "ok",
-        cache: str = "miss", code: str | None = None, total: float | None = 100.0, tin: int = 10,
-        tout: int = 5) -> runlog.RunRecord:
+def rec(
+    at: datetime,
+    app: str = "app3_clue_detail",
+    site: str = "site-001",
+    status: str = "ok",
+    cache: str = "miss",
+    code: str | None = None,
+    total: float | None = 100.0,
+    tin: int = 10,
+    tout: int = 5,
+) -> runlog.RunRecord:
     """A run log record whose id is minted from ``at``, as production ids are (key order = time order)."""
     ts = at.timestamp()
-    return runlog.RunRecord(app=app, site_id=site, user="u-1", request_id=f"q-{secrets.token_hex(4)}", cache=cache,
-                            status=status, error_code=code, attempts=1,
-                            tokens={"input_tokens": tin, "output_tokens": tout, "models": {}},
-                            latency_ms={"total": total}, at=ts, id=f"r{int(ts * 1000):012x}{secrets.token_hex(5)}")
+    return runlog.RunRecord(
+        app=app,
+        site_id=site,
+        user="u-1",
+        request_id=f"q-{secrets.token_hex(4)}",
+        cache=cache,
+        status=status,
+        error_code=code,
+        attempts=1,
+        tokens={"input_tokens": tin, "output_tokens": tout, "models": {}},
+        latency_ms={"total": total},
+        at=ts,
+        id=f"r{int(ts * 1000):012x}{secrets.token_hex(5)}",
+    )
 
 
 def write(store: Store, *records: runlog.RunRecord) -> None:
@@ -163,8 +191,15 @@ def seed_130(store: Store) -> list[runlog.RunRecord]:
     apps = ("app3_clue_detail", "app6_note_analysis", "app2_finance")
     for i in range(130):
         at = datetime(2026, 3, 10, 2, tzinfo=UTC) + timedelta(seconds=i * 80 + 7)
-        records.append(rec(at, app=apps[i % 3], site=f"site-00{1 + i % 2}", status="error" if i % 5 == 0 else "ok",
-                           code="UpstreamTimeout" if i % 5 == 0 else None))
+        records.append(
+            rec(
+                at,
+                app=apps[i % 3],
+                site=f"site-00{1 + i % 2}",
+                status="error" if i % 5 == 0 else "ok",
+                code="UpstreamTimeout" if i % 5 == 0 else None,
+            )
+        )
     write(store, *records)
     return records
 
@@ -172,7 +207,9 @@ def seed_130(store: Store) -> list[runlog.RunRecord]:
 def page_all(query: dict[str, str], between_pages: Any = None) -> list[list[dict[str, Any]]]:
     pages, cursor = [], None
     while True:
-        status, body = call("GET", "/admin/runlogs", query={**query, **({"cursor": cursor} if cursor else {})})
+        status, body = call(
+            "GET", "/admin/runlogs", query={**query, **({"cursor": cursor} if cursor else {})}
+        )
         assert status == 200, body
         pages.append(body["items"])
         cursor = body["next_cursor"]
@@ -212,8 +249,14 @@ def test_runlogs_filters_and_ranges(rt):
         ({"app": "app6_note_analysis"}, lambda r: r.app == "app6_note_analysis"),
         ({"status": "error"}, lambda r: r.status == "error"),
         ({"site": "site-002", "status": "ok"}, lambda r: r.site_id == "site-002" and r.status == "ok"),
-        ({"from": "2026-03-10T03:00:00Z", "to": str(datetime(2026, 3, 10, 3, 30, tzinfo=UTC).timestamp())},
-         lambda r: datetime(2026, 3, 10, 3, tzinfo=UTC).timestamp() <= r.at <= NOW.replace(hour=3, minute=30).timestamp()),
+        (
+            {"from": "2026-03-10T03:00:00Z", "to": str(datetime(2026, 3, 10, 3, 30, tzinfo=UTC).timestamp())},
+            lambda r: (
+                datetime(2026, 3, 10, 3, tzinfo=UTC).timestamp()
+                <= r.at
+                <= NOW.replace(hour=3, minute=30).timestamp()
+            ),
+        ),
     ]:
         got = [item["id"] for page in page_all({**query, "limit": "7"}) for item in page]
         assert got == [r.id for r in newest if keep(r)], query
@@ -230,11 +273,21 @@ def test_runlogs_bounded_scan_still_pages_everything(rt, monkeypatch):
     assert got == [r.id for r in sorted(records, key=lambda r: r.at, reverse=True) if r.status == "error"]
 
 
-@pytest.mark.parametrize("query", [
-    {"limit": "0"}, {"limit": "201"}, {"limit": "many"}, {"status": "failed"}, {"app": "app99"},
-    {"site": "../etc"}, {"from": "yesterday"}, {"from": "2026-03-10T05:00:00Z", "to": "2026-03-10T04:00:00Z"},
-    {"from": "2025-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, {"to": "1e400"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"limit": "0"},
+        {"limit": "201"},
+        {"limit": "many"},
+        {"status": "failed"},
+        {"app": "app99"},
+        {"site": "../etc"},
+        {"from": "yesterday"},
+        {"from": "2026-03-10T05:00:00Z", "to": "2026-03-10T04:00:00Z"},
+        {"from": "2025-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
+        {"to": "1e400"},
+    ],
+)
 def test_runlogs_validation(rt, query):
     status, body = call("GET", "/admin/runlogs", query=query)
     assert status == 400 and body["error"]["code"] == "ValidationError" and body["error"]["details"]
@@ -243,10 +296,16 @@ def test_runlogs_validation(rt, query):
 def test_runlogs_cursor_errors(rt):
     seed_130(rt.store)
     _, first = call("GET", "/admin/runlogs", query={"limit": "10", "app": "app2_finance"})
-    status, body = call("GET", "/admin/runlogs", query={"cursor": first["next_cursor"], "app": "app3_clue_detail"})
+    status, body = call(
+        "GET", "/admin/runlogs", query={"cursor": first["next_cursor"], "app": "app3_clue_detail"}
+    )
     assert status == 400 and body["error"]["code"] == "CursorMismatch"
-    assert call("GET", "/admin/runlogs", query={"cursor": first["next_cursor"], "app": "app2_finance"})[0] == 200
-    assert call("GET", "/admin/runlogs", query={"cursor": "bm90IGpzb24"})[1]["error"]["code"] == "InvalidCursor"
+    assert (
+        call("GET", "/admin/runlogs", query={"cursor": first["next_cursor"], "app": "app2_finance"})[0] == 200
+    )
+    assert (
+        call("GET", "/admin/runlogs", query={"cursor": "bm90IGpzb24"})[1]["error"]["code"] == "InvalidCursor"
+    )
 
 
 # -- dashboard ------------------------------------------------------------------------------------
@@ -263,10 +322,24 @@ def hand_made_log() -> list[runlog.RunRecord]:
         rec(d9 + timedelta(hours=11), status="error", code="UpstreamTimeout", total=45000.0, tin=0, tout=0),
         rec(d10 + timedelta(hours=2, minutes=5), total=2100.0, tin=500, tout=200),
         rec(d10 + timedelta(hours=2, minutes=6), app="app6_note_analysis", total=850.0, tin=80, tout=40),
-        rec(d10 + timedelta(hours=2, minutes=7), app="app6_note_analysis", status="error", code="InvalidOutput",
-            total=3100.0, tin=90, tout=70),
+        rec(
+            d10 + timedelta(hours=2, minutes=7),
+            app="app6_note_analysis",
+            status="error",
+            code="InvalidOutput",
+            total=3100.0,
+            tin=90,
+            tout=70,
+        ),
         rec(d10 + timedelta(hours=4, minutes=59), app="app6_note_analysis", cache="refresh", total=640.0),
-        rec(d10 + timedelta(hours=5, minutes=10), app="app6_note_analysis", cache="hit", total=3.0, tin=0, tout=0),
+        rec(
+            d10 + timedelta(hours=5, minutes=10),
+            app="app6_note_analysis",
+            cache="hit",
+            total=3.0,
+            tin=0,
+            tout=0,
+        ),
         rec(d10 + timedelta(hours=5, minutes=11), cache="none", total=None, tin=0, tout=0),
     ]
 
@@ -277,16 +350,30 @@ def expected_stats(records: list[runlog.RunRecord]) -> dict[str, Any]:
         if r.status == "error":
             errors[r.error_code] = errors.get(r.error_code, 0) + 1
     lat = [r.latency_ms["total"] for r in records if r.latency_ms["total"] is not None]
-    return {"calls": len(records), "errors": sum(errors.values()), "error_codes": errors,
-            "hit_rate": round(sum(r.cache in ("hit", "stale") for r in records) / len(records), 4),
-            "in": sum(r.tokens["input_tokens"] for r in records), "out": sum(r.tokens["output_tokens"] for r in records),
-            "p50": exact_percentile(lat, 0.5), "p95": exact_percentile(lat, 0.95)}
+    return {
+        "calls": len(records),
+        "errors": sum(errors.values()),
+        "error_codes": errors,
+        "hit_rate": round(sum(r.cache in ("hit", "stale") for r in records) / len(records), 4),
+        "in": sum(r.tokens["input_tokens"] for r in records),
+        "out": sum(r.tokens["output_tokens"] for r in records),
+        "p50": exact_percentile(lat, 0.5),
+        "p95": exact_percentile(lat, 0.95),
+    }
 
 
 def assert_stats(got: dict[str, Any], records: list[runlog.RunRecord]) -> None:
     want = expected_stats(records)
-    assert (got["calls"], got["errors"], got["error_codes"]) == (want["calls"], want["errors"], want["error_codes"])
-    assert (got["cache_hit_rate"], got["input_tokens"], got["output_tokens"]) == (want["hit_rate"], want["in"], want["out"])
+    assert (got["calls"], got["errors"], got["error_codes"]) == (
+        want["calls"],
+        want["errors"],
+        want["error_codes"],
+    )
+    assert (got["cache_hit_rate"], got["input_tokens"], got["output_tokens"]) == (
+        want["hit_rate"],
+        want["in"],
+        want["out"],
+    )
     for q in ("p50", "p95"):
         assert abs(got["latency_ms"][q] - want[q]) <= RELATIVE_ERROR * want[q] + 0.01, (q, got, want)
 
@@ -296,8 +383,11 @@ def test_dashboard_numbers_per_app_per_day_and_totals(rt):
     write(rt.store, *log)
     status, body = call("GET", "/admin/dashboard", query={"days": "2"})
     assert status == 200, body
-    assert (body["from"], body["to"], [d["date"] for d in body["by_day"]]) == ("2026-03-09", "2026-03-10",
-                                                                              ["2026-03-09", "2026-03-10"])
+    assert (body["from"], body["to"], [d["date"] for d in body["by_day"]]) == (
+        "2026-03-09",
+        "2026-03-10",
+        ["2026-03-09", "2026-03-10"],
+    )
     day9, day10 = body["by_day"]
     assert list(day9["apps"]) == ["app3_clue_detail"] and day9["total"]["calls"] == 5
     assert day9["apps"]["app3_clue_detail"]["error_codes"] == {"UpstreamTimeout": 1}
@@ -370,21 +460,38 @@ def test_dashboard_days_validation(rt, days):
 
 
 def test_triggers_list_with_last_run_and_next_fires(rt):
-    rt.jobs.record_run("app2_prewarm", datetime(2026, 3, 9, 23, 30, tzinfo=UTC), {"items": 40, "failed": 1},
-                       status="ok", finished_at=datetime(2026, 3, 9, 23, 31, tzinfo=UTC))
+    rt.jobs.record_run(
+        "app2_prewarm",
+        datetime(2026, 3, 9, 23, 30, tzinfo=UTC),
+        {"items": 40, "failed": 1},
+        status="ok",
+        finished_at=datetime(2026, 3, 9, 23, 31, tzinfo=UTC),
+    )
     status, body = call("GET", "/admin/triggers")
     jobs = {t["name"]: t for t in body["jobs"]}
     assert status == 200 and set(jobs) == {job["name"] for job in DEFAULT_JOBS}
     prewarm = jobs["app2_prewarm"]
-    assert (prewarm["enabled"], prewarm["cron"], prewarm["tz"], prewarm["payload"]) == (True, "0 30 7 * * *",
-                                                                                       "Asia/Shanghai", {})
-    assert prewarm["last_run"]["status"] == "ok" and prewarm["last_run"]["summary"] == {"items": 40, "failed": 1}
-    assert prewarm["last_run"]["at"] == "2026-03-09T23:31:00+00:00" and jobs["cache_housekeeping"]["last_run"] is None
+    assert (prewarm["enabled"], prewarm["cron"], prewarm["tz"], prewarm["payload"]) == (
+        True,
+        "0 30 7 * * *",
+        "Asia/Shanghai",
+        {},
+    )
+    assert prewarm["last_run"]["status"] == "ok" and prewarm["last_run"]["summary"] == {
+        "items": 40,
+        "failed": 1,
+    }
+    assert (
+        prewarm["last_run"]["at"] == "2026-03-09T23:31:00+00:00"
+        and jobs["cache_housekeeping"]["last_run"] is None
+    )
     assert prewarm["next_fire_times"] == [f"2026-03-{d}T23:30:00+00:00" for d in range(10, 15)]
 
 
 def test_put_trigger_reschedules_and_validates(rt):
-    status, body = call("PUT", "/admin/triggers/app2_prewarm", {"cron": "0 0 9 * * *", "payload": {"sites": 2}})
+    status, body = call(
+        "PUT", "/admin/triggers/app2_prewarm", {"cron": "0 0 9 * * *", "payload": {"sites": 2}}
+    )
     assert status == 200 and body["cron"] == "0 0 9 * * *" and body["payload"] == {"sites": 2}
     assert body["next_fire_times"] == [f"2026-03-{d}T01:00:00+00:00" for d in range(11, 16)]
     assert body["updated_by"] == "admin-1" and rt.jobs.get("app2_prewarm").cron == "0 0 9 * * *"
@@ -392,11 +499,19 @@ def test_put_trigger_reschedules_and_validates(rt):
     assert status == 200 and body["tz"] == "UTC" and body["next_fire_times"][0] == "2026-03-10T06:00:00+00:00"
     _, body = call("PUT", "/admin/triggers/cache_housekeeping", {"enabled": True})
     assert body["enabled"] is True and body["enabled_at"] == NOW.isoformat()
-    for bad in ({"cron": "61 * * * *"}, {"cron": "@every 5m"}, {"cron": "0 0 0 30 2 *"}, {"tz": "Mars/Olympus"}):
+    for bad in (
+        {"cron": "61 * * * *"},
+        {"cron": "@every 5m"},
+        {"cron": "0 0 0 30 2 *"},
+        {"tz": "Mars/Olympus"},
+    ):
         status, err = call("PUT", "/admin/triggers/cache_housekeeping", bad)
         assert status == 400 and err["error"]["code"] == "InvalidCron" and err["error"]["message"], bad
     assert call("PUT", "/admin/triggers/cache_housekeeping", {})[0] == 400
-    assert call("PUT", "/admin/triggers/cache_housekeeping", {"cronn": "x"})[1]["error"]["code"] == "ValidationError"
+    assert (
+        call("PUT", "/admin/triggers/cache_housekeeping", {"cronn": "x"})[1]["error"]["code"]
+        == "ValidationError"
+    )
     assert call("PUT", "/admin/triggers/cache_housekeeping", {"enabled": "yes"})[0] == 400
     assert call("PUT", "/admin/triggers/nope", {"enabled": True})[0] == 404
     assert rt.jobs.get("cache_housekeeping").cron == "0 0 4 * * *"
@@ -406,8 +521,13 @@ def test_run_trigger_queues_a_create_only_record(rt):
     status, body = call("POST", "/admin/triggers/app2_prewarm/run", {"site_id": "site-002", "force": True})
     assert status == 202 and body["queue_id"].startswith("q")
     record = rt.store.inner.get_json(f"jobs/queue/{body['queue_id']}.json")
-    assert record == {"job": "app2_prewarm", "site_id": "site-002", "force": True, "queued_by": "admin-1",
-                      "queued_at": NOW.isoformat()}
+    assert record == {
+        "job": "app2_prewarm",
+        "site_id": "site-002",
+        "force": True,
+        "queued_by": "admin-1",
+        "queued_at": NOW.isoformat(),
+    }
     status, second = call("POST", "/admin/triggers/app2_prewarm/run")  # no body: every field optional
     assert status == 202 and "site_id" not in rt.store.inner.get_json(f"jobs/queue/{second['queue_id']}.json")
     assert {e["id"] for e in list_queue(rt.store)} == {body["queue_id"], second["queue_id"]}
@@ -424,15 +544,33 @@ def audits(store: Store) -> list[dict[str, Any]]:
 
 
 def test_runtime_context_set_get_expire_delete_and_audit(rt, wall):
-    status, ctx = call("PUT", "/admin/runtime-context", {"mode": "offset", "offset_seconds": -86400, "ttl_seconds": 600,
-                                                         "reason": "replay yesterday", "set_by": "forged"})
+    status, ctx = call(
+        "PUT",
+        "/admin/runtime-context",
+        {
+            "mode": "offset",
+            "offset_seconds": -86400,
+            "ttl_seconds": 600,
+            "reason": "replay yesterday",
+            "set_by": "forged",
+        },
+    )
     assert status == 400  # set_by comes from the token, never from the body
-    status, ctx = call("PUT", "/admin/runtime-context", {"mode": "offset", "offset_seconds": -86400, "ttl_seconds": 600,
-                                                         "reason": "replay yesterday"})
+    status, ctx = call(
+        "PUT",
+        "/admin/runtime-context",
+        {"mode": "offset", "offset_seconds": -86400, "ttl_seconds": 600, "reason": "replay yesterday"},
+    )
     assert status == 200 and (ctx["set_by"], ctx["set_at"]) == ("admin-1", NOW.isoformat())
     assert ctx["expires_at"] == (NOW + timedelta(seconds=600)).isoformat() and ctx["scope"] == "global"
-    site = {"mode": "fixed", "fixed_at": "2026-01-01T12:00:00+08:00", "scope": "site", "site_id": "site-002",
-            "expires_at": (NOW + timedelta(days=2)).isoformat(), "reason": "demo"}
+    site = {
+        "mode": "fixed",
+        "fixed_at": "2026-01-01T12:00:00+08:00",
+        "scope": "site",
+        "site_id": "site-002",
+        "expires_at": (NOW + timedelta(days=2)).isoformat(),
+        "reason": "demo",
+    }
     assert call("PUT", "/admin/runtime-context", site)[0] == 200
     _, view = call("GET", "/admin/runtime-context")
     assert [(c["scope"], c["expired"]) for c in view["contexts"]] == [("global", False), ("site", False)]
@@ -449,23 +587,34 @@ def test_runtime_context_set_get_expire_delete_and_audit(rt, wall):
     assert sorted(c["site_id"] if c else "none" for c in cleared) == ["none", "site-002"]
 
 
-@pytest.mark.parametrize("body", [
-    {"mode": "offset", "offset_seconds": 1, "reason": "r", "ttl_seconds": 7 * 86400 + 1},
-    {"mode": "offset", "offset_seconds": 1, "reason": "r", "ttl_seconds": 60, "expires_at": "2026-03-11T00:00:00Z"},
-    {"mode": "offset", "offset_seconds": 1, "reason": "r", "expires_at": "2026-03-10T05:00:00Z"},
-    {"mode": "offset", "offset_seconds": 1, "reason": "r", "expires_at": "2026-03-30T00:00:00Z"},
-    {"mode": "fixed", "reason": "r"},
-    {"mode": "offset", "offset_seconds": 1, "scope": "site", "reason": "r"},
-    {"mode": "offset", "offset_seconds": 1, "reason": ""},
-    {"mode": "rewind", "reason": "r"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"mode": "offset", "offset_seconds": 1, "reason": "r", "ttl_seconds": 7 * 86400 + 1},
+        {
+            "mode": "offset",
+            "offset_seconds": 1,
+            "reason": "r",
+            "ttl_seconds": 60,
+            "expires_at": "2026-03-11T00:00:00Z",
+        },
+        {"mode": "offset", "offset_seconds": 1, "reason": "r", "expires_at": "2026-03-10T05:00:00Z"},
+        {"mode": "offset", "offset_seconds": 1, "reason": "r", "expires_at": "2026-03-30T00:00:00Z"},
+        {"mode": "fixed", "reason": "r"},
+        {"mode": "offset", "offset_seconds": 1, "scope": "site", "reason": "r"},
+        {"mode": "offset", "offset_seconds": 1, "reason": ""},
+        {"mode": "rewind", "reason": "r"},
+    ],
+)
 def test_runtime_context_validation(rt, body):
     status, err = call("PUT", "/admin/runtime-context", body)
     assert status == 400 and err["error"]["details"], err
     assert not audits(rt.store)
 
 
-@pytest.mark.parametrize("query", [{}, {"scope": "global", "site_id": "site-001"}, {"scope": "site"}, {"scope": "x"}])
+@pytest.mark.parametrize(
+    "query", [{}, {"scope": "global", "site_id": "site-001"}, {"scope": "site"}, {"scope": "x"}]
+)
 def test_runtime_context_delete_validation(rt, query):
     assert call("DELETE", "/admin/runtime-context", query=query)[0] == 400
 
@@ -474,8 +623,13 @@ def test_runtime_context_delete_validation(rt, query):
 
 
 def test_cache_purge_by_app_and_by_site(rt):
-    entries = [("app3_clue_detail", "site-001"), ("app3_clue_detail", "site-002"), ("app6_note_analysis", "site-001"),
-               ("app6_note_analysis", "site-002"), ("app6_note_analysis", "site-002")]
+    entries = [
+        ("app3_clue_detail", "site-001"),
+        ("app3_clue_detail", "site-002"),
+        ("app6_note_analysis", "site-001"),
+        ("app6_note_analysis", "site-002"),
+        ("app6_note_analysis", "site-002"),
+    ]
     for n, (app, site) in enumerate(entries):
         rt.store.put_json(cache_key(app, "v1", site, {"n": n}), {"value": n, "generated_at": 0})
     assert call("POST", "/admin/cache/purge", {"app": "app3_clue_detail"}) == (200, {"deleted": 2})

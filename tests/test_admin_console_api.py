@@ -60,8 +60,13 @@ def test_trigger_runs_queue_and_audit_list_newest_first(rt, monkeypatch):
     for module in ("bailian_fc.jobs.store", "bailian_fc.clock"):
         monkeypatch.setattr(f"{module}.new_id", lambda prefix: f"{prefix}{next(counter):022x}")
     for n in range(3):
-        rt.jobs.record_run("app2_prewarm", NOW, {"done": n, "failed": [{"app": "app2_finance", "code": "X"}]},
-                           status="ok", trigger="manual")
+        rt.jobs.record_run(
+            "app2_prewarm",
+            NOW,
+            {"done": n, "failed": [{"app": "app2_finance", "code": "X"}]},
+            status="ok",
+            trigger="manual",
+        )
     status, body = call("GET", "/admin/triggers/app2_prewarm/runs", query={"limit": "2"})
     assert status == 200 and [r["summary"]["done"] for r in body["runs"]] == [2, 1]
     assert body["runs"][0]["summary"]["failed"][0]["code"] == "X"
@@ -69,7 +74,9 @@ def test_trigger_runs_queue_and_audit_list_newest_first(rt, monkeypatch):
     assert call("GET", "/admin/triggers/app2_prewarm/runs", query={"limit": "0"})[0] == 400
     assert call("POST", "/admin/triggers/runlog_rollup/run", {"site_id": "site-002"})[0] == 202
     status, body = call("GET", "/admin/queue")
-    assert [(q["job"], q["site_id"], q["queued_by"]) for q in body["queued"]] == [("runlog_rollup", "site-002", "admin-1")]
+    assert [(q["job"], q["site_id"], q["queued_by"]) for q in body["queued"]] == [
+        ("runlog_rollup", "site-002", "admin-1")
+    ]
     call("PUT", "/admin/runtime-context", {"mode": "offset", "offset_seconds": 60, "reason": "first"})
     call("PUT", "/admin/runtime-context", {"mode": "offset", "offset_seconds": 120, "reason": "second"})
     status, body = call("GET", "/admin/runtime-context/audit", query={"limit": "5"})
@@ -108,16 +115,26 @@ def test_console_files_are_served_without_a_token_and_nothing_outside_ui(rt):
     module = raw_get("/admin/ui/client/sse.js")
     assert module["statusCode"] == 200 and module["headers"]["content-type"].startswith("text/javascript")
     assert raw_get("/admin/ui")["statusCode"] == 308
-    for path in ("/admin/ui/../function.py", "/admin/ui/..%2Ffunction.py", "/admin/ui/.hidden.js",
-                 "/admin/ui/nope.js", "/admin/ui/lib/../../console.py", "/admin/ui/console.py",
-                 "/admin/ui/a/b/c.js"):
+    for path in (
+        "/admin/ui/../function.py",
+        "/admin/ui/..%2Ffunction.py",
+        "/admin/ui/.hidden.js",
+        "/admin/ui/nope.js",
+        "/admin/ui/lib/../../console.py",
+        "/admin/ui/console.py",
+        "/admin/ui/a/b/c.js",
+    ):
         out = raw_get(path)
         assert out["statusCode"] == 404, path
         assert json.loads(out["body"])["error"]["code"] == "NotFound"
 
 
 def test_failure_fields_are_bounded_and_never_keep_credentials():
-    reply = '{"a": "' + "长" * 2000 + '"} Bearer abc.def sk-1234567890abcdef eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig'
+    reply = (
+        '{"a": "'
+        + "长" * 2000
+        + '"} Bearer abc.def sk-1234567890abcdef eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig'
+    )
     fields = runlog.failure_fields(OutputInvalid("reply does not match: Bearer tok.en", raw_text=reply))
     assert fields["error_message"] == "reply does not match: [redacted]"
     assert fields["reply_excerpt"] is not None and len(fields["reply_excerpt"]) == runlog.EXCERPT_CHARS

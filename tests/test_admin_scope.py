@@ -35,12 +35,22 @@ def rt(tmp_path):
     admin_function.configure(None)
 
 
-def call(method: str, path: str, token: str, body: Any = None, query: dict[str, str] | None = None) -> tuple[int, Any]:
+def call(
+    method: str, path: str, token: str, body: Any = None, query: dict[str, str] | None = None
+) -> tuple[int, Any]:
     raw = b"" if body is None else json.dumps(body).encode()
-    event = {"version": "v1", "rawPath": path, "queryParameters": query or {},
-             "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-             "body": base64.b64encode(raw).decode(), "isBase64Encoded": True,
-             "requestContext": {"requestId": f"req-{time.monotonic_ns()}", "http": {"method": method, "path": path}}}
+    event = {
+        "version": "v1",
+        "rawPath": path,
+        "queryParameters": query or {},
+        "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        "body": base64.b64encode(raw).decode(),
+        "isBase64Encoded": True,
+        "requestContext": {
+            "requestId": f"req-{time.monotonic_ns()}",
+            "http": {"method": method, "path": path},
+        },
+    }
     out = admin_function.handler(json.dumps(event).encode(), fake_context())
     text = base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"]
     return out["statusCode"], json.loads(text) if text else None
@@ -59,42 +69,77 @@ def test_platform_admin_is_only_an_explicit_admin_claim():
 
 def test_a_site_admin_purges_only_its_own_site(rt):
     for site in ("site-001", "site-002"):
-        rt.store.put_json(cache_key("app3_clue_detail", "v1", site, {"n": 1}), {"value": 1, "generated_at": 0})
+        rt.store.put_json(
+            cache_key("app3_clue_detail", "v1", site, {"n": 1}), {"value": 1, "generated_at": 0}
+        )
     assert forbidden(call("POST", "/admin/cache/purge", SITE1, {"site_id": "site-002"}))
     assert call("POST", "/admin/cache/purge", SITE1, {"app": "app3_clue_detail"}) == (200, {"deleted": 1})
-    assert [k.split("/")[3] for k in rt.store.list("cache/")] == ["site-002"], "another site's entries survive"
+    assert [k.split("/")[3] for k in rt.store.list("cache/")] == ["site-002"], (
+        "another site's entries survive"
+    )
     assert call("POST", "/admin/cache/purge", PLATFORM, {"site_id": "site-002"}) == (200, {"deleted": 1})
 
 
 def test_a_site_admin_sets_only_its_own_sites_clock(rt):
     body = {"mode": "offset", "offset_seconds": 60, "reason": "t"}
     assert forbidden(call("PUT", "/admin/runtime-context", SITE1, body))  # global moves every site
-    assert forbidden(call("PUT", "/admin/runtime-context", SITE1, {**body, "scope": "site", "site_id": "site-002"}))
-    assert call("PUT", "/admin/runtime-context", SITE1, {**body, "scope": "site", "site_id": "site-001"})[0] == 200
-    assert call("PUT", "/admin/runtime-context", PLATFORM, {**body, "scope": "site", "site_id": "site-002"})[0] == 200
+    assert forbidden(
+        call("PUT", "/admin/runtime-context", SITE1, {**body, "scope": "site", "site_id": "site-002"})
+    )
+    assert (
+        call("PUT", "/admin/runtime-context", SITE1, {**body, "scope": "site", "site_id": "site-001"})[0]
+        == 200
+    )
+    assert (
+        call("PUT", "/admin/runtime-context", PLATFORM, {**body, "scope": "site", "site_id": "site-002"})[0]
+        == 200
+    )
     seen = {c.get("site_id") for c in call("GET", "/admin/runtime-context", SITE1)[1]["contexts"]}
     assert seen == {"site-001"}
     assert {c.get("site_id") for c in call("GET", "/admin/runtime-context", PLATFORM)[1]["contexts"]} == {
-        "site-001", "site-002"}
-    assert forbidden(call("DELETE", "/admin/runtime-context", SITE1, query={"scope": "site", "site_id": "site-002"}))
+        "site-001",
+        "site-002",
+    }
+    assert forbidden(
+        call("DELETE", "/admin/runtime-context", SITE1, query={"scope": "site", "site_id": "site-002"})
+    )
     assert forbidden(call("DELETE", "/admin/runtime-context", SITE1, query={"scope": "global"}))
-    assert call("DELETE", "/admin/runtime-context", SITE1, query={"scope": "site", "site_id": "site-001"})[0] == 204
+    assert (
+        call("DELETE", "/admin/runtime-context", SITE1, query={"scope": "site", "site_id": "site-001"})[0]
+        == 204
+    )
 
 
 def test_a_site_admin_reads_only_its_own_sites_run_logs(rt):
     for site in ("site-001", "site-002"):
-        runlog.write(rt.store, runlog.RunRecord(app="app3_clue_detail", site_id=site, user="u", request_id="r",
-                                                cache="miss", status="ok"))
+        runlog.write(
+            rt.store,
+            runlog.RunRecord(
+                app="app3_clue_detail", site_id=site, user="u", request_id="r", cache="miss", status="ok"
+            ),
+        )
     status, page = call("GET", "/admin/runlogs", SITE1)
     assert status == 200 and [i["site_id"] for i in page["items"]] == ["site-001"]
     assert forbidden(call("GET", "/admin/runlogs", SITE1, query={"site": "site-002"}))
-    assert {i["site_id"] for i in call("GET", "/admin/runlogs", PLATFORM)[1]["items"]} == {"site-001", "site-002"}
+    assert {i["site_id"] for i in call("GET", "/admin/runlogs", PLATFORM)[1]["items"]} == {
+        "site-001",
+        "site-002",
+    }
 
 
 def test_a_site_admin_cannot_walk_another_sites_cursor(rt):
     for n in range(3):
-        runlog.write(rt.store, runlog.RunRecord(app="app3_clue_detail", site_id="site-002", user="u",
-                                                request_id=f"r{n}", cache="miss", status="ok"))
+        runlog.write(
+            rt.store,
+            runlog.RunRecord(
+                app="app3_clue_detail",
+                site_id="site-002",
+                user="u",
+                request_id=f"r{n}",
+                cache="miss",
+                status="ok",
+            ),
+        )
     status, page = call("GET", "/admin/runlogs", PLATFORM, query={"site": "site-002", "limit": "1"})
     assert status == 200 and page["next_cursor"]
     status, err = call("GET", "/admin/runlogs", SITE1, query={"cursor": page["next_cursor"]})

@@ -39,12 +39,17 @@ INPUTS: dict[str, dict[str, Any]] = {
     "app2_finance": {"range": "last_7_days"},
     "app2a_finance_digest": {"range": "last_7_days"},
     "app3_clue_detail": {"clue_id": "cl-001-001"},  # demo-data's first clue of site-001
-    "app4_relationship": {"customer": CUSTOMER, "interactions": [{"at": "2026-11-25", "summary": "询问包厢"}]},
+    "app4_relationship": {
+        "customer": CUSTOMER,
+        "interactions": [{"at": "2026-11-25", "summary": "询问包厢"}],
+    },
     "app5_tactics": {"customer": CUSTOMER, "goal": "邀请参加周末比赛"},
     "app6_note_analysis": {"note": "王先生下周想带同事团建，要三个包厢。"},
     "app7_customer_insight": {"customer_id": "cu-1", "purchases": [{"date": "2026-10-01", "amount": 200}]},
-    "app8_clue_consolidation": {"customer_id": "cu-1", "leads": [
-        {"lead_id": "a", "category": "团建", "content": "要包厢", "created_at": "2026-11-20"}]},
+    "app8_clue_consolidation": {
+        "customer_id": "cu-1",
+        "leads": [{"lead_id": "a", "category": "团建", "content": "要包厢", "created_at": "2026-11-20"}],
+    },
 }
 
 
@@ -61,9 +66,14 @@ def env(monkeypatch):
 
 
 def build(emu, tmp_path, **overrides: Any) -> AppsRuntime:
-    values: dict[str, Any] = {"dashscope_api_key": "k", "dashscope_base_url": emu.base_url,
-                              "store_url": f"file://{tmp_path}/store", "auth_jwt_secret": SECRET,
-                              "bailian_backoff_base_seconds": 0.01, "apps_wait_seconds": 10}
+    values: dict[str, Any] = {
+        "dashscope_api_key": "k",
+        "dashscope_base_url": emu.base_url,
+        "store_url": f"file://{tmp_path}/store",
+        "auth_jwt_secret": SECRET,
+        "bailian_backoff_base_seconds": 0.01,
+        "apps_wait_seconds": 10,
+    }
     values.update(overrides)
     settings = Settings(**values)
     store = FileStore(tmp_path / "store")
@@ -88,12 +98,27 @@ def key_for(app: str, site_id: str = "site-001") -> str:
     return cache_key(spec.key, spec.prompt_version, site_id, payload)
 
 
-def call(method: str, path: str, body: Any = None, token: str | None = MANAGER,
-         query: dict[str, str] | None = None, handler: Any = None) -> tuple[int, Any]:
+def call(
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str | None = MANAGER,
+    query: dict[str, str] | None = None,
+    handler: Any = None,
+) -> tuple[int, Any]:
     raw = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    event = {"version": "v1", "rawPath": path, "headers": {"Content-Type": "application/json"},
-             "queryParameters": query or {}, "body": base64.b64encode(raw).decode(), "isBase64Encoded": True,
-             "requestContext": {"requestId": f"req-{time.monotonic_ns()}", "http": {"method": method, "path": path}}}
+    event = {
+        "version": "v1",
+        "rawPath": path,
+        "headers": {"Content-Type": "application/json"},
+        "queryParameters": query or {},
+        "body": base64.b64encode(raw).decode(),
+        "isBase64Encoded": True,
+        "requestContext": {
+            "requestId": f"req-{time.monotonic_ns()}",
+            "http": {"method": method, "path": path},
+        },
+    }
     if token:
         event["headers"]["Authorization"] = f"Bearer {token}"
     out = (handler or apps_function.handler)(json.dumps(event).encode(), fake_context())
@@ -138,10 +163,19 @@ def test_catalogue_and_clock_routes(runtime):
 def test_app2_never_reads_past_a_sandbox_clock_in_the_past(runtime, emu):
     """With the clock fixed 30 days back, App2's period ends on that business date."""
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)
-    runtime.clock.set_context(RuntimeContext(mode="fixed", fixed_at=past, scope="site", site_id="site-001",
-                                             expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1),
-                                             reason="回放上月数据", set_by="adm-1",
-                                             set_at=dt.datetime.now(dt.timezone.utc)), actor="adm-1")
+    runtime.clock.set_context(
+        RuntimeContext(
+            mode="fixed",
+            fixed_at=past,
+            scope="site",
+            site_id="site-001",
+            expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1),
+            reason="回放上月数据",
+            set_by="adm-1",
+            set_at=dt.datetime.now(dt.timezone.utc),
+        ),
+        actor="adm-1",
+    )
     sandbox_day = runtime.clock.business_date("site-001")
     status, answer = call("POST", "/apps/app2_finance", {"range": "this_week"})
     assert status == 200 and answer["meta"]["business_date"] == sandbox_day.isoformat()
@@ -202,7 +236,9 @@ def test_upstream_failure_serves_a_stale_entry(runtime, emu):
     entry = runtime.store.get_json(key)
     entry["generated_at"] -= spec.fresh_seconds + 60
     runtime.store.put_json(key, entry)
-    emu.script("emu-app6_note_analysis", *[Behaviour(kind="http_error", status=500, code="InternalError")] * 3)
+    emu.script(
+        "emu-app6_note_analysis", *[Behaviour(kind="http_error", status=500, code="InternalError")] * 3
+    )
     status, body = call("POST", "/apps/app6_note_analysis", INPUTS["app6_note_analysis"])
     assert status == 200 and body["stale"] is True and body["cached"] is True
     assert body["result"] == first["result"]
@@ -210,7 +246,9 @@ def test_upstream_failure_serves_a_stale_entry(runtime, emu):
 
 def test_upstream_failure_without_a_cached_entry_is_a_502(runtime, emu):
     """No stale entry to fall back on: the typed upstream error becomes 502 JSON."""
-    emu.script("emu-app7_customer_insight", *[Behaviour(kind="http_error", status=500, code="InternalError")] * 3)
+    emu.script(
+        "emu-app7_customer_insight", *[Behaviour(kind="http_error", status=500, code="InternalError")] * 3
+    )
     status, body = call("POST", "/apps/app7_customer_insight", INPUTS["app7_customer_insight"])
     assert status == 502 and body["error"]["code"] == "InternalError"
 
@@ -225,8 +263,10 @@ def test_a_200_reply_without_output_is_a_retried_protocol_error(runtime, emu):
     assert len(emu.requests_for("emu-app2_finance")) == 3
     emu.script("emu-app2_finance", Behaviour(kind="http_error", status=200, code="Weird"))
     status, body = call("POST", "/apps/app2_finance", INPUTS["app2_finance"])
-    assert status == 200 and body["usage"]["tokens_used"] == body["usage"]["input_tokens"] + body["usage"][
-        "output_tokens"] > 0, "the retry after one bad 200 answers"
+    assert (
+        status == 200
+        and body["usage"]["tokens_used"] == body["usage"]["input_tokens"] + body["usage"]["output_tokens"] > 0
+    ), "the retry after one bad 200 answers"
 
 
 def test_twenty_concurrent_identical_misses_make_one_upstream_call(emu, env, tmp_path):
@@ -274,13 +314,17 @@ class SteppedClock:
 def test_an_orphaned_lease_is_taken_over_when_it_expires_not_answered_503(emu, env, tmp_path):
     """A holder killed mid-call leaves its lease; the waiter takes over once it expires (default settings)."""
     rt = build(emu, tmp_path, apps_wait_seconds=Settings().apps_wait_seconds)
-    assert rt.settings.cache_lease_seconds < rt.settings.apps_wait_seconds  # so an orphan can never 503 a waiter
+    assert (
+        rt.settings.cache_lease_seconds < rt.settings.apps_wait_seconds
+    )  # so an orphan can never 503 a waiter
     clock = SteppedClock()
     cache = rt.service.cache
     cache.wall = cache.claims.wall = clock
     cache.sleep = clock.sleep
     handler = http_handler(rt.router(), max_body_bytes=65536)
-    orphan = cache.try_lease(key_for("app5_tactics"))  # ... and its holder is SIGKILLed here: no renewal, no release
+    orphan = cache.try_lease(
+        key_for("app5_tactics")
+    )  # ... and its holder is SIGKILLed here: no renewal, no release
     assert orphan is not None
     try:
         status, body = call("POST", "/apps/app5_tactics", INPUTS["app5_tactics"], handler=handler)
@@ -289,17 +333,29 @@ def test_an_orphaned_lease_is_taken_over_when_it_expires_not_answered_503(emu, e
     assert status == 200 and body["cached"] is False
     assert len(emu.requests_for("emu-app5_tactics")) == 1
     polls_until_expiry = rt.settings.cache_lease_seconds / cache.poll_seconds
-    assert polls_until_expiry - 2 <= clock.sleeps <= polls_until_expiry + 2  # it waited for the expiry, no longer
+    assert (
+        polls_until_expiry - 2 <= clock.sleeps <= polls_until_expiry + 2
+    )  # it waited for the expiry, no longer
 
 
 def test_refresh_bypasses_the_cache_for_managers_only(runtime, emu):
     """refresh=true re-asks Bailian for a manager; staff may not force it."""
     call("POST", "/apps/app6_note_analysis", INPUTS["app6_note_analysis"], token=STAFF)
-    status, body = call("POST", "/apps/app6_note_analysis", INPUTS["app6_note_analysis"], token=STAFF,
-                        query={"refresh": "true"})
+    status, body = call(
+        "POST",
+        "/apps/app6_note_analysis",
+        INPUTS["app6_note_analysis"],
+        token=STAFF,
+        query={"refresh": "true"},
+    )
     assert status == 403
-    status, body = call("POST", "/apps/app6_note_analysis", INPUTS["app6_note_analysis"], token=MANAGER,
-                        query={"refresh": "true"})
+    status, body = call(
+        "POST",
+        "/apps/app6_note_analysis",
+        INPUTS["app6_note_analysis"],
+        token=MANAGER,
+        query={"refresh": "true"},
+    )
     assert status == 200 and body["cached"] is False
     assert len(emu.requests_for("emu-app6_note_analysis")) == 2
 
@@ -319,7 +375,9 @@ def test_every_request_writes_one_run_log_record(runtime, emu):
     """Misses and hits are logged with cache state, tokens and the latency split."""
     call("POST", "/apps/app3_clue_detail", INPUTS["app3_clue_detail"])
     call("POST", "/apps/app3_clue_detail", INPUTS["app3_clue_detail"])
-    records = sorted((runtime.store.get_json(k) for k in runtime.store.list("runlogs/")), key=lambda r: r["id"])
+    records = sorted(
+        (runtime.store.get_json(k) for k in runtime.store.list("runlogs/")), key=lambda r: r["id"]
+    )
     assert [r["cache"] for r in records] == ["miss", "hit"]
     miss = records[0]
     assert miss["status"] == "ok" and miss["attempts"] == 1 and miss["tokens"]["models"]
@@ -348,23 +406,44 @@ def fuzz_runtime(tmp_path_factory):
                     os.environ[f"BAILIAN_APP_ID_{key.upper()}"] = value
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                                         max_size=4), max_leaves=12)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]),
-       path=st.sampled_from(["/apps", "/clock", "/apps/app2_finance", "/apps/app6_note_analysis", "/apps/x",
-                             "/apps/app1_chat", "/", "/apps/%E4%B8%AD"]) | st.text(max_size=20).map(lambda t: "/" + t),
-       body=json_values | st.binary(max_size=64), query=st.dictionaries(st.text(max_size=8), st.text(max_size=8),
-                                                                         max_size=3))
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]),
+    path=st.sampled_from(
+        [
+            "/apps",
+            "/clock",
+            "/apps/app2_finance",
+            "/apps/app6_note_analysis",
+            "/apps/x",
+            "/apps/app1_chat",
+            "/",
+            "/apps/%E4%B8%AD",
+        ]
+    )
+    | st.text(max_size=20).map(lambda t: "/" + t),
+    body=json_values | st.binary(max_size=64),
+    query=st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
+)
 def test_random_requests_never_get_a_5xx(fuzz_runtime, method, path, body, query):
     """Whatever a client sends to the apps function, the answer is a JSON 2xx/4xx, never a 5xx."""
     handler = http_handler(fuzz_runtime.router(), max_body_bytes=65536)
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    event = {"version": "v1", "rawPath": path, "headers": {"Authorization": f"Bearer {MANAGER}"},
-             "queryParameters": query, "body": base64.b64encode(raw).decode(), "isBase64Encoded": True,
-             "requestContext": {"requestId": "fuzz", "http": {"method": method, "path": path}}}
+    event = {
+        "version": "v1",
+        "rawPath": path,
+        "headers": {"Authorization": f"Bearer {MANAGER}"},
+        "queryParameters": query,
+        "body": base64.b64encode(raw).decode(),
+        "isBase64Encoded": True,
+        "requestContext": {"requestId": "fuzz", "http": {"method": method, "path": path}},
+    }
     out = handler(json.dumps(event).encode(), fake_context())
     assert 200 <= out["statusCode"] < 500, out

@@ -18,8 +18,25 @@ from bailian_fc.http.error_table import to_api_error
 def test_token_command_mints_a_token_the_functions_accept(tmp_path):
     """The CLI's token verifies with the same secret and carries sub, site and role."""
     env = {**os.environ, "AUTH_JWT_SECRET": SECRET}
-    out = subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "token", "--sub", "u-7", "--site", "site-9",
-                          "--role", "admin"], env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bailian_fc.dev.cli",
+            "token",
+            "--sub",
+            "u-7",
+            "--site",
+            "site-9",
+            "--role",
+            "admin",
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     principal = Authenticator(SECRET, "bailian-fc", "bailian-fc").authenticate(f"Bearer {out.stdout.strip()}")
     assert principal == Principal(sub="u-7", site_id="site-9", role="admin")
 
@@ -27,8 +44,13 @@ def test_token_command_mints_a_token_the_functions_accept(tmp_path):
 def test_token_command_refuses_an_unknown_role(tmp_path):
     """A typo in --role is an error, not a token nobody accepts."""
     env = {**os.environ, "AUTH_JWT_SECRET": SECRET}
-    out = subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "token", "--role", "root"], env=env, cwd=tmp_path,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "bailian_fc.dev.cli", "token", "--role", "root"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2 and "role" in out.stderr
 
 
@@ -55,7 +77,14 @@ def test_hs256_tokens_interoperate_with_pyjwt():
 
     from bailian_fc import jwt_hs256
 
-    claims = {"sub": "u", "site_id": "s", "role": "staff", "iss": "i", "aud": "a", "exp": int(time.time()) + 60}
+    claims = {
+        "sub": "u",
+        "site_id": "s",
+        "role": "staff",
+        "iss": "i",
+        "aud": "a",
+        "exp": int(time.time()) + 60,
+    }
     ours = jwt_hs256.encode(claims, SECRET)
     assert pyjwt.decode(ours, SECRET, algorithms=["HS256"], audience="a", issuer="i") == claims
     theirs = pyjwt.encode(claims, SECRET, algorithm="HS256")
@@ -75,8 +104,13 @@ def test_token_command_marks_a_platform_admin_only_when_asked(tmp_path):
     auth = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 
     def mint(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "token", *args], env=env, cwd=tmp_path,
-                              capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "bailian_fc.dev.cli", "token", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
 
     platform = mint("--role", "admin", "--platform")
     assert auth.authenticate(f"Bearer {platform.stdout.strip()}").platform is True

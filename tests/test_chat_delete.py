@@ -12,7 +12,9 @@ from bailian_fc.dev.emulator import Behaviour
 from bailian_fc.store import FileStore
 
 
-async def test_a_conversation_deleted_mid_turn_stays_deleted_when_the_turn_finishes(emulator, tmp_path, token):
+async def test_a_conversation_deleted_mid_turn_stays_deleted_when_the_turn_finishes(
+    emulator, tmp_path, token
+):
     async with serve_app(create_app(make_settings(emulator, tmp_path))) as base:
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as http:
@@ -20,8 +22,9 @@ async def test_a_conversation_deleted_mid_turn_stays_deleted_when_the_turn_finis
             conv = first[0].data["conversation_id"]
             emulator.script(CHAT_APP_ID, Behaviour(chunks=12, chunk_delay=0.05))
             raw = b""
-            async with http.stream("POST", "/chat/messages",
-                                   json={"conversation_id": conv, "message": "第二个问题"}) as stream:
+            async with http.stream(
+                "POST", "/chat/messages", json={"conversation_id": conv, "message": "第二个问题"}
+            ) as stream:
                 chunks = stream.aiter_raw()
                 while b"event: delta" not in raw:  # the turn is streaming now
                     raw += await chunks.__anext__()

@@ -37,8 +37,12 @@ async def chat(emulator, tmp_path):
 async def post_chat(base: str, token: str, body: Any, **kw: Any) -> httpx.Response:
     async with httpx.AsyncClient(timeout=20) as http:
         content = body if isinstance(body, bytes | str) else json.dumps(body)
-        return await http.post(f"{base}/chat/messages", content=content,
-                               headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}, **kw)
+        return await http.post(
+            f"{base}/chat/messages",
+            content=content,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            **kw,
+        )
 
 
 def stored_keys(tmp_path) -> list[str]:
@@ -77,9 +81,14 @@ async def test_each_http_chunk_is_a_whole_sse_frame(chat, token, emulator):
     host, port = urlsplit(base).hostname, urlsplit(base).port
     reader, writer = await asyncio.open_connection(host, port)
     body = json.dumps({"message": "会员卡怎么充值？"}).encode()
-    writer.write(b"POST /chat/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token.encode() +
-                 b"\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-                 str(len(body)).encode() + b"\r\n\r\n" + body)
+    writer.write(
+        b"POST /chat/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+        + token.encode()
+        + b"\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
     assert b"transfer-encoding: chunked" in head.lower()
@@ -114,11 +123,17 @@ async def test_turn_is_stored_with_tokens_and_session(chat, token, emulator, tmp
     """A finished turn is stored whole and readable through the conversation routes."""
     start, _ = chat
     base = await start()
-    events = parse_frames((await post_chat(base, token, {"message": "夜场几点开始？", "context": {"page": "home"}})).content)
+    events = parse_frames(
+        (await post_chat(base, token, {"message": "夜场几点开始？", "context": {"page": "home"}})).content
+    )
     conv = events[0].data["conversation_id"]
     async with httpx.AsyncClient() as http:
-        got = (await http.get(f"{base}/chat/conversations/{conv}", headers={"Authorization": f"Bearer {token}"})).json()
-        listed = (await http.get(f"{base}/chat/conversations", headers={"Authorization": f"Bearer {token}"})).json()
+        got = (
+            await http.get(f"{base}/chat/conversations/{conv}", headers={"Authorization": f"Bearer {token}"})
+        ).json()
+        listed = (
+            await http.get(f"{base}/chat/conversations", headers={"Authorization": f"Bearer {token}"})
+        ).json()
     (turn,) = got["turns"]
     answer = "".join(e.data["text"] for e in events if e.event == "delta")
     assert turn["message"] == "夜场几点开始？" and turn["answer"] == answer
@@ -128,7 +143,8 @@ async def test_turn_is_stored_with_tokens_and_session(chat, token, emulator, tmp
     assert got["title"] == "夜场几点开始？"
     assert [c["conversation_id"] for c in listed["conversations"]] == [conv]
     assert emulator.requests_for(CHAT_APP_ID)[0].body["input"]["biz_params"] == {
-        "user_prompt_params": {"page": "home", "site_id": "site-001"}}
+        "user_prompt_params": {"page": "home", "site_id": "site-001"}
+    }
     store = FileStore(tmp_path / "store")
     (log,) = [store.get_json(k) for k in store.list("runlogs/")]
     assert log["app"] == "app1_chat" and log["status"] == "ok" and log["tokens"] == turn["usage"]
@@ -151,13 +167,17 @@ async def test_session_over_its_turn_limit_is_rebuilt_from_stored_turns(chat, to
     """Past the turn limit the turn goes out as messages rebuilt from storage, and a new session starts."""
     start, _ = chat
     base = await start(chat_session_max_turns=2)
-    conv = parse_frames((await post_chat(base, token, {"message": "第一句"})).content)[0].data["conversation_id"]
+    conv = parse_frames((await post_chat(base, token, {"message": "第一句"})).content)[0].data[
+        "conversation_id"
+    ]
     await post_chat(base, token, {"conversation_id": conv, "message": "第二句"})
     await post_chat(base, token, {"conversation_id": conv, "message": "第三句"})
     third = emulator.requests_for(CHAT_APP_ID)[2].body["input"]
     assert "session_id" not in third
     roles = [(m["role"], m["content"]) for m in third["messages"]]
-    assert roles[0] == ("user", "第一句") and roles[2] == ("user", "第二句") and roles[-1] == ("user", "第三句")
+    assert (
+        roles[0] == ("user", "第一句") and roles[2] == ("user", "第二句") and roles[-1] == ("user", "第三句")
+    )
     assert [r for r, _ in roles] == ["user", "assistant", "user", "assistant", "user"]
 
 
@@ -165,7 +185,9 @@ async def test_session_older_than_its_lifetime_is_rebuilt(chat, token, emulator)
     """An expired cloud session is not reused: the context is rebuilt instead."""
     start, _ = chat
     base = await start(chat_session_max_age_seconds=0.5)
-    conv = parse_frames((await post_chat(base, token, {"message": "第一句"})).content)[0].data["conversation_id"]
+    conv = parse_frames((await post_chat(base, token, {"message": "第一句"})).content)[0].data[
+        "conversation_id"
+    ]
     await asyncio.sleep(0.6)
     await post_chat(base, token, {"conversation_id": conv, "message": "第二句"})
     second = emulator.requests_for(CHAT_APP_ID)[1].body["input"]
@@ -180,8 +202,12 @@ async def test_upstream_error_becomes_an_error_event_and_is_stored(chat, token, 
     resp = await post_chat(base, token, {"message": "你好"})
     events = parse_frames(resp.content)
     assert named(events) == ["meta", "error"]
-    assert events[-1].data == {"code": "InvalidApiKey", "message": events[-1].data["message"], "retryable": False,
-                               "request_id": resp.headers["x-request-id"]}
+    assert events[-1].data == {
+        "code": "InvalidApiKey",
+        "message": events[-1].data["message"],
+        "retryable": False,
+        "request_id": resp.headers["x-request-id"],
+    }
     assert len(emulator.requests_for(CHAT_APP_ID)) == 1, "401 is never retried"
     (key,) = [k for k in stored_keys(tmp_path) if "/turns/" in k]
     assert json.loads(FileStore(tmp_path / "store").get(key))["error_code"] == "InvalidApiKey"
@@ -217,14 +243,20 @@ async def test_disconnect_closes_upstream_and_stores_an_interrupted_turn(chat, t
     emulator.script(CHAT_APP_ID, Behaviour(chunks=40, chunk_delay=0.1))
     received = b""
     async with httpx.AsyncClient(timeout=10) as http:
-        async with http.stream("POST", f"{base}/chat/messages", json={"message": "讲讲斯诺克规则"},
-                               headers={"Authorization": f"Bearer {token}"}) as resp:
+        async with http.stream(
+            "POST",
+            f"{base}/chat/messages",
+            json={"message": "讲讲斯诺克规则"},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as resp:
             async for chunk in resp.aiter_raw():
                 received += chunk
                 if received.count(b"event: delta") >= 2:
                     break
     (record,) = emulator.requests_for(CHAT_APP_ID)
-    assert await emulator.wait_closed(record, timeout=3), "the upstream connection is closed when the client leaves"
+    assert await emulator.wait_closed(record, timeout=3), (
+        "the upstream connection is closed when the client leaves"
+    )
     deadline = time.monotonic() + 3
     assert record.chunks_sent < 40
     store = FileStore(tmp_path / "store")
@@ -241,34 +273,55 @@ async def test_fifty_concurrent_turns_to_one_conversation_are_all_kept(chat, tok
     """50 writers at once to one conversation: 50 turns, none lost or overwritten, stable order."""
     start, _ = chat
     base = await start()
-    conv = parse_frames((await post_chat(base, token, {"message": "开始"})).content)[0].data["conversation_id"]
+    conv = parse_frames((await post_chat(base, token, {"message": "开始"})).content)[0].data[
+        "conversation_id"
+    ]
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=60)) as http:
+
         async def one(i: int) -> list[Any]:
-            r = await http.post(f"{base}/chat/messages", json={"conversation_id": conv, "message": f"第{i}条"},
-                                headers={"Authorization": f"Bearer {token}"})
+            r = await http.post(
+                f"{base}/chat/messages",
+                json={"conversation_id": conv, "message": f"第{i}条"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
             return parse_frames(r.content)
 
         results = await asyncio.gather(*(one(i) for i in range(50)))
         assert all(named(ev)[-1] == "done" for ev in results)
-        got = (await http.get(f"{base}/chat/conversations/{conv}", headers={"Authorization": f"Bearer {token}"})).json()
-        again = (await http.get(f"{base}/chat/conversations/{conv}", headers={"Authorization": f"Bearer {token}"})).json()
+        got = (
+            await http.get(f"{base}/chat/conversations/{conv}", headers={"Authorization": f"Bearer {token}"})
+        ).json()
+        again = (
+            await http.get(f"{base}/chat/conversations/{conv}", headers={"Authorization": f"Bearer {token}"})
+        ).json()
     turns = got["turns"]
     assert len(turns) == 51
-    assert {t["message"] for t in turns[1:]} | {turns[0]["message"]} == {"开始", *(f"第{i}条" for i in range(50))}
+    assert {t["message"] for t in turns[1:]} | {turns[0]["message"]} == {
+        "开始",
+        *(f"第{i}条" for i in range(50)),
+    }
     assert len({t["turn_id"] for t in turns}) == 51
-    assert [t["turn_id"] for t in turns] == [t["turn_id"] for t in again["turns"]] == sorted(t["turn_id"] for t in turns)
+    assert (
+        [t["turn_id"] for t in turns]
+        == [t["turn_id"] for t in again["turns"]]
+        == sorted(t["turn_id"] for t in turns)
+    )
 
 
 async def test_conversations_are_private_to_their_user(chat, token, auth, emulator):
     """Another user (or site) gets 404 for a conversation it does not own; delete removes it."""
     start, _ = chat
     base = await start()
-    conv = parse_frames((await post_chat(base, token, {"message": "你好"})).content)[0].data["conversation_id"]
+    conv = parse_frames((await post_chat(base, token, {"message": "你好"})).content)[0].data[
+        "conversation_id"
+    ]
     other = auth.mint("user-2", "site-001", "staff")
     other_site = auth.mint("user-1", "site-002", "staff")
     async with httpx.AsyncClient() as http:
         for t in (other, other_site):
-            assert (await http.get(f"{base}/chat/conversations/{conv}", headers={"Authorization": f"Bearer {t}"})).status_code == 404
+            assert (
+                await http.get(f"{base}/chat/conversations/{conv}", headers={"Authorization": f"Bearer {t}"})
+            ).status_code == 404
         resp = await post_chat(base, other, {"conversation_id": conv, "message": "偷看"})
         assert resp.status_code == 404 and resp.json()["error"]["code"] == "ConversationNotFound"
         h = {"Authorization": f"Bearer {token}"}
@@ -295,7 +348,9 @@ async def test_conversations_are_private_to_their_user(chat, token, auth, emulat
         ({"message": "hi", "conversation_id": "c" + "0" * 22}, 404, "ConversationNotFound"),
     ],
 )
-async def test_bad_bodies_get_a_json_4xx_and_store_nothing(chat, token, emulator, tmp_path, body, status, code):
+async def test_bad_bodies_get_a_json_4xx_and_store_nothing(
+    chat, token, emulator, tmp_path, body, status, code
+):
     """Client mistakes are 4xx JSON errors; nothing reaches Bailian or the store."""
     start, _ = chat
     base = await start()
@@ -309,25 +364,47 @@ async def test_bad_bodies_get_a_json_4xx_and_store_nothing(chat, token, emulator
     assert stored_keys(tmp_path) == []
 
 
-@pytest.mark.parametrize("case", ["missing", "not-bearer", "forged", "expired", "wrong-audience", "wrong-issuer",
-                                  "no-site", "bad-role"])
+@pytest.mark.parametrize(
+    "case",
+    ["missing", "not-bearer", "forged", "expired", "wrong-audience", "wrong-issuer", "no-site", "bad-role"],
+)
 async def test_requests_without_a_valid_token_are_refused(chat, emulator, tmp_path, case):
     """Every way a token can be wrong is a 401 with the JSON error shape, and nothing happens."""
     import jwt as pyjwt
     from support import SECRET
 
     now = int(time.time())
-    good = {"sub": "u", "site_id": "s", "role": "staff", "iss": "bailian-fc", "aud": "bailian-fc", "exp": now + 60}
+    good = {
+        "sub": "u",
+        "site_id": "s",
+        "role": "staff",
+        "iss": "bailian-fc",
+        "aud": "bailian-fc",
+        "exp": now + 60,
+    }
     headers = {
         "missing": {},
         "not-bearer": {"Authorization": "Basic dTpw"},
-        "forged": {"Authorization": "Bearer " + pyjwt.encode(good, "another-secret-of-sufficient-length-0123456789", algorithm="HS256")},
-        "expired": {"Authorization": "Bearer " + pyjwt.encode({**good, "exp": now - 10}, SECRET, algorithm="HS256")},
-        "wrong-audience": {"Authorization": "Bearer " + pyjwt.encode({**good, "aud": "other"}, SECRET, algorithm="HS256")},
-        "wrong-issuer": {"Authorization": "Bearer " + pyjwt.encode({**good, "iss": "evil"}, SECRET, algorithm="HS256")},
-        "no-site": {"Authorization": "Bearer " + pyjwt.encode({k: v for k, v in good.items() if k != "site_id"},
-                                                                SECRET, algorithm="HS256")},
-        "bad-role": {"Authorization": "Bearer " + pyjwt.encode({**good, "role": "root"}, SECRET, algorithm="HS256")},
+        "forged": {
+            "Authorization": "Bearer "
+            + pyjwt.encode(good, "another-secret-of-sufficient-length-0123456789", algorithm="HS256")
+        },
+        "expired": {
+            "Authorization": "Bearer " + pyjwt.encode({**good, "exp": now - 10}, SECRET, algorithm="HS256")
+        },
+        "wrong-audience": {
+            "Authorization": "Bearer " + pyjwt.encode({**good, "aud": "other"}, SECRET, algorithm="HS256")
+        },
+        "wrong-issuer": {
+            "Authorization": "Bearer " + pyjwt.encode({**good, "iss": "evil"}, SECRET, algorithm="HS256")
+        },
+        "no-site": {
+            "Authorization": "Bearer "
+            + pyjwt.encode({k: v for k, v in good.items() if k != "site_id"}, SECRET, algorithm="HS256")
+        },
+        "bad-role": {
+            "Authorization": "Bearer " + pyjwt.encode({**good, "role": "root"}, SECRET, algorithm="HS256")
+        },
     }[case]
     start, _ = chat
     base = await start()
@@ -346,8 +423,18 @@ async def test_none_algorithm_tokens_are_refused(chat, emulator):
 
     start, _ = chat
     base = await start()
-    unsigned = pyjwt.encode({"sub": "u", "site_id": "s", "role": "admin", "iss": "bailian-fc", "aud": "bailian-fc",
-                             "exp": int(time.time()) + 60}, None, algorithm="none")
+    unsigned = pyjwt.encode(
+        {
+            "sub": "u",
+            "site_id": "s",
+            "role": "admin",
+            "iss": "bailian-fc",
+            "aud": "bailian-fc",
+            "exp": int(time.time()) + 60,
+        },
+        None,
+        algorithm="none",
+    )
     resp = await post_chat(base, unsigned, {"message": "hi"})
     assert resp.status_code == 401
 
@@ -381,8 +468,9 @@ async def test_store_outage_is_a_503_not_a_500(emulator, tmp_path, token):
     async with serve_app(app) as base, httpx.AsyncClient() as http:
         h = {"Authorization": f"Bearer {token}"}
         listed = await http.get(f"{base}/chat/conversations", headers=h)
-        posted = await http.post(f"{base}/chat/messages", headers=h,
-                                 json={"message": "hi", "conversation_id": "c" + "0" * 22})
+        posted = await http.post(
+            f"{base}/chat/messages", headers=h, json={"message": "hi", "conversation_id": "c" + "0" * 22}
+        )
     for resp in (listed, posted):
         assert resp.status_code == 503 and resp.json()["error"]["code"] == "StoreUnavailable"
         assert "timed out" not in resp.text, "internal detail stays in the log"
@@ -397,8 +485,9 @@ async def test_missing_api_key_is_a_json_503_before_any_stream(emulator, tmp_pat
     assert stored_keys(tmp_path) == []
 
 
-async def test_an_unexpected_failure_mid_turn_still_ends_with_an_error_frame(chat, token, emulator, tmp_path,
-                                                                             monkeypatch):
+async def test_an_unexpected_failure_mid_turn_still_ends_with_an_error_frame(
+    chat, token, emulator, tmp_path, monkeypatch
+):
     """A bug while streaming ends the stream with `error` (InternalError) and the turn is kept."""
     from bailian_fc.bailian import client as client_module
 

@@ -29,8 +29,12 @@ DIGEST = "emu-app2a_finance_digest"
 
 @pytest.fixture
 async def client(emulator):
-    c = BailianClient(api_key="test-key", base_url=emulator.base_url, read_timeout=5,
-                      policy=RetryPolicy(max_attempts=3, base_delay=0.01, deadline=20))
+    c = BailianClient(
+        api_key="test-key",
+        base_url=emulator.base_url,
+        read_timeout=5,
+        policy=RetryPolicy(max_attempts=3, base_delay=0.01, deadline=20),
+    )
     yield c
     await c.aclose()
 
@@ -111,7 +115,9 @@ async def test_other_4xx_are_never_retried(client, emulator, status, code, error
 
 async def test_mid_stream_throttling_before_any_text_is_retried(client, emulator):
     """An ``event:error`` before the first text byte says 400 on the wire, but its code decides: retried."""
-    emulator.script(APP, Behaviour(kind="mid_stream_error", after_chunks=0, status=429, code="Throttling.RateQuota"))
+    emulator.script(
+        APP, Behaviour(kind="mid_stream_error", after_chunks=0, status=429, code="Throttling.RateQuota")
+    )
     stream = client.stream(APP, prompt="hi")
     assert await collect(stream)
     assert stream.result.attempts == 2
@@ -160,8 +166,12 @@ async def test_reset_before_the_response_is_retried_once_by_us_only(client, emul
 
 async def test_stall_times_out_and_is_retried(emulator):
     """A stream that goes silent past the read timeout is abandoned and retried."""
-    client = BailianClient(api_key="k", base_url=emulator.base_url, read_timeout=0.3,
-                           policy=RetryPolicy(max_attempts=2, base_delay=0.01, deadline=10))
+    client = BailianClient(
+        api_key="k",
+        base_url=emulator.base_url,
+        read_timeout=0.3,
+        policy=RetryPolicy(max_attempts=2, base_delay=0.01, deadline=10),
+    )
     emulator.script(APP, Behaviour(kind="stall", after_chunks=0, stall_seconds=5))
     try:
         stream = client.stream(APP, prompt="hi")
@@ -175,8 +185,12 @@ async def test_stall_times_out_and_is_retried(emulator):
 
 async def test_stall_on_every_attempt_raises_upstream_timeout(emulator):
     """When every attempt stalls the error is a retryable UpstreamTimeout (504)."""
-    client = BailianClient(api_key="k", base_url=emulator.base_url, read_timeout=0.2,
-                           policy=RetryPolicy(max_attempts=2, base_delay=0.01, deadline=10))
+    client = BailianClient(
+        api_key="k",
+        base_url=emulator.base_url,
+        read_timeout=0.2,
+        policy=RetryPolicy(max_attempts=2, base_delay=0.01, deadline=10),
+    )
     emulator.script(APP, *[Behaviour(kind="stall", after_chunks=0, stall_seconds=3)] * 2)
     try:
         with pytest.raises(UpstreamTimeout) as info:
@@ -188,8 +202,12 @@ async def test_stall_on_every_attempt_raises_upstream_timeout(emulator):
 
 async def test_total_deadline_bounds_the_whole_call(emulator):
     """The deadline covers every attempt and wait: a slow upstream fails at the deadline, not later."""
-    client = BailianClient(api_key="k", base_url=emulator.base_url, read_timeout=30,
-                           policy=RetryPolicy(max_attempts=3, base_delay=0.01, deadline=0.5))
+    client = BailianClient(
+        api_key="k",
+        base_url=emulator.base_url,
+        read_timeout=30,
+        policy=RetryPolicy(max_attempts=3, base_delay=0.01, deadline=0.5),
+    )
     emulator.script(APP, Behaviour(first_chunk_delay=5))
     try:
         with pytest.raises(DeadlineExceeded):
@@ -203,8 +221,11 @@ async def test_total_deadline_bounds_the_whole_call(emulator):
 
 async def test_retry_after_beyond_the_deadline_fails_fast(emulator):
     """A Retry-After that would outlive the deadline is not slept: the 429 is raised at once."""
-    client = BailianClient(api_key="k", base_url=emulator.base_url,
-                           policy=RetryPolicy(max_attempts=3, base_delay=0.01, deadline=2))
+    client = BailianClient(
+        api_key="k",
+        base_url=emulator.base_url,
+        policy=RetryPolicy(max_attempts=3, base_delay=0.01, deadline=2),
+    )
     emulator.script(APP, Behaviour(kind="http_error", status=429, code="Throttling", retry_after=30))
     try:
         with pytest.raises(RateLimited) as info:
@@ -259,15 +280,19 @@ async def test_single_turn_wraps_a_bare_list_when_the_app_says_so(client, emulat
     """A bare list of insights becomes {"insights": [...]} for apps that declare it."""
     reply = '[{"title": "夜场上升", "detail": "夜场台费环比增长12%", "level": "positive"}]'
     emulator.script("emu-app2_finance", Behaviour(kind="text", text=reply))
-    done = await client.complete("emu-app2_finance", prompt="x", output_model=FinanceInsight,
-                                 bare_list_field="insights")
+    done = await client.complete(
+        "emu-app2_finance", prompt="x", output_model=FinanceInsight, bare_list_field="insights"
+    )
     assert done.value.insights[0].title == "夜场上升"
 
 
 async def test_invalid_reply_is_re_asked_and_tokens_of_every_attempt_count(client, emulator):
     """A reply failing its schema is re-asked in the same budget; tokens of the bad attempt are counted."""
-    emulator.script(DIGEST, Behaviour(kind="text", text='{"headline": 1}', input_tokens=10, output_tokens=3),
-                    Behaviour(input_tokens=10, output_tokens=5))
+    emulator.script(
+        DIGEST,
+        Behaviour(kind="text", text='{"headline": 1}', input_tokens=10, output_tokens=3),
+        Behaviour(input_tokens=10, output_tokens=5),
+    )
     done = await client.complete(DIGEST, prompt="x", output_model=FinanceDigest)
     assert done.attempts == 2
     assert (done.usage.input_tokens, done.usage.output_tokens) == (20, 8)
@@ -275,7 +300,9 @@ async def test_invalid_reply_is_re_asked_and_tokens_of_every_attempt_count(clien
 
 async def test_reply_that_never_validates_is_output_invalid(client, emulator):
     """Three invalid replies exhaust the budget: OutputInvalid (422) with the raw text and all tokens."""
-    emulator.script(DIGEST, *[Behaviour(kind="text", text="抱歉，我无法回答。", input_tokens=4, output_tokens=2)] * 3)
+    emulator.script(
+        DIGEST, *[Behaviour(kind="text", text="抱歉，我无法回答。", input_tokens=4, output_tokens=2)] * 3
+    )
     with pytest.raises(OutputInvalid) as info:
         await client.complete(DIGEST, prompt="x", output_model=FinanceDigest)
     err = info.value
@@ -285,8 +312,12 @@ async def test_reply_that_never_validates_is_output_invalid(client, emulator):
 
 async def test_transport_retry_and_re_ask_share_one_budget(client, emulator):
     """A 500 then an invalid reply then a valid one: three attempts in all, no nested loops."""
-    emulator.script(DIGEST, Behaviour(kind="http_error", status=500, code="InternalError"),
-                    Behaviour(kind="text", text="not json"), Behaviour())
+    emulator.script(
+        DIGEST,
+        Behaviour(kind="http_error", status=500, code="InternalError"),
+        Behaviour(kind="text", text="not json"),
+        Behaviour(),
+    )
     done = await client.complete(DIGEST, prompt="x", output_model=FinanceDigest)
     assert done.attempts == 3 and len(emulator.requests_for(DIGEST)) == 3
 

@@ -220,8 +220,13 @@ def test_site_context_beats_global(clock: RuntimeClock, timers: Timers) -> None:
 
 def test_expired_contexts_are_ignored(clock: RuntimeClock, timers: Timers) -> None:
     clock.set_context(make_ctx(timers, expires_at=T0 + timedelta(hours=2)), "a")
-    site_ctx = make_ctx(timers, scope="site", site_id="site-001", expires_at=T0 + timedelta(hours=1),
-                        fixed_at=datetime(2020, 1, 1, 12, tzinfo=SH))
+    site_ctx = make_ctx(
+        timers,
+        scope="site",
+        site_id="site-001",
+        expires_at=T0 + timedelta(hours=1),
+        fixed_at=datetime(2020, 1, 1, 12, tzinfo=SH),
+    )
     clock.set_context(site_ctx, "a")
     assert clock.business_date("site-001") == date(2020, 1, 1)
     timers.wall_at = T0 + timedelta(hours=1)  # the site context expires at this instant; cache still warm
@@ -238,7 +243,9 @@ def test_expired_context_cannot_be_set(clock: RuntimeClock, timers: Timers) -> N
         clock.set_context(ctx, "a")
 
 
-def test_store_reads_are_cached_for_cache_seconds(clock: RuntimeClock, store: SpyStore, timers: Timers) -> None:
+def test_store_reads_are_cached_for_cache_seconds(
+    clock: RuntimeClock, store: SpyStore, timers: Timers
+) -> None:
     assert clock.now() == T0
     reads = store.gets()
     for _ in range(50):

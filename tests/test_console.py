@@ -45,9 +45,15 @@ def dev(tmp_path_factory: Any) -> Any:
     with running_dev(store, "--tick-seconds", "2") as (base, banner, proc):
         emulator = re.search(r"emulator at (http://127\.0\.0\.1:\d+)", banner)
         assert emulator, banner
-        yield {"base": base, "link": console_link(banner), "admin": banner_token(banner, "admin token"),
-               "user": banner_token(banner, r"token \(dev-user"), "emulator": emulator.group(1), "proc": proc,
-               "store": store}
+        yield {
+            "base": base,
+            "link": console_link(banner),
+            "admin": banner_token(banner, "admin token"),
+            "user": banner_token(banner, r"token \(dev-user"),
+            "emulator": emulator.group(1),
+            "proc": proc,
+            "store": store,
+        }
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +76,16 @@ def no_page_errors(page: Any) -> None:
 def test_sign_in_link_and_dashboard_charts_drawn_from_real_run_logs(dev, browser):
     for rng in ("today", "yesterday", "last_7_days"):
         assert api(dev, "POST", "/apps/app2_finance", dev["user"], json={"range": rng}).status_code == 200
-    assert api(dev, "POST", "/apps/app2_finance", dev["user"], json={"range": "today"}).json()["cached"] is True
-    with httpx.stream("POST", dev["base"] + "/chat/messages", json={"message": "今晚八点还有包厢吗？"},
-                      headers={"Authorization": f"Bearer {dev['user']}"}, timeout=30) as r:
+    assert (
+        api(dev, "POST", "/apps/app2_finance", dev["user"], json={"range": "today"}).json()["cached"] is True
+    )
+    with httpx.stream(
+        "POST",
+        dev["base"] + "/chat/messages",
+        json={"message": "今晚八点还有包厢吗？"},
+        headers={"Authorization": f"Bearer {dev['user']}"},
+        timeout=30,
+    ) as r:
         assert b"event: done" in r.read()
     expected = api(dev, "GET", "/admin/dashboard?days=1").json()["total"]["calls"]
     assert expected >= 5
@@ -94,9 +107,11 @@ def test_sign_in_link_and_dashboard_charts_drawn_from_real_run_logs(dev, browser
 
 
 def test_run_logs_filter_and_a_failures_detail(dev, browser):
-    scripted = httpx.post(dev["emulator"] + "/_emulator/script", timeout=10,
-                          json={"app_id": "emu-app3_clue_detail",
-                                "behaviours": [{"kind": "text", "text": BAD_REPLY}] * 3})
+    scripted = httpx.post(
+        dev["emulator"] + "/_emulator/script",
+        timeout=10,
+        json={"app_id": "emu-app3_clue_detail", "behaviours": [{"kind": "text", "text": BAD_REPLY}] * 3},
+    )
     assert scripted.status_code == 200
     failed = api(dev, "POST", "/apps/app3_clue_detail", dev["user"], json={"clue_id": "cl-001-001"})
     assert failed.status_code == 422, failed.text
@@ -120,7 +135,9 @@ def test_run_logs_filter_and_a_failures_detail(dev, browser):
     expect(detail).to_contain_text("Attempts")
     expect(detail.locator("dd").nth(6)).to_have_text("3")  # attempts: the whole retry budget
     expect(detail).to_contain_text("Prompt version")
-    expect(detail.locator("dt:text-is('· upstream') + dd")).to_contain_text("ms")  # the failure's latency split
+    expect(detail.locator("dt:text-is('· upstream') + dd")).to_contain_text(
+        "ms"
+    )  # the failure's latency split
     excerpt = detail.locator("#reply-excerpt")
     expect(excerpt).to_be_visible()
     assert "王先生常在周末来" in excerpt.inner_text() and len(excerpt.inner_text()) <= 600
@@ -154,13 +171,15 @@ def test_cron_edit_validates_previews_and_saves(dev, browser):
     assert saved["cron"] == "0 15 3 * * *" and saved["updated_by"] == "dev-admin"
     shot(page, "triggers-cron-edit")
     page.reload()
-    expect(page.locator("[data-job='cache_housekeeping'] input[name=cron]")).to_have_value("0 15 3 * * *",
-                                                                                          timeout=WAIT_MS)
+    expect(page.locator("[data-job='cache_housekeeping'] input[name=cron]")).to_have_value(
+        "0 15 3 * * *", timeout=WAIT_MS
+    )
     toggle = page.locator("[data-job='cache_housekeeping'] [data-role=toggle]")
     was = api(dev, "GET", "/admin/triggers/cache_housekeeping").json()["enabled"]
     toggle.click()
     expect(page.locator("[data-job='cache_housekeeping'] [data-role=toggle]")).to_have_text(
-        "启用 Enable" if was else "停用 Disable", timeout=WAIT_MS)
+        "启用 Enable" if was else "停用 Disable", timeout=WAIT_MS
+    )
     assert api(dev, "GET", "/admin/triggers/cache_housekeeping").json()["enabled"] is (not was)
     no_page_errors(page)
 
@@ -172,13 +191,17 @@ def test_run_now_starts_the_job_and_shows_the_runs_result(dev, browser):
     card = page.locator("[data-job='runlog_rollup']")
     card.locator("[data-role=run]").click()
     result = card.locator("[data-role=run-result]")
-    expect(card.locator("[data-role=started]").or_(result)).to_be_visible(timeout=WAIT_MS)  # dev runs it in-process
+    expect(card.locator("[data-role=started]").or_(result)).to_be_visible(
+        timeout=WAIT_MS
+    )  # dev runs it in-process
     expect(result).to_be_visible(timeout=90_000)
     expect(result).to_have_attribute("data-status", "ok")
     expect(card.locator("tr[data-run]").first).to_contain_text("manual")
     expect(card.locator("[data-role=last]")).to_contain_text("manual", timeout=WAIT_MS)
     shot(page, "triggers-run-now")
-    assert api(dev, "POST", "/apps/app2_finance", dev["user"], json={"range": "last_30_days"}).status_code == 200
+    assert (
+        api(dev, "POST", "/apps/app2_finance", dev["user"], json={"range": "last_30_days"}).status_code == 200
+    )
     page.click("a[data-page='operations']")
     expect(page.locator("h2", has_text="Run-now queue")).to_be_visible()
     expect(page.locator("text=The queue is empty.")).to_be_visible(timeout=WAIT_MS)
@@ -197,14 +220,39 @@ def test_run_now_starts_the_job_and_shows_the_runs_result(dev, browser):
 
 def test_prewarm_runs_show_progress_and_per_item_failures(dev, browser):
     """A prewarm run record as the prewarm job writes it (what a tick with failing filters leaves)."""
-    failed = [{"app": "app2_finance", "site_id": "site-001", "range": "today", "area": "A区", "code": "Throttling",
-               "message": "Requests rate limit exceeded"},
-              {"app": "app2a_finance_digest", "site_id": "site-001", "range": "last_week", "area": "all",
-               "code": "OutputInvalid", "message": "reply does not match"}]
-    summary = {"event": "prewarm.summary", "done": 30, "total": 48, "computed": 28, "skipped": 0, "failures": 2,
-               "complete": False, "failed": failed, "sites": ["site-001"], "force": False}
-    JobStore(FileStore(dev["store"])).record_run("app2_prewarm", datetime.now(timezone.utc), summary,
-                                                 status="incomplete", trigger="timer", by="e2e")
+    failed = [
+        {
+            "app": "app2_finance",
+            "site_id": "site-001",
+            "range": "today",
+            "area": "A区",
+            "code": "Throttling",
+            "message": "Requests rate limit exceeded",
+        },
+        {
+            "app": "app2a_finance_digest",
+            "site_id": "site-001",
+            "range": "last_week",
+            "area": "all",
+            "code": "OutputInvalid",
+            "message": "reply does not match",
+        },
+    ]
+    summary = {
+        "event": "prewarm.summary",
+        "done": 30,
+        "total": 48,
+        "computed": 28,
+        "skipped": 0,
+        "failures": 2,
+        "complete": False,
+        "failed": failed,
+        "sites": ["site-001"],
+        "force": False,
+    }
+    JobStore(FileStore(dev["store"])).record_run(
+        "app2_prewarm", datetime.now(timezone.utc), summary, status="incomplete", trigger="timer", by="e2e"
+    )
     page = new_page(browser)
     sign_in(page, dev["link"])
     page.click("a[data-page='triggers']")
@@ -274,9 +322,14 @@ def test_chat_playground_streams_an_answer_and_shows_errors_like_the_miniprogram
     stored = api(dev, "GET", f"/chat/conversations/{conversations[0]['conversation_id']}").json()
     assert stored["turns"][-1]["answer"] == answer.inner_text()
 
-    scripted = httpx.post(dev["emulator"] + "/_emulator/script", timeout=10,
-                          json={"app_id": "emu-app1_chat", "behaviours": [{"kind": "http_error", "status": 403,
-                                                                           "code": "App.AccessDenied"}]})
+    scripted = httpx.post(
+        dev["emulator"] + "/_emulator/script",
+        timeout=10,
+        json={
+            "app_id": "emu-app1_chat",
+            "behaviours": [{"kind": "http_error", "status": 403, "code": "App.AccessDenied"}],
+        },
+    )
     assert scripted.status_code == 200
     page.fill("#chat-input", "再问一次")
     page.click("#chat-send")
@@ -337,7 +390,9 @@ def test_rejected_or_non_admin_tokens_go_back_to_sign_in_with_a_reason(dev, brow
     no_page_errors(page)
 
 
-@pytest.mark.parametrize("name", ["dashboard", "runlogs", "triggers", "operations", "runtime", "chat", "apps"])
+@pytest.mark.parametrize(
+    "name", ["dashboard", "runlogs", "triggers", "operations", "runtime", "chat", "apps"]
+)
 def test_every_page_fits_a_phone_screen(dev, browser, name):
     page = new_page(browser, PHONE)
     sign_in(page, dev["link"])
@@ -357,7 +412,8 @@ def test_console_ships_the_same_client_modules_as_clients_js():
     assert names == sorted(p.name for p in shipped.glob("*.js"))
     for name in names:
         assert (shipped / name).read_bytes() == (source / name).read_bytes(), (
-            f"{name} differs: copy clients/js/src/*.js to shared/bailian_fc/admin/ui/client/")
+            f"{name} differs: copy clients/js/src/*.js to shared/bailian_fc/admin/ui/client/"
+        )
 
 
 def test_every_console_file_is_package_data():

@@ -68,8 +68,14 @@ def test_readme_typo_fails_validate_on_a_fresh_copy_of_s_yaml(tmp_path: Path) ->
     text = (clone / "s.yaml").read_text(encoding="utf-8")
     assert "      memorySize: 512\n" in text
     (clone / "s.yaml").write_text(text.replace("      memorySize: 512\n", "      memorySzie: 512\n", 1))
-    run = subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "validate"], cwd=clone, capture_output=True,
-                         text=True, check=False, env={**os.environ, "PYTHONPATH": str(ROOT / "shared")})
+    run = subprocess.run(
+        [sys.executable, "-m", "bailian_fc.dev.cli", "validate"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "shared")},
+    )
     assert run.returncode == 1, run.stdout + run.stderr
     assert "unknown key 'memorySzie'" in run.stdout
     assert "skipped" not in run.stderr
@@ -78,8 +84,11 @@ def test_readme_typo_fails_validate_on_a_fresh_copy_of_s_yaml(tmp_path: Path) ->
 def test_manifest_lists_four_functions_with_their_runtimes_and_routes() -> None:
     manifest = load_manifest(ROOT / "s.yaml", strict=False)
     assert {f: (fn.runtime, fn.code) for f, fn in manifest.functions.items()} == {
-        "chat": ("custom.debian10", "./build/chat"), "apps": ("python3.10", "./build/apps"),
-        "prewarm": ("python3.10", "./build/prewarm"), "admin": ("python3.10", "./build/admin")}
+        "chat": ("custom.debian10", "./build/chat"),
+        "apps": ("python3.10", "./build/apps"),
+        "prewarm": ("python3.10", "./build/prewarm"),
+        "admin": ("python3.10", "./build/admin"),
+    }
     assert ("/chat/*", "chat") in manifest.routes and ("/clock", "apps") in manifest.routes
     timer = manifest.functions["prewarm"].triggers[0]["triggerConfig"]
     assert timer["cronExpression"] == "@every 5m" and json.loads(timer["payload"]) == {"source": "timer"}
@@ -95,6 +104,7 @@ def _set(path: str, value: Any) -> Any:
             del node[last]
         else:
             node[last] = value
+
     return mutate
 
 
@@ -107,50 +117,95 @@ def _rename_cron(raw: dict[str, Any]) -> None:
     config["cronExpresion"] = config.pop("cronExpression")
 
 
-@pytest.mark.parametrize(("mutate", "expected"), [
-    pytest.param(_set("resources.apps.props.memorySzie", 512), "unknown key 'memorySzie'",
-                 id="misspelled-prop"),
-    pytest.param(_rename_cron, "cronExpression", id="timer-cronExpresion"),
-    pytest.param(_set("resources.admin.props.triggers.0.triggerConfig.methods", _DELETE), "methods",
-                 id="http-without-methods"),
-    pytest.param(_set("resources.apps.props.handler", "main.handler"), "functions/apps/main.py does not exist",
-                 id="missing-handler-file"),
-    pytest.param(_set("resources.admin.props.instanceLifecycleConfig.initializer.handler", "index.init"),
-                 "defines no 'init'", id="initializer-not-defined"),
-    pytest.param(_set(f"{PREWARM_TIMER}.cronExpression", "0 */5 * * *"), "FC wants 6", id="cron-5-fields"),
-    pytest.param(_set(f"{PREWARM_TIMER}.cronExpression", "CRON_TZ=Mars/Base 0 0 8 * * *"), "unknown CRON_TZ",
-                 id="cron-bad-zone"),
-    pytest.param(_set("resources.chat.props.customRuntimeConfig.port", _DELETE), "customRuntimeConfig.port",
-                 id="custom-without-port"),
-    pytest.param(_set("resources.admin.props.environmentVariables.AUTH_JWT_SECRET", "hunter2"),
-                 "must come from ${env('AUTH_JWT_SECRET')}", id="literal-secret"),
-    pytest.param(_set("resources.apps.props.environmentVariables.STORE_URL", _DELETE), "lacks STORE_URL",
-                 id="missing-env"),
-    pytest.param(_set("resources.domain.props.routeConfig.routes.1.path", "/apps-list"),
-                 "GET /apps: no custom-domain route", id="route-unreachable"),
-    pytest.param(_set("resources.domain.props.routeConfig.routes.4.methods", ["GET"]),
-                 "does not allow PUT", id="route-method"),
-    pytest.param(_set("resources.apps.props.code", "./src/apps"), "writes ./build/apps", id="code-dir"),
-    pytest.param(_set("resources.apps.actions", _DELETE), "pre-deploy", id="no-pre-deploy"),
-    pytest.param(_set("resources.admin.props.description", "{{ projectName }}"), "unrendered placeholder",
-                 id="template-leftover"),
-    pytest.param(_set("resources.apps.props.memorySize", 100), "multiple of 64", id="schema-range"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        pytest.param(
+            _set("resources.apps.props.memorySzie", 512), "unknown key 'memorySzie'", id="misspelled-prop"
+        ),
+        pytest.param(_rename_cron, "cronExpression", id="timer-cronExpresion"),
+        pytest.param(
+            _set("resources.admin.props.triggers.0.triggerConfig.methods", _DELETE),
+            "methods",
+            id="http-without-methods",
+        ),
+        pytest.param(
+            _set("resources.apps.props.handler", "main.handler"),
+            "functions/apps/main.py does not exist",
+            id="missing-handler-file",
+        ),
+        pytest.param(
+            _set("resources.admin.props.instanceLifecycleConfig.initializer.handler", "index.init"),
+            "defines no 'init'",
+            id="initializer-not-defined",
+        ),
+        pytest.param(
+            _set(f"{PREWARM_TIMER}.cronExpression", "0 */5 * * *"), "FC wants 6", id="cron-5-fields"
+        ),
+        pytest.param(
+            _set(f"{PREWARM_TIMER}.cronExpression", "CRON_TZ=Mars/Base 0 0 8 * * *"),
+            "unknown CRON_TZ",
+            id="cron-bad-zone",
+        ),
+        pytest.param(
+            _set("resources.chat.props.customRuntimeConfig.port", _DELETE),
+            "customRuntimeConfig.port",
+            id="custom-without-port",
+        ),
+        pytest.param(
+            _set("resources.admin.props.environmentVariables.AUTH_JWT_SECRET", "hunter2"),
+            "must come from ${env('AUTH_JWT_SECRET')}",
+            id="literal-secret",
+        ),
+        pytest.param(
+            _set("resources.apps.props.environmentVariables.STORE_URL", _DELETE),
+            "lacks STORE_URL",
+            id="missing-env",
+        ),
+        pytest.param(
+            _set("resources.domain.props.routeConfig.routes.1.path", "/apps-list"),
+            "GET /apps: no custom-domain route",
+            id="route-unreachable",
+        ),
+        pytest.param(
+            _set("resources.domain.props.routeConfig.routes.4.methods", ["GET"]),
+            "does not allow PUT",
+            id="route-method",
+        ),
+        pytest.param(_set("resources.apps.props.code", "./src/apps"), "writes ./build/apps", id="code-dir"),
+        pytest.param(_set("resources.apps.actions", _DELETE), "pre-deploy", id="no-pre-deploy"),
+        pytest.param(
+            _set("resources.admin.props.description", "{{ projectName }}"),
+            "unrendered placeholder",
+            id="template-leftover",
+        ),
+        pytest.param(_set("resources.apps.props.memorySize", 100), "multiple of 64", id="schema-range"),
+    ],
+)
 def test_validate_catches(tmp_path: Path, mutate: Any, expected: str) -> None:
     problems = _validate_mutated(tmp_path, mutate)
     assert any(expected in p for p in problems), problems
 
 
 def test_fc_cron_forms() -> None:
-    for ok in ("@every 5m", "@every 1h", "0 0 4 * * *", "CRON_TZ=Asia/Shanghai 0 30 7 * * *", "0 0/5 * * * *"):
+    for ok in (
+        "@every 5m",
+        "@every 1h",
+        "0 0 4 * * *",
+        "CRON_TZ=Asia/Shanghai 0 30 7 * * *",
+        "0 0/5 * * * *",
+    ):
         assert check_cron(ok) is None, ok
     for bad in ("@daily", "@every 5s", "0 0 4 * *", "0 0 25 * * *", "CRON_TZ= 0 0 4 * * *"):
         assert check_cron(bad) is not None, bad
 
 
 def test_domain_matching_is_exact_first_then_longest_prefix() -> None:
-    routes = [{"path": "/apps/*", "functionName": "a"}, {"path": "/apps", "functionName": "b"},
-              {"path": "/apps/x/*", "functionName": "c"}]
+    routes = [
+        {"path": "/apps/*", "functionName": "a"},
+        {"path": "/apps", "functionName": "b"},
+        {"path": "/apps/x/*", "functionName": "c"},
+    ]
     assert (match_route(routes, "/apps") or {}).get("functionName") == "b"
     assert (match_route(routes, "/apps/x/y") or {}).get("functionName") == "c"
     assert match_route(routes[:1], "/apps") is None  # `/apps/*` needs the slash
@@ -178,9 +233,13 @@ def test_every_http_event_reaches_its_function() -> None:
 
 def test_requirements_table_splits_pyproject_by_function() -> None:
     project = build_mod.read_pyproject(ROOT)
-    names = {f: {build_mod._req_name(r) for r in build_mod.requirements_for(f, project, "file")}
-             for f in build_mod.EXCLUDED_DEPS}
-    everything = {build_mod._req_name(r) for r in project["project"]["dependencies"]} - {"packaging"}  # tooling
+    names = {
+        f: {build_mod._req_name(r) for r in build_mod.requirements_for(f, project, "file")}
+        for f in build_mod.EXCLUDED_DEPS
+    }
+    everything = {build_mod._req_name(r) for r in project["project"]["dependencies"]} - {
+        "packaging"
+    }  # tooling
     assert names["chat"] == everything - {"croniter"}
     assert names["apps"] == everything - {"starlette", "uvicorn", "croniter"}
     assert names["prewarm"] == everything - {"starlette", "uvicorn"}
@@ -197,7 +256,8 @@ def test_import_check_follows_module_level_imports_only(tmp_path: Path) -> None:
     (code / "python" / "present").mkdir()
     (code / "index.py").write_text("from pkg.a import handler\n")
     (code / "python" / "pkg" / "__init__.py").write_text("")
-    (code / "python" / "pkg" / "a.py").write_text(textwrap.dedent("""
+    (code / "python" / "pkg" / "a.py").write_text(
+        textwrap.dedent("""
         from typing import TYPE_CHECKING
         import present
         from . import b
@@ -209,7 +269,8 @@ def test_import_check_follows_module_level_imports_only(tmp_path: Path) -> None:
             ujson = None
         def handler(event, context):
             import dashscope
-    """))
+    """)
+    )
     (code / "python" / "pkg" / "b.py").write_text("import starlette.types\nfrom .gone import x\n")
     problems = check_imports(code, first_party=("pkg",))
     assert len(problems) == 2, problems
@@ -217,11 +278,11 @@ def test_import_check_follows_module_level_imports_only(tmp_path: Path) -> None:
     assert "pkg.gone does not exist" in problems[1]
 
 
-
-
 def _build(out: Path, version: str) -> Path:
     """``bailian-fc build admin`` into ``out``; the code dir it wrote."""
-    done = _cli("build", "admin", "--out", str(out), "--python-version", version, "--store", "file", timeout=170)
+    done = _cli(
+        "build", "admin", "--out", str(out), "--python-version", version, "--store", "file", timeout=170
+    )
     assert done.returncode == 0, done.stderr
     assert re.search(r"^admin\s+\d+\s+[\d.]+ MB\s+[\d.]+ MB", done.stdout, re.M), done.stdout  # size report
     return out / "admin"
@@ -241,22 +302,27 @@ def test_build_admin_code_dir(admin_build: Path) -> None:
     assert not (package / "cli.py").exists()
     installed = {p.name.lower() for p in (code / "python").iterdir()}
     assert installed & {"dashscope", "starlette", "uvicorn", "httpx", "sniffio"} == set()
-    assert any(".cpython-310-x86_64-linux-gnu.so" in p.name for p in (code / "python" / "pydantic_core").iterdir())
+    assert any(
+        ".cpython-310-x86_64-linux-gnu.so" in p.name for p in (code / "python" / "pydantic_core").iterdir()
+    )
     info = json.loads((code / build_mod.BUILD_INFO).read_text())
     assert info["python_version"] == "3.10" and info["platform"] == "manylinux2014_x86_64"
 
 
-def test_built_admin_imports_with_only_its_code_dir(admin_build: Path,
-                                                    tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_built_admin_imports_with_only_its_code_dir(
+    admin_build: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Nothing from this venv: ``-I -S`` drops site-packages, sys.path is the code dir + stdlib."""
     interpreter, code = find_interpreter("3.10"), admin_build
     if interpreter is None:  # compiled wheels are for cp310: rebuild the same dir for this Python
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
         interpreter, code = sys.executable, _build(tmp_path_factory.mktemp("host"), version)
     modules = ["bailian_fc.settings", "bailian_fc.store", "bailian_fc.auth", "index"]
-    script = (f"import sys; sys.path[:0] = [{str(code / 'python')!r}, {str(code)!r}]\n"
-              f"import importlib; mods = [importlib.import_module(m) for m in {modules!r}]\n"
-              "print(mods[0].__file__)")
+    script = (
+        f"import sys; sys.path[:0] = [{str(code / 'python')!r}, {str(code)!r}]\n"
+        f"import importlib; mods = [importlib.import_module(m) for m in {modules!r}]\n"
+        "print(mods[0].__file__)"
+    )
     done = subprocess.run([interpreter, "-I", "-S", "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().startswith(str(code))
@@ -269,10 +335,17 @@ def test_built_admin_has_no_import_problems(admin_build: Path) -> None:
 # -- invoke ---------------------------------------------------------------------------------------
 
 
-def _cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
-         timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
+def _cli(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bailian_fc.dev.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
@@ -291,9 +364,22 @@ def test_invoke_apps_list_with_a_minted_token(local_env: dict[str, str]) -> None
 
 def test_invoke_without_secret_signs_with_the_dev_secret(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "AUTH_JWT_SECRET"}
-    done = subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "invoke", "apps", "--event",
-                           str(ROOT / "events" / "apps-clock.json")], cwd=tmp_path, capture_output=True, text=True,
-                          env={**env, "STORE_URL": f"file://{tmp_path}/s"}, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bailian_fc.dev.cli",
+            "invoke",
+            "apps",
+            "--event",
+            str(ROOT / "events" / "apps-clock.json"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**env, "STORE_URL": f"file://{tmp_path}/s"},
+        timeout=60,
+    )
     assert done.returncode == 0 and "using the dev secret" in done.stderr, done.stderr
     assert json.loads(done.stdout)["statusCode"] == 200
 
@@ -311,7 +397,8 @@ def test_invoke_chat_starts_the_web_function(local_env: dict[str, str]) -> None:
 def toy_project(tmp_path: Path) -> Path:
     """A project with one python3.10 function, to drive invoke's contract without the real handlers."""
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'toy'\n")
-    (tmp_path / "s.yaml").write_text(textwrap.dedent("""
+    (tmp_path / "s.yaml").write_text(
+        textwrap.dedent("""
         edition: 3.0.0
         name: toy
         resources:
@@ -320,9 +407,11 @@ def toy_project(tmp_path: Path) -> Path:
             props: {region: cn-shanghai, functionName: toy-fn, runtime: python3.10, code: ./build/toy,
                     handler: index.handler, memorySize: 256, timeout: 7,
                     instanceLifecycleConfig: {initializer: {handler: index.initialize, timeout: 3}}}
-    """))
+    """)
+    )
     (tmp_path / "functions" / "toy").mkdir(parents=True)
-    (tmp_path / "functions" / "toy" / "index.py").write_text(textwrap.dedent("""
+    (tmp_path / "functions" / "toy" / "index.py").write_text(
+        textwrap.dedent("""
         import time
         STATE = {}
         def initialize(context):
@@ -336,13 +425,20 @@ def toy_project(tmp_path: Path) -> Path:
                     "fn": [context.function.name, context.function.handler, context.function.memory,
                            context.function.timeout], "region": context.region,
                     "cred": context.credentials.access_key_id, "service": context.service.name}
-    """))
+    """)
+    )
     return tmp_path
 
 
 def test_invoke_passes_bytes_and_an_fc_context(toy_project: Path) -> None:
-    done = _cli("invoke", "toy", "--event", '{"a": 1}', cwd=toy_project,
-                env={"ALIBABA_CLOUD_ACCESS_KEY_ID": "STS.test"})
+    done = _cli(
+        "invoke",
+        "toy",
+        "--event",
+        '{"a": 1}',
+        cwd=toy_project,
+        env={"ALIBABA_CLOUD_ACCESS_KEY_ID": "STS.test"},
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["event_type"] == "bytes" and result["event"] == '{"a": 1}'

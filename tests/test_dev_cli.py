@@ -15,8 +15,12 @@ def test_dev_serves_chat_from_s_yaml_and_stops_on_ctrl_c(tmp_path):
         curl = re.search(r"curl -N (\S+) -H 'Authorization: Bearer (\S+)'", banner)
         assert curl, banner
         url, token = curl.groups()
-        resp = httpx.post(url, json={"message": "今晚八点还有包厢吗？"}, headers={"Authorization": f"Bearer {token}"},
-                          timeout=20)
+        resp = httpx.post(
+            url,
+            json={"message": "今晚八点还有包厢吗？"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=20,
+        )
         events = parse_frames(resp.content)
         assert events[0].event == "meta" and events[-1].event == "done"
         assert httpx.get(f"{base}/nowhere").status_code == 404

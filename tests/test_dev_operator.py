@@ -22,8 +22,15 @@ def test_dev_on_a_busy_port_fails_before_printing_anything(tmp_path: Path) -> No
         busy.listen()
         port = busy.getsockname()[1]
         env = {**os.environ, "STORE_URL": f"file://{tmp_path}", "AUTH_JWT_SECRET": SECRET}
-        run = subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "dev", "--port", str(port)], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=60, check=False)
+        run = subprocess.run(
+            [sys.executable, "-m", "bailian_fc.dev.cli", "dev", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     assert run.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in run.stderr
     assert "token" not in run.stderr and "curl" not in run.stderr and "emulator at" not in run.stderr
@@ -33,8 +40,12 @@ def test_run_now_under_dev_runs_the_job_in_process_at_once(tmp_path: Path) -> No
     """No tick needed: the run is recorded while dev's timer (5 min) has not fired."""
     with running_dev(tmp_path / "data", PREWARM_QPS="1000") as (base, banner, _):
         headers = {"Authorization": f"Bearer {admin_token(banner)}"}
-        started = httpx.post(f"{base}/admin/triggers/app2_prewarm/run", headers=headers,
-                             json={"site_id": "site-001", "force": True}, timeout=30)
+        started = httpx.post(
+            f"{base}/admin/triggers/app2_prewarm/run",
+            headers=headers,
+            json={"site_id": "site-001", "force": True},
+            timeout=30,
+        )
         assert started.status_code == 202 and started.json()["started"] == "now", started.text
         deadline, last = time.monotonic() + 120, None
         while last is None and time.monotonic() < deadline:

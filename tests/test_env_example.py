@@ -9,7 +9,9 @@ from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-LINES = dict(re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", (ROOT / ".env.example").read_text(encoding="utf-8"), re.M))
+LINES = dict(
+    re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", (ROOT / ".env.example").read_text(encoding="utf-8"), re.M)
+)
 
 
 def _text(value: object) -> str:

@@ -50,8 +50,15 @@ def fc_answer(failure: BaseException) -> tuple[int, dict[str, str], dict[str, An
 
     router = Router()
     router.get("/x", boom)
-    event = {"version": "v1", "rawPath": "/x", "headers": {}, "queryParameters": {}, "body": "",
-             "isBase64Encoded": False, "requestContext": {"requestId": "r-1", "http": {"method": "GET", "path": "/x"}}}
+    event = {
+        "version": "v1",
+        "rawPath": "/x",
+        "headers": {},
+        "queryParameters": {},
+        "body": "",
+        "isBase64Encoded": False,
+        "requestContext": {"requestId": "r-1", "http": {"method": "GET", "path": "/x"}},
+    }
     out = http_handler(router, max_body_bytes=1024)(json.dumps(event).encode(), fake_context())
     body = base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"]
     return out["statusCode"], out["headers"], json.loads(body)
@@ -78,8 +85,11 @@ async def test_both_adapters_answer_a_failure_the_same_way(chat_base, name):
     assert resp.headers.get("retry-after") == headers.get("retry-after")
     assert SECRET_TEXT not in resp.text and SECRET_TEXT not in json.dumps(body)
     if name in ("unexpected", "key error"):
-        assert status == 500 and body["error"] == {"code": "InternalError", "message": "internal error",
-                                                   "request_id": "r-1"}
+        assert status == 500 and body["error"] == {
+            "code": "InternalError",
+            "message": "internal error",
+            "request_id": "r-1",
+        }
 
 
 async def test_chat_keeps_the_allow_header_on_405(chat_base):

@@ -24,25 +24,54 @@ from bailian_fc.store import StoreError, StoreUnavailable
 
 # The sample event of the FC3 docs (reference §2.1), as the bytes FC passes.
 SAMPLE = {
-    "version": "v1", "rawPath": "/example", "body": "Hello FC!", "isBase64Encoded": False,
+    "version": "v1",
+    "rawPath": "/example",
+    "body": "Hello FC!",
+    "isBase64Encoded": False,
     "headers": {"header1": "value1", "header2": "value1,value2"},
     "queryParameters": {"parameter1": "value1", "parameter2": "value1,value2"},
-    "requestContext": {"accountId": "123456789", "domainName": "abc.cn-hangzhou.fcapp.run", "domainPrefix": "abc",
-                       "http": {"method": "GET", "path": "/example", "protocol": "HTTP/1.1",
-                                "sourceIp": "11.11.11.1", "userAgent": "PostmanRuntime/7.32.3"},
-                       "requestId": "1-64f6cd87-abc", "time": "2023-09-05T06:41:11Z", "timeEpoch": "1693896071895"}}
+    "requestContext": {
+        "accountId": "123456789",
+        "domainName": "abc.cn-hangzhou.fcapp.run",
+        "domainPrefix": "abc",
+        "http": {
+            "method": "GET",
+            "path": "/example",
+            "protocol": "HTTP/1.1",
+            "sourceIp": "11.11.11.1",
+            "userAgent": "PostmanRuntime/7.32.3",
+        },
+        "requestId": "1-64f6cd87-abc",
+        "time": "2023-09-05T06:41:11Z",
+        "timeEpoch": "1693896071895",
+    },
+}
 
 
-def event(method: str = "GET", path: str = "/example", *, raw_path: str | None = None, body: str = "",
-          b64: bool = False, headers: dict[str, Any] | None = None, query: dict[str, Any] | None = None,
-          with_path: bool = True) -> bytes:
+def event(
+    method: str = "GET",
+    path: str = "/example",
+    *,
+    raw_path: str | None = None,
+    body: str = "",
+    b64: bool = False,
+    headers: dict[str, Any] | None = None,
+    query: dict[str, Any] | None = None,
+    with_path: bool = True,
+) -> bytes:
     """An FC HTTP event as JSON bytes."""
     http: dict[str, Any] = {"method": method, "sourceIp": "127.0.0.1"}
     if with_path:
         http["path"] = path
-    data = {"version": "v1", "rawPath": quote(path) if raw_path is None else raw_path, "body": body,
-            "isBase64Encoded": b64, "headers": headers or {}, "queryParameters": query or {},
-            "requestContext": {"requestId": "req-1", "http": http}}
+    data = {
+        "version": "v1",
+        "rawPath": quote(path) if raw_path is None else raw_path,
+        "body": body,
+        "isBase64Encoded": b64,
+        "headers": headers or {},
+        "queryParameters": query or {},
+        "requestContext": {"requestId": "req-1", "http": http},
+    }
     return json.dumps(data, ensure_ascii=False).encode()
 
 
@@ -63,9 +92,17 @@ def build_router() -> Router:
 
 
 def echo(request: HttpRequest) -> Response:
-    return Response(200, {"method": request.method, "name": request.path_params["name"],
-                          "body_b64": base64.b64encode(request.body).decode(), "query": request.query,
-                          "headers": request.headers, "path": request.path})
+    return Response(
+        200,
+        {
+            "method": request.method,
+            "name": request.path_params["name"],
+            "body_b64": base64.b64encode(request.body).decode(),
+            "query": request.query,
+            "headers": request.headers,
+            "path": request.path,
+        },
+    )
 
 
 HANDLER = http_handler(build_router(), max_body_bytes=1024)
@@ -106,7 +143,9 @@ def test_sample_event_decodes():
 
 
 def test_repeated_query_and_headers_stay_comma_joined_and_case_insensitive():
-    req = decode_event(event(headers={"Content-Type": "application/json", "X-Tag": "a,b"}, query={"a": "1,2"}))
+    req = decode_event(
+        event(headers={"Content-Type": "application/json", "X-Tag": "a,b"}, query={"a": "1,2"})
+    )
     assert req.query["a"] == "1,2" and req.header("x-tag") == "a,b"
     assert req.header("content-type") == "application/json" and "content-type" in req.headers
     assert HttpRequest("get", "/", headers={"A": "1", "a": "2"}).headers == {"a": "1,2"}
@@ -134,20 +173,32 @@ def test_base64_body_and_request_id_fallbacks():
     assert len(decode_event(data).request_id) == 32
 
 
-@pytest.mark.parametrize("raw", [
-    b"not json", b"\xff\xfe\x00", b"[1, 2]", b'"text"', b"null", 42, None,
-    json.dumps({"requestContext": {"http": {"path": "/"}}}).encode(),            # missing method
-    json.dumps({"requestContext": {"http": {"method": "GE T", "path": "/"}}}),   # not a token
-    json.dumps({"requestContext": {"http": {"method": "GET"}}}),                 # no path at all
-    json.dumps({"requestContext": []}),
-    event(body="!!!", b64=True), event(body="中文", b64=True),
-    event(headers={"x-n": 1}), event(query={"q": None}),
-    json.dumps({**json.loads(event()), "isBase64Encoded": "yes"}),
-    json.dumps({**json.loads(event()), "body": {"a": 1}}),
-    event(raw_path="/%ff", with_path=False), event(path="relative"),
-    '{"rawPath": "/\\ud800", "requestContext": {"http": {"method": "GET"}}}',   # lone surrogate
-    b"[" * 100_000,
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b"\xff\xfe\x00",
+        b"[1, 2]",
+        b'"text"',
+        b"null",
+        42,
+        None,
+        json.dumps({"requestContext": {"http": {"path": "/"}}}).encode(),  # missing method
+        json.dumps({"requestContext": {"http": {"method": "GE T", "path": "/"}}}),  # not a token
+        json.dumps({"requestContext": {"http": {"method": "GET"}}}),  # no path at all
+        json.dumps({"requestContext": []}),
+        event(body="!!!", b64=True),
+        event(body="中文", b64=True),
+        event(headers={"x-n": 1}),
+        event(query={"q": None}),
+        json.dumps({**json.loads(event()), "isBase64Encoded": "yes"}),
+        json.dumps({**json.loads(event()), "body": {"a": 1}}),
+        event(raw_path="/%ff", with_path=False),
+        event(path="relative"),
+        '{"rawPath": "/\\ud800", "requestContext": {"http": {"method": "GET"}}}',  # lone surrogate
+        b"[" * 100_000,
+    ],
+)
 def test_malformed_events_are_bad_event(raw):
     with pytest.raises(ApiError) as info:
         decode_event(raw)
@@ -161,11 +212,29 @@ def test_malformed_events_are_bad_event(raw):
 
 
 def test_response_encoding():
-    out = encode_response(Response(200, {"msg": "你好"}, {"X-Fc-Foo": "x", "Connection": "close", "Date": "d",
-                                                          "Server": "s", "Keep-Alive": "5", "Content-Length": "9",
-                                                          "Cache-Control": "no-store", "Bad": "a\r\nb"}), "rid")
-    assert out == {"statusCode": 200, "isBase64Encoded": False, "body": '{"msg":"你好"}',
-                   "headers": {"cache-control": "no-store", "content-type": "application/json", "x-request-id": "rid"}}
+    out = encode_response(
+        Response(
+            200,
+            {"msg": "你好"},
+            {
+                "X-Fc-Foo": "x",
+                "Connection": "close",
+                "Date": "d",
+                "Server": "s",
+                "Keep-Alive": "5",
+                "Content-Length": "9",
+                "Cache-Control": "no-store",
+                "Bad": "a\r\nb",
+            },
+        ),
+        "rid",
+    )
+    assert out == {
+        "statusCode": 200,
+        "isBase64Encoded": False,
+        "body": '{"msg":"你好"}',
+        "headers": {"cache-control": "no-store", "content-type": "application/json", "x-request-id": "rid"},
+    }
     raw = encode_response(Response(200, b"\x00\xff", {"Content-Type": "image/png"}), "rid")
     assert raw["isBase64Encoded"] and base64.b64decode(raw["body"]) == b"\x00\xff"
     assert raw["headers"]["content-type"] == "image/png"
@@ -210,6 +279,7 @@ def test_router_rejects_bad_or_duplicate_patterns(pattern):
 
 def raising(exc: Exception) -> Any:
     """An FC handler whose only route raises ``exc``."""
+
     def boom(request: HttpRequest) -> Response:
         raise exc
 
@@ -218,20 +288,28 @@ def raising(exc: Exception) -> Any:
     return http_handler(router, max_body_bytes=1024)
 
 
-@pytest.mark.parametrize(("exc", "status", "code", "retryable"), [
-    (ApiError(409, "Conflict", "already running"), 409, "Conflict", None),
-    (ApiError(401, "Unauthorized", "no token"), 401, "Unauthorized", None),
-    (ApiError(403, "Forbidden", "admins only"), 403, "Forbidden", None),
-    (errors.AuthError("bad key"), 502, "AccessDenied", False),
-    (errors.UpstreamError("boom", request_id="up-1"), 502, "UpstreamError", True),
-    (errors.UpstreamTimeout("slow"), 504, "UpstreamTimeout", True),
-    (errors.DeadlineExceeded("late"), 504, "DeadlineExceeded", False),
-    (errors.RateLimited("slow down", code="Throttling.RateQuota", retry_after=2.2), 429, "Throttling.RateQuota", True),
-    (errors.ContentBlocked("blocked"), 422, "DataInspectionFailed", False),
-    (errors.OutputInvalid("bad reply", raw_text="secret raw"), 422, "OutputInvalid", False),
-    (StoreUnavailable("oss down"), 503, "StoreUnavailable", None),
-    (StoreError("broken"), 503, "StoreUnavailable", None),
-])
+@pytest.mark.parametrize(
+    ("exc", "status", "code", "retryable"),
+    [
+        (ApiError(409, "Conflict", "already running"), 409, "Conflict", None),
+        (ApiError(401, "Unauthorized", "no token"), 401, "Unauthorized", None),
+        (ApiError(403, "Forbidden", "admins only"), 403, "Forbidden", None),
+        (errors.AuthError("bad key"), 502, "AccessDenied", False),
+        (errors.UpstreamError("boom", request_id="up-1"), 502, "UpstreamError", True),
+        (errors.UpstreamTimeout("slow"), 504, "UpstreamTimeout", True),
+        (errors.DeadlineExceeded("late"), 504, "DeadlineExceeded", False),
+        (
+            errors.RateLimited("slow down", code="Throttling.RateQuota", retry_after=2.2),
+            429,
+            "Throttling.RateQuota",
+            True,
+        ),
+        (errors.ContentBlocked("blocked"), 422, "DataInspectionFailed", False),
+        (errors.OutputInvalid("bad reply", raw_text="secret raw"), 422, "OutputInvalid", False),
+        (StoreUnavailable("oss down"), 503, "StoreUnavailable", None),
+        (StoreError("broken"), 503, "StoreUnavailable", None),
+    ],
+)
 def test_error_mapping(exc, status, code, retryable):
     got, headers, body = call(event("GET", "/boom"), raising(exc))
     error = assert_error(got, headers, body, code)
@@ -257,7 +335,9 @@ def test_unexpected_exception_is_logged_not_returned(caplog):
     with caplog.at_level(logging.ERROR, logger="bailian_fc.http"):
         status, headers, body = call(event("GET", "/boom"), raising(KeyError("secret-key-name")))
     error = assert_error(status, headers, body, "InternalError")
-    assert status == 500 and error["message"] == "internal error" and "secret-key-name" not in json.dumps(body)
+    assert (
+        status == 500 and error["message"] == "internal error" and "secret-key-name" not in json.dumps(body)
+    )
     assert any(r.exc_info and "secret-key-name" in str(r.exc_info[1]) for r in caplog.records)
 
 
@@ -270,11 +350,17 @@ def test_body_over_limit_is_413():
 
 # -- fuzzing ----------------------------------------------------------------------------------------
 
-json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20))
-json_any = st.recursive(json_leaf, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c,
-                                                                                        max_size=3), max_leaves=8)
+json_leaf = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20)
+)
+json_any = st.recursive(
+    json_leaf,
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
+    max_leaves=8,
+)
 odd_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=30) | st.sampled_from(
-    ["%", "%%", "%2", "%zz", "%ff", "%e4%b8", "%E4%B8%AD", "%00", "/..", "//", "\u202e", "\x00"])
+    ["%", "%%", "%2", "%zz", "%ff", "%e4%b8", "%E4%B8%AD", "%00", "/..", "//", "\u202e", "\x00"]
+)
 
 
 def mostly(usual: st.SearchStrategy[Any], odd: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -282,17 +368,33 @@ def mostly(usual: st.SearchStrategy[Any], odd: st.SearchStrategy[Any]) -> st.Sea
     return st.integers(0, 3).flatmap(lambda n: odd if n == 3 else usual)
 
 
-paths = mostly(st.one_of(st.builds(lambda name: "/echo/" + name, odd_text), st.sampled_from(["/apps", "/items"])),
-               st.one_of(st.builds(lambda parts: "/" + "/".join(parts), st.lists(odd_text, max_size=4)), odd_text))
-methods = mostly(st.sampled_from(["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "get", "pOsT"]),
-                 st.sampled_from(["", "G E T", "GET\n"]) | st.text(max_size=8))
-header_maps = mostly(st.dictionaries(st.text(max_size=12), st.text(max_size=20), max_size=4),
-                     st.dictionaries(st.text(max_size=12), st.text(max_size=20) | json_leaf, max_size=4))
+paths = mostly(
+    st.one_of(st.builds(lambda name: "/echo/" + name, odd_text), st.sampled_from(["/apps", "/items"])),
+    st.one_of(st.builds(lambda parts: "/" + "/".join(parts), st.lists(odd_text, max_size=4)), odd_text),
+)
+methods = mostly(
+    st.sampled_from(["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "get", "pOsT"]),
+    st.sampled_from(["", "G E T", "GET\n"]) | st.text(max_size=8),
+)
+header_maps = mostly(
+    st.dictionaries(st.text(max_size=12), st.text(max_size=20), max_size=4),
+    st.dictionaries(st.text(max_size=12), st.text(max_size=20) | json_leaf, max_size=4),
+)
 
 
-MUTABLE = [("rawPath",), ("body",), ("isBase64Encoded",), ("headers",), ("queryParameters",), ("requestContext",),
-           ("requestContext", "requestId"), ("requestContext", "http"), ("requestContext", "http", "method"),
-           ("requestContext", "http", "path"), ("requestContext", "http", "sourceIp")]
+MUTABLE = [
+    ("rawPath",),
+    ("body",),
+    ("isBase64Encoded",),
+    ("headers",),
+    ("queryParameters",),
+    ("requestContext",),
+    ("requestContext", "requestId"),
+    ("requestContext", "http"),
+    ("requestContext", "http", "method"),
+    ("requestContext", "http", "path"),
+    ("requestContext", "http", "sourceIp"),
+]
 
 
 @st.composite
@@ -302,10 +404,16 @@ def fc_events(draw: st.DrawFn) -> Any:
     b64 = draw(st.booleans())
     body = base64.b64encode(draw(st.binary(max_size=1200))).decode() if b64 else draw(st.text(max_size=1100))
     data: dict[str, Any] = {
-        "rawPath": draw(st.sampled_from([quote(path), path])), "body": body, "isBase64Encoded": b64,
-        "headers": draw(header_maps), "queryParameters": draw(header_maps),
-        "requestContext": {"requestId": draw(st.text(max_size=140)),
-                           "http": {"method": draw(methods), "path": path, "sourceIp": "10.0.0.1"}}}
+        "rawPath": draw(st.sampled_from([quote(path), path])),
+        "body": body,
+        "isBase64Encoded": b64,
+        "headers": draw(header_maps),
+        "queryParameters": draw(header_maps),
+        "requestContext": {
+            "requestId": draw(st.text(max_size=140)),
+            "http": {"method": draw(methods), "path": path, "sourceIp": "10.0.0.1"},
+        },
+    }
     for _ in range(draw(st.integers(0, 3))):
         *parents, key = draw(st.sampled_from(MUTABLE))
         container: Any = data
@@ -317,11 +425,14 @@ def fc_events(draw: st.DrawFn) -> Any:
             else:
                 container[key] = draw(json_any)
     encoding = draw(st.sampled_from(["bytes", "str", "dict"]))
-    return json.dumps(data).encode() if encoding == "bytes" else json.dumps(data) if encoding == "str" else data
+    return (
+        json.dumps(data).encode() if encoding == "bytes" else json.dumps(data) if encoding == "str" else data
+    )
 
 
-any_event = mostly(fc_events(), st.one_of(st.binary(max_size=60), json_any.map(lambda v: json.dumps(v).encode()),
-                                          json_any))
+any_event = mostly(
+    fc_events(), st.one_of(st.binary(max_size=60), json_any.map(lambda v: json.dumps(v).encode()), json_any)
+)
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -341,13 +452,27 @@ segment = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="/"),
 
 
 @FUZZ
-@given(name=segment, body=st.binary(max_size=1024), as_b64=st.booleans(), raw_only=st.booleans(),
-       method=st.sampled_from(["GET", "post", "Get"]),
-       headers=st.dictionaries(st.text(alphabet="abcXYZ-", min_size=1, max_size=8), st.text(max_size=20), max_size=4))
+@given(
+    name=segment,
+    body=st.binary(max_size=1024),
+    as_b64=st.booleans(),
+    raw_only=st.booleans(),
+    method=st.sampled_from(["GET", "post", "Get"]),
+    headers=st.dictionaries(
+        st.text(alphabet="abcXYZ-", min_size=1, max_size=8), st.text(max_size=20), max_size=4
+    ),
+)
 def test_valid_events_get_through(name, body, as_b64, raw_only, method, headers):
     text = body.decode("utf-8", "replace") if not as_b64 else base64.b64encode(body).decode()
-    raw = event(method, "/echo/" + name, raw_path="/echo/" + quote(name, safe=""), body=text, b64=as_b64,
-                headers=headers, with_path=not raw_only)
+    raw = event(
+        method,
+        "/echo/" + name,
+        raw_path="/echo/" + quote(name, safe=""),
+        body=text,
+        b64=as_b64,
+        headers=headers,
+        with_path=not raw_only,
+    )
     status, _, got = call(raw)
     assert status == 200 and got["name"] == name and got["method"] == method.upper()
     assert base64.b64decode(got["body_b64"]) == (body if as_b64 else text.encode())
@@ -358,12 +483,16 @@ def test_valid_events_get_through(name, body, as_b64, raw_only, method, headers)
 
 async def test_asgi_bridge_round_trip():
     app = asgi_app(http_handler(build_router(), max_body_bytes=1024))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("10.0.0.7", 1234)),
-                                 base_url="http://fc.local") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("10.0.0.7", 1234)), base_url="http://fc.local"
+    ) as client:
         blob = b"\x00\xff\xfe binary"
-        resp = await client.post("/echo/" + quote("门店 A"), params=[("a", "1"), ("a", "2"), ("q", "你好")],
-                                 headers=[("X-Multi", "one"), ("X-Multi", "two"), ("X-Fc-Secret", "s")],
-                                 content=blob)
+        resp = await client.post(
+            "/echo/" + quote("门店 A"),
+            params=[("a", "1"), ("a", "2"), ("q", "你好")],
+            headers=[("X-Multi", "one"), ("X-Multi", "two"), ("X-Fc-Secret", "s")],
+            content=blob,
+        )
         assert resp.status_code == 200
         got = resp.json()
         assert got["method"] == "POST" and got["name"] == "门店 A" and got["path"] == "/echo/门店 A"
@@ -385,11 +514,19 @@ async def test_asgi_bridge_passes_bytes_and_context_and_reports_crashes():
         seen["event"], seen["context"] = json.loads(event), context
         if seen["event"]["rawPath"] == "/crash":
             raise RuntimeError("kaput")
-        return {"statusCode": 200, "headers": {"Content-Type": "image/png"}, "isBase64Encoded": True,
-                "body": base64.b64encode(b"\x89PNG").decode()}
+        return {
+            "statusCode": 200,
+            "headers": {"Content-Type": "image/png"},
+            "isBase64Encoded": True,
+            "body": base64.b64encode(b"\x89PNG").decode(),
+        }
 
-    app = asgi_app(handler, context_factory=lambda rid: fake_context(request_id=rid, function={"name": "apps"}))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://fc.local") as client:
+    app = asgi_app(
+        handler, context_factory=lambda rid: fake_context(request_id=rid, function={"name": "apps"})
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://fc.local"
+    ) as client:
         resp = await client.get("/img")
         assert resp.content == b"\x89PNG" and resp.headers["content-type"] == "image/png"
         assert seen["context"].function.name == "apps" and seen["context"].function.memory == 512

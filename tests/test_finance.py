@@ -83,10 +83,18 @@ def test_march_first_in_leap_and_common_years(year: int, feb_end: int) -> None:
 
 
 def test_this_month_previous_is_clipped_to_the_previous_month() -> None:
-    assert span(previous_period(resolve_range("this_month", date(2023, 3, 30)))) == P("2023-02-01", "2023-02-28")
-    assert span(previous_period(resolve_range("this_month", date(2024, 5, 31)))) == P("2024-04-01", "2024-04-30")
-    assert span(previous_period(resolve_range("this_month", date(2024, 5, 15)))) == P("2024-04-01", "2024-04-15")
-    assert span(previous_period(resolve_range("this_month", date(2024, 1, 10)))) == P("2023-12-01", "2023-12-10")
+    assert span(previous_period(resolve_range("this_month", date(2023, 3, 30)))) == P(
+        "2023-02-01", "2023-02-28"
+    )
+    assert span(previous_period(resolve_range("this_month", date(2024, 5, 31)))) == P(
+        "2024-04-01", "2024-04-30"
+    )
+    assert span(previous_period(resolve_range("this_month", date(2024, 5, 15)))) == P(
+        "2024-04-01", "2024-04-15"
+    )
+    assert span(previous_period(resolve_range("this_month", date(2024, 1, 10)))) == P(
+        "2023-12-01", "2023-12-10"
+    )
 
 
 def test_day_start_boundary_decides_today() -> None:
@@ -110,7 +118,9 @@ def test_unknown_range_and_bad_today() -> None:
 
 def test_period_json_form() -> None:
     assert resolve_range("last_7_days", date(2024, 6, 12)).as_dict() == {
-        "start": "2024-06-06", "end": "2024-06-12", "days": 7,
+        "start": "2024-06-06",
+        "end": "2024-06-12",
+        "days": 7,
     }
 
 
@@ -147,20 +157,56 @@ def test_month_range_invariants(today: date, name: str) -> None:
 
 def row(d: str, area: str, site: str = "site-001", **metrics: Any) -> FinanceRow:
     values: dict[str, Any] = {
-        "table_revenue": 0, "goods_revenue": 0, "recharge": 0, "consumption": 0, "discount": 0,
-        "table_hours": 0.0, "orders": 0, "customers": 0,
+        "table_revenue": 0,
+        "goods_revenue": 0,
+        "recharge": 0,
+        "consumption": 0,
+        "discount": 0,
+        "table_hours": 0.0,
+        "orders": 0,
+        "customers": 0,
     }
     values.update(metrics)
     return FinanceRow(site_id=site, business_date=date.fromisoformat(d), area=area, **values)
 
 
 HAND_MADE = [
-    row("2024-06-01", "大厅", table_revenue=1000.10, goods_revenue=200, recharge=500, consumption=300,
-        discount=50.05, table_hours=25.5, orders=10, customers=20),
-    row("2024-06-01", "VIP房", table_revenue=2000, goods_revenue=0.2, recharge=0, consumption=1000,
-        discount=100, table_hours=16, orders=4, customers=9),
-    row("2024-06-02", "大厅", table_revenue=1500, goods_revenue=300, recharge=1000, consumption=400,
-        discount=0, table_hours=30, orders=12, customers=25),
+    row(
+        "2024-06-01",
+        "大厅",
+        table_revenue=1000.10,
+        goods_revenue=200,
+        recharge=500,
+        consumption=300,
+        discount=50.05,
+        table_hours=25.5,
+        orders=10,
+        customers=20,
+    ),
+    row(
+        "2024-06-01",
+        "VIP房",
+        table_revenue=2000,
+        goods_revenue=0.2,
+        recharge=0,
+        consumption=1000,
+        discount=100,
+        table_hours=16,
+        orders=4,
+        customers=9,
+    ),
+    row(
+        "2024-06-02",
+        "大厅",
+        table_revenue=1500,
+        goods_revenue=300,
+        recharge=1000,
+        consumption=400,
+        discount=0,
+        table_hours=30,
+        orders=12,
+        customers=25,
+    ),
 ]
 
 
@@ -181,9 +227,17 @@ def test_summarize_all_and_one_area() -> None:
     assert summary["area"] == "all"
     assert summary["days_with_data"] == 2
     assert summary["totals"] == {
-        "table_revenue": 4500.10, "goods_revenue": 500.20, "recharge": 1500.0, "consumption": 1700.0,
-        "discount": 150.05, "table_hours": 71.5, "orders": 26, "customers": 54,
-        "revenue": 5000.30, "avg_order_value": 192.32, "table_revenue_per_hour": 62.94,
+        "table_revenue": 4500.10,
+        "goods_revenue": 500.20,
+        "recharge": 1500.0,
+        "consumption": 1700.0,
+        "discount": 150.05,
+        "table_hours": 71.5,
+        "orders": 26,
+        "customers": 54,
+        "revenue": 5000.30,
+        "avg_order_value": 192.32,
+        "table_revenue_per_hour": 62.94,
     }
     assert [a["area"] for a in summary["areas"]] == ["VIP房", "大厅"]
     hall = summarize(HAND_MADE, "大厅")
@@ -207,12 +261,18 @@ def test_compare_changes_and_zero_bases() -> None:
     previous = summarize([HAND_MADE[0]], "all")
     changes = compare(current, previous)
     assert changes["metrics"]["table_revenue"] == {
-        "current": 4500.10, "previous": 1000.10, "change": 3500.0, "change_pct": 350.0,
+        "current": 4500.10,
+        "previous": 1000.10,
+        "change": 3500.0,
+        "change_pct": 350.0,
     }
     assert changes["metrics"]["orders"] == {"current": 26, "previous": 10, "change": 16, "change_pct": 160.0}
     # VIP房 had nothing before: a change but no percentage.
     assert changes["areas"]["VIP房"]["revenue"] == {
-        "current": 2000.2, "previous": 0.0, "change": 2000.2, "change_pct": None,
+        "current": 2000.2,
+        "previous": 0.0,
+        "change": 2000.2,
+        "change_pct": None,
     }
     nothing = compare(summarize([], "all"), summarize([], "all"))
     assert nothing["metrics"]["revenue"]["change_pct"] == 0.0
@@ -272,7 +332,9 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_read_lists_and_fetches_only_the_needed_days(demo_root: Path) -> None:
     store = CountingStore(demo_root)
     rows = FinanceStore(store).read("site-001", date(2024, 6, 10), date(2024, 6, 16), upper_bound=DEMO_END)
-    assert sorted({r.business_date for r in rows}) == [date(2024, 6, 10) + timedelta(days=i) for i in range(7)]
+    assert sorted({r.business_date for r in rows}) == [
+        date(2024, 6, 10) + timedelta(days=i) for i in range(7)
+    ]
     assert len(store.gets) == 7
     assert rows == sorted(rows, key=lambda r: (r.business_date, r.area))
 
@@ -284,8 +346,14 @@ def test_sandbox_clock_in_the_past_caps_reads(demo_root: Path) -> None:
     clock = RuntimeClock(store, BusinessCalendar("Asia/Shanghai"), wall=lambda: wall)
     clock.set_context(
         RuntimeContext(
-            mode="fixed", fixed_at=datetime(2024, 6, 11, 7, 30, tzinfo=SH), scope="site", site_id="site-001",
-            expires_at=wall + timedelta(hours=1), reason="replay", set_by="t", set_at=wall,
+            mode="fixed",
+            fixed_at=datetime(2024, 6, 11, 7, 30, tzinfo=SH),
+            scope="site",
+            site_id="site-001",
+            expires_at=wall + timedelta(hours=1),
+            reason="replay",
+            set_by="t",
+            set_at=wall,
         ),
         "admin",
     )
@@ -336,7 +404,10 @@ def test_demo_is_deterministic(tmp_path: Path) -> None:
     assert summary["sites"] == ["site-001", "site-002", "site-003"]
     assert summary["days"] == 120 and summary["start"] == "2024-03-03" and summary["end"] == "2024-06-30"
     assert summary["rows"] == sum(len(v) for v in summary["areas"].values()) * 120
-    assert len([k for k in a if k.startswith("finance/")]) == 360 and len([k for k in a if k.startswith("clues/")]) == 36
+    assert (
+        len([k for k in a if k.startswith("finance/")]) == 360
+        and len([k for k in a if k.startswith("clues/")]) == 36
+    )
 
 
 def test_demo_data_looks_like_a_venue(demo_root: Path) -> None:
@@ -362,7 +433,9 @@ def test_demo_data_looks_like_a_venue(demo_root: Path) -> None:
         assert weekend > midweek * 1.2
 
 
-def test_demo_data_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_data_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import argparse
 
     monkeypatch.setenv("STORE_URL", f"file://{tmp_path}")

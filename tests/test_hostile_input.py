@@ -26,14 +26,22 @@ MANAGER = AUTH.mint("mgr-1", "site-001", "manager")
 PLATFORM = AUTH.mint("root-1", "site-001", "admin", platform=True)
 
 # One authenticated route per HTTP function (prewarm has no HTTP trigger).
-EVERY_FUNCTION = [("GET", "/chat/conversations"), ("GET", "/apps"), ("GET", "/clock"), ("GET", "/admin/triggers")]
+EVERY_FUNCTION = [
+    ("GET", "/chat/conversations"),
+    ("GET", "/apps"),
+    ("GET", "/clock"),
+    ("GET", "/admin/triggers"),
+]
 
 
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory):
     # Slow-client deadlines short enough to test, long enough for any real request on a loaded machine.
     with running_dev(tmp_path_factory.mktemp("store"), "--header-timeout", "3", "--body-timeout", "4") as (
-            base, _banner, _proc):
+        base,
+        _banner,
+        _proc,
+    ):
         yield base
 
 
@@ -60,8 +68,16 @@ def signed(header_text: str, claims_text: str) -> str:
 
 def claims(**over: Any) -> dict[str, Any]:
     now = int(time.time())
-    return {"sub": "user-1", "site_id": "site-001", "role": "staff", "iss": "bailian-fc", "aud": "bailian-fc",
-            "iat": now, "exp": now + 600, **over}
+    return {
+        "sub": "user-1",
+        "site_id": "site-001",
+        "role": "staff",
+        "iss": "bailian-fc",
+        "aud": "bailian-fc",
+        "iat": now,
+        "exp": now + 600,
+        **over,
+    }
 
 
 def assert_error(resp: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
@@ -152,7 +168,9 @@ JSON_ROUTES = [
 @pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=HOSTILE_BODIES.keys())
 @pytest.mark.parametrize(("method", "path", "token"), JSON_ROUTES)
 def test_hostile_json_bodies_are_400_everywhere(http, method, path, token, body):
-    resp = http.request(method, path, content=body, headers={**auth(token), "Content-Type": "application/json"})
+    resp = http.request(
+        method, path, content=body, headers={**auth(token), "Content-Type": "application/json"}
+    )
     assert_error(resp, 400, "BadRequest")
 
 
@@ -160,18 +178,30 @@ def test_a_nan_context_is_refused_and_never_stored(http):
     """{"context":{"x":NaN}} once made the conversation unreadable for good; now it never gets in."""
     headers = {**auth(STAFF), "Content-Type": "application/json"}
     before = http.get("/chat/conversations", headers=auth(STAFF)).json()["conversations"]
-    assert_error(http.post("/chat/messages", content=b'{"message":"hi","context":{"x":NaN}}', headers=headers), 400)
-    with http.stream("POST", "/chat/messages", headers=headers,
-                     content=json.dumps({"message": "hi", "context": {"x": 1.5, "page": "home"}})) as resp:
+    assert_error(
+        http.post("/chat/messages", content=b'{"message":"hi","context":{"x":NaN}}', headers=headers), 400
+    )
+    with http.stream(
+        "POST",
+        "/chat/messages",
+        headers=headers,
+        content=json.dumps({"message": "hi", "context": {"x": 1.5, "page": "home"}}),
+    ) as resp:
         text = resp.read().decode()
     assert resp.status_code == 200 and "event: done" in text
     after = http.get("/chat/conversations", headers=auth(STAFF)).json()["conversations"]
     assert len(after) == len(before) + 1
     for conversation in after:
-        assert http.get(f"/chat/conversations/{conversation['conversation_id']}", headers=auth(STAFF)).status_code == 200
+        assert (
+            http.get(
+                f"/chat/conversations/{conversation['conversation_id']}", headers=auth(STAFF)
+            ).status_code
+            == 200
+        )
 
 
 # -- other former 5xx ----------------------------------------------------------------------------
+
 
 def test_a_non_ascii_digit_limit_is_400(http):
     assert_error(http.get("/chat/conversations?limit=%C2%B2", headers=auth(STAFF)), 400, "BadRequest")
@@ -183,42 +213,81 @@ def test_impossible_job_names_are_404_not_503(http, job):
     assert_error(http.post(f"/admin/triggers/{job}/run", json={}, headers=auth(PLATFORM)), 404)
 
 
-@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00-14:00",
-                                     "9999-12-31T23:59:59-14:00"])
+@pytest.mark.parametrize(
+    "instant", ["0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00-14:00", "9999-12-31T23:59:59-14:00"]
+)
 def test_out_of_range_runtime_context_instants_are_400(http, instant):
-    for body in ({"mode": "fixed", "fixed_at": instant, "reason": "t"},
-                 {"mode": "offset", "offset_seconds": 1, "expires_at": instant, "reason": "t"}):
+    for body in (
+        {"mode": "fixed", "fixed_at": instant, "reason": "t"},
+        {"mode": "offset", "offset_seconds": 1, "expires_at": instant, "reason": "t"},
+    ):
         assert_error(http.put("/admin/runtime-context", json=body, headers=auth(PLATFORM)), 400)
     assert http.get("/clock", headers=auth(STAFF)).status_code == 200
 
 
-@pytest.mark.parametrize("query", ["from=0001-01-01T00:00:00", "to=0001-01-01T00:00:00Z",
-                                   "from=0001-01-01T00:00:00%2B14:00", "from=-1", "from=1e300", "from=nan"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=0001-01-01T00:00:00",
+        "to=0001-01-01T00:00:00Z",
+        "from=0001-01-01T00:00:00%2B14:00",
+        "from=-1",
+        "from=1e300",
+        "from=nan",
+    ],
+)
 def test_out_of_range_runlog_bounds_are_400(http, query):
     assert_error(http.get(f"/admin/runlogs?{query}", headers=auth(PLATFORM)), 400)
 
 
 def cursor(**fields: Any) -> str:
-    data = {"v": 1, "lo": 0, "hi": 3600, "app": None, "status": None, "site": None, "h": 0, "k": None, **fields}
+    data = {
+        "v": 1,
+        "lo": 0,
+        "hi": 3600,
+        "app": None,
+        "status": None,
+        "site": None,
+        "h": 0,
+        "k": None,
+        **fields,
+    }
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("forged", [
-    cursor(lo=1e300), cursor(hi=1e300), cursor(h=1e300), cursor(h=-1e300), cursor(lo=-5),
-    base64.urlsafe_b64encode(b'{"v":1,"lo":NaN,"hi":1,"app":null,"status":null,"site":null,"h":0,"k":null}').decode(),
-    cursor(lo=True), cursor(app=["x"]), cursor(hi=0), "!!!", "e30",
-])
+@pytest.mark.parametrize(
+    "forged",
+    [
+        cursor(lo=1e300),
+        cursor(hi=1e300),
+        cursor(h=1e300),
+        cursor(h=-1e300),
+        cursor(lo=-5),
+        base64.urlsafe_b64encode(
+            b'{"v":1,"lo":NaN,"hi":1,"app":null,"status":null,"site":null,"h":0,"k":null}'
+        ).decode(),
+        cursor(lo=True),
+        cursor(app=["x"]),
+        cursor(hi=0),
+        "!!!",
+        "e30",
+    ],
+)
 def test_forged_runlog_cursors_are_400(http, forged):
-    assert_error(http.get("/admin/runlogs", params={"cursor": forged}, headers=auth(PLATFORM)), 400, "InvalidCursor")
+    assert_error(
+        http.get("/admin/runlogs", params={"cursor": forged}, headers=auth(PLATFORM)), 400, "InvalidCursor"
+    )
 
 
 # -- lenient edges -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
 def test_chat_requires_a_json_content_type(http, content_type):
     headers = auth(STAFF) | ({"Content-Type": content_type} if content_type else {})
-    assert_error(http.post("/chat/messages", content=b'{"message":"hi"}', headers=headers), 415,
-                 "UnsupportedMediaType")
+    assert_error(
+        http.post("/chat/messages", content=b'{"message":"hi"}', headers=headers), 415, "UnsupportedMediaType"
+    )
 
 
 @pytest.mark.parametrize("path", ["/chat/conversations", "/apps", "/admin/triggers"])
@@ -239,13 +308,18 @@ def test_the_trailing_slash_redirect_is_relative_whatever_the_host(http):
     assert resp.headers["location"] == "/chat/conversations?limit=5"
 
 
-@pytest.mark.parametrize(("path", "token"), [("/apps/app6_note_analysis", None), ("/admin/cache/purge", None)])
+@pytest.mark.parametrize(
+    ("path", "token"), [("/apps/app6_note_analysis", None), ("/admin/cache/purge", None)]
+)
 def test_oversize_bodies_are_refused_before_auth_with_our_413(dev, path, token):
     """The body is refused from its Content-Length, before it is read: the server answers and closes."""
     host, port = dev.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=30) as sock:
-        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     f"Content-Length: {50 * 1024 * 1024}\r\n\r\n".encode() + b"{" * 1024)
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {50 * 1024 * 1024}\r\n\r\n".encode()
+            + b"{" * 1024
+        )
         raw = _read_until_closed(sock)
     head, _, payload = raw.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413")
@@ -270,7 +344,7 @@ def test_dev_closes_connections_that_trickle_their_request(dev, stage):
         received, sent = b"", 0
         for _ in range(240):  # 60 s at most: far past both deadlines, so a pass is never luck
             try:
-                sock.sendall(b"x-slow: 1\r\n"[sent % 12:sent % 12 + 1] if stage == "headers" else b" ")
+                sock.sendall(b"x-slow: 1\r\n"[sent % 12 : sent % 12 + 1] if stage == "headers" else b" ")
                 sent += 1
                 sock.settimeout(0.25)
                 chunk = sock.recv(65536)

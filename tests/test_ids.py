@@ -12,7 +12,9 @@ from bailian_fc import ids
 @pytest.mark.parametrize("clock", ["frozen", "stepping_back"])
 def test_ids_made_in_a_row_sort_in_creation_order(monkeypatch: pytest.MonkeyPatch, clock: str) -> None:
     ticks = iter(range(10_000, 0, -1)) if clock == "stepping_back" else None
-    monkeypatch.setattr(ids.time, "time", (lambda: next(ticks) / 1000) if ticks else (lambda: 1_700_000_000.0))
+    monkeypatch.setattr(
+        ids.time, "time", (lambda: next(ticks) / 1000) if ticks else (lambda: 1_700_000_000.0)
+    )
     made = [ids.new_id("r") for _ in range(5_000)]
     assert made == sorted(made) and len(set(made)) == len(made)
     assert all(ids.is_id(i, "r") for i in made)

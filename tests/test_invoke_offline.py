@@ -20,10 +20,27 @@ EVENTS = sorted(p.name for p in (ROOT / "events").glob("*.json"))
 
 
 def invoke(cwd: Path, function: str, event: str, *extra: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BAILIAN_APP_ID_", "AUTH_JWT", "DASHSCOPE"))}
-    return subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "invoke", function, "--event",
-                           str(ROOT / "events" / event), *extra], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, check=False, env={**clean, "PYTHONPATH": str(ROOT / "shared"), **env})
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("BAILIAN_APP_ID_", "AUTH_JWT", "DASHSCOPE"))
+    }
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bailian_fc.dev.cli",
+            "invoke",
+            function,
+            "--event",
+            str(ROOT / "events" / event),
+            *extra,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**clean, "PYTHONPATH": str(ROOT / "shared"), **env},
+    )
 
 
 def _prewarm_runs(result: dict) -> list[dict]:
@@ -58,8 +75,14 @@ def test_every_event_runs_offline_with_the_emulator(tmp_path: Path, event: str) 
 
 def test_a_prewarm_without_app_ids_fails_at_once_and_exits_non_zero(tmp_path: Path) -> None:
     """Without --emulator and with no app id: no calls, a failed run, exit 3, the reason on stderr."""
-    run = invoke(tmp_path, "prewarm", "prewarm-manual.json", DASHSCOPE_API_KEY="k",
-                 DASHSCOPE_BASE_URL="http://127.0.0.1:9/api/v1", STORE_URL=f"file://{tmp_path}/store")
+    run = invoke(
+        tmp_path,
+        "prewarm",
+        "prewarm-manual.json",
+        DASHSCOPE_API_KEY="k",
+        DASHSCOPE_BASE_URL="http://127.0.0.1:9/api/v1",
+        STORE_URL=f"file://{tmp_path}/store",
+    )
     assert run.returncode == 3, run.stdout + run.stderr
     (item,) = json.loads(run.stdout)["results"]
     assert item["outcome"] == "failed" and "BAILIAN_APP_ID_APP2_FINANCE" in item["error"]

@@ -27,8 +27,9 @@ def test_js_client_passes_node_tests_against_dev(tmp_path):
     with running_dev(tmp_path / "store") as (base, banner, _proc):
         token, admin = banner_tokens(banner)
         env = {**os.environ, "BAILIAN_BASE_URL": base, "BAILIAN_TOKEN": token, "BAILIAN_ADMIN_TOKEN": admin}
-        result = subprocess.run([node, "--test", "test/"], cwd=CLIENT, env=env, capture_output=True, text=True,
-                                timeout=300)
+        result = subprocess.run(
+            [node, "--test", "test/"], cwd=CLIENT, env=env, capture_output=True, text=True, timeout=300
+        )
     summary = "\n".join(line for line in result.stdout.splitlines() if line.startswith(("# ", "not ok")))
     assert result.returncode == 0, f"{summary}\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
     assert re.search(r"^# fail 0$", result.stdout, re.M), summary
@@ -41,14 +42,24 @@ def typescript_compiler() -> Path:
     if not tsc.exists():
         npm = shutil.which("npm")
         assert npm, "npm is required to install TypeScript for the type check (CI installs nodejs)"
-        subprocess.run([npm, "install", "--no-audit", "--no-fund", "--no-package-lock"], cwd=CLIENT, check=True,
-                       capture_output=True, timeout=600)
+        subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--no-package-lock"],
+            cwd=CLIENT,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
     return tsc
 
 
 def test_js_client_types_agree_with_the_exported_catalogue_types():
     """typecheck/usage.ts compiles (apps.run typed from types/bailian-apps.d.ts), and each misuse it
     marks with @ts-expect-error is really an error (tsc reports an unused expectation otherwise)."""
-    result = subprocess.run([str(typescript_compiler()), "-p", "typecheck/tsconfig.json"], cwd=CLIENT,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(typescript_compiler()), "-p", "typecheck/tsconfig.json"],
+        cwd=CLIENT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

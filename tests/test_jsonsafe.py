@@ -7,29 +7,43 @@ import pytest
 from bailian_fc import jsonsafe
 
 
-@pytest.mark.parametrize("text", [
-    "[" * 32 + "]" * 32,
-    '{"a":' * 31 + "[1]" + "}" * 31,
-    "9" * 40,
-    "-" + "9" * 39,
-    "1.7976931348623157e308",
-    '{"s":"' + "9" * 5000 + '"}',  # a long digit run inside a string is just text
-    '"NaN"',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 32 + "]" * 32,
+        '{"a":' * 31 + "[1]" + "}" * 31,
+        "9" * 40,
+        "-" + "9" * 39,
+        "1.7976931348623157e308",
+        '{"s":"' + "9" * 5000 + '"}',  # a long digit run inside a string is just text
+        '"NaN"',
+    ],
+)
 def test_within_the_limits(text):
     jsonsafe.loads(text)
     jsonsafe.loads(text.encode())
 
 
-@pytest.mark.parametrize("text", [
-    "[" * 33 + "]" * 33,
-    '{"a":' * 32 + "[1]" + "}" * 32,
-    "[" * 100_000,
-    "9" * 41,
-    "0." + "1" * 39,
-    "1e309", "-1e309", "NaN", "Infinity", "-Infinity", "[1,NaN]",
-    "", "{", '{"a":1} trailing', b"\xff\xfe\x00",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 33 + "]" * 33,
+        '{"a":' * 32 + "[1]" + "}" * 32,
+        "[" * 100_000,
+        "9" * 41,
+        "0." + "1" * 39,
+        "1e309",
+        "-1e309",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "[1,NaN]",
+        "",
+        "{",
+        '{"a":1} trailing',
+        b"\xff\xfe\x00",
+    ],
+)
 def test_past_the_limits_or_not_json(text):
     with pytest.raises(jsonsafe.JsonRejected):
         jsonsafe.loads(text)

@@ -30,19 +30,31 @@ SECRET = "lean-build-secret-0123456789abcdef0123"
 ZIP_BUDGET_MB = 15.0
 # Shipped on purpose although a request does not import it (none today).
 NOT_IMPORTED_OK: set[str] = set()
-EVENTS = {"chat": "chat-message.json", "apps": "apps-run-app2-finance.json",
-          "prewarm": "prewarm-manual.json", "admin": "admin-dashboard.json"}
+EVENTS = {
+    "chat": "chat-message.json",
+    "apps": "apps-run-app2-finance.json",
+    "prewarm": "prewarm-manual.json",
+    "admin": "admin-dashboard.json",
+}
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, float]]:
     assert find_interpreter("3.10"), "these tests need a Python 3.10 (FC's runtime); pyenv install 3.10"
     out = tmp_path_factory.mktemp("lean")
-    done = subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "build", "--out", str(out), "--store", "file"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bailian_fc.dev.cli", "build", "--out", str(out), "--store", "file"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    sizes = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(\w+)\s+\d+\s+[\d.]+ MB\s+([\d.]+) MB", done.stdout,
-                                                                   re.M)}
+    sizes = {
+        m.group(1): float(m.group(2))
+        for m in re.finditer(r"^(\w+)\s+\d+\s+[\d.]+ MB\s+([\d.]+) MB", done.stdout, re.M)
+    }
     return out, sizes
 
 
@@ -52,8 +64,11 @@ def distributions(site_packages: Path) -> dict[str, set[str]]:
     for record in site_packages.glob("*.dist-info/RECORD"):
         name = record.parent.name.split("-")[0].lower().replace("_", "-")
         tops = {line.split(",")[0].split("/")[0] for line in record.read_text().splitlines() if line}
-        out[name] = {t.removesuffix(".py").split(".")[0] for t in tops if not t.endswith((".dist-info", ".data"))
-                     and t not in ("..", "__pycache__")}
+        out[name] = {
+            t.removesuffix(".py").split(".")[0]
+            for t in tops
+            if not t.endswith((".dist-info", ".data")) and t not in ("..", "__pycache__")
+        }
     return out
 
 
@@ -64,9 +79,16 @@ def test_built_function_runs_a_request_and_ships_only_what_it_loads(built, funct
     store = f"file://{tmp_path}/store"
     generate(open_store(store), sites=1, days=30, end=dt.date.today())
     with EmulatorThread() as emu:
-        env = {"PATH": os.environ["PATH"], "STORE_URL": store, "AUTH_JWT_SECRET": SECRET, "DASHSCOPE_API_KEY": "k",
-               "DASHSCOPE_BASE_URL": emu.base_url, "PREWARM_QPS": "1000", "NO_PROXY": "127.0.0.1",
-               **{f"BAILIAN_APP_ID_{key.upper()}": f"emu-{key}" for key in APP_KEYS}}
+        env = {
+            "PATH": os.environ["PATH"],
+            "STORE_URL": store,
+            "AUTH_JWT_SECRET": SECRET,
+            "DASHSCOPE_API_KEY": "k",
+            "DASHSCOPE_BASE_URL": emu.base_url,
+            "PREWARM_QPS": "1000",
+            "NO_PROXY": "127.0.0.1",
+            **{f"BAILIAN_APP_ID_{key.upper()}": f"emu-{key}" for key in APP_KEYS},
+        }
         os.environ["AUTH_JWT_SECRET"] = SECRET
         try:
             event = with_token((ROOT / "events" / EVENTS[function]).read_bytes(), "admin", "site-001")
@@ -74,23 +96,41 @@ def test_built_function_runs_a_request_and_ships_only_what_it_loads(built, funct
             del os.environ["AUTH_JWT_SECRET"]
         (tmp_path / "event").write_bytes(event)
         compiled_before = set((code / "python").rglob("*.pyc"))
-        probe = subprocess.run([find_interpreter("3.10"), "-I", "-S", str(ROOT / "tests" / "lean_probe.py"),
-                                str(code), str(tmp_path / "event")], env=env, capture_output=True, text=True,
-                               timeout=300, check=False)
+        probe = subprocess.run(
+            [
+                find_interpreter("3.10"),
+                "-I",
+                "-S",
+                str(ROOT / "tests" / "lean_probe.py"),
+                str(code),
+                str(tmp_path / "event"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
     assert probe.returncode == 0, probe.stderr[-3000:]
     result = json.loads(probe.stdout.splitlines()[-1])
     assert result["status"] in (200, 202) or (function == "prewarm" and result["status"] == 200), result
     loaded = set(result["modules"])
     # Python writes a .pyc for each module it had to compile: on FC (/code is read-only) that would be
     # a compile on every cold start, so the build's trace must have covered the request's imports.
-    compiled_now = sorted(str(p.relative_to(code)) for p in set((code / "python").rglob("*.pyc")) - compiled_before)
+    compiled_now = sorted(
+        str(p.relative_to(code)) for p in set((code / "python").rglob("*.pyc")) - compiled_before
+    )
     assert compiled_now == [], f"{function} compiled at run time: {compiled_now}"
-    unused = {name for name, tops in distributions(code / "python").items()
-              if not tops & loaded and name not in NOT_IMPORTED_OK}
+    unused = {
+        name
+        for name, tops in distributions(code / "python").items()
+        if not tops & loaded and name not in NOT_IMPORTED_OK
+    }
     assert unused == set(), f"{function} ships distributions a request never imports: {sorted(unused)}"
     if function != "admin":
         assert "dashscope" in loaded and not {"tiktoken", "fastapi", "typer"} & {
-            p.name for p in (code / "python").iterdir()}
+            p.name for p in (code / "python").iterdir()
+        }
         assert sizes[function] <= ZIP_BUDGET_MB, sizes
 
 
@@ -100,5 +140,7 @@ def test_every_module_a_request_loads_has_bytecode(built):
     for package in ("dashscope", "bailian_fc", "pydantic"):
         pycs = list((code / package).rglob("__pycache__/*.cpython-310.pyc"))
         assert pycs, package
-    unused_module = code / "dashscope" / "acli" / "ui" / "tui.py"  # the SDK's terminal UI: never imported here
+    unused_module = (
+        code / "dashscope" / "acli" / "ui" / "tui.py"
+    )  # the SDK's terminal UI: never imported here
     assert unused_module.exists() and not list(unused_module.parent.glob("__pycache__/tui.*.pyc"))

@@ -26,8 +26,11 @@ def body_schema(doc: dict, method: str, path: str) -> dict:
 def test_the_combined_document_is_valid_openapi_3_1():
     assert DOC["openapi"].startswith("3.1")
     validate(DOC)
-    assert DOC["components"]["securitySchemes"]["bearerJWT"] == {"type": "http", "scheme": "bearer",
-                                                                  "bearerFormat": "JWT"}
+    assert DOC["components"]["securitySchemes"]["bearerJWT"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
     error = DOC["components"]["schemas"]["ErrorBody"]
     assert error["properties"]["error"]["required"] == ["code", "message", "request_id"]
 
@@ -51,8 +54,10 @@ def test_bodies_are_the_models_the_routes_validate_with():
     ctx = body_schema(DOC, "put", "/admin/runtime-context")
     assert set(ctx["required"]) == set(ContextRequest.model_json_schema()["required"])
     app6 = body_schema(DOC, "post", "/apps/app6_note_analysis")
-    assert app6["properties"].keys() == CATALOGUE["app6_note_analysis"].input_model.model_json_schema()[
-        "properties"].keys()
+    assert (
+        app6["properties"].keys()
+        == CATALOGUE["app6_note_analysis"].input_model.model_json_schema()["properties"].keys()
+    )
 
 
 def test_errors_and_security_are_documented_on_every_operation():

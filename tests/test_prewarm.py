@@ -38,9 +38,15 @@ def emu():
 def runtime(emu, tmp_path, monkeypatch):
     for key in CATALOGUE:
         monkeypatch.setenv(f"BAILIAN_APP_ID_{key.upper()}", f"emu-{key}")
-    settings = Settings(dashscope_api_key="k", dashscope_base_url=emu.base_url, auth_jwt_secret=SECRET,
-                        store_url=f"file://{tmp_path}", bailian_backoff_base_seconds=0.01, prewarm_concurrency=8,
-                        prewarm_qps=1000)
+    settings = Settings(
+        dashscope_api_key="k",
+        dashscope_base_url=emu.base_url,
+        auth_jwt_secret=SECRET,
+        store_url=f"file://{tmp_path}",
+        bailian_backoff_base_seconds=0.01,
+        prewarm_concurrency=8,
+        prewarm_qps=1000,
+    )
     store = FileStore(tmp_path)
     rt = PrewarmRuntime.build(settings, store)
     generate(store, sites=2, days=70, end=rt.service.clock.business_date())
@@ -53,11 +59,20 @@ def job(rt: PrewarmRuntime, **payload: Any) -> App2Prewarm:
     return App2Prewarm(rt.service, FinanceStore(rt.store), concurrency=8, qps=1000)
 
 
-def run_of(payload: dict[str, Any], seconds: float = 60, resume: dict[str, Any] | None = None,
-           saved: list[dict[str, Any]] | None = None) -> JobRun:
-    return JobRun(job="app2_prewarm", slot=dt.datetime.now(dt.timezone.utc), payload=payload,
-                  deadline=time.monotonic() + seconds, resume=resume,
-                  saver=(saved.append if saved is not None else None))
+def run_of(
+    payload: dict[str, Any],
+    seconds: float = 60,
+    resume: dict[str, Any] | None = None,
+    saved: list[dict[str, Any]] | None = None,
+) -> JobRun:
+    return JobRun(
+        job="app2_prewarm",
+        slot=dt.datetime.now(dt.timezone.utc),
+        payload=payload,
+        deadline=time.monotonic() + seconds,
+        resume=resume,
+        saver=(saved.append if saved is not None else None),
+    )
 
 
 def filters(rt: PrewarmRuntime, site: str) -> int:
@@ -66,8 +81,9 @@ def filters(rt: PrewarmRuntime, site: str) -> int:
 
 def peak_overlap(records) -> int:
     """The most upstream calls in flight at once, from the emulator's own start/end records."""
-    edges = sorted([(r.started_at, 1) for r in records] + [(r.ended_at, -1) for r in records],
-                   key=lambda e: (e[0], e[1]))  # an end before a start at the same instant
+    edges = sorted(
+        [(r.started_at, 1) for r in records] + [(r.ended_at, -1) for r in records], key=lambda e: (e[0], e[1])
+    )  # an end before a start at the same instant
     peak = current = 0
     for _, step in edges:
         current += step
@@ -127,8 +143,9 @@ def test_deadline_stops_cleanly_and_the_next_part_resumes(runtime, emu):
     emu.default = Behaviour(latency=0.3)
     saved: list[dict[str, Any]] = []
     k = filters(runtime, "site-001")
-    first = App2Prewarm(runtime.service, FinanceStore(runtime.store), concurrency=4, qps=1000, margin_seconds=0.0)(
-        run_of({"site_id": "site-001", "apps": ["app2_finance"]}, seconds=0.8, saved=saved))
+    first = App2Prewarm(
+        runtime.service, FinanceStore(runtime.store), concurrency=4, qps=1000, margin_seconds=0.0
+    )(run_of({"site_id": "site-001", "apps": ["app2_finance"]}, seconds=0.8, saved=saved))
     assert first["complete"] is False and 0 < first["done"] < k and saved
     second = job(runtime)(run_of({"site_id": "site-001", "apps": ["app2_finance"]}, resume=saved[-1]))
     assert second["complete"] is True and second["done"] == k
@@ -139,10 +156,18 @@ def test_prewarm_uses_the_sandbox_business_date(runtime, emu):
     """With a sandbox clock, the cache is filled for that business date's data."""
     clock: RuntimeClock = runtime.service.clock
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=20)
-    clock.set_context(RuntimeContext(mode="fixed", fixed_at=past, scope="global",
-                                     expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1),
-                                     reason="回放", set_by="adm", set_at=dt.datetime.now(dt.timezone.utc)),
-                      actor="adm")
+    clock.set_context(
+        RuntimeContext(
+            mode="fixed",
+            fixed_at=past,
+            scope="global",
+            expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1),
+            reason="回放",
+            set_by="adm",
+            set_at=dt.datetime.now(dt.timezone.utc),
+        ),
+        actor="adm",
+    )
     job(runtime)(run_of({"site_id": "site-001", "apps": ["app2_finance"]}))
     metas = [runtime.store.get_json(k)["meta"] for k in runtime.store.list("cache/app2_finance/")]
     assert metas and {m["business_date"] for m in metas} == {clock.business_date("site-001").isoformat()}
@@ -160,10 +185,15 @@ def test_manual_invoke_event_runs_now_and_reports(runtime, emu):
 
 def test_tick_with_nothing_due_runs_nothing_and_drains_the_run_now_queue(runtime, emu):
     """A timer tick off-schedule runs no job, but a queued "run now" goes through exactly once."""
-    runtime.store.put_json_if_absent("jobs/queue/q0001.json", {"job": "app2_prewarm", "site_id": "site-001",
-                                                               "force": False, "queued_by": "adm"})
-    tick = {"triggerTime": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "triggerName": "tick", "payload": json.dumps({"source": "timer"})}
+    runtime.store.put_json_if_absent(
+        "jobs/queue/q0001.json",
+        {"job": "app2_prewarm", "site_id": "site-001", "force": False, "queued_by": "adm"},
+    )
+    tick = {
+        "triggerTime": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "triggerName": "tick",
+        "payload": json.dumps({"source": "timer"}),
+    }
     result = prewarm_function.handler(json.dumps(tick).encode(), fake_context())
     assert [q["results"][0]["status"] for q in result["queued"]] == ["ran"]
     assert runtime.store.list("jobs/queue/") == []
@@ -171,7 +201,6 @@ def test_tick_with_nothing_due_runs_nothing_and_drains_the_run_now_queue(runtime
     assert "queued" not in again
     assert all(r["status"] in ("not_due", "disabled", "skipped_claimed", "ran") for r in again["results"])
     assert len(emu.requests_for(APP2)) == filters(runtime, "site-001")
-
 
 
 def test_one_failing_item_makes_the_run_partial_with_counts(runtime, emu):
@@ -196,7 +225,8 @@ def test_a_401_stops_the_run_at_once(runtime, emu):
     """Bailian refusing the key: at most the calls already in flight are made, not one per item."""
     emu.default = Behaviour(kind="http_error", status=401, code="InvalidApiKey")
     summary = App2Prewarm(runtime.service, FinanceStore(runtime.store), concurrency=2, qps=1000)(
-        run_of({"site_id": "site-001", "apps": ["app2_finance"]}))
+        run_of({"site_id": "site-001", "apps": ["app2_finance"]})
+    )
     assert summary["outcome"] == "failed" and summary["error"].startswith("stopped: InvalidApiKey")
     assert summary["complete"] is False
     assert 1 <= len(emu.requests_for(APP2)) <= 2 < filters(runtime, "site-001")

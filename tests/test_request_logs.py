@@ -48,13 +48,18 @@ async def test_chat_logs_are_json_lines_carrying_the_fc_request_id(emulator, tmp
     async with serve_app(create_app(make_settings(emulator, tmp_path))) as base:
         assert logging.getLogger("bailian_fc").getEffectiveLevel() <= logging.INFO
         async with httpx.AsyncClient(timeout=20) as http:
-            resp = await http.post(f"{base}/chat/messages", json={"message": "hi"},
-                                   headers={"Authorization": f"Bearer {token}", "x-fc-request-id": RID})
+            resp = await http.post(
+                f"{base}/chat/messages",
+                json={"message": "hi"},
+                headers={"Authorization": f"Bearer {token}", "x-fc-request-id": RID},
+            )
     events = parse_frames(resp.content)
     assert resp.headers["x-request-id"] == RID and events[-1].data["request_id"] == RID
     lines = [line for line in log_lines() if line["request_id"] == RID]
     assert lines and all({"ts", "level", "logger", "message"} <= set(line) for line in lines)
-    (record,) = [FileStore(tmp_path / "store").get_json(k) for k in FileStore(tmp_path / "store").list("runlogs/")]
+    (record,) = [
+        FileStore(tmp_path / "store").get_json(k) for k in FileStore(tmp_path / "store").list("runlogs/")
+    ]
     assert record["request_id"] == RID, "the run log record carries the request id too"
 
 
@@ -62,9 +67,18 @@ async def test_chat_sends_only_allow_listed_context_and_the_tokens_site(emulator
     token = AUTH.mint("user-1", "site-001", "staff")
     async with serve_app(create_app(make_settings(emulator, tmp_path))) as base:
         async with httpx.AsyncClient(timeout=20) as http:
-            body = {"message": "hi", "context": {"page": "booking", "site_id": "site-999", "role": "admin",
-                                                 "user_prompt_params": {"x": 1}}}
-            resp = await http.post(f"{base}/chat/messages", json=body, headers={"Authorization": f"Bearer {token}"})
+            body = {
+                "message": "hi",
+                "context": {
+                    "page": "booking",
+                    "site_id": "site-999",
+                    "role": "admin",
+                    "user_prompt_params": {"x": 1},
+                },
+            }
+            resp = await http.post(
+                f"{base}/chat/messages", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
     assert parse_frames(resp.content)[-1].event == "done"
     sent = emulator.requests_for(CHAT_APP_ID)[0].body["input"]["biz_params"]
     assert sent == {"user_prompt_params": {"page": "booking", "site_id": "site-001"}}
@@ -72,17 +86,26 @@ async def test_chat_sends_only_allow_listed_context_and_the_tokens_site(emulator
 
 def fc_call(path: str, token: str, request_id: str, method: str = "GET", body: Any = None) -> dict[str, Any]:
     raw = b"" if body is None else json.dumps(body).encode()
-    event = {"version": "v1", "rawPath": path, "queryParameters": {},
-             "headers": {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-                         "X-Fc-Request-Id": request_id},
-             "body": base64.b64encode(raw).decode(), "isBase64Encoded": True,
-             "requestContext": {"requestId": request_id, "http": {"method": method, "path": path}}}
+    event = {
+        "version": "v1",
+        "rawPath": path,
+        "queryParameters": {},
+        "headers": {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "X-Fc-Request-Id": request_id,
+        },
+        "body": base64.b64encode(raw).decode(),
+        "isBase64Encoded": True,
+        "requestContext": {"requestId": request_id, "http": {"method": method, "path": path}},
+    }
     return admin_function.handler(json.dumps(event).encode(), fake_context())
 
 
 def test_admin_logs_and_errors_carry_the_request_id(tmp_path, log_lines):
-    runtime = AdminRuntime.build(Settings(store_url=f"file://{tmp_path}/store", auth_jwt_secret=SECRET),
-                                 FileStore(tmp_path / "store"))
+    runtime = AdminRuntime.build(
+        Settings(store_url=f"file://{tmp_path}/store", auth_jwt_secret=SECRET), FileStore(tmp_path / "store")
+    )
     admin_function.configure(runtime)
     try:
         platform = AUTH.mint("root-1", "site-001", "admin", platform=True)
@@ -109,8 +132,9 @@ async def test_a_turn_whose_save_fails_unexpectedly_still_ends_with_an_error_fra
     app = create_app(make_settings(emulator, tmp_path), store=BrokenTurns(tmp_path / "store"))
     async with serve_app(app) as base:
         async with httpx.AsyncClient(timeout=20) as http:
-            resp = await http.post(f"{base}/chat/messages", json={"message": "hi"},
-                                   headers={"Authorization": f"Bearer {token}"})
+            resp = await http.post(
+                f"{base}/chat/messages", json={"message": "hi"}, headers={"Authorization": f"Bearer {token}"}
+            )
     events = parse_frames(resp.content)
     assert events[0].event == "meta" and events[-1].event == "error"
     assert events[-1].data["code"] == "StoreUnavailable" and "File name" not in resp.text

@@ -25,8 +25,9 @@ KEY, KEY_SECRET, TOKEN = "STS.fake-key-id", "fake-secret-0123456789", "fake-sts-
 
 @pytest.fixture
 def rt(tmp_path):
-    runtime = AdminRuntime.build(Settings(store_url=f"file://{tmp_path}", auth_jwt_secret=SECRET),
-                                 FileStore(tmp_path))
+    runtime = AdminRuntime.build(
+        Settings(store_url=f"file://{tmp_path}", auth_jwt_secret=SECRET), FileStore(tmp_path)
+    )
     admin_function.configure(runtime)
     yield runtime
     admin_function.configure(None)
@@ -45,19 +46,31 @@ def fc(monkeypatch):
 
 def run_now(body: dict[str, Any]) -> tuple[int, Any]:
     path = "/admin/triggers/app2_prewarm/run"
-    event = {"version": "v1", "rawPath": path, "body": base64.b64encode(json.dumps(body).encode()).decode(),
-             "isBase64Encoded": True, "headers": {"Authorization": f"Bearer {ADMIN}"}, "queryParameters": {},
-             "requestContext": {"requestId": "r-1", "http": {"method": "POST", "path": path}}}
+    event = {
+        "version": "v1",
+        "rawPath": path,
+        "body": base64.b64encode(json.dumps(body).encode()).decode(),
+        "isBase64Encoded": True,
+        "headers": {"Authorization": f"Bearer {ADMIN}"},
+        "queryParameters": {},
+        "requestContext": {"requestId": "r-1", "http": {"method": "POST", "path": path}},
+    }
     out = admin_function.handler(json.dumps(event).encode(), fake_context())
-    return out["statusCode"], json.loads(base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"])
+    return out["statusCode"], json.loads(
+        base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"]
+    )
 
 
 def test_run_now_invokes_the_prewarm_function_asynchronously(rt, fc):
     status, body = run_now({"site_id": "site-002", "force": True})
     assert status == 202 and body["started"] == "now" and body["invocation_id"] == "1-fake-1", body
     assert fc.rejected == []
-    assert fc.accepted == [{"function": "bailian-fc-prewarm",
-                            "event": {"job": "app2_prewarm", "force": True, "site_id": "site-002"}}]
+    assert fc.accepted == [
+        {
+            "function": "bailian-fc-prewarm",
+            "event": {"job": "app2_prewarm", "force": True, "site_id": "site-002"},
+        }
+    ]
     assert list_queue(rt.store) == []  # started, so nothing waits for the next tick
 
 
@@ -85,10 +98,12 @@ def test_the_signature_covers_the_body_and_the_security_token():
     creds = Credentials(KEY, KEY_SECRET, TOKEN)
     url = "https://123.cn-hangzhou.fc.aliyuncs.com/2023-03-30/functions/f/invocations"
     one = signed_headers("POST", url, b"{}", {}, creds, action="InvokeFunction", nonce="n")
-    other_body = signed_headers("POST", url, b"{ }", {}, creds, action="InvokeFunction", nonce="n",
-                                now=None)
+    other_body = signed_headers("POST", url, b"{ }", {}, creds, action="InvokeFunction", nonce="n", now=None)
     assert "x-acs-security-token" in one["Authorization"] and one["x-acs-security-token"] == TOKEN
     assert one["Authorization"].split("Signature=")[1] != other_body["Authorization"].split("Signature=")[1]
     fake = FakeFC(KEY, KEY_SECRET, TOKEN)
     lowered = {k.lower(): v for k, v in one.items()}
-    assert fake.check("POST", "/2023-03-30/functions/f/invocations", lowered, b"{}") == "x-fc-invocation-type is None, not 'Async'"
+    assert (
+        fake.check("POST", "/2023-03-30/functions/f/invocations", lowered, b"{}")
+        == "x-fc-invocation-type is None, not 'Async'"
+    )

@@ -26,7 +26,9 @@ SCHEMA = schemathesis.openapi.from_dict(combined_document())
 # Valid requests and requests that break the schema (wrong types, missing fields, bad enums...).
 SCHEMA.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
-TOKENS = {role: AUTH.mint(f"fuzz-{role}", "site-001", role) for role in ("staff", "manager", "admin", "service")}
+TOKENS = {
+    role: AUTH.mint(f"fuzz-{role}", "site-001", role) for role in ("staff", "manager", "admin", "service")
+}
 TOKENS["platform admin"] = AUTH.mint("fuzz-platform", "site-001", "admin", platform=True)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -52,5 +54,9 @@ def dev(tmp_path_factory):
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_every_operation_keeps_its_contract_for_every_role(dev, case):
     for token in TOKENS.values():
-        case.call_and_validate(base_url=dev, headers={"Authorization": f"Bearer {token}"}, checks=[*CHECKS, error_shape],
-                               timeout=30)
+        case.call_and_validate(
+            base_url=dev,
+            headers={"Authorization": f"Bearer {token}"},
+            checks=[*CHECKS, error_shape],
+            timeout=30,
+        )

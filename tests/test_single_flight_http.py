@@ -37,14 +37,20 @@ def test_identical_requests_spread_over_time_make_one_upstream_call_per_key(tmp_
         assert httpx.post(f"{emu}/_emulator/default", json={"behaviour": {"latency": 0.1}}).status_code == 200
         statuses: list[int] = []
         uncached: list[int] = []
-        with httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"},
-                          limits=httpx.Limits(max_connections=REQUESTS)) as client:
+        with httpx.Client(
+            base_url=base,
+            timeout=60,
+            headers={"Authorization": f"Bearer {token}"},
+            limits=httpx.Limits(max_connections=REQUESTS),
+        ) as client:
             for trial in range(TRIALS):
                 body = {"note": f"试验 {trial}: 王先生下周想带同事团建，要三个包厢。"}
                 results: list[httpx.Response] = []
                 lock = threading.Lock()
 
-                def one(i: int, body: dict = body, results: list = results, lock: threading.Lock = lock) -> None:
+                def one(
+                    i: int, body: dict = body, results: list = results, lock: threading.Lock = lock
+                ) -> None:
                     time.sleep(i * SPREAD_SECONDS / REQUESTS)
                     response = client.post("/apps/app6_note_analysis", json=body)
                     with lock:
@@ -57,7 +63,11 @@ def test_identical_requests_spread_over_time_make_one_upstream_call_per_key(tmp_
                     t.join(120)
                 statuses += [r.status_code for r in results]
                 uncached.append(sum(1 for r in results if r.status_code == 200 and not r.json()["cached"]))
-        calls = [r for r in httpx.get(f"{emu}/_emulator/requests").json() if r["app_id"] == "emu-app6_note_analysis"]
+        calls = [
+            r
+            for r in httpx.get(f"{emu}/_emulator/requests").json()
+            if r["app_id"] == "emu-app6_note_analysis"
+        ]
     assert statuses == [200] * (TRIALS * REQUESTS)
     assert uncached == [1] * TRIALS, uncached  # one answer per trial came from Bailian ...
     assert len(calls) == TRIALS  # ... and Bailian saw exactly one call per trial

@@ -18,21 +18,32 @@ from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 
 
-@pytest.mark.parametrize(("wire", "used"), [
-    ({"models": [{"model_id": "a", "input_tokens": 3, "output_tokens": 4},
-                 {"model_id": "b", "input_tokens": 10, "output_tokens": 1}], "total_tokens": 999}, 18),
-    ({"total_tokens": 77}, 77),
-    ({"total_tokens": 77, "input_tokens": 1, "output_tokens": 1}, 77),
-    ({"input_tokens": 5, "output_tokens": 6}, 11),
-    ({"input_tokens": "abc", "output_tokens": 6}, 6),
-    ({"total_tokens": "abc"}, 0),
-    ({"models": [{"model_id": "a", "input_tokens": None, "output_tokens": float("nan")}]}, 0),
-    ({"models": "junk", "total_tokens": 12}, 12),
-    ({"models": [], "input_tokens": 2, "output_tokens": True}, 2),
-    ({}, 0),
-    (None, 0),
-    ("junk", 0),
-])
+@pytest.mark.parametrize(
+    ("wire", "used"),
+    [
+        (
+            {
+                "models": [
+                    {"model_id": "a", "input_tokens": 3, "output_tokens": 4},
+                    {"model_id": "b", "input_tokens": 10, "output_tokens": 1},
+                ],
+                "total_tokens": 999,
+            },
+            18,
+        ),
+        ({"total_tokens": 77}, 77),
+        ({"total_tokens": 77, "input_tokens": 1, "output_tokens": 1}, 77),
+        ({"input_tokens": 5, "output_tokens": 6}, 11),
+        ({"input_tokens": "abc", "output_tokens": 6}, 6),
+        ({"total_tokens": "abc"}, 0),
+        ({"models": [{"model_id": "a", "input_tokens": None, "output_tokens": float("nan")}]}, 0),
+        ({"models": "junk", "total_tokens": 12}, 12),
+        ({"models": [], "input_tokens": 2, "output_tokens": True}, 2),
+        ({}, 0),
+        (None, 0),
+        ("junk", 0),
+    ],
+)
 def test_tokens_used_rule(wire, used):
     usage = Usage()
     usage.add_wire(wire)
@@ -50,17 +61,34 @@ def test_tokens_used_sums_over_attempts():
 def test_the_dashboard_sums_tokens_used_by_the_rule(tmp_path):
     """A total-only reply (tokens_used 77, no split) counts 77 on the dashboard; an older record without
     tokens_used counts input + output."""
-    runtime = AdminRuntime.build(Settings(store_url=f"file://{tmp_path}/store", auth_jwt_secret=SECRET),
-                                 FileStore(tmp_path / "store"))
+    runtime = AdminRuntime.build(
+        Settings(store_url=f"file://{tmp_path}/store", auth_jwt_secret=SECRET), FileStore(tmp_path / "store")
+    )
     total_only = Usage()
     total_only.add_wire({"total_tokens": 77})
     for tokens in (total_only.as_dict(), {"input_tokens": 3, "output_tokens": 4, "models": {}}):
-        runlog.write(runtime.store, runlog.RunRecord(app="app3_clue_detail", site_id="site-001", user="u",
-                                                     request_id="r", cache="miss", status="ok", tokens=tokens))
+        runlog.write(
+            runtime.store,
+            runlog.RunRecord(
+                app="app3_clue_detail",
+                site_id="site-001",
+                user="u",
+                request_id="r",
+                cache="miss",
+                status="ok",
+                tokens=tokens,
+            ),
+        )
     token = Authenticator(SECRET, "bailian-fc", "bailian-fc").mint("root", "site-001", "admin", platform=True)
-    event = {"version": "v1", "rawPath": "/admin/dashboard", "queryParameters": {"days": "1"}, "body": "",
-             "headers": {"Authorization": f"Bearer {token}"}, "isBase64Encoded": False,
-             "requestContext": {"requestId": "r-1", "http": {"method": "GET", "path": "/admin/dashboard"}}}
+    event = {
+        "version": "v1",
+        "rawPath": "/admin/dashboard",
+        "queryParameters": {"days": "1"},
+        "body": "",
+        "headers": {"Authorization": f"Bearer {token}"},
+        "isBase64Encoded": False,
+        "requestContext": {"requestId": "r-1", "http": {"method": "GET", "path": "/admin/dashboard"}},
+    }
     admin_function.configure(runtime)
     try:
         out = admin_function.handler(json.dumps(event).encode(), fake_context())

@@ -12,8 +12,12 @@ from bailian_fc.auth import Authenticator
 
 
 def verify(base: str, token: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "verify", "--base-url", base, "--token", token],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bailian_fc.dev.cli", "verify", "--base-url", base, "--token", token],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def admin_token(banner: str) -> str:
@@ -33,7 +37,9 @@ def test_verify_passes_against_dev(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     rows = [line for line in out.stdout.splitlines() if line.startswith("P")]
     assert len(rows) == 7 and all(" ok " in row for row in rows), out.stdout
-    assert as_site_admin.returncode == 0, "a site admin (not platform) can verify its own site: " + as_site_admin.stdout
+    assert as_site_admin.returncode == 0, (
+        "a site admin (not platform) can verify its own site: " + as_site_admin.stdout
+    )
 
 
 def test_verify_exit_code_is_the_worst_failed_priority(tmp_path):

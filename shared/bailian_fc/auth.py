@@ -48,8 +48,9 @@ class Authenticator:
         self.issuer = issuer
         self.audience = audience
 
-    def mint(self, sub: str, site_id: str, role: str, ttl_seconds: int = 12 * 3600, *,
-             platform: bool = False) -> str:
+    def mint(
+        self, sub: str, site_id: str, role: str, ttl_seconds: int = 12 * 3600, *, platform: bool = False
+    ) -> str:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         if not (is_safe_id(sub) and is_safe_id(site_id)):
@@ -57,8 +58,15 @@ class Authenticator:
         if platform and role != "admin":
             raise ValueError("only an admin can be a platform admin")
         now = int(time.time())
-        claims: dict[str, object] = {"sub": sub, "site_id": site_id, "role": role, "iss": self.issuer,
-                                     "aud": self.audience, "iat": now, "exp": now + ttl_seconds}
+        claims: dict[str, object] = {
+            "sub": sub,
+            "site_id": site_id,
+            "role": role,
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": now,
+            "exp": now + ttl_seconds,
+        }
         if platform:
             claims["platform"] = True
         return jwt_hs256.encode(claims, self._secret)

@@ -74,8 +74,14 @@ class Entry:
         return now - self.generated_at
 
     def as_json(self) -> dict[str, Any]:
-        return {"value": self.value, "generated_at": self.generated_at, "prompt_version": self.prompt_version,
-                "usage": self.usage, "request_id": self.request_id, "meta": self.meta}
+        return {
+            "value": self.value,
+            "generated_at": self.generated_at,
+            "prompt_version": self.prompt_version,
+            "usage": self.usage,
+            "request_id": self.request_id,
+            "meta": self.meta,
+        }
 
 
 class LeaseLost(Exception):
@@ -83,8 +89,15 @@ class LeaseLost(Exception):
 
 
 class ResultCache:
-    def __init__(self, store: Store, *, lease_seconds: float = 10.0, poll_seconds: float = 0.1,
-                 wall: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        lease_seconds: float = 10.0,
+        poll_seconds: float = 0.1,
+        wall: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.store = store
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
@@ -96,8 +109,14 @@ class ResultCache:
         raw = self.store.get_json(key)
         if not isinstance(raw, dict) or "value" not in raw:
             return None
-        return Entry(raw["value"], float(raw["generated_at"]), raw.get("prompt_version", ""), raw.get("usage") or {},
-                     raw.get("request_id"), raw.get("meta"))
+        return Entry(
+            raw["value"],
+            float(raw["generated_at"]),
+            raw.get("prompt_version", ""),
+            raw.get("usage") or {},
+            raw.get("request_id"),
+            raw.get("meta"),
+        )
 
     def put(self, key: str, entry: Entry) -> None:
         self.store.put_json(key, entry.as_json())

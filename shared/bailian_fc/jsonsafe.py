@@ -54,7 +54,7 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
         node, depth = stack.pop()
         if depth > limit:
             return True
-        for child in (node.values() if type(node) is dict else node):
+        for child in node.values() if type(node) is dict else node:
             kind = type(child)
             if kind is dict or kind is list:  # json gives exactly these types
                 push((child, depth + 1))
@@ -89,6 +89,10 @@ def loads(raw: str | bytes, *, max_depth: int = MAX_DEPTH, max_bytes: int | None
         raise JsonRejected(f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except ValueError:  # anything else json or int() refuses
         raise JsonRejected("is not valid JSON") from None
-    if type(value) in (dict, list) and _cheap_depth_bound(raw) > max_depth and _depth_exceeds(value, max_depth):
+    if (
+        type(value) in (dict, list)
+        and _cheap_depth_bound(raw) > max_depth
+        and _depth_exceeds(value, max_depth)
+    ):
         raise JsonRejected(f"is nested deeper than {max_depth} levels")
     return value

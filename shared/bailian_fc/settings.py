@@ -69,7 +69,6 @@ class Settings(BaseModel):
         """``BAILIAN_APP_ID_<KEY>`` for a catalogue key (read live, so tests and dev can set it)."""
         return os.environ.get(f"BAILIAN_APP_ID_{key.upper()}") or None
 
-
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = {k.lower(): v for k, v in (os.environ if environ is None else environ).items()}

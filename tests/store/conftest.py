@@ -191,7 +191,9 @@ def make_ots_store(ots_server: OtsServer) -> Iterator[StoreFactory]:
 
     def make(prefix: str = PREFIX, endpoint: str = ots_server.endpoint, **query: str) -> Store:
         path = f"{table}/{prefix}" if prefix else table
-        opened.append(open_store(f"ots://{ots_server.instance}/{path}?" + urlencode({"endpoint": endpoint, **query})))
+        opened.append(
+            open_store(f"ots://{ots_server.instance}/{path}?" + urlencode({"endpoint": endpoint, **query}))
+        )
         return opened[-1]
 
     first = make(prefix="")

@@ -79,7 +79,9 @@ def request_signature_ok(path: str, headers: dict[str, str], secret: str) -> boo
     canon = f"{path}\nPOST\n\n" + _canonical_headers(headers, ("x-ots-signature", "x-ots-signaturev4")) + "\n"
     key = signing_key(headers, secret)
     if "x-ots-signaturev4" in headers:
-        return hmac.compare_digest(_hmac_b64(key, canon + "ots", hashlib.sha256), headers["x-ots-signaturev4"])
+        return hmac.compare_digest(
+            _hmac_b64(key, canon + "ots", hashlib.sha256), headers["x-ots-signaturev4"]
+        )
     return hmac.compare_digest(_hmac_b64(key, canon, hashlib.sha1), headers.get("x-ots-signature", ""))
 
 
@@ -119,7 +121,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "drop":
             self.close_connection = True  # applied, but the client never hears about it
             return
-        self._send(api, headers, secret, status, answer, truncate=fault is not None and fault.kind == "truncate")
+        self._send(
+            api, headers, secret, status, answer, truncate=fault is not None and fault.kind == "truncate"
+        )
 
     def do_GET(self) -> None:
         self._send("", {}, None, 405, _error_body("OTSMethodNotAllowed", "Only POST is allowed."))
@@ -129,7 +133,9 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Keep test output quiet."""
 
-    def _answer(self, api: str, headers: dict[str, str], body: bytes, secret: str | None) -> tuple[int, bytes]:
+    def _answer(
+        self, api: str, headers: dict[str, str], body: bytes, secret: str | None
+    ) -> tuple[int, bytes]:
         owner = self.server.owner
         handler = OtsState.HANDLERS.get(api)
         if handler is None:
@@ -149,7 +155,12 @@ class _Handler(BaseHTTPRequestHandler):
             return 400, _error_body("OTSParameterInvalid", f"Malformed request: {type(exc).__name__}.")
 
     def _send(
-        self, api: str, req_headers: dict[str, str], secret: str | None, status: int, body: bytes,
+        self,
+        api: str,
+        req_headers: dict[str, str],
+        secret: str | None,
+        status: int,
+        body: bytes,
         truncate: bool = False,
     ) -> None:
         now = datetime.now(timezone.utc)
@@ -209,7 +220,10 @@ class OtsServer(LoopbackServer):
 
 if __name__ == "__main__":  # manual poking: python tests/store/ots_server.py
     with OtsServer() as srv:
-        print(f"Tablestore test server at {srv.endpoint} (instance 'test-inst', key test-ak/test-sk)", flush=True)
+        print(
+            f"Tablestore test server at {srv.endpoint} (instance 'test-inst', key test-ak/test-sk)",
+            flush=True,
+        )
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

@@ -91,7 +91,9 @@ class Table:
             if isinstance(value, (str, bytes)):
                 size = len(value.encode()) if isinstance(value, str) else len(value)
                 if size > MAX_PK_STRING_BYTES:
-                    raise _invalid(f"The length of primary key column: '{cell.name}' exceeds the MaxLength: 1024.")
+                    raise _invalid(
+                        f"The length of primary key column: '{cell.name}' exceeds the MaxLength: 1024."
+                    )
             key.append(_sort_key(value))  # type: ignore[arg-type]
         return tuple(key)
 

@@ -153,8 +153,9 @@ with claims.keep_alive(claim, float(sys.argv[2])):
 def test_a_sigkilled_holder_blocks_only_until_its_claim_expires(tmp_path: Path) -> None:
     """A real process holds and renews a claim, is SIGKILLed, and the next claimer takes over."""
     store = FileStore(tmp_path / "store")
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "store"), "600"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(tmp_path / "store"), "600"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
         os.kill(proc.pid, signal.SIGKILL)

@@ -103,7 +103,9 @@ def test_listing_conversations_reads_only_the_newest(store: Store) -> None:
     conversations = ConversationStore(store, clock=_ticking())
     ids = _make_conversations(conversations, 12)
     # Older conversations move to the front when touched again.
-    conversations.touch("s", "u", ids[2], title="t2", last_turn_id="y", previous=conversations.get_meta("s", "u", ids[2]))
+    conversations.touch(
+        "s", "u", ids[2], title="t2", last_turn_id="y", previous=conversations.get_meta("s", "u", ids[2])
+    )
     counting = CountingStore(store)
     listed = ConversationStore(counting).list_conversations("s", "u", limit=4)
     assert [m["conversation_id"] for m in listed] == [ids[2], ids[11], ids[10], ids[9]]
@@ -142,7 +144,9 @@ def test_deleting_a_conversation_removes_its_index_entries(store: Store) -> None
     assert conversations.delete("s", "u", gone) is True
     assert [m["conversation_id"] for m in conversations.list_conversations("s", "u")] == [keep]
     assert [k for k in store.list("chat/s/u/") if gone in k and "/tombstones/" not in k] == []
-    assert conversations.is_deleted("s", "u", gone)  # the tombstone stays: a turn still running never revives it
+    assert conversations.is_deleted(
+        "s", "u", gone
+    )  # the tombstone stays: a turn still running never revives it
     assert conversations.delete("s", "u", gone) is False
 
 

@@ -32,11 +32,21 @@ print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[2]
 
 def _sdks_loaded(url: str) -> list[str]:
     path = os.pathsep.join(p for p in (str(SHARED), os.environ.get("PYTHONPATH", "")) if p)
-    env = {**os.environ, "PYTHONPATH": path, "ALIBABA_CLOUD_ACCESS_KEY_ID": "ak",
-           "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "sk", "AWS_ACCESS_KEY_ID": "ak", "AWS_SECRET_ACCESS_KEY": "sk"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": path,
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": "ak",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "sk",
+        "AWS_ACCESS_KEY_ID": "ak",
+        "AWS_SECRET_ACCESS_KEY": "sk",
+    }
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, url, ",".join(sorted(SDKS))],
-        capture_output=True, text=True, timeout=60, check=False, env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     return list(json.loads(done.stdout))
@@ -71,8 +81,15 @@ def test_pytest_warning_filters_cover_the_tablestore_import_warning() -> None:
         filters = tomllib.load(fh)["tool"]["pytest"]["ini_options"]["filterwarnings"]
     ours = [f.split(":") for f in filters if f.endswith(":ImportWarning")]
     assert ours, "no ImportWarning filter in pyproject"
-    script = "import warnings, sys\nwarnings.simplefilter('error', ImportWarning)\n" + "".join(
-        f"warnings.filterwarnings({action!r}, {message!r}, ImportWarning)\n" for action, message, _ in ours
-    ) + "import tablestore\n"
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    script = (
+        "import warnings, sys\nwarnings.simplefilter('error', ImportWarning)\n"
+        + "".join(
+            f"warnings.filterwarnings({action!r}, {message!r}, ImportWarning)\n"
+            for action, message, _ in ours
+        )
+        + "import tablestore\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0, done.stderr[-2000:]

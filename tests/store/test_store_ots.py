@@ -44,12 +44,19 @@ def _headers_since(server: OtsServer, mark: int) -> list[dict[str, str]]:
 def test_url_options_reach_the_store(ots_server: OtsServer) -> None:
     store = open_store(f"ots://inst-a/tbl/a/b/?endpoint={ots_server.endpoint}&max_attempts=2&deadline=7")
     assert isinstance(store, OtsStore)
-    assert (store.instance, store.table, store.prefix, store.url) == ("inst-a", "tbl", "a/b", "ots://inst-a/tbl/a/b")
+    assert (store.instance, store.table, store.prefix, store.url) == (
+        "inst-a",
+        "tbl",
+        "a/b",
+        "ots://inst-a/tbl/a/b",
+    )
     assert (store._attempts, store._deadline) == (2, 7.0)
     store.close()
 
 
-@pytest.mark.parametrize("url", ["ots://inst/tbl", "ots://inst?endpoint=http://x", "ots:///tbl?endpoint=http://x"])
+@pytest.mark.parametrize(
+    "url", ["ots://inst/tbl", "ots://inst?endpoint=http://x", "ots:///tbl?endpoint=http://x"]
+)
 def test_instance_table_and_endpoint_are_required(url: str) -> None:
     with pytest.raises(ValueError, match="instance, a table and an endpoint"):
         open_store(url)
@@ -65,7 +72,9 @@ def test_env_credentials_sign_v2_without_token(make_ots_store: StoreFactory, ots
     assert headers["x-ots-instancename"] == ots_server.instance
 
 
-def test_fc_context_credentials_use_the_sts_token(make_ots_store: StoreFactory, ots_server: OtsServer) -> None:
+def test_fc_context_credentials_use_the_sts_token(
+    make_ots_store: StoreFactory, ots_server: OtsServer
+) -> None:
     ots_server.secrets["STS.fc-ak"] = "fc-sk"
     table = _ots(make_ots_store()).table
     creds = SimpleNamespace(access_key_id="STS.fc-ak", access_key_secret="fc-sk", security_token="fc-token")
@@ -77,13 +86,19 @@ def test_fc_context_credentials_use_the_sts_token(make_ots_store: StoreFactory, 
         assert headers["x-ots-accesskeyid"] == "STS.fc-ak" and headers["x-ots-ststoken"] == "fc-token"
 
 
-def test_callable_credentials_are_read_per_request(make_ots_store: StoreFactory, ots_server: OtsServer) -> None:
+def test_callable_credentials_are_read_per_request(
+    make_ots_store: StoreFactory, ots_server: OtsServer
+) -> None:
     table = _ots(make_ots_store()).table
     tokens = (f"token-{i}" for i in itertools.count())
     store = OtsStore(
-        ots_server.instance, table, "p", endpoint=ots_server.endpoint,
-        credentials=lambda: SimpleNamespace(access_key_id="test-ak", access_key_secret="test-sk",
-                                            security_token=next(tokens)),
+        ots_server.instance,
+        table,
+        "p",
+        endpoint=ots_server.endpoint,
+        credentials=lambda: SimpleNamespace(
+            access_key_id="test-ak", access_key_secret="test-sk", security_token=next(tokens)
+        ),
     )
     mark = ots_server.request_count
     store.put("k", b"v")
@@ -101,7 +116,9 @@ def test_region_switches_to_signature_v4(make_ots_store: StoreFactory, ots_serve
         assert headers["x-ots-signregion"] == "cn-hangzhou"
 
 
-def test_a_wrong_secret_is_refused_and_not_retried(make_ots_store: StoreFactory, ots_server: OtsServer) -> None:
+def test_a_wrong_secret_is_refused_and_not_retried(
+    make_ots_store: StoreFactory, ots_server: OtsServer
+) -> None:
     table = _ots(make_ots_store()).table
     creds = SimpleNamespace(access_key_id="test-ak", access_key_secret="not-the-secret", security_token=None)
     store = OtsStore(ots_server.instance, table, "", endpoint=ots_server.endpoint, credentials=creds)
@@ -112,7 +129,9 @@ def test_a_wrong_secret_is_refused_and_not_retried(make_ots_store: StoreFactory,
     assert ots_server.request_count - mark == 1
 
 
-def test_missing_credentials_are_refused_up_front(ots_server: OtsServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_credentials_are_refused_up_front(
+    ots_server: OtsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ALIBABA_CLOUD_ACCESS_KEY_ID")
     with pytest.raises(StoreError, match="ALIBABA_CLOUD_ACCESS_KEY_ID"):
         open_store(f"ots://inst/tbl?endpoint={ots_server.endpoint}")
@@ -137,7 +156,9 @@ def test_refused_connections_are_retried_then_unavailable() -> None:
         store.get("k")
 
 
-def test_deadline_stops_retrying_before_attempts_run_out(make_ots_store: StoreFactory, ots_faults: Any) -> None:
+def test_deadline_stops_retrying_before_attempts_run_out(
+    make_ots_store: StoreFactory, ots_faults: Any
+) -> None:
     store = make_ots_store(read_timeout="0.3", max_attempts="10", deadline="0.5")
     ots_faults.hang_next(10, seconds=20)
     with pytest.raises(StoreUnavailable):
@@ -147,13 +168,17 @@ def test_deadline_stops_retrying_before_attempts_run_out(make_ots_store: StoreFa
 
 def test_throttling_codes_are_retried(make_ots_store: StoreFactory, ots_faults: Any) -> None:
     store = make_ots_store(**FAST_FAIL)
-    ots_faults.fail_next(1, status=409, code="OTSRowOperationConflict", message="Data is being modified by the other request.")
+    ots_faults.fail_next(
+        1, status=409, code="OTSRowOperationConflict", message="Data is being modified by the other request."
+    )
     ots_faults.fail_next(1, status=403, code="OTSQuotaExhausted", message="Too frequent table operations.")
     store.put("k", b"v")
     assert ots_faults.served == 2 and store.get("k") == b"v"
 
 
-def test_parameter_errors_are_permanent(make_ots_store: StoreFactory, ots_server: OtsServer, ots_faults: Any) -> None:
+def test_parameter_errors_are_permanent(
+    make_ots_store: StoreFactory, ots_server: OtsServer, ots_faults: Any
+) -> None:
     store = make_ots_store(**FAST_FAIL)
     ots_faults.fail_next(3, status=400, code="OTSParameterInvalid", message="bad")
     mark = ots_server.request_count
@@ -178,13 +203,19 @@ def test_prefix_counts_towards_the_primary_key_limit(make_ots_store: StoreFactor
         store.put("k" * 1000, b"v")  # a valid key alone, 1,031 bytes with the prefix (Tablestore: 1,024)
 
 
-def test_values_are_split_over_cells_of_at_most_two_megabytes(make_ots_store: StoreFactory, ots_server: OtsServer) -> None:
+def test_values_are_split_over_cells_of_at_most_two_megabytes(
+    make_ots_store: StoreFactory, ots_server: OtsServer
+) -> None:
     store = _ots(make_ots_store())
     blob = bytes(range(256)) * (9 * 1024)  # 2.25 MiB: two cells
     store.put("big", blob)
     stored = next(r for k, r in ots_server.state.tables[store.table].rows.items() if k[0][1] == "pfx/t/big")
-    assert {name: len(c.value) if isinstance(c.value, bytes) else c.value for name, c in stored.columns.items()} == {
-        "n": 2, "v0": 2 * 1024 * 1024, "v1": len(blob) - 2 * 1024 * 1024,
+    assert {
+        name: len(c.value) if isinstance(c.value, bytes) else c.value for name, c in stored.columns.items()
+    } == {
+        "n": 2,
+        "v0": 2 * 1024 * 1024,
+        "v1": len(blob) - 2 * 1024 * 1024,
     }
     assert store.get("big") == blob
 
@@ -200,7 +231,9 @@ def test_listing_pages_past_five_thousand_rows(make_ots_store: StoreFactory, ots
     assert [k for k, _ in store.newest("many/", 5050)] == keys[::-1][:5050]
 
 
-def test_newest_turns_and_conversations_are_one_request_each(make_ots_store: StoreFactory, ots_server: OtsServer) -> None:
+def test_newest_turns_and_conversations_are_one_request_each(
+    make_ots_store: StoreFactory, ots_server: OtsServer
+) -> None:
     conversations = ConversationStore(make_ots_store())
     convs = [conversations.new_conversation_id() for _ in range(60)]
     for conv in convs:
@@ -225,11 +258,18 @@ def test_concurrent_creates_of_one_key_have_one_winner_under_load(make_ots_store
 
 
 def test_create_table_is_idempotent_and_explains_its_layout(ots_server: OtsServer) -> None:
-    store = _ots(open_store(f"ots://{ots_server.instance}/provisioned_{time.monotonic_ns()}?endpoint={ots_server.endpoint}"))
+    store = _ots(
+        open_store(
+            f"ots://{ots_server.instance}/provisioned_{time.monotonic_ns()}?endpoint={ots_server.endpoint}"
+        )
+    )
     assert create_table(store) is True
     assert create_table(store) is False
     assert describe_table(store) == {
-        "table": store.table, "primary_key": [["key", "STRING"]], "time_to_live": -1, "max_versions": 1,
+        "table": store.table,
+        "primary_key": [["key", "STRING"]],
+        "time_to_live": -1,
+        "max_versions": 1,
     }
     store.put("k", b"v")
     assert store.get("k") == b"v"
@@ -240,11 +280,20 @@ def test_create_table_is_idempotent_and_explains_its_layout(ots_server: OtsServe
 
 @pytest.fixture
 def raw_client(ots_server: OtsServer) -> Any:
-    client = tablestore.OTSClient(ots_server.endpoint, "test-ak", "test-sk", ots_server.instance,
-                                  retry_policy=NoRetryPolicy(), socket_timeout=5)
+    client = tablestore.OTSClient(
+        ots_server.endpoint,
+        "test-ak",
+        "test-sk",
+        ots_server.instance,
+        retry_policy=NoRetryPolicy(),
+        socket_timeout=5,
+    )
     name = f"raw_{time.monotonic_ns()}"
-    client.create_table(tablestore.TableMeta(name, [("gid", "INTEGER"), ("uid", "STRING")]),
-                        tablestore.TableOptions(), tablestore.ReservedThroughput(tablestore.CapacityUnit(0, 0)))
+    client.create_table(
+        tablestore.TableMeta(name, [("gid", "INTEGER"), ("uid", "STRING")]),
+        tablestore.TableOptions(),
+        tablestore.ReservedThroughput(tablestore.CapacityUnit(0, 0)),
+    )
     client.table = name
     return client
 
@@ -260,10 +309,15 @@ def test_server_condition_failure_is_a_403(raw_client: Any) -> None:
     expect_new = tablestore.Condition(tablestore.RowExistenceExpectation.EXPECT_NOT_EXIST)
     raw_client.put_row(raw_client.table, tablestore.Row([("gid", 1), ("uid", "a")], [("v", 1)]), expect_new)
     with pytest.raises(tablestore.OTSServiceError) as caught:
-        raw_client.put_row(raw_client.table, tablestore.Row([("gid", 1), ("uid", "a")], [("v", 2)]), expect_new)
+        raw_client.put_row(
+            raw_client.table, tablestore.Row([("gid", 1), ("uid", "a")], [("v", 2)]), expect_new
+        )
     error = caught.value
     assert (error.get_http_status(), error.get_error_code(), error.get_error_message()) == (
-        403, "OTSConditionCheckFail", "Condition check failed.")
+        403,
+        "OTSConditionCheckFail",
+        "Condition check failed.",
+    )
     assert error.get_request_id()
 
 
@@ -272,16 +326,27 @@ def test_server_ranges_both_ways_with_infinite_bounds(raw_client: Any) -> None:
         for uid in ("a", "b", "c"):
             raw_client.put_row(raw_client.table, tablestore.Row([("gid", gid), ("uid", uid)], [("v", 1)]))
     inf_min, inf_max = tablestore.INF_MIN, tablestore.INF_MAX
-    _, nxt, rows, _ = raw_client.get_range(raw_client.table, "FORWARD", [("gid", 1), ("uid", inf_min)],
-                                           [("gid", 1), ("uid", inf_max)], limit=2)
+    _, nxt, rows, _ = raw_client.get_range(
+        raw_client.table, "FORWARD", [("gid", 1), ("uid", inf_min)], [("gid", 1), ("uid", inf_max)], limit=2
+    )
     assert [r.primary_key[1][1] for r in rows] == ["a", "b"] and nxt == [("gid", 1), ("uid", "c")]
-    _, nxt, rows, _ = raw_client.get_range(raw_client.table, "BACKWARD", [("gid", inf_max), ("uid", inf_max)],
-                                           [("gid", inf_min), ("uid", inf_min)])
-    assert [(r.primary_key[0][1], r.primary_key[1][1]) for r in rows][:4] == [(2, "c"), (2, "b"), (2, "a"), (1, "c")]
+    _, nxt, rows, _ = raw_client.get_range(
+        raw_client.table,
+        "BACKWARD",
+        [("gid", inf_max), ("uid", inf_max)],
+        [("gid", inf_min), ("uid", inf_min)],
+    )
+    assert [(r.primary_key[0][1], r.primary_key[1][1]) for r in rows][:4] == [
+        (2, "c"),
+        (2, "b"),
+        (2, "a"),
+        (1, "c"),
+    ]
     assert nxt is None
     with pytest.raises(tablestore.OTSServiceError, match="Begin key must less than end key"):
-        raw_client.get_range(raw_client.table, "FORWARD", [("gid", 2), ("uid", inf_min)],
-                             [("gid", 1), ("uid", inf_min)])
+        raw_client.get_range(
+            raw_client.table, "FORWARD", [("gid", 2), ("uid", inf_min)], [("gid", 1), ("uid", inf_min)]
+        )
 
 
 def test_server_refuses_wrong_key_schema_and_missing_tables(raw_client: Any) -> None:
@@ -325,7 +390,9 @@ def test_store_init_command_creates_the_table_once(
 
 def test_store_init_waits_for_a_table_that_is_still_loading(ots_server: OtsServer, ots_faults: Any) -> None:
     url = f"ots://{ots_server.instance}/loading_{time.monotonic_ns()}?endpoint={ots_server.endpoint}&max_attempts=1"
-    ots_faults.fail_next(3, status=404, code="OTSTableNotReady", message="The table is not ready.", methods="GET")
+    ots_faults.fail_next(
+        3, status=404, code="OTSTableNotReady", message="The table is not ready.", methods="GET"
+    )
     result = init_store(url, wait_seconds=30, poll_seconds=0.01)
     assert result["created"] is True and ots_faults.served == 3
 

@@ -53,9 +53,18 @@ def test_job_slot_claims_have_one_winner_and_runs_list_newest_first(store: Store
 
 def test_run_log_records_are_written_once_and_listed(store: Store) -> None:
     now = datetime.now(timezone.utc)
-    records = [runlog.RunRecord(app="app2_finance", site_id="site-1", user="u", request_id=f"r{i}",
-                                cache="miss", status="ok" if i % 2 else "error", at=now.timestamp() - i)
-               for i in range(6)]
+    records = [
+        runlog.RunRecord(
+            app="app2_finance",
+            site_id="site-1",
+            user="u",
+            request_id=f"r{i}",
+            cache="miss",
+            status="ok" if i % 2 else "error",
+            at=now.timestamp() - i,
+        )
+        for i in range(6)
+    ]
     for record in records:
         runlog.write(store, record)
         runlog.write(store, record)  # a replay does not duplicate it

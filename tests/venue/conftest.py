@@ -25,8 +25,11 @@ def pg() -> Iterator[TempCluster]:
 @pytest.fixture(scope="session")
 def venue_db(pg: TempCluster) -> VenueDb:
     """Migrated, with 3 sites × 60 days of demo finance rows and 12 clues per site, ending today."""
-    db = VenueDb(pg, create_database(pg, "venue"),
-                 BusinessCalendar("Asia/Shanghai", "08:00").business_date(datetime.now(timezone.utc)))
+    db = VenueDb(
+        pg,
+        create_database(pg, "venue"),
+        BusinessCalendar("Asia/Shanghai", "08:00").business_date(datetime.now(timezone.utc)),
+    )
     with db.admin() as conn:
         migrate(conn, MIGRATIONS)
         grant_reader(conn, db.name)

@@ -36,23 +36,55 @@ def test_built_prewarm_reads_postgres_on_the_target_python(venue_db: VenueDb, tm
     """Cross-built for cp310 manylinux, run with only its code dir (``-I -S``) against the server."""
     interpreter = build_mod.find_interpreter("3.10")
     version = "3.10" if interpreter else f"{sys.version_info.major}.{sys.version_info.minor}"
-    done = subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", "build", "prewarm", "--out", str(tmp_path),
-                           "--python-version", version, "--store", "file", "--data", "postgresql", "--no-compile"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=400, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bailian_fc.dev.cli",
+            "build",
+            "prewarm",
+            "--out",
+            str(tmp_path),
+            "--python-version",
+            version,
+            "--store",
+            "file",
+            "--data",
+            "postgresql",
+            "--no-compile",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=400,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     code = tmp_path / "prewarm"
     assert json.loads((code / build_mod.BUILD_INFO).read_text())["data"] == "postgresql"
-    assert any(p.name.startswith(f"_psycopg.cpython-{version.replace('.', '')}") for p in
-               (code / "python" / "psycopg_binary").iterdir())
-    script = (f"import sys; sys.path[:0] = [{str(code / 'python')!r}, {str(code)!r}]\n"
-              "import datetime, index, psycopg\n"
-              "from bailian_fc.venue.postgres import PostgresVenueData\n"
-              "venue = PostgresVenueData(sys.argv[1])\n"
-              "print(psycopg.pq.__impl__, venue.sites(), psycopg.__file__)")
-    ran = subprocess.run([interpreter or sys.executable, "-I", "-S", "-c", script, venue_db.reader_url],
-                         capture_output=True, text=True, timeout=60, env={k: v for k, v in os.environ.items()
-                                                                          if k != "PYTHONPATH"})
+    assert any(
+        p.name.startswith(f"_psycopg.cpython-{version.replace('.', '')}")
+        for p in (code / "python" / "psycopg_binary").iterdir()
+    )
+    script = (
+        f"import sys; sys.path[:0] = [{str(code / 'python')!r}, {str(code)!r}]\n"
+        "import datetime, index, psycopg\n"
+        "from bailian_fc.venue.postgres import PostgresVenueData\n"
+        "venue = PostgresVenueData(sys.argv[1])\n"
+        "print(psycopg.pq.__impl__, venue.sites(), psycopg.__file__)"
+    )
+    ran = subprocess.run(
+        [interpreter or sys.executable, "-I", "-S", "-c", script, venue_db.reader_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
     assert ran.returncode == 0, ran.stderr[-3000:]
-    impl, sites, where = ran.stdout.split(" ", 1)[0], ran.stdout.split(" ", 1)[1].rsplit(" ", 1)[0], ran.stdout
+    impl, sites, where = (
+        ran.stdout.split(" ", 1)[0],
+        ran.stdout.split(" ", 1)[1].rsplit(" ", 1)[0],
+        ran.stdout,
+    )
     assert impl == "binary" and sites == "['site-001', 'site-002', 'site-003']"
     assert where.strip().endswith("psycopg/__init__.py") and str(code) in where

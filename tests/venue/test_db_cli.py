@@ -17,8 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in ("DATA_URL", "DATA_ADMIN_URL")}
-    return subprocess.run([sys.executable, "-m", "bailian_fc.dev.cli", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env={**base, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "bailian_fc.dev.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**base, **env},
+    )
 
 
 def test_migrate_then_demo_data_then_read_as_the_function(empty_db: VenueDb) -> None:
@@ -30,15 +36,25 @@ def test_migrate_then_demo_data_then_read_as_the_function(empty_db: VenueDb) -> 
     assert again.returncode == 0 and again.stdout == "" and "nothing applied" in again.stderr
     with empty_db.admin() as conn:
         grant_reader(conn, empty_db.name)
-    filled = cli("demo-data", "--sites", "2", "--days", "9", "--clues", "3", "--end", "2026-03-01",
-                 DATA_URL=empty_db.reader_url, DATA_ADMIN_URL=empty_db.admin_url)
+    filled = cli(
+        "demo-data",
+        "--sites",
+        "2",
+        "--days",
+        "9",
+        "--clues",
+        "3",
+        "--end",
+        "2026-03-01",
+        DATA_URL=empty_db.reader_url,
+        DATA_ADMIN_URL=empty_db.admin_url,
+    )
     assert filled.returncode == 0, filled.stderr
     assert "PostgreSQL 127.0.0.1" in filled.stdout and "site-002: " in filled.stdout
     venue = PostgresVenueData(empty_db.reader_url)
     try:
         assert venue.sites() == ["site-001", "site-002"]
-        rows = venue.read("site-002", date(2026, 2, 1), date(2026, 3, 31),
-                          upper_bound=date(2026, 3, 1))
+        rows = venue.read("site-002", date(2026, 2, 1), date(2026, 3, 31), upper_bound=date(2026, 3, 1))
         assert len({r.business_date for r in rows}) == 9
         assert venue.clue_detail("site-002", "cl-002-003", upper_bound=date(2026, 3, 1))
     finally:

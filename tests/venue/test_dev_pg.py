@@ -29,12 +29,20 @@ def small_venue(pg: TempCluster, end: Any) -> VenueDb:
     return db
 
 
-def test_dev_serves_app2_app3_and_prewarm_from_postgres(pg: TempCluster, venue_db: VenueDb, tmp_path: Any) -> None:
+def test_dev_serves_app2_app3_and_prewarm_from_postgres(
+    pg: TempCluster, venue_db: VenueDb, tmp_path: Any
+) -> None:
     db = small_venue(pg, venue_db.end)
     manager = {"Authorization": f"Bearer {AUTH.mint('m', 'site-002', 'manager')}"}
-    admin = {"Authorization": f"Bearer {AUTH.mint('a', 'site-001', 'admin', platform=True)}"}  # runs every site
-    with running_dev(tmp_path / "store", "--tick-seconds", "1", DATA_URL=db.reader_url, PREWARM_QPS="1000") as (
-            base, banner, _proc), httpx.Client(base_url=base, timeout=60) as http:
+    admin = {
+        "Authorization": f"Bearer {AUTH.mint('a', 'site-001', 'admin', platform=True)}"
+    }  # runs every site
+    with (
+        running_dev(
+            tmp_path / "store", "--tick-seconds", "1", DATA_URL=db.reader_url, PREWARM_QPS="1000"
+        ) as (base, banner, _proc),
+        httpx.Client(base_url=base, timeout=60) as http,
+    ):
         assert "venue data: PostgreSQL" in banner and "demo finance data" not in banner
         app2 = http.post("/apps/app2_finance", json={"range": "last_7_days"}, headers=manager)
         assert app2.status_code == 200, app2.text
@@ -62,9 +70,15 @@ def test_dev_serves_app2_app3_and_prewarm_from_postgres(pg: TempCluster, venue_d
 
 def test_dev_on_the_embedded_dataset_seeds_clues_for_app3(tmp_path: Any) -> None:
     manager = {"Authorization": f"Bearer {AUTH.mint('m', 'site-001', 'manager')}"}
-    with running_dev(tmp_path / "store") as (base, banner, _proc), httpx.Client(base_url=base, timeout=60) as http:
+    with (
+        running_dev(tmp_path / "store") as (base, banner, _proc),
+        httpx.Client(base_url=base, timeout=60) as http,
+    ):
         assert "clues such as cl-001-001" in banner
         answer = http.post("/apps/app3_clue_detail", json={"clue_id": "cl-001-001"}, headers=manager)
         assert answer.status_code == 200, answer.text
         assert answer.json()["meta"]["clue_id"] == "cl-001-001"
-        assert http.post("/apps/app3_clue_detail", json={"clue_id": "cl-002-001"}, headers=manager).status_code == 404
+        assert (
+            http.post("/apps/app3_clue_detail", json={"clue_id": "cl-002-001"}, headers=manager).status_code
+            == 404
+        )

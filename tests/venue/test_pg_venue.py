@@ -49,7 +49,9 @@ def port(venue_db: VenueDb) -> Any:
     venue.close()
 
 
-def test_postgres_and_embedded_answer_the_same(venue_db: VenueDb, embedded: EmbeddedVenueData, port: Any) -> None:
+def test_postgres_and_embedded_answer_the_same(
+    venue_db: VenueDb, embedded: EmbeddedVenueData, port: Any
+) -> None:
     end = venue_db.end
     bound = end - dt.timedelta(days=5)
     assert port.sites() == embedded.sites() == ["site-001", "site-002", "site-003"]
@@ -58,12 +60,14 @@ def test_postgres_and_embedded_answer_the_same(venue_db: VenueDb, embedded: Embe
         start = end - dt.timedelta(days=20)
         pg_rows = port.read(site, start, end, upper_bound=bound)
         assert pg_rows and max(r.business_date for r in pg_rows) == bound
-        assert [r.model_dump() for r in pg_rows] == [r.model_dump() for r in embedded.read(site, start, end,
-                                                                                             upper_bound=bound)]
+        assert [r.model_dump() for r in pg_rows] == [
+            r.model_dump() for r in embedded.read(site, start, end, upper_bound=bound)
+        ]
     for clue_id in ("cl-001-001", "cl-001-005", "cl-001-012"):
         for upper in (end, end - dt.timedelta(days=25)):
-            assert port.clue_detail("site-001", clue_id, upper_bound=upper) == \
-                embedded.clue_detail("site-001", clue_id, upper_bound=upper)
+            assert port.clue_detail("site-001", clue_id, upper_bound=upper) == embedded.clue_detail(
+                "site-001", clue_id, upper_bound=upper
+            )
     assert port.clue_detail("site-002", "cl-001-001", upper_bound=end) is None  # another site's clue
     assert port.clue_detail("site-001", "cl-404", upper_bound=end) is None
 
@@ -82,7 +86,9 @@ def test_a_statement_over_its_timeout_is_a_504_not_a_hang(venue_db: VenueDb, por
         with pytest.raises(DomainError) as info:
             port.read("site-001", venue_db.end, venue_db.end, upper_bound=venue_db.end)
     assert (to_api_error(info.value).status, info.value.code) == (504, "DataTimeout")
-    assert port.read("site-001", venue_db.end, venue_db.end, upper_bound=venue_db.end), "the connection survives"
+    assert port.read("site-001", venue_db.end, venue_db.end, upper_bound=venue_db.end), (
+        "the connection survives"
+    )
     assert port.reconnects == 0
 
 
@@ -94,9 +100,15 @@ def apps(venue_db: VenueDb, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> A
     for key in CATALOGUE:
         monkeypatch.setenv(f"BAILIAN_APP_ID_{key.upper()}", f"emu-{key}")
     with EmulatorThread() as emu:
-        settings = Settings(dashscope_api_key="k", dashscope_base_url=emu.base_url, auth_jwt_secret=SECRET,
-                            store_url=f"file://{tmp_path}/store", data_url=venue_db.reader_url,
-                            data_statement_timeout_seconds=0.5, bailian_backoff_base_seconds=0.01)
+        settings = Settings(
+            dashscope_api_key="k",
+            dashscope_base_url=emu.base_url,
+            auth_jwt_secret=SECRET,
+            store_url=f"file://{tmp_path}/store",
+            data_url=venue_db.reader_url,
+            data_statement_timeout_seconds=0.5,
+            bailian_backoff_base_seconds=0.01,
+        )
         runtime = AppsRuntime.build(settings, FileStore(tmp_path / "store"))
         handler = http_handler(runtime.router(), max_body_bytes=65536)
         yield runtime, emu, lambda *a, **k: call(handler, *a, **k)
@@ -106,10 +118,15 @@ def apps(venue_db: VenueDb, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> A
 
 def call(handler: Any, path: str, body: Any, token: str = MANAGER) -> tuple[int, Any]:
     raw = json.dumps(body).encode()
-    event = {"version": "v1", "rawPath": path, "headers": {"Content-Type": "application/json",
-                                                             "Authorization": f"Bearer {token}"},
-             "queryParameters": {}, "body": base64.b64encode(raw).decode(), "isBase64Encoded": True,
-             "requestContext": {"requestId": f"r-{time.monotonic_ns()}", "http": {"method": "POST", "path": path}}}
+    event = {
+        "version": "v1",
+        "rawPath": path,
+        "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        "queryParameters": {},
+        "body": base64.b64encode(raw).decode(),
+        "isBase64Encoded": True,
+        "requestContext": {"requestId": f"r-{time.monotonic_ns()}", "http": {"method": "POST", "path": path}},
+    }
     out = handler(json.dumps(event).encode(), fake_context())
     text = base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"]
     return out["statusCode"], json.loads(text)
@@ -118,28 +135,50 @@ def call(handler: Any, path: str, body: Any, token: str = MANAGER) -> tuple[int,
 def test_app2_under_a_sandbox_clock_reads_only_up_to_its_business_date(apps: Any, venue_db: VenueDb) -> None:
     runtime, emu, post = apps
     now = dt.datetime.now(dt.timezone.utc)
-    runtime.clock.set_context(RuntimeContext(
-        mode="fixed", fixed_at=now - dt.timedelta(days=20), scope="global", expires_at=now + dt.timedelta(hours=1),
-        reason="回放", set_by="adm-1", set_at=now), actor="adm-1")
+    runtime.clock.set_context(
+        RuntimeContext(
+            mode="fixed",
+            fixed_at=now - dt.timedelta(days=20),
+            scope="global",
+            expires_at=now + dt.timedelta(hours=1),
+            reason="回放",
+            set_by="adm-1",
+            set_at=now,
+        ),
+        actor="adm-1",
+    )
     sandbox_day = runtime.clock.business_date("site-001")
     status, answer = post("/apps/app2_finance", {"range": "last_7_days"})
     assert status == 200, answer
-    assert answer["meta"]["business_date"] == sandbox_day.isoformat() and answer["meta"]["days_with_data"] == 7
+    assert (
+        answer["meta"]["business_date"] == sandbox_day.isoformat() and answer["meta"]["days_with_data"] == 7
+    )
     with venue_db.admin() as admin:
-        expected = admin.execute("SELECT sum(table_revenue) FROM dws.finance_area_daily WHERE site_id = 'site-001'"
-                                 " AND business_date BETWEEN %s AND %s",
-                                 (sandbox_day - dt.timedelta(days=6), sandbox_day)).fetchone()[0]
+        expected = admin.execute(
+            "SELECT sum(table_revenue) FROM dws.finance_area_daily WHERE site_id = 'site-001'"
+            " AND business_date BETWEEN %s AND %s",
+            (sandbox_day - dt.timedelta(days=6), sandbox_day),
+        ).fetchone()[0]
     prompt = emu.requests_for("emu-app2_finance")[0].body["input"]["prompt"]
     assert f"台费收入（元）：{float(expected):,.2f}" in prompt
     assert not any((sandbox_day + dt.timedelta(days=n)).isoformat() in prompt for n in range(1, 21))
     # Hand-written SQL in the port's scope for this request (the read role, the sandbox's bound):
-    seen = runtime.service.venue.scoped("site-001", runtime.clock.business_date("site-001"), lambda conn: conn.execute(
-        "SELECT max(business_date), array_agg(DISTINCT site_id) FROM dws.finance_area_daily").fetchone())
+    seen = runtime.service.venue.scoped(
+        "site-001",
+        runtime.clock.business_date("site-001"),
+        lambda conn: conn.execute(
+            "SELECT max(business_date), array_agg(DISTINCT site_id) FROM dws.finance_area_daily"
+        ).fetchone(),
+    )
     assert seen == (sandbox_day, ["site-001"])
     with venue_db.admin() as admin:  # clues opened after the sandbox day do not exist yet
-        later, earlier = (admin.execute(
-            f"SELECT clue_id FROM dws.clue WHERE site_id = 'site-001' AND business_date {op} %s ORDER BY 1 LIMIT 1",
-            (sandbox_day,)).fetchone()[0] for op in (">", "<="))
+        later, earlier = (
+            admin.execute(
+                f"SELECT clue_id FROM dws.clue WHERE site_id = 'site-001' AND business_date {op} %s ORDER BY 1 LIMIT 1",
+                (sandbox_day,),
+            ).fetchone()[0]
+            for op in (">", "<=")
+        )
     assert post("/apps/app3_clue_detail", {"clue_id": later})[0] == 404
     status, answer = post("/apps/app3_clue_detail", {"clue_id": earlier})
     assert status == 200 and answer["meta"]["business_date"] == sandbox_day.isoformat()
@@ -151,10 +190,15 @@ def test_app3_loads_the_clue_server_side_and_404s_what_the_site_lacks(apps: Any,
     _, emu, post = apps
     status, answer = post("/apps/app3_clue_detail", {"clue_id": "cl-001-003"})
     assert status == 200, answer
-    assert answer["meta"]["clue_id"] == "cl-001-003" and answer["meta"]["business_date"] == venue_db.end.isoformat()
+    assert (
+        answer["meta"]["clue_id"] == "cl-001-003"
+        and answer["meta"]["business_date"] == venue_db.end.isoformat()
+    )
     with venue_db.admin() as admin:
-        content, customer = admin.execute("SELECT c.content, u.name FROM dws.clue c JOIN dws.customer u"
-                                          " USING (site_id, customer_id) WHERE clue_id = 'cl-001-003'").fetchone()
+        content, customer = admin.execute(
+            "SELECT c.content, u.name FROM dws.clue c JOIN dws.customer u"
+            " USING (site_id, customer_id) WHERE clue_id = 'cl-001-003'"
+        ).fetchone()
     prompt = emu.requests_for("emu-app3_clue_detail")[0].body["input"]["prompt"]
     assert content in prompt and customer in prompt
     for body, token in (({"clue_id": "cl-001-003"}, OTHER_SITE), ({"clue_id": "cl-001-999"}, MANAGER)):
@@ -177,8 +221,10 @@ def test_server_restarted_mid_request_recovers_by_the_next_request(apps: Any, ve
     worker.start()
     with venue_db.admin() as watcher:  # wait until the request is really waiting on the lock
         for _ in range(400):
-            if watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = 'fc_reader'"
-                               " AND wait_event_type = 'Lock'").fetchone()[0]:
+            if watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE usename = 'fc_reader'"
+                " AND wait_event_type = 'Lock'"
+            ).fetchone()[0]:
                 break
             time.sleep(0.05)
         else:
@@ -217,7 +263,9 @@ def test_tls_and_other_libpq_options_come_from_the_url(venue_db: VenueDb) -> Non
         strict.close()
 
 
-def test_an_unmigrated_database_is_a_503_for_the_operator(empty_db: VenueDb, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unmigrated_database_is_a_503_for_the_operator(
+    empty_db: VenueDb, caplog: pytest.LogCaptureFixture
+) -> None:
     venue = PostgresVenueData(empty_db.admin_url)
     try:
         with pytest.raises(DomainError) as info:

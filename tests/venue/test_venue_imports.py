@@ -42,8 +42,14 @@ print(json.dumps([before, after]))
 
 def _run(tmp_path: Path, data_url: str) -> list[list[str]]:
     path = os.pathsep.join(p for p in (str(SHARED), os.environ.get("PYTHONPATH", "")) if p)
-    done = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path), data_url], capture_output=True, text=True,
-                          timeout=60, check=False, env={**os.environ, "PYTHONPATH": path})
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path), data_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPATH": path},
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -26,8 +26,10 @@ CONTENT_TYPES = {
 }
 _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,100}")
 # Nothing from another origin, ever: the console works offline and a token in it stays here.
-CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
-       "style-src 'self' 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "style-src 'self' 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+)
 
 
 def asset(relative: str) -> Response:
@@ -39,8 +41,12 @@ def asset(relative: str) -> Response:
     content_type = CONTENT_TYPES.get(path.suffix)
     if content_type is None or not path.is_file():
         raise ApiError(404, "NotFound", "no such console file")
-    headers = {"content-type": content_type, "cache-control": "no-cache", "x-content-type-options": "nosniff",
-               "referrer-policy": "no-referrer"}
+    headers = {
+        "content-type": content_type,
+        "cache-control": "no-cache",
+        "x-content-type-options": "nosniff",
+        "referrer-policy": "no-referrer",
+    }
     if path.suffix == ".html":
         headers["content-security-policy"] = CSP
     return Response(200, path.read_text(encoding="utf-8"), headers)

@@ -48,8 +48,12 @@ class AdminRuntime:
     jobs: JobStore
 
     @classmethod
-    def build(cls, settings: Settings | None = None, store: Store | None = None,
-              wall: Callable[[], datetime] = utc_now) -> AdminRuntime:
+    def build(
+        cls,
+        settings: Settings | None = None,
+        store: Store | None = None,
+        wall: Callable[[], datetime] = utc_now,
+    ) -> AdminRuntime:
         """``wall`` is the real clock (tests move it): run logs, roll-ups and audits use real time."""
         settings = settings or get_settings()
         store = store or open_store(settings.store_url)

@@ -45,8 +45,12 @@ def _body(request: HttpRequest) -> dict[str, Any]:
 
 
 def _invalid(field: str, message: str) -> ApiError:
-    return ApiError(400, "ValidationError", "the request is invalid",
-                    [{"field": field, "message": message, "type": "value_error"}])
+    return ApiError(
+        400,
+        "ValidationError",
+        "the request is invalid",
+        [{"field": field, "message": message, "type": "value_error"}],
+    )
 
 
 # -- triggers -----------------------------------------------------------------------------------
@@ -79,13 +83,25 @@ def trigger_view(jobs: JobStore, job: Job, now: datetime) -> dict[str, Any]:
     last_view = None
     if last is not None:
         at = last.finished_at or last.started_at or last.slot
-        last_view = {"id": last.id, "status": last.status, "at": at.isoformat(), "trigger": last.trigger,
-                     "slot": last.slot.isoformat(), "duration_ms": last.duration_ms, "summary": last.summary,
-                     "error": last.error}
+        last_view = {
+            "id": last.id,
+            "status": last.status,
+            "at": at.isoformat(),
+            "trigger": last.trigger,
+            "slot": last.slot.isoformat(),
+            "duration_ms": last.duration_ms,
+            "summary": last.summary,
+            "error": last.error,
+        }
     return {
-        "name": job.name, "enabled": job.enabled, "cron": job.cron, "tz": job.tz, "payload": job.payload,
+        "name": job.name,
+        "enabled": job.enabled,
+        "cron": job.cron,
+        "tz": job.tz,
+        "payload": job.payload,
         "description": job.description,
-        "updated_at": job.updated_at.isoformat() if job.updated_at else None, "updated_by": job.updated_by,
+        "updated_at": job.updated_at.isoformat() if job.updated_at else None,
+        "updated_by": job.updated_by,
         "enabled_at": job.enabled_at.isoformat() if job.enabled_at else None,
         "last_run": last_view,
         # What the schedule gives, enabled or not: lets an admin preview a cron before enabling it.
@@ -149,7 +165,9 @@ def run_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) ->
     if body.site_id is None:
         require_platform(principal, "a run over every site")
     own_site(principal, body.site_id, "running a trigger")
-    return Response(202, start_run(rt.store, job.name, body.site_id, body.force, principal.sub, rt.clock.wall_now()))
+    return Response(
+        202, start_run(rt.store, job.name, body.site_id, body.force, principal.sub, rt.clock.wall_now())
+    )
 
 
 # -- runtime context ----------------------------------------------------------------------------
@@ -198,9 +216,11 @@ def _context_scope(principal: Principal, scope: str, site_id: str | None) -> Non
 
 def get_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
     wall = rt.clock.wall_now()
-    contexts = [{**ctx.model_dump(mode="json"), "expired": not ctx.active(wall)}
-                for ctx in rt.clock.list_contexts(include_expired=True)
-                if ctx.scope == "global" or principal.may_act_on(ctx.site_id)]
+    contexts = [
+        {**ctx.model_dump(mode="json"), "expired": not ctx.active(wall)}
+        for ctx in rt.clock.list_contexts(include_expired=True)
+        if ctx.scope == "global" or principal.may_act_on(ctx.site_id)
+    ]
     return {"contexts": contexts, "clock": rt.clock.describe()}
 
 
@@ -220,8 +240,9 @@ def put_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Princ
     actor = principal.sub
     wall = rt.clock.wall_now()
     data = body.model_dump(exclude={"ttl_seconds"})
-    ctx = RuntimeContext.model_validate({**data, "expires_at": _expiry(body, wall), "set_by": actor,
-                                         "set_at": wall})
+    ctx = RuntimeContext.model_validate(
+        {**data, "expires_at": _expiry(body, wall), "set_by": actor, "set_at": wall}
+    )
     try:
         rt.clock.set_context(ctx, actor)
     except ValueError as exc:

@@ -89,6 +89,14 @@ def app_schemas(rt: AdminRuntime, request: HttpRequest, principal: Principal) ->
     """``GET /admin/apps/schemas``: each single-turn app's input JSON Schema (the console builds forms)."""
     from ..catalogue.registry import CATALOGUE  # late: builds every app's models
 
-    return {"apps": [{"key": spec.key, "title": spec.describe(False)["title"],
-                      "input_schema": spec.input_model.model_json_schema()}
-                     for spec in CATALOGUE.values() if spec.mode == "single"]}
+    return {
+        "apps": [
+            {
+                "key": spec.key,
+                "title": spec.describe(False)["title"],
+                "input_schema": spec.input_model.model_json_schema(),
+            }
+            for spec in CATALOGUE.values()
+            if spec.mode == "single"
+        ]
+    }

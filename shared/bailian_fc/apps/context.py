@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 class PromptContext:
     READ_TTL_SECONDS = 60.0
 
-    def __init__(self, venue: VenueData, clock: RuntimeClock, settings: Settings, service: AppsService) -> None:
+    def __init__(
+        self, venue: VenueData, clock: RuntimeClock, settings: Settings, service: AppsService
+    ) -> None:
         self.venue = venue
         self.clock = clock
         self.settings = settings
@@ -68,8 +70,12 @@ class PromptContext:
         if spec.key == "app2_finance":
             return {k: context[k] for k in ("business_date", "period", "previous", "days_with_data")}
         if spec.key == "app3_clue_detail":
-            return {"business_date": context["business_date"], "clue_id": context["clue"]["clue_id"],
-                    "visits": len(context["visits"]), "follow_ups": len(context["follow_ups"])}
+            return {
+                "business_date": context["business_date"],
+                "clue_id": context["clue"]["clue_id"],
+                "visits": len(context["visits"]),
+                "follow_ups": len(context["follow_ups"]),
+            }
         return None
 
     def clue_view(self, data: ClueRef, site_id: str) -> dict[str, Any]:

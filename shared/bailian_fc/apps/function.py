@@ -60,8 +60,13 @@ class AppsRuntime:
     def run_app(self, request: HttpRequest) -> Response:
         principal = self.principal(request)
         refresh = request.query.get("refresh", "").lower() in TRUE
-        result = self.service.run(principal, request.path_params["key"], request.json(), refresh=refresh,
-                                  request_id=request.request_id)
+        result = self.service.run(
+            principal,
+            request.path_params["key"],
+            request.json(),
+            refresh=refresh,
+            request_id=request.request_id,
+        )
         return Response(200, result)
 
     def get_clock(self, request: HttpRequest) -> Response:

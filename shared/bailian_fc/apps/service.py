@@ -45,8 +45,16 @@ class Outcome:
 
 
 class AppsService:
-    def __init__(self, settings: Settings, store: Store, clock: Any, *, upstream: Upstream | None = None,
-                 cache: ResultCache | None = None, venue: VenueData | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        clock: Any,
+        *,
+        upstream: Upstream | None = None,
+        cache: ResultCache | None = None,
+        venue: VenueData | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
@@ -64,14 +72,17 @@ class AppsService:
             raise NotFound(f"no single-turn app {key!r}", code="AppNotFound")
         return spec
 
-    def run(self, principal: Principal, key: str, payload: Any, *, refresh: bool = False,
-            request_id: str = "") -> dict[str, Any]:
+    def run(
+        self, principal: Principal, key: str, payload: Any, *, refresh: bool = False, request_id: str = ""
+    ) -> dict[str, Any]:
         spec = self.spec(key)
         require_role(principal, *spec.roles)
         if refresh:
             require_role(principal, *REFRESH_ROLES)
         data = spec.input_model.model_validate(payload)
-        outcome = self.logged_resolve(spec, data, principal.site_id, principal.sub, request_id, refresh=refresh)
+        outcome = self.logged_resolve(
+            spec, data, principal.site_id, principal.sub, request_id, refresh=refresh
+        )
         entry = outcome.entry
         answer = {
             "app": key,
@@ -86,8 +97,16 @@ class AppsService:
             answer["meta"] = entry.meta
         return answer
 
-    def logged_resolve(self, spec: AppSpec, data: BaseModel, site_id: str, user: str, request_id: str, *,
-                       refresh: bool = False) -> Outcome:
+    def logged_resolve(
+        self,
+        spec: AppSpec,
+        data: BaseModel,
+        site_id: str,
+        user: str,
+        request_id: str,
+        *,
+        refresh: bool = False,
+    ) -> Outcome:
         """:meth:`resolve`, with its run log record written whatever the result."""
         started = time.monotonic()
         try:
@@ -100,7 +119,9 @@ class AppsService:
 
     def is_fresh(self, spec: AppSpec, data: BaseModel, site_id: str) -> bool:
         """Whether a fresh entry exists (the prewarm job skips those unless forced)."""
-        entry = self.cache.get(cache_key(spec.key, spec.prompt_version, site_id, data.model_dump(mode="json")))
+        entry = self.cache.get(
+            cache_key(spec.key, spec.prompt_version, site_id, data.model_dump(mode="json"))
+        )
         return entry is not None and entry.age(self.cache.wall()) < spec.fresh_seconds
 
     def resolve(self, spec: AppSpec, data: BaseModel, site_id: str, *, refresh: bool = False) -> Outcome:
@@ -110,7 +131,11 @@ class AppsService:
         entry = self.cache.get(ck)
         if entry is not None and not refresh and entry.age(started) < spec.fresh_seconds:
             return Outcome(entry, "hit")
-        usable = entry if entry is not None and entry.age(started) < spec.fresh_seconds + spec.stale_seconds else None
+        usable = (
+            entry
+            if entry is not None and entry.age(started) < spec.fresh_seconds + spec.stale_seconds
+            else None
+        )
 
         def wanted(found: Entry) -> bool:
             """An answer this request may take from another holder: fresh, and new enough for a refresh."""
@@ -150,33 +175,71 @@ class AppsService:
         prompt = spec.prompt(data, context)
         asked = time.monotonic()
         try:
-            done = self.upstream.complete(app_id, prompt=prompt.text, output_model=spec.output_model,
-                                          biz_params=prompt.biz_params, bare_list_field=spec.bare_list_field)
+            done = self.upstream.complete(
+                app_id,
+                prompt=prompt.text,
+                output_model=spec.output_model,
+                biz_params=prompt.biz_params,
+                bare_list_field=spec.bare_list_field,
+            )
         except BailianError as err:
             err.upstream_seconds = time.monotonic() - asked  # a failure's latency split in the run log
             raise
         usage = done.usage.as_dict()
-        entry = Entry(done.value.model_dump(mode="json"), self.cache.wall(), spec.prompt_version, usage,
-                      done.request_id, self.context.meta(spec, context))
+        entry = Entry(
+            done.value.model_dump(mode="json"),
+            self.cache.wall(),
+            spec.prompt_version,
+            usage,
+            done.request_id,
+            self.context.meta(spec, context),
+        )
         self.cache.put(ck, entry)
-        return Outcome(entry, kind, attempts=done.attempts, usage=usage, upstream_seconds=done.upstream_seconds,
-                       upstream_request_id=done.request_id)
+        return Outcome(
+            entry,
+            kind,
+            attempts=done.attempts,
+            usage=usage,
+            upstream_seconds=done.upstream_seconds,
+            upstream_request_id=done.request_id,
+        )
 
-    def _log(self, spec: AppSpec, site_id: str, user: str, request_id: str, started: float,
-             outcome: Outcome | None, error: BailianError | None) -> None:
+    def _log(
+        self,
+        spec: AppSpec,
+        site_id: str,
+        user: str,
+        request_id: str,
+        started: float,
+        outcome: Outcome | None,
+        error: BailianError | None,
+    ) -> None:
         total = time.monotonic() - started
-        upstream = outcome.upstream_seconds if outcome else ((error.upstream_seconds if error else None) or 0.0)
+        upstream = (
+            outcome.upstream_seconds if outcome else ((error.upstream_seconds if error else None) or 0.0)
+        )
         attempts = outcome.attempts if outcome else (error.attempts if error else 0)
         usage = (outcome.usage if outcome else None) or _usage(error.usage if error else None)
         record = runlog.RunRecord(
-            app=spec.key, site_id=site_id, user=user, request_id=request_id,
-            cache=outcome.cache if outcome else "miss", status="error" if error and not outcome else "ok",
-            error_code=error.code if error else None, attempts=attempts,
+            app=spec.key,
+            site_id=site_id,
+            user=user,
+            request_id=request_id,
+            cache=outcome.cache if outcome else "miss",
+            status="error" if error and not outcome else "ok",
+            error_code=error.code if error else None,
+            attempts=attempts,
             tokens=usage or runlog.empty_tokens(),
-            latency_ms={"total": _ms(total), "upstream": _ms(upstream) if upstream else None,
-                        "upstream_ttfb": None, "overhead": _ms(total - upstream) if upstream else None},
+            latency_ms={
+                "total": _ms(total),
+                "upstream": _ms(upstream) if upstream else None,
+                "upstream_ttfb": None,
+                "overhead": _ms(total - upstream) if upstream else None,
+            },
             prompt_version=spec.prompt_version,
-            upstream_request_id=outcome.upstream_request_id if outcome else (error.request_id if error else None),
+            upstream_request_id=outcome.upstream_request_id
+            if outcome
+            else (error.request_id if error else None),
             **runlog.failure_fields(error),
         )
         runlog.write(self.store, record)
@@ -189,7 +252,11 @@ def _usage(usage: Any) -> dict[str, Any] | None:
 def _tokens(usage: dict[str, Any] | None) -> dict[str, int]:
     usage = usage or {}
     tin, tout = count(usage.get("input_tokens")), count(usage.get("output_tokens"))
-    return {"input_tokens": tin, "output_tokens": tout, "tokens_used": count(usage.get("tokens_used", tin + tout))}
+    return {
+        "input_tokens": tin,
+        "output_tokens": tout,
+        "tokens_used": count(usage.get("tokens_used", tin + tout)),
+    }
 
 
 def _ms(seconds: float) -> float:

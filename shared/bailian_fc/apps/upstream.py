@@ -51,12 +51,26 @@ class Upstream:
 
         from ..bailian import client  # noqa: F401
 
-    def complete(self, app_id: str, *, prompt: str, output_model: Any, biz_params: dict[str, Any] | None,
-                 bare_list_field: str | None) -> Completion[Any]:
+    def complete(
+        self,
+        app_id: str,
+        *,
+        prompt: str,
+        output_model: Any,
+        biz_params: dict[str, Any] | None,
+        bare_list_field: str | None,
+    ) -> Completion[Any]:
         loop, client = self._loop_and_client()
-        return loop.run_until_complete(client.complete(
-            app_id, prompt=prompt, output_model=output_model, biz_params=biz_params,
-            bare_list_field=bare_list_field, deadline=self.settings.apps_deadline_seconds))
+        return loop.run_until_complete(
+            client.complete(
+                app_id,
+                prompt=prompt,
+                output_model=output_model,
+                biz_params=biz_params,
+                bare_list_field=bare_list_field,
+                deadline=self.settings.apps_deadline_seconds,
+            )
+        )
 
     def close(self) -> None:
         """Close every thread's client and loop (call when no thread is using them)."""

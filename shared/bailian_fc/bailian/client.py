@@ -140,8 +140,9 @@ class BailianClient:
             for _ in range(shards)
         ]
         self._sdks = [
-            dashscope.AsyncClient(api_key=api_key, base_url=base_url, workspace=workspace, max_retries=0,
-                                  http_client=http)
+            dashscope.AsyncClient(
+                api_key=api_key, base_url=base_url, workspace=workspace, max_retries=0, http_client=http
+            )
             for http in self._http
         ]
         self._next_shard = itertools.count()
@@ -159,9 +160,11 @@ class BailianClient:
             "api_key": settings.dashscope_api_key.get_secret_value(),
             "base_url": settings.dashscope_base_url,
             "workspace": settings.dashscope_workspace,
-            "policy": RetryPolicy(max_attempts=settings.bailian_max_attempts,
-                                  base_delay=settings.bailian_backoff_base_seconds,
-                                  deadline=settings.bailian_deadline_seconds),
+            "policy": RetryPolicy(
+                max_attempts=settings.bailian_max_attempts,
+                base_delay=settings.bailian_backoff_base_seconds,
+                deadline=settings.bailian_deadline_seconds,
+            ),
             "connect_timeout": settings.bailian_connect_timeout,
             "read_timeout": settings.bailian_read_timeout,
             "max_connections": settings.bailian_max_connections,
@@ -184,8 +187,13 @@ class BailianClient:
         deadline: float | None = None,
     ) -> AppStream:
         """A streamed call (not started until iterated); yields text increments."""
-        request = {"app_id": app_id, "prompt": prompt, "messages": messages, "session_id": session_id,
-                   "biz_params": biz_params}
+        request = {
+            "app_id": app_id,
+            "prompt": prompt,
+            "messages": messages,
+            "session_id": session_id,
+            "biz_params": biz_params,
+        }
         return AppStream(self, request, Deadline(deadline or self.policy.deadline))
 
     async def complete(
@@ -222,8 +230,9 @@ class BailianClient:
             except ReplyInvalid as exc:
                 invalid = exc  # a format slip, not load: re-ask at once
                 continue
-            return Completion(value, reply["text"], usage, attempt, reply["request_id"], reply["session_id"],
-                              upstream)
+            return Completion(
+                value, reply["text"], usage, attempt, reply["request_id"], reply["session_id"], upstream
+            )
         assert invalid is not None  # the loop only falls through after invalid replies
         failure = OutputInvalid(str(invalid), raw_text=invalid.raw_text)
         failure.attempts, failure.usage = self.policy.max_attempts, usage
@@ -257,13 +266,20 @@ class BailianClient:
         with translate_errors(clock):
             with self.bounded(clock):
                 done = await self._sdk.apps.completions.create(
-                    app_id=app_id, prompt=prompt, biz_params=biz_params or None,
-                    api_key=self._api_key, workspace=self._workspace,
+                    app_id=app_id,
+                    prompt=prompt,
+                    biz_params=biz_params or None,
+                    api_key=self._api_key,
+                    workspace=self._workspace,
                 )
         if done.text is None or done.finish_reason is None:
             raise ProtocolError("200 without output", request_id=getattr(done, "request_id", None))
-        return {"text": done.text, "usage": _usage_dict(done), "request_id": done.request_id,
-                "session_id": done.session_id}
+        return {
+            "text": done.text,
+            "usage": _usage_dict(done),
+            "request_id": done.request_id,
+            "session_id": done.session_id,
+        }
 
 
 class AppStream:
@@ -311,9 +327,15 @@ class AppStream:
         with translate_errors(self._clock):
             with client.bounded(self._clock):
                 sdk_stream = await client._sdk.apps.completions.create(
-                    app_id=req["app_id"], prompt=req["prompt"], messages=req["messages"],
-                    session_id=req["session_id"], biz_params=req["biz_params"] or None,
-                    stream=True, incremental_output=True, api_key=client._api_key, workspace=client._workspace,
+                    app_id=req["app_id"],
+                    prompt=req["prompt"],
+                    messages=req["messages"],
+                    session_id=req["session_id"],
+                    biz_params=req["biz_params"] or None,
+                    stream=True,
+                    incremental_output=True,
+                    api_key=client._api_key,
+                    workspace=client._workspace,
                 )
         events = sdk_stream.__aiter__()
         try:
@@ -330,8 +352,10 @@ class AppStream:
             with anyio.CancelScope(shield=True):
                 await sdk_stream.aclose()
         if self.result.finish_reason != "stop":
-            raise ProtocolError(f"stream ended without finish_reason 'stop' (got {self.result.finish_reason!r})",
-                                request_id=self.result.request_id)
+            raise ProtocolError(
+                f"stream ended without finish_reason 'stop' (got {self.result.finish_reason!r})",
+                request_id=self.result.request_id,
+            )
 
     async def _next_event(self, events: AsyncIterator[Any]) -> Any | None:
         with translate_errors(self._clock), self._client.bounded(self._clock):
@@ -342,8 +366,12 @@ class AppStream:
 
     def _absorb(self, event: Any) -> str:
         """Record one chunk's session, request id, usage and finish reason; return its text."""
-        if not any(getattr(event, name, None) for name in ("text", "finish_reason", "session_id", "request_id")):
-            raise ProtocolError("stream chunk without output (non-JSON data?)", request_id=self.result.request_id)
+        if not any(
+            getattr(event, name, None) for name in ("text", "finish_reason", "session_id", "request_id")
+        ):
+            raise ProtocolError(
+                "stream chunk without output (non-JSON data?)", request_id=self.result.request_id
+            )
         self.result.session_id = event.session_id or self.result.session_id
         self.result.request_id = event.request_id or self.result.request_id
         if event.finish_reason and event.finish_reason != "null":

@@ -108,8 +108,14 @@ class DeadlineExceeded(BailianError):
     default_code = "DeadlineExceeded"
 
 
-_AUTH_CODES = ("InvalidApiKey", "NOT AUTHORIZED", "AccessDenied", "App.AccessDenied", "Workspace.AccessDenied",
-               "Model.AccessDenied")
+_AUTH_CODES = (
+    "InvalidApiKey",
+    "NOT AUTHORIZED",
+    "AccessDenied",
+    "App.AccessDenied",
+    "Workspace.AccessDenied",
+    "Model.AccessDenied",
+)
 
 
 def classify(status: int | None, code: str | None) -> type[BailianError]:
@@ -123,7 +129,19 @@ def classify(status: int | None, code: str | None) -> type[BailianError]:
         return AuthError
     if status is not None and status >= 500:
         return UpstreamError
-    if code.startswith(("Internal", "System", "Model", "RequestTimeOut", "InvokePluginFailed", "AppProcessFailed",
-                        "RewriteFailed", "RetrivalFailed", "ServiceUnavailable", "GatewayTimeout")):
+    if code.startswith(
+        (
+            "Internal",
+            "System",
+            "Model",
+            "RequestTimeOut",
+            "InvokePluginFailed",
+            "AppProcessFailed",
+            "RewriteFailed",
+            "RetrivalFailed",
+            "ServiceUnavailable",
+            "GatewayTimeout",
+        )
+    ):
         return UpstreamError
     return BadRequestError

@@ -41,5 +41,7 @@ def parse_reply(text: str, model: type[T], bare_list_field: str | None = None) -
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = "; ".join(f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()[:5])
+        errors = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()[:5]
+        )
         raise ReplyInvalid(f"reply does not match {model.__name__}: {errors}", text) from None

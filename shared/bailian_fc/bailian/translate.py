@@ -63,10 +63,16 @@ def to_bailian_error(exc: Exception, clock: _Clock | None = None) -> BailianErro
         elif exc.status_code == 200 and cls is BadRequestError:
             # A 200 reply without output and with a code we do not know: the same "200 without
             # output" ProtocolError (retried) as the streamed path, not a final BadRequest.
-            return ProtocolError(f"200 without output (upstream code {exc.code}: {exc.message})",
-                                 request_id=exc.request_id)
-        return cls(exc.message or str(exc), code=exc.code, request_id=exc.request_id, status=status,
-                   retry_after=_retry_after(exc.headers))
+            return ProtocolError(
+                f"200 without output (upstream code {exc.code}: {exc.message})", request_id=exc.request_id
+            )
+        return cls(
+            exc.message or str(exc),
+            code=exc.code,
+            request_id=exc.request_id,
+            status=status,
+            retry_after=_retry_after(exc.headers),
+        )
     if isinstance(exc, json.JSONDecodeError | ValueError | TypeError | KeyError):
         return ProtocolError(f"unreadable reply: {type(exc).__name__}: {exc}")
     return BailianError(f"{type(exc).__name__}: {exc}")

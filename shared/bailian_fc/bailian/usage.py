@@ -65,5 +65,9 @@ class Usage:
         self.total_only += other.total_only
 
     def as_dict(self) -> dict[str, Any]:
-        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-                "tokens_used": self.tokens_used, "models": self.models}
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "tokens_used": self.tokens_used,
+            "models": self.models,
+        }

@@ -44,5 +44,7 @@ class ChatRequest(BaseModel):
         """The app's prompt variables (``biz_params.user_prompt_params``): the allow-listed page context
         plus the caller's site, which comes from the token and never from the body."""
         given = self.context.model_dump() if self.context is not None else {}
-        params = {k: given[k] for k in PROMPT_CONTEXT_KEYS if isinstance(given.get(k), str) and given[k] != ""}
+        params = {
+            k: given[k] for k in PROMPT_CONTEXT_KEYS if isinstance(given.get(k), str) and given[k] != ""
+        }
         return {**params, "site_id": site_id}

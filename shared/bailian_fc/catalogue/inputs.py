@@ -11,8 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RangeName = Literal["today", "yesterday", "last_7_days", "this_week", "last_week", "this_month", "last_month",
-                    "last_30_days"]
+RangeName = Literal[
+    "today", "yesterday", "last_7_days", "this_week", "last_week", "this_month", "last_month", "last_30_days"
+]
 
 Text = Field(min_length=1, max_length=500)
 

@@ -36,8 +36,14 @@ METRICS = {
 }
 
 RANGE_LABELS = {
-    "today": "今日", "yesterday": "昨日", "last_7_days": "近7天", "this_week": "本周", "last_week": "上周",
-    "this_month": "本月", "last_month": "上月", "last_30_days": "近30天",
+    "today": "今日",
+    "yesterday": "昨日",
+    "last_7_days": "近7天",
+    "this_week": "本周",
+    "last_week": "上周",
+    "this_month": "本月",
+    "last_month": "上月",
+    "last_30_days": "近30天",
 }
 
 
@@ -77,8 +83,10 @@ def finance_insight(data: i.FinanceFilter, view: dict[str, Any]) -> Prompt:
     area = "全部区域" if data.area == "all" else data.area
     period, previous = view["period"], view["previous"]
     areas = view.get("areas") or {}
-    breakdown = "\n".join(f"- {name}：台费 {_fmt(t.get('table_revenue', 0))} 元，开台 {_fmt(t.get('table_hours', 0))} 小时"
-                          for name, t in areas.items())
+    breakdown = "\n".join(
+        f"- {name}：台费 {_fmt(t.get('table_revenue', 0))} 元，开台 {_fmt(t.get('table_hours', 0))} 小时"
+        for name, t in areas.items()
+    )
     text = f"""你是台球俱乐部的经营分析顾问，为董事会解读门店财务数据。
 门店：{view["site_id"]}；区域：{area}；时间范围：{RANGE_LABELS[data.range]}（{period["start"]} 至 {period["end"]}，营业日以 {view["day_start"]} 为界）。
 对比期：{previous["start"]} 至 {previous["end"]}（与本期等长）。{"" if view["days_with_data"] else "本期没有营业数据。"}

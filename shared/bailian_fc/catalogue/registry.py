@@ -40,24 +40,77 @@ class AppSpec:
         return f"BAILIAN_APP_ID_{self.key.upper()}"
 
     def describe(self, configured: bool) -> dict[str, Any]:
-        return {"key": self.key, "title": self.title, "mode": self.mode, "prompt_version": self.prompt_version,
-                "roles": list(self.roles), "app_id_setting": self.app_id_setting, "configured": configured}
+        return {
+            "key": self.key,
+            "title": self.title,
+            "mode": self.mode,
+            "prompt_version": self.prompt_version,
+            "roles": list(self.roles),
+            "app_id_setting": self.app_id_setting,
+            "configured": configured,
+        }
 
 
-CATALOGUE: dict[str, AppSpec] = {spec.key: spec for spec in (
-    AppSpec("app1_chat", "智能助手对话", "stream", ChatRequest, None, None, "v1"),
-    AppSpec("app2_finance", "董事会财务洞察", "single", i.FinanceFilter, o.FinanceInsight, p.finance_insight, "v5.1",
-            roles=MANAGERS, bare_list_field="insights", fresh_seconds=6 * 3600),
-    AppSpec("app2a_finance_digest", "财务洞察一句话标题", "single", i.FinanceFilter, o.FinanceDigest,
-            p.finance_digest, "v1", roles=MANAGERS, fresh_seconds=6 * 3600),
-    AppSpec("app3_clue_detail", "线索详情", "single", i.ClueRef, o.ClueDetail, p.clue_detail, "v2"),
-    AppSpec("app4_relationship", "客情关系分析", "single", i.RelationshipInput, o.Relationship, p.relationship, "v1"),
-    AppSpec("app5_tactics", "跟进话术", "single", i.TacticsInput, o.Tactics, p.tactics, "v1"),
-    AppSpec("app6_note_analysis", "笔记线索提取", "single", i.NoteInput, o.NoteAnalysis, p.note_analysis, "v1"),
-    AppSpec("app7_customer_insight", "客户分层与流失风险", "single", i.ConsumptionInput, o.CustomerInsight,
-            p.customer_insight, "v1"),
-    AppSpec("app8_clue_consolidation", "线索合并去重", "single", i.LeadsInput, o.ClueConsolidation,
-            p.clue_consolidation, "v1"),
-)}
+CATALOGUE: dict[str, AppSpec] = {
+    spec.key: spec
+    for spec in (
+        AppSpec("app1_chat", "智能助手对话", "stream", ChatRequest, None, None, "v1"),
+        AppSpec(
+            "app2_finance",
+            "董事会财务洞察",
+            "single",
+            i.FinanceFilter,
+            o.FinanceInsight,
+            p.finance_insight,
+            "v5.1",
+            roles=MANAGERS,
+            bare_list_field="insights",
+            fresh_seconds=6 * 3600,
+        ),
+        AppSpec(
+            "app2a_finance_digest",
+            "财务洞察一句话标题",
+            "single",
+            i.FinanceFilter,
+            o.FinanceDigest,
+            p.finance_digest,
+            "v1",
+            roles=MANAGERS,
+            fresh_seconds=6 * 3600,
+        ),
+        AppSpec("app3_clue_detail", "线索详情", "single", i.ClueRef, o.ClueDetail, p.clue_detail, "v2"),
+        AppSpec(
+            "app4_relationship",
+            "客情关系分析",
+            "single",
+            i.RelationshipInput,
+            o.Relationship,
+            p.relationship,
+            "v1",
+        ),
+        AppSpec("app5_tactics", "跟进话术", "single", i.TacticsInput, o.Tactics, p.tactics, "v1"),
+        AppSpec(
+            "app6_note_analysis", "笔记线索提取", "single", i.NoteInput, o.NoteAnalysis, p.note_analysis, "v1"
+        ),
+        AppSpec(
+            "app7_customer_insight",
+            "客户分层与流失风险",
+            "single",
+            i.ConsumptionInput,
+            o.CustomerInsight,
+            p.customer_insight,
+            "v1",
+        ),
+        AppSpec(
+            "app8_clue_consolidation",
+            "线索合并去重",
+            "single",
+            i.LeadsInput,
+            o.ClueConsolidation,
+            p.clue_consolidation,
+            "v1",
+        ),
+    )
+}
 
 SINGLE_TURN = tuple(k for k, spec in CATALOGUE.items() if spec.mode == "single")

@@ -56,8 +56,9 @@ class ChatRuntime:
                 self._client = BailianClient.from_settings(self.settings)
             except Exception:
                 log.warning("the Bailian client could not be built", exc_info=True)
-                raise NotConfigured("the Bailian client is not configured (DASHSCOPE_API_KEY)",
-                                    code="UpstreamNotConfigured") from None
+                raise NotConfigured(
+                    "the Bailian client is not configured (DASHSCOPE_API_KEY)", code="UpstreamNotConfigured"
+                ) from None
         return self._client
 
     async def aclose(self) -> None:
@@ -79,15 +80,19 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         _require_json(request)
         body = await read_model(request, ChatRequest, runtime.settings.max_body_bytes)
         turn = await runtime.service.start_turn(principal, body)
-        return EventStreamResponse(turn.run, ping_interval=runtime.settings.chat_ping_seconds,
-                                   headers={"x-request-id": request_id(request)})
+        return EventStreamResponse(
+            turn.run,
+            ping_interval=runtime.settings.chat_ping_seconds,
+            headers={"x-request-id": request_id(request)},
+        )
 
     @endpoint
     async def list_conversations(request: Request) -> Response:
         principal = runtime.principal(request)
         limit = _limit(request.query_params.get("limit"))
         items = await anyio.to_thread.run_sync(
-            lambda: runtime.conversations.list_conversations(principal.site_id, principal.sub, limit))
+            lambda: runtime.conversations.list_conversations(principal.site_id, principal.sub, limit)
+        )
         return json_response({"conversations": items}, request)
 
     @endpoint
@@ -99,8 +104,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             meta = runtime.conversations.get_meta(principal.site_id, principal.sub, conversation_id)
             if meta is None:
                 return None
-            return {**meta, "turns": runtime.conversations.list_turns(principal.site_id, principal.sub,
-                                                                       conversation_id)}
+            return {
+                **meta,
+                "turns": runtime.conversations.list_turns(principal.site_id, principal.sub, conversation_id),
+            }
 
         found = await anyio.to_thread.run_sync(load)
         if found is None:
@@ -112,7 +119,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         principal = runtime.principal(request)
         conversation_id = _conversation_id(request)
         existed = await anyio.to_thread.run_sync(
-            runtime.conversations.delete, principal.site_id, principal.sub, conversation_id)
+            runtime.conversations.delete, principal.site_id, principal.sub, conversation_id
+        )
         if not existed:
             raise ApiError(404, "ConversationNotFound", "no such conversation")
         return Response(status_code=204, headers={"x-request-id": request_id(request)})
@@ -135,15 +143,23 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     async def openapi(request: Request) -> Response:
         from ..openapi.operations import document  # only when asked: not on any chat path
 
-        live = [(m, r.path) for r in request.app.routes if isinstance(r, Route) for m in sorted(r.methods or ())]
+        live = [
+            (m, r.path) for r in request.app.routes if isinstance(r, Route) for m in sorted(r.methods or ())
+        ]
         return json_response(document("chat", live), request)
 
-    handlers = {"post_message": post_message, "list_conversations": list_conversations,
-                "get_conversation": get_conversation, "delete_conversation": delete_conversation,
-                "openapi": openapi, "lifecycle": lifecycle}
+    handlers = {
+        "post_message": post_message,
+        "list_conversations": list_conversations,
+        "get_conversation": get_conversation,
+        "delete_conversation": delete_conversation,
+        "openapi": openapi,
+        "lifecycle": lifecycle,
+    }
     routes = [Route(path, handlers[name], methods=[method]) for method, path, name in ROUTES]
-    app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={404: not_found, 405: method_not_allowed})
+    app = Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: method_not_allowed}
+    )
     # Starlette's own slash redirect builds an absolute Location from the Host header; web.not_found
     # answers the same redirect with a relative Location instead.
     app.router.redirect_slashes = False

@@ -103,7 +103,9 @@ class ConversationStore:
     def turn_keys(self, site_id: str, user: str, conversation_id: str) -> list[str]:
         return self.store.list(self._turns_prefix(site_id, user, conversation_id))
 
-    def list_turns(self, site_id: str, user: str, conversation_id: str, last: int | None = None) -> list[dict[str, Any]]:
+    def list_turns(
+        self, site_id: str, user: str, conversation_id: str, last: int | None = None
+    ) -> list[dict[str, Any]]:
         """The conversation's turns in order; only the ``last`` ones when given (one ordered read)."""
         wanted = sys.maxsize if last is None else last
         records = self.store.newest(self._turns_prefix(site_id, user, conversation_id), wanted)
@@ -139,22 +141,25 @@ class ConversationStore:
                 break
             before = batch[-1][0]
         self._forget(stale)
-        metas = sorted(found.values(), key=lambda m: (m.get("updated_at", 0), m.get("conversation_id", "")),
-                       reverse=True)
+        metas = sorted(
+            found.values(), key=lambda m: (m.get("updated_at", 0), m.get("conversation_id", "")), reverse=True
+        )
         return metas[:limit]
 
     def _index_unlisted(self, site_id: str, user: str, found: dict[str, dict[str, Any]]) -> None:
         """The index ran out: pick up conversations that have meta but no ``recent/`` entry."""
         meta_prefix = f"{self._base(site_id, user)}/meta/"
         for key in self.store.list(meta_prefix):
-            conv = key[len(meta_prefix):].removesuffix(".json")
+            conv = key[len(meta_prefix) :].removesuffix(".json")
             if conv in found:
                 continue
             meta = self.store.get_json(key)
             if isinstance(meta, dict):
                 entry = self._recent_key(site_id, user, conv, meta.get("updated_at", 0))
                 self.store.put_json(entry, meta)
-                if self.is_deleted(site_id, user, conv):  # written, then checked: never re-index a deleted one
+                if self.is_deleted(
+                    site_id, user, conv
+                ):  # written, then checked: never re-index a deleted one
                     self._remove(site_id, user, conv)
                     continue
                 found[conv] = meta
@@ -191,15 +196,31 @@ class ConversationStore:
         self._remove(site_id, user, conversation_id)
         return True
 
-    def touch(self, site_id: str, user: str, conversation_id: str, *, title: str, last_turn_id: str,
-              created_at: float | None = None, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    def touch(
+        self,
+        site_id: str,
+        user: str,
+        conversation_id: str,
+        *,
+        title: str,
+        last_turn_id: str,
+        created_at: float | None = None,
+        previous: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Rewrite meta after a turn (last writer wins: it is a summary, turns are the truth).
 
         ``previous`` is the meta the turn started from: its ``recent/`` entry is replaced.
         """
         now = self.clock()
-        meta = {"conversation_id": conversation_id, "site_id": site_id, "user": user, "title": title,
-                "created_at": created_at or now, "updated_at": now, "last_turn_id": last_turn_id}
+        meta = {
+            "conversation_id": conversation_id,
+            "site_id": site_id,
+            "user": user,
+            "title": title,
+            "created_at": created_at or now,
+            "updated_at": now,
+            "last_turn_id": last_turn_id,
+        }
         self.put_meta(site_id, user, conversation_id, meta)
         fresh = self._recent_key(site_id, user, conversation_id, now)
         self.store.put_json(fresh, meta)

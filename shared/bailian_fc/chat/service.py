@@ -44,8 +44,14 @@ TITLE_CHARS = 40
 
 
 class ChatService:
-    def __init__(self, *, conversations: ConversationStore, settings: Settings,
-                 client: Callable[[], BailianClient], clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        conversations: ConversationStore,
+        settings: Settings,
+        client: Callable[[], BailianClient],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.conversations = conversations
         self.settings = settings
         self.client = client
@@ -67,20 +73,36 @@ class ChatService:
         else:
             conversation_id = self.conversations.new_conversation_id()
         now = self.clock()
-        plan = plan_session(turns, now, max_age=self.settings.chat_session_max_age_seconds,
-                            max_turns=self.settings.chat_session_max_turns)
-        return Turn(service=self, principal=principal, request=request, app_id=app_id,
-                    conversation_id=conversation_id, turn_id=self.conversations.new_turn_id(),
-                    plan=plan, history=turns, meta=meta, started_at=now,
-                    request_id=logs.current_request_id() or self.conversations.new_turn_id())
+        plan = plan_session(
+            turns,
+            now,
+            max_age=self.settings.chat_session_max_age_seconds,
+            max_turns=self.settings.chat_session_max_turns,
+        )
+        return Turn(
+            service=self,
+            principal=principal,
+            request=request,
+            app_id=app_id,
+            conversation_id=conversation_id,
+            turn_id=self.conversations.new_turn_id(),
+            plan=plan,
+            history=turns,
+            meta=meta,
+            started_at=now,
+            request_id=logs.current_request_id() or self.conversations.new_turn_id(),
+        )
 
-
-    def _load(self, site: str, user: str, conversation_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    def _load(
+        self, site: str, user: str, conversation_id: str
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """Meta and recent turns in one worker-thread hop (turns only when the conversation exists)."""
         meta = self.conversations.get_meta(site, user, conversation_id)
         if meta is None:
             return None, []
-        return meta, self.conversations.list_turns(site, user, conversation_id, last=self.settings.chat_history_turns)
+        return meta, self.conversations.list_turns(
+            site, user, conversation_id, last=self.settings.chat_history_turns
+        )
 
 
 @dataclass
@@ -129,10 +151,13 @@ class Turn:
         client = self.service.client()
         biz_params = {"user_prompt_params": self.request.prompt_params(self.principal.site_id)}
         if self.plan.rebuild:
-            messages = rebuild_messages(self.history, self.request.message, self.service.settings.chat_history_turns)
+            messages = rebuild_messages(
+                self.history, self.request.message, self.service.settings.chat_history_turns
+            )
             return client.stream(self.app_id, messages=messages, biz_params=biz_params)
-        return client.stream(self.app_id, prompt=self.request.message, session_id=self.plan.session_id,
-                             biz_params=biz_params)
+        return client.stream(
+            self.app_id, prompt=self.request.message, session_id=self.plan.session_id, biz_params=biz_params
+        )
 
     async def _finish(self, emit: Emit) -> None:
         try:
@@ -142,24 +167,43 @@ class Turn:
                 log.warning("could not store turn %s: %s", self.turn_id, exc)
             else:
                 log.exception("could not store turn %s", self.turn_id)
-            await emit("error", {"code": "StoreUnavailable", "message": "the answer could not be saved",
-                                 "retryable": True, "request_id": self.request_id})
+            await emit(
+                "error",
+                {
+                    "code": "StoreUnavailable",
+                    "message": "the answer could not be saved",
+                    "retryable": True,
+                    "request_id": self.request_id,
+                },
+            )
             return
         if self.error is not None:
-            await emit("error", {"code": self.error.code, "message": self.error.message,
-                                 "retryable": self.error.retryable, "request_id": self.request_id})
+            await emit(
+                "error",
+                {
+                    "code": self.error.code,
+                    "message": self.error.message,
+                    "retryable": self.error.retryable,
+                    "request_id": self.request_id,
+                },
+            )
             return
         result = self.stream.result if self.stream else None
         usage = result.usage if result else None
-        await emit("done", {
-            "conversation_id": self.conversation_id,
-            "turn_id": self.turn_id,
-            "finish_reason": result.finish_reason if result else None,
-            "usage": {"input_tokens": usage.input_tokens if usage else 0,
-                      "output_tokens": usage.output_tokens if usage else 0,
-                      "tokens_used": usage.tokens_used if usage else 0},
-            "latency_ms": round((self.service.clock() - self.started_at) * 1000),
-        })
+        await emit(
+            "done",
+            {
+                "conversation_id": self.conversation_id,
+                "turn_id": self.turn_id,
+                "finish_reason": result.finish_reason if result else None,
+                "usage": {
+                    "input_tokens": usage.input_tokens if usage else 0,
+                    "output_tokens": usage.output_tokens if usage else 0,
+                    "tokens_used": usage.tokens_used if usage else 0,
+                },
+                "latency_ms": round((self.service.clock() - self.started_at) * 1000),
+            },
+        )
 
     async def _save_quietly(self) -> None:
         try:
@@ -178,29 +222,56 @@ class Turn:
         def write() -> None:
             conversations.append_turn(p.site_id, p.sub, self.conversation_id, record)
             title = (self.meta or {}).get("title") or self.request.message.strip()[:TITLE_CHARS]
-            conversations.touch(p.site_id, p.sub, self.conversation_id, title=title, last_turn_id=self.turn_id,
-                                created_at=(self.meta or {}).get("created_at"), previous=self.meta)
+            conversations.touch(
+                p.site_id,
+                p.sub,
+                self.conversation_id,
+                title=title,
+                last_turn_id=self.turn_id,
+                created_at=(self.meta or {}).get("created_at"),
+                previous=self.meta,
+            )
             if conversations.discard_if_deleted(p.site_id, p.sub, self.conversation_id):
-                log.info("conversation %s was deleted during turn %s: not kept", self.conversation_id, self.turn_id)
+                log.info(
+                    "conversation %s was deleted during turn %s: not kept", self.conversation_id, self.turn_id
+                )
             if run is not None:
                 runlog.write(conversations.store, run)  # never raises: a lost log line must not fail the turn
 
         await anyio.to_thread.run_sync(write)
         self.saved = True
-        log.info("chat turn %s stored: conversation=%s finish=%s error=%s attempts=%s", self.turn_id,
-                 self.conversation_id, record["finish_reason"], record["error_code"], record["attempts"])
+        log.info(
+            "chat turn %s stored: conversation=%s finish=%s error=%s attempts=%s",
+            self.turn_id,
+            self.conversation_id,
+            record["finish_reason"],
+            record["error_code"],
+            record["attempts"],
+        )
 
     def run_record(self, turn: dict[str, Any]) -> runlog.RunRecord:
         """The run log's view of this turn's upstream call (same shape as the apps' records)."""
         total = self.service.clock() - self.started_at
         ttfb = turn["ttfb_ms"]
         return runlog.RunRecord(
-            app=APP_KEY, site_id=self.principal.site_id, user=self.principal.sub, request_id=self.request_id,
-            cache="none", status="error" if self.error else "ok", error_code=self.error.code if self.error else None,
-            attempts=turn["attempts"], tokens=turn["usage"],
-            latency_ms={"total": round(total * 1000, 2), "upstream_ttfb": ttfb, "upstream": None,
-                        "overhead": None},
-            prompt_version=None, upstream_request_id=turn["request_id"], **runlog.failure_fields(self.error),
+            app=APP_KEY,
+            site_id=self.principal.site_id,
+            user=self.principal.sub,
+            request_id=self.request_id,
+            cache="none",
+            status="error" if self.error else "ok",
+            error_code=self.error.code if self.error else None,
+            attempts=turn["attempts"],
+            tokens=turn["usage"],
+            latency_ms={
+                "total": round(total * 1000, 2),
+                "upstream_ttfb": ttfb,
+                "upstream": None,
+                "overhead": None,
+            },
+            prompt_version=None,
+            upstream_request_id=turn["request_id"],
+            **runlog.failure_fields(self.error),
         )
 
     def record(self) -> dict[str, Any]:
@@ -216,7 +287,8 @@ class Turn:
             "message": self.request.message,
             "context": self.request.context.model_dump() if self.request.context else None,
             "answer": "".join(self.answer),
-            "finish_reason": (result.finish_reason if result else None) or ("interrupted" if interrupted else None),
+            "finish_reason": (result.finish_reason if result else None)
+            or ("interrupted" if interrupted else None),
             "interrupted": interrupted,
             "error_code": self.error.code if self.error else None,
             "usage": result.usage.as_dict() if result else runlog.empty_tokens(),

@@ -28,7 +28,9 @@ def plan_session(turns: list[dict[str, Any]], now: float, *, max_age: float, max
         age = now - float(last.get("session_started_at") or 0)
         number = int(last.get("session_turn") or max_turns)
         if age < max_age * (59 / 60) and number < max_turns:
-            return SessionPlan(last["bailian_session_id"], float(last["session_started_at"]), number + 1, False)
+            return SessionPlan(
+                last["bailian_session_id"], float(last["session_started_at"]), number + 1, False
+            )
     return SessionPlan(None, now, 1, rebuild=any(t.get("answer") for t in turns))
 
 

@@ -77,8 +77,14 @@ DATA_EXTRAS = {"embedded": None, "postgresql": "pg"}
 # fails on FC's 3.10 without it.
 TARGET_FIXUPS = {"dashscope": ["tomli>=2.0; python_version < '3.11'"]}
 PACKAGE_EXCLUDES = {"emulator", "local", "tests", "cli.py"}  # local tooling, never run on FC
-RUNTIME_PYTHON = {"python3.9": "3.9", "python3.10": "3.10", "python3.12": "3.12",
-                  "custom.debian10": "3.10", "custom.debian11": "3.12", "custom.debian12": "3.11"}
+RUNTIME_PYTHON = {
+    "python3.9": "3.9",
+    "python3.10": "3.10",
+    "python3.12": "3.12",
+    "custom.debian10": "3.10",
+    "custom.debian11": "3.12",
+    "custom.debian12": "3.11",
+}
 ZIP_LIMIT_MB = 500  # FC3: zipped code package via console / Serverless Devs / OSS
 API_ZIP_LIMIT_MB = 100  # FC3: zipped + Base64 package sent inline through the SDK / OpenAPI
 UNZIPPED_BUDGET_MB = 500  # project budget for the unpacked dir (cold start reads it)
@@ -141,7 +147,11 @@ def data_kind(choice: str) -> str:
     """``auto`` reads DATA_URL, which s.yaml hands the apps and prewarm functions at deploy time."""
     if choice != "auto":
         return choice
-    return "postgresql" if os.environ.get("DATA_URL", "").startswith(("postgresql://", "postgres://")) else "embedded"
+    return (
+        "postgresql"
+        if os.environ.get("DATA_URL", "").startswith(("postgresql://", "postgres://"))
+        else "embedded"
+    )
 
 
 def store_kind(choice: str) -> str:
@@ -157,15 +167,21 @@ def store_note(choice: str, kind: str) -> str:
     url = os.environ.get("STORE_URL")
     if not url:
         others = "|".join(k for k in STORE_EXTRAS if k != "file")
-        return (f"store adapter: {kind} (STORE_URL is unset; set it, or pass --store {others}, to package "
-                "the adapter the deployed functions will use)")
+        return (
+            f"store adapter: {kind} (STORE_URL is unset; set it, or pass --store {others}, to package "
+            "the adapter the deployed functions will use)"
+        )
     return f"store adapter: {kind} (from STORE_URL's scheme {url.split('://', 1)[0]!r})"
 
 
-
 def _pip(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
-                          capture_output=True, text=True, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
 
 
 def _tail(result: subprocess.CompletedProcess[str], lines: int = 15) -> str:
@@ -174,11 +190,20 @@ def _tail(result: subprocess.CompletedProcess[str], lines: int = 15) -> str:
 
 
 def target_flags(python_version: str, platform: str) -> list[str]:
-    return ["--platform", platform, "--only-binary=:all:", "--python-version", python_version,
-            "--implementation", "cp"]
+    return [
+        "--platform",
+        platform,
+        "--only-binary=:all:",
+        "--python-version",
+        python_version,
+        "--implementation",
+        "cp",
+    ]
 
 
-def fill_wheelhouse(reqs: list[str], flags: list[str], wheelhouse: Path, *, offline: bool, refresh: bool) -> None:
+def fill_wheelhouse(
+    reqs: list[str], flags: list[str], wheelhouse: Path, *, offline: bool, refresh: bool
+) -> None:
     """Make the wheelhouse satisfy ``reqs`` for the target: offline when it already does."""
     wheelhouse.mkdir(parents=True, exist_ok=True)
     base = ["download", "--dest", str(wheelhouse), "--find-links", str(wheelhouse), *flags]
@@ -209,20 +234,31 @@ def _build_pure_wheel(spec: str, wheelhouse: Path) -> None:
         result = _pip(["wheel", "--no-deps", "--no-cache-dir", "--wheel-dir", tmp, spec], env=env)
         wheels = list(Path(tmp).glob("*.whl"))
         if result.returncode != 0 or not wheels:
-            raise BuildError(f"{spec} has no wheel for the target and its sdist did not build:\n{_tail(result)}")
+            raise BuildError(
+                f"{spec} has no wheel for the target and its sdist did not build:\n{_tail(result)}"
+            )
         for wheel in wheels:
             if not wheel.name.endswith("-none-any.whl"):
-                raise BuildError(f"{spec} only builds a binary wheel ({wheel.name}) for this machine's Python, "
-                                 "not FC's: build it on Linux x86_64 with the target Python, or ship it as a layer")
+                raise BuildError(
+                    f"{spec} only builds a binary wheel ({wheel.name}) for this machine's Python, "
+                    "not FC's: build it on Linux x86_64 with the target Python, or ship it as a layer"
+                )
             shutil.move(str(wheel), wheelhouse / wheel.name)
-
 
 
 def target_env(version: str) -> dict[str, str]:
     """PEP 508 marker values of FC's CPython ``version`` on Linux x86_64."""
-    return {"python_version": version, "python_full_version": f"{version}.0", "implementation_name": "cpython",
-            "platform_python_implementation": "CPython", "sys_platform": "linux", "platform_system": "Linux",
-            "platform_machine": "x86_64", "os_name": "posix", "extra": ""}
+    return {
+        "python_version": version,
+        "python_full_version": f"{version}.0",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "platform_machine": "x86_64",
+        "os_name": "posix",
+        "extra": "",
+    }
 
 
 def for_target(reqs: list[str], version: str) -> list[str]:
@@ -264,12 +300,21 @@ def missing_for_target(target: Path, version: str) -> list[str]:
     return sorted(spec for name, spec in needed.items() if name not in installed)
 
 
-def assemble(function: str, root: Path, code: Path, reqs: list[str], flags: list[str], wheelhouse: Path,
-             offline: bool) -> None:
+def assemble(
+    function: str, root: Path, code: Path, reqs: list[str], flags: list[str], wheelhouse: Path, offline: bool
+) -> None:
     if code.exists():
         shutil.rmtree(code)
     target = code / "python"
-    install = ["install", "--no-index", "--find-links", str(wheelhouse), "--target", str(target), "--no-compile"]
+    install = [
+        "install",
+        "--no-index",
+        "--find-links",
+        str(wheelhouse),
+        "--target",
+        str(target),
+        "--no-compile",
+    ]
     roots = list(reqs)
     bare, reqs = split_no_deps(reqs)
     if bare:
@@ -291,8 +336,15 @@ def assemble(function: str, root: Path, code: Path, reqs: list[str], flags: list
         progress(f"{function}: dropped {', '.join(dropped)} (only NO_DEPS-replaced requirements needed them)")
     prune(target, PRUNE_FILES)
     package = root / "shared" / "bailian_fc"
-    shutil.copytree(package, target / "bailian_fc", ignore=lambda d, names: {
-        n for n in names if n == "__pycache__" or n.endswith(".pyc") or (Path(d) == package and n in PACKAGE_EXCLUDES)})
+    shutil.copytree(
+        package,
+        target / "bailian_fc",
+        ignore=lambda d, names: {
+            n
+            for n in names
+            if n == "__pycache__" or n.endswith(".pyc") or (Path(d) == package and n in PACKAGE_EXCLUDES)
+        },
+    )
     sources = sorted((root / "functions" / function).glob("*.py"))
     if not sources:
         raise BuildError(f"{function}: no entry files in functions/{function}/")
@@ -314,16 +366,28 @@ def measure(report: Report) -> None:
     if zipped > ZIP_LIMIT_MB:
         report.problems.append(f"zip is {zipped:.0f} MB, over FC's {ZIP_LIMIT_MB} MB code package limit")
     elif zipped > API_ZIP_LIMIT_MB:
-        report.warnings.append(f"zip is {zipped:.0f} MB, over the {API_ZIP_LIMIT_MB} MB of an inline SDK upload")
+        report.warnings.append(
+            f"zip is {zipped:.0f} MB, over the {API_ZIP_LIMIT_MB} MB of an inline SDK upload"
+        )
     if unzipped > UNZIPPED_BUDGET_MB:
         report.warnings.append(f"unzipped {unzipped:.0f} MB, over the {UNZIPPED_BUDGET_MB} MB budget")
 
 
-
-def build(functions: list[str], *, root: Path, out: Path, python_version: str | None = None,
-          platform: str = "manylinux2014_x86_64", store: str = "auto", offline: bool = False,
-          refresh: bool = False, wheelhouse: Path | None = None, import_check: bool = True,
-          compile_pyc: bool = True, data: str = "auto") -> list[Report]:
+def build(
+    functions: list[str],
+    *,
+    root: Path,
+    out: Path,
+    python_version: str | None = None,
+    platform: str = "manylinux2014_x86_64",
+    store: str = "auto",
+    offline: bool = False,
+    refresh: bool = False,
+    wheelhouse: Path | None = None,
+    import_check: bool = True,
+    compile_pyc: bool = True,
+    data: str = "auto",
+) -> list[Report]:
     """Build the code dirs of ``functions`` (all of s.yaml's when empty) and return their reports."""
     from .imports import check_imports
     from .manifest import load_manifest
@@ -331,14 +395,23 @@ def build(functions: list[str], *, root: Path, out: Path, python_version: str | 
     manifest = load_manifest(root / "s.yaml", strict=False)
     names = functions or list(manifest.functions)
     if unknown := [n for n in names if n not in manifest.functions]:
-        raise BuildError(f"unknown function(s) {', '.join(unknown)}; s.yaml has {', '.join(manifest.functions)}")
+        raise BuildError(
+            f"unknown function(s) {', '.join(unknown)}; s.yaml has {', '.join(manifest.functions)}"
+        )
     project, kind, data = read_pyproject(root), store_kind(store), data_kind(data)
     wheelhouse = wheelhouse or root / "build" / ".wheels"
     progress(store_note(store, kind) + f"; venue data: {data}")
     runtimes = {name: RUNTIME_PYTHON.get(manifest.functions[name].runtime) for name in names}
     versions = {name: python_version or runtimes[name] or "3.10" for name in names}
-    plans = [(name, versions[name], for_target(requirements_for(name, project, kind, data), versions[name]), runtimes[name])
-             for name in names]
+    plans = [
+        (
+            name,
+            versions[name],
+            for_target(requirements_for(name, project, kind, data), versions[name]),
+            runtimes[name],
+        )
+        for name in names
+    ]
     for version in sorted({p[1] for p in plans}):
         union = sorted({r for p in plans if p[1] == version for r in p[2]})
         fill_wheelhouse(union, target_flags(version, platform), wheelhouse, offline=offline, refresh=refresh)
@@ -346,7 +419,9 @@ def build(functions: list[str], *, root: Path, out: Path, python_version: str | 
     for name, version, reqs, runtime_py in plans:
         started, report = time.monotonic(), Report(name, out / name, reqs)
         if runtime_py and runtime_py != version:
-            report.warnings.append(f"built for Python {version}, {manifest.functions[name].runtime} runs {runtime_py}")
+            report.warnings.append(
+                f"built for Python {version}, {manifest.functions[name].runtime} runs {runtime_py}"
+            )
         progress(f"{name}: installing {len(reqs)} requirements for cp{version.replace('.', '')} {platform}")
         assemble(name, root, report.code_dir, reqs, target_flags(version, platform), wheelhouse, offline)
         if not strip_binaries(report.code_dir / "python"):
@@ -354,8 +429,15 @@ def build(functions: list[str], *, root: Path, out: Path, python_version: str | 
         if compile_pyc and precompile(report.code_dir, version, WARM_IMPORTS.get(name, ())) is None:
             report.warnings.append(f"no python{version} here to precompile: FC compiles on each cold start")
         report.problems += check_imports(report.code_dir) if import_check else []
-        info = {"function": name, "python_version": version, "platform": platform, "store": kind, "data": data,
-                "requirements": reqs, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        info = {
+            "function": name,
+            "python_version": version,
+            "platform": platform,
+            "store": kind,
+            "data": data,
+            "requirements": reqs,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
         (report.code_dir / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         measure(report)
         progress(f"{name}: done in {time.monotonic() - started:.1f} s")
@@ -366,25 +448,43 @@ def build(functions: list[str], *, root: Path, out: Path, python_version: str | 
 def print_reports(reports: list[Report]) -> None:
     print(f"{'function':<10}{'files':>7}{'unzipped':>12}{'zip':>10}  code dir")
     for r in reports:
-        print(f"{r.function:<10}{r.files:>7}{r.unzipped_bytes / 2**20:>9.1f} MB{r.zipped_bytes / 2**20:>7.1f} MB"
-              f"  {r.code_dir}")
+        print(
+            f"{r.function:<10}{r.files:>7}{r.unzipped_bytes / 2**20:>9.1f} MB{r.zipped_bytes / 2**20:>7.1f} MB"
+            f"  {r.code_dir}"
+        )
         for level, message in [("warning", w) for w in r.warnings] + [("error", p) for p in r.problems]:
             print(f"build: {level}: {r.function}: {message}", file=sys.stderr)
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("build", help="code dirs for FC (Python 3.10, manylinux x86_64) under build/",
-                            description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = sub.add_parser(
+        "build",
+        help="code dirs for FC (Python 3.10, manylinux x86_64) under build/",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("functions", nargs="*", metavar="FUNCTION", help="s.yaml resources (default: all)")
     parser.add_argument("--out", type=Path, default=None, help="output dir (default: <project>/build)")
     parser.add_argument("--python-version", default=None, help="target Python (default: the runtime's, 3.10)")
     parser.add_argument("--platform", default="manylinux2014_x86_64", help="wheel platform tag")
-    parser.add_argument("--store", choices=["auto", *STORE_EXTRAS], default="auto",
-                        help="store adapter to package (auto: STORE_URL's scheme, file when unset)")
-    parser.add_argument("--data", choices=["auto", *DATA_EXTRAS], default="auto",
-                        help="venue data adapter to package for apps/prewarm (auto: DATA_URL's scheme)")
-    parser.add_argument("--offline", action="store_true", help="never download: the wheelhouse must be complete")
-    parser.add_argument("--refresh", action="store_true", help="ask the index again even if the wheelhouse has all")
+    parser.add_argument(
+        "--store",
+        choices=["auto", *STORE_EXTRAS],
+        default="auto",
+        help="store adapter to package (auto: STORE_URL's scheme, file when unset)",
+    )
+    parser.add_argument(
+        "--data",
+        choices=["auto", *DATA_EXTRAS],
+        default="auto",
+        help="venue data adapter to package for apps/prewarm (auto: DATA_URL's scheme)",
+    )
+    parser.add_argument(
+        "--offline", action="store_true", help="never download: the wheelhouse must be complete"
+    )
+    parser.add_argument(
+        "--refresh", action="store_true", help="ask the index again even if the wheelhouse has all"
+    )
     parser.add_argument("--wheelhouse", type=Path, default=None, help="default: <project>/build/.wheels")
     parser.add_argument("--no-import-check", action="store_true", help="skip the eager-import check")
     parser.add_argument("--no-compile", action="store_true", help="skip precompiling with python<version>")
@@ -394,10 +494,20 @@ def register(sub: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     root = project_root()
     try:
-        reports = build(args.functions, root=root, out=(args.out or root / "build").resolve(),
-                        python_version=args.python_version, platform=args.platform, store=args.store,
-                        offline=args.offline, refresh=args.refresh, wheelhouse=args.wheelhouse,
-                        import_check=not args.no_import_check, compile_pyc=not args.no_compile, data=args.data)
+        reports = build(
+            args.functions,
+            root=root,
+            out=(args.out or root / "build").resolve(),
+            python_version=args.python_version,
+            platform=args.platform,
+            store=args.store,
+            offline=args.offline,
+            refresh=args.refresh,
+            wheelhouse=args.wheelhouse,
+            import_check=not args.no_import_check,
+            compile_pyc=not args.no_compile,
+            data=args.data,
+        )
     except BuildError as exc:
         print(f"build: error: {exc}", file=sys.stderr)
         return 1

@@ -24,8 +24,17 @@ def _dev(args: argparse.Namespace) -> int:
     from .dev import prepare, serve
 
     try:
-        asyncio.run(serve(args.host, args.port, args.emulator_port, prepare(args.manifest), args.tick_seconds,
-                          header_timeout=args.header_timeout, body_timeout=args.body_timeout))
+        asyncio.run(
+            serve(
+                args.host,
+                args.port,
+                args.emulator_port,
+                prepare(args.manifest),
+                args.tick_seconds,
+                header_timeout=args.header_timeout,
+                body_timeout=args.body_timeout,
+            )
+        )
     except KeyboardInterrupt:
         pass
     except OSError as exc:
@@ -74,12 +83,24 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=9000)
     dev.add_argument("--emulator-port", type=int, default=0, help="0 picks a free port")
     dev.add_argument("--manifest", default=None, help="path to s.yaml (default: found from the cwd)")
-    dev.add_argument("--tick-seconds", type=float, default=None,
-                     help="fire timer triggers this often instead of their s.yaml period")
-    dev.add_argument("--header-timeout", type=float, default=10.0,
-                     help="close a connection whose request headers are not in after this many seconds")
-    dev.add_argument("--body-timeout", type=float, default=30.0,
-                     help="close a connection whose request body is not in this long after its headers")
+    dev.add_argument(
+        "--tick-seconds",
+        type=float,
+        default=None,
+        help="fire timer triggers this often instead of their s.yaml period",
+    )
+    dev.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="close a connection whose request headers are not in after this many seconds",
+    )
+    dev.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        help="close a connection whose request body is not in this long after its headers",
+    )
     dev.set_defaults(func=_dev)
 
     token = sub.add_parser("token", help="mint a JWT for local use")
@@ -87,8 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--site", default="site-001")
     token.add_argument("--role", default="manager")
     token.add_argument("--ttl", type=int, default=12 * 3600, help="lifetime in seconds")
-    token.add_argument("--platform", action="store_true",
-                       help="a platform admin (with --role admin): may act on every site")
+    token.add_argument(
+        "--platform", action="store_true", help="a platform admin (with --role admin): may act on every site"
+    )
     token.set_defaults(func=_token)
 
     emulator = sub.add_parser("emulator", help="run the Bailian emulator")

@@ -26,9 +26,15 @@ def admin_url(explicit: str | None = None) -> str | None:
 def register(sub: Any) -> None:
     parser = sub.add_parser("db", help="venue DWS schema: migrate, gen-rls")
     db = parser.add_subparsers(dest="db_command", required=True)
-    migrate = db.add_parser("migrate", help="apply db/migrations/ (idempotent; refuses changed applied files)")
-    migrate.add_argument("--url", default=None, help="postgresql://… (default: DATA_ADMIN_URL, else DATA_URL)")
-    migrate.add_argument("--dir", type=Path, default=None, help="migrations directory (default: db/migrations)")
+    migrate = db.add_parser(
+        "migrate", help="apply db/migrations/ (idempotent; refuses changed applied files)"
+    )
+    migrate.add_argument(
+        "--url", default=None, help="postgresql://… (default: DATA_ADMIN_URL, else DATA_URL)"
+    )
+    migrate.add_argument(
+        "--dir", type=Path, default=None, help="migrations directory (default: db/migrations)"
+    )
     migrate.set_defaults(func=_migrate)
     gen = db.add_parser("gen-rls", help="write the RLS migration for every AI-facing view (local/rls.py)")
     gen.add_argument("--dir", type=Path, default=None, help="migrations directory (default: db/migrations)")
@@ -66,7 +72,9 @@ def _gen_rls(args: argparse.Namespace) -> int:
         if latest and is_current(latest[-1]):
             print(f"gen-rls: {latest[-1].name} is up to date")
             return 0
-        print(f"gen-rls: AI_VIEWS changed; run `bailian-fc db gen-rls` (would write {next_version(directory):04d})")
+        print(
+            f"gen-rls: AI_VIEWS changed; run `bailian-fc db gen-rls` (would write {next_version(directory):04d})"
+        )
         return 1
     path = write_migration(directory)
     print(f"gen-rls: wrote {path}" if path else "gen-rls: the latest RLS migration is up to date")

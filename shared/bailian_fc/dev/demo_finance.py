@@ -104,8 +104,9 @@ def _area_day(profile: SiteProfile, kind: AreaKind, d: date, age_days: int, rng:
     )
 
 
-def site_days(site_id: str, *, days: int, end: date, seed: int,
-              every_area: bool = False) -> list[tuple[date, list[FinanceRow]]]:
+def site_days(
+    site_id: str, *, days: int, end: date, seed: int, every_area: bool = False
+) -> list[tuple[date, list[FinanceRow]]]:
     """Every day of one site, oldest first (pure: nothing is written)."""
     rng = random.Random(f"{seed}:{site_id}")
     profile = _site_profile(site_id, rng, every_area)
@@ -118,8 +119,9 @@ def site_days(site_id: str, *, days: int, end: date, seed: int,
 
 
 class VenueWriter(Protocol):
-    def write_site(self, site_id: str, days: list[tuple[date, list[FinanceRow]]],
-                   clues: list[ClueDetail]) -> None: ...
+    def write_site(
+        self, site_id: str, days: list[tuple[date, list[FinanceRow]]], clues: list[ClueDetail]
+    ) -> None: ...
 
 
 def generate(
@@ -230,8 +232,15 @@ def _run(args: argparse.Namespace) -> int:
 def _fill(args: argparse.Namespace, end: date, target: Any, where: str) -> int:
     print(f"demo-data: {args.sites} site(s) × {args.days} days ending {end} → {where}", flush=True)
     began = time.perf_counter()
-    summary = generate(target, sites=args.sites, days=args.days, end=end, seed=args.seed, clues=args.clues,
-                       progress=lambda line: print(line, flush=True))
+    summary = generate(
+        target,
+        sites=args.sites,
+        days=args.days,
+        end=end,
+        seed=args.seed,
+        clues=args.clues,
+        progress=lambda line: print(line, flush=True),
+    )
     print(f"done in {time.perf_counter() - began:.2f}s")
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0

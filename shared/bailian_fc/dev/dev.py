@@ -46,8 +46,13 @@ class DevRouter:
                 await app(scope, receive, send)
                 return
         body = b'{"error":{"code":"NotFound","message":"no function serves this path","request_id":null}}'
-        await send({"type": "http.response.start", "status": 404,
-                    "headers": [(b"content-type", b"application/json")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 404,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
@@ -91,12 +96,19 @@ def load_event_module(function: Function, root: Path) -> Any:
 def context_for(function: Function) -> Any:
     from .fc_context import fake_context
 
-    return fake_context(function={"name": function.name, "handler": function.handler or "index.handler",
-                                  "memory": int(function.props.get("memorySize", 512)),
-                                  "timeout": int(function.props.get("timeout", 60))})
+    return fake_context(
+        function={
+            "name": function.name,
+            "handler": function.handler or "index.handler",
+            "memory": int(function.props.get("memorySize", 512)),
+            "timeout": int(function.props.get("timeout", 60)),
+        }
+    )
 
 
-def build_router(manifest: Manifest, root: Path, max_body_bytes: int | None = None) -> tuple[DevRouter, list[Any]]:
+def build_router(
+    manifest: Manifest, root: Path, max_body_bytes: int | None = None
+) -> tuple[DevRouter, list[Any]]:
     """The dev router, plus the timer triggers to fire locally as (function, module, seconds, payload).
 
     ``max_body_bytes`` is the event functions' own body limit: dev refuses a larger body before
@@ -114,13 +126,20 @@ def build_router(manifest: Manifest, root: Path, max_body_bytes: int | None = No
         if hasattr(module, "initialize"):
             module.initialize(context_for(function))
         if any(t.get("triggerType") == "http" for t in function.triggers):
-            apps[function.resource] = asgi_app(module.handler, context_factory=_context_factory(function),
-                                               max_body_bytes=max_body_bytes)
+            apps[function.resource] = asgi_app(
+                module.handler, context_factory=_context_factory(function), max_body_bytes=max_body_bytes
+            )
         for trigger in function.triggers:
             if trigger.get("triggerType") == "timer":
                 config = trigger.get("triggerConfig") or {}
-                timers.append((function, module, every_seconds(config.get("cronExpression", "")),
-                               config.get("payload", "")))
+                timers.append(
+                    (
+                        function,
+                        module,
+                        every_seconds(config.get("cronExpression", "")),
+                        config.get("payload", ""),
+                    )
+                )
     routes = [(pattern, apps[res]) for pattern, res in manifest.routes if res in apps]
     for function, module, _, _ in timers[:1]:  # admin "run now" runs the job function here, at once
         from ..jobs.run_now import set_local_starter
@@ -137,8 +156,11 @@ def in_process_starter(function: Function, module: Any) -> Any:
         def run() -> None:
             try:
                 result = module.handler(json.dumps(event).encode(), context_for(function))
-                print(f"[run now] {function.resource}: {json.dumps(result, ensure_ascii=False, default=str)[:300]}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"[run now] {function.resource}: {json.dumps(result, ensure_ascii=False, default=str)[:300]}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             except Exception as exc:
                 print(f"[run now] {function.resource} failed: {exc!r}", file=sys.stderr, flush=True)
 
@@ -171,12 +193,20 @@ async def fire_timers(timers: list[Any], override: float | None) -> None:
     async def one(function: Function, module: Any, seconds: float, payload: str) -> None:
         while True:
             await asyncio.sleep(override or seconds)
-            event = json.dumps({"triggerTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                "triggerName": "timer", "payload": payload}).encode()
+            event = json.dumps(
+                {
+                    "triggerTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "triggerName": "timer",
+                    "payload": payload,
+                }
+            ).encode()
             try:
                 result = await anyio.to_thread.run_sync(module.handler, event, context_for(function))
-                print(f"[timer] {function.resource}: {json.dumps(result, ensure_ascii=False, default=str)[:300]}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"[timer] {function.resource}: {json.dumps(result, ensure_ascii=False, default=str)[:300]}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             except Exception as exc:  # a failing tick is reported; the next one still fires
                 print(f"[timer] {function.resource} failed: {exc!r}", file=sys.stderr, flush=True)
 
@@ -199,8 +229,10 @@ def seed_demo_finance(settings: Any) -> list[str]:
         return []
     summary = generate(store, end=RuntimeClock.from_settings(store, settings).business_date())
     first = summary["clues"][summary["sites"][0]][:1]
-    return [f"demo finance data: {len(summary['sites'])} sites, {summary['days']} days, clues such as "
-            f"{', '.join(first)} (bailian-fc demo-data)"]
+    return [
+        f"demo finance data: {len(summary['sites'])} sites, {summary['days']} days, clues such as "
+        f"{', '.join(first)} (bailian-fc demo-data)"
+    ]
 
 
 def dev_secret(data_dir: Path) -> str:
@@ -253,9 +285,16 @@ def prepare(manifest_path: str | None) -> Path:
     return path
 
 
-async def serve(host: str, port: int, emulator_port: int, manifest_path: Path,
-                tick_seconds: float | None = None, *, header_timeout: float = 10.0,
-                body_timeout: float = 30.0) -> None:
+async def serve(
+    host: str,
+    port: int,
+    emulator_port: int,
+    manifest_path: Path,
+    tick_seconds: float | None = None,
+    *,
+    header_timeout: float = 10.0,
+    body_timeout: float = 30.0,
+) -> None:
     import uvicorn
 
     from ..auth import Authenticator
@@ -270,15 +309,25 @@ async def serve(host: str, port: int, emulator_port: int, manifest_path: Path,
         router, timers = build_router(manifest, root, settings.max_body_bytes)
         notes = [f"timer {f.resource}: every {tick_seconds or s:g}s" for f, _, s, _ in timers]
         notes += seed_demo_finance(settings)
-        auth = Authenticator(settings.auth_jwt_secret.get_secret_value(),  # type: ignore[union-attr]
-                             settings.auth_issuer, settings.auth_audience)
+        auth = Authenticator(
+            settings.auth_jwt_secret.get_secret_value(),  # type: ignore[union-attr]
+            settings.auth_issuer,
+            settings.auth_audience,
+        )
         token = auth.mint("dev-user", "site-001", "manager")
         admin = auth.mint("dev-admin", "site-001", "admin", platform=True)
         from .slow_clients import guarded_protocol
 
-        server = uvicorn.Server(uvicorn.Config(router, host=host, port=port, log_level="info",
-                                               timeout_graceful_shutdown=3,
-                                               http=guarded_protocol(header_timeout, body_timeout)))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                router,
+                host=host,
+                port=port,
+                log_level="info",
+                timeout_graceful_shutdown=3,
+                http=guarded_protocol(header_timeout, body_timeout),
+            )
+        )
         _banner(host, port, manifest, upstream_desc, settings.store_url, token, admin, notes)
         ticker = asyncio.ensure_future(fire_timers(timers, tick_seconds))
         try:
@@ -295,12 +344,22 @@ def check_port(host: str, port: int) -> None:
         try:
             sock.bind((host, port))
         except OSError as exc:
-            raise OSError(f"cannot listen on {host}:{port} ({exc.strerror}); is another server running there? "
-                          "Pick another with --port") from None
+            raise OSError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); is another server running there? "
+                "Pick another with --port"
+            ) from None
 
 
-def _banner(host: str, port: int, manifest: Manifest, upstream_desc: str, store_url: str, token: str,
-            admin: str, notes: list[str]) -> None:
+def _banner(
+    host: str,
+    port: int,
+    manifest: Manifest,
+    upstream_desc: str,
+    store_url: str,
+    token: str,
+    admin: str,
+    notes: list[str],
+) -> None:
     base = f"http://{host}:{port}"
     body = '{"message":"今晚八点还有包厢吗？"}'
     lines = [

@@ -30,8 +30,11 @@ def json_schema() -> dict[str, Any]:
             "input": spec.input_model.model_json_schema(),
             "output": spec.output_model.model_json_schema() if spec.output_model else {"type": "string"},
         }
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "bailian-fc app catalogue",
-            "apps": apps}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "bailian-fc app catalogue",
+        "apps": apps,
+    }
 
 
 def _pascal(key: str) -> str:
@@ -49,7 +52,9 @@ class _TypeScript:
             name = prefix + schema["$ref"].rsplit("/", 1)[-1]
             if name not in self.declarations:
                 self.declarations[name] = ""  # reserve first: guards recursion
-                self.declarations[name] = self.interface(defs[schema["$ref"].rsplit("/", 1)[-1]], defs, prefix)
+                self.declarations[name] = self.interface(
+                    defs[schema["$ref"].rsplit("/", 1)[-1]], defs, prefix
+                )
             return name
         if "enum" in schema:
             return " | ".join(json.dumps(v, ensure_ascii=False) for v in schema["enum"])
@@ -63,9 +68,16 @@ class _TypeScript:
         if kind == "array":
             return f"Array<{self.type_of(schema.get('items', {}), defs, prefix)}>"
         if kind == "object":
-            return self.interface(schema, defs, prefix) if "properties" in schema else "Record<string, unknown>"
-        return {"string": "string", "integer": "number", "number": "number", "boolean": "boolean",
-                "null": "null"}.get(kind or "", "unknown")
+            return (
+                self.interface(schema, defs, prefix) if "properties" in schema else "Record<string, unknown>"
+            )
+        return {
+            "string": "string",
+            "integer": "number",
+            "number": "number",
+            "boolean": "boolean",
+            "null": "null",
+        }.get(kind or "", "unknown")
 
     def interface(self, schema: dict[str, Any], defs: dict[str, Any], prefix: str) -> str:
         required = set(schema.get("required", []))
@@ -96,10 +108,12 @@ def typescript() -> str:
     blocks.append("export interface AppTypes {")
     blocks.extend(f"  {k}: {{ input: {_pascal(k)}Input; output: {_pascal(k)}Output }};" for k in CATALOGUE)
     blocks.append("}\n")
-    blocks.append("export interface AppResponse<K extends Exclude<AppKey, \"app1_chat\">> {\n"
-                  "  app: K;\n  result: AppTypes[K][\"output\"];\n  cached: boolean;\n  stale: boolean;\n"
-                  "  generated_at: string;\n  prompt_version: string;\n"
-                  "  usage: { input_tokens: number; output_tokens: number; tokens_used: number };\n}\n")
+    blocks.append(
+        'export interface AppResponse<K extends Exclude<AppKey, "app1_chat">> {\n'
+        '  app: K;\n  result: AppTypes[K]["output"];\n  cached: boolean;\n  stale: boolean;\n'
+        "  generated_at: string;\n  prompt_version: string;\n"
+        "  usage: { input_tokens: number; output_tokens: number; tokens_used: number };\n}\n"
+    )
     return "\n".join(blocks)
 
 
@@ -112,9 +126,11 @@ def openapi() -> dict[str, Any]:
 
 
 def rendered() -> dict[str, str]:
-    return {SCHEMA_FILE: json.dumps(json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-            TS_FILE: typescript(),
-            OPENAPI_FILE: json.dumps(openapi(), ensure_ascii=False, indent=2) + "\n"}
+    return {
+        SCHEMA_FILE: json.dumps(json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+        TS_FILE: typescript(),
+        OPENAPI_FILE: json.dumps(openapi(), ensure_ascii=False, indent=2) + "\n",
+    }
 
 
 def write(directory: Path) -> list[Path]:
@@ -128,7 +144,10 @@ def write(directory: Path) -> list[Path]:
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("export-types", help="write the app catalogue as JSON Schema and TypeScript, and the HTTP API as OpenAPI 3.1")
+    parser = sub.add_parser(
+        "export-types",
+        help="write the app catalogue as JSON Schema and TypeScript, and the HTTP API as OpenAPI 3.1",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_DIR, help="output directory (default: types/)")
     parser.set_defaults(func=_run)
 

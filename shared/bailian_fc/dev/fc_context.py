@@ -116,7 +116,7 @@ def _event_paths(scope: Scope) -> tuple[str, str]:
     path: str = scope.get("path") or "/"
     root: str = scope.get("root_path") or ""
     if root and path.startswith(root):
-        path = path[len(root):] or "/"
+        path = path[len(root) :] or "/"
     raw = scope.get("raw_path")
     if raw and not root:
         return path, raw.split(b"?", 1)[0].decode("latin-1")
@@ -126,8 +126,11 @@ def _event_paths(scope: Scope) -> tuple[str, str]:
 def event_from_asgi(scope: Scope, body: bytes, *, request_id: str, account_id: str = "") -> dict[str, Any]:
     """The FC3 HTTP-trigger event (as a dict) for an ASGI HTTP request."""
     raw_headers = [(_decode(k).lower(), _decode(v)) for k, v in scope.get("headers", [])]
-    kept = [(_header_name(k), v) for k, v in raw_headers
-            if k not in _REQUEST_HEADERS_FC_DROPS and not k.startswith("x-fc-")]
+    kept = [
+        (_header_name(k), v)
+        for k, v in raw_headers
+        if k not in _REQUEST_HEADERS_FC_DROPS and not k.startswith("x-fc-")
+    ]
     headers = _joined(kept)
     query = _joined(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
     path, raw_path = _event_paths(scope)
@@ -139,13 +142,23 @@ def event_from_asgi(scope: Scope, body: bytes, *, request_id: str, account_id: s
     now = time.time()
     client = scope.get("client")
     return {
-        "version": "v1", "rawPath": raw_path, "body": text, "isBase64Encoded": is_b64,
-        "headers": headers, "queryParameters": query,
+        "version": "v1",
+        "rawPath": raw_path,
+        "body": text,
+        "isBase64Encoded": is_b64,
+        "headers": headers,
+        "queryParameters": query,
         "requestContext": {
-            "accountId": account_id, "domainName": host, "domainPrefix": host.split(".", 1)[0],
-            "http": {"method": scope["method"], "path": path,
-                     "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
-                     "sourceIp": client[0] if client else "", "userAgent": headers.get("User-Agent", "")},
+            "accountId": account_id,
+            "domainName": host,
+            "domainPrefix": host.split(".", 1)[0],
+            "http": {
+                "method": scope["method"],
+                "path": path,
+                "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
+                "sourceIp": client[0] if client else "",
+                "userAgent": headers.get("User-Agent", ""),
+            },
             "requestId": request_id,
             "time": datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "timeEpoch": str(int(now * 1000)),
@@ -180,8 +193,11 @@ def http_from_result(result: Any) -> tuple[int, dict[str, str], bytes]:
 def _invocation_error(exc: Exception) -> tuple[int, dict[str, str], bytes]:
     """What FC answers when a handler raises (without the stack trace FC would add: it is logged)."""
     body = {"errorMessage": str(exc), "errorType": type(exc).__name__}
-    return 502, {"content-type": "application/json", "x-fc-error-type": "UnhandledInvocationError"}, \
-        json.dumps(body).encode()
+    return (
+        502,
+        {"content-type": "application/json", "x-fc-error-type": "UnhandledInvocationError"},
+        json.dumps(body).encode(),
+    )
 
 
 # -- the ASGI app --------------------------------------------------------------------------------
@@ -223,8 +239,11 @@ def _too_large(limit: int, ours: bool, request_id: str) -> bytes:
 
 
 async def _send(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:
-    out = [(k.encode("latin-1", "replace"), v.encode("utf-8")) for k, v in headers.items()
-           if k not in _RESPONSE_HEADERS_WE_SET]
+    out = [
+        (k.encode("latin-1", "replace"), v.encode("utf-8"))
+        for k, v in headers.items()
+        if k not in _RESPONSE_HEADERS_WE_SET
+    ]
     if headers.get("connection") == "close":  # ours, not the handler's: stop an oversize upload early
         out.append((b"connection", b"close"))
     out.append((b"content-length", str(len(body)).encode()))
@@ -242,9 +261,13 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def asgi_app(handler: Callable[[bytes, Any], Any], *,
-             context_factory: Callable[[str], Any] | None = None,
-             max_event_body: int = FC_MAX_SYNC_BODY, max_body_bytes: int | None = None) -> ASGIApp:
+def asgi_app(
+    handler: Callable[[bytes, Any], Any],
+    *,
+    context_factory: Callable[[str], Any] | None = None,
+    max_event_body: int = FC_MAX_SYNC_BODY,
+    max_body_bytes: int | None = None,
+) -> ASGIApp:
     """Serve an FC ``handler(event, context)`` over ASGI, the way FC's HTTP trigger calls it.
 
     ``context_factory(request_id)`` builds each invocation's context (default: :func:`fake_context`).
@@ -266,14 +289,21 @@ def asgi_app(handler: Callable[[bytes, Any], Any], *,
         request_id = uuid.uuid4().hex
         body = None if _declared_length(scope) > limit else await _read_body(receive, limit)
         if body is None:
-            await _send(send, 413, {"content-type": "application/json", "connection": "close"},
-                        _too_large(limit, max_body_bytes is not None, request_id))
+            await _send(
+                send,
+                413,
+                {"content-type": "application/json", "connection": "close"},
+                _too_large(limit, max_body_bytes is not None, request_id),
+            )
             return
         context = make_context(request_id)
-        event = event_from_asgi(scope, body, request_id=request_id,
-                                account_id=str(getattr(context, "account_id", "")))
+        event = event_from_asgi(
+            scope, body, request_id=request_id, account_id=str(getattr(context, "account_id", ""))
+        )
         try:
-            result = await anyio.to_thread.run_sync(handler, json.dumps(event, ensure_ascii=False).encode(), context)
+            result = await anyio.to_thread.run_sync(
+                handler, json.dumps(event, ensure_ascii=False).encode(), context
+            )
             status, headers, payload = http_from_result(result)
         except Exception as exc:
             log.exception("FC handler failed for %s %s", scope["method"], scope.get("path"))

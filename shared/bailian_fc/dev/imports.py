@@ -67,17 +67,22 @@ def check_imports(code: Path, first_party: tuple[str, ...] = ("bailian_fc",)) ->
             else:
                 base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
                 parent = ".".join([*base, node.module] if node.module else base)
-                targets = [parent] + [f"{parent}.{a.name}" for a in node.names
-                                      if _find(dirs, f"{parent}.{a.name}") is not None]
+                targets = [parent] + [
+                    f"{parent}.{a.name}" for a in node.names if _find(dirs, f"{parent}.{a.name}") is not None
+                ]
             for target in targets:
                 top = target.split(".")[0]
                 if top in stdlib or target in seen:
                     continue
                 if top in first_party or top in local:
                     parts = target.split(".")  # importing a.b.c runs a, a.b and a.b.c
-                    queue += [(".".join(parts[:i]), (*chain, ".".join(parts[:i]))) for i in range(1, len(parts) + 1)]
+                    queue += [
+                        (".".join(parts[:i]), (*chain, ".".join(parts[:i]))) for i in range(1, len(parts) + 1)
+                    ]
                 elif top not in missing and _find(dirs, top) is None:
                     missing.add(top)
-                    problems.append(f"third-party module {top!r} is not in the code dir but "
-                                    f"{' -> '.join(chain)} imports it at module level")
+                    problems.append(
+                        f"third-party module {top!r} is not in the code dir but "
+                        f"{' -> '.join(chain)} imports it at module level"
+                    )
     return problems

@@ -51,7 +51,6 @@ from .slim import find_interpreter
 TIMEOUT_EXIT = 124
 
 
-
 @dataclass
 class Outcome:
     """What one invocation gave; times are epoch seconds (``spawned_at`` = before the fork)."""
@@ -80,26 +79,44 @@ def fc_context(function: Function, project: str) -> dict[str, Any]:
     env = os.environ
     handler = function.handler or " ".join(props.get("customRuntimeConfig", {}).get("command", []))
     return {
-        "request_id": request_id(), "region": props.get("region", "cn-hangzhou"),
+        "request_id": request_id(),
+        "region": props.get("region", "cn-hangzhou"),
         "account_id": env.get("ALIBABA_CLOUD_ACCOUNT_ID") or env.get("FC_ACCOUNT_ID", "0000000000000000"),
-        "function": {"name": function.name, "handler": handler, "memory": int(props.get("memorySize", 512)),
-                     "timeout": int(props.get("timeout", 3))},
-        "credentials": {"access_key_id": env.get("ALIBABA_CLOUD_ACCESS_KEY_ID", ""),
-                        "access_key_secret": env.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ""),
-                        "security_token": env.get("ALIBABA_CLOUD_SECURITY_TOKEN", "")},
-        "service": {"name": project, "log_project": log.get("project", ""), "log_store": log.get("logstore", "")},
+        "function": {
+            "name": function.name,
+            "handler": handler,
+            "memory": int(props.get("memorySize", 512)),
+            "timeout": int(props.get("timeout", 3)),
+        },
+        "credentials": {
+            "access_key_id": env.get("ALIBABA_CLOUD_ACCESS_KEY_ID", ""),
+            "access_key_secret": env.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ""),
+            "security_token": env.get("ALIBABA_CLOUD_SECURITY_TOKEN", ""),
+        },
+        "service": {
+            "name": project,
+            "log_project": log.get("project", ""),
+            "log_store": log.get("logstore", ""),
+        },
         "initializer": (lifecycle.get("initializer") or {}).get("handler"),
     }
 
 
-def fc_env(function: Function, context: dict[str, Any], code_dir: Path,
-           extra: dict[str, str] | None = None) -> dict[str, str]:
+def fc_env(
+    function: Function, context: dict[str, Any], code_dir: Path, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     """The process environment: the caller's plus ``extra``, and the FC_* variables the runtime sets."""
-    fc = {"FC_FUNCTION_NAME": function.name, "FC_FUNCTION_HANDLER": context["function"]["handler"],
-          "FC_FUNCTION_MEMORY_SIZE": str(context["function"]["memory"]),
-          "FC_TIMEOUT": str(context["function"]["timeout"]), "FC_REGION": context["region"],
-          "FC_ACCOUNT_ID": context["account_id"], "FC_RUNTIME": function.runtime,
-          "FC_FUNC_CODE_PATH": f"{code_dir}/", "FC_INSTANCE_ID": f"local-{secrets.token_hex(6)}"}
+    fc = {
+        "FC_FUNCTION_NAME": function.name,
+        "FC_FUNCTION_HANDLER": context["function"]["handler"],
+        "FC_FUNCTION_MEMORY_SIZE": str(context["function"]["memory"]),
+        "FC_TIMEOUT": str(context["function"]["timeout"]),
+        "FC_REGION": context["region"],
+        "FC_ACCOUNT_ID": context["account_id"],
+        "FC_RUNTIME": function.runtime,
+        "FC_FUNC_CODE_PATH": f"{code_dir}/",
+        "FC_INSTANCE_ID": f"local-{secrets.token_hex(6)}",
+    }
     return {**fc, **os.environ, **(extra or {}), "PYTHONUNBUFFERED": "1"}
 
 
@@ -111,8 +128,9 @@ def with_token(event: bytes, role: str, site: str, secret: str | None = None) ->
         return event
     from ..auth import Authenticator
 
-    auth = Authenticator(secret, os.environ.get("AUTH_ISSUER", "bailian-fc"),
-                         os.environ.get("AUTH_AUDIENCE", "bailian-fc"))
+    auth = Authenticator(
+        secret, os.environ.get("AUTH_ISSUER", "bailian-fc"), os.environ.get("AUTH_AUDIENCE", "bailian-fc")
+    )
     token = auth.mint("bailian-fc-invoke", site, role, ttl_seconds=3600, platform=role == "admin")
     return event.replace(b"${TOKEN}", token.encode())
 
@@ -144,14 +162,26 @@ def interpreter_for(code: Path, built: bool) -> str:
     version = json.loads((code / BUILD_INFO).read_text())["python_version"]
     found = find_interpreter(version)
     if found is None:
-        print(f"invoke: warning: no python{version} here; compiled wheels of the build may not import",
-              file=sys.stderr)
+        print(
+            f"invoke: warning: no python{version} here; compiled wheels of the build may not import",
+            file=sys.stderr,
+        )
     return found or sys.executable
 
 
-def run_event(function: Function, root: Path, event: bytes, *, project: str = "bailian-fc",
-              built: Path | None = None, timeout: float | None = None, watch: tuple[str, ...] = (),
-              quiet: bool = False, output: Any = None, env: dict[str, str] | None = None) -> Outcome:
+def run_event(
+    function: Function,
+    root: Path,
+    event: bytes,
+    *,
+    project: str = "bailian-fc",
+    built: Path | None = None,
+    timeout: float | None = None,
+    watch: tuple[str, ...] = (),
+    quiet: bool = False,
+    output: Any = None,
+    env: dict[str, str] | None = None,
+) -> Outcome:
     """Run a built-in runtime's handler once, in a fresh interpreter."""
     code, paths = code_paths(function, root, built)
     ctx = fc_context(function, project)
@@ -159,30 +189,60 @@ def run_event(function: Function, root: Path, event: bytes, *, project: str = "b
     with tempfile.TemporaryDirectory(prefix="bailian-invoke-") as tmp:
         event_file, result_file = Path(tmp, "event"), Path(tmp, "result.json")
         event_file.write_bytes(event)
-        spec = {"paths": [str(p) for p in paths], "context": ctx, "event_file": str(event_file),
-                "result_file": str(result_file), "handler": function.handler,
-                "initializer": ctx.pop("initializer"), "watch": list(watch)}
+        spec = {
+            "paths": [str(p) for p in paths],
+            "context": ctx,
+            "event_file": str(event_file),
+            "result_file": str(result_file),
+            "handler": function.handler,
+            "initializer": ctx.pop("initializer"),
+            "watch": list(watch),
+        }
         sink = output or (subprocess.DEVNULL if quiet else sys.stderr)
         log(quiet, f"FC Invoke Start RequestId: {ctx['request_id']}")
         interpreter = interpreter_for(code, built is not None)  # resolved before the clock starts
         spawned = time.time()
-        proc = subprocess.Popen([interpreter, "-I", "-c", CHILD, json.dumps(spec)],
-                                env=fc_env(function, ctx, code, env), stdout=sink, stderr=sink)
+        proc = subprocess.Popen(
+            [interpreter, "-I", "-c", CHILD, json.dumps(spec)],
+            env=fc_env(function, ctx, code, env),
+            stdout=sink,
+            stderr=sink,
+        )
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            return Outcome(False, spawned, timed_out=True, error={
-                "errorMessage": f"Function timed out after {timeout:g} seconds", "errorType": "FunctionTimeout"})
+            return Outcome(
+                False,
+                spawned,
+                timed_out=True,
+                error={
+                    "errorMessage": f"Function timed out after {timeout:g} seconds",
+                    "errorType": "FunctionTimeout",
+                },
+            )
         finally:
             log(quiet, f"FC Invoke End RequestId: {ctx['request_id']}")
         if not result_file.exists():
-            return Outcome(False, spawned, error={"errorMessage": f"the process died (exit {proc.returncode})",
-                                                  "errorType": "ProcessExited"})
+            return Outcome(
+                False,
+                spawned,
+                error={
+                    "errorMessage": f"the process died (exit {proc.returncode})",
+                    "errorType": "ProcessExited",
+                },
+            )
         out = json.loads(result_file.read_text())
-    return Outcome(out.get("ok", False), spawned, out.get("done_at"), result=out.get("result"),
-                   error=out.get("error"), phase=out.get("phase", ""), modules=out.get("modules", []))
+    return Outcome(
+        out.get("ok", False),
+        spawned,
+        out.get("done_at"),
+        result=out.get("result"),
+        error=out.get("error"),
+        phase=out.get("phase", ""),
+        modules=out.get("modules", []),
+    )
 
 
 def log(quiet: bool, line: str) -> None:
@@ -209,13 +269,30 @@ def _http_request(event: bytes) -> tuple[str, str, dict[str, str], bytes] | None
     query = urlencode(data.get("queryParameters") or {})
     body = data.get("body") or ""
     raw = base64.b64decode(body) if data.get("isBase64Encoded") else body.encode()
-    headers = {k: v for k, v in (data.get("headers") or {}).items() if k.lower() not in ("host", "content-length")}
-    return data["requestContext"]["http"]["method"], data["rawPath"] + (f"?{query}" if query else ""), headers, raw
+    headers = {
+        k: v for k, v in (data.get("headers") or {}).items() if k.lower() not in ("host", "content-length")
+    }
+    return (
+        data["requestContext"]["http"]["method"],
+        data["rawPath"] + (f"?{query}" if query else ""),
+        headers,
+        raw,
+    )
 
 
-def run_web(function: Function, root: Path, event: bytes, *, project: str = "bailian-fc",
-            built: Path | None = None, timeout: float | None = None, quiet: bool = False,
-            stream: Any = None, output: Any = None, env: dict[str, str] | None = None) -> Outcome:
+def run_web(
+    function: Function,
+    root: Path,
+    event: bytes,
+    *,
+    project: str = "bailian-fc",
+    built: Path | None = None,
+    timeout: float | None = None,
+    quiet: bool = False,
+    stream: Any = None,
+    output: Any = None,
+    env: dict[str, str] | None = None,
+) -> Outcome:
     """Start a custom-runtime function's server on a free port and hand it one event."""
     code, paths = code_paths(function, root, built)
     ctx = fc_context(function, project)
@@ -225,8 +302,12 @@ def run_web(function: Function, root: Path, event: bytes, *, project: str = "bai
     if argv and "python" in Path(argv[0]).name:
         argv[0] = interpreter_for(code, built is not None)
     port = free_port()
-    env = {**fc_env(function, ctx, code, env), "FC_CUSTOM_LISTEN_PORT": str(port), "HOST": "127.0.0.1",
-           "PYTHONPATH": os.pathsep.join(str(p) for p in paths)}
+    env = {
+        **fc_env(function, ctx, code, env),
+        "FC_CUSTOM_LISTEN_PORT": str(port),
+        "HOST": "127.0.0.1",
+        "PYTHONPATH": os.pathsep.join(str(p) for p in paths),
+    }
     sink = output or (subprocess.DEVNULL if quiet else sys.stderr)
     log(quiet, f"FC Invoke Start RequestId: {ctx['request_id']}")
     spawned = time.time()
@@ -236,24 +317,36 @@ def run_web(function: Function, root: Path, event: bytes, *, project: str = "bai
         deadline = time.monotonic() + (timeout or 30)
         while True:
             if proc.poll() is not None:
-                outcome.error = {"errorMessage": f"{argv} exited {proc.returncode} before listening",
-                                 "errorType": "ProcessExited"}
+                outcome.error = {
+                    "errorMessage": f"{argv} exited {proc.returncode} before listening",
+                    "errorType": "ProcessExited",
+                }
                 return outcome
             try:
                 socket.create_connection(("127.0.0.1", port), 0.2).close()
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    outcome.timed_out, outcome.error = True, {"errorType": "FunctionTimeout",
-                                                              "errorMessage": f"port {port} never opened"}
+                    outcome.timed_out, outcome.error = (
+                        True,
+                        {"errorType": "FunctionTimeout", "errorMessage": f"port {port} never opened"},
+                    )
                     return outcome
                 time.sleep(0.01)
         passthrough = _http_request(event)
-        fc_headers = {"x-fc-request-id": ctx["request_id"], "x-fc-function-name": function.name,
-                      "x-fc-function-memory": str(ctx["function"]["memory"]), "x-fc-region": ctx["region"],
-                      "x-fc-account-id": ctx["account_id"]}
+        fc_headers = {
+            "x-fc-request-id": ctx["request_id"],
+            "x-fc-function-name": function.name,
+            "x-fc-function-memory": str(ctx["function"]["memory"]),
+            "x-fc-region": ctx["region"],
+            "x-fc-account-id": ctx["account_id"],
+        }
         method, target, headers, body = passthrough or (
-            "POST", "/invoke", {"Content-Type": "application/octet-stream", "x-fc-control-path": "/invoke"}, event)
+            "POST",
+            "/invoke",
+            {"Content-Type": "application/octet-stream", "x-fc-control-path": "/invoke"},
+            event,
+        )
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=ctx["function"]["timeout"])
         conn.request(method, target, body=body, headers={**headers, **fc_headers})
         response = conn.getresponse()
@@ -266,8 +359,11 @@ def run_web(function: Function, root: Path, event: bytes, *, project: str = "bai
                 stream.flush()
         outcome.done_at = time.time()
         outcome.status = response.status
-        outcome.result = {"status": response.status, "headers": dict(response.getheaders()),
-                          "body": b"".join(chunks).decode("utf-8", "replace")}
+        outcome.result = {
+            "status": response.status,
+            "headers": dict(response.getheaders()),
+            "body": b"".join(chunks).decode("utf-8", "replace"),
+        }
         outcome.ok = response.status < 500 and response.getheader("x-fc-status") != "404"
         return outcome
     finally:
@@ -294,8 +390,15 @@ def render(outcome: Outcome) -> str:
         return json.dumps(outcome.error, indent=2, ensure_ascii=False)
     result = outcome.result or {}
     if "status" in result:  # custom runtime
-        return json.dumps({"statusCode": result["status"], "headers": result["headers"],
-                           "body": _decoded(result["body"], False)}, indent=2, ensure_ascii=False)
+        return json.dumps(
+            {
+                "statusCode": result["status"],
+                "headers": result["headers"],
+                "body": _decoded(result["body"], False),
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
     if "json" in result:
         value = result["json"]
         if isinstance(value, dict) and "statusCode" in value and isinstance(value.get("body"), str):
@@ -311,17 +414,32 @@ def render(outcome: Outcome) -> str:
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("invoke", help="run one function with an FC event in a fresh process",
-                            description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = sub.add_parser(
+        "invoke",
+        help="run one function with an FC event in a fresh process",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("function", help="s.yaml resource: chat, apps, prewarm or admin")
     parser.add_argument("--event", required=True, help="event file (events/*.json) or inline JSON")
-    parser.add_argument("--timeout", type=float, default=None, help="seconds (default: the function's timeout)")
-    parser.add_argument("--built", nargs="?", const="build", default=None, metavar="DIR",
-                        help="run the code dir of `bailian-fc build` (default DIR: build)")
+    parser.add_argument(
+        "--timeout", type=float, default=None, help="seconds (default: the function's timeout)"
+    )
+    parser.add_argument(
+        "--built",
+        nargs="?",
+        const="build",
+        default=None,
+        metavar="DIR",
+        help="run the code dir of `bailian-fc build` (default DIR: build)",
+    )
     parser.add_argument("--role", default="admin", help="role of the ${TOKEN} minted (default admin)")
     parser.add_argument("--site", default="site-001", help="site of the ${TOKEN} minted")
-    parser.add_argument("--emulator", action="store_true",
-                        help="start the bundled Bailian emulator; every BAILIAN_APP_ID_<KEY> becomes emu-<key>")
+    parser.add_argument(
+        "--emulator",
+        action="store_true",
+        help="start the bundled Bailian emulator; every BAILIAN_APP_ID_<KEY> becomes emu-<key>",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -330,7 +448,10 @@ def _run(args: argparse.Namespace) -> int:
     manifest = load_manifest(root / "s.yaml", strict=False)
     function = manifest.functions.get(args.function)
     if function is None:
-        print(f"invoke: no function {args.function!r}; s.yaml has {', '.join(manifest.functions)}", file=sys.stderr)
+        print(
+            f"invoke: no function {args.function!r}; s.yaml has {', '.join(manifest.functions)}",
+            file=sys.stderr,
+        )
         return 2
     raw = read_event(args.event)
     with invoke_env(args.emulator) as env:
@@ -338,18 +459,29 @@ def _run(args: argparse.Namespace) -> int:
         return _invoke(function, root, event, args, str(manifest.raw.get("name", "bailian-fc")), env)
 
 
-def _invoke(function: Function, root: Path, event: bytes, args: argparse.Namespace, project: str,
-            env: dict[str, str]) -> int:
+def _invoke(
+    function: Function, root: Path, event: bytes, args: argparse.Namespace, project: str, env: dict[str, str]
+) -> int:
     built = (root / args.built).resolve() if args.built else None
     if function.is_web:  # the body streams to stdout as it comes (SSE); status and headers go to stderr
-        outcome = run_web(function, root, event, project=project, built=built, timeout=args.timeout,
-                          stream=sys.stdout.buffer, env=env)
+        outcome = run_web(
+            function,
+            root,
+            event,
+            project=project,
+            built=built,
+            timeout=args.timeout,
+            stream=sys.stdout.buffer,
+            env=env,
+        )
         if outcome.result:
             print(f"\nHTTP {outcome.status} {json.dumps(outcome.result['headers'])}", file=sys.stderr)
         else:
             print(render(outcome))
     else:
-        outcome = run_event(function, root, event, project=project, built=built, timeout=args.timeout, env=env)
+        outcome = run_event(
+            function, root, event, project=project, built=built, timeout=args.timeout, env=env
+        )
         print(render(outcome))
         if outcome.error and outcome.phase:
             print(f"invoke: unhandled exception during {outcome.phase}", file=sys.stderr)

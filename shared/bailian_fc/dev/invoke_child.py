@@ -1,7 +1,7 @@
 """The script ``bailian-fc invoke`` runs in a fresh interpreter to call one built-in runtime handler."""
 
 # Runs in the fresh interpreter: stdlib only, so it imports nothing the function would not.
-CHILD = r'''
+CHILD = r"""
 import importlib, json, sys, time, traceback
 spec = json.loads(sys.argv[1])
 sys.path[:0] = spec["paths"]
@@ -55,4 +55,4 @@ out["done_at"] = time.time()
 out["modules"] = sorted(m for m in spec["watch"] if m in sys.modules)
 with open(spec["result_file"], "w") as fh:
     json.dump(out, fh)
-'''
+"""

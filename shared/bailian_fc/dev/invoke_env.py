@@ -66,6 +66,12 @@ def failed_jobs(result: Any) -> list[str]:
     """``job: error`` for every job run in a prewarm handler's result that failed (queued runs too)."""
     if not isinstance(result, dict):
         return []
-    runs = [*(result.get("results") or []), *(r for q in result.get("queued") or [] for r in q.get("results") or [])]
-    return [f"{r.get('job')}: {r.get('error') or 'failed'}" for r in runs
-            if isinstance(r, dict) and r.get("status") == "failed"]
+    runs = [
+        *(result.get("results") or []),
+        *(r for q in result.get("queued") or [] for r in q.get("results") or []),
+    ]
+    return [
+        f"{r.get('job')}: {r.get('error') or 'failed'}"
+        for r in runs
+        if isinstance(r, dict) and r.get("status") == "failed"
+    ]

@@ -103,9 +103,9 @@ class LenientEnv(dict[str, str]):
     """An environment where unset variables read as "" (for ``dev``, which needs names, not secrets)."""
 
 
-
-def load_manifest(path: str | os.PathLike[str] = "s.yaml", env: dict[str, str] | None = None,
-                  strict: bool = True) -> Manifest:
+def load_manifest(
+    path: str | os.PathLike[str] = "s.yaml", env: dict[str, str] | None = None, strict: bool = True
+) -> Manifest:
     """Read and render ``s.yaml``; ``strict=False`` renders unset ``${env()}`` as "" instead of failing."""
     path = Path(path)
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -138,9 +138,15 @@ def _functions(resources: dict[str, Any]) -> dict[str, Function]:
         props = res.get("props") or {}
         if res.get("component", "").split("@")[0] != "fc3":
             continue
-        out[name] = Function(resource=name, name=props["functionName"], runtime=props["runtime"],
-                             code=str(props.get("code", "")), handler=props.get("handler"), props=props,
-                             triggers=props.get("triggers") or [])
+        out[name] = Function(
+            resource=name,
+            name=props["functionName"],
+            runtime=props["runtime"],
+            code=str(props.get("code", "")),
+            handler=props.get("handler"),
+            props=props,
+            triggers=props.get("triggers") or [],
+        )
     return out
 
 
@@ -152,7 +158,9 @@ def _routes(resources: dict[str, Any], functions: dict[str, Function]) -> list[t
             continue
         for route in (res.get("props") or {}).get("routeConfig", {}).get("routes", []):
             if route.get("functionName") not in by_name:
-                raise ManifestError(f"domain route {route.get('path')} names unknown function {route.get('functionName')}")
+                raise ManifestError(
+                    f"domain route {route.get('path')} names unknown function {route.get('functionName')}"
+                )
             routes.append((route["path"], by_name[route["functionName"]]))
     return routes
 

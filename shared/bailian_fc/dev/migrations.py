@@ -56,15 +56,21 @@ def migrate(conn: Any, directory: Path) -> list[Migration]:
     conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_ID,))
     try:
         conn.execute("CREATE SCHEMA IF NOT EXISTS bailian_meta")
-        conn.execute("CREATE TABLE IF NOT EXISTS bailian_meta.schema_migrations ("
-                     " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
-                     " applied_at timestamptz NOT NULL DEFAULT now())")
-        applied = dict(conn.execute("SELECT version, checksum FROM bailian_meta.schema_migrations").fetchall())
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bailian_meta.schema_migrations ("
+            " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        applied = dict(
+            conn.execute("SELECT version, checksum FROM bailian_meta.schema_migrations").fetchall()
+        )
         for m in migrations:
             if m.version in applied and applied[m.version] != m.checksum:
-                raise MigrationError(f"{m.path.name} was applied with another content (checksum "
-                                     f"{applied[m.version][:12]}…, file has {m.checksum[:12]}…): applied "
-                                     "migrations never change; add a new migration instead")
+                raise MigrationError(
+                    f"{m.path.name} was applied with another content (checksum "
+                    f"{applied[m.version][:12]}…, file has {m.checksum[:12]}…): applied "
+                    "migrations never change; add a new migration instead"
+                )
         unknown = sorted(set(applied) - {m.version for m in migrations})
         if unknown:
             raise MigrationError(f"the database has migrations this repo does not: {unknown}")
@@ -74,8 +80,11 @@ def migrate(conn: Any, directory: Path) -> list[Migration]:
                 continue
             with conn.transaction():
                 conn.execute(m.sql)
-                conn.execute("INSERT INTO bailian_meta.schema_migrations (version, name, checksum)"
-                             " VALUES (%s, %s, %s)", (m.version, m.name, m.checksum))
+                conn.execute(
+                    "INSERT INTO bailian_meta.schema_migrations (version, name, checksum)"
+                    " VALUES (%s, %s, %s)",
+                    (m.version, m.name, m.checksum),
+                )
             done.append(m)
         return done
     finally:

@@ -28,9 +28,22 @@ from pathlib import Path
 # in each built dir by tests/test_lean_build.py, which fails when a module is missing or a shipped
 # distribution goes unloaded). rich declares markdown-it-py for rich.markdown, which nothing loads.
 NO_DEPS: dict[str, tuple[str, ...]] = {
-    "dashscope": ("aiohttp", "requests", "websocket-client", "cryptography", "certifi>=2024.7.4", "httpx>=0.27.0",
-                  "httpx-sse>=0.4.0", "typing_extensions>=4.16.0", "pydantic>=2.0", "tenacity", "PyYAML>=6.0",
-                  "rich>=13.0.0", "click", "opentelemetry-api>=1.20"),
+    "dashscope": (
+        "aiohttp",
+        "requests",
+        "websocket-client",
+        "cryptography",
+        "certifi>=2024.7.4",
+        "httpx>=0.27.0",
+        "httpx-sse>=0.4.0",
+        "typing_extensions>=4.16.0",
+        "pydantic>=2.0",
+        "tenacity",
+        "PyYAML>=6.0",
+        "rich>=13.0.0",
+        "click",
+        "opentelemetry-api>=1.20",
+    ),
     "rich": ("pygments>=2.13.0",),
     # dateutil 3 declares tzdata (the IANA database as a package, 600 files). Our zones go through
     # zoneinfo, which reads the image's /usr/share/zoneinfo first; FC images have it (FC documents
@@ -49,17 +62,43 @@ PRUNE_FILES: dict[str, tuple[str, ...]] = {"dashscope": ("dashscope/resources/qw
 # imports lazily. Only traced modules get a .pyc: the rest would never be read, only zipped.
 # client.py imports dashscope lazily, and httpx reaches httpcore, anyio's backend and h11 only when the
 # first request opens a connection (tests/test_lean_build.py fails if a request compiles anything).
-_CLIENT = ("bailian_fc.bailian.client", "bailian_fc.bailian.translate", "dashscope", "httpcore", "httpcore._backends.anyio",
-           "anyio._backends._asyncio", "anyio.to_thread", "anyio.lowlevel", "anyio.streams.tls",
-           "anyio.streams.stapled", "h11", "sniffio", "exceptiongroup")
+_CLIENT = (
+    "bailian_fc.bailian.client",
+    "bailian_fc.bailian.translate",
+    "dashscope",
+    "httpcore",
+    "httpcore._backends.anyio",
+    "anyio._backends._asyncio",
+    "anyio.to_thread",
+    "anyio.lowlevel",
+    "anyio.streams.tls",
+    "anyio.streams.stapled",
+    "h11",
+    "sniffio",
+    "exceptiongroup",
+)
 WARM_IMPORTS: dict[str, tuple[str, ...]] = {
-    "chat": (*_CLIENT, "uvicorn.protocols.http.h11_impl", "uvicorn.protocols.http.auto", "uvicorn.lifespan.on",
-             "uvicorn.loops.auto", "uvicorn.loops.asyncio", "uvicorn.protocols.websockets.auto"),
+    "chat": (
+        *_CLIENT,
+        "uvicorn.protocols.http.h11_impl",
+        "uvicorn.protocols.http.auto",
+        "uvicorn.lifespan.on",
+        "uvicorn.loops.auto",
+        "uvicorn.loops.asyncio",
+        "uvicorn.protocols.websockets.auto",
+    ),
     # Which venue adapter loads depends on DATA_URL: both (the postgres one imports psycopg on first read).
     "apps": (*_CLIENT, "bailian_fc.venue.embedded", "bailian_fc.venue.postgres"),
-    "prewarm": (*_CLIENT, "bailian_fc.venue.embedded", "bailian_fc.venue.postgres", "bailian_fc.runlog.dashboard"),
+    "prewarm": (
+        *_CLIENT,
+        "bailian_fc.venue.embedded",
+        "bailian_fc.venue.postgres",
+        "bailian_fc.runlog.dashboard",
+    ),
     "admin": (),
 }
+
+
 def split_no_deps(reqs: list[str]) -> tuple[list[str], list[str]]:
     """(installed with --no-deps, installed normally): NO_DEPS entries swap in what they really load."""
     bare: dict[str, str] = {}
@@ -83,7 +122,7 @@ def req_name(requirement: str) -> str:
 
 
 # Runs under the target interpreter with the code dir alone on sys.path (-I -S): prints loaded files.
-_TRACE = r'''
+_TRACE = r"""
 import importlib, json, os, sys
 code = sys.argv[1]
 sys.path[:0] = [os.path.join(code, "python"), code]
@@ -92,20 +131,26 @@ for name in json.loads(sys.argv[2]):
 base = os.path.realpath(code) + os.sep
 files = {os.path.realpath(m.__file__) for m in list(sys.modules.values()) if getattr(m, "__file__", None)}
 print(json.dumps(sorted(f for f in files if f.startswith(base) and f.endswith(".py"))))
-'''
+"""
 
 
 @functools.cache
 def find_interpreter(version: str) -> str | None:
     """A working ``python<version>``: pyenv's own build first, then PATH (never a pyenv shim)."""
     pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
-    candidates = [*sorted(str(p) for p in pyenv_root.glob(f"versions/{version}.*/bin/python{version}")),
-                  shutil.which(f"python{version}")]
+    candidates = [
+        *sorted(str(p) for p in pyenv_root.glob(f"versions/{version}.*/bin/python{version}")),
+        shutil.which(f"python{version}"),
+    ]
     for candidate in filter(None, candidates):
         if "/shims/" in candidate:
             continue
-        probe = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                               capture_output=True, text=True, check=False)
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if probe.returncode == 0 and probe.stdout.strip() == version:
             return candidate
     return None
@@ -119,7 +164,7 @@ def prune(target: Path, files: dict[str, tuple[str, ...]]) -> int:
     for path in doomed:
         path.unlink(missing_ok=True)
     for meta in target.glob("*.dist-info/METADATA"):  # keep the headers (version, requirements), drop the
-        text = meta.read_bytes()                       # long description nothing reads at run time
+        text = meta.read_bytes()  # long description nothing reads at run time
         if (end := text.find(b"\n\n")) > 0:
             meta.write_bytes(text[: end + 1])
     return len(doomed)
@@ -138,8 +183,13 @@ def strip_binaries(target: Path) -> bool:
 
 def traced_modules(interpreter: str, code: Path, modules: list[str]) -> list[str]:
     """Source files under ``code`` that importing ``modules`` loads, under ``interpreter``."""
-    done = subprocess.run([interpreter, "-I", "-S", "-c", _TRACE, str(code), json.dumps(modules)],
-                          capture_output=True, text=True, check=False, timeout=300)
+    done = subprocess.run(
+        [interpreter, "-I", "-S", "-c", _TRACE, str(code), json.dumps(modules)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"importing {', '.join(modules)} failed:\n{done.stderr[-2000:]}")
     files: list[str] = json.loads(done.stdout)
@@ -154,8 +204,13 @@ def precompile(code: Path, python_version: str, warm: tuple[str, ...] = ()) -> i
         return None
     entries = [p.stem for p in code.glob("*.py")]
     files = set(traced_modules(interpreter, code, [*entries, *warm]))
-    subprocess.run([interpreter, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", "-i", "-"],
-                   input="\n".join(sorted(files)), text=True, check=True, capture_output=True)
+    subprocess.run(
+        [interpreter, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", "-i", "-"],
+        input="\n".join(sorted(files)),
+        text=True,
+        check=True,
+        capture_output=True,
+    )
     return len(files)
 
 
@@ -176,8 +231,10 @@ def drop_unrequired(target: Path, roots: list[str], marker_env: dict[str, str]) 
         headers = Parser().parsestr(meta.read_text(encoding="utf-8", errors="replace"), headersonly=True)
         name = req_name(headers["Name"])
         records[name] = meta.parent
-        requires[name] = [Requirement(line) for line in
-                          (NO_DEPS[name] if name in NO_DEPS else headers.get_all("Requires-Dist") or [])]
+        requires[name] = [
+            Requirement(line)
+            for line in (NO_DEPS[name] if name in NO_DEPS else headers.get_all("Requires-Dist") or [])
+        ]
     reached: set[tuple[str, frozenset[str]]] = set()
     queue = [(req_name(r.name), frozenset(r.extras)) for r in map(Requirement, roots)]
     while queue:
@@ -186,7 +243,9 @@ def drop_unrequired(target: Path, roots: list[str], marker_env: dict[str, str]) 
             continue
         reached.add((name, extras))
         for req in requires.get(name, []):  # a marker may name an extra: psycopg[binary] -> psycopg-binary
-            if req.marker is None or any(req.marker.evaluate({**marker_env, "extra": e}) for e in ("", *extras)):
+            if req.marker is None or any(
+                req.marker.evaluate({**marker_env, "extra": e}) for e in ("", *extras)
+            ):
                 queue.append((req_name(req.name), frozenset(req.extras)))
     reached_names = {name for name, _ in reached}
     dropped = sorted(set(records) - reached_names)

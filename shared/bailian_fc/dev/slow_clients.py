@@ -81,5 +81,8 @@ class GuardedH11Protocol(H11Protocol):
 
 def guarded_protocol(header_timeout: float, body_timeout: float) -> Any:
     """A :class:`GuardedH11Protocol` class with these timeouts, for ``uvicorn.Config(http=...)``."""
-    return type("GuardedH11Protocol", (GuardedH11Protocol,),
-                {"header_timeout": header_timeout, "body_timeout": body_timeout})
+    return type(
+        "GuardedH11Protocol",
+        (GuardedH11Protocol,),
+        {"header_timeout": header_timeout, "body_timeout": body_timeout},
+    )

@@ -47,8 +47,12 @@ def register(sub: Any) -> None:
     """Add ``store init`` to the ``bailian-fc`` parser (called from cli.py)."""
     store = sub.add_parser("store", help="storage provisioning")
     actions = store.add_subparsers(dest="store_command", required=True)
-    init = actions.add_parser("init", help="create the Tablestore table STORE_URL names (idempotent)",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    init = actions.add_parser(
+        "init",
+        help="create the Tablestore table STORE_URL names (idempotent)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     init.add_argument("--url", default=None, help="store URL (default: STORE_URL)")
     init.add_argument("--wait", type=float, default=90.0, help="seconds to wait for a new table to serve")
     init.set_defaults(func=_run)

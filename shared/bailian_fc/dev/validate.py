@@ -33,18 +33,30 @@ from .manifest import Function, Manifest, ManifestError, from_rendered, load_man
 
 # Shipped with the package (MIT, devsapp/fc3 src/schema.json; licence in data/NOTICE.md).
 SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "fc3-props.schema.json"
-TRIGGER_DEFINITIONS = {"http": "IHttpTriggerConfig", "timer": "ITimerTriggerConfig", "oss": "IOssTriggerConfig",
-                       "log": "ILogTriggerConfig", "mns_topic": "IMnsTriggerConfig", "cdn_events": "ICdnTriggerConfig",
-                       "tablestore": "IOtsConfig", "eventbridge": "IEventBridge"}
+TRIGGER_DEFINITIONS = {
+    "http": "IHttpTriggerConfig",
+    "timer": "ITimerTriggerConfig",
+    "oss": "IOssTriggerConfig",
+    "log": "ILogTriggerConfig",
+    "mns_topic": "IMnsTriggerConfig",
+    "cdn_events": "ICdnTriggerConfig",
+    "tablestore": "IOtsConfig",
+    "eventbridge": "IEventBridge",
+}
 # DESIGN.md's routes as (method, sample path, function that must serve it).
-DESIGN_ROUTES = [tuple(line.split()) for line in """
+DESIGN_ROUTES = [
+    tuple(line.split())
+    for line in """
     POST /chat/messages chat | GET /chat/conversations chat | GET /chat/conversations/c-1 chat
     DELETE /chat/conversations/c-1 chat | GET /apps apps | POST /apps/app2_finance apps | GET /clock apps
     GET /admin/runlogs admin | GET /admin/dashboard admin | GET /admin/triggers admin
     GET /admin/triggers/app2_prewarm admin | PUT /admin/triggers/app2_prewarm admin
     POST /admin/triggers/app2_prewarm/run admin | GET /admin/runtime-context admin
     PUT /admin/runtime-context admin | DELETE /admin/runtime-context admin | POST /admin/cache/purge admin
-""".replace("|", "\n").strip().splitlines()]
+""".replace("|", "\n")
+    .strip()
+    .splitlines()
+]
 # Deploy wiring, not settings: literal or from other resources, never secret.
 WIRING_ENV = {"PYTHONPATH", "PREWARM_FUNCTION_NAME"}
 _EVERY = re.compile(r"^@every\s+(\d+[hm])+$")
@@ -62,19 +74,28 @@ def required_env() -> dict[str, set[str]]:
     """The variables each function's settings need (app ids from the catalogue, by the apps it runs)."""
     from ..catalogue.registry import CATALOGUE
 
-    ids = {m: {spec.app_id_setting for spec in CATALOGUE.values() if spec.mode == m} for m in ("stream", "single")}
+    ids = {
+        m: {spec.app_id_setting for spec in CATALOGUE.values() if spec.mode == m}
+        for m in ("stream", "single")
+    }
     base = {"STORE_URL", "BUSINESS_TZ", "BUSINESS_DAY_START"}
     auth = {"AUTH_JWT_SECRET", "AUTH_ISSUER", "AUTH_AUDIENCE"}
     upstream = {"DASHSCOPE_API_KEY", "DASHSCOPE_WORKSPACE"}
     data = {"DATA_URL"}  # venue data: App2/App3 and the prewarm's discovery
-    return {"chat": base | auth | upstream | ids["stream"], "apps": base | auth | upstream | ids["single"] | data,
-            "prewarm": base | upstream | ids["single"] | data, "admin": base | auth}
+    return {
+        "chat": base | auth | upstream | ids["stream"],
+        "apps": base | auth | upstream | ids["single"] | data,
+        "prewarm": base | upstream | ids["single"] | data,
+        "admin": base | auth,
+    }
 
 
 def fake_env(manifest_path: Path) -> dict[str, str]:
     """Values for the ``${env('X')}`` calls without a default; defaults render as they are."""
-    return {name: f"fake-{name.lower().replace('_', '-')}-0123456789abcdef0123456789"
-            for name in _REQUIRED_ENV_CALL.findall(manifest_path.read_text(encoding="utf-8"))}
+    return {
+        name: f"fake-{name.lower().replace('_', '-')}-0123456789abcdef0123456789"
+        for name in _REQUIRED_ENV_CALL.findall(manifest_path.read_text(encoding="utf-8"))
+    }
 
 
 def load_schema(path: Path) -> dict[str, Any]:
@@ -125,7 +146,11 @@ def check_cron(expression: Any) -> str | None:
         return f"{text!r} has {len(fields)} fields; FC wants 6 (seconds first: 'sec min hour dom month dow')"
     from croniter import croniter
 
-    return None if croniter.is_valid(text, second_at_beginning=True) else f"{text!r} is not a valid cron expression"
+    return (
+        None
+        if croniter.is_valid(text, second_at_beginning=True)
+        else f"{text!r} is not a valid cron expression"
+    )
 
 
 def check_triggers(schema: dict[str, Any], function: Function) -> list[str]:
@@ -142,7 +167,10 @@ def check_triggers(schema: dict[str, Any], function: Function) -> list[str]:
         definition = TRIGGER_DEFINITIONS.get(str(kind))  # gap 2: triggerConfig's anyOf accepts any object
         if definition:
             node = {"$ref": f"#/definitions/{definition}", "definitions": schema["definitions"]}
-            found += [f"{name}.triggerConfig: {e.message}" for e in jsonschema.Draft7Validator(node).iter_errors(config)]
+            found += [
+                f"{name}.triggerConfig: {e.message}"
+                for e in jsonschema.Draft7Validator(node).iter_errors(config)
+            ]
             found += unknown_keys(schema, node, config, f"{name}.triggerConfig")
         if kind == "http" and not config.get("methods"):
             found.append(f"{name}: an HTTP trigger needs a non-empty methods list")
@@ -179,7 +207,10 @@ def check_runtime(function: Function, root: Path, built: Path | None) -> list[st
         found += [f"{where}: {d}/{s} does not exist" for d in dirs for s in scripts if not (d / s).is_file()]
         return found
     initializer = ((props.get("instanceLifecycleConfig") or {}).get("initializer") or {}).get("handler")
-    for label, ref in [("handler", function.handler), *([("initializer", initializer)] if initializer else [])]:
+    for label, ref in [
+        ("handler", function.handler),
+        *([("initializer", initializer)] if initializer else []),
+    ]:
         module, _, attr = str(ref or "").rpartition(".")
         if not module or not attr:
             found.append(f"{where}: {label} {ref!r} is not 'file.function'")
@@ -200,19 +231,30 @@ def check_deploy_wiring(manifest: Manifest, function: Function, built: Path | No
         found.append(f"{where}: code is {function.code!r}; `bailian-fc build` writes ./build/{where}")
     env = props.get("environmentVariables") or {}
     if "/code/python" not in str(env.get("PYTHONPATH", "")).split(":"):
-        found.append(f"{where}: environmentVariables.PYTHONPATH must include /code/python (where deps are built)")
+        found.append(
+            f"{where}: environmentVariables.PYTHONPATH must include /code/python (where deps are built)"
+        )
     raw = manifest.raw
-    hooks = [*(raw["resources"][where].get("actions") or {}).get("pre-deploy", []),
-             *(raw.get("actions") or {}).get("pre-deploy", [])]
+    hooks = [
+        *(raw["resources"][where].get("actions") or {}).get("pre-deploy", []),
+        *(raw.get("actions") or {}).get("pre-deploy", []),
+    ]
     if not any("bailian-fc build" in str(h.get("run", "")) for h in hooks if isinstance(h, dict)):
         found.append(f"{where}: no pre-deploy action runs `bailian-fc build`")
     cpu, memory = props.get("cpu"), props.get("memorySize")
-    if isinstance(cpu, (int, float)) and isinstance(memory, int) and cpu > 0 and not 1 <= memory / 1024 / cpu <= 4:
+    if (
+        isinstance(cpu, (int, float))
+        and isinstance(memory, int)
+        and cpu > 0
+        and not 1 <= memory / 1024 / cpu <= 4
+    ):
         found.append(f"{where}: memory/cpu is {memory / 1024 / cpu:.2f} GB per vCPU; FC3 wants 1 to 4")
     if built and (built / where / BUILD_INFO).is_file():  # a build dir: right Python, imports resolve
         built_py = json.loads((built / where / BUILD_INFO).read_text()).get("python_version")
         if RUNTIME_PYTHON.get(function.runtime) not in (None, built_py):
-            found.append(f"{where}: built for Python {built_py}, {function.runtime} runs {RUNTIME_PYTHON[function.runtime]}")
+            found.append(
+                f"{where}: built for Python {built_py}, {function.runtime} runs {RUNTIME_PYTHON[function.runtime]}"
+            )
         found += [f"{where} (built): {p}" for p in check_imports(built / where)]
     return found
 
@@ -238,14 +280,21 @@ def match_route(routes: list[dict[str, Any]], path: str) -> dict[str, Any] | Non
     exact = [r for r in routes if r.get("path") == path]
     if exact:
         return exact[0]
-    wild = [r for r in routes if str(r.get("path", "")).endswith("/*") and path != r["path"][:-2]
-            and route_matches(r["path"], path)]
+    wild = [
+        r
+        for r in routes
+        if str(r.get("path", "")).endswith("/*") and path != r["path"][:-2] and route_matches(r["path"], path)
+    ]
     return max(wild, key=lambda r: len(r["path"]), default=None)
 
 
 def check_routes(manifest: Manifest) -> list[str]:
-    routes = [r for res in manifest.rendered["resources"].values() if str(res.get("component")).startswith("fc3-domain")
-              for r in (res.get("props") or {}).get("routeConfig", {}).get("routes", [])]
+    routes = [
+        r
+        for res in manifest.rendered["resources"].values()
+        if str(res.get("component")).startswith("fc3-domain")
+        for r in (res.get("props") or {}).get("routeConfig", {}).get("routes", [])
+    ]
     by_name = {f.name: f for f in manifest.functions.values()}
     found: list[str] = []
     for method, path, expected in DESIGN_ROUTES:
@@ -259,8 +308,11 @@ def check_routes(manifest: Manifest) -> list[str]:
             continue
         if method not in (route.get("methods") or []):
             found.append(f"route {method} {path}: domain route {route['path']} does not allow {method}")
-        if not any(method in ((t.get("triggerConfig") or {}).get("methods") or []) for t in function.triggers
-                   if t.get("triggerType") == "http"):
+        if not any(
+            method in ((t.get("triggerConfig") or {}).get("methods") or [])
+            for t in function.triggers
+            if t.get("triggerType") == "http"
+        ):
             found.append(f"route {method} {path}: {expected} has no HTTP trigger allowing {method}")
     return found
 
@@ -284,14 +336,25 @@ def check_schema(schema: dict[str, Any], function: Function) -> list[str]:
         at = ".".join(str(p) for p in error.absolute_path) or "props"
         found.append(f"{function.resource}.{at}: {error.message}")
     found += unknown_keys(schema, {"properties": schema["properties"]}, function.props, function.resource)
-    found += [p for t in function.triggers for p in unknown_keys(
-        schema, {"$ref": "#/definitions/ITrigger"}, t, f"{function.resource}.triggers[]")]
+    found += [
+        p
+        for t in function.triggers
+        for p in unknown_keys(
+            schema, {"$ref": "#/definitions/ITrigger"}, t, f"{function.resource}.triggers[]"
+        )
+    ]
     return found
 
 
-def validate(manifest_path: Path | None = None, *, root: Path | None = None, env: dict[str, str] | None = None,
-             schema_path: Path | None = None, built: Path | None = None,
-             rendered: dict[str, Any] | None = None) -> Result:
+def validate(
+    manifest_path: Path | None = None,
+    *,
+    root: Path | None = None,
+    env: dict[str, str] | None = None,
+    schema_path: Path | None = None,
+    built: Path | None = None,
+    rendered: dict[str, Any] | None = None,
+) -> Result:
     """Every check; ``built`` defaults to ``<root>/build`` when that directory exists.
 
     ``rendered`` is s.yaml as another renderer produced it (``s preview -o json``); without it
@@ -302,8 +365,11 @@ def validate(manifest_path: Path | None = None, *, root: Path | None = None, env
     built = built if built is not None else (root / "build" if (root / "build").is_dir() else None)
     result = Result()
     try:
-        manifest = (from_rendered(manifest_path, rendered) if rendered is not None else
-                    load_manifest(manifest_path, env=env if env is not None else fake_env(manifest_path)))
+        manifest = (
+            from_rendered(manifest_path, rendered)
+            if rendered is not None
+            else load_manifest(manifest_path, env=env if env is not None else fake_env(manifest_path))
+        )
     except (ManifestError, KeyError, TypeError, AttributeError) as exc:
         result.problems.append(f"s.yaml does not render: {exc}")
         return result
@@ -324,13 +390,28 @@ def validate(manifest_path: Path | None = None, *, root: Path | None = None, env
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("validate", help="check s.yaml offline (fc3 schema + the checks it lacks)",
-                            description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--manifest", type=Path, default=None, help="s.yaml to check (default: the project's)")
-    parser.add_argument("--rendered", type=Path, default=None, metavar="JSON",
-                        help="check this rendering of the manifest instead (`s preview -o json > FILE`)")
-    parser.add_argument("--schema", type=Path, default=None,
-                        help="fc3 props schema (default: the copy shipped in bailian_fc/dev/data/)")
+    parser = sub.add_parser(
+        "validate",
+        help="check s.yaml offline (fc3 schema + the checks it lacks)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--manifest", type=Path, default=None, help="s.yaml to check (default: the project's)"
+    )
+    parser.add_argument(
+        "--rendered",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="check this rendering of the manifest instead (`s preview -o json > FILE`)",
+    )
+    parser.add_argument(
+        "--schema",
+        type=Path,
+        default=None,
+        help="fc3 props schema (default: the copy shipped in bailian_fc/dev/data/)",
+    )
     parser.set_defaults(func=_run)
 
 

@@ -31,8 +31,11 @@ def check_vpc(where: str, vpc: Any) -> list[str]:
     found = []
     if not isinstance(vpc_id, str) or not _VPC.fullmatch(vpc_id):
         found.append(f"{where}: BAILIAN_FC_VPC_ID must look like vpc-xxxx, not {vpc_id!r}")
-    if not isinstance(switches, list) or not switches or not all(isinstance(s, str) and _VSWITCH.fullmatch(s)
-                                                                 for s in switches):
+    if (
+        not isinstance(switches, list)
+        or not switches
+        or not all(isinstance(s, str) and _VSWITCH.fullmatch(s) for s in switches)
+    ):
         found.append(f"{where}: BAILIAN_FC_VSWITCH_IDS must be a JSON list of vsw-xxxx ids, not {switches!r}")
     if not isinstance(group, str) or not _SG.fullmatch(group):
         found.append(f"{where}: BAILIAN_FC_SECURITY_GROUP_ID must look like sg-xxxx, not {group!r}")
@@ -66,7 +69,11 @@ def check_venue_network(manifest_path: Path, env: dict[str, str]) -> list[str]:
             continue
         vpc = function.props.get("vpcConfig")
         found += check_vpc(name, vpc)
-        if env.get("DATA_URL", "").startswith(("postgresql://", "postgres://")) and not (vpc or {}).get("vpcId"):
-            found.append(f"{name}: DATA_URL is PostgreSQL but no VPC is set: set BAILIAN_FC_VPC_ID, "
-                         "BAILIAN_FC_VSWITCH_IDS and BAILIAN_FC_SECURITY_GROUP_ID to the DWS's VPC")
+        if env.get("DATA_URL", "").startswith(("postgresql://", "postgres://")) and not (vpc or {}).get(
+            "vpcId"
+        ):
+            found.append(
+                f"{name}: DATA_URL is PostgreSQL but no VPC is set: set BAILIAN_FC_VPC_ID, "
+                "BAILIAN_FC_VSWITCH_IDS and BAILIAN_FC_SECURITY_GROUP_ID to the DWS's VPC"
+            )
     return found

@@ -82,7 +82,7 @@ class Verifier:
     def store_round_trips(self) -> str:
         resp = self.call("POST", "/chat/messages", json={"message": "verify: 你好"})
         expect(resp.status_code == 200, f"POST /chat/messages → {resp.status_code}")
-        events = [line[len("data: "):] for line in resp.text.splitlines() if line.startswith("data: ")]
+        events = [line[len("data: ") :] for line in resp.text.splitlines() if line.startswith("data: ")]
         first, last = json.loads(events[0]), json.loads(events[-1])
         expect("finish_reason" in last, f"the stream ended with {last}")
         conversation = self.json("GET", f"/chat/conversations/{first['conversation_id']}")
@@ -95,22 +95,36 @@ class Verifier:
         expect(bool(jobs), "no trigger jobs")
         enabled = [j for j in jobs if j["enabled"]]
         expect(all(j["next_fire_times"] for j in enabled), "an enabled job has no next fire time")
-        return f"{len(jobs)} jobs, next: {enabled[0]['name']} at {enabled[0]['next_fire_times'][0]}" if enabled \
+        return (
+            f"{len(jobs)} jobs, next: {enabled[0]['name']} at {enabled[0]['next_fire_times'][0]}"
+            if enabled
             else f"{len(jobs)} jobs, none enabled"
+        )
 
     # -- P2: the sandbox clock reaches the data bound -----------------------------------------------
 
     def sandbox_clock(self) -> str:
         fixed = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)).replace(microsecond=0)
         # The token's own site, not global: a site admin may set it, and other venues are not touched.
-        body = {"mode": "fixed", "fixed_at": fixed.isoformat(), "scope": "site", "site_id": self.site,
-                "ttl_seconds": 300, "reason": "bailian-fc verify"}
+        body = {
+            "mode": "fixed",
+            "fixed_at": fixed.isoformat(),
+            "scope": "site",
+            "site_id": self.site,
+            "ttl_seconds": 300,
+            "reason": "bailian-fc verify",
+        }
         self.json("PUT", "/admin/runtime-context", json=body)
         try:
             clock = self.wait_for_clock(sandbox=True)
-            answer = self.json("POST", "/apps/app2_finance", params={"refresh": "true"}, json={"range": "today"})
+            answer = self.json(
+                "POST", "/apps/app2_finance", params={"refresh": "true"}, json={"range": "today"}
+            )
             bound = (answer.get("meta") or {}).get("business_date")
-            expect(bound == clock["business_date"], f"App2 read up to {bound}, the clock says {clock['business_date']}")
+            expect(
+                bound == clock["business_date"],
+                f"App2 read up to {bound}, the clock says {clock['business_date']}",
+            )
         finally:
             self.call("DELETE", "/admin/runtime-context", params={"scope": "site", "site_id": self.site})
         self.wait_for_clock(sandbox=False)
@@ -123,7 +137,10 @@ class Verifier:
             clock = self.json("GET", "/clock")
             if clock["sandbox"] is sandbox:
                 return clock
-            expect(time.monotonic() < deadline, f"GET /clock still says sandbox={clock['sandbox']} after {within:g}s")
+            expect(
+                time.monotonic() < deadline,
+                f"GET /clock still says sandbox={clock['sandbox']} after {within:g}s",
+            )
             time.sleep(0.5)
 
     # -- P3: an app answers and caches --------------------------------------------------------------
@@ -132,7 +149,9 @@ class Verifier:
         body = {"note": "verify：王先生想周六下午订两个包厢。"}
         first = self.json("POST", "/apps/app6_note_analysis", json=body)
         second = self.json("POST", "/apps/app6_note_analysis", json=body)
-        expect(second["cached"] is True and second["result"] == first["result"], "the repeat was not a cache hit")
+        expect(
+            second["cached"] is True and second["result"] == first["result"], "the repeat was not a cache hit"
+        )
         return "app6 answered, the repeat came from the cache"
 
     def checks(self) -> list[tuple[int, str, Callable[[], str]]]:
@@ -179,7 +198,9 @@ def exit_code(results: list[Result]) -> int:
 
 
 def row(result: Result, width: int) -> str:
-    return f"P{result.priority:<3} {result.name:<{width}}  {'ok' if result.ok else 'FAIL':<6}  {result.detail}"
+    return (
+        f"P{result.priority:<3} {result.name:<{width}}  {'ok' if result.ok else 'FAIL':<6}  {result.detail}"
+    )
 
 
 def table(results: list[Result]) -> str:
@@ -188,7 +209,9 @@ def table(results: list[Result]) -> str:
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("verify", help="P0–P3 smoke checks against a running bundle (exit = worst severity)")
+    parser = sub.add_parser(
+        "verify", help="P0–P3 smoke checks against a running bundle (exit = worst severity)"
+    )
     parser.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:9000 or https://your.domain")
     parser.add_argument("--token", required=True, help="an admin token (bailian-fc token --role admin)")
     parser.add_argument("--timeout", type=float, default=60.0)
@@ -196,8 +219,12 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    print(f"verify: {args.base_url} with an ADMIN token (bailian-fc token --role admin, or the admin token "
-          "`bailian-fc dev` prints); a non-admin token fails P0 with 403", file=sys.stderr, flush=True)
+    print(
+        f"verify: {args.base_url} with an ADMIN token (bailian-fc token --role admin, or the admin token "
+        "`bailian-fc dev` prints); a non-admin token fails P0 with 403",
+        file=sys.stderr,
+        flush=True,
+    )
     verifier = Verifier(args.base_url, args.token, args.timeout)
     width = max(len(name) for _, name, _ in verifier.checks())
     print(f"{'pri':<4} {'check':<{width}}  result  detail", flush=True)

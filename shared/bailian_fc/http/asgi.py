@@ -58,8 +58,11 @@ def json_response(data: Any, request: Request, status: int = 200) -> JSONRespons
 
 def error_response(err: ApiError, request: Request) -> JSONResponse:
     headers = {"x-request-id": request_id(request), **err.headers}
-    return JSONResponse(error_body(err.code, err.message, request_id(request), err.details),
-                        status_code=err.status, headers=headers)
+    return JSONResponse(
+        error_body(err.code, err.message, request_id(request), err.details),
+        status_code=err.status,
+        headers=headers,
+    )
 
 
 def endpoint(fn: Endpoint) -> Endpoint:
@@ -106,5 +109,6 @@ def _slash_twin(request: Request) -> str | None:
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
     # Starlette's 405 carries the route's ``Allow`` header: keep it, as the FC router does.
     headers = dict(getattr(exc, "headers", None) or {})
-    return error_response(ApiError(405, "MethodNotAllowed", f"{request.method} is not allowed here",
-                                   headers=headers), request)
+    return error_response(
+        ApiError(405, "MethodNotAllowed", f"{request.method} is not allowed here", headers=headers), request
+    )

@@ -30,8 +30,11 @@ class HttpEntry:
     def configure(self, runtime: HttpRuntime | None) -> None:
         """Install a runtime; None forgets it so the next call rebuilds from the environment."""
         self.runtime = runtime
-        self._handler = None if runtime is None else http_handler(
-            runtime.router(), max_body_bytes=runtime.settings.max_body_bytes)
+        self._handler = (
+            None
+            if runtime is None
+            else http_handler(runtime.router(), max_body_bytes=runtime.settings.max_body_bytes)
+        )
 
     def _ensure(self) -> Callable[..., dict[str, Any]]:
         if self._handler is None:

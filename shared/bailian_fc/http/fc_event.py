@@ -40,7 +40,8 @@ M = TypeVar("M", bound=BaseModel)
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Response headers FC refuses to pass through (fc3 docs, HTTP-trigger limits), plus hop-by-hop ones.
 _FORBIDDEN_RESPONSE_HEADERS = frozenset(
-    {"connection", "content-length", "date", "keep-alive", "server", "transfer-encoding"})
+    {"connection", "content-length", "date", "keep-alive", "server", "transfer-encoding"}
+)
 _PATH_SAFE = "/!$&'()*+,;=:@-._~"
 
 
@@ -95,7 +96,9 @@ def bad_event(message: str) -> ApiError:
     return ApiError(400, "BadEvent", message)
 
 
-def decode_event(event: bytes | str | dict[str, Any], *, default_request_id: str | None = None) -> HttpRequest:
+def decode_event(
+    event: bytes | str | dict[str, Any], *, default_request_id: str | None = None
+) -> HttpRequest:
     """The FC3 HTTP-trigger event as an :class:`HttpRequest`; anything malformed is ApiError 400 BadEvent.
 
     ``default_request_id`` (usually ``context.request_id``) is used when the event carries none.
@@ -244,8 +247,12 @@ def clean_headers(headers: dict[str, Any]) -> dict[str, str]:
     for name, value in headers.items():
         key = str(name).strip().lower()
         text = str(value)
-        if (key in _FORBIDDEN_RESPONSE_HEADERS or key.startswith("x-fc-") or not _TOKEN.fullmatch(key)
-                or any(c in text for c in "\r\n\x00")):
+        if (
+            key in _FORBIDDEN_RESPONSE_HEADERS
+            or key.startswith("x-fc-")
+            or not _TOKEN.fullmatch(key)
+            or any(c in text for c in "\r\n\x00")
+        ):
             log.debug("dropping response header %r", key)
             continue
         out[key] = text.encode("utf-8", "replace").decode("utf-8")
@@ -268,8 +275,9 @@ def error_response(err: ApiError, request_id: str) -> dict[str, Any]:
         return encode_response(Response(err.status, body, dict(err.headers)), request_id)
     except Exception:
         log.exception("could not encode error %r", getattr(err, "code", None))
-        return encode_response(Response(500, error_body("InternalError", "internal error", request_id)),
-                               request_id)
+        return encode_response(
+            Response(500, error_body("InternalError", "internal error", request_id)), request_id
+        )
 
 
 # -- the FC entry point --------------------------------------------------------------------------

@@ -26,21 +26,30 @@ ERROR_BODY: dict[str, Any] = {
     "type": "object",
     "required": ["error"],
     "additionalProperties": False,
-    "properties": {"error": {
-        "type": "object",
-        "required": ["code", "message", "request_id"],
-        "properties": {
-            "code": {"type": "string", "minLength": 1},
-            "message": {"type": "string"},
-            "request_id": {"type": ["string", "null"]},
-            "details": {"type": "array", "items": {"type": "object"}},
-        },
-    }},
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "request_id"],
+            "properties": {
+                "code": {"type": "string", "minLength": 1},
+                "message": {"type": "string"},
+                "request_id": {"type": ["string", "null"]},
+                "details": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+    },
 }
-ERROR_TEXT = {400: "invalid request (details name the fields)", 401: "no valid bearer token",
-              403: "the token's role or site may not do this", 404: "no such resource",
-              405: "method not allowed", 413: "body too large", 422: "the model's answer never fit its schema",
-              502: "Bailian failed", 503: "storage, Bailian or configuration unavailable; retry later"}
+ERROR_TEXT = {
+    400: "invalid request (details name the fields)",
+    401: "no valid bearer token",
+    403: "the token's role or site may not do this",
+    404: "no such resource",
+    405: "method not allowed",
+    413: "body too large",
+    422: "the model's answer never fit its schema",
+    502: "Bailian failed",
+    503: "storage, Bailian or configuration unavailable; retry later",
+}
 ERRORS_ALWAYS = (400, 401, 403, 404, 413, 503)
 
 
@@ -69,8 +78,11 @@ class OpDoc:
 
 def generic_doc(method: str, path: str) -> OpDoc:
     """A route nobody documented yet still appears, with the contract every route keeps."""
-    return OpDoc(summary=f"{method} {path}", tag=path.strip("/").split("/")[0] or "root",
-                 replies={200: Reply("OK", {})})
+    return OpDoc(
+        summary=f"{method} {path}",
+        tag=path.strip("/").split("/")[0] or "root",
+        replies={200: Reply("OK", {})},
+    )
 
 
 class OpenApiBuilder:
@@ -112,27 +124,36 @@ class OpenApiBuilder:
             "paths": paths,
             "components": {
                 "schemas": schemas,
-                "securitySchemes": {SECURITY_SCHEME: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+                "securitySchemes": {
+                    SECURITY_SCHEME: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                },
             },
             "security": [{SECURITY_SCHEME: []}],
         }
 
     def _operation(self, method: str, path: str, doc: OpDoc, refs: dict[Any, Any]) -> dict[str, Any]:
-        op: dict[str, Any] = {"operationId": doc.operation_id or _operation_id(method, path), "summary": doc.summary,
-                              "tags": [doc.tag]}
+        op: dict[str, Any] = {
+            "operationId": doc.operation_id or _operation_id(method, path),
+            "summary": doc.summary,
+            "tags": [doc.tag],
+        }
         if doc.roles is None:
             op["security"] = []
         else:
             op["x-roles"] = list(doc.roles)
-        params = [_path_param(name, doc.path_params.get(name, {"type": "string"}))
-                  for name in re.findall(r"\{([^}]+)\}", path)]
+        params = [
+            _path_param(name, doc.path_params.get(name, {"type": "string"}))
+            for name in re.findall(r"\{([^}]+)\}", path)
+        ]
         if doc.query is not None:
             params += _query_params(doc.query)
         if params:
             op["parameters"] = params
         if doc.body is not None:
-            op["requestBody"] = {"required": doc.body_required, "content": {
-                "application/json": {"schema": refs[(doc.body, "validation")]}}}
+            op["requestBody"] = {
+                "required": doc.body_required,
+                "content": {"application/json": {"schema": refs[(doc.body, "validation")]}},
+            }
         responses: dict[str, Any] = {}
         for status, reply in sorted(doc.replies.items()):
             responses[str(status)] = _reply(reply, refs)
@@ -190,8 +211,10 @@ def _reply(reply: Reply, refs: dict[Any, Any]) -> dict[str, Any]:
 
 
 def _error_reply(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}},
+    }
 
 
 def function_document(title: str, ops: Iterable[tuple[str, str, OpDoc]]) -> dict[str, Any]:

@@ -97,7 +97,9 @@ class Router:
         if method == "HEAD" and "GET" in allowed:
             return allowed["GET"]
         methods = sorted(set(allowed) | ({"HEAD"} if "GET" in allowed else set()))
-        raise ApiError(405, "MethodNotAllowed", f"{method} is not allowed here", headers={"Allow": ", ".join(methods)})
+        raise ApiError(
+            405, "MethodNotAllowed", f"{method} is not allowed here", headers={"Allow": ", ".join(methods)}
+        )
 
     def dispatch(self, request: HttpRequest) -> Response:
         """Run the matching handler; a plain return value (dict, list, …) becomes a 200 response."""

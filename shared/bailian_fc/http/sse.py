@@ -41,8 +41,13 @@ class EventStreamResponse:
     anyio's per-task bookkeeping was a quarter of the chat function's per-request CPU.
     """
 
-    def __init__(self, producer: Callable[[Emit], Awaitable[None]], *, ping_interval: float = 15.0,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        producer: Callable[[Emit], Awaitable[None]],
+        *,
+        ping_interval: float = 15.0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.producer = producer
         self.ping_interval = ping_interval
         self.extra_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
@@ -52,12 +57,16 @@ class EventStreamResponse:
         self._last_write = 0.0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + self.extra_headers})
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + self.extra_headers}
+        )
         self._send = send
         self._last_write = asyncio.get_running_loop().time()
         producer = asyncio.ensure_future(self.producer(self._emit))
-        helpers = [asyncio.ensure_future(self._watch_disconnect(receive, producer)),
-                   asyncio.ensure_future(self._ping())]
+        helpers = [
+            asyncio.ensure_future(self._watch_disconnect(receive, producer)),
+            asyncio.ensure_future(self._ping()),
+        ]
         try:
             await asyncio.wait({producer})
         finally:

@@ -267,9 +267,12 @@ class Dispatcher:
             "job.finish", level=logging.WARNING if error else logging.INFO,
             job=job.name, slot=slot, status=status, part=part, duration_ms=duration_ms, error=error,
         )  # fmt: skip
-        result = self._result(job.name, slot, "failed" if error else "ran", quiet=True, run_id=record.id,
-                              outcome=status)
-        result.update({"error": error, **({"summary": summary} if summary else {})} if error else {"summary": summary})
+        result = self._result(
+            job.name, slot, "failed" if error else "ran", quiet=True, run_id=record.id, outcome=status
+        )
+        result.update(
+            {"error": error, **({"summary": summary} if summary else {})} if error else {"summary": summary}
+        )
         if part:
             result["part"] = part
         if status == "incomplete":

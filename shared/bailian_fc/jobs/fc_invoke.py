@@ -64,47 +64,85 @@ def endpoint_from_env(env: Mapping[str, str] | None = None) -> str | None:
     return f"https://{account}.{region}.fc.aliyuncs.com" if account and region else None
 
 
-def canonical_request(method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str],
-                      payload_hash: str) -> tuple[str, str]:
+def canonical_request(
+    method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], payload_hash: str
+) -> tuple[str, str]:
     """(canonical request, signed header names) for the V3 signature."""
-    signed = {k.lower(): " ".join(str(v).split()) for k, v in headers.items()
-              if k.lower() in ("host", "content-type") or k.lower().startswith("x-acs-")}
+    signed = {
+        k.lower(): " ".join(str(v).split())
+        for k, v in headers.items()
+        if k.lower() in ("host", "content-type") or k.lower().startswith("x-acs-")
+    }
     names = sorted(signed)
-    canonical_query = "&".join(f"{quote(k, safe='-_.~')}={quote(str(query[k]), safe='-_.~')}" for k in sorted(query))
-    lines = [method.upper(), quote(path, safe="/-_.~"), canonical_query,
-             "".join(f"{n}:{signed[n]}\n" for n in names), ";".join(names), payload_hash]
+    canonical_query = "&".join(
+        f"{quote(k, safe='-_.~')}={quote(str(query[k]), safe='-_.~')}" for k in sorted(query)
+    )
+    lines = [
+        method.upper(),
+        quote(path, safe="/-_.~"),
+        canonical_query,
+        "".join(f"{n}:{signed[n]}\n" for n in names),
+        ";".join(names),
+        payload_hash,
+    ]
     return "\n".join(lines), ";".join(names)
 
 
-def signed_headers(method: str, url: str, body: bytes, headers: Mapping[str, str], credentials: Credentials, *,
-                   action: str, now: datetime | None = None, nonce: str | None = None) -> dict[str, str]:
+def signed_headers(
+    method: str,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    credentials: Credentials,
+    *,
+    action: str,
+    now: datetime | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
     """``headers`` plus the x-acs-* ones and the Authorization of a V3-signed request."""
     parts = urlsplit(url)
     payload_hash = hashlib.sha256(body).hexdigest()
-    out = {**headers, "host": parts.netloc, "x-acs-action": action, "x-acs-version": API_VERSION,
-           "x-acs-date": (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "x-acs-signature-nonce": nonce or secrets.token_hex(16), "x-acs-content-sha256": payload_hash}
+    out = {
+        **headers,
+        "host": parts.netloc,
+        "x-acs-action": action,
+        "x-acs-version": API_VERSION,
+        "x-acs-date": (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "x-acs-signature-nonce": nonce or secrets.token_hex(16),
+        "x-acs-content-sha256": payload_hash,
+    }
     if credentials.security_token:
         out["x-acs-security-token"] = credentials.security_token
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     canonical, names = canonical_request(method, parts.path or "/", query, out, payload_hash)
     string_to_sign = f"{ALGORITHM}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-    signature = hmac.new(credentials.access_key_secret.encode(), string_to_sign.encode(), hashlib.sha256).hexdigest()
-    out["Authorization"] = f"{ALGORITHM} Credential={credentials.access_key_id},SignedHeaders={names},Signature={signature}"
+    signature = hmac.new(
+        credentials.access_key_secret.encode(), string_to_sign.encode(), hashlib.sha256
+    ).hexdigest()
+    out["Authorization"] = (
+        f"{ALGORITHM} Credential={credentials.access_key_id},SignedHeaders={names},Signature={signature}"
+    )
     return out
 
 
-def invoke_async(endpoint: str, function_name: str, payload: bytes, credentials: Credentials, *,
-                 timeout: float = 5.0) -> str:
+def invoke_async(
+    endpoint: str, function_name: str, payload: bytes, credentials: Credentials, *, timeout: float = 5.0
+) -> str:
     """Queue one asynchronous invocation of ``function_name``; FC's request id. InvokeError otherwise."""
     if len(payload) > MAX_ASYNC_PAYLOAD:
         raise InvokeError(f"payload of {len(payload)} bytes is over FC's {MAX_ASYNC_PAYLOAD} for async calls")
     url = f"{endpoint}/{API_VERSION}/functions/{quote(function_name, safe='')}/invocations"
-    headers = signed_headers("POST", url, payload, {"content-type": "application/octet-stream",
-                                                    "x-fc-invocation-type": "Async"},
-                             credentials, action="InvokeFunction")
-    request = urllib.request.Request(url, data=payload, method="POST",
-                                     headers={k: v for k, v in headers.items() if k != "host"})
+    headers = signed_headers(
+        "POST",
+        url,
+        payload,
+        {"content-type": "application/octet-stream", "x-fc-invocation-type": "Async"},
+        credentials,
+        action="InvokeFunction",
+    )
+    request = urllib.request.Request(
+        url, data=payload, method="POST", headers={k: v for k, v in headers.items() if k != "host"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return str(response.headers.get("x-fc-request-id") or "")

@@ -37,8 +37,9 @@ def queue_key(queue_id: str) -> str:
     return f"{QUEUE_PREFIX}{queue_id}.json"
 
 
-def queue_run(store: Store, job: str, site_id: str | None, force: bool, by: str,
-              now: datetime | None = None) -> str:
+def queue_run(
+    store: Store, job: str, site_id: str | None, force: bool, by: str, now: datetime | None = None
+) -> str:
     """Queue one manual run of ``job``; its queue id. Validates what the drainer will trust."""
     if not re.match(NAME_PATTERN, job):
         raise ValueError(f"invalid job name {job!r}")
@@ -60,7 +61,7 @@ def list_queue(store: Store) -> list[dict[str, Any]]:
     """Every queued entry, oldest first, each with its ``id``; unreadable entries are skipped."""
     entries = []
     for key in store.list(QUEUE_PREFIX):
-        name = key[len(QUEUE_PREFIX):]
+        name = key[len(QUEUE_PREFIX) :]
         if "/" in name or not name.endswith(".json"):
             continue  # room for the drainer's own sub-prefixes (e.g. jobs/queue/done/...)
         try:

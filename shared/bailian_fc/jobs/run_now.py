@@ -36,26 +36,45 @@ def start_on_fc(event: dict[str, Any]) -> str:
     """Invoke the prewarm function asynchronously; settings are read per call (STS credentials rotate)."""
     from .fc_invoke import Credentials, InvokeError, endpoint_from_env, invoke_async
 
-    name, endpoint, credentials = os.environ.get("PREWARM_FUNCTION_NAME"), endpoint_from_env(), Credentials.from_env()
+    name, endpoint, credentials = (
+        os.environ.get("PREWARM_FUNCTION_NAME"),
+        endpoint_from_env(),
+        Credentials.from_env(),
+    )
     if not name:
         raise InvokeError("PREWARM_FUNCTION_NAME is not set")
     if endpoint is None or credentials is None:
-        raise InvokeError("no FC endpoint or role credentials (FC_ACCOUNT_ID, FC_REGION, ALIBABA_CLOUD_ACCESS_KEY_*)")
+        raise InvokeError(
+            "no FC endpoint or role credentials (FC_ACCOUNT_ID, FC_REGION, ALIBABA_CLOUD_ACCESS_KEY_*)"
+        )
     return invoke_async(endpoint, name, json.dumps(event).encode(), credentials)
 
 
-def start_run(store: Store, job: str, site_id: str | None, force: bool, by: str, now: datetime) -> dict[str, Any]:
+def start_run(
+    store: Store, job: str, site_id: str | None, force: bool, by: str, now: datetime
+) -> dict[str, Any]:
     """Start the run now, or queue it; the admin's answer either way."""
     event: dict[str, Any] = {"job": job, "force": force, **({"site_id": site_id} if site_id else {})}
-    answer: dict[str, Any] = {"job": job, "site_id": site_id, "force": force, "requested_by": by,
-                              "requested_at": now.isoformat()}
+    answer: dict[str, Any] = {
+        "job": job,
+        "site_id": site_id,
+        "force": force,
+        "requested_by": by,
+        "requested_at": now.isoformat(),
+    }
     starter = _local_starter or start_on_fc
     try:
         invocation = starter(event)
     except Exception as exc:  # whatever stops the direct start, the queue still takes the run
         log.warning("run now of %s could not start directly (%s); queued", job, exc)
         queue_id = queue_run(store, job, site_id, force, by, now=now)
-        return {**answer, "started": "queued", "queue_id": queue_id, "queued_by": by, "queued_at": now.isoformat(),
-                "reason": str(exc)[:300]}
+        return {
+            **answer,
+            "started": "queued",
+            "queue_id": queue_id,
+            "queued_by": by,
+            "queued_at": now.isoformat(),
+            "reason": str(exc)[:300],
+        }
     log.info("run now of %s started: %s", job, invocation)
     return {**answer, "started": "now", "invocation_id": invocation}

@@ -36,13 +36,44 @@ ANY_LIST: dict[str, Any] = {"type": "array"}
 
 SSE_EVENT = obj({"event": {"enum": ["meta", "delta", "done", "error"]}, "data": {"type": "string"}})
 CONVERSATION = obj({"conversation_id": STR, "title": STR, "created_at": NUM, "updated_at": NUM})
-CLOCK = obj({"now": STR, "business_date": STR, "tz": STR, "day_start": STR, "sandbox": BOOL,
-             "scope": NSTR, "expires_at": NSTR, "mode": NSTR})
-TRIGGER = obj({"name": STR, "enabled": BOOL, "cron": STR, "tz": STR, "payload": ANY_OBJ, "description": STR,
-               "updated_at": NSTR, "updated_by": STR, "enabled_at": NSTR,
-               "last_run": {"type": ["object", "null"]}, "next_fire_times": {"type": "array", "items": STR}})
-CONTEXT = obj({"mode": {"enum": ["fixed", "offset"]}, "scope": {"enum": ["global", "site"]}, "expires_at": STR,
-               "reason": STR, "set_by": STR, "set_at": STR, "expired": BOOL})
+CLOCK = obj(
+    {
+        "now": STR,
+        "business_date": STR,
+        "tz": STR,
+        "day_start": STR,
+        "sandbox": BOOL,
+        "scope": NSTR,
+        "expires_at": NSTR,
+        "mode": NSTR,
+    }
+)
+TRIGGER = obj(
+    {
+        "name": STR,
+        "enabled": BOOL,
+        "cron": STR,
+        "tz": STR,
+        "payload": ANY_OBJ,
+        "description": STR,
+        "updated_at": NSTR,
+        "updated_by": STR,
+        "enabled_at": NSTR,
+        "last_run": {"type": ["object", "null"]},
+        "next_fire_times": {"type": "array", "items": STR},
+    }
+)
+CONTEXT = obj(
+    {
+        "mode": {"enum": ["fixed", "offset"]},
+        "scope": {"enum": ["global", "site"]},
+        "expires_at": STR,
+        "reason": STR,
+        "set_by": STR,
+        "set_at": STR,
+        "expired": BOOL,
+    }
+)
 
 
 class Usage(BaseModel):
@@ -57,8 +88,13 @@ def app_answer(key: str, output: type[BaseModel]) -> type[BaseModel]:
     from pydantic import create_model
 
     fields: dict[str, Any] = {
-        "app": (Literal[key], ...), "result": (output, ...), "cached": (bool, ...), "stale": (bool, ...),
-        "generated_at": (str, ...), "prompt_version": (str, ...), "usage": (Usage, ...),
+        "app": (Literal[key], ...),
+        "result": (output, ...),
+        "cached": (bool, ...),
+        "stale": (bool, ...),
+        "generated_at": (str, ...),
+        "prompt_version": (str, ...),
+        "usage": (Usage, ...),
         "meta": (Optional[dict[str, Any]], None),  # noqa: UP045 - create_model wants a runtime type
     }
     name = "".join(part.capitalize() for part in key.split("_")) + "Answer"
@@ -66,8 +102,13 @@ def app_answer(key: str, output: type[BaseModel]) -> type[BaseModel]:
 
 
 def openapi_doc(function: str) -> OpDoc:
-    return OpDoc("this function's OpenAPI 3.1 document", "openapi", roles=None,
-                 replies={200: Reply("the document", ANY_OBJ)}, operation_id=f"{function}_openapi")
+    return OpDoc(
+        "this function's OpenAPI 3.1 document",
+        "openapi",
+        roles=None,
+        replies={200: Reply("the document", ANY_OBJ)},
+        operation_id=f"{function}_openapi",
+    )
 
 
 def chat_docs() -> dict[tuple[str, str], OpDoc]:
@@ -76,20 +117,44 @@ def chat_docs() -> dict[tuple[str, str], OpDoc]:
     conv = {"conversation_id": ID_SCHEMA}
     return {
         ("POST", "/chat/messages"): OpDoc(
-            "one chat turn, streamed as server-sent events (meta, delta…, done | error)", "chat", body=ChatRequest,
-            replies={200: Reply("the SSE stream; each event's data is a JSON object", SSE_EVENT,
-                                "text/event-stream")}),
+            "one chat turn, streamed as server-sent events (meta, delta…, done | error)",
+            "chat",
+            body=ChatRequest,
+            replies={
+                200: Reply(
+                    "the SSE stream; each event's data is a JSON object", SSE_EVENT, "text/event-stream"
+                )
+            },
+        ),
         ("GET", "/chat/conversations"): OpDoc(
-            "the caller's conversations, most recent first", "chat", query=_limit_query(),
-            replies={200: Reply("conversations", obj({"conversations": {"type": "array", "items": CONVERSATION}}))}),
+            "the caller's conversations, most recent first",
+            "chat",
+            query=_limit_query(),
+            replies={
+                200: Reply("conversations", obj({"conversations": {"type": "array", "items": CONVERSATION}}))
+            },
+        ),
         ("GET", "/chat/conversations/{conversation_id}"): OpDoc(
-            "one conversation with its turns", "chat", path_params=conv,
-            replies={200: Reply("the conversation", {**CONVERSATION, "required": [*CONVERSATION["required"], "turns"],
-                                                     "properties": {**CONVERSATION["properties"],
-                                                                    "turns": ANY_LIST}})}),
+            "one conversation with its turns",
+            "chat",
+            path_params=conv,
+            replies={
+                200: Reply(
+                    "the conversation",
+                    {
+                        **CONVERSATION,
+                        "required": [*CONVERSATION["required"], "turns"],
+                        "properties": {**CONVERSATION["properties"], "turns": ANY_LIST},
+                    },
+                )
+            },
+        ),
         ("DELETE", "/chat/conversations/{conversation_id}"): OpDoc(
-            "delete a conversation (a turn still streaming does not bring it back)", "chat", path_params=conv,
-            replies={204: Reply("deleted")}),
+            "delete a conversation (a turn still streaming does not bring it back)",
+            "chat",
+            path_params=conv,
+            replies={204: Reply("deleted")},
+        ),
         ("GET", "/chat/openapi.json"): openapi_doc("chat"),
     }
 
@@ -105,11 +170,37 @@ def _limit_query() -> type[BaseModel]:
 
 def apps_docs() -> dict[tuple[str, str], OpDoc]:
     return {
-        ("GET", "/apps"): OpDoc("the app catalogue", "apps", replies={200: Reply("catalogue", obj({"apps": {
-            "type": "array", "items": obj({"key": STR, "title": STR, "mode": STR, "prompt_version": STR,
-                                           "roles": ANY_LIST, "configured": BOOL})}}))}),
-        ("GET", "/clock"): OpDoc("effective now, business date and sandbox state for the caller's site", "apps",
-                                 replies={200: Reply("the clock", CLOCK)}),
+        ("GET", "/apps"): OpDoc(
+            "the app catalogue",
+            "apps",
+            replies={
+                200: Reply(
+                    "catalogue",
+                    obj(
+                        {
+                            "apps": {
+                                "type": "array",
+                                "items": obj(
+                                    {
+                                        "key": STR,
+                                        "title": STR,
+                                        "mode": STR,
+                                        "prompt_version": STR,
+                                        "roles": ANY_LIST,
+                                        "configured": BOOL,
+                                    }
+                                ),
+                            }
+                        }
+                    ),
+                )
+            },
+        ),
+        ("GET", "/clock"): OpDoc(
+            "effective now, business date and sandbox state for the caller's site",
+            "apps",
+            replies={200: Reply("the clock", CLOCK)},
+        ),
         ("GET", "/apps/openapi.json"): openapi_doc("apps"),
     }
 
@@ -127,10 +218,22 @@ def app_ops() -> list[tuple[str, str, OpDoc]]:
     for spec in CATALOGUE.values():
         if spec.mode != "single" or spec.output_model is None:
             continue
-        ops.append(("POST", f"/apps/{spec.key}", OpDoc(
-            f"{spec.title} ({spec.key}); cached per site and prompt version", "apps", roles=spec.roles,
-            body=spec.input_model, query=RefreshQuery, errors=(422, 502),
-            replies={200: Reply("the answer", app_answer(spec.key, spec.output_model))}, operation_id=f"post_{spec.key}")))
+        ops.append(
+            (
+                "POST",
+                f"/apps/{spec.key}",
+                OpDoc(
+                    f"{spec.title} ({spec.key}); cached per site and prompt version",
+                    "apps",
+                    roles=spec.roles,
+                    body=spec.input_model,
+                    query=RefreshQuery,
+                    errors=(422, 502),
+                    replies={200: Reply("the answer", app_answer(spec.key, spec.output_model))},
+                    operation_id=f"post_{spec.key}",
+                ),
+            )
+        )
     return ops
 
 
@@ -141,52 +244,157 @@ def admin_docs() -> dict[tuple[str, str], OpDoc]:
 
     job = {"job": JOB_SCHEMA}
     return {
-        ("GET", "/admin/runlogs"): OpDoc("run log records, newest first, cursor-paginated", "admin", ADMIN,
-                                         query=RunlogQuery, replies={200: Reply("a page", obj({
-                                             "items": ANY_LIST, "next_cursor": NSTR, "limit": INT, "from": STR,
-                                             "to": STR, "filters": ANY_OBJ, "scanned": INT}))}),
-        ("GET", "/admin/dashboard"): OpDoc("calls, errors, latency and tokens per day and app", "admin", ADMIN,
-                                           query=DashboardQuery, replies={200: Reply("the dashboard", obj({
-                                               "days": INT, "from": STR, "to": STR, "by_day": ANY_LIST,
-                                               "by_app": ANY_OBJ, "total": ANY_OBJ}))}),
-        ("GET", "/admin/triggers"): OpDoc("every trigger job", "admin", ADMIN, replies={200: Reply("jobs", obj({
-            "jobs": {"type": "array", "items": TRIGGER}}))}),
-        ("GET", "/admin/triggers/{job}"): OpDoc("one trigger job", "admin", ADMIN, path_params=job,
-                                                replies={200: Reply("the job", TRIGGER)}),
-        ("PUT", "/admin/triggers/{job}"): OpDoc("change a job's schedule, payload or state", "admin", ADMIN,
-                                                body=routes.TriggerPatch, path_params=job,
-                                                replies={200: Reply("the job", TRIGGER)}),
+        ("GET", "/admin/runlogs"): OpDoc(
+            "run log records, newest first, cursor-paginated",
+            "admin",
+            ADMIN,
+            query=RunlogQuery,
+            replies={
+                200: Reply(
+                    "a page",
+                    obj(
+                        {
+                            "items": ANY_LIST,
+                            "next_cursor": NSTR,
+                            "limit": INT,
+                            "from": STR,
+                            "to": STR,
+                            "filters": ANY_OBJ,
+                            "scanned": INT,
+                        }
+                    ),
+                )
+            },
+        ),
+        ("GET", "/admin/dashboard"): OpDoc(
+            "calls, errors, latency and tokens per day and app",
+            "admin",
+            ADMIN,
+            query=DashboardQuery,
+            replies={
+                200: Reply(
+                    "the dashboard",
+                    obj(
+                        {
+                            "days": INT,
+                            "from": STR,
+                            "to": STR,
+                            "by_day": ANY_LIST,
+                            "by_app": ANY_OBJ,
+                            "total": ANY_OBJ,
+                        }
+                    ),
+                )
+            },
+        ),
+        ("GET", "/admin/triggers"): OpDoc(
+            "every trigger job",
+            "admin",
+            ADMIN,
+            replies={200: Reply("jobs", obj({"jobs": {"type": "array", "items": TRIGGER}}))},
+        ),
+        ("GET", "/admin/triggers/{job}"): OpDoc(
+            "one trigger job", "admin", ADMIN, path_params=job, replies={200: Reply("the job", TRIGGER)}
+        ),
+        ("PUT", "/admin/triggers/{job}"): OpDoc(
+            "change a job's schedule, payload or state",
+            "admin",
+            ADMIN,
+            body=routes.TriggerPatch,
+            path_params=job,
+            replies={200: Reply("the job", TRIGGER)},
+        ),
         ("POST", "/admin/triggers/{job}/run"): OpDoc(
-            "queue a run of the job now", "admin", ADMIN, body=routes.RunRequest, body_required=False,
-            path_params=job, replies={202: Reply("queued", obj({"queue_id": STR, "job": STR, "site_id": NSTR,
-                                                                 "force": BOOL, "queued_by": STR,
-                                                                 "queued_at": STR}))}),
-        ("GET", "/admin/runtime-context"): OpDoc("sandbox clocks and the effective clock", "admin", ADMIN,
-                                                 replies={200: Reply("contexts", obj({
-                                                     "contexts": {"type": "array", "items": CONTEXT},
-                                                     "clock": CLOCK}))}),
-        ("PUT", "/admin/runtime-context"): OpDoc("set a sandbox clock", "admin", ADMIN, body=routes.ContextRequest,
-                                                 replies={200: Reply("the stored context", CONTEXT)}),
-        ("DELETE", "/admin/runtime-context"): OpDoc("clear a sandbox clock", "admin", ADMIN,
-                                                    query=routes.ContextDelete, replies={204: Reply("cleared")}),
-        ("POST", "/admin/cache/purge"): OpDoc("delete cached answers of one app and/or one site", "admin", ADMIN,
-                                              body=routes.PurgeRequest,
-                                              replies={200: Reply("count deleted", obj({"deleted": INT}))}),
-        ("GET", "/admin/triggers/{job}/runs"): OpDoc("a job's newest runs", "admin", ADMIN, path_params=job,
-                                                     query=views.LimitQuery, replies={200: Reply("runs", obj({
-                                                         "job": STR, "runs": ANY_LIST}))}),
-        ("GET", "/admin/cron/preview"): OpDoc("validate a cron and show its next fire times", "admin", ADMIN,
-                                              query=views.CronQuery, replies={200: Reply("the preview", obj({
-                                                  "cron": STR, "tz": STR,
-                                                  "next_fire_times": {"type": "array", "items": STR}}))}),
-        ("GET", "/admin/queue"): OpDoc("manual runs waiting for the prewarm function", "admin", ADMIN,
-                                       replies={200: Reply("the queue", obj({"queued": ANY_LIST}))}),
-        ("GET", "/admin/runtime-context/audit"): OpDoc("who set or cleared which sandbox clock", "admin", ADMIN,
-                                                       query=views.LimitQuery,
-                                                       replies={200: Reply("audit records", obj({
-                                                           "audit": ANY_LIST}))}),
-        ("GET", "/admin/apps/schemas"): OpDoc("each single-turn app's input JSON Schema", "admin", ADMIN,
-                                              replies={200: Reply("schemas", obj({"apps": ANY_LIST}))}),
+            "queue a run of the job now",
+            "admin",
+            ADMIN,
+            body=routes.RunRequest,
+            body_required=False,
+            path_params=job,
+            replies={
+                202: Reply(
+                    "queued",
+                    obj(
+                        {
+                            "queue_id": STR,
+                            "job": STR,
+                            "site_id": NSTR,
+                            "force": BOOL,
+                            "queued_by": STR,
+                            "queued_at": STR,
+                        }
+                    ),
+                )
+            },
+        ),
+        ("GET", "/admin/runtime-context"): OpDoc(
+            "sandbox clocks and the effective clock",
+            "admin",
+            ADMIN,
+            replies={
+                200: Reply("contexts", obj({"contexts": {"type": "array", "items": CONTEXT}, "clock": CLOCK}))
+            },
+        ),
+        ("PUT", "/admin/runtime-context"): OpDoc(
+            "set a sandbox clock",
+            "admin",
+            ADMIN,
+            body=routes.ContextRequest,
+            replies={200: Reply("the stored context", CONTEXT)},
+        ),
+        ("DELETE", "/admin/runtime-context"): OpDoc(
+            "clear a sandbox clock",
+            "admin",
+            ADMIN,
+            query=routes.ContextDelete,
+            replies={204: Reply("cleared")},
+        ),
+        ("POST", "/admin/cache/purge"): OpDoc(
+            "delete cached answers of one app and/or one site",
+            "admin",
+            ADMIN,
+            body=routes.PurgeRequest,
+            replies={200: Reply("count deleted", obj({"deleted": INT}))},
+        ),
+        ("GET", "/admin/triggers/{job}/runs"): OpDoc(
+            "a job's newest runs",
+            "admin",
+            ADMIN,
+            path_params=job,
+            query=views.LimitQuery,
+            replies={200: Reply("runs", obj({"job": STR, "runs": ANY_LIST}))},
+        ),
+        ("GET", "/admin/cron/preview"): OpDoc(
+            "validate a cron and show its next fire times",
+            "admin",
+            ADMIN,
+            query=views.CronQuery,
+            replies={
+                200: Reply(
+                    "the preview",
+                    obj({"cron": STR, "tz": STR, "next_fire_times": {"type": "array", "items": STR}}),
+                )
+            },
+        ),
+        ("GET", "/admin/queue"): OpDoc(
+            "manual runs waiting for the prewarm function",
+            "admin",
+            ADMIN,
+            replies={200: Reply("the queue", obj({"queued": ANY_LIST}))},
+        ),
+        ("GET", "/admin/runtime-context/audit"): OpDoc(
+            "who set or cleared which sandbox clock",
+            "admin",
+            ADMIN,
+            query=views.LimitQuery,
+            replies={200: Reply("audit records", obj({"audit": ANY_LIST}))},
+        ),
+        ("GET", "/admin/apps/schemas"): OpDoc(
+            "each single-turn app's input JSON Schema",
+            "admin",
+            ADMIN,
+            replies={200: Reply("schemas", obj({"apps": ANY_LIST}))},
+        ),
         ("GET", "/admin/openapi.json"): openapi_doc("admin"),
     }
 

@@ -99,10 +99,16 @@ class Tally:
         return "partial" if self.failures else "ok"
 
     def progress(self) -> dict[str, Any]:
-        return {"event": "prewarm.progress", "done": len(self.done), "total": self.total,
-                "computed": self.computed, "skipped": self.skipped, "failures": len(self.failures),
-                "tokens": {"input": self.input_tokens, "output": self.output_tokens},
-                "elapsed_s": round(time.monotonic() - self.started, 2)}
+        return {
+            "event": "prewarm.progress",
+            "done": len(self.done),
+            "total": self.total,
+            "computed": self.computed,
+            "skipped": self.skipped,
+            "failures": len(self.failures),
+            "tokens": {"input": self.input_tokens, "output": self.output_tokens},
+            "elapsed_s": round(time.monotonic() - self.started, 2),
+        }
 
 
 def plan(finance: SiteDirectory, clock: Any, sites: list[str], apps: list[str]) -> list[Item]:
@@ -115,8 +121,15 @@ def plan(finance: SiteDirectory, clock: Any, sites: list[str], apps: list[str]) 
 
 
 class App2Prewarm:
-    def __init__(self, service: AppsService, finance: SiteDirectory, *, concurrency: int, qps: float,
-                 margin_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        service: AppsService,
+        finance: SiteDirectory,
+        *,
+        concurrency: int,
+        qps: float,
+        margin_seconds: float = 10.0,
+    ) -> None:
         self.service = service
         self.finance = finance
         self.concurrency = concurrency
@@ -137,8 +150,15 @@ class App2Prewarm:
         tally = Tally(total=len(items) * (2 if {APP2, APP2A} <= set(apps) else 1), done=set(done_before))
         tally.stopped = self.misconfigured(apps) if items else None
         complete = self._run_pool(items, apps, force, run, tally) if tally.stopped is None else False
-        summary = {**tally.progress(), "event": "prewarm.summary", "outcome": tally.outcome(),
-                   "complete": complete, "failed": tally.failures[:50], "sites": sites, "force": force}
+        summary = {
+            **tally.progress(),
+            "event": "prewarm.summary",
+            "outcome": tally.outcome(),
+            "complete": complete,
+            "failed": tally.failures[:50],
+            "sites": sites,
+            "force": force,
+        }
         if tally.stopped:
             summary["error"] = f"stopped: {tally.stopped}"
         elif not complete:
@@ -162,8 +182,12 @@ class App2Prewarm:
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="prewarm") as pool:
             try:
                 while queue or pending:
-                    while (queue and len(pending) < self.concurrency and not run.expired(self.margin)
-                           and tally.stopped is None):
+                    while (
+                        queue
+                        and len(pending) < self.concurrency
+                        and not run.expired(self.margin)
+                        and tally.stopped is None
+                    ):
                         item = queue.pop(0)
                         # each item in a copy of this context, so its log lines carry the tick's request id
                         pending[pool.submit(contextvars.copy_context().run, self._one, item, force)] = item
@@ -178,8 +202,16 @@ class App2Prewarm:
                             if ok:
                                 queue.insert(0, digest)  # digests first: they finish what is started
                             else:
-                                self._count(tally, digest, {"error": {"code": "DependencyFailed",
-                                                                      "message": "App2 failed for this filter"}})
+                                self._count(
+                                    tally,
+                                    digest,
+                                    {
+                                        "error": {
+                                            "code": "DependencyFailed",
+                                            "message": "App2 failed for this filter",
+                                        }
+                                    },
+                                )
                     if time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
                         log.info(json.dumps(tally.progress()))
                         last_progress = time.monotonic()
@@ -193,8 +225,9 @@ class App2Prewarm:
         tally.done.add(item.key)  # failures are reported, not retried by a continuation
         if "error" in result:
             error = result["error"]
-            tally.failures.append({"app": item.app, "site_id": item.site_id, "range": item.range,
-                                   "area": item.area, **error})
+            tally.failures.append(
+                {"app": item.app, "site_id": item.site_id, "range": item.range, "area": item.area, **error}
+            )
             if error.get("config") and tally.stopped is None:
                 tally.stopped = f"{error['code']}: {error['message']}"
             return False
@@ -214,8 +247,9 @@ class App2Prewarm:
             if not force and self.service.is_fresh(spec, data, item.site_id):
                 return {"skipped": True}
             self.limiter.acquire()
-            outcome = self.service.logged_resolve(spec, data, item.site_id, "prewarm", f"prewarm-{item.key}",
-                                                  refresh=force)
+            outcome = self.service.logged_resolve(
+                spec, data, item.site_id, "prewarm", f"prewarm-{item.key}", refresh=force
+            )
         except Exception as exc:  # one bad item must not stop the rest, unless no item can succeed
             if isinstance(exc, BailianError):
                 log.warning("prewarm item %s failed: %s", item.key, exc)
@@ -223,7 +257,12 @@ class App2Prewarm:
                 log.exception("prewarm item %s failed", item.key)
             code = str(getattr(exc, "code", type(exc).__name__))
             config = isinstance(exc, AuthError) or code in CONFIG_ERROR_CODES
-            return {"error": {"code": code, "message": str(exc)[:300], **({"config": True} if config else {})}}
+            return {
+                "error": {"code": code, "message": str(exc)[:300], **({"config": True} if config else {})}
+            }
         usage = outcome.usage or {}
-        return {"skipped": outcome.cache == "hit", "input_tokens": count(usage.get("input_tokens")),
-                "output_tokens": count(usage.get("output_tokens"))}
+        return {
+            "skipped": outcome.cache == "hit",
+            "input_tokens": count(usage.get("input_tokens")),
+            "output_tokens": count(usage.get("output_tokens")),
+        }

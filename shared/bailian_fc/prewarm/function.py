@@ -50,17 +50,25 @@ class PrewarmRuntime:
 
     def handlers(self) -> dict[str, Any]:
         return {
-            "app2_prewarm": App2Prewarm(self.service, self.service.venue,
-                                        concurrency=self.settings.prewarm_concurrency, qps=self.settings.prewarm_qps),
+            "app2_prewarm": App2Prewarm(
+                self.service,
+                self.service.venue,
+                concurrency=self.settings.prewarm_concurrency,
+                qps=self.settings.prewarm_qps,
+            ),
             "cache_housekeeping": self.housekeeping,
             "runlog_rollup": self.rollup,
         }
 
     def dispatcher(self, context: Any) -> Dispatcher:
         timeout = float(getattr(getattr(context, "function", None), "timeout", 0) or 900)
-        return Dispatcher(self.jobs, self.handlers(), instance_id=getattr(context, "request_id", None),
-                          deadline_seconds=max(timeout - TIMEOUT_MARGIN_SECONDS, timeout / 2),
-                          timeout_seconds=timeout)
+        return Dispatcher(
+            self.jobs,
+            self.handlers(),
+            instance_id=getattr(context, "request_id", None),
+            deadline_seconds=max(timeout - TIMEOUT_MARGIN_SECONDS, timeout / 2),
+            timeout_seconds=timeout,
+        )
 
     def handle(self, event: Any, context: Any) -> dict[str, Any]:
         dispatcher = self.dispatcher(context)
@@ -73,8 +81,9 @@ class PrewarmRuntime:
     def drain_queue(self, dispatcher: Dispatcher) -> list[dict[str, Any]]:
         results = []
         for entry in list_queue(self.store):
-            taken = claim_entry(self.store, entry["id"], dispatcher.instance_id,
-                                dispatcher.timeout.total_seconds())
+            taken = claim_entry(
+                self.store, entry["id"], dispatcher.instance_id, dispatcher.timeout.total_seconds()
+            )
             if taken is None:
                 continue  # another tick has it (or had it and is done)
             claim, record = taken

@@ -61,8 +61,13 @@ class HourRollup:
     computed_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {"v": ROLLUP_VERSION, "hour": self.hour.isoformat(), "computed_at": self.computed_at.isoformat(),
-                "records": self.records, "apps": {app: s.to_json() for app, s in sorted(self.apps.items())}}
+        return {
+            "v": ROLLUP_VERSION,
+            "hour": self.hour.isoformat(),
+            "computed_at": self.computed_at.isoformat(),
+            "records": self.records,
+            "apps": {app: s.to_json() for app, s in sorted(self.apps.items())},
+        }
 
     @classmethod
     def from_json(cls, raw: Any) -> HourRollup | None:
@@ -70,8 +75,12 @@ class HourRollup:
         if not isinstance(raw, dict) or raw.get("v") != ROLLUP_VERSION:
             return None
         try:
-            return cls(datetime.fromisoformat(raw["hour"]), {a: Stats.from_json(s) for a, s in raw["apps"].items()},
-                       int(raw["records"]), datetime.fromisoformat(raw["computed_at"]))
+            return cls(
+                datetime.fromisoformat(raw["hour"]),
+                {a: Stats.from_json(s) for a, s in raw["apps"].items()},
+                int(raw["records"]),
+                datetime.fromisoformat(raw["computed_at"]),
+            )
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -88,8 +97,12 @@ class PendingReport:
     rollups: dict[datetime, HourRollup] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {"checked": self.checked, "computed": self.computed, "remaining": self.remaining,
-                "seconds": round(self.seconds, 3)}
+        return {
+            "checked": self.checked,
+            "computed": self.computed,
+            "remaining": self.remaining,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 # -- hours --------------------------------------------------------------------------------------
@@ -180,8 +193,13 @@ def existing_rollups(store: Store, since: datetime) -> set[str]:
     return set(store.list(ROLLUP_PREFIX, start_after=start_after))
 
 
-def rollup_pending(store: Store, now: datetime | None = None, *, since: datetime | None = None,
-                   budget_seconds: float | None = None) -> dict[str, Any]:
+def rollup_pending(
+    store: Store,
+    now: datetime | None = None,
+    *,
+    since: datetime | None = None,
+    budget_seconds: float | None = None,
+) -> dict[str, Any]:
     """Compute and store every missing roll-up of a completed hour in ``[since, now)``; a JSON summary.
 
     The entry point for the prewarm timer job (``runlog_rollup``): ``now`` defaults to the real
@@ -194,8 +212,9 @@ def rollup_pending(store: Store, now: datetime | None = None, *, since: datetime
     return compute_pending(store, now, since=since, budget_seconds=budget_seconds).to_json()
 
 
-def compute_pending(store: Store, now: datetime, *, since: datetime | None = None,
-                    budget_seconds: float | None = None) -> PendingReport:
+def compute_pending(
+    store: Store, now: datetime, *, since: datetime | None = None, budget_seconds: float | None = None
+) -> PendingReport:
     """:func:`rollup_pending` keeping the fresh roll-ups in memory, so the dashboard need not re-read them.
 
     Existing roll-ups are not read here; one listing finds them.
@@ -240,8 +259,9 @@ class Window:
         return cls(first, last, list(hour_range(start, floor_hour(now))))
 
 
-def load_hours(store: Store, hours: Sequence[datetime],
-               now: datetime) -> tuple[dict[datetime, HourRollup], dict[str, int]]:
+def load_hours(
+    store: Store, hours: Sequence[datetime], now: datetime
+) -> tuple[dict[datetime, HourRollup], dict[str, int]]:
     """Every hour's roll-up: stored ones reused, missing complete ones computed and stored, the rest live."""
     counts = {"hours": len(hours), "reused": 0, "computed": 0, "live": 0}
     if not hours:
@@ -287,15 +307,29 @@ def build_dashboard(store: Store, calendar: BusinessCalendar, now: datetime, day
             day_total.merge(stats)
             by_app.setdefault(app, Stats()).merge(stats)
         total.merge(day_total)
-        by_day.append({"date": day.isoformat(), "apps": {a: s.summary() for a, s in sorted(apps.items())},
-                       "total": day_total.summary()})
+        by_day.append(
+            {
+                "date": day.isoformat(),
+                "apps": {a: s.summary() for a, s in sorted(apps.items())},
+                "total": day_total.summary(),
+            }
+        )
     by_hour = None
     if days <= HOURLY_MAX_DAYS:
-        by_hour = [{"hour": hour.isoformat(), "apps": {a: s.summary() for a, s in sorted(rollups[hour].apps.items())}}
-                   for hour in window.hours]
+        by_hour = [
+            {
+                "hour": hour.isoformat(),
+                "apps": {a: s.summary() for a, s in sorted(rollups[hour].apps.items())},
+            }
+            for hour in window.hours
+        ]
     return {
-        "days": days, "from": window.first.isoformat(), "to": window.last.isoformat(),
-        "tz": calendar.tz, "day_start": calendar.day_start, "generated_at": now.isoformat(),
+        "days": days,
+        "from": window.first.isoformat(),
+        "to": window.last.isoformat(),
+        "tz": calendar.tz,
+        "day_start": calendar.day_start,
+        "generated_at": now.isoformat(),
         "percentile_relative_error": round(histogram.RELATIVE_ERROR, 4),
         "rollups": counts,
         "by_day": by_day,

@@ -101,8 +101,16 @@ class Cursor:
     position: Position
 
     def encode(self) -> str:
-        data = {"v": CURSOR_VERSION, "lo": self.lo, "hi": self.hi, "app": self.app, "status": self.status,
-                "site": self.site, "h": int(self.position.hour.timestamp()), "k": self.position.below}
+        data = {
+            "v": CURSOR_VERSION,
+            "lo": self.lo,
+            "hi": self.hi,
+            "app": self.app,
+            "status": self.status,
+            "site": self.site,
+            "h": int(self.position.hour.timestamp()),
+            "k": self.position.below,
+        }
         raw = json.dumps(data, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -141,9 +149,15 @@ def start_cursor(query: RunlogQuery, now: datetime) -> Cursor:
         hi = query.to or now
         lo = query.from_ or hi - DEFAULT_RANGE
         if lo >= hi:
-            raise ApiError(400, "ValidationError", "the query is invalid",
-                           [{"field": "from", "message": "'from' must be before 'to'", "type": "value_error"}])
-        return Cursor(lo.timestamp(), hi.timestamp(), query.app, query.status, query.site, Position(floor_hour(hi)))
+            raise ApiError(
+                400,
+                "ValidationError",
+                "the query is invalid",
+                [{"field": "from", "message": "'from' must be before 'to'", "type": "value_error"}],
+            )
+        return Cursor(
+            lo.timestamp(), hi.timestamp(), query.app, query.status, query.site, Position(floor_hour(hi))
+        )
     cursor = Cursor.decode(query.cursor)
     _check_matches(query, cursor)
     return cursor
@@ -151,15 +165,25 @@ def start_cursor(query: RunlogQuery, now: datetime) -> Cursor:
 
 def _check_matches(query: RunlogQuery, cursor: Cursor) -> None:
     """A cursor carries its filters; a query that contradicts them is a client bug, not a new search."""
-    given = {"app": (query.app, cursor.app), "status": (query.status, cursor.status),
-             "site": (query.site, cursor.site),
-             "from": (query.from_ and query.from_.timestamp(), cursor.lo),
-             "to": (query.to and query.to.timestamp(), cursor.hi)}
+    given = {
+        "app": (query.app, cursor.app),
+        "status": (query.status, cursor.status),
+        "site": (query.site, cursor.site),
+        "from": (query.from_ and query.from_.timestamp(), cursor.lo),
+        "to": (query.to and query.to.timestamp(), cursor.hi),
+    }
     wrong = [name for name, (mine, theirs) in given.items() if mine is not None and mine != theirs]
     if wrong:
-        details = [{"field": name, "message": "differs from the cursor's", "type": "cursor_mismatch"} for name in wrong]
-        raise ApiError(400, "CursorMismatch", "the query contradicts the cursor's filters; drop them or the cursor",
-                       details)
+        details = [
+            {"field": name, "message": "differs from the cursor's", "type": "cursor_mismatch"}
+            for name in wrong
+        ]
+        raise ApiError(
+            400,
+            "CursorMismatch",
+            "the query contradicts the cursor's filters; drop them or the cursor",
+            details,
+        )
 
 
 @dataclass
@@ -175,9 +199,11 @@ def _selector(cursor: Cursor) -> Callable[[dict[str, Any]], bool]:
         at = record.get("at")
         if not isinstance(at, (int, float)) or not cursor.lo <= at <= cursor.hi:
             return False
-        return ((cursor.app is None or record.get("app") == cursor.app)
-                and (cursor.status is None or record.get("status") == cursor.status)
-                and (cursor.site is None or record.get("site_id") == cursor.site))
+        return (
+            (cursor.app is None or record.get("app") == cursor.app)
+            and (cursor.status is None or record.get("status") == cursor.status)
+            and (cursor.site is None or record.get("site_id") == cursor.site)
+        )
 
     return wanted
 
@@ -211,7 +237,7 @@ def walk(store: Store, cursor: Cursor, limit: int) -> Page:
             keys = _bucket_keys(store, position)
             page.buckets += 1
             for start in range(0, len(keys), READ_CHUNK):
-                chunk = keys[start: start + READ_CHUNK]
+                chunk = keys[start : start + READ_CHUNK]
                 for key, record in zip(chunk, mapper(_read, [store] * len(chunk), chunk), strict=True):
                     page.scanned += 1
                     if record is not None and wanted(record):

@@ -45,7 +45,9 @@ class RunRecord:
     error_code: str | None = None
     attempts: int = 0
     tokens: dict[str, Any] = field(default_factory=empty_tokens)
-    latency_ms: dict[str, float | None] = field(default_factory=dict)  # queue, upstream_ttfb, upstream, total, overhead
+    latency_ms: dict[str, float | None] = field(
+        default_factory=dict
+    )  # queue, upstream_ttfb, upstream, total, overhead
     prompt_version: str | None = None
     upstream_request_id: str | None = None
     error_message: str | None = None  # bounded and redacted, see ``failure_fields``
@@ -85,5 +87,7 @@ def failure_fields(error: Exception | None) -> FailureFields:
     if error is None:
         return {"error_message": None, "reply_excerpt": None}
     message = getattr(error, "message", None) or str(error)
-    return {"error_message": bounded(str(message), MESSAGE_CHARS),
-            "reply_excerpt": bounded(getattr(error, "raw_text", None), EXCERPT_CHARS)}
+    return {
+        "error_message": bounded(str(message), MESSAGE_CHARS),
+        "reply_excerpt": bounded(getattr(error, "raw_text", None), EXCERPT_CHARS),
+    }

@@ -48,7 +48,12 @@ class Stats:
         self.tokens_used += _int(tokens.get("tokens_used")) if "tokens_used" in tokens else tin + tout
         latency = _mapping(record.get("latency_ms"))
         total = latency.get("total")
-        if isinstance(total, (int, float)) and not isinstance(total, bool) and math.isfinite(total) and total >= 0:
+        if (
+            isinstance(total, (int, float))
+            and not isinstance(total, bool)
+            and math.isfinite(total)
+            and total >= 0
+        ):
             histogram.add(self.latency, float(total))
             self.latency_sum_ms += float(total)
 
@@ -67,20 +72,35 @@ class Stats:
     # -- storage (roll-up files) --------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
-        return {"calls": self.calls, "ok": self.ok, "errors": self.errors, "error_codes": dict(self.error_codes),
-                "cache": dict(self.cache), "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-                "tokens_used": self.tokens_used, "latency_hist": histogram.to_json(self.latency), "latency_sum_ms": round(self.latency_sum_ms, 3)}
+        return {
+            "calls": self.calls,
+            "ok": self.ok,
+            "errors": self.errors,
+            "error_codes": dict(self.error_codes),
+            "cache": dict(self.cache),
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "tokens_used": self.tokens_used,
+            "latency_hist": histogram.to_json(self.latency),
+            "latency_sum_ms": round(self.latency_sum_ms, 3),
+        }
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Stats:
-        return cls(calls=int(raw["calls"]), ok=int(raw["ok"]), errors=int(raw["errors"]),
-                   error_codes={str(k): int(v) for k, v in raw.get("error_codes", {}).items()},
-                   cache={str(k): int(v) for k, v in raw.get("cache", {}).items()},
-                   input_tokens=int(raw.get("input_tokens", 0)), output_tokens=int(raw.get("output_tokens", 0)),
-                   tokens_used=int(raw.get("tokens_used", int(raw.get("input_tokens", 0))
-                                           + int(raw.get("output_tokens", 0)))),
-                   latency=histogram.from_json(raw.get("latency_hist")),
-                   latency_sum_ms=float(raw.get("latency_sum_ms", 0.0)))
+        return cls(
+            calls=int(raw["calls"]),
+            ok=int(raw["ok"]),
+            errors=int(raw["errors"]),
+            error_codes={str(k): int(v) for k, v in raw.get("error_codes", {}).items()},
+            cache={str(k): int(v) for k, v in raw.get("cache", {}).items()},
+            input_tokens=int(raw.get("input_tokens", 0)),
+            output_tokens=int(raw.get("output_tokens", 0)),
+            tokens_used=int(
+                raw.get("tokens_used", int(raw.get("input_tokens", 0)) + int(raw.get("output_tokens", 0)))
+            ),
+            latency=histogram.from_json(raw.get("latency_hist")),
+            latency_sum_ms=float(raw.get("latency_sum_ms", 0.0)),
+        )
 
     # -- presentation (the dashboard) ---------------------------------------------------------
 

@@ -55,8 +55,14 @@ class Claim:
         return generation_key(self.base, self.generation)
 
     def record(self) -> dict[str, Any]:
-        return {"holder": self.holder, "token": self.token, "generation": self.generation,
-                "taken_at": self.taken_at, "expires_at": self.expires_at, "data": self.data}
+        return {
+            "holder": self.holder,
+            "token": self.token,
+            "generation": self.generation,
+            "taken_at": self.taken_at,
+            "expires_at": self.expires_at,
+            "data": self.data,
+        }
 
 
 def generation_key(base: str, generation: int) -> str:
@@ -89,7 +95,7 @@ class Claims:
         """(generation, key) of every record under ``base``, oldest first; foreign keys ignored."""
         chain = []
         for key in self.store.list(f"{base}/"):
-            name = key[len(base) + 1:]
+            name = key[len(base) + 1 :]
             stem = name.removesuffix(".json")
             if name.endswith(".json") and len(stem) == GENERATION_DIGITS and stem.isdigit():
                 chain.append((int(stem), key))
@@ -114,8 +120,9 @@ class Claims:
 
     # -- claiming ---------------------------------------------------------------------------
 
-    def claim(self, base: str, *, ttl: float | None = None, holder: str = "",
-              data: dict[str, Any] | None = None) -> Claim | None:
+    def claim(
+        self, base: str, *, ttl: float | None = None, holder: str = "", data: dict[str, Any] | None = None
+    ) -> Claim | None:
         """Take ``base`` for ``ttl`` seconds (None: for good); None when someone else holds it."""
         if base.endswith("/") or not base:
             raise ValueError(f"invalid claim base {base!r}")
@@ -123,8 +130,15 @@ class Claims:
         if chain and is_live(self._read(chain[-1][1]), self.wall()):
             return None
         now = self.wall()
-        mine = Claim(base=base, generation=chain[-1][0] + 1 if chain else 0, token=new_id("k"),
-                     holder=holder, taken_at=now, expires_at=None if ttl is None else now + ttl, data=data or {})
+        mine = Claim(
+            base=base,
+            generation=chain[-1][0] + 1 if chain else 0,
+            token=new_id("k"),
+            holder=holder,
+            taken_at=now,
+            expires_at=None if ttl is None else now + ttl,
+            data=data or {},
+        )
         if not self.store.put_json_if_absent(mine.key, mine.record()):
             return None
         if not self._still_mine(mine):

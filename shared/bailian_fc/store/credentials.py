@@ -48,7 +48,9 @@ def triple(credentials: Credentials, service: str) -> tuple[str, str, str]:
     try:
         key_id, secret = credentials.access_key_id, credentials.access_key_secret
     except AttributeError as exc:
-        raise StoreError(f"{service} credentials need access_key_id and access_key_secret attributes") from exc
+        raise StoreError(
+            f"{service} credentials need access_key_id and access_key_secret attributes"
+        ) from exc
     if not key_id or not secret:
         raise StoreError(f"{service} credentials have an empty access_key_id or access_key_secret")
     return key_id, secret, getattr(credentials, "security_token", None) or ""

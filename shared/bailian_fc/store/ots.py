@@ -350,11 +350,16 @@ def create_table(store: OtsStore) -> bool:
     options = tablestore.TableOptions(time_to_live=-1, max_version=1)
     throughput = tablestore.ReservedThroughput(tablestore.CapacityUnit(0, 0))
     try:
-        store._retrying("create_table", store.table, lambda: store._client.create_table(meta, options, throughput))
+        store._retrying(
+            "create_table", store.table, lambda: store._client.create_table(meta, options, throughput)
+        )
         return True
     except StoreError as exc:
         cause = exc.__cause__
-        if isinstance(cause, tablestore.OTSServiceError) and cause.get_error_code() == "OTSObjectAlreadyExist":
+        if (
+            isinstance(cause, tablestore.OTSServiceError)
+            and cause.get_error_code() == "OTSObjectAlreadyExist"
+        ):
             return False
         raise
 

@@ -29,11 +29,17 @@ def open_venue_data(settings: Settings, store: Store) -> VenueData:
         from importlib.util import find_spec
 
         if find_spec("psycopg") is None:  # a code dir built without DATA_URL set: say so at start-up
-            raise RuntimeError("DATA_URL is postgresql:// but psycopg is not installed: rebuild with "
-                               "DATA_URL set (`bailian-fc build` then packages psycopg[binary])")
+            raise RuntimeError(
+                "DATA_URL is postgresql:// but psycopg is not installed: rebuild with "
+                "DATA_URL set (`bailian-fc build` then packages psycopg[binary])"
+            )
         from .postgres import PostgresVenueData  # psycopg itself waits for the first read
-        return PostgresVenueData(url, statement_timeout_seconds=settings.data_statement_timeout_seconds,
-                                 connect_timeout_seconds=settings.data_connect_timeout_seconds)
+
+        return PostgresVenueData(
+            url,
+            statement_timeout_seconds=settings.data_statement_timeout_seconds,
+            connect_timeout_seconds=settings.data_connect_timeout_seconds,
+        )
     if url:
         raise ValueError("DATA_URL must be postgresql://… (or unset for the embedded dataset)")
     from .embedded import EmbeddedVenueData

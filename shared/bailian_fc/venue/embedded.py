@@ -54,7 +54,9 @@ class StoreWriter:
     def __init__(self, store: Store) -> None:
         self.venue = EmbeddedVenueData(store)
 
-    def write_site(self, site_id: str, days: list[tuple[date, list[FinanceRow]]], clues: list[ClueDetail]) -> None:
+    def write_site(
+        self, site_id: str, days: list[tuple[date, list[FinanceRow]]], clues: list[ClueDetail]
+    ) -> None:
         finance = self.venue.finance
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(lambda item: finance.write_day(site_id, item[0], item[1]), days))

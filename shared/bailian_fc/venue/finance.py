@@ -227,9 +227,7 @@ def summarize(rows: Iterable[FinanceRow], area: str) -> dict[str, Any]:
     }
     if area == ALL_AREAS:
         names = sorted({r.area for r in rows})
-        summary["areas"] = [
-            {"area": name, **_totals([r for r in rows if r.area == name])} for name in names
-        ]
+        summary["areas"] = [{"area": name, **_totals([r for r in rows if r.area == name])} for name in names]
     return summary
 
 

@@ -86,9 +86,13 @@ class ClueDetail(_Model):
         if self.clue.business_date > upper_bound or self.customer.registered_date > upper_bound:
             return None
         staff = self.assigned_staff
-        return self.model_copy(update={
-            "assigned_staff": staff if staff is not None and staff.since_date <= upper_bound else None,
-            "visits": [v for v in self.visits if v.business_date <= upper_bound][-MAX_VISITS:],
-            "purchases": [p for p in self.purchases if p.business_date <= upper_bound][-MAX_PURCHASES:],
-            "follow_ups": [f for f in self.follow_ups if f.business_date <= upper_bound][-MAX_FOLLOW_UPS:],
-        })
+        return self.model_copy(
+            update={
+                "assigned_staff": staff if staff is not None and staff.since_date <= upper_bound else None,
+                "visits": [v for v in self.visits if v.business_date <= upper_bound][-MAX_VISITS:],
+                "purchases": [p for p in self.purchases if p.business_date <= upper_bound][-MAX_PURCHASES:],
+                "follow_ups": [f for f in self.follow_ups if f.business_date <= upper_bound][
+                    -MAX_FOLLOW_UPS:
+                ],
+            }
+        )

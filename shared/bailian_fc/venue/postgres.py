@@ -37,40 +37,65 @@ T = TypeVar("T")
 FINANCE_SQL = (
     "SELECT business_date, area, table_revenue, goods_revenue, recharge, consumption, discount,"
     " table_hours, orders, customers FROM ai.finance_area_daily"
-    " WHERE site_id = %s AND business_date BETWEEN %s AND %s ORDER BY business_date, area")
+    " WHERE site_id = %s AND business_date BETWEEN %s AND %s ORDER BY business_date, area"
+)
 AREAS_SQL = (
     "SELECT DISTINCT area FROM ai.finance_area_daily WHERE site_id = %s AND business_date ="
-    " (SELECT max(business_date) FROM ai.finance_area_daily WHERE site_id = %s) ORDER BY area")
-CLUE_SQL = ("SELECT clue_id, customer_id, business_date, category, content, source, status, assigned_staff_id"
-            " FROM ai.clue WHERE site_id = %s AND clue_id = %s")
-CUSTOMER_SQL = ("SELECT customer_id, name, gender, age_range, member_level, phone_tail, balance, registered_date"
-                " FROM ai.customer WHERE site_id = %s AND customer_id = %s")
+    " (SELECT max(business_date) FROM ai.finance_area_daily WHERE site_id = %s) ORDER BY area"
+)
+CLUE_SQL = (
+    "SELECT clue_id, customer_id, business_date, category, content, source, status, assigned_staff_id"
+    " FROM ai.clue WHERE site_id = %s AND clue_id = %s"
+)
+CUSTOMER_SQL = (
+    "SELECT customer_id, name, gender, age_range, member_level, phone_tail, balance, registered_date"
+    " FROM ai.customer WHERE site_id = %s AND customer_id = %s"
+)
 STAFF_SQL = "SELECT staff_id, name, role, since_date FROM ai.staff WHERE site_id = %s AND staff_id = %s"
-VISITS_SQL = ("SELECT business_date, area, table_type, duration_hours, spend FROM ai.customer_visit"
-              " WHERE site_id = %s AND customer_id = %s ORDER BY business_date DESC, visit_id DESC LIMIT %s")
-PURCHASES_SQL = ("SELECT business_date, amount, category FROM ai.customer_purchase"
-                 " WHERE site_id = %s AND customer_id = %s ORDER BY business_date DESC, purchase_id DESC LIMIT %s")
-FOLLOW_UPS_SQL = ("SELECT business_date, kind, channel, staff_id, content FROM ai.clue_followup"
-                  " WHERE site_id = %s AND clue_id = %s ORDER BY business_date DESC, followup_id DESC LIMIT %s")
+VISITS_SQL = (
+    "SELECT business_date, area, table_type, duration_hours, spend FROM ai.customer_visit"
+    " WHERE site_id = %s AND customer_id = %s ORDER BY business_date DESC, visit_id DESC LIMIT %s"
+)
+PURCHASES_SQL = (
+    "SELECT business_date, amount, category FROM ai.customer_purchase"
+    " WHERE site_id = %s AND customer_id = %s ORDER BY business_date DESC, purchase_id DESC LIMIT %s"
+)
+FOLLOW_UPS_SQL = (
+    "SELECT business_date, kind, channel, staff_id, content FROM ai.clue_followup"
+    " WHERE site_id = %s AND clue_id = %s ORDER BY business_date DESC, followup_id DESC LIMIT %s"
+)
 
 
 def _dicts(cursor: Any, fields: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [{f: (float(v) if isinstance(v, Decimal) else v) for f, v in zip(fields, row, strict=True)}
-            for row in cursor]
+    return [
+        {f: (float(v) if isinstance(v, Decimal) else v) for f, v in zip(fields, row, strict=True)}
+        for row in cursor
+    ]
 
 
 def _unreadable(exc: Exception) -> Unavailable:
     """Not the client's fault and not transient either: logged in full, answered 503 without details."""
-    log.error("venue database read failed (run `bailian-fc db migrate`? grants, README 'Venue data'): %s: %s",
-              type(exc).__name__, exc)
-    return Unavailable("venue data cannot be read; the operator has been told in the logs", code="DataUnavailable")
+    log.error(
+        "venue database read failed (run `bailian-fc db migrate`? grants, README 'Venue data'): %s: %s",
+        type(exc).__name__,
+        exc,
+    )
+    return Unavailable(
+        "venue data cannot be read; the operator has been told in the logs", code="DataUnavailable"
+    )
 
 
 class PostgresVenueData:
     kind = "postgresql"
 
-    def __init__(self, url: str, *, statement_timeout_seconds: float = 3.0, connect_timeout_seconds: float = 5.0,
-                 connect: Callable[..., Any] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        statement_timeout_seconds: float = 3.0,
+        connect_timeout_seconds: float = 5.0,
+        connect: Callable[..., Any] | None = None,
+    ) -> None:
         self.url = url
         self.statement_timeout_ms = max(1, int(statement_timeout_seconds * 1000))
         self.connect_timeout = max(1, round(connect_timeout_seconds))
@@ -88,16 +113,23 @@ class PostgresVenueData:
             # A connection FC froze with the instance may be dead without a FIN (a NAT forgot it): the
             # server-side statement_timeout cannot end that wait, tcp_user_timeout does (unacknowledged
             # data), and then the read reconnects. URL parameters win over these defaults.
-            defaults = {"connect_timeout": self.connect_timeout, "keepalives": 1, "keepalives_idle": 30,
-                        "keepalives_interval": 5, "keepalives_count": 3,
-                        "tcp_user_timeout": self.statement_timeout_ms + 2000}
+            defaults = {
+                "connect_timeout": self.connect_timeout,
+                "keepalives": 1,
+                "keepalives_idle": 30,
+                "keepalives_interval": 5,
+                "keepalives_count": 3,
+                "tcp_user_timeout": self.statement_timeout_ms + 2000,
+            }
             extra: dict[str, Any] = {k: v for k, v in defaults.items() if f"{k}=" not in self.url}
             try:
                 connect = self._connect_fn or psycopg.connect
                 self._conn = connect(self.url, autocommit=True, application_name="bailian-fc", **extra)
             except psycopg.OperationalError as exc:
                 log.warning("venue database unreachable: %s", exc)
-                raise Unavailable("the venue database is unreachable, try again", code="DataUnavailable") from None
+                raise Unavailable(
+                    "the venue database is unreachable, try again", code="DataUnavailable"
+                ) from None
         return self._conn
 
     def scoped(self, site_id: str, upper_bound: date, read: Callable[[Any], T]) -> T:
@@ -115,22 +147,27 @@ class PostgresVenueData:
                 try:
                     # Pipeline mode: BEGIN, the scope and the first query leave in one flight.
                     with conn.pipeline(), conn.transaction():
-                        conn.execute("SELECT set_config('app.site_id', %s, true),"
-                                     " set_config('app.business_date_upper', %s, true),"
-                                     " set_config('statement_timeout', %s, true)",
-                                     (site_id, upper_bound.isoformat(), str(self.statement_timeout_ms)))
+                        conn.execute(
+                            "SELECT set_config('app.site_id', %s, true),"
+                            " set_config('app.business_date_upper', %s, true),"
+                            " set_config('statement_timeout', %s, true)",
+                            (site_id, upper_bound.isoformat(), str(self.statement_timeout_ms)),
+                        )
                         return read(conn)
                 except errors.QueryCanceled:
-                    raise TimedOut(f"a venue data read took longer than {self.statement_timeout_ms} ms and was cancelled",
-                                   code="DataTimeout") from None
+                    raise TimedOut(
+                        f"a venue data read took longer than {self.statement_timeout_ms} ms and was cancelled",
+                        code="DataTimeout",
+                    ) from None
                 except psycopg.OperationalError as exc:
                     if not conn.broken and not conn.closed:
                         raise _unreadable(exc) from None
                     self._drop()
                     if attempt == 2:
                         log.warning("venue database connection lost twice: %s", exc)
-                        raise Unavailable("the venue database connection was lost, try again",
-                                          code="DataUnavailable") from None
+                        raise Unavailable(
+                            "the venue database connection was lost, try again", code="DataUnavailable"
+                        ) from None
                     self.reconnects += 1
                     log.info("venue database connection lost (%s); reconnecting once", exc)
                 except psycopg.Error as exc:  # no table, no grant, a schema that drifted: an operator's fix
@@ -153,6 +190,7 @@ class PostgresVenueData:
 
     def sites(self) -> list[str]:
         """Every site with finance rows, through a SECURITY DEFINER function (ids only)."""
+
         def read(conn: Any) -> list[str]:
             return [row[0] for row in conn.execute("SELECT * FROM ai.sites_with_data()")]
 
@@ -160,8 +198,9 @@ class PostgresVenueData:
         return self.scoped("discovery", date.min, read)
 
     def areas(self, site_id: str, *, upper_bound: date) -> list[str]:
-        return self.scoped(site_id, upper_bound,
-                           lambda conn: [r[0] for r in conn.execute(AREAS_SQL, (site_id, site_id))])
+        return self.scoped(
+            site_id, upper_bound, lambda conn: [r[0] for r in conn.execute(AREAS_SQL, (site_id, site_id))]
+        )
 
     def read(self, site_id: str, start: date, end: date, *, upper_bound: date) -> list[FinanceRow]:
         last = min(end, upper_bound)
@@ -170,38 +209,89 @@ class PostgresVenueData:
 
         def rows(conn: Any) -> list[FinanceRow]:
             # Trusted, typed columns (numeric → Decimal): construct without re-validating each row.
-            return [FinanceRow.model_construct(
-                site_id=site_id, business_date=d, area=area, table_revenue=tr, goods_revenue=gr, recharge=rc,
-                consumption=co, discount=di, table_hours=float(hours), orders=orders, customers=customers)
-                for d, area, tr, gr, rc, co, di, hours, orders, customers
-                in conn.execute(FINANCE_SQL, (site_id, start, last))]
+            return [
+                FinanceRow.model_construct(
+                    site_id=site_id,
+                    business_date=d,
+                    area=area,
+                    table_revenue=tr,
+                    goods_revenue=gr,
+                    recharge=rc,
+                    consumption=co,
+                    discount=di,
+                    table_hours=float(hours),
+                    orders=orders,
+                    customers=customers,
+                )
+                for d, area, tr, gr, rc, co, di, hours, orders, customers in conn.execute(
+                    FINANCE_SQL, (site_id, start, last)
+                )
+            ]
 
         return self.scoped(site_id, upper_bound, rows)
 
     def clue_detail(self, site_id: str, clue_id: str, *, upper_bound: date) -> ClueDetail | None:
         def load(conn: Any) -> ClueDetail | None:
-            clue = _dicts(conn.execute(CLUE_SQL, (site_id, clue_id)), (
-                "clue_id", "customer_id", "business_date", "category", "content", "source", "status",
-                "assigned_staff_id"))
+            clue = _dicts(
+                conn.execute(CLUE_SQL, (site_id, clue_id)),
+                (
+                    "clue_id",
+                    "customer_id",
+                    "business_date",
+                    "category",
+                    "content",
+                    "source",
+                    "status",
+                    "assigned_staff_id",
+                ),
+            )
             if not clue:
                 return None
             customer_id, staff_id = clue[0]["customer_id"], clue[0]["assigned_staff_id"]
-            customer = _dicts(conn.execute(CUSTOMER_SQL, (site_id, customer_id)), (
-                "customer_id", "name", "gender", "age_range", "member_level", "phone_tail", "balance",
-                "registered_date"))
+            customer = _dicts(
+                conn.execute(CUSTOMER_SQL, (site_id, customer_id)),
+                (
+                    "customer_id",
+                    "name",
+                    "gender",
+                    "age_range",
+                    "member_level",
+                    "phone_tail",
+                    "balance",
+                    "registered_date",
+                ),
+            )
             if not customer:
                 return None
-            staff = _dicts(conn.execute(STAFF_SQL, (site_id, staff_id)), ("staff_id", "name", "role", "since_date")) \
-                if staff_id else []
-            visits = _dicts(conn.execute(VISITS_SQL, (site_id, customer_id, MAX_VISITS)), (
-                "business_date", "area", "table_type", "duration_hours", "spend"))
-            purchases = _dicts(conn.execute(PURCHASES_SQL, (site_id, customer_id, MAX_PURCHASES)), (
-                "business_date", "amount", "category"))
-            follow_ups = _dicts(conn.execute(FOLLOW_UPS_SQL, (site_id, clue_id, MAX_FOLLOW_UPS)), (
-                "business_date", "kind", "channel", "staff_id", "content"))
-            return ClueDetail.model_validate({
-                "site_id": site_id, "clue": clue[0], "customer": customer[0],
-                "assigned_staff": staff[0] if staff else None, "visits": visits[::-1], "purchases": purchases[::-1],
-                "follow_ups": follow_ups[::-1]})
+            staff = (
+                _dicts(
+                    conn.execute(STAFF_SQL, (site_id, staff_id)), ("staff_id", "name", "role", "since_date")
+                )
+                if staff_id
+                else []
+            )
+            visits = _dicts(
+                conn.execute(VISITS_SQL, (site_id, customer_id, MAX_VISITS)),
+                ("business_date", "area", "table_type", "duration_hours", "spend"),
+            )
+            purchases = _dicts(
+                conn.execute(PURCHASES_SQL, (site_id, customer_id, MAX_PURCHASES)),
+                ("business_date", "amount", "category"),
+            )
+            follow_ups = _dicts(
+                conn.execute(FOLLOW_UPS_SQL, (site_id, clue_id, MAX_FOLLOW_UPS)),
+                ("business_date", "kind", "channel", "staff_id", "content"),
+            )
+            return ClueDetail.model_validate(
+                {
+                    "site_id": site_id,
+                    "clue": clue[0],
+                    "customer": customer[0],
+                    "assigned_staff": staff[0] if staff else None,
+                    "visits": visits[::-1],
+                    "purchases": purchases[::-1],
+                    "follow_ups": follow_ups[::-1],
+                }
+            )
 
         return self.scoped(site_id, upper_bound, load)
