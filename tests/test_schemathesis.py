@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
 from support import SECRET, running_dev
 
 from bailian_fc.auth import Authenticator
-from bailian_fc.openapi.operations import combined_document
+from bailian_fc.dev.export_types import openapi as combined_document
 
 SCHEMA = schemathesis.openapi.from_dict(combined_document())
 # Valid requests and requests that break the schema (wrong types, missing fields, bad enums...).

@@ -52,6 +52,14 @@ def asset(relative: str) -> Response:
     return Response(200, path.read_text(encoding="utf-8"), headers)
 
 
+ROUTES = [
+    ("GET", "/admin/ui"),
+    ("GET", "/admin/ui/"),
+    ("GET", "/admin/ui/{name}"),
+    ("GET", "/admin/ui/{folder}/{name}"),
+]
+
+
 def add_routes(router: Router) -> None:
     router.get("/admin/ui", lambda request: Response(308, None, {"location": BASE}))
     router.get("/admin/ui/", lambda request: asset(""))

@@ -75,30 +75,16 @@ class AdminRuntime:
 
     def router(self) -> Router:
         router = Router()
-        router.get("/admin/runlogs", self.route(get_runlogs))
-        router.get("/admin/dashboard", self.route(get_dashboard))
-        router.get("/admin/triggers", self.route(routes.list_triggers))
-        router.get("/admin/triggers/{job}", self.route(routes.get_trigger))
-        router.put("/admin/triggers/{job}", self.route(routes.put_trigger))
-        router.post("/admin/triggers/{job}/run", self.route(routes.run_trigger))
-        router.get("/admin/runtime-context", self.route(routes.get_runtime_context))
-        router.put("/admin/runtime-context", self.route(routes.put_runtime_context))
-        router.delete("/admin/runtime-context", self.route(routes.delete_runtime_context))
-        router.post("/admin/cache/purge", self.route(routes.purge_cache))
-        # What the browser console adds (views.py) and its static files (console.py).
-        router.get("/admin/triggers/{job}/runs", self.route(views.trigger_runs))
-        router.get("/admin/cron/preview", self.route(views.cron_preview))
-        router.get("/admin/queue", self.route(views.run_queue))
-        router.get("/admin/runtime-context/audit", self.route(views.context_audit))
-        router.get("/admin/apps/schemas", self.route(views.app_schemas))
+        for method, path, fn in ROUTES:
+            router.add(method, path, self.route(fn))
         router.get("/admin/openapi.json", self.openapi)  # public: the contract is no secret
         console.add_routes(router)
         return router
 
     def openapi(self, request: HttpRequest) -> dict[str, Any]:
-        from ..openapi.operations import document
+        from .openapi import document
 
-        return document("admin", [(r.method, r.pattern) for r in self.router().routes])
+        return document()
 
 
 def get_runlogs(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
@@ -120,3 +106,29 @@ handler = _entry.handler
 
 
 __all__ = ["AdminRuntime", "configure", "handler", "initialize"]
+
+
+# The admin route table: every route behind the admin check. Its OpenAPI operations are in openapi.py.
+ROUTES: tuple[tuple[str, str, AdminRoute], ...] = (
+    ("GET", "/admin/runlogs", get_runlogs),
+    ("GET", "/admin/dashboard", get_dashboard),
+    ("GET", "/admin/triggers", routes.list_triggers),
+    ("GET", "/admin/triggers/{job}", routes.get_trigger),
+    ("PUT", "/admin/triggers/{job}", routes.put_trigger),
+    ("POST", "/admin/triggers/{job}/run", routes.run_trigger),
+    ("GET", "/admin/runtime-context", routes.get_runtime_context),
+    ("PUT", "/admin/runtime-context", routes.put_runtime_context),
+    ("DELETE", "/admin/runtime-context", routes.delete_runtime_context),
+    ("POST", "/admin/cache/purge", routes.purge_cache),
+    # What the browser console adds (views.py); its static files are console.py's.
+    ("GET", "/admin/triggers/{job}/runs", views.trigger_runs),
+    ("GET", "/admin/cron/preview", views.cron_preview),
+    ("GET", "/admin/queue", views.run_queue),
+    ("GET", "/admin/runtime-context/audit", views.context_audit),
+    ("GET", "/admin/apps/schemas", views.app_schemas),
+)
+
+
+def route_table() -> list[tuple[str, str]]:
+    """Every route of the admin function, the console's and the document's included."""
+    return [(method, path) for method, path, _ in ROUTES] + [("GET", "/admin/openapi.json")] + console.ROUTES

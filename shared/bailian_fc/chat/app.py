@@ -141,12 +141,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     @endpoint
     async def openapi(request: Request) -> Response:
-        from ..openapi.operations import document  # only when asked: not on any chat path
+        from .openapi import document  # only when asked: not on any chat path
 
         live = [
             (m, r.path) for r in request.app.routes if isinstance(r, Route) for m in sorted(r.methods or ())
         ]
-        return json_response(document("chat", live), request)
+        return json_response(document(live), request)
 
     handlers = {
         "post_message": post_message,

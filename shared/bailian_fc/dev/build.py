@@ -1,7 +1,7 @@
 """``bailian-fc build``: deployable code dirs for FC's Python, with pip alone (no Docker).
 
 FC unpacks the code to ``/code``. ``build/<name>/`` holds the entry files of ``functions/<name>/``
-(``index.py`` / ``server.py``), ``python/bailian_fc`` (minus emulator/, local/, cli.py), ``python/<deps>``
+(``index.py`` / ``server.py``), ``python/bailian_fc`` (minus dev/), ``python/<deps>``
 with only this function's third-party wheels, and ``.bailian-build.json`` (what was built). Hence
 ``PYTHONPATH=/code/python:/code`` in s.yaml, the layout ``s build`` uses too.
 
@@ -76,7 +76,7 @@ DATA_EXTRAS = {"embedded": None, "postgresql": "pg"}
 # imports tomli on Python < 3.11 but lists it only under its [acli] extra, so `import dashscope`
 # fails on FC's 3.10 without it.
 TARGET_FIXUPS = {"dashscope": ["tomli>=2.0; python_version < '3.11'"]}
-PACKAGE_EXCLUDES = {"emulator", "local", "tests", "cli.py"}  # local tooling, never run on FC
+PACKAGE_EXCLUDES = {"dev", "tests"}  # dev/ is every tool that never runs on FC: left out by construction
 RUNTIME_PYTHON = {
     "python3.9": "3.9",
     "python3.10": "3.10",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalogue.registry import CATALOGUE
 
@@ -18,6 +18,10 @@ DEFAULT_DIR = Path("types")
 SCHEMA_FILE = "bailian-apps.schema.json"
 TS_FILE = "bailian-apps.d.ts"
 OPENAPI_FILE = "openapi.json"
+
+
+if TYPE_CHECKING:
+    from ..http.openapi import Operation
 
 
 def json_schema() -> dict[str, Any]:
@@ -118,11 +122,19 @@ def typescript() -> str:
 
 
 def openapi() -> dict[str, Any]:
-    from ..openapi.operations import (
-        combined_document,  # every function's routes: imports chat, apps and admin
-    )
+    """Every function's operations in one document (``types/openapi.json``)."""
+    from ..http.openapi import function_document
 
-    return combined_document()
+    return function_document("bailian-fc", [op for ops in function_operations().values() for op in ops])
+
+
+def function_operations() -> dict[str, list[Operation]]:
+    """Each HTTP function's documented operations, from its own route table and docs."""
+    from ..admin import openapi as admin
+    from ..apps import openapi as apps
+    from ..chat import openapi as chat
+
+    return {"chat": chat.operations(), "apps": apps.operations(), "admin": admin.operations()}
 
 
 def rendered() -> dict[str, str]:

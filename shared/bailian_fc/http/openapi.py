@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -74,15 +74,6 @@ class OpDoc:
     replies: dict[int, Reply] = field(default_factory=lambda: {200: Reply("OK", {"type": "object"})})
     errors: tuple[int, ...] = ()
     operation_id: str | None = None
-
-
-def generic_doc(method: str, path: str) -> OpDoc:
-    """A route nobody documented yet still appears, with the contract every route keeps."""
-    return OpDoc(
-        summary=f"{method} {path}",
-        tag=path.strip("/").split("/")[0] or "root",
-        replies={200: Reply("OK", {})},
-    )
 
 
 class OpenApiBuilder:
@@ -221,3 +212,81 @@ def function_document(title: str, ops: Iterable[tuple[str, str, OpDoc]]) -> dict
     builder = OpenApiBuilder(title)
     builder.extend(ops)
     return builder.render()
+
+
+# -- schema helpers the function rooms describe their replies with ------------------------------
+
+ALL_ROLES = ("staff", "manager", "admin", "service")
+ADMIN = ("admin",)
+ID_SCHEMA = {"type": "string", "pattern": "^c[0-9a-f]{22}$"}
+STR, INT, NUM, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
+NSTR = {"type": ["string", "null"]}
+ANY_OBJ: dict[str, Any] = {"type": "object"}
+ANY_LIST: dict[str, Any] = {"type": "array"}
+CLOCK: dict[str, Any]  # set below, once obj() exists
+
+
+def obj(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An object with these properties (the ``required`` ones always present); more may appear."""
+    return {"type": "object", "required": sorted(required), "properties": {**required, **(optional or {})}}
+
+
+CLOCK = obj(
+    {
+        "now": STR,
+        "business_date": STR,
+        "tz": STR,
+        "day_start": STR,
+        "sandbox": BOOL,
+        "scope": NSTR,
+        "expires_at": NSTR,
+        "mode": NSTR,
+    }
+)
+
+
+def openapi_doc(function: str) -> OpDoc:
+    """The document route itself: public, since the contract is no secret."""
+    return OpDoc(
+        "this function's OpenAPI 3.1 document",
+        "openapi",
+        roles=None,
+        replies={200: Reply("the document", ANY_OBJ)},
+        operation_id=f"{function}_openapi",
+    )
+
+
+# -- from a live route table to operations ------------------------------------------------------
+
+Operation = tuple[str, str, OpDoc]
+
+
+class UndocumentedRoute(LookupError):
+    """A client route has no :class:`OpDoc`: document it next to the route (a test builds every document)."""
+
+
+def client_operations(
+    routes: Iterable[tuple[str, str]],
+    docs: Mapping[tuple[str, str], OpDoc],
+    *,
+    prefixes: tuple[str, ...],
+    excluded: tuple[str, ...] = (),
+    expand: Mapping[tuple[str, str], Callable[[], list[Operation]]] | None = None,
+) -> list[Operation]:
+    """The documented operations of a function's live route table.
+
+    Only the routes clients call through the custom domain count (``prefixes``); FC's own hooks and
+    ``excluded`` paths (the console's static files) do not. ``expand`` turns one route into several
+    operations (``POST /apps/{key}``: one per app). A client route without a doc raises.
+    """
+    ops: list[Operation] = []
+    for method, path in routes:
+        if method == "HEAD" or not path.startswith(prefixes) or path.startswith(excluded):
+            continue
+        if expand and (method, path) in expand:
+            ops += expand[(method, path)]()
+        elif (method, path) in docs:
+            ops.append((method, path, docs[(method, path)]))
+        else:
+            raise UndocumentedRoute(f"{method} {path} has no OpDoc")
+    return ops

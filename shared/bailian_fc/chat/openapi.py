@@ -1,0 +1,88 @@
+"""The chat function's routes as OpenAPI operations: what each one takes and answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ..http.openapi import (
+    ANY_LIST,
+    ID_SCHEMA,
+    NUM,
+    STR,
+    OpDoc,
+    Operation,
+    Reply,
+    client_operations,
+    function_document,
+    obj,
+    openapi_doc,
+)
+
+SSE_EVENT = obj({"event": {"enum": ["meta", "delta", "done", "error"]}, "data": {"type": "string"}})
+CONVERSATION = obj({"conversation_id": STR, "title": STR, "created_at": NUM, "updated_at": NUM})
+
+
+class ConversationListQuery(BaseModel):
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+def chat_docs() -> dict[tuple[str, str], OpDoc]:
+    from ..catalogue.chat import ChatRequest
+
+    conv = {"conversation_id": ID_SCHEMA}
+    return {
+        ("POST", "/chat/messages"): OpDoc(
+            "one chat turn, streamed as server-sent events (meta, delta…, done | error)",
+            "chat",
+            body=ChatRequest,
+            replies={
+                200: Reply(
+                    "the SSE stream; each event's data is a JSON object", SSE_EVENT, "text/event-stream"
+                )
+            },
+        ),
+        ("GET", "/chat/conversations"): OpDoc(
+            "the caller's conversations, most recent first",
+            "chat",
+            query=ConversationListQuery,
+            replies={
+                200: Reply("conversations", obj({"conversations": {"type": "array", "items": CONVERSATION}}))
+            },
+        ),
+        ("GET", "/chat/conversations/{conversation_id}"): OpDoc(
+            "one conversation with its turns",
+            "chat",
+            path_params=conv,
+            replies={
+                200: Reply(
+                    "the conversation",
+                    {
+                        **CONVERSATION,
+                        "required": [*CONVERSATION["required"], "turns"],
+                        "properties": {**CONVERSATION["properties"], "turns": ANY_LIST},
+                    },
+                )
+            },
+        ),
+        ("DELETE", "/chat/conversations/{conversation_id}"): OpDoc(
+            "delete a conversation (a turn still streaming does not bring it back)",
+            "chat",
+            path_params=conv,
+            replies={204: Reply("deleted")},
+        ),
+        ("GET", "/chat/openapi.json"): openapi_doc("chat"),
+    }
+
+
+def operations(routes: list[tuple[str, str]] | None = None) -> list[Operation]:
+    from .app import chat_routes
+
+    return client_operations(
+        routes if routes is not None else chat_routes(), chat_docs(), prefixes=("/chat/",)
+    )
+
+
+def document(routes: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    return function_document("bailian-fc chat", operations(routes))
