@@ -12,7 +12,7 @@ from support import SECRET
 
 from bailian_fc.auth import Authenticator, Principal, require_role
 from bailian_fc.errors import Forbidden
-from bailian_fc.http.error_table import to_api_error
+from bailian_fc.http.errors import to_api_error
 
 
 def test_token_command_mints_a_token_the_functions_accept(tmp_path):

@@ -22,6 +22,7 @@ from bailian_fc.bailian.errors import (
 )
 from bailian_fc.catalogue.outputs import FinanceDigest, FinanceInsight
 from bailian_fc.dev.emulator import Behaviour
+from bailian_fc.http.errors import upstream_status
 
 APP = "emu-app1_chat"
 DIGEST = "emu-app2a_finance_digest"
@@ -195,7 +196,7 @@ async def test_stall_on_every_attempt_raises_upstream_timeout(emulator):
     try:
         with pytest.raises(UpstreamTimeout) as info:
             await collect(client.stream(APP, prompt="hi"))
-        assert info.value.attempts == 2 and info.value.http_status == 504
+        assert info.value.attempts == 2 and upstream_status(info.value) == 504
     finally:
         await client.aclose()
 
@@ -306,7 +307,7 @@ async def test_reply_that_never_validates_is_output_invalid(client, emulator):
     with pytest.raises(OutputInvalid) as info:
         await client.complete(DIGEST, prompt="x", output_model=FinanceDigest)
     err = info.value
-    assert err.http_status == 422 and err.raw_text == "抱歉，我无法回答。" and err.attempts == 3
+    assert upstream_status(err) == 422 and err.raw_text == "抱歉，我无法回答。" and err.attempts == 3
     assert err.usage.output_tokens == 6 and len(emulator.requests_for(DIGEST)) == 3
 
 

@@ -365,3 +365,42 @@ class RuntimeClock:
             if self.store.put_json_if_absent(AUDIT_KEY.format(id=new_id("a")), body):
                 return
         raise StoreError("could not create a unique runtime audit record")
+
+
+# -- instants a client sends (query strings, cursors) -------------------------------------------
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+MAX_EPOCH = 253370764799  # 9999-01-01T00:00:00Z, the end of bounded_utc's range
+
+
+def parse_instant(value: Any) -> datetime:
+    """An aware UTC datetime from ISO-8601 (``Z``/offset; naive = UTC) or epoch seconds.
+
+    Epoch values are always seconds: guessing milliseconds from the magnitude (as some parsers do)
+    would silently move a typo'd query by a factor of 1000.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        parsed = _from_epoch(float(value))
+    elif isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        parsed = _from_epoch(float(value))
+    elif isinstance(value, str):
+        text = value.strip()
+        if text[-1:] in ("Z", "z"):
+            text = text[:-1] + "+00:00"  # Python 3.10's fromisoformat does not take "Z"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError("expected ISO-8601 (2026-03-01T08:00:00+08:00) or epoch seconds") from None
+    else:
+        raise ValueError("expected ISO-8601 or epoch seconds")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return bounded_utc(parsed)
+
+
+def _from_epoch(seconds: float) -> datetime:
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_EPOCH:
+        raise ValueError("epoch seconds out of range")
+    return datetime.fromtimestamp(seconds, timezone.utc)

@@ -1,19 +1,40 @@
-"""Failures of the domain (apps, chat, clock) that are not upstream errors.
+"""Failures of the domain (apps, chat, admin, clock, venue data) that are not upstream errors.
 
-Domain code raises these; only the HTTP adapters decide what a client sees, through the one table
-in :mod:`bailian_fc.http.error_table`. ``code`` is the stable machine-readable name in the error body.
+Domain code raises these and knows nothing of HTTP; only the edge decides what a client sees,
+through the one table in :mod:`bailian_fc.http.errors`. ``code`` is the stable machine-readable
+name in the error body, ``details`` (optional) name the fields at fault::
+
+    DomainError                     code, message, details
+     ├── Unauthenticated            no or bad credentials                         → 401
+     ├── Forbidden                  known caller, not allowed                     → 403
+     ├── NotFound                   nothing there (for this caller)               → 404
+     │    └── ConversationNotFound
+     ├── InvalidInput               well-formed but wrong (bad cursor, cron, …)   → 400
+     │    └── UnsupportedMediaType  a body that is not declared JSON              → 415
+     ├── NotConfigured              a setting this request needs is missing       → 503
+     ├── Busy                       the same work is in flight elsewhere          → 503
+     ├── Unavailable                a backing service cannot answer now           → 503
+     └── TimedOut                   a backing service overran its budget          → 504
+
+The other two trees: upstream failures (:mod:`bailian_fc.bailian.errors`) and storage
+(:class:`bailian_fc.store.StoreError`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class DomainError(Exception):
     default_code = "DomainError"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, details: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
+        self.details = details
 
 
 class Unauthenticated(DomainError):
@@ -34,10 +55,36 @@ class NotFound(DomainError):
     default_code = "NotFound"
 
 
+class ConversationNotFound(NotFound):
+    """No conversation by that id for this user (or it was deleted)."""
+
+    default_code = "ConversationNotFound"
+
+    def __init__(self, message: str = "no such conversation", **kw: Any) -> None:
+        super().__init__(message, **kw)
+
+
 class InvalidInput(DomainError):
-    """The input is well-formed but refers to something that is not there (an unknown area, …)."""
+    """The input is well-formed but wrong: refers to something that is not there, contradicts itself, …"""
 
     default_code = "BadRequest"
+
+
+class UnsupportedMediaType(InvalidInput):
+    """A body that does not say it is JSON (a form or text/plain post: a client bug or a CSRF-style request)."""
+
+    default_code = "UnsupportedMediaType"
+
+
+def invalid_field(
+    field: str, message: str, *, kind: str = "value_error", summary: str = "the request is invalid"
+) -> InvalidInput:
+    """A 'ValidationError' naming one field, shaped like the ones pydantic failures give."""
+    return InvalidInput(
+        summary,
+        code="ValidationError",
+        details=[{"field": field, "message": message, "type": kind}],
+    )
 
 
 class NotConfigured(DomainError):

@@ -22,7 +22,7 @@ from bailian_fc.dev.demo_finance import generate
 from bailian_fc.dev.emulator import EmulatorThread
 from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.errors import DomainError
-from bailian_fc.http.error_table import to_api_error
+from bailian_fc.http.errors import to_api_error
 from bailian_fc.http.fc_event import http_handler
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore

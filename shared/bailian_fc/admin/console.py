@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..http.errors import ApiError
+from ..errors import NotFound
 from ..http.fc_event import HttpRequest, Response
 from ..http.router import Router
 
@@ -33,14 +33,14 @@ CSP = (
 
 
 def asset(relative: str) -> Response:
-    """The file ``ui/<relative>`` as a response, or ApiError 404."""
+    """The file ``ui/<relative>`` as a response, or NotFound."""
     parts = relative.split("/") if relative else ["index.html"]
     if not all(_SEGMENT.fullmatch(p) and ".." not in p for p in parts):
-        raise ApiError(404, "NotFound", "no such console file")
+        raise NotFound("no such console file")
     path = UI_DIR.joinpath(*parts)
     content_type = CONTENT_TYPES.get(path.suffix)
     if content_type is None or not path.is_file():
-        raise ApiError(404, "NotFound", "no such console file")
+        raise NotFound("no such console file")
     headers = {
         "content-type": content_type,
         "cache-control": "no-cache",

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, fi
 from ..auth import Principal
 from ..cache import purge
 from ..clock import SITE_ID_PATTERN, RuntimeContext, bounded_utc, context_key
-from ..http.errors import ApiError
+from ..errors import InvalidInput, NotFound, invalid_field
 from ..http.fc_event import HttpRequest, Response
 from ..http.params import parse_query
 from ..ids import is_safe_id
@@ -40,17 +40,12 @@ def _body(request: HttpRequest) -> dict[str, Any]:
         return {}
     data = request.json()
     if not isinstance(data, dict):
-        raise ApiError(400, "BadRequest", "the request body must be a JSON object")
+        raise InvalidInput("the request body must be a JSON object")
     return data
 
 
-def _invalid(field: str, message: str) -> ApiError:
-    return ApiError(
-        400,
-        "ValidationError",
-        "the request is invalid",
-        [{"field": field, "message": message, "type": "value_error"}],
-    )
+def _invalid(field: str, message: str) -> InvalidInput:
+    return invalid_field(field, message)
 
 
 # -- triggers -----------------------------------------------------------------------------------
@@ -111,10 +106,10 @@ def trigger_view(jobs: JobStore, job: Job, now: datetime) -> dict[str, Any]:
 
 def _job(rt: AdminRuntime, name: str) -> Job:
     if not is_safe_id(name):  # a NUL, a slash or 300 characters cannot name a job: no store lookup
-        raise ApiError(404, "NotFound", "no job by that name")
+        raise NotFound("no job by that name")
     job = rt.jobs.get(name)
     if job is None:
-        raise ApiError(404, "NotFound", f"no job named {name!r}")
+        raise NotFound(f"no job named {name!r}")
     return job
 
 
@@ -140,7 +135,7 @@ def _schedule_changes(job: Job, patch: TriggerPatch) -> dict[str, Any]:
             raise CronError(f"the job's cron carries CRON_TZ={prefix_tz}; change the cron to change its zone")
         validate_cron(cron, tz)
     except CronError as exc:
-        raise ApiError(400, "InvalidCron", str(exc)) from None
+        raise InvalidInput(str(exc), code="InvalidCron") from None
     return {"cron": cron, "tz": tz}
 
 
@@ -151,7 +146,7 @@ def put_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) ->
     changes = {k: v for k, v in patch.model_dump(exclude={"cron", "tz"}).items() if v is not None}
     changes.update(_schedule_changes(job, patch))
     if not changes:
-        raise ApiError(400, "BadRequest", "nothing to change: give enabled, cron, tz, payload or description")
+        raise InvalidInput("nothing to change: give enabled, cron, tz, payload or description")
     updated = Job.model_validate({**job.model_dump(), **changes})
     saved = rt.jobs.save(updated, by=principal.sub)
     log.info("job %s changed by %s: %s", saved.name, saved.updated_by, sorted(changes))
@@ -260,7 +255,7 @@ def delete_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Pr
     except ValueError as exc:
         raise _invalid("site_id", str(exc)) from None
     if not rt.clock.clear_context(query.scope, query.site_id, principal.sub):
-        raise ApiError(404, "NotFound", "no runtime context is set for that scope")
+        raise NotFound("no runtime context is set for that scope")
     return Response(204, None)
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import Principal
 from ..clock import AUDIT_KEY
-from ..http.errors import ApiError
+from ..errors import InvalidInput
 from ..http.fc_event import HttpRequest
 from ..http.params import parse_query
 from ..jobs import CronError, Job, next_fire_times, validate_cron
@@ -59,7 +59,7 @@ def cron_preview(rt: AdminRuntime, request: HttpRequest, principal: Principal) -
         validate_cron(query.cron, tz)
         probe = Job(name="preview", cron=query.cron, tz=tz, enabled=True)
     except (CronError, ValueError) as exc:
-        raise ApiError(400, "InvalidCron", str(exc).splitlines()[0][:300]) from None
+        raise InvalidInput(str(exc).splitlines()[0][:300], code="InvalidCron") from None
     fires = next_fire_times(probe, query.count, after=rt.clock.wall_now())
     return {"cron": query.cron, "tz": tz, "next_fire_times": [t.isoformat() for t in fires]}
 

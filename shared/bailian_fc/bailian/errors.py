@@ -4,7 +4,7 @@ The ``dashscope`` SDK reports failures three ways: typed exceptions (2.0 client)
 error *values* (1.x ``Application.call``), and silence (a stream that ends without
 ``finish_reason == "stop"``). ``sdk_errors.py`` and ``client.py`` fold all of them into this tree::
 
-    BailianError                    code, request_id, retryable, http_status (what *we* answer)
+    BailianError                    code, request_id, retryable      (→ what the edge answers)
      ├── AuthError                  401/403: bad key, workspace or app access     never retried   → 502
      ├── BadRequestError            400 InvalidParameter, Arrearage,              never retried   → 502
      │    └── ContentBlocked        400 DataInspectionFailed (moderation)         never retried   → 422
@@ -16,6 +16,8 @@ error *values* (1.x ``Application.call``), and silence (a stream that ends witho
      │    └── ConnectionDropped     connection reset / refused / broken chunking  retried before the first byte → 502
      ├── OutputInvalid              single-turn reply failed its schema after the attempt budget → 422
      └── DeadlineExceeded           the call's total deadline passed              → 504
+
+The statuses on the right are the edge's (:mod:`bailian_fc.http.errors`), not this tree's.
 
 "Retried" always means: by the one retry loop in ``client.py``, only before the first
 streamed byte reached the consumer, within ``max_attempts`` and the total deadline.
@@ -30,7 +32,6 @@ class BailianError(Exception):
     """An upstream call failed. ``code`` is Bailian's (or ours for local failures)."""
 
     retryable = False
-    http_status = 502
     default_code = "UpstreamError"
 
     def __init__(
@@ -67,12 +68,10 @@ class BadRequestError(BailianError):
 
 class ContentBlocked(BadRequestError):
     default_code = "DataInspectionFailed"
-    http_status = 422
 
 
 class RateLimited(BailianError):
     retryable = True
-    http_status = 429
     default_code = "Throttling"
 
 
@@ -81,7 +80,6 @@ class UpstreamError(BailianError):
 
 
 class UpstreamTimeout(UpstreamError):
-    http_status = 504
     default_code = "UpstreamTimeout"
 
 
@@ -95,7 +93,6 @@ class ConnectionDropped(ProtocolError):
 
 
 class OutputInvalid(BailianError):
-    http_status = 422
     default_code = "OutputInvalid"
 
     def __init__(self, message: str, *, raw_text: str = "", **kw: Any) -> None:
@@ -104,7 +101,6 @@ class OutputInvalid(BailianError):
 
 
 class DeadlineExceeded(BailianError):
-    http_status = 504
     default_code = "DeadlineExceeded"
 
 

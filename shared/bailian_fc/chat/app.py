@@ -23,9 +23,8 @@ from .. import logs
 from ..auth import Authenticator, Principal
 from ..bailian.client import BailianClient
 from ..catalogue.chat import ChatRequest
-from ..errors import NotConfigured
+from ..errors import ConversationNotFound, InvalidInput, NotConfigured, UnsupportedMediaType
 from ..http.asgi import endpoint, json_response, method_not_allowed, not_found, read_model, request_id
-from ..http.errors import ApiError
 from ..http.sse import EventStreamResponse
 from ..ids import is_id
 from ..settings import Settings, get_settings
@@ -111,7 +110,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
         found = await anyio.to_thread.run_sync(load)
         if found is None:
-            raise ApiError(404, "ConversationNotFound", "no such conversation")
+            raise ConversationNotFound()
         return json_response(found, request)
 
     @endpoint
@@ -122,7 +121,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             runtime.conversations.delete, principal.site_id, principal.sub, conversation_id
         )
         if not existed:
-            raise ApiError(404, "ConversationNotFound", "no such conversation")
+            raise ConversationNotFound()
         return Response(status_code=204, headers={"x-request-id": request_id(request)})
 
     @endpoint
@@ -187,7 +186,7 @@ def chat_routes() -> list[tuple[str, str]]:
 def _conversation_id(request: Request) -> str:
     value = request.path_params["conversation_id"]
     if not is_id(value, "c"):
-        raise ApiError(404, "ConversationNotFound", "no such conversation")
+        raise ConversationNotFound()
     return value
 
 
@@ -196,7 +195,7 @@ def _limit(raw: str | None) -> int:
         return 20
     # ASCII digits only: str.isdigit() is true for "²", which int() then refuses.
     if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= 100:
-        raise ApiError(400, "BadRequest", "limit must be an integer from 1 to 100")
+        raise InvalidInput("limit must be an integer from 1 to 100")
     return int(raw)
 
 
@@ -204,4 +203,4 @@ def _require_json(request: Request) -> None:
     """A JSON body must say so: a form or text/plain post is a client bug (or a CSRF-style simple request)."""
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media != "application/json":
-        raise ApiError(415, "UnsupportedMediaType", "send the body as Content-Type: application/json")
+        raise UnsupportedMediaType("send the body as Content-Type: application/json")

@@ -29,7 +29,7 @@ from ..auth import Principal
 from ..bailian.client import AppStream, BailianClient
 from ..bailian.errors import BailianError
 from ..catalogue.chat import ChatRequest
-from ..errors import NotConfigured, NotFound
+from ..errors import ConversationNotFound, NotConfigured
 from ..http.sse import Emit
 from ..runlog import record as runlog
 from ..settings import Settings
@@ -69,7 +69,7 @@ class ChatService:
         if conversation_id is not None:
             meta, turns = await anyio.to_thread.run_sync(self._load, site, user, conversation_id)
             if meta is None:
-                raise NotFound("no such conversation", code="ConversationNotFound")
+                raise ConversationNotFound()
         else:
             conversation_id = self.conversations.new_conversation_id()
         now = self.clock()

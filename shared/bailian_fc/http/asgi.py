@@ -15,8 +15,7 @@ from starlette.routing import Match
 
 from .. import logs
 from ..logs import pick_request_id
-from .error_table import to_api_error
-from .errors import ApiError, error_body, parse_json_body, validate_object
+from .errors import ApiError, error_body, parse_json_body, to_api_error, validate_object
 
 log = logging.getLogger("bailian_fc.http.asgi")
 

@@ -26,8 +26,7 @@ from pydantic_core import to_jsonable_python
 
 from .. import jsonsafe
 from ..logs import bound, pick_request_id
-from .error_table import to_api_error
-from .errors import ApiError, error_body, parse_json_body, validate_object
+from .errors import ApiError, error_body, parse_json_body, to_api_error, validate_object
 
 if TYPE_CHECKING:
     from .router import Router
@@ -263,7 +262,7 @@ def clean_headers(headers: dict[str, Any]) -> dict[str, str]:
 
 
 def api_error_for(exc: Exception, request: HttpRequest | None = None) -> ApiError:
-    """The error contract for any exception (the table in :mod:`bailian_fc.http.error_table`)."""
+    """The error contract for any exception (the table in :mod:`bailian_fc.http.errors`)."""
     where = f"{request.method} {request.path}" if request is not None else "an undecodable event"
     return to_api_error(exc, where)
 

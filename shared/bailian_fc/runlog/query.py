@@ -29,9 +29,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import jsonsafe
-from ..clock import SITE_ID_PATTERN
-from ..http.errors import ApiError
-from ..http.params import MAX_EPOCH, parse_instant
+from ..clock import MAX_EPOCH, SITE_ID_PATTERN, parse_instant
+from ..errors import InvalidInput, invalid_field
 from ..store import Store
 from .dashboard import HOUR, floor_hour, reader, runlog_bucket
 
@@ -133,7 +132,7 @@ class Cursor:
                 raise ValueError("cursor filters")
             return cls(lo, hi, *filters, Position(hour, below))
         except (ValueError, KeyError, TypeError, binascii.Error, OverflowError, OSError):
-            raise ApiError(400, "InvalidCursor", "the cursor is not one this API returned") from None
+            raise InvalidInput("the cursor is not one this API returned", code="InvalidCursor") from None
 
 
 def _epoch(value: Any) -> float:
@@ -149,12 +148,7 @@ def start_cursor(query: RunlogQuery, now: datetime) -> Cursor:
         hi = query.to or now
         lo = query.from_ or hi - DEFAULT_RANGE
         if lo >= hi:
-            raise ApiError(
-                400,
-                "ValidationError",
-                "the query is invalid",
-                [{"field": "from", "message": "'from' must be before 'to'", "type": "value_error"}],
-            )
+            raise invalid_field("from", "'from' must be before 'to'", summary="the query is invalid")
         return Cursor(
             lo.timestamp(), hi.timestamp(), query.app, query.status, query.site, Position(floor_hour(hi))
         )
@@ -178,11 +172,10 @@ def _check_matches(query: RunlogQuery, cursor: Cursor) -> None:
             {"field": name, "message": "differs from the cursor's", "type": "cursor_mismatch"}
             for name in wrong
         ]
-        raise ApiError(
-            400,
-            "CursorMismatch",
+        raise InvalidInput(
             "the query contradicts the cursor's filters; drop them or the cursor",
-            details,
+            code="CursorMismatch",
+            details=details,
         )
 
 

@@ -62,6 +62,9 @@ class Store(ABC):
 
     url: str = ""
     max_value_bytes: int | None = None  # None: no limit a bailian-fc value could reach
+    # True where a read costs no network round trip (the file store): parallel reads then only add
+    # contention, so bulk readers read one by one.
+    local_reads: bool = False
 
     @abstractmethod
     def get(self, key: str) -> bytes | None:

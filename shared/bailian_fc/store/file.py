@@ -22,6 +22,8 @@ _TMP_PREFIX = ".tmp-"
 
 
 class FileStore(Store):
+    local_reads = True
+
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).resolve()
         self.url = f"file://{self.root}"
