@@ -84,7 +84,7 @@ class AdminRuntime:
     def openapi(self, request: HttpRequest) -> dict[str, Any]:
         from .openapi import document
 
-        return document()
+        return document(route_table())
 
 
 def get_runlogs(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:

@@ -213,16 +213,15 @@ def admin_docs() -> dict[tuple[str, str], OpDoc]:
     }
 
 
-def operations(routes: list[tuple[str, str]] | None = None) -> list[Operation]:
-    from .function import route_table
-
+def operations(routes: list[tuple[str, str]]) -> list[Operation]:
+    """The documented operations of this function's live route table."""
     return client_operations(
-        routes if routes is not None else route_table(),
+        routes,
         admin_docs(),
         prefixes=("/admin/",),
         excluded=("/admin/ui",),
     )
 
 
-def document(routes: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+def document(routes: list[tuple[str, str]]) -> dict[str, Any]:
     return function_document("bailian-fc admin", operations(routes))

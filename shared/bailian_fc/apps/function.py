@@ -61,7 +61,7 @@ class AppsRuntime:
     def openapi(self, request: HttpRequest) -> Response:
         from .openapi import document  # only when asked: never on an app call
 
-        return Response(200, document())
+        return Response(200, document(route_table()))
 
     def list_apps(self, request: HttpRequest) -> Response:
         self.principal(request)

@@ -115,16 +115,15 @@ def app_ops() -> list[Operation]:
     return ops
 
 
-def operations(routes: list[tuple[str, str]] | None = None) -> list[Operation]:
-    from .function import route_table
-
+def operations(routes: list[tuple[str, str]]) -> list[Operation]:
+    """The documented operations of this function's live route table."""
     return client_operations(
-        routes if routes is not None else route_table(),
+        routes,
         apps_docs(),
         prefixes=("/apps", "/clock"),
         expand={("POST", "/apps/{key}"): app_ops},
     )
 
 
-def document(routes: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+def document(routes: list[tuple[str, str]]) -> dict[str, Any]:
     return function_document("bailian-fc apps", operations(routes))

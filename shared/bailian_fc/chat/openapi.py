@@ -76,13 +76,10 @@ def chat_docs() -> dict[tuple[str, str], OpDoc]:
     }
 
 
-def operations(routes: list[tuple[str, str]] | None = None) -> list[Operation]:
-    from .app import chat_routes
-
-    return client_operations(
-        routes if routes is not None else chat_routes(), chat_docs(), prefixes=("/chat/",)
-    )
+def operations(routes: list[tuple[str, str]]) -> list[Operation]:
+    """The documented operations of this function's live route table."""
+    return client_operations(routes, chat_docs(), prefixes=("/chat/",))
 
 
-def document(routes: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+def document(routes: list[tuple[str, str]]) -> dict[str, Any]:
     return function_document("bailian-fc chat", operations(routes))

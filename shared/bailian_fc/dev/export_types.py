@@ -130,11 +130,18 @@ def openapi() -> dict[str, Any]:
 
 def function_operations() -> dict[str, list[Operation]]:
     """Each HTTP function's documented operations, from its own route table and docs."""
+    from ..admin import function as admin_function
     from ..admin import openapi as admin
+    from ..apps import function as apps_function
     from ..apps import openapi as apps
+    from ..chat import app as chat_app
     from ..chat import openapi as chat
 
-    return {"chat": chat.operations(), "apps": apps.operations(), "admin": admin.operations()}
+    return {
+        "chat": chat.operations(chat_app.chat_routes()),
+        "apps": apps.operations(apps_function.route_table()),
+        "admin": admin.operations(admin_function.route_table()),
+    }
 
 
 def rendered() -> dict[str, str]:
