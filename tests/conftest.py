@@ -1,15 +1,25 @@
-"""Shared fixtures: the Bailian emulator, tokens, and the offline environment."""
+"""Shared fixtures: the Bailian emulator, tokens, an admin runtime, and the offline environment.
+
+Markers (``pytest -m``): ``browser`` (Chromium), ``postgres`` (a throwaway cluster), ``node`` (Node.js
+or npm tools), ``build`` (builds code dirs or wheels), ``slow`` (over ~10 s alone). Tests that use
+the ``pg`` or ``browser`` fixture are marked here; the others say so in their module. The fast
+subset the README gives is ``-m "not (browser or postgres or node or build or slow)"``.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
+from typing import Any
 
 import pytest
 from support import CHAT_APP_ID, SECRET
 
 from bailian_fc.auth import Authenticator
 from bailian_fc.dev.emulator import Emulator
+from bailian_fc.settings import Settings
+from bailian_fc.store import FileStore, Store
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +68,31 @@ def auth() -> Authenticator:
 @pytest.fixture
 def token(auth: Authenticator) -> str:
     return auth.mint("user-1", "site-001", "staff")
+
+
+MARKED_BY_FIXTURE = {"pg": "postgres", "browser": "browser", "admin_build": "build"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in MARKED_BY_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+
+
+@pytest.fixture
+def admin_runtime(tmp_path: Any) -> Iterator[Callable[..., Any]]:
+    """A factory: an admin runtime over a file store in ``tmp_path``, installed as the FC handler's."""
+    from bailian_fc.admin import function as admin_function
+
+    def start(store: Store | None = None, wall: Callable[[], datetime] | None = None, **settings: Any) -> Any:
+        values = {"store_url": f"file://{tmp_path}/store", "auth_jwt_secret": SECRET, **settings}
+        extra = {"wall": wall} if wall is not None else {}
+        runtime = admin_function.AdminRuntime.build(
+            Settings(**values), store or FileStore(tmp_path / "store"), **extra
+        )
+        admin_function.configure(runtime)
+        return runtime
+
+    yield start
+    admin_function.configure(None)

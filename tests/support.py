@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import socket
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -146,3 +148,40 @@ def _drain(proc: Any) -> Any:
     for stream in (proc.stdout, proc.stderr):
         threading.Thread(target=pump, args=(stream,), daemon=True).start()
     return tail
+
+
+def fc_call(
+    handler: Any,
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    token: str | None = None,
+    query: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    """One FC HTTP-trigger invocation of ``handler``: (status, parsed JSON body or None).
+
+    ``body`` is JSON-encoded unless it is already bytes; the event is the FC3 shape the built-in
+    runtime passes (base64 body, v1), with a fresh request id and a bearer ``token`` if given.
+    """
+    from bailian_fc.dev.fc_context import fake_context
+
+    raw = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    event = {
+        "version": "v1",
+        "rawPath": path,
+        "headers": headers,
+        "queryParameters": query or {},
+        "body": base64.b64encode(raw).decode(),
+        "isBase64Encoded": True,
+        "requestContext": {
+            "requestId": f"req-{time.monotonic_ns()}",
+            "http": {"method": method, "path": path},
+        },
+    }
+    out = handler(json.dumps(event).encode(), fake_context())
+    text = base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"]
+    return out["statusCode"], json.loads(text) if text else None

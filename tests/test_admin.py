@@ -6,21 +6,18 @@ runs 00:00–24:00 UTC, so business date = UTC date for every hour below (one te
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from support import SECRET
+from support import SECRET, fc_call
 
 from bailian_fc.admin import function as admin_function
 from bailian_fc.admin.function import AdminRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.cache import cache_key
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.jobs import DEFAULT_JOBS
 from bailian_fc.jobs.queue import list_queue
 from bailian_fc.runlog import query as runlogs
@@ -85,34 +82,14 @@ def build(tmp_path: Any, wall: Wall, **settings: Any) -> AdminRuntime:
 
 
 @pytest.fixture
-def rt(tmp_path, wall):
-    runtime = build(tmp_path, wall)
-    admin_function.configure(runtime)
-    yield runtime
-    admin_function.configure(None)
+def rt(admin_runtime, tmp_path, wall):
+    return admin_runtime(CountingStore(FileStore(tmp_path / "store")), wall)
 
 
 def call(
     method: str, path: str, body: Any = None, token: str | None = ADMIN, query: dict[str, str] | None = None
 ) -> tuple[int, Any]:
-    raw = b"" if body is None else json.dumps(body).encode()
-    event = {
-        "version": "v1",
-        "rawPath": path,
-        "headers": {"Content-Type": "application/json"},
-        "queryParameters": query or {},
-        "body": base64.b64encode(raw).decode(),
-        "isBase64Encoded": True,
-        "requestContext": {
-            "requestId": f"req-{time.monotonic_ns()}",
-            "http": {"method": method, "path": path},
-        },
-    }
-    if token:
-        event["headers"]["Authorization"] = f"Bearer {token}"
-    out = admin_function.handler(json.dumps(event).encode(), fake_context())
-    text = base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"]
-    return out["statusCode"], json.loads(text) if text else None
+    return fc_call(admin_function.handler, method, path, body=body, token=token, query=query)
 
 
 def rec(

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from test_admin import ADMIN, NOW, TOKENS, Wall, build, call, rec, write
+from test_admin import ADMIN, NOW, TOKENS, CountingStore, Wall, call, rec, write
 
 from bailian_fc.admin import function as admin_function
 from bailian_fc.bailian.errors import OutputInvalid
 from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.runlog import record as runlog
+from bailian_fc.store import FileStore
 
 
 @pytest.fixture
-def rt(tmp_path):
-    runtime = build(tmp_path, Wall())
-    admin_function.configure(runtime)
-    yield runtime
-    admin_function.configure(None)
+def rt(admin_runtime, tmp_path):
+    return admin_runtime(CountingStore(FileStore(tmp_path / "store")), Wall())
 
 
 CONSOLE_ROUTES = [
@@ -102,6 +101,9 @@ def test_dashboard_of_a_day_or_two_has_hourly_series_per_app(rt):
     assert call("GET", "/admin/dashboard", query={"days": "7"})[1]["by_hour"] is None
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def raw_get(path: str) -> dict:
     event = {"rawPath": path, "headers": {}, "requestContext": {"http": {"method": "GET", "path": path}}}
     return admin_function.handler(json.dumps(event).encode(), fake_context())
@@ -114,6 +116,8 @@ def test_console_files_are_served_without_a_token_and_nothing_outside_ui(rt):
     assert '<script type="module" src="app.js">' in index["body"]
     module = raw_get("/admin/ui/client/sse.js")
     assert module["statusCode"] == 200 and module["headers"]["content-type"].startswith("text/javascript")
+    # The JS client has one source, clients/js/src: a checkout serves it from there.
+    assert module["body"] == (ROOT / "clients" / "js" / "src" / "sse.js").read_text(encoding="utf-8")
     assert raw_get("/admin/ui")["statusCode"] == 308
     for path in (
         "/admin/ui/../function.py",

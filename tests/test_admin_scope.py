@@ -3,23 +3,16 @@ a platform admin (role admin + claim platform: true) acts on every site and on w
 
 from __future__ import annotations
 
-import base64
-import json
-import time
 from typing import Any
 
 import pytest
-from support import SECRET
+from support import SECRET, fc_call
 
 from bailian_fc.admin import function as admin_function
-from bailian_fc.admin.function import AdminRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.cache import cache_key
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.jobs.queue import list_queue
 from bailian_fc.runlog import record as runlog
-from bailian_fc.settings import Settings
-from bailian_fc.store import FileStore
 
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 SITE1 = AUTH.mint("adm-1", "site-001", "admin")
@@ -27,33 +20,14 @@ PLATFORM = AUTH.mint("root-1", "site-001", "admin", platform=True)
 
 
 @pytest.fixture
-def rt(tmp_path):
-    settings = Settings(store_url=f"file://{tmp_path}/store", auth_jwt_secret=SECRET)
-    runtime = AdminRuntime.build(settings, FileStore(tmp_path / "store"))
-    admin_function.configure(runtime)
-    yield runtime
-    admin_function.configure(None)
+def rt(admin_runtime):
+    return admin_runtime()
 
 
 def call(
     method: str, path: str, token: str, body: Any = None, query: dict[str, str] | None = None
 ) -> tuple[int, Any]:
-    raw = b"" if body is None else json.dumps(body).encode()
-    event = {
-        "version": "v1",
-        "rawPath": path,
-        "queryParameters": query or {},
-        "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        "body": base64.b64encode(raw).decode(),
-        "isBase64Encoded": True,
-        "requestContext": {
-            "requestId": f"req-{time.monotonic_ns()}",
-            "http": {"method": method, "path": path},
-        },
-    }
-    out = admin_function.handler(json.dumps(event).encode(), fake_context())
-    text = base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"]
-    return out["statusCode"], json.loads(text) if text else None
+    return fc_call(admin_function.handler, method, path, body=body, token=token, query=query)
 
 
 def forbidden(result: tuple[int, Any]) -> bool:

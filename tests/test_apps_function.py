@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import SECRET
+from support import SECRET, fc_call
 
 from bailian_fc.apps import function as apps_function
 from bailian_fc.apps.function import AppsRuntime
@@ -106,24 +106,7 @@ def call(
     query: dict[str, str] | None = None,
     handler: Any = None,
 ) -> tuple[int, Any]:
-    raw = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    event = {
-        "version": "v1",
-        "rawPath": path,
-        "headers": {"Content-Type": "application/json"},
-        "queryParameters": query or {},
-        "body": base64.b64encode(raw).decode(),
-        "isBase64Encoded": True,
-        "requestContext": {
-            "requestId": f"req-{time.monotonic_ns()}",
-            "http": {"method": method, "path": path},
-        },
-    }
-    if token:
-        event["headers"]["Authorization"] = f"Bearer {token}"
-    out = (handler or apps_function.handler)(json.dumps(event).encode(), fake_context())
-    body_text = base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"]
-    return out["statusCode"], json.loads(body_text) if body_text else None
+    return fc_call(handler or apps_function.handler, method, path, body=body, token=token, query=query)
 
 
 @pytest.mark.parametrize("key", SINGLE_TURN)

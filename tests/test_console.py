@@ -405,17 +405,6 @@ def test_every_page_fits_a_phone_screen(dev, browser, name):
     no_page_errors(page)
 
 
-def test_console_ships_the_same_client_modules_as_clients_js():
-    source = ROOT / "clients" / "js" / "src"
-    shipped = UI / "client"
-    names = sorted(p.name for p in source.glob("*.js"))
-    assert names == sorted(p.name for p in shipped.glob("*.js"))
-    for name in names:
-        assert (shipped / name).read_bytes() == (source / name).read_bytes(), (
-            f"{name} differs: copy clients/js/src/*.js to shared/bailian_fc/admin/ui/client/"
-        )
-
-
 def test_every_console_file_is_package_data():
     line = re.search(r"^bailian_fc = \[(.*)\]$", (ROOT / "pyproject.toml").read_text(), re.M)
     assert line, "pyproject.toml has no package-data line for bailian_fc"

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = sorted(p.name for p in (ROOT / "events").glob("*.json"))
 

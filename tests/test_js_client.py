@@ -8,7 +8,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from support import running_dev
+
+pytestmark = pytest.mark.node
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT = ROOT / "clients" / "js"

@@ -25,6 +25,8 @@ from bailian_fc.dev.invoke import with_token
 from bailian_fc.dev.slim import find_interpreter
 from bailian_fc.store import open_store
 
+pytestmark = [pytest.mark.build, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "lean-build-secret-0123456789abcdef0123"
 ZIP_BUDGET_MB = 15.0

@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 import pytest
 from fc_openapi_fake import FakeFC
-from support import SECRET
+from support import SECRET, fc_call
 
 from bailian_fc.admin import function as admin_function
-from bailian_fc.admin.function import AdminRuntime
 from bailian_fc.auth import Authenticator
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.jobs.fc_invoke import Credentials, signed_headers
 from bailian_fc.jobs.queue import list_queue
-from bailian_fc.settings import Settings
-from bailian_fc.store import FileStore
 
 ADMIN = Authenticator(SECRET, "bailian-fc", "bailian-fc").mint("admin-1", "site-001", "admin", platform=True)
 KEY, KEY_SECRET, TOKEN = "STS.fake-key-id", "fake-secret-0123456789", "fake-sts-token"
 
 
 @pytest.fixture
-def rt(tmp_path):
-    runtime = AdminRuntime.build(
-        Settings(store_url=f"file://{tmp_path}", auth_jwt_secret=SECRET), FileStore(tmp_path)
-    )
-    admin_function.configure(runtime)
-    yield runtime
-    admin_function.configure(None)
+def rt(admin_runtime):
+    return admin_runtime()
 
 
 @pytest.fixture
@@ -45,20 +34,7 @@ def fc(monkeypatch):
 
 
 def run_now(body: dict[str, Any]) -> tuple[int, Any]:
-    path = "/admin/triggers/app2_prewarm/run"
-    event = {
-        "version": "v1",
-        "rawPath": path,
-        "body": base64.b64encode(json.dumps(body).encode()).decode(),
-        "isBase64Encoded": True,
-        "headers": {"Authorization": f"Bearer {ADMIN}"},
-        "queryParameters": {},
-        "requestContext": {"requestId": "r-1", "http": {"method": "POST", "path": path}},
-    }
-    out = admin_function.handler(json.dumps(event).encode(), fake_context())
-    return out["statusCode"], json.loads(
-        base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"]
-    )
+    return fc_call(admin_function.handler, "POST", "/admin/triggers/app2_prewarm/run", body=body, token=ADMIN)
 
 
 def test_run_now_invokes_the_prewarm_function_asynchronously(rt, fc):

@@ -22,6 +22,8 @@ from support import SECRET, running_dev
 from bailian_fc.auth import Authenticator
 from bailian_fc.dev.export_types import openapi as combined_document
 
+pytestmark = pytest.mark.slow
+
 SCHEMA = schemathesis.openapi.from_dict(combined_document())
 # Valid requests and requests that break the schema (wrong types, missing fields, bad enums...).
 SCHEMA.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

@@ -16,6 +16,8 @@ import serverless_devs
 from bailian_fc.dev.manifest import load_manifest
 from bailian_fc.dev.validate import fake_env, validate
 
+pytestmark = pytest.mark.node
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -14,9 +14,12 @@ import threading
 import time
 
 import httpx
+import pytest
 from support import SECRET, running_dev
 
 from bailian_fc.auth import Authenticator
+
+pytestmark = pytest.mark.slow
 
 TRIALS = 12
 REQUESTS = 30

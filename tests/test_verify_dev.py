@@ -6,9 +6,12 @@ import re
 import subprocess
 import sys
 
+import pytest
 from support import SECRET, running_dev
 
 from bailian_fc.auth import Authenticator
+
+pytestmark = pytest.mark.slow
 
 
 def verify(base: str, token: str) -> subprocess.CompletedProcess[str]:

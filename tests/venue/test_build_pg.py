@@ -14,6 +14,8 @@ from pg_support import VenueDb
 
 from bailian_fc.dev import build as build_mod
 
+pytestmark = pytest.mark.build
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -3,16 +3,14 @@ apps function on it (sandbox clock included), a restarted server, a statement pa
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import threading
 import time
 from typing import Any
 
 import pytest
 from pg_support import VenueDb
-from support import SECRET
+from support import SECRET, fc_call
 
 from bailian_fc.apps.function import AppsRuntime
 from bailian_fc.auth import Authenticator
@@ -20,7 +18,6 @@ from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.clock import RuntimeContext
 from bailian_fc.dev.demo_finance import generate
 from bailian_fc.dev.emulator import EmulatorThread
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.errors import DomainError
 from bailian_fc.http.errors import to_api_error
 from bailian_fc.http.fc_event import http_handler
@@ -117,19 +114,7 @@ def apps(venue_db: VenueDb, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> A
 
 
 def call(handler: Any, path: str, body: Any, token: str = MANAGER) -> tuple[int, Any]:
-    raw = json.dumps(body).encode()
-    event = {
-        "version": "v1",
-        "rawPath": path,
-        "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        "queryParameters": {},
-        "body": base64.b64encode(raw).decode(),
-        "isBase64Encoded": True,
-        "requestContext": {"requestId": f"r-{time.monotonic_ns()}", "http": {"method": "POST", "path": path}},
-    }
-    out = handler(json.dumps(event).encode(), fake_context())
-    text = base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"]
-    return out["statusCode"], json.loads(text)
+    return fc_call(handler, "POST", path, body=body, token=token)
 
 
 def test_app2_under_a_sandbox_clock_reads_only_up_to_its_business_date(apps: Any, venue_db: VenueDb) -> None:

@@ -1,10 +1,10 @@
-"""The admin back office behind ``/admin/*``: run logs, dashboard, trigger jobs, runtime context, cache.
+"""The admin function behind ``/admin/*``: run logs, dashboard, trigger jobs, runtime context, cache.
 
-* :mod:`.function` — the FC entry (``handler``, ``initialize``, ``configure``) and the routes' auth.
-* :mod:`.runlogs` — newest-first run log pages with an append-stable cursor.
-* :mod:`.dashboard` — hourly roll-ups (``rollup_pending``, also for the prewarm timer) and the report.
-* :mod:`.routes` — triggers, runtime context and cache purge; :mod:`.queue` — manual-run queue.
+* :mod:`.function` — the FC entry (``handler``, ``initialize``, ``configure``), the route table and
+  the routes' auth; :mod:`.openapi` — its operations.
+* :mod:`.routes` — triggers, runtime context and cache purge; :mod:`.views` — what the console adds;
+  :mod:`.scope` — which sites an admin may act on; :mod:`.console` — the console's static files.
 
-Nothing is imported here eagerly, so ``from bailian_fc.runlog.dashboard import rollup_pending`` in
-the prewarm function does not pay for the admin routes.
+Run logs and their roll-ups live in :mod:`bailian_fc.runlog`, the run-now queue in :mod:`bailian_fc.jobs`.
+Nothing is imported here eagerly.
 """

@@ -1,7 +1,9 @@
 """The browser console's static files under ``/admin/ui/``, shipped inside the package.
 
 The files are plain ES modules, HTML and CSS (no build step), so what is in ``admin/ui/`` is
-exactly what the browser runs. Static files need no token: they hold no data, and every data
+exactly what the browser runs. The API client under ``client/`` has one source, ``clients/js/src``
+(the miniprogram uses it too): ``bailian-fc build`` and wheel builds copy it into ``ui/client/``;
+a checkout (``pip install -e``, ``bailian-fc dev``) serves it from ``clients/js/src`` directly. Static files need no token: they hold no data, and every data
 route behind them checks ``role=admin``. Only names made of safe characters under ``ui/`` are
 served, so no path can leave that directory.
 """
@@ -16,6 +18,9 @@ from ..http.fc_event import HttpRequest, Response
 from ..http.router import Router
 
 UI_DIR = Path(__file__).parent / "ui"
+CLIENT = "client"
+# Where ui/client/* comes from: the copy a build put in the package, else the checkout's one source.
+CLIENT_DIRS = (UI_DIR / CLIENT, Path(__file__).resolve().parents[3] / "clients" / "js" / "src")
 BASE = "/admin/ui/"
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -37,7 +42,7 @@ def asset(relative: str) -> Response:
     parts = relative.split("/") if relative else ["index.html"]
     if not all(_SEGMENT.fullmatch(p) and ".." not in p for p in parts):
         raise NotFound("no such console file")
-    path = UI_DIR.joinpath(*parts)
+    path = _locate(parts)
     content_type = CONTENT_TYPES.get(path.suffix)
     if content_type is None or not path.is_file():
         raise NotFound("no such console file")
@@ -50,6 +55,14 @@ def asset(relative: str) -> Response:
     if path.suffix == ".html":
         headers["content-security-policy"] = CSP
     return Response(200, path.read_text(encoding="utf-8"), headers)
+
+
+def _locate(parts: list[str]) -> Path:
+    if len(parts) == 2 and parts[0] == CLIENT:
+        for directory in CLIENT_DIRS:
+            if (directory / parts[1]).is_file():
+                return directory / parts[1]
+    return UI_DIR.joinpath(*parts)
 
 
 ROUTES = [

@@ -2,7 +2,7 @@
 
 The ``dashscope`` SDK reports failures three ways: typed exceptions (2.0 client),
 error *values* (1.x ``Application.call``), and silence (a stream that ends without
-``finish_reason == "stop"``). ``sdk_errors.py`` and ``client.py`` fold all of them into this tree::
+``finish_reason == "stop"``). ``translate.py`` and ``client.py`` fold all of them into this tree::
 
     BailianError                    code, request_id, retryable      (→ what the edge answers)
      ├── AuthError                  401/403: bad key, workspace or app access     never retried   → 502

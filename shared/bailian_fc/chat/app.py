@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio.to_thread
@@ -40,14 +41,18 @@ _LIMIT = re.compile(r"[0-9]{1,3}")
 class ChatRuntime:
     """What the routes share: settings, store, auth and one Bailian client per process."""
 
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+    def __init__(
+        self, settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.settings = settings
         self.store = store or open_store(settings.store_url)
         secret = settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else ""
         self.auth = Authenticator(secret, settings.auth_issuer, settings.auth_audience)
         self.conversations = ConversationStore(self.store)
         self._client: BailianClient | None = None
-        self.service = ChatService(conversations=self.conversations, settings=settings, client=self.client)
+        self.service = ChatService(
+            conversations=self.conversations, settings=settings, client=self.client, clock=clock
+        )
 
     def client(self) -> BailianClient:
         if self._client is None:
@@ -69,9 +74,12 @@ class ChatRuntime:
         return self.auth.authenticate(request.headers.get("authorization"))
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, store: Store | None = None, clock: Callable[[], float] = time.time
+) -> Starlette:
+    """The chat function's ASGI app. ``clock`` (epoch seconds) is every "now" of a turn: tests move it."""
     logs.install()  # uvicorn configures only its own loggers: without this, bailian_fc INFO lines vanish
-    runtime = ChatRuntime(settings or get_settings(), store)
+    runtime = ChatRuntime(settings or get_settings(), store, clock)
 
     @endpoint
     async def post_message(request: Request) -> Any:

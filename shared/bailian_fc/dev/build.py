@@ -345,11 +345,26 @@ def assemble(
             if n == "__pycache__" or n.endswith(".pyc") or (Path(d) == package and n in PACKAGE_EXCLUDES)
         },
     )
+    copy_js_client(root, target / "bailian_fc")
     sources = sorted((root / "functions" / function).glob("*.py"))
     if not sources:
         raise BuildError(f"{function}: no entry files in functions/{function}/")
     for source in sources:
         shutil.copy2(source, code / source.name)
+
+
+def copy_js_client(root: Path, package: Path) -> None:
+    """The console's API client from its one source, clients/js/src (the checkout never holds a copy)."""
+    ui = package / "admin" / "ui"
+    if not ui.is_dir():
+        return
+    source = root / "clients" / "js" / "src"
+    modules = sorted(source.glob("*.js"))
+    if not modules:
+        raise BuildError(f"no JS client modules in {source}")
+    (ui / "client").mkdir(exist_ok=True)
+    for module in modules:
+        shutil.copy2(module, ui / "client" / module.name)
 
 
 def measure(report: Report) -> None:

@@ -36,7 +36,7 @@ def register(sub: Any) -> None:
         "--dir", type=Path, default=None, help="migrations directory (default: db/migrations)"
     )
     migrate.set_defaults(func=_migrate)
-    gen = db.add_parser("gen-rls", help="write the RLS migration for every AI-facing view (local/rls.py)")
+    gen = db.add_parser("gen-rls", help="write the RLS migration for every AI-facing view (dev/rls.py)")
     gen.add_argument("--dir", type=Path, default=None, help="migrations directory (default: db/migrations)")
     gen.add_argument("--check", action="store_true", help="only report; exit 1 when a new migration is due")
     gen.set_defaults(func=_gen_rls)

@@ -1,7 +1,7 @@
 """Admin "run now": start the prewarm function at once, the run-now queue as the fallback.
 
 On FC the admin function invokes the prewarm function asynchronously through FC 3.0's
-``InvokeFunction`` (``fc/openapi.py``), signed with the admin function role's credentials; FC
+``InvokeFunction`` (:mod:`.fc_invoke`), signed with the admin function role's credentials; FC
 answers 202 once the event is queued and the run starts within seconds. ``bailian-fc dev`` installs
 an in-process starter instead. When neither can start it (no ``PREWARM_FUNCTION_NAME``, no role
 credentials, FC refusing), the request goes to the queue the next timer tick drains, and the
