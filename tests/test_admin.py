@@ -7,6 +7,7 @@ runs 00:00–24:00 UTC, so business date = UTC date for every hour below (one te
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import secrets
 import time
@@ -23,12 +24,16 @@ from bailian_fc.cache import cache_key
 from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.jobs import DEFAULT_JOBS
 from bailian_fc.jobs.queue import list_queue
+from bailian_fc.reading import LIVE, Reading
 from bailian_fc.runlog import query as runlogs
 from bailian_fc.runlog import record as runlog
 from bailian_fc.runlog.dashboard import rollup_key, rollup_pending
 from bailian_fc.runlog.histogram import RELATIVE_ERROR, exact_percentile
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore, Store
+
+# Any one business day under the live clock: these tests are about paths, not days.
+LIVE_DAY = Reading(None, dt.datetime(2026, 3, 2, 4, tzinfo=dt.timezone.utc), dt.date(2026, 3, 2), LIVE)
 
 UTC = timezone.utc
 NOW = datetime(2026, 3, 10, 5, 20, tzinfo=UTC)
@@ -631,7 +636,7 @@ def test_cache_purge_by_app_and_by_site(rt):
         ("app6_note_analysis", "site-002"),
     ]
     for n, (app, site) in enumerate(entries):
-        rt.store.put_json(cache_key(app, "v1", site, {"n": n}), {"value": n, "generated_at": 0})
+        rt.store.put_json(cache_key(app, "v1", site, {"n": n}, LIVE_DAY), {"value": n, "generated_at": 0})
     assert call("POST", "/admin/cache/purge", {"app": "app3_clue_detail"}) == (200, {"deleted": 2})
     assert call("POST", "/admin/cache/purge", {"site_id": "site-002"}) == (200, {"deleted": 2})
     assert [k.split("/")[1:4:2] for k in rt.store.list("cache/")] == [["app6_note_analysis", "site-001"]]
