@@ -478,7 +478,7 @@ def test_triggers_list_with_last_run_and_next_fires(rt):
     prewarm = jobs["app2_prewarm"]
     assert (prewarm["enabled"], prewarm["cron"], prewarm["tz"], prewarm["payload"]) == (
         True,
-        "0 30 7 * * *",
+        "0 5 8 * * *",  # just after the 08:00 day start
         "Asia/Shanghai",
         {},
     )
@@ -490,7 +490,8 @@ def test_triggers_list_with_last_run_and_next_fires(rt):
         prewarm["last_run"]["at"] == "2026-03-09T23:31:00+00:00"
         and jobs["cache_housekeeping"]["last_run"] is None
     )
-    assert prewarm["next_fire_times"] == [f"2026-03-{d}T23:30:00+00:00" for d in range(10, 15)]
+    assert prewarm["next_fire_times"] == [f"2026-03-{d}T00:05:00+00:00" for d in range(11, 16)]
+    assert prewarm["warnings"] == [], "the seeded prewarm fires after the day start"
 
 
 def test_put_trigger_reschedules_and_validates(rt):
