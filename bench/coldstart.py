@@ -62,17 +62,22 @@ def seed_cache(store_url: str) -> None:
     from bailian_fc.cache import Entry, ResultCache, cache_key
     from bailian_fc.catalogue.inputs import FinanceFilter
     from bailian_fc.catalogue.registry import CATALOGUE
+    from bailian_fc.clock import RuntimeClock
+    from bailian_fc.settings import Settings
     from bailian_fc.store import open_store
 
     spec = CATALOGUE["app2_finance"]
     body = json.loads(json.loads((ROOT / "events" / CASES["apps"][0]).read_text())["body"])
-    key = cache_key(spec.key, spec.prompt_version, "site-001", FinanceFilter(**body).model_dump(mode="json"))
+    store = open_store(store_url)
+    reading = RuntimeClock.from_settings(store, Settings.from_env()).reading("site-001")  # today, live
+    payload = FinanceFilter(**body).model_dump(mode="json")
+    key = cache_key(spec.key, spec.prompt_version, "site-001", payload, reading)
     value = {
         "summary": "近7天营收环比上升",
         "insights": [{"title": "包厢", "detail": "晚场满座", "level": "positive"}],
         "suggestions": ["周末加开夜场"],
     }
-    ResultCache(open_store(store_url)).put(key, Entry(value, time.time(), spec.prompt_version, {}))
+    ResultCache(store).put(key, Entry(value, time.time(), spec.prompt_version, {}))
 
 
 def package_size(built: Path, name: str) -> dict[str, Any] | str:

@@ -6,6 +6,7 @@ runs 00:00–24:00 UTC, so business date = UTC date for every hour below (one te
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from datetime import datetime, timedelta, timezone
@@ -20,12 +21,16 @@ from bailian_fc.auth import Authenticator
 from bailian_fc.cache import cache_key
 from bailian_fc.jobs import DEFAULT_JOBS
 from bailian_fc.jobs.queue import list_queue
+from bailian_fc.reading import LIVE, Reading
 from bailian_fc.runlog import query as runlogs
 from bailian_fc.runlog import record as runlog
 from bailian_fc.runlog.dashboard import rollup_key, rollup_pending
 from bailian_fc.runlog.histogram import RELATIVE_ERROR, exact_percentile
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore, Store
+
+# Any one business day under the live clock: these tests are about paths, not days.
+LIVE_DAY = Reading(None, dt.datetime(2026, 3, 2, 4, tzinfo=dt.timezone.utc), dt.date(2026, 3, 2), LIVE)
 
 UTC = timezone.utc
 NOW = datetime(2026, 3, 10, 5, 20, tzinfo=UTC)
@@ -450,7 +455,7 @@ def test_triggers_list_with_last_run_and_next_fires(rt):
     prewarm = jobs["app2_prewarm"]
     assert (prewarm["enabled"], prewarm["cron"], prewarm["tz"], prewarm["payload"]) == (
         True,
-        "0 30 7 * * *",
+        "0 5 8 * * *",  # just after the 08:00 day start
         "Asia/Shanghai",
         {},
     )
@@ -462,7 +467,8 @@ def test_triggers_list_with_last_run_and_next_fires(rt):
         prewarm["last_run"]["at"] == "2026-03-09T23:31:00+00:00"
         and jobs["cache_housekeeping"]["last_run"] is None
     )
-    assert prewarm["next_fire_times"] == [f"2026-03-{d}T23:30:00+00:00" for d in range(10, 15)]
+    assert prewarm["next_fire_times"] == [f"2026-03-{d}T00:05:00+00:00" for d in range(11, 16)]
+    assert prewarm["warnings"] == [], "the seeded prewarm fires after the day start"
 
 
 def test_put_trigger_reschedules_and_validates(rt):
@@ -608,7 +614,7 @@ def test_cache_purge_by_app_and_by_site(rt):
         ("app6_note_analysis", "site-002"),
     ]
     for n, (app, site) in enumerate(entries):
-        rt.store.put_json(cache_key(app, "v1", site, {"n": n}), {"value": n, "generated_at": 0})
+        rt.store.put_json(cache_key(app, "v1", site, {"n": n}, LIVE_DAY), {"value": n, "generated_at": 0})
     assert call("POST", "/admin/cache/purge", {"app": "app3_clue_detail"}) == (200, {"deleted": 2})
     assert call("POST", "/admin/cache/purge", {"site_id": "site-002"}) == (200, {"deleted": 2})
     assert [k.split("/")[1:4:2] for k in rt.store.list("cache/")] == [["app6_note_analysis", "site-001"]]

@@ -51,7 +51,7 @@ def test_cron_preview_gives_next_fires_in_the_zone_and_refuses_bad_crons(rt):
     assert status == 400 and body["error"]["code"] == "InvalidCron"
     assert call("GET", "/admin/cron/preview", query={"cron": "x" * 201})[0] == 400
     assert call("GET", "/admin/cron/preview")[0] == 400
-    assert rt.jobs.get("app2_prewarm").cron == "0 30 7 * * *"  # a preview never saves
+    assert rt.jobs.get("app2_prewarm").cron == "0 5 8 * * *"  # a preview never saves
 
 
 def test_trigger_runs_queue_and_audit_list_newest_first(rt, monkeypatch):

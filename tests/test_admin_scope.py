@@ -3,6 +3,7 @@ a platform admin (role admin + claim platform: true) acts on every site and on w
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -12,7 +13,11 @@ from bailian_fc.admin import function as admin_function
 from bailian_fc.auth import Authenticator
 from bailian_fc.cache import cache_key
 from bailian_fc.jobs.queue import list_queue
+from bailian_fc.reading import LIVE, Reading
 from bailian_fc.runlog import record as runlog
+
+# Any one business day under the live clock: these tests are about paths, not days.
+LIVE_DAY = Reading(None, dt.datetime(2026, 3, 2, 4, tzinfo=dt.timezone.utc), dt.date(2026, 3, 2), LIVE)
 
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 SITE1 = AUTH.mint("adm-1", "site-001", "admin")
@@ -44,7 +49,7 @@ def test_platform_admin_is_only_an_explicit_admin_claim():
 def test_a_site_admin_purges_only_its_own_site(rt):
     for site in ("site-001", "site-002"):
         rt.store.put_json(
-            cache_key("app3_clue_detail", "v1", site, {"n": 1}), {"value": 1, "generated_at": 0}
+            cache_key("app3_clue_detail", "v1", site, {"n": 1}, LIVE_DAY), {"value": 1, "generated_at": 0}
         )
     assert forbidden(call("POST", "/admin/cache/purge", SITE1, {"site_id": "site-002"}))
     assert call("POST", "/admin/cache/purge", SITE1, {"app": "app3_clue_detail"}) == (200, {"deleted": 1})

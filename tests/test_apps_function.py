@@ -92,10 +92,12 @@ def runtime(emu, env, tmp_path):
     rt.service.upstream.close()
 
 
-def key_for(app: str, site_id: str = "site-001") -> str:
+def key_for(app: str, site_id: str = "site-001", runtime: AppsRuntime | None = None) -> str:
+    """The entry's key as the runtime's clock reads now (live unless a test set a sandbox)."""
     spec = CATALOGUE[app]
     payload = spec.input_model.model_validate(INPUTS[app]).model_dump(mode="json")
-    return cache_key(spec.key, spec.prompt_version, site_id, payload)
+    clock = (runtime or apps_function._ensure()).service.clock
+    return cache_key(spec.key, spec.prompt_version, site_id, payload, clock.reading(site_id))
 
 
 def call(
@@ -215,7 +217,7 @@ def test_upstream_failure_serves_a_stale_entry(runtime, emu):
     """Past its fresh TTL but inside the stale window, an entry is served when Bailian fails."""
     spec = CATALOGUE["app6_note_analysis"]
     _, first = call("POST", "/apps/app6_note_analysis", INPUTS["app6_note_analysis"])
-    key = key_for("app6_note_analysis")
+    key = key_for("app6_note_analysis", runtime=runtime)
     entry = runtime.store.get_json(key)
     entry["generated_at"] -= spec.fresh_seconds + 60
     runtime.store.put_json(key, entry)
@@ -306,7 +308,7 @@ def test_an_orphaned_lease_is_taken_over_when_it_expires_not_answered_503(emu, e
     cache.sleep = clock.sleep
     handler = http_handler(rt.router(), max_body_bytes=65536)
     orphan = cache.try_lease(
-        key_for("app5_tactics")
+        key_for("app5_tactics", runtime=rt)
     )  # ... and its holder is SIGKILLed here: no renewal, no release
     assert orphan is not None
     try:

@@ -184,6 +184,32 @@ def test_cron_edit_validates_previews_and_saves(dev, browser):
     no_page_errors(page)
 
 
+def test_a_prewarm_cron_before_day_start_shows_the_servers_warning(dev, browser):
+    """The save answers with the day-start check; the card shows it, and it goes with a fixed cron."""
+    page = new_page(browser)
+    sign_in(page, dev["link"])
+    page.click("a[data-page='triggers']")
+    card = page.locator("[data-job='app2_prewarm']")
+    original = api(dev, "GET", "/admin/triggers/app2_prewarm").json()["cron"]
+    expect(card.locator("[data-role=day-start-warning]")).to_have_count(0, timeout=WAIT_MS)
+    try:
+        card.locator("input[name=cron]").fill("0 30 7 * * *")
+        expect(card.locator("[data-role=preview] li")).to_have_count(5, timeout=WAIT_MS)
+        card.locator("[data-role=save]").click()
+        warning = card.locator("[data-role=day-start-warning]")
+        expect(warning).to_contain_text("07:30", timeout=WAIT_MS)
+        expect(warning).to_contain_text("08:00")
+        shot(page, "triggers-day-start-warning")
+        card.locator("input[name=cron]").fill("0 10 8 * * *")
+        expect(card.locator("[data-role=preview] li").first).to_contain_text("08:10", timeout=WAIT_MS)
+        card.locator("[data-role=save]").click()
+        expect(card.locator("[data-role=saved]")).to_contain_text("0 10 8 * * *", timeout=WAIT_MS)
+        expect(card.locator("[data-role=day-start-warning]")).to_have_count(0)
+    finally:
+        api(dev, "PUT", "/admin/triggers/app2_prewarm", json={"cron": original})
+    no_page_errors(page)
+
+
 def test_run_now_starts_the_job_and_shows_the_runs_result(dev, browser):
     page = new_page(browser)
     sign_in(page, dev["link"])

@@ -1,6 +1,7 @@
 """Trigger jobs: cron parsing, the job store, and the dispatcher's at-most-once-per-slot rule.
 
-Times: the seeded ``app2_prewarm`` fires at 07:30 Asia/Shanghai, which is 23:30 UTC of the
+Times: the dispatcher tests seed ``app2_prewarm`` at 07:30 Asia/Shanghai (:data:`SEED_0730`; the
+real seed fires at 08:05, after the day start, see test_default_seed), which is 23:30 UTC of the
 *previous* day; FC's ``triggerTime`` is UTC, so every tick below is written in UTC.
 """
 
@@ -40,6 +41,8 @@ UTC = timezone.utc
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SLOT = datetime(2024, 4, 30, 23, 30, tzinfo=UTC)  # 2024-05-01 07:30 in Shanghai
 SEEDED_AT = datetime(2024, 4, 1, tzinfo=UTC)
+# The slots below were written against a 07:30 prewarm; the dispatcher does not care which time it is.
+SEED_0730 = [{**j, "cron": "0 30 7 * * *"} if j["name"] == "app2_prewarm" else j for j in DEFAULT_JOBS]
 
 
 def at(hh: int, mm: int, ss: int = 0, day: int = 30) -> datetime:
@@ -119,7 +122,7 @@ def clock() -> Clock:
 def jobs(tmp_path: Any, clock: Clock) -> JobStore:
     """The default seed minus the every-10-minutes rollup, so dispatcher tests see two jobs."""
     store = JobStore(FileStore(tmp_path), now=clock)
-    store.seed([j for j in DEFAULT_JOBS if j["name"] != "runlog_rollup"])
+    store.seed([j for j in SEED_0730 if j["name"] != "runlog_rollup"])
     return store
 
 
@@ -238,7 +241,7 @@ def test_default_seed(jobs: JobStore) -> None:
         "Asia/Shanghai",
         True,
         {},
-    )
+    )  # the fixture's 07:30 (SEED_0730); the default seed is checked in test_the_seed_follows_day_start
     assert prewarm.enabled_at == SEEDED_AT and prewarm.updated_by == "seed"
     assert (housekeeping.cron, housekeeping.enabled) == ("0 0 4 * * *", False)
     assert next_fire_times(prewarm, 2, after=at(0, 0)) == [SLOT, SLOT + timedelta(days=1)]
@@ -341,7 +344,7 @@ def test_duplicated_tick_runs_once(jobs: JobStore, clock: Clock) -> None:
 
 def test_racing_instances_run_once(tmp_path: Any) -> None:
     clock = Clock(SEEDED_AT)
-    JobStore(FileStore(tmp_path), now=clock).seed()
+    JobStore(FileStore(tmp_path), now=clock).seed(SEED_0730)
     clock.t = at(23, 31)
     calls = Calls()
     dispatchers = [

@@ -65,11 +65,14 @@ def run_of(
     resume: dict[str, Any] | None = None,
     saved: list[dict[str, Any]] | None = None,
 ) -> JobRun:
+    # "manual": these tests run on the real clock, and a timer run leaves sites whose business day
+    # has not started waiting (test_prewarm_day_start.py); a manual run computes at any hour.
     return JobRun(
         job="app2_prewarm",
         slot=dt.datetime.now(dt.timezone.utc),
         payload=payload,
         deadline=time.monotonic() + seconds,
+        trigger="manual",
         resume=resume,
         saver=(saved.append if saved is not None else None),
     )

@@ -36,6 +36,16 @@ from bailian_fc.store import FileStore
         ({"input_tokens": 5, "output_tokens": 6}, 11),
         ({"input_tokens": "abc", "output_tokens": 6}, 6),
         ({"total_tokens": "abc"}, 0),
+        # a null (or non-numeric) total is no total: fall through to input + output
+        ({"total_tokens": None, "input_tokens": 5, "output_tokens": 7}, 12),
+        ({"total_tokens": "n/a", "input_tokens": 5, "output_tokens": 7}, 12),
+        # numeric strings count, everywhere a count is read
+        ({"total_tokens": "3"}, 3),
+        ({"total_tokens": " 4.0 ", "input_tokens": 1, "output_tokens": 1}, 4),
+        ({"input_tokens": "3", "output_tokens": "2"}, 5),
+        ({"models": [{"model_id": "a", "input_tokens": "3", "output_tokens": 4}]}, 7),
+        ({"total_tokens": "-3", "input_tokens": 1}, 0),
+        ({"total_tokens": "1e400"}, 0),
         ({"models": [{"model_id": "a", "input_tokens": None, "output_tokens": float("nan")}]}, 0),
         ({"models": "junk", "total_tokens": 12}, 12),
         ({"models": [], "input_tokens": 2, "output_tokens": True}, 2),

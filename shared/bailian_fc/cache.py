@@ -1,8 +1,13 @@
 """Cache for single-turn results, with single flight on a store that has no compare-and-swap.
 
-Keys: ``cache/<app>/<prompt version>/<site>/<sha256 of the canonical input, site included>.json``.
+Keys: ``cache/<app>/<prompt version>/<site>/<business date>/<clock>/<sha256 of the input>.json``.
 A new prompt version is a new namespace, so old answers are never served for new wording;
-the site segment lets an admin purge one site's entries by prefix.
+the site segment lets an admin purge one site's entries by prefix. An answer belongs to one
+business day and one clock (docs/business-day.md): the business date and the runtime context
+(``live``, or ``sbx-<digest>`` naming the sandbox and its version) come from one
+:class:`~bailian_fc.reading.Reading` of the site's clock, so an entry is never fresh past the
+site's day start, a sandbox's answers are never seen by live traffic (nor by the next sandbox)
+and live answers are never served under a sandbox.
 
 Entries carry ``generated_at``; within ``fresh_seconds`` they are served as they are, then
 for ``stale_seconds`` more only when Bailian fails (``stale: true``).
@@ -37,6 +42,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .ids import new_id
+from .reading import Reading
 from .store import Store
 from .store.claims import Claim, Claims
 
@@ -45,17 +51,24 @@ def canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def cache_key(app: str, prompt_version: str, site_id: str, payload: Any) -> str:
-    digest = hashlib.sha256(canonical({"site_id": site_id, "input": payload}).encode()).hexdigest()
-    return f"cache/{app}/{prompt_version}/{quote(site_id, safe='')}/{digest}.json"
+KEY_PARTS = 7  # cache, app, version, site, business date, clock, digest (5: before date and clock)
+
+
+def cache_key(app: str, prompt_version: str, site_id: str, payload: Any, reading: Reading) -> str:
+    """The entry's key for ``payload`` of ``site_id`` as of ``reading`` (the site's clock, read once)."""
+    day, clock = reading.business_date.isoformat(), reading.context
+    digest = hashlib.sha256(
+        canonical({"site_id": site_id, "business_date": day, "clock": clock, "input": payload}).encode()
+    ).hexdigest()
+    return f"cache/{app}/{prompt_version}/{quote(site_id, safe='')}/{day}/{clock}/{digest}.json"
 
 
 def purge(store: Store, *, app: str | None = None, site_id: str | None = None) -> int:
     """Delete cache entries of one app and/or one site (every prompt version); the count deleted."""
     deleted = 0
     for key in store.list(f"cache/{app}/" if app else "cache/"):
-        parts = key.split("/")  # cache, app, version, site, digest
-        if len(parts) == 5 and (site_id is None or parts[3] == quote(site_id, safe="")):
+        parts = key.split("/")
+        if len(parts) in (5, KEY_PARTS) and (site_id is None or parts[3] == quote(site_id, safe="")):
             store.delete(key)
             deleted += 1
     return deleted

@@ -35,6 +35,7 @@ from pydantic import (
 )
 
 from .ids import SAFE_ID_PATTERN, is_safe_id, new_id
+from .reading import Reading, context_tag
 from .store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -259,6 +260,13 @@ class RuntimeClock:
     def business_date(self, site_id: str | None = None) -> date:
         """The business date of :meth:`now`: the upper bound of every data read for the site."""
         return self.calendar.business_date(self.now(site_id))
+
+    def reading(self, site_id: str | None = None) -> Reading:
+        """Now, its business date and the context tag for ``site_id``, from one wall reading."""
+        wall = self.wall_now()
+        ctx = self._effective(site_id, wall)
+        now = wall if ctx is None else ctx.apply(wall).astimezone(timezone.utc)
+        return Reading(site_id, now, self.calendar.business_date(now), context_tag(ctx))
 
     def describe(self, site_id: str | None = None) -> dict[str, Any]:
         """The body of ``GET /clock``; now and business date come from one reading, so they agree."""

@@ -6,15 +6,20 @@ These are the other create-only users of the store besides chat turns: each reli
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 from bailian_fc.cache import Entry, ResultCache, cache_key, purge
 from bailian_fc.jobs.store import JobStore
+from bailian_fc.reading import LIVE, Reading
 from bailian_fc.runlog import record as runlog
 from bailian_fc.runlog.query import RunlogQuery, list_runlogs
 from bailian_fc.store import Store
+
+# Any one business day under the live clock: these tests are about paths, not days.
+LIVE_DAY = Reading(None, dt.datetime(2026, 3, 2, 4, tzinfo=dt.timezone.utc), dt.date(2026, 3, 2), LIVE)
 
 
 def _race(n: int, attempt: object) -> list[object]:
@@ -30,7 +35,7 @@ def _race(n: int, attempt: object) -> list[object]:
 
 def test_cache_lease_has_one_holder_and_entries_round_trip(store: Store) -> None:
     cache = ResultCache(store, lease_seconds=60)
-    key = cache_key("app2_finance", "v1", "site-1", {"range": "7d"})
+    key = cache_key("app2_finance", "v1", "site-1", {"range": "7d"}, LIVE_DAY)
     leases = _race(12, lambda i: cache.try_lease(key))
     held = [lease for lease in leases if lease is not None]
     assert len(held) == 1 and cache.lease_held(key)

@@ -23,6 +23,7 @@ from ..http.fc_event import HttpRequest
 from ..http.params import parse_query
 from ..http.router import Router
 from ..jobs import JobStore
+from ..jobs.seed import default_jobs
 from ..runlog.dashboard import MAX_DAYS, build_dashboard
 from ..runlog.query import RunlogQuery, list_runlogs
 from ..settings import Settings, get_settings
@@ -61,7 +62,8 @@ class AdminRuntime:
         secret = settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else ""
         auth = Authenticator(secret, settings.auth_issuer, settings.auth_audience)
         jobs = JobStore(store, now=clock.wall_now)
-        jobs.seed()  # create-only: a fresh store lists its jobs; admin edits are never overwritten
+        # create-only: a fresh store lists its jobs; admin edits are never overwritten
+        jobs.seed(default_jobs(settings.business_tz, settings.business_day_start))
         return cls(settings, store, clock, auth, jobs)
 
     def admin(self, request: HttpRequest) -> Principal:

@@ -36,7 +36,9 @@ TRIGGER = obj(
         "enabled_at": NSTR,
         "last_run": {"type": ["object", "null"]},
         "next_fire_times": {"type": "array", "items": STR},
-    }
+    },
+    # a prewarm whose schedule fires before the business-day start (docs/business-day.md)
+    {"warnings": {"type": "array", "items": STR}},
 )
 CONTEXT = obj(
     {

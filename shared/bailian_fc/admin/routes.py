@@ -14,13 +14,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, fi
 
 from ..auth import Principal
 from ..cache import purge
-from ..clock import SITE_ID_PATTERN, RuntimeContext, bounded_utc, context_key
+from ..clock import SITE_ID_PATTERN, BusinessCalendar, RuntimeContext, bounded_utc, context_key
 from ..errors import InvalidInput, NotFound, invalid_field
 from ..http.fc_event import HttpRequest, Response
 from ..http.params import parse_query
 from ..ids import is_safe_id
 from ..jobs import CronError, Job, JobStore, next_fire_times, validate_cron
 from ..jobs.cron import split_tz
+from ..jobs.day_start import early_fire_warnings
 from ..jobs.run_now import start_run
 from .scope import own_site, require_platform
 
@@ -72,8 +73,11 @@ class RunRequest(BaseModel):
     force: StrictBool = False
 
 
-def trigger_view(jobs: JobStore, job: Job, now: datetime) -> dict[str, Any]:
-    """A job as the admin sees it: definition, last run, and what the schedule does next."""
+def trigger_view(
+    jobs: JobStore, job: Job, now: datetime, calendar: BusinessCalendar | None = None
+) -> dict[str, Any]:
+    """A job as the admin sees it: definition, last run, what the schedule does next, and (given the
+    business calendar) ``warnings``: a prewarm that fires before the business-day start."""
     last = jobs.last_run(job.name)
     last_view = None
     if last is not None:
@@ -101,6 +105,7 @@ def trigger_view(jobs: JobStore, job: Job, now: datetime) -> dict[str, Any]:
         "last_run": last_view,
         # What the schedule gives, enabled or not: lets an admin preview a cron before enabling it.
         "next_fire_times": [t.isoformat() for t in next_fire_times(job, NEXT_FIRES, after=now)],
+        "warnings": early_fire_warnings(job, calendar, after=now) if calendar is not None else [],
     }
 
 
@@ -115,12 +120,12 @@ def _job(rt: AdminRuntime, name: str) -> Job:
 
 def list_triggers(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
     now = rt.clock.wall_now()
-    return {"jobs": [trigger_view(rt.jobs, job, now) for job in rt.jobs.list()]}
+    return {"jobs": [trigger_view(rt.jobs, job, now, rt.clock.calendar) for job in rt.jobs.list()]}
 
 
 def get_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
     job = _job(rt, request.path_params["job"])
-    return trigger_view(rt.jobs, job, rt.clock.wall_now())
+    return trigger_view(rt.jobs, job, rt.clock.wall_now(), rt.clock.calendar)
 
 
 def _schedule_changes(job: Job, patch: TriggerPatch) -> dict[str, Any]:
@@ -150,7 +155,8 @@ def put_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) ->
     updated = Job.model_validate({**job.model_dump(), **changes})
     saved = rt.jobs.save(updated, by=principal.sub)
     log.info("job %s changed by %s: %s", saved.name, saved.updated_by, sorted(changes))
-    return trigger_view(rt.jobs, saved, rt.clock.wall_now())
+    # The edit is saved either way (an operator may mean it); the answer says when it is early.
+    return trigger_view(rt.jobs, saved, rt.clock.wall_now(), rt.clock.calendar)
 
 
 def run_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> Response:

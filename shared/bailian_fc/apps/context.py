@@ -2,7 +2,9 @@
 clue detail for App3 — read through the venue data port (embedded dataset or the DWS).
 
 The site always comes from the token and the business date from the runtime clock, so
-a sandbox clock set in the past never lets a prompt see data after that date.
+a sandbox clock set in the past never lets a prompt see data after that date. The clock is read
+once per request (:class:`~bailian_fc.reading.Reading`) by the caller, so the data bound and the
+cache key agree even when the request straddles the day start.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..venue.ranges import resolve_with_previous
 
 if TYPE_CHECKING:
     from ..clock import RuntimeClock
+    from ..reading import Reading
     from ..settings import Settings
     from ..venue import VenueData
     from .service import AppsService
@@ -36,13 +39,17 @@ class PromptContext:
         self.settings = settings
         self.service = service
         # Every area of one range reads the same days: a prewarm run would read each day ~6
-        # times. Rows are memoised briefly (the ETL writes a day at a time, minutes apart).
+        # times. Rows are memoised briefly (the ETL writes a day at a time, minutes apart), keyed like
+        # the result cache by the business date (the read's upper bound) *and* the clock it was read
+        # under, so the memo never serves one business day's or one sandbox's rows to another.
         self._reads: dict[tuple[Any, ...], tuple[float, list[Any]]] = {}
         self._lock = threading.Lock()
+        self._monotonic = time.monotonic
 
-    def _read(self, site_id: str, start: date, end: date, upper_bound: date) -> list[Any]:
-        key = (site_id, start, end, upper_bound)
-        now = time.monotonic()
+    def _read(self, site_id: str, start: date, end: date, reading: Reading) -> list[Any]:
+        upper_bound = reading.business_date
+        key = (site_id, start, end, upper_bound, reading.context)
+        now = self._monotonic()
         with self._lock:
             hit = self._reads.get(key)
         if hit is not None and hit[0] > now:
@@ -54,14 +61,15 @@ class PromptContext:
             self._reads[key] = (now + self.READ_TTL_SECONDS, rows)
         return rows
 
-    def for_app(self, spec: AppSpec, data: Any, site_id: str) -> Any:
+    def for_app(self, spec: AppSpec, data: Any, site_id: str, reading: Reading) -> Any:
         if spec.key == "app2_finance":
-            return self.finance_view(data, site_id)
+            return self.finance_view(data, site_id, reading)
         if spec.key == "app2a_finance_digest":
-            # App2a is derived from App2 for the same filter: usually a cache hit.
-            return self.service.resolve(CATALOGUE["app2_finance"], data, site_id).entry.value
+            # App2a is derived from App2 for the same filter, day and clock: usually a cache hit.
+            app2 = CATALOGUE["app2_finance"]
+            return self.service.resolve(app2, data, site_id, reading=reading).entry.value
         if spec.key == "app3_clue_detail":
-            return self.clue_view(data, site_id)
+            return self.clue_view(data, site_id, reading)
         return None
 
     @staticmethod
@@ -78,22 +86,26 @@ class PromptContext:
             }
         return None
 
-    def clue_view(self, data: ClueRef, site_id: str) -> dict[str, Any]:
+    def clue_view(self, data: ClueRef, site_id: str, reading: Reading | None = None) -> dict[str, Any]:
         """The clue's full detail as of the clock's business date; a clue the site lacks is a 404."""
-        today = self.clock.business_date(site_id)
+        reading = reading or self.clock.reading(site_id)
+        today = reading.business_date
         detail = self.venue.clue_detail(site_id, data.clue_id, upper_bound=today)
         if detail is None:
             raise NotFound(f"site {site_id} has no clue {data.clue_id!r}", code="ClueNotFound")
         return {"business_date": today.isoformat(), **detail.model_dump(mode="json", exclude={"site_id"})}
 
-    def finance_view(self, data: FinanceFilter, site_id: str) -> dict[str, Any]:
-        today = self.clock.business_date(site_id)
+    def finance_view(
+        self, data: FinanceFilter, site_id: str, reading: Reading | None = None
+    ) -> dict[str, Any]:
+        reading = reading or self.clock.reading(site_id)
+        today = reading.business_date
         if data.area != "all" and data.area not in self.venue.areas(site_id, upper_bound=today):
             raise InvalidInput(f"site {site_id} has no area {data.area!r}", code="UnknownArea")
         period, previous = resolve_with_previous(data.range, today)
         # One read for both periods (the comparison period ends where the current one starts, give or
         # take the tail of a month for this_month): one round trip to the DWS instead of two.
-        rows = self._read(site_id, min(previous.start, period.start), max(previous.end, period.end), today)
+        rows = self._read(site_id, min(previous.start, period.start), max(previous.end, period.end), reading)
         current_rows = [r for r in rows if period.start <= r.business_date <= period.end]
         previous_rows = [r for r in rows if previous.start <= r.business_date <= previous.end]
         current = summarize(current_rows, data.area)

@@ -19,6 +19,7 @@ from ..bailian.usage import count
 from ..cache import Entry, LeaseLost, ResultCache, cache_key
 from ..catalogue.registry import CATALOGUE, AppSpec
 from ..errors import Busy, NotConfigured, NotFound
+from ..reading import Reading
 from ..runlog import record as runlog
 from ..settings import Settings
 from ..store import Store
@@ -118,15 +119,31 @@ class AppsService:
         return outcome
 
     def is_fresh(self, spec: AppSpec, data: BaseModel, site_id: str) -> bool:
-        """Whether a fresh entry exists (the prewarm job skips those unless forced)."""
+        """Whether a fresh entry exists for the site's business day and clock (the prewarm job skips
+        those unless forced)."""
+        reading = self.clock.reading(site_id)
         entry = self.cache.get(
-            cache_key(spec.key, spec.prompt_version, site_id, data.model_dump(mode="json"))
+            cache_key(spec.key, spec.prompt_version, site_id, data.model_dump(mode="json"), reading)
         )
         return entry is not None and entry.age(self.cache.wall()) < spec.fresh_seconds
 
-    def resolve(self, spec: AppSpec, data: BaseModel, site_id: str, *, refresh: bool = False) -> Outcome:
-        """The entry for (app, input, site): fresh from cache, or from the one upstream call in flight."""
-        ck = cache_key(spec.key, spec.prompt_version, site_id, data.model_dump(mode="json"))
+    def resolve(
+        self,
+        spec: AppSpec,
+        data: BaseModel,
+        site_id: str,
+        *,
+        refresh: bool = False,
+        reading: Reading | None = None,
+    ) -> Outcome:
+        """The entry for (app, input, site, business day, clock): fresh from cache, or from the one
+        upstream call in flight.
+
+        The site's clock is read once (or ``reading`` is given, when App2a derives from App2), and that
+        one reading is the key's business date and context, the data bound and the answer's ``meta``.
+        """
+        reading = reading or self.clock.reading(site_id)
+        ck = cache_key(spec.key, spec.prompt_version, site_id, data.model_dump(mode="json"), reading)
         started = self.cache.wall()
         entry = self.cache.get(ck)
         if entry is not None and not refresh and entry.age(started) < spec.fresh_seconds:
@@ -158,7 +175,7 @@ class AppsService:
             if again is not None and wanted(again):
                 return Outcome(again, "hit")
             with self.cache.holding(lease):
-                return self._ask(spec, data, site_id, ck, "refresh" if refresh else "miss")
+                return self._ask(spec, data, site_id, reading, ck, "refresh" if refresh else "miss")
         except BailianError as err:
             if usable is None:
                 raise
@@ -166,12 +183,14 @@ class AppsService:
         finally:
             self.cache.release(lease)
 
-    def _ask(self, spec: AppSpec, data: BaseModel, site_id: str, ck: str, kind: str) -> Outcome:
+    def _ask(
+        self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading, ck: str, kind: str
+    ) -> Outcome:
         app_id = self.settings.app_id(spec.key)
         if not app_id:
             raise NotConfigured(f"{spec.app_id_setting} is not set", code="AppNotConfigured")
         assert spec.prompt is not None and spec.output_model is not None
-        context = self.context.for_app(spec, data, site_id)
+        context = self.context.for_app(spec, data, site_id, reading)
         prompt = spec.prompt(data, context)
         asked = time.monotonic()
         try:

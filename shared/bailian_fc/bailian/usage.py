@@ -2,8 +2,10 @@
 
 ``tokens_used`` follows the rule of the system this replaces, per reply: the sum of
 ``input_tokens + output_tokens`` over ``usage.models``; else ``total_tokens``; else
-``input_tokens + output_tokens``. A missing or non-numeric value counts as 0 (never an error:
-a strange usage block must not fail an answer that was already given).
+``input_tokens + output_tokens``. A ``total_tokens`` that is missing, null or not a number does not
+count as given: ``{"total_tokens": null, "input_tokens": 5, "output_tokens": 7}`` is 12. Numbers may
+arrive as numeric strings (``"3"`` counts 3). Any other missing or non-numeric value counts as 0
+(never an error: a strange usage block must not fail an answer that was already given).
 """
 
 from __future__ import annotations
@@ -14,13 +16,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-def count(value: Any) -> int:
-    """A token count from the wire: a finite, non-negative number, else 0."""
+def number(value: Any) -> int | None:
+    """A token count from the wire, or None when ``value`` is not one.
+
+    Finite numbers and numeric strings (``"3"``, ``" 4.0 "``) count, clamped at 0; booleans,
+    null, NaN/infinity and other text do not.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > 32:  # a count is short; a long string is not one
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return 0
+        return None
     if isinstance(value, float) and not math.isfinite(value):
-        return 0
+        return None
     return max(0, int(value))
+
+
+def count(value: Any) -> int:
+    """A token count from the wire: a finite, non-negative number (or numeric string), else 0."""
+    return number(value) or 0
 
 
 @dataclass
@@ -54,8 +73,8 @@ class Usage:
         if entries:
             for m in entries:
                 self.add(str(m.get("model_id") or "unknown"), m.get("input_tokens"), m.get("output_tokens"))
-        elif "total_tokens" in usage:
-            self.total_only += count(usage.get("total_tokens"))
+        elif (total := number(usage.get("total_tokens"))) is not None:
+            self.total_only += total
         elif "input_tokens" in usage or "output_tokens" in usage:
             self.add("unknown", usage.get("input_tokens"), usage.get("output_tokens"))
 

@@ -8,18 +8,37 @@ stores that have never seen the job.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-DEFAULT_JOBS: tuple[dict[str, Any], ...] = (
-    {
+AFTER_DAY_START_MINUTES = 5  # the ETL's last rows of the closed day land in the first minutes
+
+
+def prewarm_cron(day_start: str) -> str:
+    """The six-field cron (seconds first) firing daily ``AFTER_DAY_START_MINUTES`` after ``day_start``."""
+    hours, minutes = (int(part) for part in day_start.split(":"))
+    at = datetime(2000, 1, 1, hours, minutes) + timedelta(minutes=AFTER_DAY_START_MINUTES)
+    return f"0 {at.minute} {at.hour} * * *"
+
+
+def default_jobs(tz: str = "Asia/Shanghai", day_start: str = "08:00") -> tuple[dict[str, Any], ...]:
+    """The seeded jobs for a deployment whose business day starts at ``day_start`` in ``tz``.
+
+    The prewarm fires just after the day start (08:05 with the defaults), never before it: what it
+    computed before would belong to the closing business day (docs/business-day.md).
+    """
+    prewarm = {
         "name": "app2_prewarm",
-        # 07:30 in the venue zone: the cache is warm before the 08:00 business-day start.
-        "cron": "0 30 7 * * *",
-        "tz": "Asia/Shanghai",
+        "cron": prewarm_cron(day_start),
+        "tz": tz,
         "enabled": True,
         "payload": {},
-        "description": "Compute App2 finance insights for every filter of every site before the day starts.",
-    },
+        "description": "Compute App2 finance insights for every filter of every site just after the day starts.",
+    }
+    return (prewarm, *_OTHER_JOBS)
+
+
+_OTHER_JOBS: tuple[dict[str, Any], ...] = (
     {
         "name": "runlog_rollup",
         "cron": "0 */10 * * * *",
@@ -37,3 +56,5 @@ DEFAULT_JOBS: tuple[dict[str, Any], ...] = (
         "description": "Delete cache entries past their stale window and long-expired leases (quiet hours).",
     },
 )
+
+DEFAULT_JOBS = default_jobs()  # the defaults' seed; functions seed default_jobs(settings' tz, day start)

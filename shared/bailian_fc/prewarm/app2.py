@@ -10,6 +10,13 @@ A configuration error (an app id or the key unset, Bailian answering 401/403) st
 once: every further call would fail the same way and only spend the rate limit. The summary's
 ``outcome`` is ``ok``, ``partial`` (some items failed; counts say how many) or ``failed``.
 
+A timer run fills each site on its business day: a site whose clock (live or its sandbox) is between
+midnight and the day start is left ``waiting`` (what it would compute belongs to the closing
+business day and is not served after the day start: docs/business-day.md); the seeded schedule
+fires just after the day start, when "today" is the new day and "yesterday" has closed. Cache keys
+carry the business date, so that run recomputes yesterday's ranges too. A manual run does what the
+operator asked.
+
 Near the deadline no new item starts; the ones in flight finish, the list of done
 items is saved as resume state, and the next tick continues where this one stopped.
 """
@@ -31,6 +38,7 @@ from ..bailian.errors import AuthError, BailianError
 from ..bailian.usage import count
 from ..catalogue.inputs import FinanceFilter
 from ..catalogue.registry import CATALOGUE
+from ..jobs.day_start import before_day_start, next_day_start
 from ..jobs.dispatcher import JobRun
 from ..venue.ranges import RANGES
 
@@ -141,6 +149,8 @@ class App2Prewarm:
         force = bool(payload.get("force"))
         apps = list(payload.get("apps") or [APP2, APP2A])
         sites = [payload["site_id"]] if payload.get("site_id") else self.finance.sites()
+        waiting = self.waiting(sites) if run.trigger == "timer" else {}
+        sites = [s for s in sites if s not in waiting]
         items = plan(self.finance, self.service.clock, sites, apps)
         if items:
             # Import the client stack once, here, rather than in 8 workers queueing on the import
@@ -159,12 +169,24 @@ class App2Prewarm:
             "sites": sites,
             "force": force,
         }
+        if waiting:
+            summary["waiting"] = waiting
         if tally.stopped:
             summary["error"] = f"stopped: {tally.stopped}"
         elif not complete:
             run.save_resume({"done": sorted(tally.done)})
         log.info(json.dumps(summary, ensure_ascii=False))
         return summary
+
+    def waiting(self, sites: list[str]) -> dict[str, str]:
+        """Sites whose business day has not started yet (by each site's clock): site → when it starts."""
+        clock = self.service.clock
+        found = {}
+        for site in sites:
+            now = clock.reading(site).now
+            if before_day_start(now, clock.calendar):
+                found[site] = next_day_start(now, clock.calendar).isoformat()
+        return found
 
     def misconfigured(self, apps: list[str]) -> str | None:
         """Why no call can succeed (checked before the first one), or None."""

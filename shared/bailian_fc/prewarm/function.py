@@ -23,7 +23,7 @@ from ..catalogue.registry import CATALOGUE
 from ..clock import RuntimeClock
 from ..jobs.dispatcher import Dispatcher, JobRun
 from ..jobs.queue import claim_entry, finish_entry, list_queue
-from ..jobs.seed import DEFAULT_JOBS
+from ..jobs.seed import default_jobs
 from ..jobs.store import JobStore
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
@@ -146,7 +146,9 @@ def _ensure() -> PrewarmRuntime:
 def initialize(context: Any) -> None:
     """FC initializer: build the runtime and seed the default jobs (create-only: edits survive)."""
     logs.install()
-    created = _ensure().jobs.seed(DEFAULT_JOBS)
+    runtime = _ensure()
+    settings = runtime.settings
+    created = runtime.jobs.seed(default_jobs(settings.business_tz, settings.business_day_start))
     if created:
         log.info(json.dumps({"event": "jobs.seeded", "jobs": created}))
 

@@ -79,6 +79,9 @@ function jobCard(client, initial) {
       h('dt', '更新 Updated'), h('dd', job.updated_at ? `${fmtTime(job.updated_at, job.tz)} by ${job.updated_by || '—'}` : '—')),
       h('div.row', h('label', 'Cron (sec min hour day month weekday)', cron), h('label', 'Time zone', tz), save),
       preview,
+      // The server's check of the schedule against the business-day start (a prewarm firing before it
+      // fills the closing day); shown after a save too, since the answer carries it.
+      (job.warnings || []).map((w) => h('div.notice.warn', { dataset: { role: 'day-start-warning' } }, `⚠ 早于营业日开始 Before day start: ${w}`)),
       h('div.row', h('label', '门店 Site', site), h('label.inline', force, '强制 force'), runNow),
       h('div', { dataset: { role: 'message' } }, message),
       runs);
