@@ -73,7 +73,11 @@ PROBES: dict[tuple[str, str], list[Probe]] = {
         Probe("site", "GET", "/admin/runlogs", query=lambda t: {"site": t}),
         Probe("filtered", "GET", "/admin/runlogs", sites=lambda b: [i["site_id"] for i in b["items"]]),
     ],
-    ("GET", "/admin/dashboard"): [Probe("platform", "GET", "/admin/dashboard")],
+    ("GET", "/admin/dashboard"): [
+        Probe("site", "GET", "/admin/dashboard", query=lambda t: {"site": t}),
+        # No site: a site admin's own site, the platform admin's every site (the all-sites view).
+        Probe("filtered", "GET", "/admin/dashboard", sites=lambda b: b["sites"]),
+    ],
     ("GET", "/admin/triggers"): [
         Probe("filtered", "GET", "/admin/triggers", sites=_last_run_sites, seeded=False)
     ],
