@@ -126,8 +126,12 @@ def test_a_site_admin_cannot_walk_another_sites_cursor(rt):
 
 
 def test_cross_site_and_shared_operations_need_a_platform_admin(rt):
-    assert forbidden(call("GET", "/admin/dashboard", SITE1))
-    assert call("GET", "/admin/dashboard", PLATFORM)[0] == 200
+    # The dashboard: a site admin's is its own site's; another site's, or every site's, is the platform's.
+    status, own = call("GET", "/admin/dashboard", SITE1)
+    assert status == 200 and (own["site"], own["sites"], own["by_site"]) == ("site-001", ["site-001"], None)
+    assert forbidden(call("GET", "/admin/dashboard", SITE1, query={"site": "site-002"}))
+    status, everything = call("GET", "/admin/dashboard", PLATFORM)
+    assert status == 200 and everything["site"] is None and everything["by_site"] == {}
     assert forbidden(call("PUT", "/admin/triggers/app2_prewarm", SITE1, {"description": "x"}))
     assert forbidden(call("POST", "/admin/triggers/app2_prewarm/run", SITE1, {}))
     assert forbidden(call("POST", "/admin/triggers/app2_prewarm/run", SITE1, {"site_id": "site-002"}))

@@ -39,7 +39,8 @@ def test_verify_passes_against_dev(tmp_path):
         as_site_admin = verify(base, site_admin)
     assert out.returncode == 0, out.stdout + out.stderr
     rows = [line for line in out.stdout.splitlines() if line.startswith("P")]
-    assert len(rows) == 7 and all(" ok " in row for row in rows), out.stdout
+    assert len(rows) == 8 and all(" ok " in row for row in rows), out.stdout
+    assert any("DATA_URL login" in row and "embedded dataset" in row for row in rows), out.stdout
     assert as_site_admin.returncode == 0, (
         "a site admin (not platform) can verify its own site: " + as_site_admin.stdout
     )

@@ -57,7 +57,9 @@ def test_a_changed_applied_migration_is_refused(empty_db: VenueDb, tmp_path: Pat
         first.write_text(first.read_text() + "\n-- an innocent-looking edit\n")
         with pytest.raises(MigrationError, match=r"0001_dws_schema\.sql was applied with another content"):
             migrate(conn, migrations)
-        assert conn.execute("SELECT count(*) FROM bailian_meta.schema_migrations").fetchone() == (2,)
+        assert conn.execute("SELECT count(*) FROM bailian_meta.schema_migrations").fetchone() == (
+            len(discover(migrations)),
+        )
 
 
 def test_committed_rls_migration_matches_the_view_list() -> None:
@@ -151,10 +153,15 @@ def test_hand_written_sql_sees_only_the_scoped_site_up_to_the_bound(venue_db: Ve
 
 def test_sites_discovery_returns_ids_only(venue_db: VenueDb) -> None:
     with venue_db.reader() as conn:
-        assert conn.execute("SELECT * FROM ai.sites_with_data()").fetchall() == [
+        assert conn.execute("SELECT * FROM ai.sites_with_data(%s)", (venue_db.end,)).fetchall() == [
             ("site-001",),
             ("site-002",),
             ("site-003",),
+        ]
+        # The function's owner flag is for its own query only: the caller's session is unchanged.
+        assert conn.execute("SELECT current_setting('app.dws_maintenance', true)").fetchone() in [
+            (None,),
+            ("",),
         ]
 
 

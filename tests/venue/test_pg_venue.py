@@ -251,7 +251,10 @@ def test_tls_and_other_libpq_options_come_from_the_url(venue_db: VenueDb) -> Non
 def test_an_unmigrated_database_is_a_503_for_the_operator(
     empty_db: VenueDb, caplog: pytest.LogCaptureFixture
 ) -> None:
-    venue = PostgresVenueData(empty_db.admin_url)
+    # A plain login (the superuser would be refused before any read: test_data_login.py).
+    with empty_db.admin() as conn:
+        conn.execute("DO $$ BEGIN CREATE ROLE fc_plain LOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
+    venue = PostgresVenueData(empty_db.cluster.url("fc_plain", empty_db.name))
     try:
         with pytest.raises(DomainError) as info:
             venue.read("site-001", dt.date(2026, 1, 1), dt.date(2026, 1, 7), upper_bound=dt.date(2026, 1, 7))

@@ -83,7 +83,9 @@ def admin_docs() -> dict[tuple[str, str], OpDoc]:
             },
         ),
         ("GET", "/admin/dashboard"): OpDoc(
-            "calls, errors, latency and tokens per day and app",
+            "calls, errors (and 4xx rejections by code), latency and tokens per day and app, users'"
+            " calls apart from scheduled ones; a site admin's is its own site's, a platform admin's"
+            " every site's unless `site` names one",
             "admin",
             ADMIN,
             query=DashboardQuery,
@@ -93,10 +95,14 @@ def admin_docs() -> dict[tuple[str, str], OpDoc]:
                     obj(
                         {
                             "days": INT,
+                            "site": NSTR,
+                            "sites": {"type": "array", "items": STR},
                             "from": STR,
                             "to": STR,
                             "by_day": ANY_LIST,
                             "by_app": ANY_OBJ,
+                            "by_origin": ANY_OBJ,
+                            "by_site": {"type": ["object", "null"]},
                             "total": ANY_OBJ,
                         }
                     ),

@@ -23,7 +23,7 @@ from ..jobs import CronError, Job, JobStore, next_fire_times, validate_cron
 from ..jobs.cron import split_tz
 from ..jobs.day_start import early_fire_warnings
 from ..jobs.run_now import start_run
-from .scope import own_site, require_platform
+from .scope import PER_SITE_JOBS, job_run_site, own_site, require_platform
 
 if TYPE_CHECKING:
     from .function import AdminRuntime
@@ -73,25 +73,42 @@ class RunRequest(BaseModel):
     force: StrictBool = False
 
 
+def run_view(run: Any) -> dict[str, Any]:
+    at = run.finished_at or run.started_at or run.slot
+    return {
+        "id": run.id,
+        "status": run.status,
+        "at": at.isoformat(),
+        "trigger": run.trigger,
+        "slot": run.slot.isoformat(),
+        "site_id": run.site_id,
+        "duration_ms": run.duration_ms,
+        "summary": run.summary,
+        "error": run.error,
+    }
+
+
+def scoped_last_run(jobs: JobStore, job: Job, principal: Principal | None) -> Any:
+    """The job's newest run the caller may see: any for a platform admin (or no principal), the
+    newest that acted on its own site for a site admin (none, for a job over every site)."""
+    if principal is None or principal.platform:
+        return jobs.last_run(job.name)
+    if job.name not in PER_SITE_JOBS:
+        return None
+    runs = jobs.site_runs(job.name, principal.site_id, limit=1, scan=50)
+    return runs[0] if runs else None
+
+
 def trigger_view(
-    jobs: JobStore, job: Job, now: datetime, calendar: BusinessCalendar | None = None
+    jobs: JobStore,
+    job: Job,
+    now: datetime,
+    principal: Principal | None = None,
+    calendar: BusinessCalendar | None = None,
 ) -> dict[str, Any]:
-    """A job as the admin sees it: definition, last run, what the schedule does next, and (given the
-    business calendar) ``warnings``: a prewarm that fires before the business-day start."""
-    last = jobs.last_run(job.name)
-    last_view = None
-    if last is not None:
-        at = last.finished_at or last.started_at or last.slot
-        last_view = {
-            "id": last.id,
-            "status": last.status,
-            "at": at.isoformat(),
-            "trigger": last.trigger,
-            "slot": last.slot.isoformat(),
-            "duration_ms": last.duration_ms,
-            "summary": last.summary,
-            "error": last.error,
-        }
+    """A job as the admin sees it: definition, last run (in the caller's scope), what the schedule
+    does next and (given the business calendar) ``warnings``: a prewarm that fires before day start."""
+    last = scoped_last_run(jobs, job, principal)
     return {
         "name": job.name,
         "enabled": job.enabled,
@@ -102,7 +119,7 @@ def trigger_view(
         "updated_at": job.updated_at.isoformat() if job.updated_at else None,
         "updated_by": job.updated_by,
         "enabled_at": job.enabled_at.isoformat() if job.enabled_at else None,
-        "last_run": last_view,
+        "last_run": None if last is None else run_view(last),
         # What the schedule gives, enabled or not: lets an admin preview a cron before enabling it.
         "next_fire_times": [t.isoformat() for t in next_fire_times(job, NEXT_FIRES, after=now)],
         "warnings": early_fire_warnings(job, calendar, after=now) if calendar is not None else [],
@@ -120,12 +137,12 @@ def _job(rt: AdminRuntime, name: str) -> Job:
 
 def list_triggers(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
     now = rt.clock.wall_now()
-    return {"jobs": [trigger_view(rt.jobs, job, now, rt.clock.calendar) for job in rt.jobs.list()]}
+    return {"jobs": [trigger_view(rt.jobs, job, now, principal, rt.clock.calendar) for job in rt.jobs.list()]}
 
 
 def get_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
     job = _job(rt, request.path_params["job"])
-    return trigger_view(rt.jobs, job, rt.clock.wall_now(), rt.clock.calendar)
+    return trigger_view(rt.jobs, job, rt.clock.wall_now(), principal, rt.clock.calendar)
 
 
 def _schedule_changes(job: Job, patch: TriggerPatch) -> dict[str, Any]:
@@ -156,16 +173,14 @@ def put_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) ->
     saved = rt.jobs.save(updated, by=principal.sub)
     log.info("job %s changed by %s: %s", saved.name, saved.updated_by, sorted(changes))
     # The edit is saved either way (an operator may mean it); the answer says when it is early.
-    return trigger_view(rt.jobs, saved, rt.clock.wall_now(), rt.clock.calendar)
+    return trigger_view(rt.jobs, saved, rt.clock.wall_now(), principal, rt.clock.calendar)
 
 
 def run_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> Response:
     """Start the job at once (FC async invocation, or in-process under dev); queued when that fails."""
     job = _job(rt, request.path_params["job"])
     body = RunRequest.model_validate(_body(request))  # a ValidationError is answered 400 with details
-    if body.site_id is None:
-        require_platform(principal, "a run over every site")
-    own_site(principal, body.site_id, "running a trigger")
+    job_run_site(principal, job.name, body.site_id)
     return Response(
         202, start_run(rt.store, job.name, body.site_id, body.force, principal.sub, rt.clock.wall_now())
     )

@@ -20,12 +20,14 @@ from ..jobs import CronError, Job, next_fire_times, validate_cron
 from ..jobs.cron import split_tz
 from ..jobs.queue import list_queue
 from .routes import NEXT_FIRES, _job
+from .scope import PER_SITE_JOBS, visible_site
 
 if TYPE_CHECKING:
     from .function import AdminRuntime
 
 AUDIT_PREFIX = AUDIT_KEY.split("{", 1)[0]
 MAX_LIST = 100
+MAX_AUDIT_SCAN = 1000  # records read per audit request, whatever the filter keeps: a bounded read
 
 
 class LimitQuery(BaseModel):
@@ -47,7 +49,13 @@ def trigger_runs(rt: AdminRuntime, request: HttpRequest, principal: Principal) -
     (a prewarm run's ``failed`` lists its per-item failures)."""
     job = _job(rt, request.path_params["job"])
     query = parse_query(LimitQuery, request.query)
-    return {"job": job.name, "runs": [r.model_dump(mode="json") for r in rt.jobs.runs(job.name, query.limit)]}
+    if principal.platform:
+        runs = rt.jobs.runs(job.name, query.limit)
+    elif job.name in PER_SITE_JOBS:  # a site admin: the runs that acted on its site alone
+        runs = rt.jobs.site_runs(job.name, principal.site_id, query.limit)
+    else:
+        runs = []  # a job over every site: its runs are the platform's
+    return {"job": job.name, "runs": [r.model_dump(mode="json") for r in runs]}
 
 
 def cron_preview(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
@@ -65,24 +73,36 @@ def cron_preview(rt: AdminRuntime, request: HttpRequest, principal: Principal) -
 
 
 def run_queue(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
-    """``GET /admin/queue``: manual runs waiting for the prewarm function, oldest first."""
-    return {"queued": list_queue(rt.store)[:MAX_LIST]}
+    """``GET /admin/queue``: manual runs waiting for the prewarm function, oldest first (a site
+    admin: those for its own site)."""
+    entries = [e for e in list_queue(rt.store) if visible_site(principal, e.get("site_id"))]
+    return {"queued": entries[:MAX_LIST]}
 
 
 def context_audit(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
-    """``GET /admin/runtime-context/audit?limit=N``: who set or cleared which clock, newest first."""
+    """``GET /admin/runtime-context/audit?limit=N``: who set or cleared which clock, newest first
+    (a site admin: its own site's clock only; the scan stops after ``MAX_AUDIT_SCAN`` records)."""
     query = parse_query(LimitQuery, request.query)
     records: list[dict[str, Any]] = []
-    for key in reversed(rt.store.list(AUDIT_PREFIX)):
-        if len(records) >= query.limit:
+    for n, key in enumerate(reversed(rt.store.list(AUDIT_PREFIX))):
+        if len(records) >= query.limit or n >= MAX_AUDIT_SCAN:
             break
         try:
             raw = rt.store.get_json(key)
         except ValueError:
             continue
-        if isinstance(raw, dict):
+        if isinstance(raw, dict) and visible_site(principal, audit_site(raw)):
             records.append(raw)
     return {"audit": records}
+
+
+def audit_site(record: dict[str, Any]) -> str | None:
+    """The site an audit record is about; None for the global context (a platform admin's)."""
+    context = record.get("context") if record.get("action") == "set" else record
+    if not isinstance(context, dict) or context.get("scope") != "site":
+        return None
+    site = context.get("site_id")
+    return site if isinstance(site, str) else None
 
 
 def app_schemas(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:

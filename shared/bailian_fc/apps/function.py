@@ -81,7 +81,10 @@ class AppsRuntime:
 
     def get_clock(self, request: HttpRequest) -> Response:
         principal = self.principal(request)
-        return Response(200, self.service.clock.describe(principal.site_id))
+        body = self.service.clock.describe(principal.site_id)
+        # The venue login verdict (PostgreSQL: connects and checks the login if no read has yet).
+        body["data_login"] = self.service.venue.login_verdict()
+        return Response(200, body)
 
 
 _entry = HttpEntry(AppsRuntime.build)

@@ -26,6 +26,17 @@ class Usage(BaseModel):
     output_tokens: int
 
 
+# The apps function owns the venue data connection, so its clock also says whether the DATA_URL
+# login is subject to RLS: `verify` reads it (embedded: no database; refused: 503 DataLoginUnsafe).
+APPS_CLOCK = {
+    **CLOCK,
+    "properties": {
+        **CLOCK["properties"],
+        "data_login": {"enum": ["embedded", "ok", "refused", "unreachable"]},
+    },
+}
+
+
 def app_answer(key: str, output: type[BaseModel]) -> type[BaseModel]:
     """The answer model of one app: its own output model as ``result``."""
     from typing import Literal, Optional
@@ -75,9 +86,10 @@ def apps_docs() -> dict[tuple[str, str], OpDoc]:
             },
         ),
         ("GET", "/clock"): OpDoc(
-            "effective now, business date and sandbox state for the caller's site",
+            "effective now, business date and sandbox state for the caller's site, and whether the"
+            " venue data login is subject to row-level security (`data_login`)",
             "apps",
-            replies={200: Reply("the clock", CLOCK)},
+            replies={200: Reply("the clock", APPS_CLOCK)},
         ),
         ("GET", "/apps/openapi.json"): openapi_doc("apps"),
     }

@@ -11,14 +11,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from ..auth import Principal, require_role
 from ..bailian.errors import BailianError
 from ..bailian.usage import count
 from ..cache import Entry, LeaseLost, ResultCache, cache_key
 from ..catalogue.registry import CATALOGUE, AppSpec
-from ..errors import Busy, NotConfigured, NotFound
+from ..errors import Busy, DomainError, NotConfigured, NotFound
 from ..reading import Reading
 from ..runlog import record as runlog
 from ..settings import Settings
@@ -77,10 +77,15 @@ class AppsService:
         self, principal: Principal, key: str, payload: Any, *, refresh: bool = False, request_id: str = ""
     ) -> dict[str, Any]:
         spec = self.spec(key)
-        require_role(principal, *spec.roles)
-        if refresh:
-            require_role(principal, *REFRESH_ROLES)
-        data = spec.input_model.model_validate(payload)
+        started = time.monotonic()
+        try:
+            require_role(principal, *spec.roles)
+            if refresh:
+                require_role(principal, *REFRESH_ROLES)
+            data = spec.input_model.model_validate(payload)
+        except (DomainError, ValidationError) as exc:  # a 4xx still counts on the dashboard, by code
+            self._log_refusal(spec, principal.site_id, principal.sub, request_id, started, exc)
+            raise
         outcome = self.logged_resolve(
             spec, data, principal.site_id, principal.sub, request_id, refresh=refresh
         )
@@ -114,6 +119,9 @@ class AppsService:
             outcome = self.resolve(spec, data, site_id, refresh=refresh)
         except BailianError as err:
             self._log(spec, site_id, user, request_id, started, None, err)
+            raise
+        except DomainError as exc:  # ClueNotFound, venue data unavailable, busy: code only
+            self._log_refusal(spec, site_id, user, request_id, started, exc)
             raise
         self._log(spec, site_id, user, request_id, started, outcome, outcome.error)
         return outcome
@@ -260,6 +268,25 @@ class AppsService:
             if outcome
             else (error.request_id if error else None),
             **runlog.failure_fields(error),
+        )
+        runlog.write(self.store, record)
+
+    def _log_refusal(
+        self, spec: AppSpec, site_id: str, user: str, request_id: str, started: float, exc: Exception
+    ) -> None:
+        """A call refused before or beside Bailian: its code, never the payload or the message. A
+        rejection's latency is not a call's, so only an ``error`` feeds the latency histogram."""
+        status, code = runlog.refusal(exc)
+        record = runlog.RunRecord(
+            app=spec.key,
+            site_id=site_id,
+            user=user,
+            request_id=request_id,
+            cache="none",
+            status=status,
+            error_code=code,
+            latency_ms={"total": _ms(time.monotonic() - started)} if status == "error" else {},
+            prompt_version=spec.prompt_version,
         )
         runlog.write(self.store, record)
 

@@ -1,7 +1,11 @@
 """``bailian-fc db migrate`` and ``bailian-fc db gen-rls``: the venue DWS schema.
 
-``migrate`` connects with ``--url`` (default ``DATA_ADMIN_URL``, else ``DATA_URL``): a role that
+``migrate`` connects with ``--url`` (default ``DATA_ADMIN_URL``; never ``DATA_URL``): a role that
 may create schemas, tables, policies and the ``bailian_ai_read`` role, not the functions' login.
+``DATA_URL`` is the functions' read login and must stay one: defaulting the migrating URL to it
+would invite the one configuration RLS cannot survive (the functions logging in as the owner).
+After migrating, when ``DATA_URL`` is set, ``migrate`` also checks that login (:mod:`..venue.login`)
+and fails when it would bypass row-level security.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ def migrations_dir() -> Path:
 
 
 def admin_url(explicit: str | None = None) -> str | None:
-    return explicit or os.environ.get("DATA_ADMIN_URL") or os.environ.get("DATA_URL") or None
+    return explicit or os.environ.get("DATA_ADMIN_URL") or None
 
 
 def register(sub: Any) -> None:
@@ -30,7 +34,7 @@ def register(sub: Any) -> None:
         "migrate", help="apply db/migrations/ (idempotent; refuses changed applied files)"
     )
     migrate.add_argument(
-        "--url", default=None, help="postgresql://… (default: DATA_ADMIN_URL, else DATA_URL)"
+        "--url", default=None, help="postgresql://… (default: DATA_ADMIN_URL; DATA_URL is never used)"
     )
     migrate.add_argument(
         "--dir", type=Path, default=None, help="migrations directory (default: db/migrations)"
@@ -47,7 +51,11 @@ def _migrate(args: argparse.Namespace) -> int:
 
     url = admin_url(args.url)
     if not url or not url.startswith(("postgresql://", "postgres://")):
-        print("db migrate: set --url, DATA_ADMIN_URL or DATA_URL to a postgresql:// URL", file=sys.stderr)
+        print(
+            "db migrate: set --url or DATA_ADMIN_URL to the schema owner's postgresql:// URL"
+            " (DATA_URL is the functions' read-only login and is never used to migrate)",
+            file=sys.stderr,
+        )
         return 2
     import psycopg
 
@@ -60,7 +68,26 @@ def _migrate(args: argparse.Namespace) -> int:
     for m in done:
         print(f"applied {m.path.name}")
     print(f"db migrate: {len(done) or 'nothing'} applied", file=sys.stderr)
-    return 0
+    return _check_data_login()
+
+
+def _check_data_login() -> int:
+    """The functions' login (``DATA_URL``), when set: 1 when it would read past the RLS bound."""
+    import psycopg
+
+    from ..venue.login import check_login
+
+    data_url = os.environ.get("DATA_URL", "")
+    if not data_url.startswith(("postgresql://", "postgres://")):
+        return 0
+    try:
+        with psycopg.connect(data_url, autocommit=True, connect_timeout=10) as conn:
+            verdict = check_login(conn)
+    except psycopg.Error as exc:
+        print(f"db migrate: DATA_URL login not checked: {exc}", file=sys.stderr)
+        return 1
+    print(f"db migrate: DATA_URL {verdict.describe()}", file=sys.stderr)
+    return 0 if verdict.safe else 1
 
 
 def _gen_rls(args: argparse.Namespace) -> int:

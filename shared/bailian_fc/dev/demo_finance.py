@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -218,7 +219,10 @@ def _run(args: argparse.Namespace) -> int:
 
         from .pg_writer import PostgresWriter
 
-        admin = os.environ.get("DATA_ADMIN_URL") or data_url
+        admin = os.environ.get("DATA_ADMIN_URL", "")
+        if not admin:  # DATA_URL is the functions' read login: it cannot (and must not) write
+            print("demo-data: set DATA_ADMIN_URL to the schema owner's URL to write the DWS", file=sys.stderr)
+            return 2
         with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
             where = f"PostgreSQL {conn.info.host}:{conn.info.port}/{conn.info.dbname}"
             return _fill(args, end, PostgresWriter(conn), where)

@@ -6,6 +6,19 @@ that has row-level security: the read role ``bailian_ai_read`` sees a row only w
 per read by the data-source port). An unset or reset setting matches nothing, so a read outside
 a scoped transaction sees no rows at all. Adding a view means adding it to :data:`AI_VIEWS` and
 running ``gen-rls``: its table gets the same bound, because the bound is generated, not hand-written.
+
+Every such table also has ``FORCE ROW LEVEL SECURITY``: without it the tables' owner (and a
+login that is a member of the owner) reads past every policy, so a ``DATA_URL`` naming the owner
+would silently serve rows of any site and any date. With it the owner sees nothing unless its
+session says it is maintaining the data (``app.dws_maintenance = on``: the ETL and ``demo-data``
+set it; the functions never do), through a policy for the role that ran the migration. Superusers
+and ``BYPASSRLS`` roles still skip RLS whatever the table says: the functions check their login
+on first connect (:mod:`bailian_fc.venue.login`).
+
+``ai.sites_with_data(upper_bound)`` (the prewarm's site discovery, site ids only) is generated
+here too: it is ``SECURITY DEFINER`` and so runs as the owner, which FORCE would otherwise leave
+with no rows; it turns ``app.dws_maintenance`` on for its own query only (the one owner read the
+functions can make), and it only returns the ids of sites with a row on or before the bound.
 """
 
 from __future__ import annotations
@@ -16,6 +29,8 @@ from pathlib import Path
 
 READ_ROLE = "bailian_ai_read"
 POLICY = "ai_site_and_business_date"
+OWNER_POLICY = "dws_owner_maintenance"
+MAINTENANCE = "app.dws_maintenance"  # an owner session sets it to 'on' to write (or discover sites)
 GENERATED_SUFFIX = "_ai_rls.sql"
 
 
@@ -92,8 +107,16 @@ def render(views: tuple[AiView, ...] = AI_VIEWS) -> str:
             f"    USING ({view.site_column} = current_setting('app.site_id', true)",
             f"           AND {view.date_column} <= NULLIF(current_setting('app.business_date_upper', true), '')::date);",
             f"GRANT SELECT ON {table} TO {READ_ROLE};",
+            # FORCE: the owner is subject to the policies too; it gets its own, only for sessions
+            # that say they maintain the data. CURRENT_USER is the role running the migration.
+            f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY;",
+            f"DROP POLICY IF EXISTS {OWNER_POLICY} ON {table};",
+            f"CREATE POLICY {OWNER_POLICY} ON {table} FOR ALL TO CURRENT_USER",
+            f"    USING (current_setting('{MAINTENANCE}', true) = 'on')",
+            f"    WITH CHECK (current_setting('{MAINTENANCE}', true) = 'on');",
             "",
         ]
+    lines += _sites_function()
     for view in views:
         group = f" GROUP BY {view.group_by}" if view.group_by else ""
         lines += [
@@ -104,6 +127,40 @@ def render(views: tuple[AiView, ...] = AI_VIEWS) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _sites_function() -> list[str]:
+    """Site discovery bounded by a business date: a skip scan over the primary key, one probe per site.
+
+    plpgsql, because a non-superuser may not give a function a ``SET app.…`` clause (PostgreSQL 15
+    treats an unregistered placeholder as superuser-only there); ``set_config`` in the body may, and
+    the caller's value is restored before returning, so the flag never outlives the call.
+    """
+    return [
+        "DROP FUNCTION IF EXISTS ai.sites_with_data();",
+        "CREATE OR REPLACE FUNCTION ai.sites_with_data(upper_bound date) RETURNS SETOF text",
+        "    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$",
+        "DECLARE",
+        f"    caller text := coalesce(current_setting('{MAINTENANCE}', true), '');",
+        "BEGIN",
+        f"    PERFORM set_config('{MAINTENANCE}', 'on', true);",
+        "    RETURN QUERY WITH RECURSIVE s(site_id) AS (",
+        "        (SELECT f.site_id FROM dws.finance_area_daily f WHERE f.business_date <= upper_bound",
+        "         ORDER BY f.site_id LIMIT 1)",
+        "        UNION ALL",
+        "        SELECT (SELECT f.site_id FROM dws.finance_area_daily f",
+        "                WHERE f.site_id > s.site_id AND f.business_date <= upper_bound",
+        "                ORDER BY f.site_id LIMIT 1)",
+        "        FROM s WHERE s.site_id IS NOT NULL",
+        "    )",
+        "    SELECT s.site_id FROM s WHERE s.site_id IS NOT NULL;",
+        f"    PERFORM set_config('{MAINTENANCE}', caller, true);",
+        "END",
+        "$$;",
+        "REVOKE ALL ON FUNCTION ai.sites_with_data(date) FROM PUBLIC;",
+        f"GRANT EXECUTE ON FUNCTION ai.sites_with_data(date) TO {READ_ROLE};",
+        "",
+    ]
 
 
 def _statements(sql: str) -> list[str]:

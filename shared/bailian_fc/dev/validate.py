@@ -382,10 +382,13 @@ def validate(
         result.problems += check_deploy_wiring(manifest, function, built)
         result.problems += check_environment(manifest, function)
     result.problems += check_routes(manifest)
-    from .venue_network import check_venue_network  # DATA_URL and the VPC, with the real environment
+    from .venue_network import check_data_login, check_venue_network  # DATA_URL, VPC, login
 
     real_env = env if env is not None else {**fake_env(manifest_path), **os.environ}
     result.problems += check_venue_network(manifest_path, real_env)
+    problems, notes = check_data_login(real_env.get("DATA_URL", ""))
+    result.problems += problems
+    result.notes += notes
     return result
 
 

@@ -77,3 +77,28 @@ def check_venue_network(manifest_path: Path, env: dict[str, str]) -> list[str]:
                 "BAILIAN_FC_VSWITCH_IDS and BAILIAN_FC_SECURITY_GROUP_ID to the DWS's VPC"
             )
     return found
+
+
+def check_data_login(url: str, *, connect_timeout: int = 3) -> tuple[list[str], list[str]]:
+    """(problems, notes) for the ``DATA_URL`` login, when the database answers from here.
+
+    An RDS inside the venue's VPC is usually unreachable from the operator's machine: that is a
+    note, not a problem (the functions check again on their first connection, and ``verify`` asks).
+    """
+    if not url.startswith(("postgresql://", "postgres://")):
+        return [], []
+    try:
+        import psycopg
+    except ImportError:
+        return [], ["DATA_URL login not checked: psycopg is not installed here"]
+    from ..venue.login import check_login
+
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout) as conn:
+            verdict = check_login(conn)
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return [], [f"DATA_URL login not checked (database not reachable from here: {first})"]
+    if verdict.safe:
+        return [], [f"DATA_URL {verdict.describe()}"]
+    return [f"DATA_URL {verdict.describe()}"], []

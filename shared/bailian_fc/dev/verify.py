@@ -154,12 +154,30 @@ class Verifier:
         )
         return "app6 answered, the repeat came from the cache"
 
+    # -- P1: the venue data login is subject to RLS -------------------------------------------------
+
+    def data_login(self) -> str:
+        """The apps function's verdict on its ``DATA_URL`` login (``data_login`` in ``GET /clock``,
+        which connects and checks when that instance has not yet)."""
+        verdict = self.json("GET", "/clock").get("data_login")
+        expect(verdict is not None, "GET /clock has no data_login: the apps function predates the check")
+        expect(
+            verdict != "refused",
+            "the DATA_URL login bypasses row-level security (superuser, BYPASSRLS or the tables' owner):"
+            " venue reads answer 503 DataLoginUnsafe; the function log names the reason",
+        )
+        expect(verdict != "unreachable", "the apps function cannot reach the venue database (DATA_URL)")
+        return (
+            "embedded dataset (no DATA_URL)" if verdict == "embedded" else "DATA_URL login is subject to RLS"
+        )
+
     def checks(self) -> list[tuple[int, str, Callable[[], str]]]:
         return [
             (0, "functions answer", self.functions_answer),
             (0, "auth enforced", self.auth_enforced),
             (1, "app ids configured", self.app_ids_configured),
             (1, "store round-trips", self.store_round_trips),
+            (1, "DATA_URL login subject to RLS", self.data_login),
             (1, "jobs have next fire times", self.jobs_scheduled),
             (2, "sandbox clock reaches App2", self.sandbox_clock),
             (3, "app answers and caches", self.app_answers_and_caches),

@@ -259,9 +259,11 @@ class Dispatcher:
         if run.resumable and (status == "incomplete" or run.last_state is not None or part > 0):
             self._close_resume(run, done=status != "incomplete")
         duration_ms = int((self.monotonic() - t0) * 1000)
+        site = run.payload.get("site_id")
         record = self.jobs.record_run(
             job.name, slot, summary, status=status, trigger=trigger, part=part, force=force,
             by=self.instance_id, started_at=started, finished_at=self.now(), duration_ms=duration_ms, error=error,
+            site_id=site if isinstance(site, str) else None,
         )  # fmt: skip
         self._log(
             "job.finish", level=logging.WARNING if error else logging.INFO,

@@ -104,6 +104,9 @@ class RunRecord(BaseModel):
     part: int = 0
     force: bool = False
     by: str = ""
+    # The one site a run acted on (a manual run given a site_id); None: every site, or none at all.
+    # The admin's scope rule reads it: a site admin sees only its own site's runs.
+    site_id: str | None = None
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
     duration_ms: int | None = None
@@ -219,6 +222,11 @@ class JobStore:
     def last_run(self, name: str) -> RunRecord | None:
         newest = self.runs(name, limit=1)
         return newest[0] if newest else None
+
+    def site_runs(self, name: str, site_id: str, limit: int = 20, scan: int = 200) -> list[RunRecord]:
+        """The newest ``limit`` runs that acted on ``site_id`` alone, among the newest ``scan`` runs
+        (a bounded read: a site's run older than ``scan`` runs of the job is not looked for)."""
+        return [r for r in self.runs(name, limit=scan) if r.site_id == site_id][:limit]
 
     # -- resume points ------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ Why roll-ups: 30 days × 5,000 calls is 150,000 run log records; reading them pe
 seconds on the file store and minutes on OSS. Each *completed* UTC hour is summarised once into
 
     rollups/runlogs/hourly/YYYY-MM-DD/HH.json
-    {"v": 1, "hour": ISO, "computed_at": ISO, "records": n, "apps": {app: Stats.to_json()}}
+    {"v": 2, "hour": ISO, "computed_at": ISO, "records": n,
+     "groups": [{"site": s, "origin": "user"|"scheduled", "app": a, "stats": Stats.to_json()}, …]}
 
 (counts, error-code and cache-state counts, token sums and a fixed log-bucket latency histogram,
 see :mod:`.histogram` for the ≈3.85 % percentile error), so a 30-day dashboard reads 720 small files
@@ -15,7 +16,9 @@ readable through ``/admin/runlogs``). Hours not yet complete are computed live o
 and never written. Empty hours are written too, so a later request never lists them again.
 
 Roll-ups are derived: two writers compute the same content, so last-writer-wins is fine (OSS has
-no compare-and-swap and none is needed). A roll-up with another ``v`` is recomputed on read.
+no compare-and-swap and none is needed). A roll-up with another ``v`` is recomputed on read (v1
+kept one group per app; v2 splits by site, so a site admin's dashboard holds only its site, and by
+origin, so the prewarm's scheduled calls never pass for users' traffic).
 
 The dashboard groups hours into business dates; an hour belongs to the business date of its
 start (:class:`~bailian_fc.clock.BusinessCalendar`). Times are real wall time: run logs are
@@ -37,12 +40,12 @@ from ..clock import BusinessCalendar
 from ..store import Store
 from . import histogram
 from .record import PREFIX as RUNLOG_PREFIX
-from .stats import Stats
+from .stats import ORIGINS, Stats, origin
 
 log = logging.getLogger("bailian_fc.admin")
 
 ROLLUP_PREFIX = "rollups/runlogs/hourly/"
-ROLLUP_VERSION = 1
+ROLLUP_VERSION = 2
 GRACE = timedelta(minutes=5)
 HOUR = timedelta(hours=1)
 DEFAULT_LOOKBACK = timedelta(days=7)
@@ -51,12 +54,13 @@ MAX_DAYS = 90
 HOURLY_MAX_DAYS = 2  # up to this period the dashboard also gives per-hour series (a day's shape)
 
 Mapper = Callable[..., Iterable[Any]]  # builtins.map or ThreadPoolExecutor.map
+Group = tuple[str, str, str]  # (site, origin, app)
 
 
 @dataclass
 class HourRollup:
     hour: datetime
-    apps: dict[str, Stats]
+    groups: dict[Group, Stats]
     records: int
     computed_at: datetime
 
@@ -66,8 +70,15 @@ class HourRollup:
             "hour": self.hour.isoformat(),
             "computed_at": self.computed_at.isoformat(),
             "records": self.records,
-            "apps": {app: s.to_json() for app, s in sorted(self.apps.items())},
+            "groups": [
+                {"site": site, "origin": kind, "app": app, "stats": s.to_json()}
+                for (site, kind, app), s in sorted(self.groups.items())
+            ],
         }
+
+    def apps(self, site: str | None = None) -> dict[str, Stats]:
+        """Per app, over one site (or every site)."""
+        return _sum_by(self.groups, site, lambda g: g[2])
 
     @classmethod
     def from_json(cls, raw: Any) -> HourRollup | None:
@@ -77,7 +88,10 @@ class HourRollup:
         try:
             return cls(
                 datetime.fromisoformat(raw["hour"]),
-                {a: Stats.from_json(s) for a, s in raw["apps"].items()},
+                {
+                    (str(g["site"]), str(g["origin"]), str(g["app"])): Stats.from_json(g["stats"])
+                    for g in raw["groups"]
+                },
                 int(raw["records"]),
                 datetime.fromisoformat(raw["computed_at"]),
             )
@@ -156,14 +170,23 @@ def compute_hour(store: Store, hour: datetime, now: datetime, mapper: Mapper = m
     """Summarise one hour's run log records."""
     keys = store.list(runlog_bucket(hour))
     records = mapper(_read_record, [store] * len(keys), keys)
-    apps: dict[str, Stats] = {}
+    groups: dict[Group, Stats] = {}
     count = 0
     for record in records:
         if record is None:
             continue
-        apps.setdefault(str(record.get("app") or "unknown"), Stats()).add_record(record)
+        group = (str(record.get("site_id") or "unknown"), origin(record), str(record.get("app") or "unknown"))
+        groups.setdefault(group, Stats()).add_record(record)
         count += 1
-    return HourRollup(hour, apps, count, now)
+    return HourRollup(hour, groups, count, now)
+
+
+def _sum_by(groups: dict[Group, Stats], site: str | None, key: Callable[[Group], str]) -> dict[str, Stats]:
+    out: dict[str, Stats] = {}
+    for group, stats in groups.items():
+        if site is None or group[0] == site:
+            out.setdefault(key(group), Stats()).merge(stats)
+    return out
 
 
 def _read_record(store: Store, key: str) -> dict[str, Any] | None:
@@ -286,17 +309,30 @@ def load_hours(
     return loaded, counts
 
 
-def build_dashboard(store: Store, calendar: BusinessCalendar, now: datetime, days: int) -> dict[str, Any]:
-    """``GET /admin/dashboard``: per app per business date, per app, per date and overall."""
+def build_dashboard(
+    store: Store, calendar: BusinessCalendar, now: datetime, days: int, site: str | None = None
+) -> dict[str, Any]:
+    """``GET /admin/dashboard``: per app per business date, per app, per date and overall, for one
+    site or (``site`` None: the platform's view) every site, with ``by_site`` and the ``sites`` seen.
+    Users' calls and the prewarm's scheduled ones are counted apart (``by_origin``, per day too)."""
     now = now.astimezone(timezone.utc)
     window = Window.of(calendar, now, days)
     rollups, counts = load_hours(store, window.hours, now)
     per_day: dict[date, dict[str, Stats]] = {}
+    per_day_origin: dict[date, dict[str, Stats]] = {}
+    by_site: dict[str, Stats] = {}
     for hour in window.hours:
-        day_apps = per_day.setdefault(calendar.business_date(hour), {})
-        for app, stats in rollups[hour].apps.items():
-            day_apps.setdefault(app, Stats()).merge(stats)
+        day = calendar.business_date(hour)
+        groups = rollups[hour].groups
+        for name, stats in _sum_by(groups, site, lambda g: g[2]).items():
+            per_day.setdefault(day, {}).setdefault(name, Stats()).merge(stats)
+        for name, stats in _sum_by(groups, site, lambda g: g[1]).items():
+            per_day_origin.setdefault(day, {}).setdefault(name, Stats()).merge(stats)
+        if site is None:
+            for name, stats in _sum_by(groups, None, lambda g: g[0]).items():
+                by_site.setdefault(name, Stats()).merge(stats)
     by_app: dict[str, Stats] = {}
+    by_origin: dict[str, Stats] = {kind: Stats() for kind in ORIGINS}
     total = Stats()
     by_day = []
     for offset in range((window.last - window.first).days + 1):
@@ -306,11 +342,15 @@ def build_dashboard(store: Store, calendar: BusinessCalendar, now: datetime, day
         for app, stats in apps.items():
             day_total.merge(stats)
             by_app.setdefault(app, Stats()).merge(stats)
+        day_origins = {kind: per_day_origin.get(day, {}).get(kind, Stats()) for kind in ORIGINS}
+        for kind, stats in day_origins.items():
+            by_origin[kind].merge(stats)
         total.merge(day_total)
         by_day.append(
             {
                 "date": day.isoformat(),
                 "apps": {a: s.summary() for a, s in sorted(apps.items())},
+                "by_origin": {kind: s.summary() for kind, s in day_origins.items()},
                 "total": day_total.summary(),
             }
         )
@@ -319,12 +359,14 @@ def build_dashboard(store: Store, calendar: BusinessCalendar, now: datetime, day
         by_hour = [
             {
                 "hour": hour.isoformat(),
-                "apps": {a: s.summary() for a, s in sorted(rollups[hour].apps.items())},
+                "apps": {a: s.summary() for a, s in sorted(rollups[hour].apps(site).items())},
             }
             for hour in window.hours
         ]
     return {
         "days": days,
+        "site": site,
+        "sites": sorted(by_site) if site is None else [site],
         "from": window.first.isoformat(),
         "to": window.last.isoformat(),
         "tz": calendar.tz,
@@ -335,5 +377,7 @@ def build_dashboard(store: Store, calendar: BusinessCalendar, now: datetime, day
         "by_day": by_day,
         "by_hour": by_hour,
         "by_app": {a: s.summary() for a, s in sorted(by_app.items())},
+        "by_origin": {kind: s.summary() for kind, s in by_origin.items()},
+        "by_site": {name: s.summary() for name, s in sorted(by_site.items())} if site is None else None,
         "total": total.summary(),
     }

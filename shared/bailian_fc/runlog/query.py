@@ -53,7 +53,7 @@ class RunlogQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     app: str | None = None
-    status: Literal["ok", "error"] | None = None
+    status: Literal["ok", "error", "rejected"] | None = None
     site: str | None = Field(default=None, pattern=SITE_ID_PATTERN)
     from_: datetime | None = Field(default=None, alias="from")
     to: datetime | None = None

@@ -18,6 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
 
+from ..errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from ..ids import new_id
 from ..store import Store, StoreError
 
@@ -41,7 +42,7 @@ class RunRecord:
     user: str
     request_id: str
     cache: str  # hit | miss | stale | refresh | none
-    status: str  # ok | error
+    status: str  # ok | error | rejected (the caller's input or rights: a 4xx; see ``refusal``)
     error_code: str | None = None
     attempts: int = 0
     tokens: dict[str, Any] = field(default_factory=empty_tokens)
@@ -91,3 +92,18 @@ def failure_fields(error: Exception | None) -> FailureFields:
         "error_message": bounded(str(message), MESSAGE_CHARS),
         "reply_excerpt": bounded(getattr(error, "raw_text", None), EXCERPT_CHARS),
     }
+
+
+# Domain failures that are the caller's doing (what it sent, what it may do): "rejected", not "error".
+CALLER_FAULTS = (InvalidInput, NotFound, Forbidden, Unauthenticated)
+
+
+def refusal(exc: Exception) -> tuple[str, str]:
+    """``(status, error_code)`` of a call that failed in the domain rather than upstream: a pydantic
+    validation error or a caller fault is ``rejected``, anything else (busy, venue data down) an
+    ``error``. Only the code is kept: a refusal's message may quote the payload."""
+    if isinstance(exc, DomainError):
+        return ("rejected" if isinstance(exc, CALLER_FAULTS) else "error"), exc.code
+    if type(exc).__name__ == "ValidationError":  # pydantic's, raised by an app's input model
+        return "rejected", "ValidationError"
+    return "error", type(exc).__name__

@@ -15,6 +15,15 @@ from . import histogram
 
 CACHE_STATES = ("hit", "miss", "stale", "refresh", "none")
 SERVED_FROM_CACHE = ("hit", "stale")
+ORIGINS = ("user", "scheduled")
+# The run-log ``user`` of scheduled traffic (the App2 prewarm job, prewarm/app2.py): by the user
+# rather than a new record field, so records written before the split are classified too.
+SCHEDULED_USERS = frozenset({"prewarm"})
+
+
+def origin(record: Mapping[str, Any]) -> str:
+    """``scheduled`` (the prewarm) or ``user`` (a person's call through the apps function)."""
+    return "scheduled" if record.get("user") in SCHEDULED_USERS else "user"
 
 
 @dataclass
@@ -23,6 +32,9 @@ class Stats:
     ok: int = 0
     errors: int = 0
     error_codes: dict[str, int] = field(default_factory=dict)
+    # Calls refused for what the caller sent (validation, ClueNotFound, …: the 4xx), by code.
+    rejected: int = 0
+    rejected_codes: dict[str, int] = field(default_factory=dict)
     cache: dict[str, int] = field(default_factory=dict)
     input_tokens: int = 0
     output_tokens: int = 0
@@ -33,7 +45,11 @@ class Stats:
     def add_record(self, record: Mapping[str, Any]) -> None:
         """Count one run log record; malformed fields count as absent rather than failing the hour."""
         self.calls += 1
-        if record.get("status") == "error":
+        if record.get("status") == "rejected":
+            self.rejected += 1
+            code = str(record.get("error_code") or "unknown")
+            self.rejected_codes[code] = self.rejected_codes.get(code, 0) + 1
+        elif record.get("status") == "error":
             self.errors += 1
             code = str(record.get("error_code") or "unknown")
             self.error_codes[code] = self.error_codes.get(code, 0) + 1
@@ -62,6 +78,8 @@ class Stats:
         self.ok += other.ok
         self.errors += other.errors
         _add_counts(self.error_codes, other.error_codes)
+        self.rejected += other.rejected
+        _add_counts(self.rejected_codes, other.rejected_codes)
         _add_counts(self.cache, other.cache)
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
@@ -77,6 +95,8 @@ class Stats:
             "ok": self.ok,
             "errors": self.errors,
             "error_codes": dict(self.error_codes),
+            "rejected": self.rejected,
+            "rejected_codes": dict(self.rejected_codes),
             "cache": dict(self.cache),
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
@@ -92,6 +112,8 @@ class Stats:
             ok=int(raw["ok"]),
             errors=int(raw["errors"]),
             error_codes={str(k): int(v) for k, v in raw.get("error_codes", {}).items()},
+            rejected=int(raw.get("rejected", 0)),
+            rejected_codes={str(k): int(v) for k, v in raw.get("rejected_codes", {}).items()},
             cache={str(k): int(v) for k, v in raw.get("cache", {}).items()},
             input_tokens=int(raw.get("input_tokens", 0)),
             output_tokens=int(raw.get("output_tokens", 0)),
@@ -113,6 +135,8 @@ class Stats:
             "ok": self.ok,
             "errors": self.errors,
             "error_codes": dict(sorted(self.error_codes.items())),
+            "rejected": self.rejected,
+            "rejected_codes": dict(sorted(self.rejected_codes.items())),
             "cache": {state: self.cache.get(state, 0) for state in _states(self.cache)},
             "cache_hit_rate": round(hits / self.calls, 4) if self.calls else None,
             "input_tokens": self.input_tokens,

@@ -18,8 +18,9 @@ from .models import ClueDetail
 class VenueData(Protocol):
     kind: str  # "embedded" | "postgresql"
 
-    def sites(self) -> list[str]:
-        """Sites with finance data (the prewarm's discovery)."""
+    def sites(self, *, upper_bound: date | None = None) -> list[str]:
+        """Sites with finance data (the prewarm's discovery), not counting rows after ``upper_bound``
+        (PostgreSQL; the embedded dataset lists every site it holds)."""
         ...
 
     def areas(self, site_id: str, *, upper_bound: date) -> list[str]:
@@ -32,6 +33,10 @@ class VenueData(Protocol):
 
     def clue_detail(self, site_id: str, clue_id: str, *, upper_bound: date) -> ClueDetail | None:
         """The clue as the backend assembles it, or None when the site has no such clue by then."""
+        ...
+
+    def login_verdict(self) -> str:
+        """``embedded`` (no database), else ``ok`` / ``refused`` / ``unreachable`` (:mod:`.login`)."""
         ...
 
     def close(self) -> None: ...

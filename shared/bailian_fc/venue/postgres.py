@@ -12,6 +12,11 @@ RLS policies compare every row with — and a ``statement_timeout`` inside the f
 deadline. TLS and everything else libpq knows comes from the URL (``?sslmode=verify-full&
 sslrootcert=…``); ``connect_timeout`` is added when the URL has none.
 
+The first connection of an instance also checks the login (:mod:`.login`): a superuser, a
+``BYPASSRLS`` role or the tables' owner would read past the RLS bound, so such a login is refused
+(503 ``DataLoginUnsafe``, one error log line) for the life of the instance, with no further
+connection attempts: fixing ``DATA_URL`` means a redeploy, which starts new instances anyway.
+
 ``psycopg`` itself (~100 ms to import: it pulls in asyncio and importlib.metadata) is imported by
 the first read, not by the initializer: a cold start that is a cache hit never pays for it, and a
 miss pays it beside a Bailian call of seconds.
@@ -22,13 +27,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from ..clock import check_site_id
 from ..errors import TimedOut, Unavailable
 from .finance import FinanceRow
+from .login import CODE as LOGIN_CODE
+from .login import LoginVerdict, check_login
 from .models import MAX_FOLLOW_UPS, MAX_PURCHASES, MAX_VISITS, ClueDetail
 
 log = logging.getLogger(__name__)
@@ -103,12 +110,22 @@ class PostgresVenueData:
         self._conn: Any = None
         self._lock = threading.Lock()
         self.reconnects = 0
+        self.verdict: LoginVerdict | None = None  # set by the first connection
+
+    def _refusal(self) -> Unavailable:
+        return Unavailable(
+            "the venue database login could read past row-level security, so venue data is not read;"
+            " the operator has been told in the logs",
+            code=LOGIN_CODE,
+        )
 
     # -- connection -------------------------------------------------------------------------------
 
     def _connection(self) -> Any:
         import psycopg  # the first read; then a dict lookup
 
+        if self.verdict is not None and not self.verdict.safe:
+            raise self._refusal()
         if self._conn is None or self._conn.closed:
             # A connection FC froze with the instance may be dead without a FIN (a NAT forgot it): the
             # server-side statement_timeout cannot end that wait, tcp_user_timeout does (unacknowledged
@@ -130,7 +147,31 @@ class PostgresVenueData:
                 raise Unavailable(
                     "the venue database is unreachable, try again", code="DataUnavailable"
                 ) from None
+            if self.verdict is None:
+                self._check_login()
         return self._conn
+
+    def _check_login(self) -> None:
+        """Once per instance, on the first connection (a reconnect is the same login)."""
+        try:
+            verdict = check_login(self._conn)
+        except Exception as exc:  # the next connection checks again
+            self._drop()
+            raise _unreadable(exc) from None
+        self.verdict = verdict
+        if not verdict.safe:
+            log.error("venue data refused: %s", verdict.describe())
+            self._drop()
+            raise self._refusal()
+
+    def login_verdict(self) -> str:
+        """``ok`` or ``refused`` (connecting first if needed), ``unreachable``: for ``GET /clock``."""
+        with self._lock:
+            try:
+                self._connection()
+            except Unavailable as exc:
+                return "refused" if exc.code == LOGIN_CODE else "unreachable"
+        return "ok"
 
     def scoped(self, site_id: str, upper_bound: date, read: Callable[[Any], T]) -> T:
         """``read(connection)`` in one transaction scoped to the site and the bound.
@@ -188,11 +229,13 @@ class PostgresVenueData:
 
     # -- reads ------------------------------------------------------------------------------------
 
-    def sites(self) -> list[str]:
-        """Every site with finance rows, through a SECURITY DEFINER function (ids only)."""
+    def sites(self, *, upper_bound: date | None = None) -> list[str]:
+        """Sites with a finance row on or before ``upper_bound``, through a SECURITY DEFINER function
+        (ids only). Without a bound: the latest business date any site can have now (UTC + 14 h)."""
+        bound = upper_bound or (datetime.now(timezone.utc) + timedelta(hours=14)).date()
 
         def read(conn: Any) -> list[str]:
-            return [row[0] for row in conn.execute("SELECT * FROM ai.sites_with_data()")]
+            return [row[0] for row in conn.execute("SELECT * FROM ai.sites_with_data(%s)", (bound,))]
 
         # Discovery needs no site scope; any valid site id opens the transaction.
         return self.scoped("discovery", date.min, read)

@@ -12,7 +12,7 @@ export function render({ client, el }) {
   const app = h('select', { name: 'app' }, h('option', { value: '' }, '全部 all'), APP_KEYS.map((k) => h('option', { value: k }, k)));
   const site = h('input', { name: 'site', placeholder: 'site-001', size: 10 });
   const status = h('select', { name: 'status' }, h('option', { value: '' }, '全部 all'), h('option', { value: 'ok' }, 'ok'),
-    h('option', { value: 'error' }, 'error'));
+    h('option', { value: 'error' }, 'error'), h('option', { value: 'rejected' }, 'rejected (4xx)'));
   const from = h('input', { name: 'from', type: 'datetime-local' });
   const to = h('input', { name: 'to', type: 'datetime-local' });
   const list = h('div');
