@@ -199,7 +199,9 @@ class Dispatcher:
             return self._result(job.name, None, "not_due")
         due = slot >= budget.now - self.window
         pending = self.jobs.resume_state(job.name, slot)
-        if pending is not None and not pending.done:
+        if pending is not None and not pending.done and self._finished_before(job.name, slot, pending):
+            pass  # its run was recorded but killed before closing the resume point: closed now
+        elif pending is not None and not pending.done:
             # The slot was started: continue it from its resume point once its owner is gone.
             if pending.part < self.max_parts and self._owner_gone(job.name, slot, pending, budget.now):
                 started = self._start(
@@ -213,6 +215,20 @@ class Dispatcher:
             if started is not None:
                 return started
         return self._result(job.name, slot if due else None, "skipped_claimed" if due else "not_due")
+
+    def _finished_before(self, name: str, slot: datetime, pending: ResumeState) -> bool:
+        """Whether the run that wrote ``pending`` has a final record: then the slot is done; close it.
+
+        The run record is written before the resume point is closed, so a kill between the two
+        leaves a final record and an open resume point; the record is the truth.
+        """
+        if not pending.run_id:
+            return False
+        record = self.jobs.stored_run(name, pending.run_id)
+        if record is None or record.status in ("running", "abandoned", "incomplete"):
+            return False
+        self.jobs.save_resume(name, slot, pending.model_copy(update={"done": True, "not_before": self.now()}))
+        return True
 
     def _owner_gone(self, name: str, slot: datetime, pending: ResumeState, now: datetime) -> bool:
         """The part before ``pending.part`` no longer works on the slot: its claim lapsed or FC killed it."""
@@ -312,7 +328,7 @@ class Dispatcher:
         """Run the handler we own; the run is recorded before it starts, so a kill leaves a record.
 
         Order: run record ``running`` → resume point (timer runs: where a successor would start)
-        → handler, with a heartbeat on our claims → resume point closed → run record final →
+        → handler, with a heartbeat on our claims → run record final → resume point closed →
         slot claim settled. A kill at any step leaves a running record whose claim lapses (read
         as ``abandoned``) and, once the resume point exists, a continuation owed to the next tick.
         """
@@ -347,8 +363,6 @@ class Dispatcher:
         status = run_status(summary, error)
         if status == "failed" and error is None:  # the handler returned, saying nothing succeeded
             error = str(summary.get("error") or "the job reported that it failed")[:_ERROR_CHARS]
-        if run.resumable:
-            self._close_resume(run, record.id, done=status != "incomplete")
         duration_ms = int((self.monotonic() - t0) * 1000)
         record = self.jobs.finish_run(
             record.model_copy(
@@ -356,6 +370,8 @@ class Dispatcher:
                         "duration_ms": duration_ms, "error": error}
             )
         )  # fmt: skip
+        if run.resumable:
+            self._close_resume(run, record.id, done=status != "incomplete")
         if claim is not None:
             self.jobs.claims.settle(claim)
         for held in hold:

@@ -231,10 +231,14 @@ class JobStore:
 
     def abandon_run(self, name: str, run_id: str) -> None:
         """Mark a ``running`` record whose holder is gone as ``abandoned`` (called by its successor)."""
-        key = _run_key(name, run_id)
-        record = self._parse_run(key, self.store.get(key), as_stored=True)
+        record = self.stored_run(name, run_id)
         if record is not None and record.status == "running":
             self.finish_run(record.model_copy(update={"status": "abandoned", "finished_at": self.now()}))
+
+    def stored_run(self, name: str, run_id: str) -> RunRecord | None:
+        """One run record as written (``running`` stays ``running``)."""
+        key = _run_key(name, run_id)
+        return self._parse_run(key, self.store.get(key), as_stored=True)
 
     def runs(self, name: str, limit: int = 20, before: str = "") -> list[RunRecord]:
         """The newest ``limit`` run records, newest first (ids sort by creation time).
@@ -248,12 +252,18 @@ class JobStore:
         return [r for r in (self._parse_run(key, raw) for key, raw in found) if r is not None]
 
     def last_run(self, name: str) -> RunRecord | None:
-        """The job's newest run from its one ``jobs/last/`` record (no listing)."""
-        record = self._parse_run(_last_key(name), self.store.get(_last_key(name)))
+        """The job's newest run from its one ``jobs/last/`` record (no listing).
+
+        The copy is written after the run record, so a kill between the two leaves it
+        ``running``: then the run record itself (one more read) says how the run ended.
+        """
+        record = self._parse_run(_last_key(name), self.store.get(_last_key(name)), as_stored=True)
         if record is None:
             newest = self.runs(name, limit=1)  # a store from before the record existed
             return newest[0] if newest else None
-        return record
+        if record.status == "running":
+            record = self.stored_run(name, record.id) or record
+        return self._alive_or_abandoned(record)
 
     def _put_last(self, record: RunRecord) -> None:
         current = self._parse_run(
