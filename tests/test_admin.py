@@ -510,6 +510,8 @@ def test_run_trigger_queues_a_create_only_record(rt):
         "force": True,
         "queued_by": "admin-1",
         "queued_at": NOW.isoformat(),
+        "run_id": body["run_id"],  # the run adopts the id and the one-per-(job, site) reservation
+        "reservation": record["reservation"],
     }
     status, second = call("POST", "/admin/triggers/app2_prewarm/run")  # no body: every field optional
     assert status == 202 and "site_id" not in rt.store.inner.get_json(f"jobs/queue/{second['queue_id']}.json")

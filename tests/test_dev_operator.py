@@ -48,7 +48,8 @@ def test_run_now_under_dev_runs_the_job_in_process_at_once(tmp_path: Path) -> No
         )
         assert started.status_code == 202 and started.json()["started"] == "now", started.text
         deadline, last = time.monotonic() + 120, None
-        while last is None and time.monotonic() < deadline:
+        # A run is recorded as "running" when it starts; wait for its final record.
+        while (last is None or last["status"] == "running") and time.monotonic() < deadline:
             view = httpx.get(f"{base}/admin/triggers/app2_prewarm", headers=headers, timeout=30).json()
             last = view.get("last_run")
             time.sleep(0.2)

@@ -463,14 +463,14 @@ def test_store_failure_for_one_job_does_not_stop_the_tick(
     jobs: JobStore, clock: Clock, monkeypatch: Any
 ) -> None:
     jobs.seed([{"name": "also_0730", "cron": "0 30 7 * * *"}])
-    real_claim = jobs.claim
+    real_take = jobs.take
 
-    def claim(name: str, *args: Any, **kwargs: Any) -> bool:
+    def take(name: str, *args: Any, **kwargs: Any) -> Any:
         if name == "also_0730":
             raise OSError("disk gone")
-        return real_claim(name, *args, **kwargs)
+        return real_take(name, *args, **kwargs)
 
-    monkeypatch.setattr(jobs, "claim", claim)
+    monkeypatch.setattr(jobs, "take", take)
     calls = Calls()
     found = deliver(make(jobs, clock, {"app2_prewarm": calls, "also_0730": calls}), clock, at(23, 31))
     assert found == {"also_0730": "failed", "app2_prewarm": "ran", "cache_housekeeping": "disabled"}

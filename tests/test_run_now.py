@@ -41,13 +41,25 @@ def test_run_now_invokes_the_prewarm_function_asynchronously(rt, fc):
     status, body = run_now({"site_id": "site-002", "force": True})
     assert status == 202 and body["started"] == "now" and body["invocation_id"] == "1-fake-1", body
     assert fc.rejected == []
-    assert fc.accepted == [
-        {
-            "function": "bailian-fc-prewarm",
-            "event": {"job": "app2_prewarm", "force": True, "site_id": "site-002"},
-        }
-    ]
+    [accepted] = fc.accepted
+    event = accepted["event"]
+    assert accepted["function"] == "bailian-fc-prewarm"
+    assert {k: event[k] for k in ("job", "force", "site_id")} == {
+        "job": "app2_prewarm",
+        "force": True,
+        "site_id": "site-002",
+    }
+    assert event["run_id"] == body["run_id"] and event["reservation"]  # the run adopts the reservation
     assert list_queue(rt.store) == []  # started, so nothing waits for the next tick
+
+
+def test_a_second_run_now_for_the_same_site_gets_the_running_run_id(rt, fc):
+    _, first = run_now({"site_id": "site-002", "force": True})
+    status, second = run_now({"site_id": "site-002", "force": True})
+    assert status == 202 and second["started"] == "running" and second["run_id"] == first["run_id"]
+    assert len(fc.accepted) == 1  # nothing else was started
+    _, other_site = run_now({"site_id": "site-003", "force": True})
+    assert other_site["started"] == "now" and len(fc.accepted) == 2
 
 
 def test_fc_refusing_the_call_queues_the_run_instead(rt, fc):

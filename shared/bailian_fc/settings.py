@@ -56,7 +56,9 @@ class Settings(BaseModel):
 
     # Prewarm.
     prewarm_concurrency: int = Field(default=8, ge=1, le=64)
-    prewarm_qps: float = Field(default=5.0, gt=0)
+    prewarm_qps: float = Field(default=5.0, gt=0)  # per job, shared by every run on every instance
+    # A job run's claim lapses this long after its last heartbeat: a killed run is resumed after it.
+    job_claim_ttl_seconds: float = Field(default=120.0, ge=10, le=3600)
 
     # Chat.
     chat_ping_seconds: float = Field(default=15.0, gt=0)

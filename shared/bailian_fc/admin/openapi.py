@@ -127,7 +127,9 @@ def admin_docs() -> dict[tuple[str, str], OpDoc]:
             replies={200: Reply("the job", TRIGGER)},
         ),
         ("POST", "/admin/triggers/{job}/run"): OpDoc(
-            "queue a run of the job now",
+            "start a run of the job now: one per (job, site) at a time; a second request gets the "
+            "running run's id (202, started=running); without force, a slot whose manual run "
+            "happened answers started=already_ran",
             "admin",
             ADMIN,
             body=routes.RunRequest,
@@ -135,16 +137,29 @@ def admin_docs() -> dict[tuple[str, str], OpDoc]:
             path_params=job,
             replies={
                 202: Reply(
-                    "queued",
+                    "started, queued, already running (with its run_id) or already run in this slot",
                     obj(
                         {
-                            "queue_id": STR,
+                            "started": {
+                                "type": "string",
+                                "enum": ["now", "queued", "running", "already_ran"],
+                            },
                             "job": STR,
                             "site_id": NSTR,
                             "force": BOOL,
+                            "requested_by": STR,
+                            "requested_at": STR,
+                        },
+                        {
+                            "run_id": NSTR,
+                            "invocation_id": STR,
+                            "queue_id": STR,
                             "queued_by": STR,
                             "queued_at": STR,
-                        }
+                            "reason": STR,
+                            "slot": STR,
+                            "hint": STR,
+                        },
                     ),
                 )
             },

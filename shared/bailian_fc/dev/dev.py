@@ -148,11 +148,23 @@ def build_router(
     return DevRouter(routes), timers
 
 
-def in_process_starter(function: Function, module: Any) -> Any:
-    """Run a manual event through ``module.handler`` on a thread, as FC's async invocation would."""
+DEV_RUN_NOW_THREADS = 2
+
+
+def in_process_starter(function: Function, module: Any, limit: int = DEV_RUN_NOW_THREADS) -> Any:
+    """Run a manual event through ``module.handler`` on a thread, as FC's async invocation would.
+
+    At most ``limit`` such threads at once: past that the start fails, and the admin queues the
+    run for the next timer tick (as it does when FC refuses), so requests never pile up threads.
+    """
     import threading
 
+    slots = threading.BoundedSemaphore(limit)
+
     def start(event: dict[str, Any]) -> str:
+        if not slots.acquire(blocking=False):
+            raise RuntimeError(f"dev runs at most {limit} run-nows at once")
+
         def run() -> None:
             try:
                 result = module.handler(json.dumps(event).encode(), context_for(function))
@@ -163,6 +175,8 @@ def in_process_starter(function: Function, module: Any) -> Any:
                 )
             except Exception as exc:
                 print(f"[run now] {function.resource} failed: {exc!r}", file=sys.stderr, flush=True)
+            finally:
+                slots.release()
 
         thread = threading.Thread(target=run, name=f"run-now-{event.get('job')}", daemon=True)
         thread.start()

@@ -24,15 +24,28 @@ Had ticks B and C both been lost, tick D would not run the slot: a slot nobody s
 window is skipped, never replayed hours later (the next day's slot runs as usual). A job that
 fires more often than the tick period is coalesced to the latest slot of each tick.
 
-Resuming: a handler that nears its deadline calls ``run.save_resume(state)`` and returns
-``{"complete": False, ...}``. The resume record names the next part; a later tick claims
-``{slot}-r{part}`` (create-only again) and runs the handler with ``run.resume`` set. A
-checkpoint written mid-run carries ``not_before`` = the invocation's FC timeout, so if the
-instance is killed, a continuation starts only once the old owner is certainly gone.
+Surviving the instance: a run takes its slot claim with a short ttl (``claim_ttl_seconds``) and
+renews it (a heartbeat) while the handler works; once the run is recorded the claim is settled
+(never expires), so finished slots stay finished. Before the handler starts, a ``running`` run
+record and a resume point (``part + 1``, starting from this part's own state) are written. If the
+instance dies (kill -9, FC timeout, OOM), the heartbeat stops and the claim lapses: the running
+record then reads ``abandoned``, and the next tick sees an unfinished resume point whose owner is
+gone and claims ``{slot}-r{part}`` (create-only again), marks the dead run ``abandoned`` and
+continues from the saved state, inside or outside the slot's window, at most ``max_parts`` times.
+
+Resuming at the deadline: a handler that nears its deadline calls ``run.save_resume(state)`` and
+returns ``{"complete": False, ...}``; the resume point is then continuable at once. A checkpoint
+written mid-run carries ``not_before`` = the invocation's FC timeout: its continuation starts
+when the owner's claim has lapsed or, at the latest, once the owner is certainly gone.
+
+Manual runs (admin run-now, ``s invoke``): one per (job, site) at a time, through the claim
+``jobs/active/{job}/…`` (the admin reserves it and hands its token over in the event); a second
+request gets the running run's id. They are recorded like timer runs but never continued.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -44,8 +57,9 @@ from functools import partial
 from typing import Any
 
 from ..clock import SITE_ID_PATTERN
-from ..ids import new_id
-from .store import NAME_PATTERN, Job, JobStore, ResumeState, utc_now
+from ..ids import ID_RE, new_id
+from ..store.claims import Claim
+from .store import NAME_PATTERN, Job, JobStore, ResumeState, active_key, claim_key, utc_now
 
 log = logging.getLogger("bailian_fc.jobs")
 
@@ -121,6 +135,7 @@ class Dispatcher:
         timeout_seconds: float | None = None,
         max_parts: int = 12,
         monotonic: Callable[[], float] = time.monotonic,
+        claim_ttl_seconds: float = 120.0,
     ) -> None:
         self.jobs = job_store
         self.handlers = dict(handlers)
@@ -134,6 +149,8 @@ class Dispatcher:
         )
         self.max_parts = max_parts
         self.monotonic = monotonic
+        # A running claim lapses this long after its holder's last heartbeat (ttl/3 apart).
+        self.claim_ttl = claim_ttl_seconds
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -159,7 +176,7 @@ class Dispatcher:
             "results": results,
         }
 
-    def run_manual(self, event: Any) -> dict[str, Any]:
+    def run_manual(self, event: Any, *, within: float | None = None) -> dict[str, Any]:
         """Run one job now (``s invoke``, admin API), whether or not it is enabled or due.
 
         Without ``force`` the run claims ``{slot}-manual[.{site_id}]`` for the job's latest cron
@@ -168,7 +185,8 @@ class Dispatcher:
         """
         data = decode_event(event)
         name, overrides, force = manual_fields(data)
-        result = self._guarded(name, lambda: self._manual_job(name, overrides, force))
+        budget = None if within is None else self._budget(deadline=within)
+        result = self._guarded(name, lambda: self._manual_job(name, overrides, force, budget))
         return {"kind": "manual", "instance": self.instance_id, "results": [result]}
 
     # -- one job ------------------------------------------------------------------------------
@@ -180,21 +198,55 @@ class Dispatcher:
         if slot is None or (job.enabled_at is not None and slot < job.enabled_at):
             return self._result(job.name, None, "not_due")
         due = slot >= budget.now - self.window
-        if due:
+        pending = self.jobs.resume_state(job.name, slot)
+        if pending is not None and not pending.done and self._finished_before(job.name, slot, pending):
+            pass  # its run was recorded but killed before closing the resume point: closed now
+        elif pending is not None and not pending.done:
+            # The slot was started: continue it from its resume point once its owner is gone.
+            if pending.part < self.max_parts and self._owner_gone(job.name, slot, pending, budget.now):
+                started = self._start(
+                    job, slot, budget, tag=f"r{pending.part}", part=pending.part,
+                    resume=pending.state, previous=pending.run_id,
+                )  # fmt: skip
+                if started is not None:
+                    return started
+        elif pending is None and due:
             started = self._start(job, slot, budget, tag="", part=0, resume=None)
-            if started is not None:
-                return started
-        pending = self._pending_resume(job.name, slot, budget.now)
-        if pending is not None:
-            started = self._start(
-                job, slot, budget, tag=f"r{pending.part}", part=pending.part, resume=pending.state
-            )
             if started is not None:
                 return started
         return self._result(job.name, slot if due else None, "skipped_claimed" if due else "not_due")
 
+    def _finished_before(self, name: str, slot: datetime, pending: ResumeState) -> bool:
+        """Whether the run that wrote ``pending`` has a final record: then the slot is done; close it.
+
+        The run record is written before the resume point is closed, so a kill between the two
+        leaves a final record and an open resume point; the record is the truth.
+        """
+        if not pending.run_id:
+            return False
+        record = self.jobs.stored_run(name, pending.run_id)
+        if record is None or record.status in ("running", "abandoned", "incomplete"):
+            return False
+        self.jobs.save_resume(name, slot, pending.model_copy(update={"done": True, "not_before": self.now()}))
+        return True
+
+    def _owner_gone(self, name: str, slot: datetime, pending: ResumeState, now: datetime) -> bool:
+        """The part before ``pending.part`` no longer works on the slot: its claim lapsed or FC killed it."""
+        if pending.not_before is None or now >= pending.not_before:
+            return True
+        previous = "" if pending.part == 1 else f"r{pending.part - 1}"
+        return not self.jobs.claims.held(claim_key(name, slot, previous))
+
     def _start(
-        self, job: Job, slot: datetime, budget: _Budget, *, tag: str, part: int, resume: dict[str, Any] | None
+        self,
+        job: Job,
+        slot: datetime,
+        budget: _Budget,
+        *,
+        tag: str,
+        part: int,
+        resume: dict[str, Any] | None,
+        previous: str | None = None,
     ) -> dict[str, Any] | None:
         """Claim and run; None when another claimant owns it."""
         handler = self.handlers.get(job.name)
@@ -203,26 +255,59 @@ class Dispatcher:
         if self.monotonic() >= budget.deadline:
             # Earlier jobs used this invocation's time; unclaimed, so the next tick takes it.
             return self._result(job.name, slot, "deferred")
-        if not self.jobs.claim(job.name, slot, self.instance_id, tag=tag):
+        claim = self.jobs.take(job.name, slot, self.instance_id, tag=tag, ttl=self.claim_ttl)
+        if claim is None:
             return None
-        return self._execute(job, slot, handler, budget, trigger="timer", part=part, resume=resume)
+        if previous:
+            self.jobs.abandon_run(job.name, previous)
+        return self._execute(
+            job, slot, handler, budget, claim=claim, trigger="timer", part=part, resume=resume
+        )
 
-    def _manual_job(self, name: str, overrides: dict[str, Any], force: bool) -> dict[str, Any]:
+    def _manual_job(
+        self, name: str, overrides: dict[str, Any], force: bool, budget: _Budget | None
+    ) -> dict[str, Any]:
         job = self.jobs.get(name)
         if job is None:
             return self._result(name, None, "failed", error=f"unknown job {name!r}")
         handler = self.handlers.get(name)
         if handler is None:
             return self._result(name, None, "failed", error="no handler registered for this job")
-        budget = self._budget()
+        budget = budget or self._budget()
         slot = job.schedule().latest_slot(budget.now) or budget.now.replace(microsecond=0)
         site = overrides.get("site_id")
-        tag = f"manual.{site}" if site else "manual"
-        if not force and not self.jobs.claim(name, slot, self.instance_id, tag=tag):
-            return self._result(
-                name, slot, "skipped_claimed", hint="already run manually in this slot; send force: true"
+        run_id = overrides.pop("run_id", None)
+        reservation = overrides.pop("reservation", None)
+        # One run per (job, site) at a time: the admin reserved it (we adopt), or we take it here.
+        active_base = active_key(name, site)
+        active = self.jobs.claims.adopt(active_base, reservation) if reservation else None
+        if active is None:
+            active = self.jobs.claims.claim(
+                active_base,
+                ttl=self.claim_ttl,
+                holder=self.instance_id,
+                data={"run_id": run_id or new_id("j")},
             )
-        return self._execute(job, slot, handler, budget, trigger="manual", overrides=overrides, force=force)
+        if active is None:
+            held = self.jobs.claims.current(active_base) or {}
+            return self._result(
+                name, slot, "running", run_id=(held.get("data") or {}).get("run_id"),
+                hint="a run of this job for this site is in progress",
+            )  # fmt: skip
+        run_id = str(active.data.get("run_id") or run_id or new_id("j"))
+        tag = f"manual.{site}" if site else "manual"
+        claim = None
+        if not force:
+            claim = self.jobs.take(name, slot, self.instance_id, tag=tag, ttl=self.claim_ttl)
+            if claim is None:
+                self.jobs.claims.release(active)
+                return self._result(
+                    name, slot, "skipped_claimed", hint="already run manually in this slot; send force: true"
+                )
+        return self._execute(
+            job, slot, handler, budget, claim=claim, hold=(active,), run_id=run_id,
+            trigger="manual", overrides=overrides, force=force,
+        )  # fmt: skip
 
     def _execute(
         self,
@@ -231,13 +316,22 @@ class Dispatcher:
         handler: Handler,
         budget: _Budget,
         *,
+        claim: Claim | None,
         trigger: str,
         part: int = 0,
         resume: dict[str, Any] | None = None,
         overrides: Mapping[str, Any] | None = None,
         force: bool = False,
+        hold: tuple[Claim, ...] = (),
+        run_id: str | None = None,
     ) -> dict[str, Any]:
-        """Run the handler we own; catch its failure, record the run, keep the resume point honest."""
+        """Run the handler we own; the run is recorded before it starts, so a kill leaves a record.
+
+        Order: run record ``running`` → resume point (timer runs: where a successor would start)
+        → handler, with a heartbeat on our claims → run record final → resume point closed →
+        slot claim settled. A kill at any step leaves a running record whose claim lapses (read
+        as ``abandoned``) and, once the resume point exists, a continuation owed to the next tick.
+        """
         run = JobRun(
             job=job.name,
             slot=slot,
@@ -248,23 +342,41 @@ class Dispatcher:
             resume=resume,
             clock=self.monotonic,
         )
-        if trigger == "timer":  # manual runs are not continued by ticks
-            run.saver = partial(self._checkpoint, run, budget.kill_at)
         started, t0 = self.now(), self.monotonic()
-        self._log("job.start", job=job.name, slot=slot, trigger=trigger, part=part, force=force)
-        summary, error = self._call(handler, run)
+        site = run.payload.get("site_id")  # the one site a manual run acts on, for the admin's scope
+        record = self.jobs.record_run(
+            job.name, slot, {}, id=run_id, status="running", trigger=trigger, part=part, force=force,
+            by=self.instance_id, started_at=started, site_id=site if isinstance(site, str) else None,
+            claim=claim.base if claim else (hold[0].base if hold else None),
+            claim_token=claim.token if claim else (hold[0].token if hold else None),
+        )  # fmt: skip
+        if trigger == "timer":  # manual runs are not continued by ticks
+            run.saver = partial(self._checkpoint, run, budget.kill_at, record.id)
+            self._checkpoint(run, budget.kill_at, record.id, dict(resume or {}))
+        self._log(
+            "job.start", job=job.name, slot=slot, trigger=trigger, part=part, force=force, run_id=record.id
+        )
+        with contextlib.ExitStack() as beating:
+            for held in (claim, *hold):
+                if held is not None:
+                    beating.enter_context(self.jobs.claims.keep_alive(held, self.claim_ttl))
+            summary, error = self._call(handler, run)
         status = run_status(summary, error)
         if status == "failed" and error is None:  # the handler returned, saying nothing succeeded
             error = str(summary.get("error") or "the job reported that it failed")[:_ERROR_CHARS]
-        if run.resumable and (status == "incomplete" or run.last_state is not None or part > 0):
-            self._close_resume(run, done=status != "incomplete")
         duration_ms = int((self.monotonic() - t0) * 1000)
-        site = run.payload.get("site_id")
-        record = self.jobs.record_run(
-            job.name, slot, summary, status=status, trigger=trigger, part=part, force=force,
-            by=self.instance_id, started_at=started, finished_at=self.now(), duration_ms=duration_ms, error=error,
-            site_id=site if isinstance(site, str) else None,
+        record = self.jobs.finish_run(
+            record.model_copy(
+                update={"summary": summary, "status": status, "finished_at": self.now(),
+                        "duration_ms": duration_ms, "error": error}
+            )
         )  # fmt: skip
+        if run.resumable:
+            self._close_resume(run, record.id, done=status != "incomplete")
+        if claim is not None:
+            self.jobs.claims.settle(claim)
+        for held in hold:
+            self.jobs.claims.release(held)
         self._log(
             "job.finish", level=logging.WARNING if error else logging.INFO,
             job=job.name, slot=slot, status=status, part=part, duration_ms=duration_ms, error=error,
@@ -294,32 +406,34 @@ class Dispatcher:
     # -- resume points ------------------------------------------------------------------------
 
     def _checkpoint(
-        self, run: JobRun, not_before: datetime, state: dict[str, Any], *, done: bool = False
+        self, run: JobRun, not_before: datetime, run_id: str, state: dict[str, Any], *, done: bool = False
     ) -> None:
         """Write where part ``run.part + 1`` starts; only the owner of ``run.part`` ever writes it."""
         record = ResumeState(
-            part=run.part + 1, state=state, done=done, not_before=not_before, by=self.instance_id
+            part=run.part + 1,
+            state=state,
+            done=done,
+            not_before=not_before,
+            by=self.instance_id,
+            run_id=run_id,
         )
         self.jobs.save_resume(run.job, run.slot, record)
 
-    def _close_resume(self, run: JobRun, *, done: bool) -> None:
+    def _close_resume(self, run: JobRun, run_id: str, *, done: bool) -> None:
         """After the handler returned: continuable at once, or finished (success or failure)."""
-        self._checkpoint(run, self.now(), run.last_state or {}, done=done)
+        self._checkpoint(run, self.now(), run_id, run.last_state or dict(run.resume or {}), done=done)
         if not done and run.part + 1 >= self.max_parts:
             self._log("job.resume_exhausted", level=logging.WARNING, job=run.job, slot=run.slot)
 
-    def _pending_resume(self, name: str, slot: datetime, now: datetime) -> ResumeState | None:
-        """The next part of ``slot`` when one is owed and its previous owner is certainly done."""
-        state = self.jobs.resume_state(name, slot)
-        if state is None or state.done or state.part >= self.max_parts:
-            return None
-        return state if state.not_before is None or now >= state.not_before else None
-
     # -- helpers ------------------------------------------------------------------------------
 
-    def _budget(self) -> _Budget:
+    def _budget(self, deadline: float | None = None) -> _Budget:
+        """This invocation's clocks; ``deadline`` (a monotonic instant) when a caller already spent some."""
         now = self.now()
-        return _Budget(now=now, deadline=self.monotonic() + self.deadline_seconds, kill_at=now + self.timeout)
+        own = self.monotonic() + self.deadline_seconds
+        return _Budget(
+            now=now, deadline=own if deadline is None else min(own, deadline), kill_at=now + self.timeout
+        )
 
     def _guarded(self, name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """A store failure for one job is that job's failure, not the tick's."""
@@ -408,6 +522,10 @@ def manual_fields(data: Mapping[str, Any]) -> tuple[str, dict[str, Any], bool]:
     force = data.get("force", False)
     if not isinstance(force, bool):
         raise EventError("force must be true or false")
+    for handed in ("run_id", "reservation"):  # from the admin's run-now: ids, never paths
+        value = data.get(handed)
+        if value is not None and (not isinstance(value, str) or not ID_RE.match(value)):
+            raise EventError(f"{handed} must be an id")
     overrides = {key: value for key, value in data.items() if key != "job" and value is not None}
     return name, overrides, force
 

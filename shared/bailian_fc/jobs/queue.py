@@ -38,7 +38,13 @@ def queue_key(queue_id: str) -> str:
 
 
 def queue_run(
-    store: Store, job: str, site_id: str | None, force: bool, by: str, now: datetime | None = None
+    store: Store,
+    job: str,
+    site_id: str | None,
+    force: bool,
+    by: str,
+    now: datetime | None = None,
+    handover: dict[str, str] | None = None,
 ) -> str:
     """Queue one manual run of ``job``; its queue id. Validates what the drainer will trust."""
     if not re.match(NAME_PATTERN, job):
@@ -49,6 +55,7 @@ def queue_run(
     record: dict[str, Any] = {"job": job, "force": bool(force), "queued_by": by, "queued_at": at.isoformat()}
     if site_id is not None:
         record["site_id"] = site_id
+    record.update(handover or {})  # the run id and reservation token the run adopts
     for _ in range(3):  # an id clash needs the same millisecond and 40 random bits: retry, never overwrite
         queue_id = new_id("q")
         if store.put_json_if_absent(queue_key(queue_id), record):

@@ -3,10 +3,16 @@
 Key layout (all JSON)::
 
     jobs/defs/{name}.json                      the job (last writer wins: admin edits are rare, single-actor)
-    jobs/claims/{name}/{slot}[-{tag}]/…        a claim (bailian_fc.store.claims) that never expires: its one
-                                               winner owns (job, slot[, tag])
-    jobs/runs/{name}/{new_id('j')}.json        create-only run records; ids sort by creation time
-    jobs/resume/{name}/{slot}.json             where a run stopped at its deadline (only its owner writes)
+    jobs/claims/{name}/{slot}[-{tag}]/…        a claim (bailian_fc.store.claims): its one winner owns
+                                               (job, slot[, tag]); taken with a short ttl and a heartbeat
+                                               while the run works, settled (never expires) once recorded
+    jobs/runs/{name}/{new_id('j')}.json        run records, created ``running`` when a run starts and
+                                               rewritten by their owner when it ends; ids sort by time
+    jobs/last/{name}.json                      a copy of the job's newest run record (one read per job)
+    jobs/resume/{name}/{slot}.json             where a continuation of the slot starts (only the owner writes)
+
+A ``running`` record whose claim is no longer held by its run (the holder was killed, the
+heartbeat stopped, the claim expired or was taken over) reads as ``abandoned``.
 
 ``{slot}`` is the UTC fire time as ``%Y%m%dT%H%M%SZ``, so claim keys list in time order.
 
@@ -28,7 +34,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from ..ids import new_id
 from ..store import Store, StoreError
-from ..store.claims import Claims
+from ..store.claims import Claim, Claims
 from .cron import Schedule, parse, split_tz
 from .seed import DEFAULT_JOBS
 
@@ -39,7 +45,7 @@ TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$"
 DEFAULT_TZ = "Asia/Shanghai"
 DEFS_PREFIX = "jobs/defs/"
 
-RunStatus = Literal["ok", "partial", "failed", "incomplete"]
+RunStatus = Literal["ok", "partial", "failed", "incomplete", "running", "abandoned"]
 Trigger = Literal["timer", "manual"]
 
 
@@ -112,6 +118,9 @@ class RunRecord(BaseModel):
     duration_ms: int | None = None
     summary: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
+    # The claim the run works under (base key and token): while it is held, the run is alive.
+    claim: str | None = None
+    claim_token: str | None = None
 
 
 class ResumeState(BaseModel):
@@ -128,6 +137,7 @@ class ResumeState(BaseModel):
     not_before: AwareDatetime | None = None
     by: str = ""
     saved_at: AwareDatetime | None = None
+    run_id: str | None = None  # the run that wrote it, marked abandoned when a continuation takes over
 
 
 class JobStore:
@@ -190,8 +200,14 @@ class JobStore:
 
     def claim(self, name: str, slot: datetime, by: str, *, tag: str = "") -> bool:
         """Own ``(name, slot[, tag])``: True for exactly one claimant, however many race."""
+        return self.take(name, slot, by, tag=tag) is not None
+
+    def take(
+        self, name: str, slot: datetime, by: str, *, tag: str = "", ttl: float | None = None
+    ) -> Claim | None:
+        """Like :meth:`claim`, for ``ttl`` seconds (keep it alive, then :meth:`Claims.settle` it)."""
         record = {"job": name, "slot": slot_stamp(slot), "tag": tag, "by": by, "at": self.now().isoformat()}
-        return self.claims.claim(claim_key(name, slot, tag), holder=by, data=record) is not None
+        return self.claims.claim(claim_key(name, slot, tag), ttl=ttl, holder=by, data=record)
 
     def claim_record(self, name: str, slot: datetime, tag: str = "") -> dict[str, Any] | None:
         held = self.claims.current(claim_key(name, slot, tag))
@@ -201,27 +217,81 @@ class JobStore:
 
     def record_run(self, name: str, slot: datetime, summary: Mapping[str, Any], **fields: Any) -> RunRecord:
         """Write a create-only run record; ``fields`` are the other :class:`RunRecord` fields."""
-        record = RunRecord(id=new_id("j"), job=name, slot=slot, summary=dict(summary), **fields)
-        key = f"jobs/runs/{name}/{record.id}.json"
+        record = RunRecord(
+            id=fields.pop("id", None) or new_id("j"), job=name, slot=slot, summary=dict(summary), **fields
+        )
+        key = _run_key(name, record.id)
         if not self.store.put_json_if_absent(key, record.model_dump(mode="json")):
             raise StoreError(f"run record {key!r} already exists")  # an id collision: never expected
+        self._put_last(record)
         return record
 
-    def runs(self, name: str, limit: int = 20) -> list[RunRecord]:
-        """The newest ``limit`` run records, newest first (ids sort by creation time)."""
-        keys = self.store.list(f"jobs/runs/{name}/")
-        records: list[RunRecord] = []
-        for key in reversed(keys):
-            if len(records) >= limit:
-                break
-            record = self._read_run(key)
-            if record is not None:
-                records.append(record)
-        return records
+    def finish_run(self, record: RunRecord) -> RunRecord:
+        """Rewrite a run record we created (only its owner writes it, so last writer wins safely)."""
+        self.store.put_json(_run_key(record.job, record.id), record.model_dump(mode="json"))
+        self._put_last(record)
+        return record
+
+    def abandon_run(self, name: str, run_id: str) -> None:
+        """Mark a ``running`` record whose holder is gone as ``abandoned`` (called by its successor)."""
+        record = self.stored_run(name, run_id)
+        if record is not None and record.status == "running":
+            self.finish_run(record.model_copy(update={"status": "abandoned", "finished_at": self.now()}))
+
+    def stored_run(self, name: str, run_id: str) -> RunRecord | None:
+        """One run record as written (``running`` stays ``running``)."""
+        key = _run_key(name, run_id)
+        return self._parse_run(key, self.store.get(key), as_stored=True)
+
+    def runs(self, name: str, limit: int = 20, before: str = "") -> list[RunRecord]:
+        """The newest ``limit`` run records, newest first (ids sort by creation time).
+
+        One ranged read (:meth:`Store.newest`), so the cost follows ``limit``, not the history;
+        ``before`` (a run id) continues an earlier page.
+        """
+        found = self.store.newest(
+            f"jobs/runs/{name}/", limit, before=_run_key(name, before) if before else ""
+        )
+        return [r for r in (self._parse_run(key, raw) for key, raw in found) if r is not None]
 
     def last_run(self, name: str) -> RunRecord | None:
-        newest = self.runs(name, limit=1)
-        return newest[0] if newest else None
+        """The job's newest run from its one ``jobs/last/`` record (no listing).
+
+        The copy is written after the run record, so a kill between the two leaves it
+        ``running``: then the run record itself (one more read) says how the run ended.
+        """
+        record = self._parse_run(_last_key(name), self.store.get(_last_key(name)), as_stored=True)
+        if record is None:
+            newest = self.runs(name, limit=1)  # a store from before the record existed
+            return newest[0] if newest else None
+        if record.status == "running":
+            record = self.stored_run(name, record.id) or record
+        return self._alive_or_abandoned(record)
+
+    def _put_last(self, record: RunRecord) -> None:
+        current = self._parse_run(
+            _last_key(record.job), self.store.get(_last_key(record.job)), as_stored=True
+        )
+        if current is None or current.id <= record.id:  # an older run finishing late keeps the newer one
+            self.store.put_json(_last_key(record.job), record.model_dump(mode="json"))
+
+    def _parse_run(self, key: str, raw: bytes | None, *, as_stored: bool = False) -> RunRecord | None:
+        if raw is None:
+            return None
+        try:
+            record = RunRecord.model_validate_json(raw)
+        except (ValidationError, ValueError):
+            log.warning("skipping unreadable run record %s", key)
+            return None
+        return record if as_stored else self._alive_or_abandoned(record)
+
+    def _alive_or_abandoned(self, record: RunRecord) -> RunRecord:
+        """A ``running`` record whose claim its run no longer holds reads as ``abandoned``."""
+        if record.status != "running" or not record.claim or not record.claim_token:
+            return record
+        if self.claims.holds(record.claim, record.claim_token):
+            return record
+        return record.model_copy(update={"status": "abandoned"})
 
     def site_runs(self, name: str, site_id: str, limit: int = 20, scan: int = 200) -> list[RunRecord]:
         """The newest ``limit`` runs that acted on ``site_id`` alone, among the newest ``scan`` runs
@@ -260,12 +330,7 @@ class JobStore:
             raise
 
     def _read_run(self, key: str) -> RunRecord | None:
-        try:
-            raw = self.store.get_json(key)
-            return None if raw is None else RunRecord.model_validate(raw)
-        except (ValidationError, ValueError):
-            log.warning("skipping unreadable run record %s", key)
-            return None
+        return self._parse_run(key, self.store.get(key))
 
     def list(self) -> list[Job]:
         """Every valid job, by name. An invalid record is logged and skipped, not fatal to the rest.
@@ -297,8 +362,21 @@ def claim_key(name: str, slot: datetime, tag: str = "") -> str:
     return f"jobs/claims/{name}/{slot_stamp(slot)}{suffix}"
 
 
+def active_key(name: str, site_id: str | None) -> str:
+    """The claim that allows one manual run per (job, site) at a time (``all`` for every site)."""
+    return f"jobs/active/{name}/site/{site_id}" if site_id else f"jobs/active/{name}/all"
+
+
 def _def_key(name: str) -> str:
     return f"{DEFS_PREFIX}{name}.json"
+
+
+def _run_key(name: str, run_id: str) -> str:
+    return f"jobs/runs/{name}/{run_id}.json"
+
+
+def _last_key(name: str) -> str:
+    return f"jobs/last/{name}.json"
 
 
 def _resume_key(name: str, slot: datetime) -> str:

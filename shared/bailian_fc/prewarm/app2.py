@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -38,6 +39,7 @@ from ..bailian.errors import AuthError, BailianError
 from ..bailian.usage import count
 from ..catalogue.inputs import FinanceFilter
 from ..catalogue.registry import CATALOGUE
+from ..ids import SAFE_ID_PATTERN
 from ..jobs.day_start import before_day_start, next_day_start
 from ..jobs.dispatcher import JobRun
 from ..venue.ranges import RANGES
@@ -45,6 +47,7 @@ from ..venue.ranges import RANGES
 log = logging.getLogger("bailian_fc.prewarm")
 
 APP2, APP2A = "app2_finance", "app2a_finance_digest"
+_SITE_ID = re.compile(SAFE_ID_PATTERN.strip("^$"))
 PROGRESS_EVERY_SECONDS = 2.0
 # Codes no retry or later item can fix: the run stops at the first one.
 CONFIG_ERROR_CODES = frozenset({"AppNotConfigured", "KeyNotConfigured"})
@@ -68,6 +71,10 @@ class Item:
     @property
     def key(self) -> str:
         return f"{self.app}|{self.site_id}|{self.range}|{self.area}"
+
+
+class Limiter(Protocol):
+    def acquire(self) -> object: ...
 
 
 class RateLimiter:
@@ -119,13 +126,36 @@ class Tally:
         }
 
 
-def plan(finance: SiteDirectory, clock: Any, sites: list[str], apps: list[str]) -> list[Item]:
-    """Every filter of every site: 8 ranges × (all + each area) — App2 items only; digests follow."""
+def plan(
+    finance: SiteDirectory,
+    clock: Any,
+    sites: list[str],
+    apps: list[str],
+    skipped: list[dict[str, str]] | None = None,
+) -> list[Item]:
+    """Every filter of every site: 8 ranges × (all + each area) — App2 items only; digests follow.
+
+    A site that cannot be planned (an id no key may hold, e.g. ``'Site 004/北'`` from a finance row;
+    its areas failing to load) is skipped and reported in ``skipped``, never fatal to the others.
+    """
     items: list[Item] = []
     for site in sites:
-        areas = ["all", *finance.areas(site, upper_bound=clock.business_date(site))]
+        if not isinstance(site, str) or not _SITE_ID.fullmatch(site):
+            _skip(skipped, site, "not a valid site id")
+            continue
+        try:
+            areas = ["all", *finance.areas(site, upper_bound=clock.business_date(site))]
+        except Exception as exc:  # one site's data must not stop the prewarm of the rest
+            log.warning("prewarm skips site %r: %s", site, exc)
+            _skip(skipped, site, f"{type(exc).__name__}: {exc}"[:200])
+            continue
         items.extend(Item(site, r, a) for r in RANGES for a in areas)
     return items if APP2 in apps else [Item(i.site_id, i.range, i.area, APP2A) for i in items]
+
+
+def _skip(skipped: list[dict[str, str]] | None, site: Any, why: str) -> None:
+    if skipped is not None:
+        skipped.append({"site_id": str(site)[:100], "reason": why})
 
 
 class App2Prewarm:
@@ -137,12 +167,16 @@ class App2Prewarm:
         concurrency: int,
         qps: float,
         margin_seconds: float = 10.0,
+        limiter: Limiter | None = None,
+        checkpoint_every: int = 20,
     ) -> None:
         self.service = service
         self.finance = finance
         self.concurrency = concurrency
-        self.limiter = RateLimiter(qps)
+        self.limiter: Limiter = limiter or RateLimiter(qps)
         self.margin = margin_seconds
+        # Items between mid-run resume points: a killed run loses at most this many finished items.
+        self.checkpoint_every = checkpoint_every
 
     def __call__(self, run: JobRun) -> dict[str, Any]:
         payload = run.payload
@@ -151,7 +185,8 @@ class App2Prewarm:
         sites = [payload["site_id"]] if payload.get("site_id") else self.finance.sites()
         waiting = self.waiting(sites) if run.trigger == "timer" else {}
         sites = [s for s in sites if s not in waiting]
-        items = plan(self.finance, self.service.clock, sites, apps)
+        skipped_sites: list[dict[str, str]] = []
+        items = plan(self.finance, self.service.clock, sites, apps, skipped_sites)
         if items:
             # Import the client stack once, here, rather than in 8 workers queueing on the import
             # lock; and only when a job runs, so a tick with nothing due stays light.
@@ -167,6 +202,8 @@ class App2Prewarm:
             "complete": complete,
             "failed": tally.failures[:50],
             "sites": sites,
+            "sites_skipped": len(skipped_sites),
+            "skipped_sites": skipped_sites[:50],
             "force": force,
         }
         if waiting:
@@ -183,6 +220,8 @@ class App2Prewarm:
         clock = self.service.clock
         found = {}
         for site in sites:
+            if not _SITE_ID.fullmatch(site):
+                continue  # plan() skips and counts it; its clock cannot even be read
             now = clock.reading(site).now
             if before_day_start(now, clock.calendar):
                 found[site] = next_day_start(now, clock.calendar).isoformat()
@@ -201,6 +240,7 @@ class App2Prewarm:
         follow_digest = APP2 in apps and APP2A in apps
         pending: dict[Future[dict[str, Any]], Item] = {}
         last_progress = time.monotonic()
+        saved_at = len(tally.done)
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="prewarm") as pool:
             try:
                 while queue or pending:
@@ -234,6 +274,10 @@ class App2Prewarm:
                                         }
                                     },
                                 )
+                    if len(tally.done) - saved_at >= self.checkpoint_every:
+                        # a resume point while working: a killed run's successor skips what is done
+                        run.save_resume({"done": sorted(tally.done)})
+                        saved_at = len(tally.done)
                     if time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
                         log.info(json.dumps(tally.progress()))
                         last_progress = time.monotonic()

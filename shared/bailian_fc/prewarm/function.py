@@ -6,7 +6,9 @@ Events:
 
 Each tick first drains the admin's "run now" queue (``jobs/queue/``): a queued run is
 claimed (bailian_fc.store.claims), run as a manual run, then removed, so two ticks never run it twice;
-a tick that crashed mid-run leaves a claim that expires after the function timeout.
+a tick that crashed mid-run leaves a claim that expires after the function timeout. The drain
+shares the invocation's deadline and uses at most ``DRAIN_SHARE`` of it: what it cannot start
+stays queued for the next tick, and the scheduled jobs keep the rest of the time.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..catalogue.registry import CATALOGUE
 from ..clock import RuntimeClock
 from ..jobs.dispatcher import Dispatcher, JobRun
 from ..jobs.queue import claim_entry, finish_entry, list_queue
+from ..jobs.rate import SharedRate
 from ..jobs.seed import default_jobs
 from ..jobs.store import JobStore
 from ..settings import Settings, get_settings
@@ -32,6 +35,7 @@ from .app2 import App2Prewarm
 log = logging.getLogger("bailian_fc.prewarm")
 
 TIMEOUT_MARGIN_SECONDS = 30.0
+DRAIN_SHARE = 0.5  # of the invocation's deadline: queued run-nows never starve the scheduled jobs
 
 
 @dataclass
@@ -55,6 +59,8 @@ class PrewarmRuntime:
                 self.service.venue,
                 concurrency=self.settings.prewarm_concurrency,
                 qps=self.settings.prewarm_qps,
+                # one budget per job across timer, manual and run-now runs on every instance
+                limiter=SharedRate(self.store, "app2_prewarm", self.settings.prewarm_qps),
             ),
             "cache_housekeeping": self.housekeeping,
             "runlog_rollup": self.rollup,
@@ -68,6 +74,7 @@ class PrewarmRuntime:
             instance_id=getattr(context, "request_id", None),
             deadline_seconds=max(timeout - TIMEOUT_MARGIN_SECONDS, timeout / 2),
             timeout_seconds=timeout,
+            claim_ttl_seconds=self.settings.job_claim_ttl_seconds,
         )
 
     def handle(self, event: Any, context: Any) -> dict[str, Any]:
@@ -79,17 +86,26 @@ class PrewarmRuntime:
         return result
 
     def drain_queue(self, dispatcher: Dispatcher) -> list[dict[str, Any]]:
-        results = []
+        """Run queued run-nows within ``DRAIN_SHARE`` of the deadline; the rest wait for the next tick."""
+        results: list[dict[str, Any]] = []
+        stop_at = dispatcher.monotonic() + dispatcher.deadline_seconds * DRAIN_SHARE
         for entry in list_queue(self.store):
+            if dispatcher.monotonic() >= stop_at:
+                results.append({"kind": "queue", "status": "deferred", "left": "queued for the next tick"})
+                break
             taken = claim_entry(
                 self.store, entry["id"], dispatcher.instance_id, dispatcher.timeout.total_seconds()
             )
             if taken is None:
                 continue  # another tick has it (or had it and is done)
             claim, record = taken
-            manual = {k: record[k] for k in ("job", "site_id", "force") if record.get(k) is not None}
+            manual = {
+                k: record[k]
+                for k in ("job", "site_id", "force", "run_id", "reservation")
+                if record.get(k) is not None
+            }
             try:
-                results.append(dispatcher.run_manual(manual))
+                results.append(dispatcher.run_manual(manual, within=stop_at))
             finally:
                 finish_entry(self.store, claim, entry["id"])
         return results

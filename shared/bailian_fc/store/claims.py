@@ -187,6 +187,48 @@ class Claims:
         self.store.put_json(renewed.key, renewed.record())
         return renewed
 
+    def settle(self, claim: Claim) -> bool:
+        """Make our claim permanent (a slot that ran stays run); False when it was lost meanwhile.
+
+        A holder takes a claim with a short ttl and a heartbeat, so a crash frees it quickly, and
+        settles it once the work is recorded, so nobody repeats finished work.
+        """
+        if any(generation > claim.generation for generation, _ in self._chain(claim.base)):
+            return False
+        stored = self._read(claim.key)
+        if not isinstance(stored, dict) or stored.get("token") != claim.token:
+            return False
+        self.store.put_json(claim.key, replace(claim, expires_at=None).record())
+        return True
+
+    def holds(self, base: str, token: str) -> bool:
+        """Whether the live claim on ``base`` is the one with ``token`` (its holder is still at work)."""
+        current = self.current(base)
+        return current is not None and current.get("token") == token
+
+    def adopt(self, base: str, token: str) -> Claim | None:
+        """The live claim on ``base`` with ``token`` as a :class:`Claim`, for a process that was handed it.
+
+        The admin reserves a run-now slot and passes its token in the event; the function that
+        runs it adopts the claim to renew and release it.
+        """
+        chain = self._chain(base)
+        if not chain:
+            return None
+        generation, key = chain[-1]
+        record = self._read(key)
+        if not is_live(record, self.wall()) or record.get("token") != token:
+            return None
+        return Claim(
+            base=base,
+            generation=generation,
+            token=token,
+            holder=str(record.get("holder") or ""),
+            taken_at=float(record.get("taken_at") or 0),
+            expires_at=record.get("expires_at"),
+            data=dict(record.get("data") or {}),
+        )
+
     @contextlib.contextmanager
     def keep_alive(self, claim: Claim, ttl: float, *, every: float | None = None) -> Iterator[None]:
         """Renew ``claim`` every ``every`` seconds (ttl/3) of real time while the block runs."""
