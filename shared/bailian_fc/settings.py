@@ -63,6 +63,10 @@ class Settings(BaseModel):
     chat_session_max_age_seconds: float = Field(default=3600.0, gt=0)
     chat_session_max_turns: int = Field(default=50, ge=1)
     chat_history_turns: int = Field(default=20, ge=1)
+    # A pending turn reads as interrupted after this long: keep it above the chat function's timeout.
+    chat_turn_lease_seconds: float = Field(default=660.0, gt=0)
+    # Turns (whole conversations, by their last update) older than this are removed by housekeeping; 0 keeps them.
+    chat_turn_retention_days: float = Field(default=0.0, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
     def app_id(self, key: str) -> str | None:
