@@ -72,6 +72,7 @@ class _Sweep:
         self.counts: dict[str, int] = {}
         self._recent: dict[tuple[str, str], set[str]] = {}
         self._deleted: dict[tuple[str, str], set[str]] = {}
+        self._removed: set[tuple[str, str, str]] = set()  # whole conversations removed by this call
 
     def count(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
@@ -83,6 +84,11 @@ class _Sweep:
             return None
         _, s, u, kind, rest = parts[0], parts[1], parts[2], parts[3], parts[4]
         site, user = unquote(s), unquote(u)
+        conv = (
+            rest.removesuffix(".json").split("-", 1)[-1] if kind == "recent" else rest.removesuffix(".json")
+        )
+        if (site, user, conv) in self._removed:
+            return None  # listed before this call removed it
         if kind == "meta":
             self._meta(site, user, rest.removesuffix(".json"))
         elif kind == "recent":
@@ -115,6 +121,7 @@ class _Sweep:
             updated = (meta or {}).get("updated_at")
             if isinstance(updated, (int, float)) and updated < self.now - self.retention:
                 self.conversations.delete(site, user, conv)
+                self._removed.add((site, user, conv))
                 self.count("expired")
                 return
         if conv in self._recent_ids(site, user):
@@ -160,6 +167,7 @@ class _Sweep:
         if left:
             self.conversations._remove(site, user, conv)
             self.count("deleted_rest")
+        self._removed.add((site, user, conv))
         record = self.store.get_json(key) if key.endswith(".json") else None
         data = record.get("data") if isinstance(record, dict) else None
         when = (data or {}).get("deleted_at") or (record or {}).get("taken_at") or 0
