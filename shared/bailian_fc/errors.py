@@ -52,6 +52,22 @@ class Busy(DomainError):
     default_code = "Busy"
 
 
+class TooLarge(DomainError):
+    """A client-sent value above a configured bound; nothing was stored."""
+
+    default_code = "TooLarge"
+
+
+class LimitReached(DomainError):
+    """A per-user quota is used up (``retry_after``: seconds until it frees, None when it never does)."""
+
+    default_code = "LimitReached"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
 class Unavailable(DomainError):
     """A backing service (the venue database, …) cannot answer now: retry later."""
 

@@ -183,8 +183,18 @@ class ConversationStore:
         )
         return not self.discard_if_deleted(site_id, user, conversation_id)
 
-    def turn_keys(self, site_id: str, user: str, conversation_id: str) -> list[str]:
-        return self.store.list(self._turns_prefix(site_id, user, conversation_id))
+    def turn_keys(self, site_id: str, user: str, conversation_id: str, limit: int | None = None) -> list[str]:
+        return self.store.list(self._turns_prefix(site_id, user, conversation_id), limit=limit)
+
+    def created_since(self, site_id: str, user: str, since: float, *, limit: int) -> int:
+        """How many of the user's conversations (up to ``limit``) were created at or after ``since``.
+
+        Conversation ids begin with their creation time in ms, so this is one listing of
+        ``meta/`` keys from the first id ``since`` allows: at most ``limit`` keys, whatever the history.
+        """
+        prefix = f"{self._base(site_id, user)}/meta/"
+        first = f"{prefix}c{max(0, int(since * 1000)):012x}"
+        return len(self.store.list(prefix, start_after=first, limit=limit))
 
     def list_turns(
         self, site_id: str, user: str, conversation_id: str, last: int | None = None

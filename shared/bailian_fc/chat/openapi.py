@@ -42,6 +42,8 @@ def chat_docs() -> dict[tuple[str, str], OpDoc]:
                     "the SSE stream; each event's data is a JSON object", SSE_EVENT, "text/event-stream"
                 )
             },
+            # 413 ContextTooLarge, 429 TooManyTurns / TooManyConversations (chat/limits.py)
+            errors=(429,),
         ),
         ("GET", "/chat/conversations"): OpDoc(
             "the caller's conversations, most recent first",

@@ -37,6 +37,7 @@ from ..http.sse import Emit
 from ..runlog import record as runlog
 from ..settings import Settings
 from ..store import StoreError
+from . import limits
 from .conversations import TITLE_CHARS, ConversationStore
 from .sessions import SessionPlan, plan_session, rebuild_messages
 
@@ -66,15 +67,20 @@ class ChatService:
         self.client()  # a missing key is a JSON 503 now, not a broken stream later
         site, user = principal.site_id, principal.sub
         conversation_id = request.conversation_id
+        context = request.context.model_dump() if request.context else None
+        limits.check_context(context, self.settings)
         meta: dict[str, Any] | None = None
         turns: list[dict[str, Any]] = []
+        now = self.clock()
         if conversation_id is not None:
             meta, turns = await anyio.to_thread.run_sync(self._load, site, user, conversation_id)
             if meta is None:
                 raise NotFound("no such conversation", code="ConversationNotFound")
         else:
+            await anyio.to_thread.run_sync(
+                limits.check_new_conversation, self.conversations, site, user, now, self.settings
+            )
             conversation_id = self.conversations.new_conversation_id()
-        now = self.clock()
         plan = plan_session(
             turns,
             now,
@@ -87,7 +93,7 @@ class ChatService:
             "site_id": site,
             "user": user,
             "message": request.message,
-            "context": request.context.model_dump() if request.context else None,
+            "context": context,
             "answer": "",
             "interrupted": False,
             "finish_reason": None,
@@ -119,6 +125,7 @@ class ChatService:
         meta = self.conversations.get_meta(site, user, conversation_id)
         if meta is None:
             return None, []
+        limits.check_turns(self.conversations, site, user, conversation_id, self.settings)
         return meta, self.conversations.list_turns(
             site, user, conversation_id, last=self.settings.chat_history_turns
         )
@@ -297,6 +304,8 @@ class Turn:
         session_id = result.session_id if result else None
         same_session = session_id is not None and session_id == self.plan.session_id
         interrupted = not self.completed and self.error is None
+        answer = "".join(self.answer)
+        cap = self.service.settings.chat_max_stored_answer_chars
         return {
             "turn_id": self.turn_id,
             "conversation_id": self.conversation_id,
@@ -304,7 +313,9 @@ class Turn:
             "user": self.principal.sub,
             "message": self.request.message,
             "context": self.request.context.model_dump() if self.request.context else None,
-            "answer": "".join(self.answer),
+            "answer": answer[:cap],  # the client got all of it; the stored copy is bounded
+            "answer_truncated": len(answer) > cap,
+            "answer_chars": len(answer),
             "finish_reason": (result.finish_reason if result else None)
             or ("interrupted" if interrupted else None),
             "interrupted": interrupted,

@@ -40,6 +40,14 @@ def _upstream(exc: BailianError) -> ApiError:
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="bailian-fc"'}
 
+
+def _limit_reached(exc: d.LimitReached) -> ApiError:
+    headers = {}
+    if exc.retry_after is not None and math.isfinite(exc.retry_after):
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    return ApiError(429, exc.code, exc.message, headers=headers)
+
+
 # First match wins: subclasses before their bases.
 RULES: list[Rule] = [
     (ApiError, lambda e: e),
@@ -49,6 +57,8 @@ RULES: list[Rule] = [
     (d.Forbidden, lambda e: ApiError(403, e.code, e.message)),
     (d.NotFound, lambda e: ApiError(404, e.code, e.message)),
     (d.InvalidInput, lambda e: ApiError(400, e.code, e.message)),
+    (d.TooLarge, lambda e: ApiError(413, e.code, e.message)),
+    (d.LimitReached, lambda e: _limit_reached(e)),
     (d.NotConfigured, lambda e: ApiError(503, e.code, e.message)),
     (d.Busy, lambda e: ApiError(503, e.code, e.message)),
     (d.Unavailable, lambda e: ApiError(503, e.code, e.message)),
