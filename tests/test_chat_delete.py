@@ -60,3 +60,32 @@ def test_a_tombstoned_conversation_is_neither_opened_nor_reindexed(tmp_path):
     assert conversations.get_meta("s", "u", gone) is None
     assert [m["conversation_id"] for m in conversations.list_conversations("s", "u")] == [keep]
     assert [k for k in store.list("chat/s/u/") if gone in k and "/tombstones/" not in k] == []
+
+
+async def test_deleting_by_the_meta_id_during_the_first_turn_keeps_it_deleted(emulator, tmp_path, token):
+    """The id a client got from ``meta`` names a stored conversation at once: DELETE finds it (204),
+    and the first turn finishing afterwards does not bring it back."""
+    async with serve_app(create_app(make_settings(emulator, tmp_path))) as base:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as http:
+            emulator.script(CHAT_APP_ID, Behaviour(chunks=12, chunk_delay=0.05))
+            raw = b""
+            async with http.stream("POST", "/chat/messages", json={"message": "第一个问题"}) as stream:
+                chunks = stream.aiter_raw()
+                while b"event: delta" not in raw:
+                    raw += await chunks.__anext__()
+                conv = parse_frames(raw)[0].data["conversation_id"]
+                opened = await http.get(f"/chat/conversations/{conv}")
+                deleted = await http.delete(f"/chat/conversations/{conv}")
+                async for chunk in chunks:
+                    raw += chunk
+            assert opened.status_code == 200
+            assert [t["message"] for t in opened.json()["turns"]] == ["第一个问题"]
+            assert opened.json()["turns"][0]["pending"] is True  # streaming: not yet interrupted
+            assert deleted.status_code == 204
+            assert named(parse_frames(raw))[-1] == "done"
+            assert (await http.get(f"/chat/conversations/{conv}")).status_code == 404
+            listed = (await http.get("/chat/conversations")).json()["conversations"]
+            assert conv not in [c["conversation_id"] for c in listed]
+    left = [k for k in FileStore(tmp_path / "store").list("chat/") if conv in k and "/tombstones/" not in k]
+    assert left == [], json.dumps(left)

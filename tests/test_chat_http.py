@@ -289,10 +289,14 @@ async def test_fifty_concurrent_turns_to_one_conversation_are_all_kept(chat, tok
         results = await asyncio.gather(*(one(i) for i in range(50)))
         assert all(named(ev)[-1] == "done" for ev in results)
         got = (
-            await http.get(f"{base}/chat/conversations/{conv}", headers={"Authorization": f"Bearer {token}"})
+            await http.get(
+                f"{base}/chat/conversations/{conv}?limit=100", headers={"Authorization": f"Bearer {token}"}
+            )
         ).json()
         again = (
-            await http.get(f"{base}/chat/conversations/{conv}", headers={"Authorization": f"Bearer {token}"})
+            await http.get(
+                f"{base}/chat/conversations/{conv}?limit=100", headers={"Authorization": f"Bearer {token}"}
+            )
         ).json()
     turns = got["turns"]
     assert len(turns) == 51
@@ -304,7 +308,7 @@ async def test_fifty_concurrent_turns_to_one_conversation_are_all_kept(chat, tok
     assert (
         [t["turn_id"] for t in turns]
         == [t["turn_id"] for t in again["turns"]]
-        == sorted(t["turn_id"] for t in turns)
+        == sorted((t["turn_id"] for t in turns), reverse=True)  # newest first
     )
 
 
@@ -503,6 +507,34 @@ async def test_an_unexpected_failure_mid_turn_still_ends_with_an_error_frame(
     assert "boom" not in json.dumps(events[-1].data)
     (key,) = [k for k in stored_keys(tmp_path) if "/turns/" in k]
     assert json.loads(FileStore(tmp_path / "store").get(key))["error_code"] == "InternalError"
+
+
+async def test_a_conversation_is_read_in_pages_of_turns_newest_first(chat, token):
+    start, _ = chat
+    base = await start()
+    h = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base, timeout=20, headers=h) as http:
+        first = parse_frames((await http.post("/chat/messages", json={"message": "问0"})).content)
+        conv = first[0].data["conversation_id"]
+        for i in range(1, 5):
+            await http.post("/chat/messages", json={"message": f"问{i}", "conversation_id": conv})
+        pages, before = [], None
+        while True:
+            query = {"limit": "2", **({"before": before} if before else {})}
+            page = (await http.get(f"/chat/conversations/{conv}", params=query)).json()
+            pages.append([t["message"] for t in page["turns"]])
+            before = page["next_before"]
+            if before is None:
+                break
+        default = (await http.get(f"/chat/conversations/{conv}")).json()
+        bad = [
+            await http.get(f"/chat/conversations/{conv}", params=q)
+            for q in ({"before": "x"}, {"limit": "0"}, {"limit": "101"}, {"before": conv})
+        ]
+    assert pages == [["问4", "问3"], ["问2", "问1"], ["问0"]]
+    assert [t["message"] for t in default["turns"]] == ["问4", "问3", "问2", "问1", "问0"]
+    assert default["next_before"] is None and default["title"] == "问0"
+    assert [r.status_code for r in bad] == [400] * 4
 
 
 async def wait_for(probe: Any, timeout: float = 60) -> Any:

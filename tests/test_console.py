@@ -440,3 +440,25 @@ def test_every_console_file_is_package_data():
         if path.is_file():
             rel = path.relative_to(package).as_posix()
             assert any(fnmatch.fnmatch(rel, g) and rel.count("/") == g.count("/") for g in globs), rel
+
+
+def test_chat_playground_opens_a_long_conversation_a_page_at_a_time(dev, browser):
+    from support import parse_frames
+
+    first = parse_frames(api(dev, "POST", "/chat/messages", json={"message": "第0问"}).content)
+    conv = first[0].data["conversation_id"]
+    for i in range(1, 21):
+        reply = api(dev, "POST", "/chat/messages", json={"message": f"第{i}问", "conversation_id": conv})
+        assert reply.status_code == 200
+    page = new_page(browser)
+    sign_in(page, dev["link"])
+    page.click("a[data-page='chat']")
+    page.click(f"#conversations button[data-id='{conv}']")
+    users = page.locator("#messages .bubble.user")
+    expect(users).to_have_count(20, timeout=WAIT_MS)  # the newest page only
+    expect(users.first).to_have_text("第1问")
+    expect(users.last).to_have_text("第20问")
+    page.click("#earlier-turns")
+    expect(users).to_have_count(21, timeout=WAIT_MS)
+    expect(users.first).to_have_text("第0问")
+    expect(page.locator("#earlier-turns")).to_have_count(0)

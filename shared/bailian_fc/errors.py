@@ -11,6 +11,8 @@ name in the error body, ``details`` (optional) name the fields at fault::
      │    └── ConversationNotFound
      ├── InvalidInput               well-formed but wrong (bad cursor, cron, …)   → 400
      │    └── UnsupportedMediaType  a body that is not declared JSON              → 415
+     ├── TooLarge                   a value above a configured bound              → 413
+     ├── LimitReached               a per-user quota is used up (retry_after)     → 429
      ├── NotConfigured              a setting this request needs is missing       → 503
      ├── Busy                       the same work is in flight elsewhere          → 503
      ├── Unavailable                a backing service cannot answer now           → 503
@@ -97,6 +99,22 @@ class Busy(DomainError):
     """The same work is in flight elsewhere and did not finish in time: retry shortly."""
 
     default_code = "Busy"
+
+
+class TooLarge(DomainError):
+    """A client-sent value above a configured bound; nothing was stored."""
+
+    default_code = "TooLarge"
+
+
+class LimitReached(DomainError):
+    """A per-user quota is used up (``retry_after``: seconds until it frees, None when it never does)."""
+
+    default_code = "LimitReached"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
 
 
 class Unavailable(DomainError):

@@ -65,6 +65,16 @@ class Settings(BaseModel):
     chat_session_max_age_seconds: float = Field(default=3600.0, gt=0)
     chat_session_max_turns: int = Field(default=50, ge=1)
     chat_history_turns: int = Field(default=20, ge=1)
+    # A pending turn reads as interrupted after this long: keep it above the chat function's timeout.
+    chat_turn_lease_seconds: float = Field(default=660.0, gt=0)
+    # Turns (whole conversations, by their last update) older than this are removed by housekeeping; 0 keeps them.
+    chat_turn_retention_days: float = Field(default=0.0, ge=0)
+    # Per-user bounds (chat/limits.py): 413 ContextTooLarge, 429 TooManyTurns / TooManyConversations.
+    chat_max_context_bytes: int = Field(default=8192, ge=64)
+    chat_max_turns_per_conversation: int = Field(default=200, ge=1, le=10_000)
+    chat_max_conversations_per_day: int = Field(default=100, ge=1, le=10_000)
+    # The stored copy of a reply is cut to this many characters (the live stream never is).
+    chat_max_stored_answer_chars: int = Field(default=20_000, ge=100)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
     def app_id(self, key: str) -> str | None:

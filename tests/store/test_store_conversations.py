@@ -173,3 +173,20 @@ def test_newest_pages_backwards_with_before(store: Store) -> None:
     assert [k for k, _ in store.newest("n", 3)] == ["nx0/y", "nx", "n/029"]
     assert [k for k, _ in store.newest("nx", 5)] == ["nx0/y", "nx"]  # the prefix itself is a key here
     assert [k for k, _ in store.newest("nx", 5, before="nx0/y")] == ["nx"]
+
+
+def test_turns_are_read_in_pages_newest_first_one_ordered_read_each(store: Store) -> None:
+    conversations = ConversationStore(store)
+    conv = conversations.new_conversation_id()
+    ids = [conversations.append_turn("s", "u", conv, {"message": str(i)}) for i in range(7)]
+    counting = CountingStore(store)
+    reader = ConversationStore(counting)
+    pages, before = [], None
+    while True:
+        turns, before = reader.turns_page("s", "u", conv, before=before, limit=3)
+        pages.append([t["turn_id"] for t in turns])
+        if before is None:
+            break
+    assert pages == [ids[6:3:-1], ids[3:0:-1], ids[0:1]]
+    assert counting.calls["newest"] == 3 and counting.calls["get"] == 0
+    assert reader.turns_page("s", "u", conv, before=ids[0], limit=3) == ([], None)

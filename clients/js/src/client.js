@@ -58,7 +58,8 @@ export function createClient(options) {
     },
     conversations: {
       list: ({ limit } = {}) => call('GET', '/chat/conversations', { query: { limit } }),
-      get: (id) => call('GET', `/chat/conversations/${seg(id)}`),
+      /** One page of turns, newest first; pass the answer's next_before as `before` for older ones. */
+      get: (id, { before, limit } = {}) => call('GET', `/chat/conversations/${seg(id)}`, { query: { before, limit } }),
       remove: (id) => call('DELETE', `/chat/conversations/${seg(id)}`),
     },
     admin: {

@@ -81,7 +81,12 @@ export interface Client {
   };
   clock(): Promise<ClockView>;
   chat: { send(body: ChatBody, opts?: { onEvent?: (ev: ChatEvent) => void; manualUtf8?: boolean }): ChatCall };
-  conversations: { list(q?: { limit?: number }): Promise<Json>; get(id: string): Promise<Json>; remove(id: string): Promise<null> };
+  conversations: {
+    list(q?: { limit?: number }): Promise<Json>;
+    /** Turns newest first, `limit` (1..100, default 20) a page; `before` = the previous page's `next_before`. */
+    get(id: string, q?: { before?: string; limit?: number }): Promise<Json>;
+    remove(id: string): Promise<null>;
+  };
   admin: {
     runlogs(q?: { app?: string; site?: string; status?: 'ok' | 'error'; from?: string; to?: string; limit?: number; cursor?: string }): Promise<Json>;
     dashboard(q?: { days?: number }): Promise<Json>;

@@ -41,6 +41,9 @@ test('fetch transport streams a chat whose text is the stored answer', async () 
   const stored = await client.conversations.get(meta.conversation_id);
   const turns = stored.turns || stored.items || [];
   assert.ok(JSON.stringify(turns).includes(JSON.stringify(text).slice(1, -1)), 'stored answer equals the streamed text');
+  const page = await client.conversations.get(meta.conversation_id, { limit: 1 });
+  assert.equal(page.turns.length, 1);
+  assert.equal(page.next_before, null);
   const listed = await client.conversations.list();
   assert.ok(JSON.stringify(listed).includes(meta.conversation_id));
 });

@@ -1,7 +1,7 @@
 """The chat Web function: an ASGI app for FC's custom runtime (uvicorn on port 9000).
 
 Routes (DESIGN.md): ``POST /chat/messages`` (SSE), ``GET /chat/conversations``,
-``GET|DELETE /chat/conversations/{id}``, plus the custom-runtime hooks
+``GET|DELETE /chat/conversations/{id}`` (``GET`` pages turns newest first: ``?before=&limit=``), plus the custom-runtime hooks
 ``POST /initialize``, ``GET /pre-stop`` and ``POST /invoke``.
 """
 
@@ -48,7 +48,7 @@ class ChatRuntime:
         self.store = store or open_store(settings.store_url)
         secret = settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else ""
         self.auth = Authenticator(secret, settings.auth_issuer, settings.auth_audience)
-        self.conversations = ConversationStore(self.store)
+        self.conversations = ConversationStore(self.store, turn_lease=settings.chat_turn_lease_seconds)
         self._client: BailianClient | None = None
         self.service = ChatService(
             conversations=self.conversations, settings=settings, client=self.client, clock=clock
@@ -106,15 +106,20 @@ def create_app(
     async def get_conversation(request: Request) -> Response:
         principal = runtime.principal(request)
         conversation_id = _conversation_id(request)
+        limit = _limit(request.query_params.get("limit"))
+        before = request.query_params.get("before")
+        if before is not None and not is_id(before, "t"):
+            raise InvalidInput("before must be a turn id (next_before of the previous page)")
 
         def load() -> dict[str, Any] | None:
             meta = runtime.conversations.get_meta(principal.site_id, principal.sub, conversation_id)
             if meta is None:
                 return None
-            return {
-                **meta,
-                "turns": runtime.conversations.list_turns(principal.site_id, principal.sub, conversation_id),
-            }
+            # Newest first, one ordered read per page: a long conversation never makes a large body.
+            turns, next_before = runtime.conversations.turns_page(
+                principal.site_id, principal.sub, conversation_id, before=before, limit=limit
+            )
+            return {**meta, "turns": turns, "next_before": next_before}
 
         found = await anyio.to_thread.run_sync(load)
         if found is None:

@@ -8,9 +8,13 @@ Layout (``S`` = site, ``U`` = user, both URL-quoted)::
     chat/S/U/tombstones/<conversation_id>/…              a claim that never expires: it was deleted
 
 Turn ids are time-ordered, so key order is turn order and concurrent writers never
-contend: each creates its own key. A turn record is written once, whole, when the
-turn ends (answered, failed or interrupted); meta is a derived summary and may be
-rewritten by any turn.
+contend: each creates its own key. A turn is written twice: create-only as *pending* (the
+question, before any upstream call) and once more, whole, when it ends (answered, failed or
+interrupted); only the turn's owner ever writes that key again. A pending turn carries a lease
+(``lease_expires_at``, longer than the chat function's timeout, after which FC has killed
+whoever streamed it): once it has passed, readers present the turn as interrupted. Meta is a
+derived summary and may be rewritten by any turn. The write order, and what a kill after each
+write leaves behind, is in docs/conversations.md.
 
 Reads ask the store for "the newest N records under a prefix" (:meth:`Store.newest`):
 the last turns of a conversation are the last keys under ``turns/<id>/``, and a user's most
@@ -18,15 +22,19 @@ recently updated conversations are the last keys under ``recent/``. Tablestore a
 each with one backward range read; object stores list keys and read only the N chosen.
 Each touch writes a new ``recent/`` entry and deletes the one it replaces; two turns of one
 conversation finishing together can leave an extra entry, which a listing skips and removes.
-A conversation whose ``recent/`` entry is missing (written before the index existed, or lost
-to a crash between meta and index) is found again from ``meta/`` when a listing runs out of
-entries, and indexed then.
+An index entry is always written *before* the meta it copies (a new conversation's first entry
+is marked ``provisional`` until a listing has seen its meta), so a crash can leave an entry
+without meta (skipped, removed once its lease passed) but never meta without an entry. A
+conversation written before the index existed is found again from ``meta/`` when a listing runs
+out of entries, and indexed then.
 
 Deleting while a turn streams: DELETE creates the tombstone *before* it removes turns, index
 and meta, and a turn checks for the tombstone *after* it wrote its record and meta, removing
 what it wrote when it finds one. Whatever the interleaving, either DELETE's removal sees the
 turn's writes or the turn sees the tombstone, so a finished turn never brings a deleted
-conversation back. Opening a tombstoned conversation is a 404 (a DELETE may have crashed half-way;
+conversation back; a listing skips tombstoned conversations (one listing of the user's
+tombstones, which housekeeping keeps short), so a turn killed between its writes and its check
+does not either. Opening a tombstoned conversation is a 404 (a DELETE may have crashed half-way;
 repeating it finishes the removal), and re-indexing from ``meta/`` writes, then checks, the same way.
 """
 
@@ -43,15 +51,37 @@ from ..ids import new_id
 from ..store import Store, StoreError
 from ..store.claims import Claims
 
+# Longer than the chat function's timeout (600 s in s.yaml): past it, FC has killed the instance
+# that streamed a pending turn, so nobody will ever finish it.
+DEFAULT_TURN_LEASE = 660.0
+TITLE_CHARS = 40  # a conversation's title: the start of its first question
+
 
 def _seg(value: str) -> str:
     return quote(value, safe="")
 
 
+def present_turn(record: dict[str, Any], now: float) -> dict[str, Any]:
+    """A stored turn as readers see it: a pending turn whose owner is gone reads as interrupted."""
+    if not record.get("pending"):
+        return record
+    lease = record.get("lease_expires_at")
+    if isinstance(lease, (int, float)) and lease > now:
+        return record  # still streaming somewhere
+    return {**record, "pending": False, "interrupted": True, "finish_reason": "interrupted"}
+
+
 class ConversationStore:
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], float] = time.time,
+        *,
+        turn_lease: float = DEFAULT_TURN_LEASE,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.turn_lease = turn_lease
         self.claims = Claims(store)
 
     def _base(self, site_id: str, user: str) -> str:
@@ -100,8 +130,71 @@ class ConversationStore:
             turn_id = self.new_turn_id()  # a 40-bit random collision in the same millisecond: just draw again
         return turn_id
 
-    def turn_keys(self, site_id: str, user: str, conversation_id: str) -> list[str]:
-        return self.store.list(self._turns_prefix(site_id, user, conversation_id))
+    def begin_turn(
+        self, site_id: str, user: str, conversation_id: str, turn: dict[str, Any], *, title: str | None
+    ) -> tuple[str, dict[str, Any] | None]:
+        """Make the question durable before any upstream call; returns (turn id, new meta or None).
+
+        Write 1: the pending turn, create-only. For a new conversation (``title`` given), write 2:
+        its index entry (provisional), write 3: its meta, create-only; the caller sends ``meta``
+        only after these. Orphans of a kill in between are never visible (no meta) and are
+        removed by housekeeping.
+        """
+        now = self.clock()
+        pending = {**turn, "pending": True, "lease_expires_at": now + self.turn_lease}
+        turn_id = self.append_turn(site_id, user, conversation_id, pending)
+        if title is None:
+            return turn_id, None
+        meta = self._meta(site_id, user, conversation_id, title, turn_id, created_at=now, updated_at=now)
+        entry = self._recent_key(site_id, user, conversation_id, now)
+        self.store.put_json(entry, {**meta, "provisional": True})
+        if not self.store.put_json_if_absent(self._meta_key(site_id, user, conversation_id), meta):
+            raise StoreError(
+                f"conversation id {conversation_id} is taken"
+            )  # 40 random bits: never in practice
+        return turn_id, meta
+
+    def finish_turn(
+        self,
+        site_id: str,
+        user: str,
+        conversation_id: str,
+        record: dict[str, Any],
+        *,
+        title: str,
+        created_at: float | None,
+        previous: dict[str, Any] | None,
+    ) -> bool:
+        """The whole turn over its pending record, then index and meta; False when deleted meanwhile.
+
+        A plain put is safe on the turn's key: only the turn that created it writes it again.
+        """
+        turn_id = record["turn_id"]
+        key = f"{self._turns_prefix(site_id, user, conversation_id)}{turn_id}.json"
+        self.store.put_json(key, {**record, "pending": False})
+        self.touch(
+            site_id,
+            user,
+            conversation_id,
+            title=title,
+            last_turn_id=turn_id,
+            created_at=created_at,
+            previous=previous,
+        )
+        return not self.discard_if_deleted(site_id, user, conversation_id)
+
+    def turn_keys(self, site_id: str, user: str, conversation_id: str, limit: int | None = None) -> list[str]:
+        return self.store.list(self._turns_prefix(site_id, user, conversation_id), limit=limit)
+
+    def created_since(self, site_id: str, user: str, since: float, *, limit: int) -> int:
+        """How many of the user's conversations (up to ``limit``) were created at or after ``since``.
+
+        Conversation ids begin with their creation time in ms, so this is one listing of
+        ``meta/`` keys from the first id ``since`` allows: at most ``limit`` keys, whatever the history.
+        """
+        prefix = f"{self._base(site_id, user)}/meta/"
+        first = f"{prefix}c{max(0, int(since * 1000)):012x}"
+        return len(self.store.list(prefix, start_after=first, limit=limit))
 
     def list_turns(
         self, site_id: str, user: str, conversation_id: str, last: int | None = None
@@ -109,7 +202,22 @@ class ConversationStore:
         """The conversation's turns in order; only the ``last`` ones when given (one ordered read)."""
         wanted = sys.maxsize if last is None else last
         records = self.store.newest(self._turns_prefix(site_id, user, conversation_id), wanted)
-        return [json.loads(raw) for _, raw in reversed(records)]
+        now = self.clock()
+        return [present_turn(json.loads(raw), now) for _, raw in reversed(records)]
+
+    def turns_page(
+        self, site_id: str, user: str, conversation_id: str, *, before: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to ``limit`` turns older than turn id ``before``, newest first, and the next cursor.
+
+        One ordered read of ``limit + 1`` records (the extra one only says whether more exist).
+        """
+        prefix = self._turns_prefix(site_id, user, conversation_id)
+        records = self.store.newest(prefix, limit + 1, before=f"{prefix}{before}" if before else "")
+        now = self.clock()
+        turns = [present_turn(json.loads(raw), now) for _, raw in records[:limit]]
+        more = len(records) > limit
+        return turns, (turns[-1]["turn_id"] if more and turns else None)
 
     def last_turn(self, site_id: str, user: str, conversation_id: str) -> dict[str, Any] | None:
         turns = self.list_turns(site_id, user, conversation_id, last=1)
@@ -125,6 +233,8 @@ class ConversationStore:
             return []
         found: dict[str, dict[str, Any]] = {}
         stale: list[str] = []
+        deleted = self.deleted_ids(site_id, user)
+        skipped: set[str] = set()
         before = ""
         while len(found) < limit:
             asked = limit - len(found)
@@ -134,10 +244,18 @@ class ConversationStore:
                 conv = meta.get("conversation_id") if isinstance(meta, dict) else None
                 if not conv or conv in found:
                     stale.append(key)  # an older entry of a conversation already listed
+                elif conv in deleted or conv in skipped:
+                    continue  # a turn or DELETE killed before its clean-up: housekeeping finishes it
+                elif meta.get("provisional"):
+                    confirmed = self._confirm(site_id, user, key, meta)
+                    if confirmed is None:
+                        skipped.add(conv)
+                    else:
+                        found[conv] = confirmed
                 else:
                     found[conv] = meta
             if len(batch) < asked:
-                self._index_unlisted(site_id, user, found)
+                self._index_unlisted(site_id, user, found, deleted)
                 break
             before = batch[-1][0]
         self._forget(stale)
@@ -146,12 +264,35 @@ class ConversationStore:
         )
         return metas[:limit]
 
-    def _index_unlisted(self, site_id: str, user: str, found: dict[str, dict[str, Any]]) -> None:
+    def deleted_ids(self, site_id: str, user: str) -> set[str]:
+        """Ids with a tombstone: one key listing (housekeeping removes tombstones nobody needs)."""
+        prefix = f"{self._base(site_id, user)}/tombstones/"
+        return {key[len(prefix) :].split("/", 1)[0] for key in self.store.list(prefix)}
+
+    def _confirm(self, site_id: str, user: str, key: str, entry: dict[str, Any]) -> dict[str, Any] | None:
+        """A new conversation's first index entry: listed once its meta exists (and then made plain)."""
+        conv = entry["conversation_id"]
+        meta = self.store.get_json(self._meta_key(site_id, user, conv))
+        if not isinstance(meta, dict):
+            return None  # not created yet, or its creator was killed before meta: housekeeping removes it
+        plain = {k: v for k, v in entry.items() if k != "provisional"}
+        try:
+            self.store.put_json(key, plain)  # repair on read: the next listing needs no meta read
+        except StoreError:
+            pass
+        return plain
+
+    def _index_unlisted(
+        self, site_id: str, user: str, found: dict[str, dict[str, Any]], deleted: set[str]
+    ) -> None:
         """The index ran out: pick up conversations that have meta but no ``recent/`` entry."""
         meta_prefix = f"{self._base(site_id, user)}/meta/"
         for key in self.store.list(meta_prefix):
             conv = key[len(meta_prefix) :].removesuffix(".json")
             if conv in found:
+                continue
+            if conv in deleted:  # a DELETE killed before it removed meta: finish it
+                self._remove(site_id, user, conv)
                 continue
             meta = self.store.get_json(key)
             if isinstance(meta, dict):
@@ -207,25 +348,37 @@ class ConversationStore:
         created_at: float | None = None,
         previous: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Rewrite meta after a turn (last writer wins: it is a summary, turns are the truth).
+        """Re-index, then rewrite meta after a turn (last writer wins: a summary, turns are the truth).
 
         ``previous`` is the meta the turn started from: its ``recent/`` entry is replaced.
         """
         now = self.clock()
-        meta = {
-            "conversation_id": conversation_id,
-            "site_id": site_id,
-            "user": user,
-            "title": title,
-            "created_at": created_at or now,
-            "updated_at": now,
-            "last_turn_id": last_turn_id,
-        }
-        self.put_meta(site_id, user, conversation_id, meta)
+        meta = self._meta(site_id, user, conversation_id, title, last_turn_id, created_at or now, now)
         fresh = self._recent_key(site_id, user, conversation_id, now)
-        self.store.put_json(fresh, meta)
+        self.store.put_json(fresh, meta)  # the entry first: meta is never without one
+        self.put_meta(site_id, user, conversation_id, meta)
         if previous and isinstance(previous.get("updated_at"), (int, float)):
             old = self._recent_key(site_id, user, conversation_id, previous["updated_at"])
             if old != fresh:
                 self.store.delete(old)
         return meta
+
+    @staticmethod
+    def _meta(
+        site_id: str,
+        user: str,
+        conversation_id: str,
+        title: str,
+        last_turn_id: str,
+        created_at: float,
+        updated_at: float,
+    ) -> dict[str, Any]:
+        return {
+            "conversation_id": conversation_id,
+            "site_id": site_id,
+            "user": user,
+            "title": title,
+            "created_at": created_at,
+            "updated_at": updated_at,
+            "last_turn_id": last_turn_id,
+        }

@@ -28,6 +28,13 @@ class ConversationListQuery(BaseModel):
     limit: int = Field(default=20, ge=1, le=100)
 
 
+class ConversationPageQuery(BaseModel):
+    before: str | None = Field(
+        default=None, pattern=r"^t[0-9a-f]{22}$", description="next_before of the previous page"
+    )
+    limit: int = Field(default=20, ge=1, le=100)
+
+
 def chat_docs() -> dict[tuple[str, str], OpDoc]:
     from ..catalogue.chat import ChatRequest
 
@@ -42,6 +49,8 @@ def chat_docs() -> dict[tuple[str, str], OpDoc]:
                     "the SSE stream; each event's data is a JSON object", SSE_EVENT, "text/event-stream"
                 )
             },
+            # 413 ContextTooLarge, 429 TooManyTurns / TooManyConversations (chat/limits.py)
+            errors=(429,),
         ),
         ("GET", "/chat/conversations"): OpDoc(
             "the caller's conversations, most recent first",
@@ -52,16 +61,21 @@ def chat_docs() -> dict[tuple[str, str], OpDoc]:
             },
         ),
         ("GET", "/chat/conversations/{conversation_id}"): OpDoc(
-            "one conversation with its turns",
+            "one conversation with a page of its turns, newest first (older pages: before=next_before)",
             "chat",
             path_params=conv,
+            query=ConversationPageQuery,
             replies={
                 200: Reply(
                     "the conversation",
                     {
                         **CONVERSATION,
-                        "required": [*CONVERSATION["required"], "turns"],
-                        "properties": {**CONVERSATION["properties"], "turns": ANY_LIST},
+                        "required": [*CONVERSATION["required"], "turns", "next_before"],
+                        "properties": {
+                            **CONVERSATION["properties"],
+                            "turns": ANY_LIST,
+                            "next_before": {"type": ["string", "null"]},
+                        },
                     },
                 )
             },

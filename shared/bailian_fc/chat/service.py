@@ -3,14 +3,17 @@
 Timeline of a turn (each step's failure mode in brackets):
 
     start_turn   load recent turns, plan the session        [404 unknown conversation, 503 store]
-    meta         conversation_id + turn_id, before any upstream byte
+    begin        the question as a pending turn (create-only); for a new conversation its
+                 index entry and meta too                     [503 store: nothing was asked upstream]
+    meta         conversation_id + turn_id, once they are durable, before any upstream byte
     delta ...    one per upstream increment                  [client gone ⇒ cancelled, see below]
-    save         the turn record, create-only, whole          [store down ⇒ error event]
+    save         the whole turn over its pending record, then index and meta [store down ⇒ error event]
     done|error   the end frame; ``done`` only after the record is stored
 
 A client disconnect cancels the producer; ``finally`` (shielded from that
 cancellation) closes the upstream response and stores what was answered so far
-with ``interrupted: true``. The record is written once whatever happens.
+with ``interrupted: true``. A kill (no ``finally``) leaves the pending record, which readers
+show as interrupted once its lease has passed (docs/conversations.md).
 """
 
 from __future__ import annotations
@@ -34,13 +37,13 @@ from ..http.sse import Emit
 from ..runlog import record as runlog
 from ..settings import Settings
 from ..store import StoreError
-from .conversations import ConversationStore
+from . import limits
+from .conversations import TITLE_CHARS, ConversationStore
 from .sessions import SessionPlan, plan_session, rebuild_messages
 
 log = logging.getLogger("bailian_fc.chat")
 
 APP_KEY = "app1_chat"
-TITLE_CHARS = 40
 
 
 class ChatService:
@@ -64,20 +67,42 @@ class ChatService:
         self.client()  # a missing key is a JSON 503 now, not a broken stream later
         site, user = principal.site_id, principal.sub
         conversation_id = request.conversation_id
+        context = request.context.model_dump() if request.context else None
+        limits.check_context(context, self.settings)
         meta: dict[str, Any] | None = None
         turns: list[dict[str, Any]] = []
+        now = self.clock()
         if conversation_id is not None:
             meta, turns = await anyio.to_thread.run_sync(self._load, site, user, conversation_id)
             if meta is None:
                 raise ConversationNotFound()
         else:
+            await anyio.to_thread.run_sync(
+                limits.check_new_conversation, self.conversations, site, user, now, self.settings
+            )
             conversation_id = self.conversations.new_conversation_id()
-        now = self.clock()
         plan = plan_session(
             turns,
             now,
             max_age=self.settings.chat_session_max_age_seconds,
             max_turns=self.settings.chat_session_max_turns,
+        )
+        pending = {
+            "turn_id": self.conversations.new_turn_id(),
+            "conversation_id": conversation_id,
+            "site_id": site,
+            "user": user,
+            "message": request.message,
+            "context": context,
+            "answer": "",
+            "interrupted": False,
+            "finish_reason": None,
+            "error_code": None,
+            "created_at": now,
+        }
+        title = None if meta is not None else request.message.strip()[:TITLE_CHARS]
+        turn_id, created = await anyio.to_thread.run_sync(
+            lambda: self.conversations.begin_turn(site, user, conversation_id, pending, title=title)
         )
         return Turn(
             service=self,
@@ -85,10 +110,10 @@ class ChatService:
             request=request,
             app_id=app_id,
             conversation_id=conversation_id,
-            turn_id=self.conversations.new_turn_id(),
+            turn_id=turn_id,
             plan=plan,
             history=turns,
-            meta=meta,
+            meta=meta or created,
             started_at=now,
             request_id=logs.current_request_id() or self.conversations.new_turn_id(),
         )
@@ -100,6 +125,7 @@ class ChatService:
         meta = self.conversations.get_meta(site, user, conversation_id)
         if meta is None:
             return None, []
+        limits.check_turns(self.conversations, site, user, conversation_id, self.settings)
         return meta, self.conversations.list_turns(
             site, user, conversation_id, last=self.settings.chat_history_turns
         )
@@ -220,18 +246,17 @@ class Turn:
         run = self.run_record(record) if self.stream is not None else None  # no Bailian call, no run log
 
         def write() -> None:
-            conversations.append_turn(p.site_id, p.sub, self.conversation_id, record)
             title = (self.meta or {}).get("title") or self.request.message.strip()[:TITLE_CHARS]
-            conversations.touch(
+            kept = conversations.finish_turn(
                 p.site_id,
                 p.sub,
                 self.conversation_id,
+                record,
                 title=title,
-                last_turn_id=self.turn_id,
                 created_at=(self.meta or {}).get("created_at"),
                 previous=self.meta,
             )
-            if conversations.discard_if_deleted(p.site_id, p.sub, self.conversation_id):
+            if not kept:
                 log.info(
                     "conversation %s was deleted during turn %s: not kept", self.conversation_id, self.turn_id
                 )
@@ -279,6 +304,8 @@ class Turn:
         session_id = result.session_id if result else None
         same_session = session_id is not None and session_id == self.plan.session_id
         interrupted = not self.completed and self.error is None
+        answer = "".join(self.answer)
+        cap = self.service.settings.chat_max_stored_answer_chars
         return {
             "turn_id": self.turn_id,
             "conversation_id": self.conversation_id,
@@ -286,7 +313,9 @@ class Turn:
             "user": self.principal.sub,
             "message": self.request.message,
             "context": self.request.context.model_dump() if self.request.context else None,
-            "answer": "".join(self.answer),
+            "answer": answer[:cap],  # the client got all of it; the stored copy is bounded
+            "answer_truncated": len(answer) > cap,
+            "answer_chars": len(answer),
             "finish_reason": (result.finish_reason if result else None)
             or ("interrupted" if interrupted else None),
             "interrupted": interrupted,

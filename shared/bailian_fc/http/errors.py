@@ -115,6 +115,13 @@ def _upstream(exc: BailianError) -> ApiError:
     return ApiError(status, exc.code, exc.message, [details], headers)
 
 
+def _limit_reached(exc: d.LimitReached) -> ApiError:
+    headers = {}
+    if exc.retry_after is not None and math.isfinite(exc.retry_after):
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    return ApiError(429, exc.code, exc.message, exc.details, headers)
+
+
 def _domain(status: int, headers: dict[str, str] | None = None) -> Callable[[d.DomainError], ApiError]:
     return lambda e: ApiError(status, e.code, e.message, e.details, dict(headers or {}))
 
@@ -131,6 +138,8 @@ RULES: list[Rule] = [
     (d.NotFound, _domain(404)),
     (d.UnsupportedMediaType, _domain(415)),
     (d.InvalidInput, _domain(400)),
+    (d.TooLarge, _domain(413)),
+    (d.LimitReached, _limit_reached),
     (d.NotConfigured, _domain(503)),
     (d.Busy, _domain(503)),
     (d.Unavailable, _domain(503)),

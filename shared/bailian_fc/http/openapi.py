@@ -47,6 +47,7 @@ ERROR_TEXT = {
     405: "method not allowed",
     413: "body too large",
     422: "the model's answer never fit its schema",
+    429: "a per-user limit is reached (the error code says which; Retry-After when waiting helps)",
     502: "Bailian failed",
     503: "storage, Bailian or configuration unavailable; retry later",
 }

@@ -83,6 +83,30 @@ class FileStore(Store):
         keys.sort(key=lambda k: k.encode())
         return keys[:limit]
 
+    def newest(self, prefix: str, limit: int, before: str = "") -> list[tuple[str, bytes]]:
+        """One ``scandir`` when ``prefix`` names a directory of plain files (a conversation's turns,
+        a user's index): the generic path walks the tree once per 1,000-key page."""
+        directory = self.root / prefix[:-1] if prefix.endswith("/") and prefix != "/" else None
+        if limit <= 0 or directory is None:
+            return super().newest(prefix, limit, before)
+        try:
+            check_key(prefix[:-1])
+            with os.scandir(directory) as entries:
+                listed = [(e.name, e.is_file(follow_symlinks=False)) for e in entries]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except (OSError, StoreError):
+            return super().newest(prefix, limit, before)
+        if not all(is_file for name, is_file in listed if not name.startswith(_TMP_PREFIX)):
+            return super().newest(prefix, limit, before)  # nested keys: byte order spans subdirectories
+        keys = sorted(
+            (prefix + name for name, _ in listed if not name.startswith(_TMP_PREFIX)), key=str.encode
+        )
+        if before:
+            keys = [k for k in keys if k < before]
+        found = ((key, self.get(key)) for key in reversed(keys[-limit:]))
+        return [(key, value) for key, value in found if value is not None]
+
     def delete(self, key: str) -> None:
         try:
             self._path(key).unlink()

@@ -43,14 +43,28 @@ export function render({ client, el }) {
     clear(messages);
     loadConversations();
     if (!id) return;
+    await loadTurns(id, null);
+    messages.scrollTop = messages.scrollHeight;
+  }
+  /** One page of turns (newest first from the API), shown oldest first above what is already there. */
+  async function loadTurns(id, before) {
     try {
-      const data = await client.conversations.get(id);
-      for (const t of data.turns || []) {
-        messages.append(h('div.bubble.user', t.message));
-        if (t.error_code) messages.append(h('div.bubble.fail', userMessage({ code: t.error_code })));
-        else messages.append(h('div.bubble.bot', t.answer));
+      const data = await client.conversations.get(id, { before: before || undefined, limit: 20 });
+      if (id !== conversationId) return;
+      const bubbles = [];
+      for (const t of (data.turns || []).slice().reverse()) {
+        bubbles.push(h('div.bubble.user', t.message));
+        if (t.error_code) bubbles.push(h('div.bubble.fail', userMessage({ code: t.error_code })));
+        else if (t.pending) bubbles.push(h('div.bubble.bot', { dataset: { state: 'pending' } }, '…'));
+        else bubbles.push(h('div.bubble.bot', { dataset: { state: t.interrupted ? 'cancelled' : 'done' } },
+          `${t.answer || ''}${t.interrupted ? '（已中断）' : ''}${t.answer_truncated ? '（已截断）' : ''}`));
       }
-      messages.scrollTop = messages.scrollHeight;
+      messages.querySelector('#earlier-turns')?.remove();
+      messages.prepend(...bubbles);
+      if (data.next_before) {
+        messages.prepend(h('button', { id: 'earlier-turns', onclick: () => loadTurns(id, data.next_before) },
+          '更早的消息 Earlier'));
+      }
     } catch (err) {
       messages.append(errorBox(err));
     }
