@@ -115,7 +115,7 @@ def running_dev(store_dir: Any, *args: str, **env_overrides: str) -> Any:
         text=True,
     )
     try:
-        banner, deadline = "", time.monotonic() + 60
+        banner, deadline = "", time.monotonic() + 180  # a hang guard: a loaded 2-core machine starts slowly
         while "Uvicorn running" not in banner and time.monotonic() < deadline:
             line = proc.stderr.readline()  # type: ignore[union-attr]
             if not line and proc.poll() is not None:

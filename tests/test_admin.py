@@ -19,9 +19,9 @@ from bailian_fc.admin import function as admin_function
 from bailian_fc.admin.function import AdminRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.cache import cache_key
+from bailian_fc.clock import LIVE, Reading
 from bailian_fc.jobs import DEFAULT_JOBS
 from bailian_fc.jobs.queue import list_queue
-from bailian_fc.reading import LIVE, Reading
 from bailian_fc.runlog import query as runlogs
 from bailian_fc.runlog import record as runlog
 from bailian_fc.runlog.dashboard import rollup_key, rollup_pending

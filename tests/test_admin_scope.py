@@ -12,8 +12,8 @@ from support import SECRET, fc_call
 from bailian_fc.admin import function as admin_function
 from bailian_fc.auth import Authenticator
 from bailian_fc.cache import cache_key
+from bailian_fc.clock import LIVE, Reading
 from bailian_fc.jobs.queue import list_queue
-from bailian_fc.reading import LIVE, Reading
 from bailian_fc.runlog import record as runlog
 
 # Any one business day under the live clock: these tests are about paths, not days.

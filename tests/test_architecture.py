@@ -15,7 +15,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "shared" / "bailian_fc"
 
 # Each room and the rooms it may import. A room is a sub-package or a root module.
-KERNEL = {"ids", "jsonsafe", "jwt_hs256", "settings", "errors", "logs", "reading"}
+KERNEL = {"ids", "jsonsafe", "jwt_hs256", "settings", "errors", "logs"}
 CORE = KERNEL | {"store", "clock", "auth", "cache"}
 DOMAIN = CORE | {"bailian", "catalogue", "venue", "jobs", "runlog"}
 EDGE = CORE | {"bailian", "http"}

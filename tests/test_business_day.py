@@ -18,10 +18,9 @@ from bailian_fc.auth import Authenticator
 from bailian_fc.cache import cache_key
 from bailian_fc.catalogue.inputs import FinanceFilter
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.clock import BusinessCalendar, RuntimeClock, RuntimeContext
+from bailian_fc.clock import LIVE, BusinessCalendar, Reading, RuntimeClock, RuntimeContext, context_tag
 from bailian_fc.dev.demo_finance import generate
 from bailian_fc.dev.emulator import EmulatorThread
-from bailian_fc.reading import LIVE, Reading, context_tag
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 

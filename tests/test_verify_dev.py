@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import httpx
 import pytest
 from support import SECRET, running_dev
 
@@ -39,8 +40,9 @@ def test_verify_passes_against_dev(tmp_path):
         as_site_admin = verify(base, site_admin)
     assert out.returncode == 0, out.stdout + out.stderr
     rows = [line for line in out.stdout.splitlines() if line.startswith("P")]
-    assert len(rows) == 8 and all(" ok " in row for row in rows), out.stdout
+    assert len(rows) == 9 and all(" ok " in row for row in rows), out.stdout
     assert any("DATA_URL login" in row and "embedded dataset" in row for row in rows), out.stdout
+    assert any("business day rolls over" in row for row in rows), out.stdout
     assert as_site_admin.returncode == 0, (
         "a site admin (not platform) can verify its own site: " + as_site_admin.stdout
     )
@@ -62,3 +64,52 @@ def test_verify_with_a_non_admin_token_fails_p0(tmp_path):
     assert out.returncode == 4, out.stdout
     assert out.stderr.startswith("verify: ") and "ADMIN token" in out.stderr.splitlines()[0]
     assert "is --token an admin token?" in out.stdout
+
+
+def rows_of(out: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    """check name → its table row."""
+    found = {}
+    for line in out.stdout.splitlines():
+        match = re.match(r"^P\d\s+(.+?)\s{2,}(ok|FAIL)\s", line)
+        if match:
+            found[match.group(1).strip()] = line
+    return found
+
+
+def emulator_url(banner: str) -> str:
+    match = re.search(r"emulator at (http://127\.0\.0\.1:\d+)", banner)
+    assert match, banner
+    return match.group(1)
+
+
+def test_verify_fails_when_bailian_fails_even_with_everything_cached(tmp_path):
+    """A first verify fills the cache; then the emulator answers every call 500. The sandbox,
+    rollover and app-answer checks ask anew and reject stale, so they fail instead of passing on
+    cached or stale answers."""
+    with running_dev(tmp_path / "data") as (base, banner, _):
+        token = admin_token(banner)
+        assert verify(base, token).returncode == 0
+        failing = {"behaviour": {"kind": "http_error", "status": 500, "code": "InternalError"}}
+        assert (
+            httpx.post(f"{emulator_url(banner)}/_emulator/default", json=failing, timeout=10).status_code
+            == 200
+        )
+        out = verify(base, token)
+    rows = rows_of(out)
+    for name in ("sandbox clock reaches App2", "business day rolls over", "app answers and caches"):
+        assert " FAIL " in rows[name], out.stdout
+    assert " ok " in rows["functions answer"] and " ok " in rows["app ids configured"], out.stdout
+    assert out.returncode != 0
+
+
+def test_verify_p1_names_the_function_whose_app_id_is_missing(tmp_path):
+    """Without the chat app's id the chat function refuses its turn: P1 says so by function."""
+    with running_dev(tmp_path / "data", BAILIAN_APP_ID_APP1_CHAT="") as (base, banner, _):
+        out = verify(base, admin_token(banner))
+    rows = rows_of(out)
+    assert out.returncode == 3, out.stdout
+    assert " ok " in rows["app ids configured"], "the apps function does not need the chat app's id"
+    assert (
+        " FAIL " in rows["store round-trips"]
+        and "chat function: AppNotConfigured" in rows["store round-trips"]
+    )

@@ -5,7 +5,7 @@ A new prompt version is a new namespace, so old answers are never served for new
 the site segment lets an admin purge one site's entries by prefix. An answer belongs to one
 business day and one clock (docs/business-day.md): the business date and the runtime context
 (``live``, or ``sbx-<digest>`` naming the sandbox and its version) come from one
-:class:`~bailian_fc.reading.Reading` of the site's clock, so an entry is never fresh past the
+:class:`~bailian_fc.clock.Reading` of the site's clock, so an entry is never fresh past the
 site's day start, a sandbox's answers are never seen by live traffic (nor by the next sandbox)
 and live answers are never served under a sandbox.
 
@@ -38,13 +38,15 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .ids import new_id
-from .reading import Reading
 from .store import Store
 from .store.claims import Claim, Claims
+
+if TYPE_CHECKING:  # the cache room reads a Reading's fields; it does not import the clock
+    from .clock import Reading
 
 
 def canonical(value: Any) -> str:

@@ -2,6 +2,8 @@
 
 * :class:`BusinessCalendar` — a billiard venue's day runs past midnight, so an instant belongs to
   business date D when ``D@day_start <= t < (D+1)@day_start`` in the venue's time zone.
+* :class:`Reading` — one reading of the clock for one site (instant, business date, context tag):
+  what an answer is computed under and cached by (docs/business-day.md).
 * :class:`RuntimeClock` — the real time, unless an admin set a *runtime context* (sandbox): a fixed
   instant or an offset, for every site or one, always with an expiry. Reports, caches and the
   finance upper bound all read this clock, so a sandbox moves all of them together.
@@ -12,12 +14,15 @@ tests inject the wall clock and the monotonic timer.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as dtime
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,7 +40,6 @@ from pydantic import (
 )
 
 from .ids import SAFE_ID_PATTERN, is_safe_id, new_id
-from .reading import Reading, context_tag
 from .store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -194,6 +198,40 @@ class RuntimeContext(BaseModel):
             return self.fixed_at
         assert self.offset_seconds is not None
         return wall + timedelta(seconds=self.offset_seconds)
+
+
+LIVE = "live"
+
+
+def context_tag(ctx: RuntimeContext | None) -> str:
+    """The runtime context an answer is computed under, as a short key segment.
+
+    ``live`` for the real clock; for a sandbox, a digest of its whole stored document, so both its
+    identity (scope, site) and its version (mode, instant or offset, ``set_at``) are in it: setting
+    the sandbox again, even to the same instant, is a new tag, and clearing it goes back to ``live``.
+    """
+    if ctx is None:
+        return LIVE
+    body = json.dumps(ctx.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return "sbx-" + hashlib.sha256(body.encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reading of the clock for one site: the instant, its business date and the context tag.
+
+    Taken once per request, so the data bound, the cache key and the answer's ``meta`` agree even
+    when the request straddles the day start or a sandbox change.
+    """
+
+    site_id: str | None
+    now: datetime
+    business_date: date
+    context: str
+
+    @property
+    def live(self) -> bool:
+        return self.context == LIVE
 
 
 def context_key(scope: Scope, site_id: str | None) -> str:

@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 from bailian_fc.cache import Entry, ResultCache, cache_key, purge
+from bailian_fc.clock import LIVE, Reading
 from bailian_fc.jobs.store import JobStore
-from bailian_fc.reading import LIVE, Reading
 from bailian_fc.runlog import record as runlog
 from bailian_fc.runlog.query import RunlogQuery, list_runlogs
 from bailian_fc.store import Store

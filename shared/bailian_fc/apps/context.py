@@ -3,7 +3,7 @@ clue detail for App3 — read through the venue data port (embedded dataset or t
 
 The site always comes from the token and the business date from the runtime clock, so
 a sandbox clock set in the past never lets a prompt see data after that date. The clock is read
-once per request (:class:`~bailian_fc.reading.Reading`) by the caller, so the data bound and the
+once per request (:class:`~bailian_fc.clock.Reading`) by the caller, so the data bound and the
 cache key agree even when the request straddles the day start.
 """
 
@@ -21,8 +21,7 @@ from ..venue.finance import compare, summarize
 from ..venue.ranges import resolve_with_previous
 
 if TYPE_CHECKING:
-    from ..clock import RuntimeClock
-    from ..reading import Reading
+    from ..clock import Reading, RuntimeClock
     from ..settings import Settings
     from ..venue import VenueData
     from .service import AppsService

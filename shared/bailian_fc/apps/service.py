@@ -18,8 +18,8 @@ from ..bailian.errors import BailianError
 from ..bailian.usage import count
 from ..cache import Entry, LeaseLost, ResultCache, cache_key
 from ..catalogue.registry import CATALOGUE, AppSpec
+from ..clock import Reading
 from ..errors import Busy, DomainError, NotConfigured, NotFound
-from ..reading import Reading
 from ..runlog import record as runlog
 from ..settings import Settings
 from ..store import Store

@@ -5,6 +5,12 @@ admin token, prints a table, and exits with the severity of the worst failure:
 0 = all passed, 1 = a P3 failed, 2 = P2, 3 = P1, 4 = a P0 failed (bigger is worse, so a
 deploy pipeline can gate on ``-ge 3``). It leaves nothing behind: the test conversation is
 deleted and the sandbox clock it sets is reset.
+
+It tells the truth about Bailian: every check that needs an answer forces a new one (``refresh``
+or a fresh sandbox clock, whose answers are cached apart from live ones) and rejects ``stale``, so
+a cached or stale answer never passes for a working upstream. P1 checks the app ids each function
+needs: the apps function's single-turn apps (``GET /apps``), the chat function's own app by its
+turn (``AppNotConfigured``), the prewarm function's by its last run.
 """
 
 from __future__ import annotations
@@ -18,10 +24,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
 CLOCK_CACHE_SECONDS = 5.0  # RuntimeClock's default context cache in each function instance
+ROLLOVER_DAYS_BACK = 3  # the rollover check walks the day start of a recent day that has data
+NOT_CONFIGURED = ("AppNotConfigured", "UpstreamNotConfigured", "KeyNotConfigured")
 
 
 class CheckFailed(AssertionError):
@@ -74,14 +83,28 @@ class Verifier:
     # -- P1: configured and storing ---------------------------------------------------------------
 
     def app_ids_configured(self) -> str:
+        """The ids each function needs: the apps function serves the single-turn apps (``GET /apps``
+        answers from its own settings; the chat app's id is the chat function's, not its); the
+        prewarm function needs App2's and App2a's, which its last run reports."""
         apps = self.json("GET", "/apps")["apps"]
-        missing = [a["app_id_setting"] for a in apps if not a["configured"]]
+        single = [a for a in apps if a.get("mode") == "single"]
+        missing = [f"{a['app_id_setting']} (apps function)" for a in single if not a["configured"]]
+        resp = self.call("GET", "/admin/triggers/app2_prewarm")  # a token that may not see it: no verdict
+        prewarm = (resp.json().get("last_run") or {}) if resp.status_code == 200 else {}
+        stopped = str((prewarm.get("summary") or {}).get("error") or "")
+        if stopped.startswith("stopped:") and "not set" in stopped:
+            missing.append(f"prewarm function: {stopped}")
         expect(not missing, f"not configured: {', '.join(missing)}")
-        return f"{len(apps)} apps configured"
+        return f"{len(single)} single-turn apps configured on apps; chat's own id is checked by its turn"
 
     def store_round_trips(self) -> str:
         resp = self.call("POST", "/chat/messages", json={"message": "verify: 你好"})
-        expect(resp.status_code == 200, f"POST /chat/messages → {resp.status_code}")
+        code = _error_code(resp)
+        expect(
+            code not in NOT_CONFIGURED,
+            f"chat function: {code} (BAILIAN_APP_ID_APP1_CHAT / DASHSCOPE_API_KEY on the chat function)",
+        )
+        expect(resp.status_code == 200, f"POST /chat/messages → {resp.status_code} {code or ''}".rstrip())
         events = [line[len("data: ") :] for line in resp.text.splitlines() if line.startswith("data: ")]
         first, last = json.loads(events[0]), json.loads(events[-1])
         expect("finish_reason" in last, f"the stream ended with {last}")
@@ -103,9 +126,9 @@ class Verifier:
 
     # -- P2: the sandbox clock reaches the data bound -----------------------------------------------
 
-    def sandbox_clock(self) -> str:
-        fixed = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)).replace(microsecond=0)
-        # The token's own site, not global: a site admin may set it, and other venues are not touched.
+    def set_site_clock(self, fixed: dt.datetime) -> Any:
+        """Fix the token's site clock at ``fixed`` (not global: a site admin may, and other venues
+        are not touched); the ``/clock`` that shows it."""
         body = {
             "mode": "fixed",
             "fixed_at": fixed.isoformat(),
@@ -115,31 +138,75 @@ class Verifier:
             "reason": "bailian-fc verify",
         }
         self.json("PUT", "/admin/runtime-context", json=body)
+        at = fixed.astimezone(dt.timezone.utc).isoformat()
+        return self.wait_for_clock(lambda c: c["sandbox"] is True and c["now"] == at, f"sandbox at {at}")
+
+    def reset_site_clock(self) -> None:
+        self.call("DELETE", "/admin/runtime-context", params={"scope": "site", "site_id": self.site})
+        self.wait_for_clock(lambda c: c["sandbox"] is False, "no sandbox")
+
+    def app2_today(self, *, refresh: bool) -> Any:
+        """App2 for today; a stale answer (Bailian failed, an old entry was served) fails the check."""
+        params = {"refresh": "true"} if refresh else {}
+        answer = self.json("POST", "/apps/app2_finance", params=params, json={"range": "today"})
+        expect(not answer.get("stale"), "App2 answered stale: Bailian failed and an old answer was served")
+        return answer
+
+    def sandbox_clock(self) -> str:
+        fixed = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)).replace(microsecond=0)
         try:
-            clock = self.wait_for_clock(sandbox=True)
-            answer = self.json(
-                "POST", "/apps/app2_finance", params={"refresh": "true"}, json={"range": "today"}
-            )
+            clock = self.set_site_clock(fixed)
+            answer = self.app2_today(refresh=True)
             bound = (answer.get("meta") or {}).get("business_date")
             expect(
                 bound == clock["business_date"],
                 f"App2 read up to {bound}, the clock says {clock['business_date']}",
             )
         finally:
-            self.call("DELETE", "/admin/runtime-context", params={"scope": "site", "site_id": self.site})
-        self.wait_for_clock(sandbox=False)
-        return f"sandbox {clock['business_date']} seen by /clock and App2, then reset"
+            self.reset_site_clock()
+        return f"sandbox {clock['business_date']} seen by /clock and App2 (asked anew), then reset"
 
-    def wait_for_clock(self, *, sandbox: bool, within: float = CLOCK_CACHE_SECONDS + 3) -> Any:
-        """GET /clock until it shows (or stops showing) the sandbox: instances cache contexts briefly."""
+    def business_day_rollover(self) -> str:
+        """The sandbox clock walked across the day start (−30 s → +30 s): App2's business date follows,
+        and the answer from before the day start is not served after it."""
+        live = self.json("GET", "/clock")
+        hours, minutes = (int(part) for part in live["day_start"].split(":"))
+        day = dt.date.fromisoformat(live["business_date"]) - dt.timedelta(days=ROLLOVER_DAYS_BACK)
+        start = dt.datetime.combine(day, dt.time(hours, minutes), tzinfo=ZoneInfo(live["tz"]))
+        walk = (
+            (start - dt.timedelta(seconds=30), day - dt.timedelta(days=1)),
+            (start + dt.timedelta(seconds=30), day),
+        )
+        try:
+            for at, expected in walk:
+                clock = self.set_site_clock(at)
+                expect(
+                    clock["business_date"] == expected.isoformat(),
+                    f"/clock at {at:%H:%M:%S} says {clock['business_date']}, expected {expected}",
+                )
+                # No refresh: after the day start the cache must not carry the previous day's answer over.
+                bound = (self.app2_today(refresh=False).get("meta") or {}).get("business_date")
+                expect(
+                    bound == expected.isoformat(),
+                    f"at {at:%H:%M:%S} {live['tz']} App2 answered for {bound}, the business day is {expected}",
+                )
+        finally:
+            self.reset_site_clock()
+        return f"{live['day_start']} day start: App2 answered {day - dt.timedelta(days=1)}, then {day}"
+
+    def wait_for_clock(
+        self, ok: Callable[[Any], bool], wanted: str, within: float = CLOCK_CACHE_SECONDS + 3
+    ) -> Any:
+        """GET /clock until ``ok`` accepts it: instances cache runtime contexts briefly."""
         deadline = time.monotonic() + within
         while True:
             clock = self.json("GET", "/clock")
-            if clock["sandbox"] is sandbox:
+            if ok(clock):
                 return clock
             expect(
                 time.monotonic() < deadline,
-                f"GET /clock still says sandbox={clock['sandbox']} after {within:g}s",
+                f"GET /clock still says now={clock['now']} sandbox={clock['sandbox']} after {within:g}s "
+                f"(wanted {wanted})",
             )
             time.sleep(0.5)
 
@@ -147,12 +214,15 @@ class Verifier:
 
     def app_answers_and_caches(self) -> str:
         body = {"note": "verify：王先生想周六下午订两个包厢。"}
-        first = self.json("POST", "/apps/app6_note_analysis", json=body)
+        # Asked anew: an answer cached by an earlier run says nothing about Bailian now.
+        first = self.json("POST", "/apps/app6_note_analysis", params={"refresh": "true"}, json=body)
+        expect(not first["stale"], "app6 answered stale: Bailian failed and an old answer was served")
+        expect(first["cached"] is False, "app6 with refresh=true was served from the cache")
         second = self.json("POST", "/apps/app6_note_analysis", json=body)
         expect(
             second["cached"] is True and second["result"] == first["result"], "the repeat was not a cache hit"
         )
-        return "app6 answered, the repeat came from the cache"
+        return "app6 answered anew, the repeat came from the cache"
 
     # -- P1: the venue data login is subject to RLS -------------------------------------------------
 
@@ -180,6 +250,7 @@ class Verifier:
             (1, "DATA_URL login subject to RLS", self.data_login),
             (1, "jobs have next fire times", self.jobs_scheduled),
             (2, "sandbox clock reaches App2", self.sandbox_clock),
+            (2, "business day rolls over", self.business_day_rollover),
             (3, "app answers and caches", self.app_answers_and_caches),
         ]
 
@@ -198,6 +269,18 @@ class Verifier:
             if report is not None:
                 report(result)
         return results
+
+
+def _error_code(resp: httpx.Response) -> str | None:
+    """The ``error.code`` of a JSON error answer, else None."""
+    if resp.status_code < 400:
+        return None
+    try:
+        body = resp.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error.get("code")) if isinstance(error, dict) else None
 
 
 def _token_site(token: str) -> str | None:
