@@ -27,8 +27,9 @@ from console_browser import (
     sign_in,
 )
 from playwright.sync_api import expect, sync_playwright
-from support import running_dev
+from support import SECRET, running_dev
 
+from bailian_fc.auth import Authenticator
 from bailian_fc.jobs import JobStore
 from bailian_fc.store import FileStore
 
@@ -393,6 +394,63 @@ def test_app_form_generated_from_its_schema_runs_the_app(dev, browser):
     form.locator("[data-field='interactions[0]'] [name=summary]").fill("")
     page.click("#app-run")
     expect(result.locator(".error")).to_contain_text("ValidationError", timeout=WAIT_MS)
+    no_page_errors(page)
+
+
+def test_a_site_admin_lands_on_its_own_sites_dashboard_and_the_platform_picks_a_site(dev, browser):
+    auth = Authenticator(SECRET, "bailian-fc", "bailian-fc")
+    site_admin = auth.mint("adm-site-002", "site-002", "admin")
+    manager_b = auth.mint("mgr-site-002", "site-002", "manager")
+    for rng in ("today", "yesterday"):
+        assert api(dev, "POST", "/apps/app2_finance", manager_b, json={"range": rng}).status_code == 200
+    assert api(dev, "POST", "/apps/app2_finance", dev["user"], json={"range": "today"}).status_code == 200
+    assert (
+        api(dev, "POST", "/apps/app3_clue_detail", manager_b, json={"clue_id": "cl-none"}).status_code == 404
+    )
+    own = api(dev, "GET", "/admin/dashboard?days=1", site_admin).json()
+    every = api(dev, "GET", "/admin/dashboard?days=1").json()
+    assert own["site"] == "site-002" and own["total"]["rejected_codes"].get("ClueNotFound", 0) >= 1
+    assert every["total"]["calls"] > own["total"]["calls"] >= 3, "site-001 has calls too: the views differ"
+
+    page = new_page(browser)
+    page.goto(f"{dev['base']}/admin/ui/#token={site_admin}")  # the same link dev prints, for this token
+    page.wait_for_url(re.compile(r"#/dashboard$"))
+    page.click("[data-days='1']")
+    totals = page.locator("#totals")
+    expect(totals).to_have_attribute("data-site", "site-002", timeout=WAIT_MS)
+    expect(totals).to_have_attribute("data-calls", str(own["total"]["calls"]), timeout=WAIT_MS)
+    expect(page.locator("#origin-split")).to_have_attribute(
+        "data-user", str(own["by_origin"]["user"]["calls"])
+    )
+    expect(page.locator("#site-scope")).to_contain_text("site-002")
+    expect(page.locator("#who")).to_contain_text("site-002")
+    assert page.locator("#site-select").count() == 0 and page.locator("#per-site").count() == 0
+    expect(page.locator("#per-app")).to_contain_text("ClueNotFound")
+    shot(page, "dashboard-site-admin")
+    # Another site's purge is a 403 shown on its page: the site admin stays signed in.
+    page.on("dialog", lambda dialog: dialog.accept())  # should a confirmation be asked first
+    page.click("a[data-page='operations']")
+    page.fill("div[data-page=operations] input[name=site]", "site-001")
+    page.click("div[data-page=operations] button.danger")
+    expect(page.locator("div[data-page=operations]")).to_contain_text("Forbidden", timeout=WAIT_MS)
+    assert page.locator("[data-page=signin]").count() == 0
+    page.click("a[data-page='dashboard']")
+    expect(page.locator("#totals")).to_have_attribute("data-site", "site-002", timeout=WAIT_MS)
+    assert page.evaluate("sessionStorage.getItem('bailian-fc.admin-token')") == site_admin
+    no_page_errors(page)
+
+    page = new_page(browser)
+    sign_in(page, dev["link"])  # the platform admin of the banner
+    page.click("[data-days='1']")
+    expect(page.locator("#totals")).to_have_attribute("data-site", "all", timeout=WAIT_MS)
+    expect(page.locator("#per-site tr[data-site='site-002']")).to_be_visible()
+    page.select_option("#site-select", "site-002")
+    expect(page.locator("#totals")).to_have_attribute("data-site", "site-002", timeout=WAIT_MS)
+    expect(page.locator("#totals")).to_have_attribute(
+        "data-calls", str(own["total"]["calls"]), timeout=WAIT_MS
+    )
+    page.select_option("#site-select", "")
+    expect(page.locator("#totals")).to_have_attribute("data-site", "all", timeout=WAIT_MS)
     no_page_errors(page)
 
 

@@ -82,3 +82,23 @@ def test_dev_on_the_embedded_dataset_seeds_clues_for_app3(tmp_path: Any) -> None
             http.post("/apps/app3_clue_detail", json={"clue_id": "cl-002-001"}, headers=manager).status_code
             == 404
         )
+
+
+def test_dev_with_a_superuser_data_url_refuses_venue_reads_and_verify_says_so(
+    venue_db: VenueDb, tmp_path: Any
+) -> None:
+    """The configuration RLS cannot survive: every venue read is a 503, GET /clock and verify name it."""
+    from test_verify_dev import verify
+
+    manager = {"Authorization": f"Bearer {AUTH.mint('m', 'site-001', 'manager')}"}
+    admin = AUTH.mint("a", "site-001", "admin", platform=True)
+    with (
+        running_dev(tmp_path / "store", DATA_URL=venue_db.admin_url) as (base, _banner, _proc),
+        httpx.Client(base_url=base, timeout=60) as http,
+    ):
+        app3 = http.post("/apps/app3_clue_detail", json={"clue_id": "cl-001-001"}, headers=manager)
+        assert app3.status_code == 503 and app3.json()["error"]["code"] == "DataLoginUnsafe", app3.text
+        assert http.get("/clock", headers=manager).json()["data_login"] == "refused"
+        out = verify(base, admin)
+    row = next(line for line in out.stdout.splitlines() if "DATA_URL login" in line)
+    assert " FAIL " in f" {row.upper()} " and out.returncode >= 3, out.stdout

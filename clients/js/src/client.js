@@ -64,7 +64,7 @@ export function createClient(options) {
     },
     admin: {
       runlogs: (query = {}) => call('GET', '/admin/runlogs', { query }),
-      dashboard: ({ days = 7 } = {}) => call('GET', '/admin/dashboard', { query: { days } }),
+      dashboard: ({ days = 7, site } = {}) => call('GET', '/admin/dashboard', { query: { days, site } }),
       triggers: {
         list: () => call('GET', '/admin/triggers'),
         get: (job) => call('GET', `/admin/triggers/${seg(job)}`),

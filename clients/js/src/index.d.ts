@@ -89,7 +89,7 @@ export interface Client {
   };
   admin: {
     runlogs(q?: { app?: string; site?: string; status?: 'ok' | 'error'; from?: string; to?: string; limit?: number; cursor?: string }): Promise<Json>;
-    dashboard(q?: { days?: number }): Promise<Json>;
+    dashboard(q?: { days?: number; site?: string }): Promise<Json>;
     triggers: {
       list(): Promise<Json>; get(job: string): Promise<Json>;
       update(job: string, patch: { enabled?: boolean; cron?: string; tz?: string; payload?: object; description?: string }): Promise<Json>;

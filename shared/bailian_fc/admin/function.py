@@ -24,8 +24,9 @@ from ..http.params import parse_query
 from ..http.router import Router
 from ..jobs import JobStore
 from ..jobs.seed import default_jobs
-from ..runlog.dashboard import MAX_DAYS, build_dashboard
+from ..runlog.dashboard import MAX_DAYS
 from ..runlog.query import RunlogQuery, list_runlogs
+from ..runlog.view import build_dashboard
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
 from . import console, routes, views

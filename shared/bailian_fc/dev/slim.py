@@ -94,6 +94,7 @@ WARM_IMPORTS: dict[str, tuple[str, ...]] = {
         "bailian_fc.venue.embedded",
         "bailian_fc.venue.postgres",
         "bailian_fc.runlog.dashboard",
+        "bailian_fc.runlog.daily",
     ),
     "admin": (),
 }

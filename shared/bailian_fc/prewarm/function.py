@@ -131,9 +131,22 @@ class PrewarmRuntime:
         return {"deleted": deleted}
 
     def rollup(self, run: JobRun) -> dict[str, Any]:
-        from ..runlog.dashboard import rollup_pending  # the admin side owns the rollup format
+        import time
+        from datetime import datetime, timezone
 
-        return rollup_pending(self.store, budget_seconds=max(run.remaining() - TIMEOUT_MARGIN_SECONDS, 1.0))
+        from ..clock import BusinessCalendar
+        from ..runlog.daily import daily_pending  # the admin side owns the rollup format
+        from ..runlog.dashboard import DEFAULT_LOOKBACK, rollup_pending
+
+        budget = max(run.remaining() - TIMEOUT_MARGIN_SECONDS, 1.0)
+        deadline, now = time.monotonic() + budget, datetime.now(timezone.utc)
+        summary = rollup_pending(self.store, now, budget_seconds=budget)
+        # Then fold each business day that closed into its daily roll-up (30-day dashboards read those).
+        calendar = BusinessCalendar.from_settings(self.settings)
+        summary.update(
+            daily_pending(self.store, calendar, now, since=now - DEFAULT_LOOKBACK, deadline=deadline)
+        )
+        return summary
 
 
 def _is_manual(event: Any) -> bool:

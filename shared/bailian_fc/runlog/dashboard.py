@@ -1,4 +1,5 @@
-"""The admin dashboard and the hourly run-log roll-ups that make it fast.
+"""The hourly run-log roll-ups behind the admin dashboard (:mod:`.view` builds it; :mod:`.daily`
+folds closed business days).
 
 Why roll-ups: 30 days × 5,000 calls is 150,000 run log records; reading them per request costs
 seconds on the file store and minutes on OSS. Each *completed* UTC hour is summarised once into
@@ -20,7 +21,7 @@ no compare-and-swap and none is needed). A roll-up with another ``v`` is recompu
 kept one group per app; v2 splits by site, so a site admin's dashboard holds only its site, and by
 origin, so the prewarm's scheduled calls never pass for users' traffic).
 
-The dashboard groups hours into business dates; an hour belongs to the business date of its
+The dashboard (:mod:`.view`) groups hours into business dates; an hour belongs to the business date of its
 start (:class:`~bailian_fc.clock.BusinessCalendar`). Times are real wall time: run logs are
 stamped with the real clock, so a runtime-context sandbox does not move the dashboard.
 """
@@ -33,14 +34,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..clock import BusinessCalendar
 from ..store import Store
-from . import histogram
 from .record import PREFIX as RUNLOG_PREFIX
-from .stats import ORIGINS, Stats, origin
+from .stats import Stats, origin
 
 log = logging.getLogger("bailian_fc.admin")
 
@@ -70,15 +69,12 @@ class HourRollup:
             "hour": self.hour.isoformat(),
             "computed_at": self.computed_at.isoformat(),
             "records": self.records,
-            "groups": [
-                {"site": site, "origin": kind, "app": app, "stats": s.to_json()}
-                for (site, kind, app), s in sorted(self.groups.items())
-            ],
+            "groups": groups_to_json(self.groups),
         }
 
     def apps(self, site: str | None = None) -> dict[str, Stats]:
         """Per app, over one site (or every site)."""
-        return _sum_by(self.groups, site, lambda g: g[2])
+        return sum_by(self.groups, site, lambda g: g[2])
 
     @classmethod
     def from_json(cls, raw: Any) -> HourRollup | None:
@@ -97,6 +93,18 @@ class HourRollup:
             )
         except (KeyError, TypeError, ValueError):
             return None
+
+
+def groups_to_json(groups: dict[Group, Stats]) -> list[dict[str, Any]]:
+    return [
+        {"site": site, "origin": kind, "app": app, "stats": s.to_json()}
+        for (site, kind, app), s in sorted(groups.items())
+    ]
+
+
+def groups_from_json(raw: Any) -> dict[Group, Stats]:
+    """Raises KeyError/TypeError/ValueError on a malformed list (the caller recomputes)."""
+    return {(str(g["site"]), str(g["origin"]), str(g["app"])): Stats.from_json(g["stats"]) for g in raw}
 
 
 @dataclass
@@ -181,7 +189,7 @@ def compute_hour(store: Store, hour: datetime, now: datetime, mapper: Mapper = m
     return HourRollup(hour, groups, count, now)
 
 
-def _sum_by(groups: dict[Group, Stats], site: str | None, key: Callable[[Group], str]) -> dict[str, Stats]:
+def sum_by(groups: dict[Group, Stats], site: str | None, key: Callable[[Group], str]) -> dict[str, Stats]:
     out: dict[str, Stats] = {}
     for group, stats in groups.items():
         if site is None or group[0] == site:
@@ -261,25 +269,7 @@ def compute_pending(
     return report
 
 
-# -- the dashboard ------------------------------------------------------------------------------
-
-
-@dataclass
-class Window:
-    """The business dates a dashboard covers and the UTC hours that make them up."""
-
-    first: date
-    last: date
-    hours: list[datetime]
-
-    @classmethod
-    def of(cls, calendar: BusinessCalendar, now: datetime, days: int) -> Window:
-        if not 1 <= days <= MAX_DAYS:
-            raise ValueError(f"days must be within 1..{MAX_DAYS}")
-        last = calendar.business_date(now)
-        first = last - timedelta(days=days - 1)
-        start = ceil_hour(calendar.day_bounds(first)[0])  # an hour belongs to the date of its start
-        return cls(first, last, list(hour_range(start, floor_hour(now))))
+# -- loading a window of hours ------------------------------------------------------------------
 
 
 def load_hours(
@@ -307,77 +297,3 @@ def load_hours(
                 loaded[hour] = compute_hour(store, hour, now, mapper)
                 counts["live"] += 1
     return loaded, counts
-
-
-def build_dashboard(
-    store: Store, calendar: BusinessCalendar, now: datetime, days: int, site: str | None = None
-) -> dict[str, Any]:
-    """``GET /admin/dashboard``: per app per business date, per app, per date and overall, for one
-    site or (``site`` None: the platform's view) every site, with ``by_site`` and the ``sites`` seen.
-    Users' calls and the prewarm's scheduled ones are counted apart (``by_origin``, per day too)."""
-    now = now.astimezone(timezone.utc)
-    window = Window.of(calendar, now, days)
-    rollups, counts = load_hours(store, window.hours, now)
-    per_day: dict[date, dict[str, Stats]] = {}
-    per_day_origin: dict[date, dict[str, Stats]] = {}
-    by_site: dict[str, Stats] = {}
-    for hour in window.hours:
-        day = calendar.business_date(hour)
-        groups = rollups[hour].groups
-        for name, stats in _sum_by(groups, site, lambda g: g[2]).items():
-            per_day.setdefault(day, {}).setdefault(name, Stats()).merge(stats)
-        for name, stats in _sum_by(groups, site, lambda g: g[1]).items():
-            per_day_origin.setdefault(day, {}).setdefault(name, Stats()).merge(stats)
-        if site is None:
-            for name, stats in _sum_by(groups, None, lambda g: g[0]).items():
-                by_site.setdefault(name, Stats()).merge(stats)
-    by_app: dict[str, Stats] = {}
-    by_origin: dict[str, Stats] = {kind: Stats() for kind in ORIGINS}
-    total = Stats()
-    by_day = []
-    for offset in range((window.last - window.first).days + 1):
-        day = window.first + timedelta(days=offset)
-        day_total = Stats()
-        apps = per_day.get(day, {})
-        for app, stats in apps.items():
-            day_total.merge(stats)
-            by_app.setdefault(app, Stats()).merge(stats)
-        day_origins = {kind: per_day_origin.get(day, {}).get(kind, Stats()) for kind in ORIGINS}
-        for kind, stats in day_origins.items():
-            by_origin[kind].merge(stats)
-        total.merge(day_total)
-        by_day.append(
-            {
-                "date": day.isoformat(),
-                "apps": {a: s.summary() for a, s in sorted(apps.items())},
-                "by_origin": {kind: s.summary() for kind, s in day_origins.items()},
-                "total": day_total.summary(),
-            }
-        )
-    by_hour = None
-    if days <= HOURLY_MAX_DAYS:
-        by_hour = [
-            {
-                "hour": hour.isoformat(),
-                "apps": {a: s.summary() for a, s in sorted(rollups[hour].apps(site).items())},
-            }
-            for hour in window.hours
-        ]
-    return {
-        "days": days,
-        "site": site,
-        "sites": sorted(by_site) if site is None else [site],
-        "from": window.first.isoformat(),
-        "to": window.last.isoformat(),
-        "tz": calendar.tz,
-        "day_start": calendar.day_start,
-        "generated_at": now.isoformat(),
-        "percentile_relative_error": round(histogram.RELATIVE_ERROR, 4),
-        "rollups": counts,
-        "by_day": by_day,
-        "by_hour": by_hour,
-        "by_app": {a: s.summary() for a, s in sorted(by_app.items())},
-        "by_origin": {kind: s.summary() for kind, s in by_origin.items()},
-        "by_site": {name: s.summary() for name, s in sorted(by_site.items())} if site is None else None,
-        "total": total.summary(),
-    }

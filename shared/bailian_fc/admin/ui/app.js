@@ -1,7 +1,7 @@
 // The console shell: sign-in, navigation, and one page module per hash route.
 
 import { clear, h } from './lib/dom.js';
-import { claims, clearToken, getToken, makeClient, setToken, takeTokenFromFragment } from './lib/session.js';
+import { claims, clearToken, getToken, isAdmin, makeClient, setToken, takeTokenFromFragment, whoLabel } from './lib/session.js';
 import * as apps from './pages/apps.js';
 import * as chat from './pages/chat.js';
 import * as dashboard from './pages/dashboard.js';
@@ -26,6 +26,9 @@ const signout = document.getElementById('signout');
 let authMessage = '';
 
 function onAuthError(err) {
+  // A site admin's 403 on something of another site or of the platform is that page's error, not
+  // a sign-out: only a token that is no admin's, or one the server rejects (401), ends the session.
+  if (err.status === 403 && isAdmin(claims(getToken()))) return;
   clearToken();
   authMessage = err.status === 403
     ? `此令牌不是管理员令牌 — this token is not an admin token (${err.code}: ${err.message}). Sign in with an admin token.`
@@ -37,7 +40,9 @@ function onAuthError(err) {
 const client = makeClient(onAuthError);
 
 function renderNav(current) {
-  clear(nav, PAGES.map(([id, label]) => h(`a${id === current ? '.active' : ''}`, { href: `#/${id}`, dataset: { page: id } }, label)));
+  const who = getToken() ? whoLabel(claims(getToken())) : '';
+  clear(nav, PAGES.map(([id, label]) => h(`a${id === current ? '.active' : ''}`, { href: `#/${id}`, dataset: { page: id } }, label)),
+    who ? h('span.muted', { id: 'who' }, who) : null);
   signout.hidden = !getToken();
 }
 

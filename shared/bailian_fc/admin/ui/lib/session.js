@@ -31,3 +31,12 @@ export function claims(token) {
     return null;
   }
 }
+
+/** Whether the claims are an admin's (a site's or the platform's); display and sign-out only. */
+export const isAdmin = (c) => Boolean(c && c.role === 'admin');
+
+/** Who is signed in, for the header: the platform, or the one site an admin acts on. */
+export function whoLabel(c) {
+  if (!c) return '';
+  return c.platform ? '平台管理员 Platform admin · all sites' : `站点管理员 Site admin · ${c.site_id}`;
+}
