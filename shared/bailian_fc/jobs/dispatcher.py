@@ -168,7 +168,10 @@ class Dispatcher:
         """
         data = decode_event(event)
         name, overrides, force = manual_fields(data)
-        result = self._guarded(name, lambda: self._manual_job(name, overrides, force))
+        # Who asked (the admin's ``sub`` from run-now or the queue): the run's "by", not our request id.
+        by = overrides.pop("by", "")
+        by = by[:64] if isinstance(by, str) else ""
+        result = self._guarded(name, lambda: self._manual_job(name, overrides, force, by))
         return {"kind": "manual", "instance": self.instance_id, "results": [result]}
 
     # -- one job ------------------------------------------------------------------------------
@@ -197,7 +200,7 @@ class Dispatcher:
         self, job: Job, slot: datetime, budget: _Budget, *, tag: str, part: int, resume: dict[str, Any] | None
     ) -> dict[str, Any] | None:
         """Claim and run; None when another claimant owns it."""
-        handler = self.handlers.get(job.name)
+        handler = self.handlers.get(job.handler_kind)
         if handler is None:
             return self._result(job.name, slot, "failed", error="no handler registered for this job")
         if self.monotonic() >= budget.deadline:
@@ -207,11 +210,11 @@ class Dispatcher:
             return None
         return self._execute(job, slot, handler, budget, trigger="timer", part=part, resume=resume)
 
-    def _manual_job(self, name: str, overrides: dict[str, Any], force: bool) -> dict[str, Any]:
+    def _manual_job(self, name: str, overrides: dict[str, Any], force: bool, by: str) -> dict[str, Any]:
         job = self.jobs.get(name)
         if job is None:
             return self._result(name, None, "failed", error=f"unknown job {name!r}")
-        handler = self.handlers.get(name)
+        handler = self.handlers.get(job.handler_kind)
         if handler is None:
             return self._result(name, None, "failed", error="no handler registered for this job")
         budget = self._budget()
@@ -222,7 +225,9 @@ class Dispatcher:
             return self._result(
                 name, slot, "skipped_claimed", hint="already run manually in this slot; send force: true"
             )
-        return self._execute(job, slot, handler, budget, trigger="manual", overrides=overrides, force=force)
+        return self._execute(
+            job, slot, handler, budget, trigger="manual", overrides=overrides, force=force, by=by
+        )
 
     def _execute(
         self,
@@ -236,6 +241,7 @@ class Dispatcher:
         resume: dict[str, Any] | None = None,
         overrides: Mapping[str, Any] | None = None,
         force: bool = False,
+        by: str = "",
     ) -> dict[str, Any]:
         """Run the handler we own; catch its failure, record the run, keep the resume point honest."""
         run = JobRun(
@@ -261,7 +267,7 @@ class Dispatcher:
         duration_ms = int((self.monotonic() - t0) * 1000)
         record = self.jobs.record_run(
             job.name, slot, summary, status=status, trigger=trigger, part=part, force=force,
-            by=self.instance_id, started_at=started, finished_at=self.now(), duration_ms=duration_ms, error=error,
+            by=by or self.instance_id, started_at=started, finished_at=self.now(), duration_ms=duration_ms, error=error,
         )  # fmt: skip
         self._log(
             "job.finish", level=logging.WARNING if error else logging.INFO,

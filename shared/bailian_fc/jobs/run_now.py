@@ -54,7 +54,13 @@ def start_run(
     store: Store, job: str, site_id: str | None, force: bool, by: str, now: datetime
 ) -> dict[str, Any]:
     """Start the run now, or queue it; the admin's answer either way."""
-    event: dict[str, Any] = {"job": job, "force": force, **({"site_id": site_id} if site_id else {})}
+    # ``by`` rides along so the run record names the admin who asked, not the invocation's request id.
+    event: dict[str, Any] = {
+        "job": job,
+        "force": force,
+        "by": by,
+        **({"site_id": site_id} if site_id else {}),
+    }
     answer: dict[str, Any] = {
         "job": job,
         "site_id": site_id,

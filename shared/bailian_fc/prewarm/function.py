@@ -88,6 +88,7 @@ class PrewarmRuntime:
                 continue  # another tick has it (or had it and is done)
             claim, record = taken
             manual = {k: record[k] for k in ("job", "site_id", "force") if record.get(k) is not None}
+            manual["by"] = str(record.get("queued_by") or "")  # the run's "by": the admin who queued it
             try:
                 results.append(dispatcher.run_manual(manual))
             finally:
