@@ -78,7 +78,10 @@ function drawChart(spec, W) {
     const anchor = n > 1 && last ? 'end' : n > 1 && i === 0 ? 'start' : 'middle'; // keep edge labels inside
     root.append(svg('text', { x: x(i), y: H - 10, class: 'tick', 'text-anchor': anchor, 'font-size': FONT }, label));
   });
-  const single = all.length === 1 || n === 1;
+  // Points with no neighbour (one day of data, an app seen once) get a bigger dot and their value
+  // written beside them, unless so many are alone that the labels would pile up.
+  const aloneCount = spec.series.reduce((k, s) => k + s.values.filter((v, i) => isAlone(s.values, i)).length, 0);
+  const labelAlone = aloneCount > 0 && aloneCount <= 6;
   spec.series.forEach((s, index) => {
     const color = spec.colors?.[s.name] || PALETTE[index % PALETTE.length];
     const group = svg('g', { 'data-series': s.name, stroke: color, fill: color });
@@ -86,11 +89,15 @@ function drawChart(spec, W) {
     s.values.forEach((v, i) => {
       if (typeof v !== 'number' || !Number.isFinite(v)) { segments.push([]); return; }
       segments.at(-1).push(`${x(i).toFixed(1)},${y(v).toFixed(1)}`);
-      const alone = (s.values[i - 1] ?? null) === null && (s.values[i + 1] ?? null) === null;
+      const alone = isAlone(s.values, i);
       group.append(svg('circle', { cx: x(i), cy: y(v), r: alone ? 5 : 3, class: alone ? 'point alone' : 'point' },
         svg('title', {}, `${name(s.name)} · ${spec.labels[i]}：${fmt(v)}`)));
-      if (single) { // one point: say its value rather than leave a lone dot
-        group.append(svg('text', { x: x(i), y: y(v) - 10, class: 'value', 'text-anchor': 'middle', 'font-size': FONT, stroke: 'none' }, fmt(v)));
+      if (alone && labelAlone) { // say the value rather than leave a lone dot; kept inside the plot
+        const px = x(i);
+        const anchor = px > W - R - 40 ? 'end' : px < L + 40 ? 'start' : 'middle';
+        const dx = anchor === 'end' ? -8 : anchor === 'start' ? 8 : 0;
+        const py = y(v) - 10 < T + FONT ? y(v) + FONT + 8 : y(v) - 10;
+        group.append(svg('text', { x: px + dx, y: py, class: 'value', 'text-anchor': anchor, 'font-size': FONT, stroke: 'none' }, fmt(v)));
       }
     });
     const d = segments.filter((seg) => seg.length > 1).map((seg) => `M${seg.join('L')}`).join(' ');
@@ -100,6 +107,11 @@ function drawChart(spec, W) {
   if (!all.length) root.append(svg('text', { x: W / 2, y: H / 2, class: 'empty', 'text-anchor': 'middle', 'font-size': 13 }, t('chart.empty')));
   else addReadout(root, spec, { x, W, H, T, B, L, R, n, fmt, name });
   return root;
+}
+
+function isAlone(values, i) {
+  const real = (v) => typeof v === 'number' && Number.isFinite(v);
+  return real(values[i]) && !real(values[i - 1]) && !real(values[i + 1]);
 }
 
 /** Hover (mouse) or tap (touch): a guide line at the nearest label and every series' value there. */

@@ -287,7 +287,6 @@ export const ENUMS = {
   churn_risk: { high: '高', medium: '中', low: '低' },
   tone: { positive: '积极', neutral: '中性', negative: '消极' },
   sentiment: { positive: '积极', neutral: '中性', negative: '消极' },
-  apps: { app2_finance: '董事会财务洞察', app2a_finance_digest: '财务洞察一句话标题' },
 };
 
 /** Output field names of the apps' answers (catalogue/outputs.py) in Chinese. */

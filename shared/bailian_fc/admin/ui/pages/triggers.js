@@ -195,7 +195,9 @@ function jobCard(ctx, initial) {
         h('dt', t('triggers.updated')), h('dd', job.updated_at ? t('triggers.updated-by', { at: fmtTime(job.updated_at, job.tz), by: job.updated_by || '—' }) : '—')),
       h('div.row', h('label', t('triggers.cron'), cron), h('label', t('triggers.tz'), tz), save),
       preview,
-      h('div.payload', h('label', t('triggers.payload'), payload), h('small.muted', payloadHelp(kind)), h('div.row', payloadSave)),
+      // A kind without payload fields has nothing to edit (its model refuses any key).
+      kind && !Object.keys(kind.payload_schema?.properties || {}).length && !Object.keys(job.payload || {}).length ? null
+        : h('div.payload', h('label', t('triggers.payload'), payload), h('small.muted', payloadHelp(kind)), h('div.row', payloadSave)),
       h('div.row', h('label', t('site'), site), h('label.inline', force, t('triggers.force')), runNow),
       h('div', { dataset: { role: 'message' } }, message),
       runs);
