@@ -68,7 +68,8 @@ def test_run_now_invokes_the_prewarm_function_asynchronously(rt, fc):
     assert fc.accepted == [
         {
             "function": "bailian-fc-prewarm",
-            "event": {"job": "app2_prewarm", "force": True, "site_id": "site-002"},
+            # "by": the run record names the admin who asked, not the async invocation's request id
+            "event": {"job": "app2_prewarm", "force": True, "by": "admin-1", "site_id": "site-002"},
         }
     ]
     assert list_queue(rt.store) == []  # started, so nothing waits for the next tick
