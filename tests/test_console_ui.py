@@ -201,6 +201,22 @@ def test_a_job_created_and_removed_through_the_page_is_audited(dev, browser):
     card = page.locator("[data-job='prewarm_site2']")
     expect(card).to_contain_text("App2 财务洞察预热", timeout=WAIT_MS)
     assert api(dev, "GET", "/admin/triggers/prewarm_site2").json()["payload"] == {"site_id": "site-002"}
+    # Editing the payload is a form from the kind's schema, with Chinese labels, starting from the value.
+    editor = card.locator("[data-role=payload]")
+    expect(editor.locator("[data-field=site_id] label")).to_contain_text("门店")
+    expect(editor.locator("input[name=site_id]")).to_have_value("site-002")
+    expect(editor.locator("select[name='apps[0]']")).to_have_count(0)  # optional list: starts empty
+    editor.locator("[data-field=apps] button", has_text="添加").click()
+    editor.locator("select[name='apps[0]']").select_option("app2a_finance_digest")
+    expect(editor.locator("select[name='apps[0]'] option:checked")).to_have_text("财务洞察一句话标题")
+    editor.locator("input[name=force]").check()
+    card.locator("[data-role=payload-save]").click()
+    expect(card.locator("[data-role=payload-saved]")).to_be_visible(timeout=WAIT_MS)
+    assert api(dev, "GET", "/admin/triggers/prewarm_site2").json()["payload"] == {
+        "site_id": "site-002",
+        "apps": ["app2a_finance_digest"],
+        "force": True,
+    }
 
     card.locator("[data-role=remove]").click()
     page.click("[data-role=confirm-cancel]")  # cancelled: still there
@@ -220,6 +236,7 @@ def test_a_job_created_and_removed_through_the_page_is_audited(dev, browser):
     records = api(dev, "GET", "/admin/jobs/audit").json()["audit"]
     assert [(r["action"], r["actor"]) for r in records if r["job"] == "prewarm_site2"] == [
         ("delete", "dev-admin"),
+        ("update", "dev-admin"),
         ("create", "dev-admin"),
     ]
     shot(page, "triggers-job-audit-desktop")

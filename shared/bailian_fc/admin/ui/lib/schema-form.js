@@ -21,10 +21,10 @@ const resolve = (schema, root) => {
 
 const EMPTY = Symbol('empty');
 
-export function schemaForm(schema, { pickers = {}, labels = {} } = {}) {
+export function schemaForm(schema, { pickers = {}, labels = {}, initial, enumLabels = {} } = {}) {
   const root = schema;
-  const opts = { pickers, labels };
-  const f = field(schema, root, schema.title || 'input', true, opts);
+  const opts = { pickers, labels, enumLabels };
+  const f = field(schema, root, schema.title || 'input', true, opts, initial);
   return { el: f.el, value: () => { const v = f.value(); return v === EMPTY ? {} : v; } };
 }
 
@@ -45,13 +45,15 @@ export function fieldTitles(schema) {
   return out;
 }
 
-function field(raw, root, name, required, opts) {
+function field(raw, root, name, required, opts, init) {
+  // init: the current value to start from (editing); the schema's default otherwise.
   const s = resolve(raw, root);
+  const start = init !== undefined && init !== null ? init : s.default;
   const key = name.replace(/\[\d+\]$/, '');
   const title = `${s.title || opts.labels[key] || name}${required ? ' *' : ''}`;
   if (s.type === 'object' || s.properties) {
     const req = new Set(s.required || []);
-    const children = Object.entries(s.properties || {}).map(([k, sub]) => [k, field(sub, root, k, req.has(k), opts)]);
+    const children = Object.entries(s.properties || {}).map(([k, sub]) => [k, field(sub, root, k, req.has(k), opts, init?.[k])]);
     return {
       el: h('fieldset', { dataset: { field: name } }, root === raw ? null : h('legend', title), children.map(([, c]) => c.el)),
       value() {
@@ -64,47 +66,48 @@ function field(raw, root, name, required, opts) {
   if (s.type === 'array') {
     const item = resolve(s.items, root);
     if (item.type === 'string' && !item.enum) {
-      const area = h('textarea', { name, placeholder: t('one-per-line') });
+      const area = h('textarea', { name, placeholder: t('one-per-line'), value: Array.isArray(start) ? start.join('\n') : undefined });
       return { el: wrap(`${title}（${t('one-per-line')}）`, area, name, s.description),
         value: () => { const lines = area.value.split('\n').map((x) => x.trim()).filter(Boolean); return lines.length || required ? lines : EMPTY; } };
     }
     const rows = [];
     const holder = h('div');
-    const add = () => {
+    const add = (value) => {
       // Each item is titled by its list (互动记录 1), not by its model's class name.
-      const c = field({ ...s.items, title: `${s.title || name} ${rows.length + 1}` }, root, `${name}[${rows.length}]`, true, opts);
+      const c = field({ ...s.items, title: `${s.title || name} ${rows.length + 1}` }, root, `${name}[${rows.length}]`, true, opts, value);
       const row = h('div', c.el, h('button', { type: 'button', onclick: () => { rows.splice(rows.indexOf(entry), 1); row.remove(); } }, t('remove')));
       const entry = { c, row };
       rows.push(entry);
       holder.append(row);
     };
-    for (let i = 0; i < Math.max(s.minItems || 0, required ? 1 : 0); i++) add();
-    return { el: h('fieldset', { dataset: { field: name } }, h('legend', title), holder, h('button', { type: 'button', onclick: add }, `＋ ${t('add')}`)),
+    if (Array.isArray(start)) start.forEach((v) => add(v));
+    else for (let i = 0; i < (required ? Math.max(s.minItems || 0, 1) : 0); i++) add(); // optional: starts empty
+    return { el: h('fieldset', { dataset: { field: name } }, h('legend', title), holder, h('button', { type: 'button', onclick: () => add() }, `＋ ${t('add')}`)),
       value: () => (rows.length || required ? rows.map((r) => r.c.value()).map((v) => (v === EMPTY ? {} : v)) : EMPTY) };
   }
   if (s.enum) {
     const select = h('select', { name }, required ? null : h('option', { value: '' }, '—'),
-      s.enum.map((v) => h('option', { value: String(v), selected: v === s.default }, enumLabel(key, v))));
+      s.enum.map((v) => h('option', { value: String(v), selected: v === start }, opts.enumLabels?.[key]?.[v] ?? enumLabel(key, v))));
     return { el: wrap(title, select, name, s.description), value: () => (select.value === '' ? EMPTY : s.enum.find((v) => String(v) === select.value)) };
   }
   if (s.type === 'boolean') {
-    const box = h('input', { type: 'checkbox', name, checked: !!s.default });
+    const box = h('input', { type: 'checkbox', name, checked: !!start });
     return { el: wrap(title, box, name, s.description), value: () => box.checked };
   }
   if (s.type === 'integer' || s.type === 'number') {
     const input = h('input', { type: 'number', name, step: s.type === 'integer' ? 1 : 'any', min: s.minimum, max: s.maximum,
-      value: s.default ?? undefined });
+      value: start ?? undefined });
     return { el: wrap(title, input, name, s.description), value: () => (input.value === '' ? EMPTY : Number(input.value)) };
   }
   if (opts.pickers[name]) { // a list from the server (areas): a select instead of free text
     const choices = opts.pickers[name];
-    const select = h('select', { name }, choices.map(([v, label]) => h('option', { value: v, selected: v === s.default }, label)));
+    const select = h('select', { name }, choices.map(([v, label]) => h('option', { value: v, selected: v === start }, label)));
     return { el: wrap(title, select, name, s.description), value: () => (select.value === '' ? EMPTY : select.value) };
   }
   const type = s.format === 'date' ? 'date' : s.format === 'date-time' ? 'datetime-local' : 'text';
   const input = (s.maxLength || 0) > 200
-    ? h('textarea', { name, maxlength: s.maxLength })
-    : h('input', { type, name, maxlength: s.maxLength, value: s.default ?? undefined, placeholder: s.pattern ? s.pattern : undefined });
+    ? h('textarea', { name, maxlength: s.maxLength, value: start ?? undefined })
+    : h('input', { type, name, maxlength: s.maxLength, value: start ?? undefined, placeholder: s.pattern ? s.pattern : undefined });
   return { el: wrap(title, input, name, s.description),
     value: () => (input.value === '' ? EMPTY : type === 'datetime-local' ? new Date(input.value).toISOString() : input.value) };
 }

@@ -4,7 +4,9 @@
 
 import { badge, clear, dataTable, errorBox, fmtTime, h, num } from '../lib/dom.js';
 import { confirmAction } from '../lib/confirm.js';
+import { titles } from '../lib/catalogue.js';
 import { enumLabel, t, tl } from '../lib/i18n.js';
+import { schemaForm } from '../lib/schema-form.js';
 
 const jobsApi = (client) => ({
   kinds: () => client.call('GET', '/admin/jobs/kinds'),
@@ -17,10 +19,12 @@ export function render({ client, el }) {
   const list = h('div');
   const create = h('div');
   const audit = h('section.card', { id: 'jobs-audit-card' });
-  const ctx = { client, api: jobsApi(client), kinds: {}, list, audit };
+  const ctx = { client, api: jobsApi(client), kinds: {}, names: {}, list, audit };
   clear(el, h('h1', tl('triggers.title')), create, list, audit);
-  ctx.api.kinds().then(({ kinds }) => { ctx.kinds = Object.fromEntries(kinds.map((k) => [k.kind, k])); })
-    .catch(() => {}).finally(() => { clear(create, createForm(ctx)); load(ctx); loadAudit(ctx); });
+  Promise.all([
+    ctx.api.kinds().then(({ kinds }) => { ctx.kinds = Object.fromEntries(kinds.map((k) => [k.kind, k])); }),
+    titles(client).then((names) => { ctx.names = names; }),
+  ]).catch(() => {}).finally(() => { clear(create, createForm(ctx)); load(ctx); loadAudit(ctx); });
 }
 
 async function load(ctx) {
@@ -168,9 +172,13 @@ function jobCard(ctx, initial) {
         loadAudit(ctx);
       } catch (err) { clear(message, errorBox(err)); }
     } }, tl('triggers.remove'));
-    const payload = h('textarea', { name: 'payload', spellcheck: 'false', value: JSON.stringify(job.payload || {}) });
+    // The payload as a form from the kind's schema (Chinese labels); raw JSON for a kind this
+    // console does not know. Either way the server checks it against the kind's model.
+    const fields = Object.keys(kind?.payload_schema?.properties || {}).length;
+    const form = fields ? schemaForm(kind.payload_schema, { initial: job.payload || {}, enumLabels: { apps: ctx.names } }) : null;
+    const payload = form ? form.el : h('textarea', { name: 'payload', spellcheck: 'false', value: JSON.stringify(job.payload || {}) });
     const payloadSave = h('button', { dataset: { role: 'payload-save' }, onclick: async () => {
-      const body = parsePayload(payload.value);
+      const body = form ? form.value() : parsePayload(payload.value);
       if (body === null) { clear(message, h('div.error', t('triggers.payload-json'))); return; }
       try {
         job = await client.admin.triggers.update(job.name, { payload: body });
@@ -197,7 +205,8 @@ function jobCard(ctx, initial) {
       preview,
       // A kind without payload fields has nothing to edit (its model refuses any key).
       kind && !Object.keys(kind.payload_schema?.properties || {}).length && !Object.keys(job.payload || {}).length ? null
-        : h('div.payload', h('label', t('triggers.payload'), payload), h('small.muted', payloadHelp(kind)), h('div.row', payloadSave)),
+        : h('div.payload', { dataset: { role: 'payload' } }, form ? h('fieldset', h('legend', t('triggers.payload')), payload)
+          : [h('label', t('triggers.payload'), payload), h('small.muted', payloadHelp(kind))], h('div.row', payloadSave)),
       h('div.row', h('label', t('site'), site), h('label.inline', force, t('triggers.force')), runNow),
       h('div', { dataset: { role: 'message' } }, message),
       runs);
