@@ -107,7 +107,7 @@ function field(raw, root, name, required, opts, init) {
   const type = s.format === 'date' ? 'date' : s.format === 'date-time' ? 'datetime-local' : 'text';
   const input = (s.maxLength || 0) > 200
     ? h('textarea', { name, maxlength: s.maxLength, value: start ?? undefined })
-    : h('input', { type, name, maxlength: s.maxLength, value: start ?? undefined, placeholder: s.pattern ? s.pattern : undefined });
+    : h('input', { type, name, maxlength: s.maxLength, value: start ?? undefined });
   return { el: wrap(title, input, name, s.description),
     value: () => (input.value === '' ? EMPTY : type === 'datetime-local' ? new Date(input.value).toISOString() : input.value) };
 }
