@@ -472,10 +472,15 @@ def test_triggers_list_with_last_run_and_next_fires(rt):
 
 
 def test_put_trigger_reschedules_and_validates(rt):
-    status, body = call(
+    status, err = call(
         "PUT", "/admin/triggers/app2_prewarm", {"cron": "0 0 9 * * *", "payload": {"sites": 2}}
+    )  # the payload is checked against the kind's model before anything changes
+    assert status == 400 and err["error"]["details"][0]["field"] == "payload.sites"
+    assert rt.jobs.get("app2_prewarm").cron == "0 5 8 * * *"  # the seed: 5 min after the 08:00 day start
+    status, body = call(
+        "PUT", "/admin/triggers/app2_prewarm", {"cron": "0 0 9 * * *", "payload": {"site_id": "site-002"}}
     )
-    assert status == 200 and body["cron"] == "0 0 9 * * *" and body["payload"] == {"sites": 2}
+    assert status == 200 and body["cron"] == "0 0 9 * * *" and body["payload"] == {"site_id": "site-002"}
     assert body["next_fire_times"] == [f"2026-03-{d}T01:00:00+00:00" for d in range(11, 16)]
     assert body["updated_by"] == "admin-1" and rt.jobs.get("app2_prewarm").cron == "0 0 9 * * *"
     status, body = call("PUT", "/admin/triggers/app2_prewarm", {"cron": "CRON_TZ=UTC 0 0 6 * * *"})

@@ -142,6 +142,19 @@ PROBES: dict[tuple[str, str], list[Probe]] = {
         )
     ],
     ("GET", "/admin/apps/schemas"): [Probe("schedule", "GET", "/admin/apps/schemas")],
+    ("GET", "/admin/apps"): [Probe("schedule", "GET", "/admin/apps")],
+    ("GET", "/admin/jobs/kinds"): [Probe("schedule", "GET", "/admin/jobs/kinds")],
+    # Job definitions are shared by every site: who changed them is no one site's record.
+    ("GET", "/admin/jobs/audit"): [Probe("schedule", "GET", "/admin/jobs/audit")],
+    ("POST", "/admin/triggers"): [
+        Probe(
+            "platform",
+            "POST",
+            "/admin/triggers",
+            body=lambda t: {"name": f"probe_{t}", "kind": "cache_housekeeping", "cron": "0 0 4 * * *"},
+        )
+    ],
+    ("DELETE", "/admin/triggers/{job}"): [Probe("platform", "DELETE", "/admin/triggers/cache_housekeeping")],
 }
 
 

@@ -225,3 +225,22 @@ def test_typescript_declares_every_app():
         assert (
             f'"{key}"' in ts and f"{export._pascal(key)}Input" in ts and f"{export._pascal(key)}Output" in ts
         )
+
+
+def test_the_consoles_app_list_is_the_catalogue_and_the_exported_app_key():
+    """The console names apps and filters run logs from GET /admin/apps; no page keeps its own list."""
+    import re
+
+    from bailian_fc.admin.views import app_titles
+
+    listed = app_titles(None, None, None)["apps"]  # type: ignore[arg-type]  # reads only the catalogue
+    assert [(a["key"], a["title"]) for a in listed] == [(k, s.title) for k, s in CATALOGUE.items()]
+    union = re.search(r"export type AppKey = (.*);", (ROOT / "types" / "bailian-apps.d.ts").read_text())
+    assert union and re.findall(r'"(\w+)"', union.group(1)) == [a["key"] for a in listed]
+    ui = ROOT / "shared" / "bailian_fc" / "admin" / "ui"
+    for path in ui.rglob("*.js"):
+        if path.relative_to(ui).parts[0] == "client":
+            continue  # the shared JS client (clients/js) is generic over keys
+        text = path.read_text(encoding="utf-8")
+        for key in CATALOGUE:
+            assert not re.search(rf"['\"`]{key}['\"`]|\b{key}\s*:", text), f"{path.name} hard-codes {key}"

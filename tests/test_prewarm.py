@@ -200,6 +200,7 @@ def test_tick_with_nothing_due_runs_nothing_and_drains_the_run_now_queue(runtime
     result = prewarm_function.handler(json.dumps(tick).encode(), fake_context())
     assert [q["results"][0]["status"] for q in result["queued"]] == ["ran"]
     assert runtime.store.list("jobs/queue/") == []
+    assert runtime.jobs.runs("app2_prewarm")[0].by == "adm"  # who queued it, not this tick's request id
     again = prewarm_function.handler(json.dumps(tick).encode(), fake_context())
     assert "queued" not in again
     assert all(r["status"] in ("not_due", "disabled", "skipped_claimed", "ran") for r in again["results"])

@@ -44,9 +44,11 @@ def test_run_now_invokes_the_prewarm_function_asynchronously(rt, fc):
     [accepted] = fc.accepted
     event = accepted["event"]
     assert accepted["function"] == "bailian-fc-prewarm"
-    assert {k: event[k] for k in ("job", "force", "site_id")} == {
+    # "by": the run record names the admin who asked, not the async invocation's request id
+    assert {k: event[k] for k in ("job", "force", "by", "site_id")} == {
         "job": "app2_prewarm",
         "force": True,
+        "by": "admin-1",
         "site_id": "site-002",
     }
     assert event["run_id"] == body["run_id"] and event["reservation"]  # the run adopts the reservation

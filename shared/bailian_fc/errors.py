@@ -11,6 +11,7 @@ name in the error body, ``details`` (optional) name the fields at fault::
      │    └── ConversationNotFound
      ├── InvalidInput               well-formed but wrong (bad cursor, cron, …)   → 400
      │    └── UnsupportedMediaType  a body that is not declared JSON              → 415
+     ├── Conflict                   it exists already (create-only)               → 409
      ├── TooLarge                   a value above a configured bound              → 413
      ├── LimitReached               a per-user quota is used up (retry_after)     → 429
      ├── NotConfigured              a setting this request needs is missing       → 503
@@ -99,6 +100,12 @@ class Busy(DomainError):
     """The same work is in flight elsewhere and did not finish in time: retry shortly."""
 
     default_code = "Busy"
+
+
+class Conflict(DomainError):
+    """Creating something that already exists (a create-only name taken)."""
+
+    default_code = "Conflict"
 
 
 class TooLarge(DomainError):

@@ -29,7 +29,7 @@ from ..runlog.query import RunlogQuery, list_runlogs
 from ..runlog.view import build_dashboard
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
-from . import console, routes, views
+from . import console, jobs_admin, routes, views
 from .scope import own_site
 
 AdminRoute = Callable[["AdminRuntime", HttpRequest, Principal], Any]
@@ -132,6 +132,12 @@ ROUTES: tuple[tuple[str, str, AdminRoute], ...] = (
     ("GET", "/admin/queue", views.run_queue),
     ("GET", "/admin/runtime-context/audit", views.context_audit),
     ("GET", "/admin/apps/schemas", views.app_schemas),
+    ("GET", "/admin/apps", views.app_titles),
+    # Creating and removing jobs, their kinds and their audit (jobs_admin.py).
+    ("POST", "/admin/triggers", jobs_admin.create_trigger),
+    ("DELETE", "/admin/triggers/{job}", jobs_admin.delete_trigger),
+    ("GET", "/admin/jobs/kinds", jobs_admin.job_kinds),
+    ("GET", "/admin/jobs/audit", jobs_admin.jobs_audit),
 )
 
 

@@ -26,6 +26,7 @@ JOB_SCHEMA = {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,62}$"}
 TRIGGER = obj(
     {
         "name": STR,
+        "kind": STR,
         "enabled": BOOL,
         "cron": STR,
         "tz": STR,
@@ -54,7 +55,7 @@ CONTEXT = obj(
 
 
 def admin_docs() -> dict[tuple[str, str], OpDoc]:
-    from ..admin import routes, views
+    from ..admin import jobs_admin, routes, views
     from ..admin.function import DashboardQuery
     from ..runlog.query import RunlogQuery
 
@@ -231,6 +232,40 @@ def admin_docs() -> dict[tuple[str, str], OpDoc]:
             "admin",
             ADMIN,
             replies={200: Reply("schemas", obj({"apps": ANY_LIST}))},
+        ),
+        ("GET", "/admin/apps"): OpDoc(
+            "every catalogue app's key, Chinese title and mode (the console's names and filters)",
+            "admin",
+            ADMIN,
+            replies={200: Reply("apps", obj({"apps": ANY_LIST}))},
+        ),
+        ("POST", "/admin/triggers"): OpDoc(
+            "create a job of a known kind (payload validated against the kind's model; audited)",
+            "admin",
+            ADMIN,
+            body=jobs_admin.JobCreate,
+            replies={201: Reply("the job", TRIGGER)},
+            errors=(409,),
+        ),
+        ("DELETE", "/admin/triggers/{job}"): OpDoc(
+            "remove a job (its runs and audit stay; audited)",
+            "admin",
+            ADMIN,
+            path_params=job,
+            replies={204: Reply("removed")},
+        ),
+        ("GET", "/admin/jobs/kinds"): OpDoc(
+            "each job kind's title, description and payload JSON Schema",
+            "admin",
+            ADMIN,
+            replies={200: Reply("kinds", obj({"kinds": ANY_LIST}))},
+        ),
+        ("GET", "/admin/jobs/audit"): OpDoc(
+            "who created, changed or removed which job, newest first",
+            "admin",
+            ADMIN,
+            query=views.LimitQuery,
+            replies={200: Reply("audit records", obj({"audit": ANY_LIST}))},
         ),
         ("GET", "/admin/openapi.json"): openapi_doc("admin"),
     }

@@ -120,3 +120,11 @@ def app_schemas(rt: AdminRuntime, request: HttpRequest, principal: Principal) ->
             if spec.mode == "single"
         ]
     }
+
+
+def app_titles(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+    """``GET /admin/apps``: every catalogue app's key, Chinese title and mode, in catalogue order:
+    the console's app names and filters come from here, never from a list of its own."""
+    from ..catalogue.registry import CATALOGUE  # late: builds every app's models
+
+    return {"apps": [{"key": s.key, "title": s.title, "mode": s.mode} for s in CATALOGUE.values()]}

@@ -138,6 +138,7 @@ RULES: list[Rule] = [
     (d.NotFound, _domain(404)),
     (d.UnsupportedMediaType, _domain(415)),
     (d.InvalidInput, _domain(400)),
+    (d.Conflict, _domain(409)),
     (d.TooLarge, _domain(413)),
     (d.LimitReached, _limit_reached),
     (d.NotConfigured, _domain(503)),

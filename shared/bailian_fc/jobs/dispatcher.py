@@ -186,7 +186,10 @@ class Dispatcher:
         data = decode_event(event)
         name, overrides, force = manual_fields(data)
         budget = None if within is None else self._budget(deadline=within)
-        result = self._guarded(name, lambda: self._manual_job(name, overrides, force, budget))
+        # Who asked (the admin's ``sub`` from run-now or the queue): the run's "by", not our request id.
+        by = overrides.pop("by", "")
+        by = by[:64] if isinstance(by, str) else ""
+        result = self._guarded(name, lambda: self._manual_job(name, overrides, force, budget, by))
         return {"kind": "manual", "instance": self.instance_id, "results": [result]}
 
     # -- one job ------------------------------------------------------------------------------
@@ -249,7 +252,7 @@ class Dispatcher:
         previous: str | None = None,
     ) -> dict[str, Any] | None:
         """Claim and run; None when another claimant owns it."""
-        handler = self.handlers.get(job.name)
+        handler = self.handlers.get(job.handler_kind)
         if handler is None:
             return self._result(job.name, slot, "failed", error="no handler registered for this job")
         if self.monotonic() >= budget.deadline:
@@ -265,12 +268,12 @@ class Dispatcher:
         )
 
     def _manual_job(
-        self, name: str, overrides: dict[str, Any], force: bool, budget: _Budget | None
+        self, name: str, overrides: dict[str, Any], force: bool, budget: _Budget | None, by: str = ""
     ) -> dict[str, Any]:
         job = self.jobs.get(name)
         if job is None:
             return self._result(name, None, "failed", error=f"unknown job {name!r}")
-        handler = self.handlers.get(name)
+        handler = self.handlers.get(job.handler_kind)
         if handler is None:
             return self._result(name, None, "failed", error="no handler registered for this job")
         budget = budget or self._budget()
@@ -306,7 +309,7 @@ class Dispatcher:
                 )
         return self._execute(
             job, slot, handler, budget, claim=claim, hold=(active,), run_id=run_id,
-            trigger="manual", overrides=overrides, force=force,
+            trigger="manual", overrides=overrides, force=force, by=by,
         )  # fmt: skip
 
     def _execute(
@@ -324,6 +327,7 @@ class Dispatcher:
         force: bool = False,
         hold: tuple[Claim, ...] = (),
         run_id: str | None = None,
+        by: str = "",
     ) -> dict[str, Any]:
         """Run the handler we own; the run is recorded before it starts, so a kill leaves a record.
 
@@ -346,7 +350,7 @@ class Dispatcher:
         site = run.payload.get("site_id")  # the one site a manual run acts on, for the admin's scope
         record = self.jobs.record_run(
             job.name, slot, {}, id=run_id, status="running", trigger=trigger, part=part, force=force,
-            by=self.instance_id, started_at=started, site_id=site if isinstance(site, str) else None,
+            by=by or self.instance_id, started_at=started, site_id=site if isinstance(site, str) else None,
             claim=claim.base if claim else (hold[0].base if hold else None),
             claim_token=claim.token if claim else (hold[0].token if hold else None),
         )  # fmt: skip

@@ -92,9 +92,11 @@ def start_run(
         return {**answer, "started": "running", "run_id": held.get("run_id"),
                 "hint": "a run of this job for this site is in progress"}  # fmt: skip
     answer["run_id"] = run_id
+    # ``by`` rides along so the run record names the admin who asked, not the invocation's request id.
     event: dict[str, Any] = {
         "job": job,
         "force": force,
+        "by": by,
         **({"site_id": site_id} if site_id else {}),
         "run_id": run_id,
         "reservation": reservation.token,

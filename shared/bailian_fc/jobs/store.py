@@ -66,6 +66,9 @@ class Job(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: str = Field(pattern=NAME_PATTERN)
+    # Which handler runs (and which payload model applies, see kinds.py); "" means the job's name,
+    # as for the seeded jobs, so stored jobs without the field keep working.
+    kind: str = Field(default="", pattern=r"^$|" + NAME_PATTERN)
     cron: str = Field(min_length=1, max_length=200)
     tz: str = DEFAULT_TZ
     enabled: bool = True
@@ -97,6 +100,10 @@ class Job(BaseModel):
 
     def schedule(self) -> Schedule:
         return parse(self.cron, self.tz)
+
+    @property
+    def handler_kind(self) -> str:
+        return self.kind or self.name
 
 
 class RunRecord(BaseModel):

@@ -104,6 +104,7 @@ class PrewarmRuntime:
                 for k in ("job", "site_id", "force", "run_id", "reservation")
                 if record.get(k) is not None
             }
+            manual["by"] = str(record.get("queued_by") or "")  # the run's "by": the admin who queued it
             try:
                 results.append(dispatcher.run_manual(manual, within=stop_at))
             finally:

@@ -1,6 +1,7 @@
 // The console shell: sign-in, navigation, and one page module per hash route.
 
 import { clear, h } from './lib/dom.js';
+import { en, setVenueZone, t, tl } from './lib/i18n.js';
 import { claims, clearToken, getToken, isAdmin, makeClient, setToken, takeTokenFromFragment, whoLabel } from './lib/session.js';
 import * as apps from './pages/apps.js';
 import * as chat from './pages/chat.js';
@@ -11,28 +12,28 @@ import * as runtime from './pages/runtime.js';
 import * as triggers from './pages/triggers.js';
 
 const PAGES = [
-  ['dashboard', '仪表盘 Dashboard', dashboard],
-  ['runlogs', '运行日志 Run logs', runlogs],
-  ['triggers', '触发器 Triggers', triggers],
-  ['operations', '运维 Operations', operations],
-  ['runtime', '运行时钟 Runtime', runtime],
-  ['chat', '对话 Chat', chat],
-  ['apps', '应用 Apps', apps],
+  ['dashboard', dashboard],
+  ['runlogs', runlogs],
+  ['triggers', triggers],
+  ['operations', operations],
+  ['runtime', runtime],
+  ['chat', chat],
+  ['apps', apps],
 ];
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const signout = document.getElementById('signout');
-let authMessage = '';
+let authMessage = null;
+let zoneKnown = false;
 
 function onAuthError(err) {
   // A site admin's 403 on something of another site or of the platform is that page's error, not
   // a sign-out: only a token that is no admin's, or one the server rejects (401), ends the session.
   if (err.status === 403 && isAdmin(claims(getToken()))) return;
   clearToken();
-  authMessage = err.status === 403
-    ? `此令牌不是管理员令牌 — this token is not an admin token (${err.code}: ${err.message}). Sign in with an admin token.`
-    : `登录已失效 — the token was rejected (${err.code}: ${err.message}). It may have expired; sign in again.`;
+  const key = err.status === 403 ? 'auth.forbidden' : 'auth.rejected';
+  authMessage = [t(key), h('small.en', `${en(key)} (${err.code}: ${err.message})`)];
   if (location.hash !== '#/signin') location.hash = '#/signin';
   else route();
 }
@@ -41,33 +42,36 @@ const client = makeClient(onAuthError);
 
 function renderNav(current) {
   const who = getToken() ? whoLabel(claims(getToken())) : '';
-  clear(nav, PAGES.map(([id, label]) => h(`a${id === current ? '.active' : ''}`, { href: `#/${id}`, dataset: { page: id } }, label)),
+  // Tabs that scroll sideways on a phone; the current one is scrolled into view.
+  clear(nav, PAGES.map(([id]) => h(`a${id === current ? '.active' : ''}`,
+    { href: `#/${id}`, dataset: { page: id }, 'aria-current': id === current ? 'page' : undefined }, t(`nav.${id}`))),
     who ? h('span.muted', { id: 'who' }, who) : null);
+  const active = nav.querySelector('a.active');
+  if (active) nav.scrollLeft = Math.max(0, active.offsetLeft - (nav.clientWidth - active.offsetWidth) / 2);
   signout.hidden = !getToken();
 }
 
 function signIn() {
   renderNav(null);
-  const box = h('textarea', { placeholder: 'eyJhbGciOi… (admin token)', 'aria-label': 'admin token', spellcheck: 'false' });
+  const box = h('textarea', { placeholder: 'eyJhbGciOi…', 'aria-label': t('signin.token'), spellcheck: 'false' });
   const status = h('div');
   const submit = async () => {
     if (!box.value.trim()) return;
     setToken(box.value);
-    clear(status, h('p.muted', '验证中 Checking…'));
+    clear(status, h('p.muted', t('checking')));
     try {
       await client.admin.triggers.list();
-      authMessage = '';
+      authMessage = null;
       location.hash = '#/dashboard';
     } catch (err) {
       if (!err.isAuth) clear(status, h('div.error', `${err.code}: ${err.message}`));
     }
   };
   clear(main, h('section.card.signin', { 'data-page': 'signin' },
-    h('h1', '登录 Sign in'),
+    h('h1', tl('signin.title')),
     authMessage ? h('div.error', { role: 'alert', id: 'auth-message' }, authMessage) : null,
-    h('p', 'Open the console link that ', h('code', 'bailian-fc dev'), ' prints, or paste an admin token ',
-      '(', h('code', 'bailian-fc token --role admin'), '). It is kept in this tab only (sessionStorage).'),
-    box, h('div.row', h('button.primary', { onclick: submit, id: 'signin-button' }, '登录 Sign in')), status));
+    h('p', t('signin.help')),
+    h('label', t('signin.token'), box), h('div.row', h('button.primary', { onclick: submit, id: 'signin-button' }, tl('signin.title'))), status));
 }
 
 function route() {
@@ -81,10 +85,15 @@ function route() {
   const who = claims(getToken());
   const holder = h('div', { 'data-page': page[0] });
   clear(main, holder);
-  page[2].render({ client, el: holder, claims: who || {} });
+  const show = () => page[1].render({ client, el: holder, claims: who || {} });
+  if (zoneKnown) { show(); return; }
+  // Dates show in the venue's zone: learn it once from GET /clock (Asia/Shanghai until then).
+  client.clock().then((c) => setVenueZone(c.tz)).catch(() => {}).finally(() => { zoneKnown = true; if (holder.isConnected) show(); });
 }
 
-signout.addEventListener('click', () => { clearToken(); authMessage = ''; location.hash = '#/signin'; });
+signout.textContent = t('signout');
+document.title = t('app.title');
+signout.addEventListener('click', () => { clearToken(); authMessage = null; location.hash = '#/signin'; });
 takeTokenFromFragment();
 window.addEventListener('hashchange', route);
 route();

@@ -1,4 +1,7 @@
-// Tiny DOM helpers: h() builds elements, fmt* format numbers and times for the console.
+// Tiny DOM helpers: h() builds elements, fmt* format numbers and times (venue locale and zone),
+// dataTable() builds tables that turn into cards on a phone.
+
+import { detailMessage, errorLabel, LOCALE, t, venueZone } from './i18n.js';
 
 /**
  * h('div.card#x', {onclick, dataset: {...}, ...attrs}, ...children)
@@ -41,12 +44,12 @@ export function clear(el, ...children) {
 }
 
 export const num = (n, digits = 0) => (n === null || n === undefined ? '—'
-  : Number(n).toLocaleString('en-US', { maximumFractionDigits: digits }));
+  : Number(n).toLocaleString(LOCALE, { maximumFractionDigits: digits }));
 export const pct = (r) => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)}%`);
 export const ms = (v) => (v === null || v === undefined ? '—' : v >= 10000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
 
-/** An instant in the venue's zone (Asia/Shanghai unless given), e.g. 2026-11-28 20:15:03. */
-export function fmtTime(value, tz = 'Asia/Shanghai') {
+/** An instant in the venue's zone (Asia/Shanghai unless the server says otherwise), e.g. 2026-11-28 20:15:03. */
+export function fmtTime(value, tz = venueZone()) {
   if (value === null || value === undefined) return '—';
   const date = typeof value === 'number' ? new Date(value * 1000) : new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
@@ -58,21 +61,38 @@ export function fmtTime(value, tz = 'Asia/Shanghai') {
 
 export function countdown(untilIso, now = Date.now()) {
   const left = Math.round((new Date(untilIso).getTime() - now) / 1000);
-  if (left <= 0) return '已过期 expired';
+  if (left <= 0) return t('runtime.expired');
   const hh = Math.floor(left / 3600);
   const mm = Math.floor((left % 3600) / 60);
   const ss = left % 60;
   return `${hh}:${String(mm).padStart(2, '0')}:${String(ss).padStart(2, '0')}`;
 }
 
-/** An error as a visible message box; keeps code and request id for support. */
-export function errorBox(err) {
+/** An error as a visible message box: the Chinese reason first, then the code, the server's
+ * message and the request id for support; each invalid field with a Chinese message. */
+export function errorBox(err, labels = {}) {
   const code = err?.code || 'Error';
-  const rid = err?.requestId ? ` · request ${err.requestId}` : '';
-  const details = (err?.details || []).filter((d) => d && d.message)
-    .map((d) => h('li', `${d.field ? `${d.field}: ` : ''}${d.message}`));
-  return h('div.error', { role: 'alert', dataset: { code } }, h('strong', code), ` ${err?.message || err}${rid}`,
+  const details = (err?.details || []).filter((d) => d && (d.message || d.type))
+    .map((d) => h('li', { dataset: { field: d.field || '' } }, `${d.field ? `${labels[d.field] || d.field}：` : ''}${detailMessage(d)}`,
+      d.message ? h('small.en', d.message) : null));
+  return h('div.error', { role: 'alert', dataset: { code } }, h('strong', errorLabel(code)), ` [${code}]`,
+    h('small.en', `${err?.message || err}`), err?.requestId ? h('small.en', t('err.request', { id: err.requestId })) : null,
     details.length ? h('ul', details) : null);
+}
+
+/**
+ * A table whose rows become labelled cards on a narrow screen (CSS: table.cards).
+ * columns: [[label, (row) => cell content, className?]]; opts.row(row, tr) decorates each row.
+ */
+export function dataTable(columns, rows, opts = {}) {
+  const heads = columns.map(([label]) => (Array.isArray(label) ? label : [label]));
+  const text = (label) => (Array.isArray(label) ? String(label[0]) : String(label));
+  const body = rows.flatMap((row) => {
+    const tr = h('tr', columns.map(([label, cell, cls]) => h(`td${cls ? `.${cls}` : ''}`, { dataset: { label: text(label) } }, cell(row))));
+    const extra = opts.row ? opts.row(row, tr) : null;
+    return Array.isArray(extra) ? [tr, ...extra] : [tr];
+  });
+  return h('div.table-wrap', h('table.cards', { id: opts.id }, h('thead', h('tr', heads.map((l) => h('th', l)))), h('tbody', body)));
 }
 
 export function badge(text, kind = '') {

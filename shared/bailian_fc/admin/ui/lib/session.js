@@ -38,5 +38,5 @@ export const isAdmin = (c) => Boolean(c && c.role === 'admin');
 /** Who is signed in, for the header: the platform, or the one site an admin acts on. */
 export function whoLabel(c) {
   if (!c) return '';
-  return c.platform ? '平台管理员 Platform admin · all sites' : `站点管理员 Site admin · ${c.site_id}`;
+  return c.platform ? '平台管理员 · 全部门店' : `门店管理员 · ${c.site_id}`;
 }

@@ -2,6 +2,7 @@
 // lists conversations, and shows errors the way the miniprogram would.
 
 import { clear, errorBox, every, fmtTime, h } from '../lib/dom.js';
+import { t, tl } from '../lib/i18n.js';
 import { clockView } from './runtime.js';
 
 /** The message a miniprogram user sees for an error event (Chinese, with a retry hint). */
@@ -20,9 +21,9 @@ export function render({ client, el }) {
   let call = null;
   const convs = h('div.convs', { id: 'conversations' });
   const messages = h('div.messages', { id: 'messages', 'aria-live': 'polite' });
-  const input = h('textarea', { id: 'chat-input', placeholder: '输入消息… 例如：今晚八点还有包厢吗？', maxlength: 4000 });
-  const send = h('button.primary', { id: 'chat-send' }, '发送 Send');
-  const stop = h('button', { id: 'chat-stop', hidden: true }, '停止 Stop');
+  const input = h('textarea', { id: 'chat-input', placeholder: t('chat.placeholder'), maxlength: 4000 });
+  const send = h('button.primary', { id: 'chat-send' }, tl('chat.send'));
+  const stop = h('button', { id: 'chat-stop', hidden: true }, tl('chat.stop'));
   const clock = h('div', { id: 'chat-clock' });
 
   const loadClock = () => client.clock().then((c) => clear(clock, clockView(c))).catch((err) => clear(clock, errorBox(err)));
@@ -30,7 +31,7 @@ export function render({ client, el }) {
     try {
       const data = await client.conversations.list({ limit: 30 });
       const items = data.items || data.conversations || [];
-      clear(convs, h('button', { onclick: () => open(null), id: 'new-conversation' }, '＋ 新对话 New'),
+      clear(convs, h('button', { onclick: () => open(null), id: 'new-conversation' }, t('chat.new')),
         items.map((c) => h(`button${c.conversation_id === conversationId ? '.on' : ''}`,
           { onclick: () => open(c.conversation_id), dataset: { id: c.conversation_id }, title: c.title },
           c.title || c.conversation_id, h('br'), h('small.muted', fmtTime(c.updated_at || c.created_at)))));
@@ -91,7 +92,7 @@ export function render({ client, el }) {
       }
       messages.scrollTop = messages.scrollHeight;
     }
-    if (call.cancelled) { bot.dataset.state = 'cancelled'; bot.textContent = `${answer}（已停止）`; }
+    if (call.cancelled) { bot.dataset.state = 'cancelled'; bot.textContent = `${answer}${t('chat.stopped')}`; }
     call = null;
     send.disabled = false;
     stop.hidden = true;
@@ -100,10 +101,10 @@ export function render({ client, el }) {
   send.addEventListener('click', submit);
   stop.addEventListener('click', () => call?.cancel());
   input.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) submit(); });
-  clear(el, h('h1', '对话 Chat playground'), clock,
-    h('div.chat', h('section.card', h('h2', '会话 Conversations'), convs),
+  clear(el, h('h1', tl('chat.title')), clock,
+    h('div.chat', h('section.card', h('h2', tl('chat.conversations')), convs),
       h('section.card', messages, h('div.composer', input, send, stop),
-        h('p.muted', 'Ctrl+Enter 发送 · streamed with the same client as the miniprogram (clients/js)'))));
+        h('p.muted', t('chat.hint')))));
   loadClock();
   loadConversations();
   every(el, 3, loadClock);

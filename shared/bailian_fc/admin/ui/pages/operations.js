@@ -1,30 +1,36 @@
-// Operations: cache purge by site/app, prewarm progress, and the run-now queue.
+// Operations: cache purge by site/app (confirmed first), prewarm progress, and the run-now queue.
 
-import { clear, errorBox, every, fmtTime, h, num } from '../lib/dom.js';
+import { catalogue } from '../lib/catalogue.js';
+import { confirmAction } from '../lib/confirm.js';
+import { clear, dataTable, errorBox, every, fmtTime, h, num } from '../lib/dom.js';
+import { t, tl } from '../lib/i18n.js';
 
 export function render({ client, el }) {
-  const app = h('select', { name: 'app' }, h('option', { value: '' }, '全部应用 any app'));
+  const app = h('select', { name: 'app' }, h('option', { value: '' }, t('ops.any-app')));
   const site = h('input', { name: 'site', placeholder: 'site-001', size: 12 });
   const purgeOut = h('div');
   const progress = h('div');
   const queue = h('div');
-  client.admin.appSchemas().then(({ apps }) => apps.forEach((a) => app.append(h('option', { value: a.key }, `${a.key} ${a.title}`))))
-    .catch(() => {});
+  catalogue(client).then((apps) => apps.filter((a) => a.mode === 'single')
+    .forEach((a) => app.append(h('option', { value: a.key }, a.title)))).catch(() => {});
   const purge = async (e) => {
     e.preventDefault();
+    const body = { app: app.value || undefined, site_id: site.value.trim() || undefined };
+    const appText = app.value ? app.selectedOptions[0].textContent : t('ops.any-app');
+    if (!(await confirmAction(t('ops.confirm-purge', { app: appText, site: body.site_id || t('ops.every-site') })))) return;
     try {
-      const out = await client.admin.purgeCache({ app: app.value || undefined, site_id: site.value.trim() || undefined });
-      clear(purgeOut, h('div.notice', { dataset: { role: 'purged' } }, `已清除 Deleted ${out.deleted} cache entries.`));
+      const out = await client.admin.purgeCache(body);
+      clear(purgeOut, h('div.notice', { dataset: { role: 'purged', deleted: out.deleted } }, t('ops.purged', { n: out.deleted })));
     } catch (err) {
-      clear(purgeOut, errorBox(err));
+      clear(purgeOut, errorBox(err, { site_id: t('site'), app: t('app') }));
     }
   };
-  clear(el, h('h1', '运维 Operations'),
-    h('section.card', h('h2', '清除缓存 Cache purge'),
-      h('form.row', { onsubmit: purge }, h('label', 'App', app), h('label', '门店 Site', site),
-        h('button.danger', { type: 'submit' }, '清除 Purge')), purgeOut),
-    h('div.grid2', h('section.card', h('h2', '预热进度 Prewarm progress'), progress),
-      h('section.card', h('h2', '立即运行队列 Run-now queue'), queue)));
+  clear(el, h('h1', tl('ops.title')),
+    h('section.card', h('h2', tl('ops.purge')),
+      h('form.row', { onsubmit: purge, id: 'purge-form' }, h('label', t('app'), app), h('label', t('site'), site),
+        h('button.danger', { type: 'submit' }, tl('ops.purge-button'))), purgeOut),
+    h('div.grid2', h('section.card', h('h2', tl('ops.prewarm')), progress),
+      h('section.card', h('h2', tl('ops.queue')), queue)));
   const refresh = () => { loadProgress(client, progress); loadQueue(client, queue); };
   refresh();
   every(el, 3, refresh);
@@ -33,17 +39,18 @@ export function render({ client, el }) {
 async function loadProgress(client, el) {
   try {
     const { runs } = await client.admin.triggers.runs('app2_prewarm', { limit: 5 });
-    if (!runs.length) { clear(el, h('p.muted', '还没有预热运行 No prewarm run yet.')); return; }
+    if (!runs.length) { clear(el, h('p.muted', t('ops.no-prewarm'))); return; }
     clear(el, runs.map((r) => {
       const s = r.summary || {};
       const share = s.total ? Math.min(1, (s.done || 0) / s.total) : r.status === 'ok' ? 1 : 0;
       const bar = h('div.progress', h('div'));
       bar.firstChild.style.width = `${Math.round(share * 100)}%`;
       return h('div', { dataset: { run: r.id } },
-        h('p', `${fmtTime(r.started_at || r.slot)} · ${r.trigger} · ${r.status}${s.complete === false ? ' · 未完成 continues next tick' : ''}`),
+        h('p', `${fmtTime(r.started_at || r.slot)} · ${t(`triggers.${r.trigger}`)} · ${t(`status.${r.status}`)}`,
+          s.complete === false ? [' · ', t('ops.continues'), h('small.en', 'continues next tick')] : null),
         bar,
-        h('p.muted', s.total !== undefined ? `${num(s.done)}/${num(s.total)} · computed ${num(s.computed)} · skipped ${num(s.skipped)} · failures ${num(s.failures)}`
-          : r.error || ''));
+        h('p.muted', s.total !== undefined ? t('triggers.progress', { done: num(s.done), total: num(s.total), computed: num(s.computed),
+          skipped: num(s.skipped), failures: num(s.failures) }) : r.error || ''));
     }));
   } catch (err) {
     clear(el, errorBox(err));
@@ -53,10 +60,13 @@ async function loadProgress(client, el) {
 async function loadQueue(client, el) {
   try {
     const { queued } = await client.admin.queue();
-    clear(el, queued.length ? h('div.table-wrap', h('table', { id: 'queue' },
-      h('thead', h('tr', ['Queued', 'Job', 'Site', 'Force', 'By'].map((c) => h('th', c)))),
-      h('tbody', queued.map((q) => h('tr', h('td', fmtTime(q.queued_at)), h('td', q.job), h('td', q.site_id || 'all'),
-        h('td', q.force ? 'yes' : ''), h('td', q.queued_by)))))) : h('p.muted', '队列为空 The queue is empty.'));
+    clear(el, queued.length ? dataTable([
+      [t('ops.queued-at'), (q) => fmtTime(q.queued_at)],
+      [t('triggers.job'), (q) => q.job],
+      [t('site'), (q) => q.site_id || t('ops.every-site')],
+      [t('ops.force'), (q) => (q.force ? t('yes') : '')],
+      [t('by'), (q) => q.queued_by],
+    ], queued, { id: 'queue' }) : h('p.muted', { dataset: { role: 'queue-empty' } }, t('ops.queue-empty')));
   } catch (err) {
     clear(el, errorBox(err));
   }

@@ -1,16 +1,17 @@
 // Runtime context: a fixed or offset sandbox clock, global or per site, with its expiry
 // counting down, and the audit of who set what.
 
-import { badge, clear, countdown, errorBox, every, fmtTime, h } from '../lib/dom.js';
+import { badge, clear, countdown, dataTable, errorBox, every, fmtTime, h } from '../lib/dom.js';
+import { t, tl } from '../lib/i18n.js';
 
 export function render({ client, el, claims }) {
-  const scope = h('select', { name: 'scope' }, h('option', { value: 'site' }, '门店 site'), h('option', { value: 'global' }, '全局 global'));
+  const scope = h('select', { name: 'scope' }, h('option', { value: 'site' }, t('runtime.scope.site')), h('option', { value: 'global' }, t('runtime.scope.global')));
   const site = h('input', { name: 'site_id', value: claims.site_id || 'site-001', size: 12 });
-  const mode = h('select', { name: 'mode' }, h('option', { value: 'fixed' }, '固定 fixed'), h('option', { value: 'offset' }, '偏移 offset'));
+  const mode = h('select', { name: 'mode' }, h('option', { value: 'fixed' }, t('runtime.mode.fixed')), h('option', { value: 'offset' }, t('runtime.mode.offset')));
   const fixedAt = h('input', { name: 'fixed_at', type: 'datetime-local', step: 1 });
   const offset = h('input', { name: 'offset_hours', type: 'number', step: 'any', value: '-24', size: 6 });
   const ttl = h('input', { name: 'ttl_minutes', type: 'number', min: 1, max: 10080, value: 60, size: 6 });
-  const reason = h('input', { name: 'reason', value: 'console sandbox', size: 20 });
+  const reason = h('input', { name: 'reason', value: '控制台沙箱测试', size: 20 });
   const out = h('div');
   const contexts = h('div');
   const audit = h('div');
@@ -25,37 +26,41 @@ export function render({ client, el, claims }) {
     const body = { mode: mode.value, scope: scope.value, reason: reason.value.trim(), ttl_seconds: Math.round(Number(ttl.value) * 60) };
     if (scope.value === 'site') body.site_id = site.value.trim();
     if (mode.value === 'fixed') {
-      if (!fixedAt.value) { clear(out, h('div.error', 'Pick the fixed time 请选择固定时间')); return; }
+      if (!fixedAt.value) { clear(out, h('div.error', t('runtime.pick-time'))); return; }
       body.fixed_at = new Date(fixedAt.value).toISOString();
     } else body.offset_seconds = Number(offset.value) * 3600;
     try {
       await client.admin.runtimeContext.set(body);
-      clear(out, h('div.notice', { dataset: { role: 'context-saved' } }, '已设置 Set.'));
+      clear(out, h('div.notice', { dataset: { role: 'context-saved' } }, t('runtime.saved')));
       refresh();
     } catch (err) {
-      clear(out, errorBox(err));
+      clear(out, errorBox(err, { site_id: t('site'), fixed_at: t('runtime.fixed-at'), reason: t('reason') }));
     }
   };
-  clear(el, h('h1', '运行时钟 Runtime context'),
-    h('section.card', h('h2', '当前有效时间 Effective clock (your token’s site)'), effective),
-    h('section.card', h('h2', '设置沙箱时钟 Set a sandbox clock'),
+  clear(el, h('h1', tl('runtime.title')),
+    h('section.card', h('h2', tl('runtime.effective')), effective),
+    h('section.card', h('h2', tl('runtime.set')),
       h('form.row', { id: 'context-form', onsubmit: submit, onchange: syncVisibility },
-        h('label', 'Scope', scope), h('label', 'Site', site), h('label', 'Mode', mode), h('label', '固定时间 Fixed at (your browser time)', fixedAt),
-        h('label', '偏移小时 Offset hours', offset), h('label', '有效分钟 TTL minutes', ttl), h('label', '原因 Reason', reason),
-        h('button.primary', { type: 'submit' }, '设置 Set')), out),
-    h('section.card', h('h2', '沙箱 Contexts'), contexts),
-    h('section.card', h('h2', '审计 Audit'), audit));
+        h('label', t('runtime.scope'), scope), h('label', t('site'), site), h('label', t('runtime.mode'), mode), h('label', t('runtime.fixed-at'), fixedAt),
+        h('label', t('runtime.offset'), offset), h('label', t('runtime.ttl'), ttl), h('label', t('reason'), reason),
+        h('button.primary', { type: 'submit' }, tl('runtime.set-button'))), out),
+    h('section.card', h('h2', tl('runtime.contexts')), contexts),
+    h('section.card', h('h2', tl('runtime.audit')), audit));
   syncVisibility();
   let state = [];
-  const drawContexts = () => clear(contexts, state.length ? h('div.table-wrap', h('table', { id: 'contexts' },
-    h('thead', h('tr', ['Scope', 'Site', 'Mode', 'Value', 'Expires in', 'Set by', 'Reason', ''].map((c) => h('th', c)))),
-    h('tbody', state.map((c) => h('tr', { dataset: { scope: c.scope, site: c.site_id || '' } },
-      h('td', c.scope), h('td', c.site_id || '—'), h('td', c.mode),
-      h('td', c.mode === 'fixed' ? fmtTime(c.fixed_at) : `${(c.offset_seconds / 3600).toFixed(2)} h`),
-      h('td', { dataset: { role: 'countdown' } }, c.expired ? badge('expired', 'warn') : countdown(c.expires_at)),
-      h('td', `${c.set_by} · ${fmtTime(c.set_at)}`), h('td', c.reason),
-      h('td', h('button.danger', { onclick: () => clearContext(c) }, '清除 Clear')))))))
-    : h('p.muted', '没有沙箱时钟 No sandbox clock is set.'));
+  const drawContexts = () => clear(contexts, state.length ? dataTable([
+    [t('runtime.scope'), (c) => t(`runtime.scope.${c.scope}`)],
+    [t('site'), (c) => c.site_id || '—'],
+    [t('runtime.mode'), (c) => t(`runtime.mode.${c.mode}`)],
+    [t('runtime.value'), (c) => (c.mode === 'fixed' ? fmtTime(c.fixed_at) : `${(c.offset_seconds / 3600).toFixed(2)} 小时`)],
+    [t('runtime.expires'), (c) => (c.expired ? badge(t('runtime.expired'), 'warn') : countdown(c.expires_at))],
+    [t('runtime.set-by'), (c) => `${c.set_by} · ${fmtTime(c.set_at)}`],
+    [t('reason'), (c) => c.reason, 'wrap'],
+    ['', (c) => h('button.danger', { onclick: () => clearContext(c) }, tl('runtime.clear'))],
+  ], state, { id: 'contexts', row: (c, tr) => {
+    Object.assign(tr.dataset, { scope: c.scope, site: c.site_id || '' });
+    tr.children[4].dataset.role = 'countdown';
+  } }) : h('p.muted', t('runtime.none')));
   const clearContext = async (c) => {
     try {
       await client.admin.runtimeContext.clear({ scope: c.scope, site_id: c.site_id || undefined });
@@ -70,13 +75,13 @@ export function render({ client, el, claims }) {
       state = ctx.contexts;
       drawContexts();
       clear(effective, clockView(clock));
-      clear(audit, log.audit.length ? h('div.table-wrap', h('table', { id: 'audit' },
-        h('thead', h('tr', ['At', 'Action', 'Who', 'Scope', 'What'].map((c) => h('th', c)))),
-        h('tbody', log.audit.map((a) => {
-          const c = a.context || {};
-          return h('tr', h('td', fmtTime(a.at)), h('td', a.action), h('td', a.actor), h('td', `${c.scope || a.scope || ''} ${c.site_id || a.site_id || ''}`),
-            h('td', c.mode === 'fixed' ? `fixed ${fmtTime(c.fixed_at)}` : c.mode === 'offset' ? `offset ${(c.offset_seconds / 3600).toFixed(2)} h` : '—'));
-        })))) : h('p.muted', '—'));
+      clear(audit, log.audit.length ? dataTable([
+        [t('time'), (a) => fmtTime(a.at)],
+        [t('triggers.action'), (a) => t(`audit.${a.action}`)],
+        [t('by'), (a) => a.actor],
+        [t('runtime.scope'), (a) => { const c = a.context || {}; const sc = c.scope || a.scope; return `${sc ? t(`runtime.scope.${sc}`) : ''} ${c.site_id || a.site_id || ''}`; }],
+        [t('triggers.what'), (a) => { const c = a.context || {}; return c.mode === 'fixed' ? `${t('runtime.mode.fixed')} ${fmtTime(c.fixed_at)}` : c.mode === 'offset' ? `${t('runtime.mode.offset')} ${(c.offset_seconds / 3600).toFixed(2)} 小时` : '—'; }],
+      ], log.audit, { id: 'audit' }) : h('p.muted', t('runtime.no-audit')));
     } catch (err) {
       clear(contexts, errorBox(err));
     }
@@ -90,6 +95,7 @@ export function render({ client, el, claims }) {
 
 export function clockView(clock) {
   return h('div.clockbar', { id: 'clock', dataset: { date: clock.business_date, sandbox: String(clock.sandbox) } },
-    h('span', `营业日 Business date ${clock.business_date}`), h('span', `现在 Now ${fmtTime(clock.now, clock.tz)} (${clock.tz})`),
-    clock.sandbox ? badge(`沙箱 sandbox · ${clock.scope} · ${clock.mode} · until ${fmtTime(clock.expires_at, clock.tz)}`, 'warn') : badge('真实时间 real time', 'ok'));
+    h('span', t('clock.business-date', { date: clock.business_date })), h('span', t('clock.now', { now: fmtTime(clock.now, clock.tz), tz: clock.tz })),
+    clock.sandbox ? badge(t('clock.sandbox', { scope: t(`runtime.scope.${clock.scope}`), mode: t(`runtime.mode.${clock.mode}`), until: fmtTime(clock.expires_at, clock.tz) }), 'warn')
+      : badge(t('clock.real'), 'ok'));
 }

@@ -1,34 +1,130 @@
-// Triggers / trigger manager: jobs with last and next runs, enable/disable, cron edit with a
-// live preview, run now, and each run's result with its per-item failures.
+// Triggers / trigger manager: jobs with last and next runs, enable/disable (confirmed), cron edit
+// with a live preview, payload edit checked against the job kind's schema, run now, create and
+// remove jobs, and the audit of who changed which job.
 
-import { badge, clear, errorBox, fmtTime, h, num } from '../lib/dom.js';
+import { badge, clear, dataTable, errorBox, fmtTime, h, num } from '../lib/dom.js';
+import { confirmAction } from '../lib/confirm.js';
+import { titles } from '../lib/catalogue.js';
+import { enumLabel, t, tl } from '../lib/i18n.js';
+import { schemaForm } from '../lib/schema-form.js';
+
+const jobsApi = (client) => ({
+  kinds: () => client.call('GET', '/admin/jobs/kinds'),
+  audit: (limit = 20) => client.call('GET', '/admin/jobs/audit', { query: { limit } }),
+  create: (body) => client.call('POST', '/admin/triggers', { body }),
+  remove: (name) => client.call('DELETE', `/admin/triggers/${encodeURIComponent(name)}`),
+});
 
 export function render({ client, el }) {
   const list = h('div');
-  clear(el, h('h1', '触发器 Triggers'), list);
-  load(client, list);
+  const create = h('div');
+  const audit = h('section.card', { id: 'jobs-audit-card' });
+  const ctx = { client, api: jobsApi(client), kinds: {}, names: {}, list, audit };
+  clear(el, h('h1', tl('triggers.title')), create, list, audit);
+  Promise.all([
+    ctx.api.kinds().then(({ kinds }) => { ctx.kinds = Object.fromEntries(kinds.map((k) => [k.kind, k])); }),
+    titles(client).then((names) => { ctx.names = names; }),
+  ]).catch(() => {}).finally(() => { clear(create, createForm(ctx)); load(ctx); loadAudit(ctx); });
 }
 
-async function load(client, list) {
-  clear(list, h('p.muted', '加载中 Loading…'));
+async function load(ctx) {
+  clear(ctx.list, h('p.muted', t('loading')));
   try {
-    const { jobs } = await client.admin.triggers.list();
-    clear(list, jobs.map((job) => jobCard(client, job)));
+    const { jobs } = await ctx.client.admin.triggers.list();
+    clear(ctx.list, jobs.map((job) => jobCard(ctx, job)));
   } catch (err) {
-    clear(list, errorBox(err));
+    clear(ctx.list, errorBox(err));
   }
 }
 
-function jobCard(client, initial) {
+async function loadAudit(ctx) {
+  try {
+    const { audit } = await ctx.api.audit(20);
+    clear(ctx.audit, h('h2', tl('triggers.audit')), audit.length ? dataTable([
+      [t('time'), (a) => fmtTime(a.at)],
+      [t('triggers.action'), (a) => t(`audit.${a.action}`)],
+      [t('triggers.job'), (a) => a.job],
+      [t('by'), (a) => a.actor],
+      [t('triggers.what'), (a) => auditWhat(a), 'wrap'],
+    ], audit, { id: 'jobs-audit', row: (a, tr) => Object.assign(tr.dataset, { action: a.action, auditJob: a.job }) })
+      : h('p.muted', t('triggers.no-audit')));
+  } catch (err) {
+    clear(ctx.audit, errorBox(err));
+  }
+}
+
+function auditWhat(a) {
+  if (a.changes) return Object.entries(a.changes).map(([k, v]) => `${k}: ${JSON.stringify(v.from)} → ${JSON.stringify(v.to)}`).join('；');
+  const d = a.definition || {};
+  return `${d.cron || ''} ${d.tz || ''} ${JSON.stringify(d.payload || {})}`;
+}
+
+function payloadHelp(kind) {
+  const props = kind?.payload_schema?.properties || {};
+  const fields = Object.entries(props).map(([k, p]) => `${k}（${p.title || k}）`).join('、');
+  return fields ? t('triggers.payload-help', { fields }) : t('none');
+}
+
+function parsePayload(text) {
+  if (!text.trim()) return {};
+  try {
+    const v = JSON.parse(text);
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v;
+  } catch (_) { /* reported below */ }
+  return null;
+}
+
+function createForm(ctx) {
+  const name = h('input', { name: 'name', placeholder: 'prewarm_site2', pattern: '[a-z][a-z0-9_-]{0,62}', required: true });
+  const kind = h('select', { name: 'kind' }, Object.values(ctx.kinds).map((k) => h('option', { value: k.kind }, k.title)));
+  const cron = h('input', { name: 'cron', value: '0 0 6 * * *', spellcheck: 'false' });
+  const tz = h('input', { name: 'tz', value: 'Asia/Shanghai', size: 14 });
+  const description = h('input', { name: 'description', maxlength: 500 });
+  const payload = h('textarea', { name: 'payload', spellcheck: 'false', placeholder: '{}' });
+  const help = h('small.muted');
+  const enabled = h('input', { type: 'checkbox', name: 'enabled' });
+  const message = h('div');
+  const syncHelp = () => clear(help, payloadHelp(ctx.kinds[kind.value]));
+  kind.addEventListener('change', syncHelp);
+  syncHelp();
+  const submit = async (e) => {
+    e.preventDefault();
+    const body = parsePayload(payload.value);
+    if (body === null) { clear(message, h('div.error', t('triggers.payload-json'))); return; }
+    try {
+      const job = await ctx.api.create({ name: name.value.trim(), kind: kind.value, cron: cron.value.trim(), tz: tz.value.trim() || undefined,
+        description: description.value.trim(), payload: body, enabled: enabled.checked });
+      clear(message, h('div.notice', { dataset: { role: 'created' } }, t('triggers.created', { job: job.name })));
+      name.value = '';
+      load(ctx);
+      loadAudit(ctx);
+    } catch (err) {
+      clear(message, errorBox(err, { name: t('triggers.name'), cron: 'Cron', payload: t('triggers.payload') }));
+    }
+  };
+  return h('details.card', { id: 'job-create' }, h('summary', tl('triggers.create')),
+    h('form', { onsubmit: submit, id: 'job-create-form' },
+      h('div.row', h('label', t('triggers.name'), name), h('label', t('triggers.kind'), kind),
+        h('label', t('triggers.cron'), cron), h('label', t('triggers.tz'), tz)),
+      h('div.row', h('label', t('triggers.description'), description)),
+      h('div.payload', h('label', t('triggers.payload'), payload), help),
+      h('div.row', h('label.inline', enabled, t('triggers.enable-now')), h('button.primary', { type: 'submit' }, tl('triggers.create'))),
+      message));
+}
+
+function jobCard(ctx, initial) {
+  const { client } = ctx;
   let job = initial;
   const card = h('section.card', { dataset: { job: job.name } });
   const runs = h('div.runs');
   const draw = () => {
+    const kind = ctx.kinds[job.kind] || null;
+    card.dataset.enabled = String(job.enabled);
     const cron = h('input', { name: 'cron', value: job.cron, size: 22, 'aria-label': 'cron', spellcheck: 'false' });
-    const tz = h('input', { name: 'tz', value: job.tz, size: 14, 'aria-label': 'time zone' });
+    const tz = h('input', { name: 'tz', value: job.tz, size: 14, 'aria-label': t('triggers.tz') });
     const preview = h('div.preview', { dataset: { role: 'preview' } }, fires(job.next_fire_times, job.tz));
     const message = h('div');
-    const save = h('button.primary', { dataset: { role: 'save' } }, '保存 Save');
+    const save = h('button.primary', { dataset: { role: 'save' } }, tl('save'));
     let timer = null;
     let valid = true;
     const check = () => {
@@ -38,11 +134,11 @@ function jobCard(client, initial) {
           const p = await client.admin.cronPreview(cron.value.trim(), tz.value.trim() || undefined);
           valid = true;
           save.disabled = false;
-          clear(preview, h('small.muted', `预览 Preview (${p.tz})`), fires(p.next_fire_times, p.tz));
+          clear(preview, h('small.muted', t('triggers.preview', { tz: p.tz })), fires(p.next_fire_times, p.tz));
         } catch (err) {
           valid = false;
           save.disabled = true;
-          clear(preview, h('div.error', { dataset: { role: 'cron-error' } }, `${err.code}: ${err.message}`));
+          clear(preview, h('div.error', { dataset: { role: 'cron-error' } }, `${t('err.InvalidCron')} [${err.code}]: ${err.message}`));
         }
       }, 250);
     };
@@ -53,36 +149,68 @@ function jobCard(client, initial) {
       try {
         job = await client.admin.triggers.update(job.name, { cron: cron.value.trim(), tz: tz.value.trim() });
         draw();
-        clear(card.querySelector('[data-role=message]'), h('div.notice', { dataset: { role: 'saved' } }, `已保存 Saved: ${job.cron} (${job.tz})`));
+        clear(card.querySelector('[data-role=message]'), h('div.notice', { dataset: { role: 'saved' } }, t('triggers.saved', { cron: job.cron, tz: job.tz })));
+        loadAudit(ctx);
       } catch (err) {
         clear(message, errorBox(err));
       }
     });
     const toggle = h('button', { dataset: { role: 'toggle' }, onclick: async () => {
+      const ask = t(job.enabled ? 'triggers.confirm-disable' : 'triggers.confirm-enable', { job: kind?.title ? `${kind.title} · ${job.name}` : job.name });
+      if (!(await confirmAction(ask, { danger: job.enabled }))) return;
       try {
         job = await client.admin.triggers.update(job.name, { enabled: !job.enabled });
         draw();
+        loadAudit(ctx);
       } catch (err) { clear(message, errorBox(err)); }
-    } }, job.enabled ? '停用 Disable' : '启用 Enable');
-    const site = h('input', { name: 'site', placeholder: 'site (optional)', size: 12 });
+    } }, tl(job.enabled ? 'triggers.disable' : 'triggers.enable'));
+    const remove = h('button.danger', { dataset: { role: 'remove' }, onclick: async () => {
+      if (!(await confirmAction(t('triggers.confirm-remove', { job: job.name })))) return;
+      try {
+        await ctx.api.remove(job.name);
+        card.replaceWith(h('div.notice', { dataset: { role: 'removed' } }, t('triggers.removed', { job: job.name })));
+        loadAudit(ctx);
+      } catch (err) { clear(message, errorBox(err)); }
+    } }, tl('triggers.remove'));
+    // The payload as a form from the kind's schema (Chinese labels); raw JSON for a kind this
+    // console does not know. Either way the server checks it against the kind's model.
+    const fields = Object.keys(kind?.payload_schema?.properties || {}).length;
+    const form = fields ? schemaForm(kind.payload_schema, { initial: job.payload || {}, enumLabels: { apps: ctx.names } }) : null;
+    const payload = form ? form.el : h('textarea', { name: 'payload', spellcheck: 'false', value: JSON.stringify(job.payload || {}) });
+    const payloadSave = h('button', { dataset: { role: 'payload-save' }, onclick: async () => {
+      const body = form ? form.value() : parsePayload(payload.value);
+      if (body === null) { clear(message, h('div.error', t('triggers.payload-json'))); return; }
+      try {
+        job = await client.admin.triggers.update(job.name, { payload: body });
+        draw();
+        clear(card.querySelector('[data-role=message]'), h('div.notice', { dataset: { role: 'payload-saved' } }, t('triggers.saved', { cron: job.cron, tz: job.tz })));
+        loadAudit(ctx);
+      } catch (err) { clear(message, errorBox(err, { payload: t('triggers.payload') })); }
+    } }, tl('triggers.payload-save'));
+    const site = h('input', { name: 'site', placeholder: 'site-001', size: 12 });
     const force = h('input', { type: 'checkbox', name: 'force' });
     const lastCell = h('dd', { dataset: { role: 'last' } }, lastRun(job));
     const refreshLast = async () => {
       try { job = await client.admin.triggers.get(job.name); clear(lastCell, lastRun(job)); } catch (_) { /* shown on reload */ }
     };
     const runNow = h('button', { dataset: { role: 'run' }, onclick: () => runJob(client, job, site.value.trim(), force.checked, message, runs, refreshLast) },
-      '立即运行 Run now');
+      tl('triggers.run'));
     clear(card,
-      h('div.row', h('h2', job.name), badge(job.enabled ? 'enabled' : 'disabled', job.enabled ? 'ok' : 'warn'), toggle),
-      h('p.muted', job.description),
-      h('dl.kv', h('dt', '上次 Last run'), lastCell,
-      h('dt', '更新 Updated'), h('dd', job.updated_at ? `${fmtTime(job.updated_at, job.tz)} by ${job.updated_by || '—'}` : '—')),
-      h('div.row', h('label', 'Cron (sec min hour day month weekday)', cron), h('label', 'Time zone', tz), save),
+      h('div.job-head', h('h2', kind?.title || job.name), h('code', job.name),
+        badge(t(job.enabled ? 'triggers.enabled' : 'triggers.disabled'), job.enabled ? 'ok' : 'warn'), h('span.spacer'), toggle, remove),
+      h('p', kind?.description || job.description, kind && job.description ? h('small.en', job.description) : null),
+      h('dl.kv', h('dt', t('triggers.last')), lastCell,
+        h('dt', t('triggers.updated')), h('dd', job.updated_at ? t('triggers.updated-by', { at: fmtTime(job.updated_at, job.tz), by: job.updated_by || '—' }) : '—')),
+      h('div.row', h('label', t('triggers.cron'), cron), h('label', t('triggers.tz'), tz), save),
       preview,
       // The server's check of the schedule against the business-day start (a prewarm firing before it
       // fills the closing day); shown after a save too, since the answer carries it.
-      (job.warnings || []).map((w) => h('div.notice.warn', { dataset: { role: 'day-start-warning' } }, `⚠ 早于营业日开始 Before day start: ${w}`)),
-      h('div.row', h('label', '门店 Site', site), h('label.inline', force, '强制 force'), runNow),
+      (job.warnings || []).map((w) => h('div.notice.warn', { dataset: { role: 'day-start-warning' } }, `⚠ ${t('triggers.beforeDayStart')}: ${w}`)),
+      // A kind without payload fields has nothing to edit (its model refuses any key).
+      kind && !Object.keys(kind.payload_schema?.properties || {}).length && !Object.keys(job.payload || {}).length ? null
+        : h('div.payload', { dataset: { role: 'payload' } }, form ? h('fieldset', h('legend', t('triggers.payload')), payload)
+          : [h('label', t('triggers.payload'), payload), h('small.muted', payloadHelp(kind))], h('div.row', payloadSave)),
+      h('div.row', h('label', t('site'), site), h('label.inline', force, t('triggers.force')), runNow),
       h('div', { dataset: { role: 'message' } }, message),
       runs);
     showRuns(client, job, runs);
@@ -93,12 +221,12 @@ function jobCard(client, initial) {
 
 function lastRun(job) {
   const last = job.last_run;
-  return last ? [badge(last.status, last.status === 'ok' ? 'ok' : 'error'),
-    ` ${fmtTime(last.at, job.tz)} · ${last.trigger} · ${last.duration_ms ?? '—'} ms`] : '—';
+  return last ? [badge(t(`status.${last.status}`), last.status === 'ok' ? 'ok' : 'error'),
+    ` ${fmtTime(last.at, job.tz)} · ${t(`triggers.${last.trigger}`)} · ${last.duration_ms ?? '—'} ms`] : '—';
 }
 
 function fires(times, tz) {
-  return h('ol.fires', (times || []).map((t) => h('li', `${fmtTime(t, tz)} (${tz})`)));
+  return h('ol.fires', (times || []).map((v) => h('li', `${fmtTime(v, tz)} (${tz})`)));
 }
 
 async function runJob(client, job, site, force, message, runs, onFinished) {
@@ -107,16 +235,16 @@ async function runJob(client, job, site, force, message, runs, onFinished) {
     const answer = await client.admin.triggers.run(job.name, { site_id: site || undefined, force });
     // started "now": FC is running it (or dev, in-process); "queued": the next timer tick runs it.
     clear(message, answer.started === 'now'
-      ? h('div.notice', { dataset: { role: 'started' } }, `已开始 Started now (${answer.invocation_id}).`)
-      : h('div.notice', { dataset: { role: 'queued' } },
-        `已排队 Queued ${answer.queue_id} — the prewarm function runs it on its next tick (${answer.reason}).`));
+      ? h('div.notice', { dataset: { role: 'started' } }, t('triggers.started', { id: answer.invocation_id }))
+      : h('div.notice', { dataset: { role: 'queued' } }, t('triggers.queued', { id: answer.queue_id, reason: answer.reason })));
     const poll = async (tries) => {
       if (!message.isConnected || tries <= 0) return;
       const { runs: latest } = await client.admin.triggers.runs(job.name, { limit: 10 });
-      const fresh = latest.find((r) => !before.has(r.id));
+      // A run is recorded "running" when it starts: wait for its final record.
+      const fresh = latest.find((r) => !before.has(r.id) && r.status !== 'running');
       if (fresh) {
         clear(message, h('div.notice', { dataset: { role: 'run-result', status: fresh.status } },
-          `运行完成 Run finished: ${fresh.status} · ${fresh.duration_ms ?? '—'} ms`));
+          t('triggers.finished', { status: t(`status.${fresh.status}`), ms: fresh.duration_ms ?? '—' })));
         showRuns(client, job, runs);
         onFinished();
         return;
@@ -132,23 +260,30 @@ async function runJob(client, job, site, force, message, runs, onFinished) {
 async function showRuns(client, job, el) {
   try {
     const { runs } = await client.admin.triggers.runs(job.name, { limit: 10 });
-    clear(el, h('h2', '最近运行 Recent runs'), runs.length ? h('div.table-wrap', h('table',
-      h('thead', h('tr', ['Started', 'Trigger', 'Status', 'Duration', 'Result', 'By'].map((c) => h('th', c)))),
-      h('tbody', runs.map((r) => runRows(r, job.tz))))) : h('p.muted', '还没有运行 No runs yet.'));
+    clear(el, h('h2', tl('triggers.runs')), runs.length ? dataTable([
+      [t('triggers.started-at'), (r) => fmtTime(r.started_at || r.slot, job.tz)],
+      [t('triggers.trigger'), (r) => t(`triggers.${r.trigger}`)],
+      [t('status'), (r) => badge(t(`status.${r.status}`), r.status === 'ok' ? 'ok' : 'error')],
+      [t('triggers.duration'), (r) => `${r.duration_ms ?? '—'} ms`],
+      [t('triggers.result'), (r) => runResult(r), 'wrap'],
+      // Who acted: the admin's sub for a manual run; a timer run was the schedule's.
+      [t('by'), (r) => (r.trigger === 'timer' ? t('triggers.timer') : r.by || '—')],
+    ], runs, { row: (r, tr) => { tr.dataset.run = r.id; return failures(r); } }) : h('p.muted', t('triggers.no-runs')));
   } catch (err) {
     clear(el, errorBox(err));
   }
 }
 
-function runRows(r, tz) {
+function runResult(r) {
   const s = r.summary || {};
-  const result = r.error ? r.error
-    : s.total !== undefined ? `${num(s.done)}/${num(s.total)} done · computed ${num(s.computed)} · skipped ${num(s.skipped)} · failures ${num(s.failures)}`
-      : JSON.stringify(s).slice(0, 120);
-  const rows = [h('tr', { dataset: { run: r.id } }, h('td', fmtTime(r.started_at || r.slot, tz)), h('td', r.trigger),
-    h('td', badge(r.status, r.status === 'ok' ? 'ok' : 'error')), h('td', `${r.duration_ms ?? '—'} ms`), h('td', result), h('td', r.by || ''))];
-  for (const f of s.failed || []) {
-    rows.push(h('tr.failure', h('td'), h('td', { colspan: 5 }, `✗ ${f.app} ${f.site_id} ${f.range}${f.area ? ` ${f.area}` : ''}: ${f.code || ''} ${f.message || ''}`)));
+  if (r.error) return r.error;
+  if (s.total !== undefined) {
+    return t('triggers.progress', { done: num(s.done), total: num(s.total), computed: num(s.computed), skipped: num(s.skipped), failures: num(s.failures) });
   }
-  return rows;
+  return JSON.stringify(s).slice(0, 120);
+}
+
+function failures(r) {
+  return ((r.summary || {}).failed || []).map((f) => h('tr.failure', h('td', { colspan: 6 },
+    `✗ ${f.app} ${f.site_id} ${enumLabel('range', f.range)}（${f.range}）${f.area ? ` ${f.area}` : ''}: ${f.code || ''} ${f.message || ''}`)));
 }
