@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from .base import LIST_PAGE, Store, StoreError, check_key
@@ -90,6 +91,13 @@ class FileStore(Store):
             return
         except OSError as exc:
             raise StoreError(f"file store delete failed for {key!r}: {exc.strerror}") from exc
+
+    def temp_files(self) -> Iterator[Path]:
+        """Temporary files a writer killed between write and rename left behind (for housekeeping)."""
+        for dirpath, _, filenames in os.walk(self.root):
+            for name in filenames:
+                if name.startswith(_TMP_PREFIX):
+                    yield Path(dirpath) / name
 
     def _write_temp(self, path: Path, data: bytes) -> str:
         try:
