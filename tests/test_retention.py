@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bailian_fc.jobs.dispatcher import JobRun
-from bailian_fc.jobs.store import JobStore, slot_stamp
+from bailian_fc.jobs.store import JobStore, run_key, slot_stamp
 from bailian_fc.prewarm import housekeeping
 from bailian_fc.prewarm.housekeeping import Housekeeping
 from bailian_fc.settings import Settings
@@ -33,7 +33,9 @@ def fill(store: FileStore) -> dict[str, list[str]]:
     for when, bucket in ((old, gone), (recent, kept)):
         for n in range(3):
             bucket.append(f"runlogs/{when:%Y-%m-%d}/{when:%H}/{an_id('r', when, n)}.json")
-            bucket.append(f"jobs/runs/app2_prewarm/{an_id('j', when, n)}.json")
+            bucket.append(run_key("app2_prewarm", an_id("j", when, n)))
+            if when == old:  # an older store's flat layout: all written before any day bucket
+                bucket.append(f"jobs/runs/app2_prewarm/{an_id('j', when, n + 10)}.json")
             bucket.append(f"runtime/audit/{an_id('a', when, n)}.json")
         slot = slot_stamp(when)
         bucket += [
