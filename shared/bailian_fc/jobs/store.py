@@ -6,7 +6,7 @@ Key layout (all JSON)::
     jobs/claims/{name}/{slot}[-{tag}]/…        a claim (bailian_fc.store.claims): its one winner owns
                                                (job, slot[, tag]); taken with a short ttl and a heartbeat
                                                while the run works, settled (never expires) once recorded
-    jobs/runs/{name}/v2/{day}/{new_id('j')}.json
+    jobs/runs/{name}/v2/{yyyy-mm}/{dd}/{new_id('j')}.json
                                                run records, created ``running`` when a run starts and
                                                rewritten by their owner when it ends; ids sort by time.
                                                Day buckets (UTC, from the id) keep each directory small,
@@ -373,7 +373,7 @@ def run_key(name: str, run_id: str) -> str:
     """Where run ``run_id`` lives: its UTC day bucket, read from the time in the id."""
     if ID_RE.match(run_id):
         day = datetime.fromtimestamp(int(run_id[1:13], 16) / 1000, timezone.utc)
-        return f"jobs/runs/{name}/v2/{day:%Y-%m-%d}/{run_id}.json"
+        return f"jobs/runs/{name}/v2/{day:%Y-%m}/{day:%d}/{run_id}.json"  # small folders at every level
     return _legacy_run_key(name, run_id)
 
 

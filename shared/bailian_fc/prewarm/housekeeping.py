@@ -5,7 +5,7 @@ order; each has a prefix whose keys list in time order, so a sweep deletes from 
 and stops at the first one inside the period (no scan of what is kept)::
 
     runlogs/{date}/{hour}/{id}.json         RETENTION_RUN_LOG_DAYS (hourly roll-ups are kept)
-    jobs/runs/{job}/v2/{day}/{id}.json      RETENTION_JOB_RUN_DAYS
+    jobs/runs/{job}/v2/{month}/{day}/{id}.json RETENTION_JOB_RUN_DAYS
     jobs/claims/{job}/{slot}…, jobs/resume/{job}/{slot}.json
                                             RETENTION_CLAIM_DAYS (slots long past: nobody claims them again)
     jobs/queue-claims/{queue id}/…          RETENTION_CLAIM_DAYS
