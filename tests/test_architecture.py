@@ -35,7 +35,9 @@ ALLOWED: dict[str, set[str]] = {
     "chat": FUNCTION,
     "apps": FUNCTION,
     "admin": FUNCTION,
-    "prewarm": FUNCTION | {"apps"},  # the prewarm fills the cache through the apps' own service
+    # The prewarm fills the cache through the apps' own service and sweeps conversations with the
+    # chat room's own sweeper.
+    "prewarm": FUNCTION | {"apps", "chat"},
 }
 TOOLING = "dev"  # may import any room; no shipped room imports it
 

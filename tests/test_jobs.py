@@ -243,7 +243,7 @@ def test_default_seed(jobs: JobStore) -> None:
         {},
     )  # the fixture's 07:30 (SEED_0730); the default seed is checked in test_the_seed_follows_day_start
     assert prewarm.enabled_at == SEEDED_AT and prewarm.updated_by == "seed"
-    assert (housekeeping.cron, housekeeping.enabled) == ("0 0 4 * * *", False)
+    assert (housekeeping.cron, housekeeping.enabled) == ("0 0 4 * * *", True)  # retention is on by default
     assert next_fire_times(prewarm, 2, after=at(0, 0)) == [SLOT, SLOT + timedelta(days=1)]
     assert {j["name"] for j in DEFAULT_JOBS} - {"runlog_rollup"} == set(by_name)
 
@@ -317,7 +317,7 @@ def test_due_and_not_due_around_shanghai_0730(jobs: JobStore, clock: Clock) -> N
     dispatcher = make(jobs, clock, {"app2_prewarm": calls})
     assert deliver(dispatcher, clock, at(23, 27)) == {
         "app2_prewarm": "not_due",
-        "cache_housekeeping": "disabled",
+        "cache_housekeeping": "not_due",  # 04:00 Shanghai is 20:00Z
     }
     clock.t = at(23, 32)
     result = dispatcher.tick(tick_event(at(23, 32), encode=True))
@@ -473,7 +473,7 @@ def test_store_failure_for_one_job_does_not_stop_the_tick(
     monkeypatch.setattr(jobs, "take", take)
     calls = Calls()
     found = deliver(make(jobs, clock, {"app2_prewarm": calls, "also_0730": calls}), clock, at(23, 31))
-    assert found == {"also_0730": "failed", "app2_prewarm": "ran", "cache_housekeeping": "disabled"}
+    assert found == {"also_0730": "failed", "app2_prewarm": "ran", "cache_housekeeping": "not_due"}
 
 
 def test_manual_run_without_and_with_force(jobs: JobStore, clock: Clock) -> None:
@@ -593,7 +593,7 @@ def test_deadline_used_up_defers_the_next_job(jobs: JobStore, clock: Clock) -> N
     assert deliver(dispatcher, clock, at(23, 31)) == {
         "also_0730": "ran",
         "app2_prewarm": "deferred",
-        "cache_housekeeping": "disabled",
+        "cache_housekeeping": "not_due",  # 04:00 Shanghai is 20:00Z
     }
     assert deliver(dispatcher, clock, at(23, 36))["app2_prewarm"] == "ran"
 
@@ -602,7 +602,7 @@ def test_progress_lines_are_json(jobs: JobStore, clock: Clock, caplog: Any) -> N
     caplog.set_level("DEBUG", logger="bailian_fc.jobs")
     deliver(make(jobs, clock, {"app2_prewarm": Calls()}), clock, at(23, 31))
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "bailian_fc.jobs"]
-    assert {"job.start", "job.finish", "job.disabled"} <= {line["event"] for line in lines}
+    assert {"job.start", "job.finish", "job.not_due"} <= {line["event"] for line in lines}
     assert all(line["instance"] == "inst-1" for line in lines)
 
 

@@ -158,10 +158,19 @@ def test_dev_starts_at_most_a_bounded_number_of_run_now_threads() -> None:
             release.wait(30)
             return {}
 
-    function = type("F", (), {"resource": "prewarm", "name": "prewarm", "timeout": 900})()
+    function = type(
+        "F",
+        (),
+        {"resource": "prewarm", "name": "prewarm", "handler": "index.handler", "props": {"timeout": 900}},
+    )()
     start = in_process_starter(function, Module, limit=2)
     start({"job": "a"})
     start({"job": "b"})
+    for _ in range(200):  # both threads are inside the handler (no time bound: a count)
+        if len(started) == 2:
+            break
+        release.wait(0.05)
+    assert sorted(started) == ["a", "b"]
     with pytest.raises(RuntimeError, match="at most 2"):
         start({"job": "c"})  # the admin queues this one instead
     release.set()

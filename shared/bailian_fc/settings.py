@@ -60,6 +60,14 @@ class Settings(BaseModel):
     # A job run's claim lapses this long after its last heartbeat: a killed run is resumed after it.
     job_claim_ttl_seconds: float = Field(default=120.0, ge=10, le=3600)
 
+    # Retention (the cache_housekeeping job): how long each kind of record is kept.
+    retention_run_log_days: float = Field(default=90.0, gt=0)  # hourly roll-ups are kept
+    retention_job_run_days: float = Field(default=90.0, gt=0)
+    retention_claim_days: float = Field(default=30.0, gt=0)  # job claims, resume points, queue claims
+    retention_audit_days: float = Field(default=365.0, gt=0)
+    retention_tmp_hours: float = Field(default=24.0, gt=0)
+    housekeeping_budget: int = Field(default=5000, ge=10)  # store operations per tick; the rest resumes
+
     # Chat.
     chat_ping_seconds: float = Field(default=15.0, gt=0)
     chat_session_max_age_seconds: float = Field(default=3600.0, gt=0)

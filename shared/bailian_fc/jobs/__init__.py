@@ -8,7 +8,8 @@ most one run per (job, slot). ``seed`` holds the jobs a fresh store starts with.
 from __future__ import annotations
 
 from .cron import CronError, Schedule, parse, validate_cron
-from .dispatcher import Dispatcher, EventError, Handler, JobRun, decode_event
+from .dispatcher import Dispatcher, Handler, JobRun
+from .events import EventError, decode_event
 from .seed import DEFAULT_JOBS
 from .store import Job, JobStore, ResumeState, RunRecord, next_fire_times, slot_stamp
 

@@ -48,27 +48,22 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from ..clock import SITE_ID_PATTERN
-from ..ids import ID_RE, new_id
+from ..ids import new_id
 from ..store.claims import Claim
-from .store import NAME_PATTERN, Job, JobStore, ResumeState, active_key, claim_key, utc_now
+from .events import decode_event, manual_fields, run_status, trigger_time
+from .store import Job, JobStore, ResumeState, active_key, claim_key, utc_now
 
 log = logging.getLogger("bailian_fc.jobs")
 
 _ERROR_CHARS = 500
 _LEVELS = {"not_due": logging.DEBUG, "disabled": logging.DEBUG, "failed": logging.WARNING}
-
-
-class EventError(ValueError):
-    """An event the dispatcher cannot read (not a JSON object, bad triggerTime, bad manual fields)."""
 
 
 @dataclass
@@ -461,77 +456,6 @@ class Dispatcher:
         if log.isEnabledFor(level):
             line = {"event": event, "instance": self.instance_id, **fields}
             log.log(level, json.dumps(line, default=_json_default, ensure_ascii=False))
-
-
-def run_status(summary: Mapping[str, Any], error: str | None) -> str:
-    """``ok``, ``partial``, ``failed`` or ``incomplete`` (stopped at the deadline, a later tick resumes).
-
-    A handler that returns still says how it went: ``summary["outcome"]`` of ``partial`` (some items
-    failed) or ``failed`` (none succeeded, or a configuration error stopped it) is the run's status.
-    """
-    if error is not None or summary.get("outcome") == "failed":
-        return "failed"
-    if summary.get("complete", True) is False:
-        return "incomplete"
-    return "partial" if summary.get("outcome") == "partial" else "ok"
-
-
-def decode_event(event: Any) -> dict[str, Any]:
-    """The event as a dict: bytes/str are JSON-decoded, a JSON-string ``payload`` is decoded again."""
-    if event is None:
-        return {}
-    if isinstance(event, (bytes, bytearray, memoryview, str)):
-        raw = event if isinstance(event, str) else bytes(event)
-        try:
-            event = json.loads(raw) if raw.strip() else {}
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            raise EventError(f"event is not a JSON document: {exc}") from exc
-    if not isinstance(event, Mapping):
-        raise EventError("event must be a JSON object")
-    data = dict(event)
-    payload = data.get("payload")
-    if isinstance(payload, str) and payload.strip():
-        try:
-            data["payload"] = json.loads(payload)
-        except json.JSONDecodeError:
-            pass  # FC passes the configured string as is; a plain word is a valid payload
-    return data
-
-
-def trigger_time(data: Mapping[str, Any]) -> datetime | None:
-    """``triggerTime`` as an aware datetime (FC sends ``2023-12-26T07:49:00Z``; naive = UTC)."""
-    raw = data.get("triggerTime")
-    if raw in (None, ""):
-        return None
-    if not isinstance(raw, str):
-        raise EventError("triggerTime must be an ISO-8601 string")
-    text = raw.strip()
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise EventError(f"triggerTime {raw!r} is not ISO-8601") from exc
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-
-
-def manual_fields(data: Mapping[str, Any]) -> tuple[str, dict[str, Any], bool]:
-    """``(job, overrides, force)`` from a manual event; EventError for a malformed one."""
-    name = data.get("job")
-    if not isinstance(name, str) or not re.match(NAME_PATTERN, name):
-        raise EventError(f"manual event needs a job name matching {NAME_PATTERN}")
-    site = data.get("site_id")
-    if site is not None and (not isinstance(site, str) or not re.match(SITE_ID_PATTERN, site)):
-        raise EventError("site_id must match " + SITE_ID_PATTERN)
-    force = data.get("force", False)
-    if not isinstance(force, bool):
-        raise EventError("force must be true or false")
-    for handed in ("run_id", "reservation"):  # from the admin's run-now: ids, never paths
-        value = data.get(handed)
-        if value is not None and (not isinstance(value, str) or not ID_RE.match(value)):
-            raise EventError(f"{handed} must be an id")
-    overrides = {key: value for key, value in data.items() if key != "job" and value is not None}
-    return name, overrides, force
 
 
 def _json_default(value: Any) -> Any:

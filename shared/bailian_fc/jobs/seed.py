@@ -51,9 +51,10 @@ _OTHER_JOBS: tuple[dict[str, Any], ...] = (
         "name": "cache_housekeeping",
         "cron": "0 0 4 * * *",
         "tz": "Asia/Shanghai",
-        "enabled": False,
+        "enabled": True,
         "payload": {},
-        "description": "Delete cache entries past their stale window and long-expired leases (quiet hours).",
+        "description": "Retention: delete run logs, job runs, claims, audit records, cache entries and "
+        "stray files past their periods (quiet hours; bounded per tick, continued by the next).",
     },
 )
 

@@ -6,8 +6,13 @@ Key layout (all JSON)::
     jobs/claims/{name}/{slot}[-{tag}]/…        a claim (bailian_fc.store.claims): its one winner owns
                                                (job, slot[, tag]); taken with a short ttl and a heartbeat
                                                while the run works, settled (never expires) once recorded
-    jobs/runs/{name}/{new_id('j')}.json        run records, created ``running`` when a run starts and
-                                               rewritten by their owner when it ends; ids sort by time
+    jobs/runs/{name}/v2/{yyyy-mm}/{dd}/{new_id('j')}.json
+                                               run records, created ``running`` when a run starts and
+                                               rewritten by their owner when it ends; ids sort by time.
+                                               Day buckets (UTC, from the id) keep each directory small,
+                                               so the newest runs are read without listing a year; ``v2``
+                                               sorts after the flat keys of older stores (j…), so key
+                                               order stays time order across both layouts
     jobs/last/{name}.json                      a copy of the job's newest run record (one read per job)
     jobs/resume/{name}/{slot}.json             where a continuation of the slot starts (only the owner writes)
 
@@ -32,7 +37,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..ids import new_id
+from ..ids import ID_RE, new_id
 from ..store import Store, StoreError
 from ..store.claims import Claim, Claims
 from .cron import Schedule, parse, split_tz
@@ -227,7 +232,7 @@ class JobStore:
         record = RunRecord(
             id=fields.pop("id", None) or new_id("j"), job=name, slot=slot, summary=dict(summary), **fields
         )
-        key = _run_key(name, record.id)
+        key = run_key(name, record.id)
         if not self.store.put_json_if_absent(key, record.model_dump(mode="json")):
             raise StoreError(f"run record {key!r} already exists")  # an id collision: never expected
         self._put_last(record)
@@ -235,7 +240,7 @@ class JobStore:
 
     def finish_run(self, record: RunRecord) -> RunRecord:
         """Rewrite a run record we created (only its owner writes it, so last writer wins safely)."""
-        self.store.put_json(_run_key(record.job, record.id), record.model_dump(mode="json"))
+        self.store.put_json(run_key(record.job, record.id), record.model_dump(mode="json"))
         self._put_last(record)
         return record
 
@@ -246,9 +251,12 @@ class JobStore:
             self.finish_run(record.model_copy(update={"status": "abandoned", "finished_at": self.now()}))
 
     def stored_run(self, name: str, run_id: str) -> RunRecord | None:
-        """One run record as written (``running`` stays ``running``)."""
-        key = _run_key(name, run_id)
-        return self._parse_run(key, self.store.get(key), as_stored=True)
+        """One run record as written (``running`` stays ``running``); older stores' flat keys too."""
+        for key in dict.fromkeys((run_key(name, run_id), _legacy_run_key(name, run_id))):
+            raw = self.store.get(key)
+            if raw is not None:
+                return self._parse_run(key, raw, as_stored=True)
+        return None
 
     def runs(self, name: str, limit: int = 20, before: str = "") -> list[RunRecord]:
         """The newest ``limit`` run records, newest first (ids sort by creation time).
@@ -256,9 +264,7 @@ class JobStore:
         One ranged read (:meth:`Store.newest`), so the cost follows ``limit``, not the history;
         ``before`` (a run id) continues an earlier page.
         """
-        found = self.store.newest(
-            f"jobs/runs/{name}/", limit, before=_run_key(name, before) if before else ""
-        )
+        found = self.store.newest(f"jobs/runs/{name}/", limit, before=run_key(name, before) if before else "")
         return [r for r in (self._parse_run(key, raw) for key, raw in found) if r is not None]
 
     def last_run(self, name: str) -> RunRecord | None:
@@ -378,7 +384,15 @@ def _def_key(name: str) -> str:
     return f"{DEFS_PREFIX}{name}.json"
 
 
-def _run_key(name: str, run_id: str) -> str:
+def run_key(name: str, run_id: str) -> str:
+    """Where run ``run_id`` lives: its UTC day bucket, read from the time in the id."""
+    if ID_RE.match(run_id):
+        day = datetime.fromtimestamp(int(run_id[1:13], 16) / 1000, timezone.utc)
+        return f"jobs/runs/{name}/v2/{day:%Y-%m}/{day:%d}/{run_id}.json"  # small folders at every level
+    return _legacy_run_key(name, run_id)
+
+
+def _legacy_run_key(name: str, run_id: str) -> str:
     return f"jobs/runs/{name}/{run_id}.json"
 
 

@@ -20,8 +20,6 @@ from typing import Any
 
 from .. import logs
 from ..apps.service import AppsService
-from ..cache import ResultCache
-from ..catalogue.registry import CATALOGUE
 from ..clock import RuntimeClock
 from ..jobs.dispatcher import Dispatcher, JobRun
 from ..jobs.queue import claim_entry, finish_entry, list_queue
@@ -31,6 +29,7 @@ from ..jobs.store import JobStore
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
 from .app2 import App2Prewarm
+from .housekeeping import Housekeeping
 
 log = logging.getLogger("bailian_fc.prewarm")
 
@@ -114,22 +113,8 @@ class PrewarmRuntime:
     # -- small jobs ----------------------------------------------------------------------------
 
     def housekeeping(self, run: JobRun) -> dict[str, Any]:
-        """Delete cache entries past their stale window and leases long expired."""
-        cache = ResultCache(self.store)
-        now = cache.wall()
-        deleted = 0
-        for key in self.store.list("cache/"):
-            spec = CATALOGUE.get(key.split("/")[1])
-            entry = cache.get(key)
-            if spec is None or entry is None or entry.age(now) > spec.fresh_seconds + spec.stale_seconds:
-                self.store.delete(key)
-                deleted += 1
-        for key in self.store.list("leases/"):
-            lease = self.store.get_json(key)
-            if not isinstance(lease, dict) or float(lease.get("expires_at") or 0) < now - 3600:
-                self.store.delete(key)
-                deleted += 1
-        return {"deleted": deleted}
+        """Retention over every record kind, bounded per tick (see prewarm/housekeeping.py)."""
+        return Housekeeping(self.store, self.settings)(run)
 
     def rollup(self, run: JobRun) -> dict[str, Any]:
         import time

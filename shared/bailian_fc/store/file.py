@@ -12,11 +12,13 @@
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from .base import LIST_PAGE, Store, StoreError, check_key
+from .base import LIST_PAGE, Records, Store, StoreError, check_key
 
 _TMP_PREFIX = ".tmp-"
 
@@ -68,44 +70,51 @@ class FileStore(Store):
             _unlink_quietly(tmp)
 
     def list_page(self, prefix: str, start_after: str = "", limit: int = LIST_PAGE) -> list[str]:
+        """Walks only the directories that can hold keys after ``start_after``, in key order, and
+        stops at ``limit``: a page costs what it returns, not the size of the tree under ``prefix``."""
+        return list(itertools.islice(self._ordered(prefix, after=start_after), limit))
+
+    def newest(self, prefix: str, limit: int, before: str = "") -> Records:
+        """The same walk backwards: the newest ``limit`` records without listing the older ones."""
+        if limit <= 0:
+            return []
+        found = ((key, self.get(key)) for key in self._ordered(prefix, before=before, reverse=True))
+        return list(itertools.islice(((k, v) for k, v in found if v is not None), limit))
+
+    def _ordered(
+        self, prefix: str, *, after: str = "", before: str = "", reverse: bool = False
+    ) -> Iterator[str]:
         directory, _, _ = prefix.rpartition("/")
         base = self.root / directory if directory else self.root
-        keys = []
-        for dirpath, dirnames, filenames in os.walk(base, onerror=_raise_unless_missing):
-            dirnames[:] = [d for d in dirnames if not d.startswith(_TMP_PREFIX)]
-            rel_dir = os.path.relpath(dirpath, self.root)
-            for name in filenames:
-                if name.startswith(_TMP_PREFIX):
-                    continue
-                key = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
-                if key.startswith(prefix) and key > start_after:
-                    keys.append(key)
-        keys.sort(key=lambda k: k.encode())
-        return keys[:limit]
+        yield from self._walk(base, f"{directory}/" if directory else "", prefix, after, before, reverse)
 
-    def newest(self, prefix: str, limit: int, before: str = "") -> list[tuple[str, bytes]]:
-        """One ``scandir`` when ``prefix`` names a directory of plain files (a conversation's turns,
-        a user's index): the generic path walks the tree once per 1,000-key page."""
-        directory = self.root / prefix[:-1] if prefix.endswith("/") and prefix != "/" else None
-        if limit <= 0 or directory is None:
-            return super().newest(prefix, limit, before)
+    def _walk(
+        self, directory: Path, rel: str, prefix: str, after: str, before: str, reverse: bool
+    ) -> Iterator[str]:
         try:
-            check_key(prefix[:-1])
-            with os.scandir(directory) as entries:
-                listed = [(e.name, e.is_file(follow_symlinks=False)) for e in entries]
+            with os.scandir(directory) as scan:
+                entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in scan]
         except (FileNotFoundError, NotADirectoryError):
-            return []
-        except (OSError, StoreError):
-            return super().newest(prefix, limit, before)
-        if not all(is_file for name, is_file in listed if not name.startswith(_TMP_PREFIX)):
-            return super().newest(prefix, limit, before)  # nested keys: byte order spans subdirectories
-        keys = sorted(
-            (prefix + name for name, _ in listed if not name.startswith(_TMP_PREFIX)), key=str.encode
-        )
-        if before:
-            keys = [k for k in keys if k < before]
-        found = ((key, self.get(key)) for key in reversed(keys[-limit:]))
-        return [(key, value) for key, value in found if value is not None]
+            return
+        except OSError as exc:
+            raise StoreError(f"file store list failed: {exc.strerror}") from exc
+        # A directory sorts as "name/": every key under it shares that prefix, so this is key order.
+        entries.sort(key=lambda e: (e[0] + "/" if e[1] else e[0]).encode(), reverse=reverse)
+        for name, is_dir in entries:
+            if name.startswith(_TMP_PREFIX):
+                continue
+            key = rel + name
+            if is_dir:
+                sub = key + "/"
+                if not (sub.startswith(prefix) or prefix.startswith(sub)):
+                    continue
+                if after and after > sub and not after.startswith(sub):
+                    continue  # every key under it is at or before ``after``
+                if before and before <= sub:
+                    continue  # every key under it is at or after ``before``
+                yield from self._walk(directory / name, sub, prefix, after, before, reverse)
+            elif key.startswith(prefix) and key > after and (not before or key < before):
+                yield key
 
     def delete(self, key: str) -> None:
         try:
@@ -114,6 +123,13 @@ class FileStore(Store):
             return
         except OSError as exc:
             raise StoreError(f"file store delete failed for {key!r}: {exc.strerror}") from exc
+
+    def temp_files(self) -> Iterator[Path]:
+        """Temporary files a writer killed between write and rename left behind (for housekeeping)."""
+        for dirpath, _, filenames in os.walk(self.root):
+            for name in filenames:
+                if name.startswith(_TMP_PREFIX):
+                    yield Path(dirpath) / name
 
     def _write_temp(self, path: Path, data: bytes) -> str:
         try:
@@ -134,12 +150,6 @@ def _create_exclusive(path: Path, data: bytes) -> bool:
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     return True
-
-
-def _raise_unless_missing(exc: OSError) -> None:
-    """os.walk swallows errors by default; a missing prefix is empty, anything else is a failure."""
-    if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
-        raise StoreError(f"file store list failed: {exc.strerror}") from exc
 
 
 def _unlink_quietly(path: str) -> None:
