@@ -102,6 +102,26 @@ export interface App8ClueConsolidationOutput {
   summary: string;
 }
 
+export interface AreaList {
+  site_id: string;
+  business_date: string;
+  areas: Array<string>;
+}
+
+export interface CluePage {
+  site_id: string;
+  business_date: string;
+  items: Array<ClueItem>;
+  next_cursor: string | null;
+}
+
+export interface CustomerPage {
+  site_id: string;
+  business_date: string;
+  items: Array<CustomerItem>;
+  next_cursor: string | null;
+}
+
 export interface App1ChatChatContext {
   page?: string | null;
 }
@@ -156,6 +176,25 @@ export interface App8ClueConsolidationLead {
   content: string;
   created_at: string;
   source?: string;
+}
+
+export interface ClueItem {
+  clue_id: string;
+  customer_id: string;
+  customer_name: string;
+  business_date: string;
+  category: string;
+  content: string;
+  status: "open" | "following" | "won" | "lost";
+  assigned_staff_id?: string | null;
+}
+
+export interface CustomerItem {
+  customer_id: string;
+  name: string;
+  member_level?: string | null;
+  phone_tail?: string | null;
+  registered_date: string;
 }
 
 export interface AppTypes {

@@ -107,6 +107,12 @@ def typescript() -> str:
             schema = model.model_json_schema()
             body = printer.interface(schema, schema.get("$defs", {}), base)
             blocks.append(f"export interface {base}{role} {body}\n")
+    from ..apps.lists import AreaList, CluePage, CustomerPage
+
+    for model in (AreaList, CluePage, CustomerPage):  # the pickers' list routes (GET /apps/…)
+        schema = model.model_json_schema()
+        body = printer.interface(schema, schema.get("$defs", {}), "")
+        blocks.append(f"export interface {model.__name__} {body}\n")
     for name, body in sorted(printer.declarations.items()):
         blocks.append(f"export interface {name} {body}\n")
     blocks.append("export interface AppTypes {")
