@@ -42,6 +42,10 @@ def app_answer(key: str, output: type[BaseModel]) -> type[BaseModel]:
         "usage": (Usage, ...),
         "meta": (Optional[dict[str, Any]], None),  # noqa: UP045 - create_model wants a runtime type
     }
+    if key == "app2_finance":
+        from ..venue.figures import FinanceFigures
+
+        fields["figures"] = (FinanceFigures, ...)  # computed from the data, never by the model
     name = "".join(part.capitalize() for part in key.split("_")) + "Answer"
     return create_model(name, **fields)
 
