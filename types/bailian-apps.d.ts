@@ -44,8 +44,7 @@ export interface App3ClueDetailOutput {
 }
 
 export interface App4RelationshipInput {
-  customer: App4RelationshipCustomer;
-  interactions: Array<App4RelationshipInteraction>;
+  customer_id: string;
 }
 
 export interface App4RelationshipOutput {
@@ -56,9 +55,9 @@ export interface App4RelationshipOutput {
 }
 
 export interface App5TacticsInput {
-  customer: App5TacticsCustomer;
+  customer_id: string;
   goal: string;
-  last_interaction?: string | null;
+  clue_id?: string | null;
 }
 
 export interface App5TacticsOutput {
@@ -79,9 +78,6 @@ export interface App6NoteAnalysisOutput {
 
 export interface App7CustomerInsightInput {
   customer_id: string;
-  member_since?: string | null;
-  balance?: number | null;
-  purchases: Array<App7CustomerInsightPurchase>;
 }
 
 export interface App7CustomerInsightOutput {
@@ -93,13 +89,44 @@ export interface App7CustomerInsightOutput {
 
 export interface App8ClueConsolidationInput {
   customer_id: string;
-  leads: Array<App8ClueConsolidationLead>;
 }
 
 export interface App8ClueConsolidationOutput {
   merged: Array<App8ClueConsolidationClue>;
   removed_duplicates: number;
   summary: string;
+}
+
+export interface AreaList {
+  site_id: string;
+  business_date: string;
+  areas: Array<string>;
+}
+
+export interface CluePage {
+  site_id: string;
+  business_date: string;
+  items: Array<ClueItem>;
+  next_cursor: string | null;
+}
+
+export interface CustomerPage {
+  site_id: string;
+  business_date: string;
+  items: Array<CustomerItem>;
+  next_cursor: string | null;
+}
+
+export interface FinanceFigures {
+  area: string;
+  period: PeriodInfo;
+  previous_period: PeriodInfo;
+  days_with_data: number;
+  previous_days_with_data: number;
+  current: Totals;
+  previous: Totals;
+  changes: Changes;
+  areas: Array<AreaFigures>;
 }
 
 export interface App1ChatChatContext {
@@ -112,36 +139,10 @@ export interface App2FinanceInsight {
   level: "info" | "positive" | "warning" | "critical";
 }
 
-export interface App4RelationshipCustomer {
-  customer_id: string;
-  name: string;
-  member_level?: string | null;
-  tags?: Array<string>;
-}
-
-export interface App4RelationshipInteraction {
-  at: string;
-  channel?: "in_store" | "wechat" | "phone" | "other";
-  summary: string;
-}
-
-export interface App5TacticsCustomer {
-  customer_id: string;
-  name: string;
-  member_level?: string | null;
-  tags?: Array<string>;
-}
-
 export interface App6NoteAnalysisClue {
   category: string;
   content: string;
   confidence: number;
-}
-
-export interface App7CustomerInsightPurchase {
-  date: string;
-  amount: number;
-  category?: "table" | "goods" | "recharge" | "coaching" | "other";
 }
 
 export interface App8ClueConsolidationClue {
@@ -150,12 +151,72 @@ export interface App8ClueConsolidationClue {
   confidence: number;
 }
 
-export interface App8ClueConsolidationLead {
-  lead_id: string;
+export interface AreaFigures {
+  area: string;
+  current: Totals;
+  previous: Totals;
+  changes: Changes;
+}
+
+export interface Change {
+  current: number | null;
+  previous: number | null;
+  change: number | null;
+  change_pct: number | null;
+}
+
+export interface Changes {
+  table_revenue: Change;
+  goods_revenue: Change;
+  recharge: Change;
+  consumption: Change;
+  discount: Change;
+  table_hours: Change;
+  orders: Change;
+  customers: Change;
+  revenue: Change;
+  avg_order_value: Change;
+  table_revenue_per_hour: Change;
+}
+
+export interface ClueItem {
+  clue_id: string;
+  customer_id: string;
+  customer_name: string;
+  business_date: string;
   category: string;
   content: string;
-  created_at: string;
-  source?: string;
+  status: "open" | "following" | "won" | "lost";
+  assigned_staff_id?: string | null;
+}
+
+export interface CustomerItem {
+  customer_id: string;
+  name: string;
+  member_level?: string | null;
+  phone_tail?: string | null;
+  registered_date: string;
+}
+
+export interface PeriodInfo {
+  start: string;
+  end: string;
+  days: number;
+  unit: "day" | "month";
+}
+
+export interface Totals {
+  table_revenue: number;
+  goods_revenue: number;
+  recharge: number;
+  consumption: number;
+  discount: number;
+  table_hours: number;
+  orders: number;
+  customers: number;
+  revenue: number;
+  avg_order_value: number | null;
+  table_revenue_per_hour: number | null;
 }
 
 export interface AppTypes {
@@ -178,4 +239,7 @@ export interface AppResponse<K extends Exclude<AppKey, "app1_chat">> {
   generated_at: string;
   prompt_version: string;
   usage: { input_tokens: number; output_tokens: number; tokens_used: number };
+  /** app2_finance only: the figures computed from the data, beside the model's insights */
+  figures?: K extends "app2_finance" ? FinanceFigures : never;
+  meta?: Record<string, unknown>;
 }

@@ -1,4 +1,5 @@
-"""`bailian-fc dev` on PostgreSQL: App2, App3 by clue_id and the prewarm's site discovery, end to end."""
+"""`bailian-fc dev` on PostgreSQL: App2, App3 by clue_id, the pickers' lists, App7 by customer_id and
+the prewarm's site discovery, end to end."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 from pg_support import MIGRATIONS, VenueDb, create_database, grant_reader
 from support import SECRET, running_dev
 
@@ -102,3 +104,33 @@ def test_dev_with_a_superuser_data_url_refuses_venue_reads_and_verify_says_so(
         out = verify(base, admin)
     row = next(line for line in out.stdout.splitlines() if "DATA_URL login" in line)
     assert " FAIL " in f" {row.upper()} " and out.returncode >= 3, out.stdout
+
+
+@pytest.mark.parametrize("data", ["embedded", "postgresql"])
+def test_dev_serves_the_pickers_lists_and_app7_by_id(
+    tmp_path: Any, pg: TempCluster, venue_db: VenueDb, data: str
+) -> None:
+    """Over real HTTP through dev's s.yaml routes: areas, a clue page and its next one, a customer
+    search, then App7 for a customer picked from the list — on either data adapter."""
+    env = {}
+    if data == "postgresql":
+        env["DATA_URL"] = small_venue(pg, venue_db.end).reader_url
+    staff = {"Authorization": f"Bearer {AUTH.mint('s', 'site-001', 'staff')}"}
+    with (
+        running_dev(tmp_path / "store", **env) as (base, _banner, _proc),
+        httpx.Client(base_url=base, timeout=60, headers=staff) as http,
+    ):
+        areas = http.get("/apps/areas")
+        assert areas.status_code == 200 and areas.json()["areas"], areas.text
+        first = http.get("/apps/clues", params={"limit": 3}).json()
+        assert len(first["items"]) == 3 and first["next_cursor"]
+        second = http.get("/apps/clues", params={"limit": 3, "cursor": first["next_cursor"]}).json()
+        assert second["items"][0]["clue_id"] > first["items"][-1]["clue_id"]
+        assert http.get("/apps/clues", params={"limit": 1000}).status_code == 400
+        customers = http.get("/apps/customers", params={"limit": 100}).json()["items"]
+        picked = customers[0]
+        found = http.get("/apps/customers", params={"q": picked["phone_tail"]}).json()["items"]
+        assert picked["customer_id"] in {c["customer_id"] for c in found}
+        answer = http.post("/apps/app7_customer_insight", json={"customer_id": picked["customer_id"]})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["meta"]["customer_id"] == picked["customer_id"]

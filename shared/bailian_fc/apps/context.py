@@ -1,5 +1,6 @@
 """Server-side data a prompt needs: the finance view for App2, App2's result for App2a, the
-clue detail for App3 — read through the venue data port (embedded dataset or the DWS).
+clue detail for App3, the customer profile for App4, App5, App7 and App8 — read through the venue
+data port (embedded dataset or the DWS). An id the site lacks is a 404 before any upstream call.
 
 The site always comes from the token and the business date from the runtime clock, so
 a sandbox clock set in the past never lets a prompt see data after that date. The clock is read
@@ -14,10 +15,10 @@ import time
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from ..catalogue.inputs import ClueRef, FinanceFilter
+from ..catalogue.inputs import ClueRef, CustomerRef, FinanceFilter, TacticsInput
 from ..catalogue.registry import CATALOGUE, AppSpec
 from ..errors import InvalidInput, NotFound
-from ..venue.finance import compare, summarize
+from ..venue.figures import finance_figures
 from ..venue.ranges import resolve_with_previous
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from ..settings import Settings
     from ..venue import VenueData
     from .service import AppsService
+
+
+BY_CUSTOMER = ("app4_relationship", "app5_tactics", "app7_customer_insight", "app8_clue_consolidation")
 
 
 class PromptContext:
@@ -69,13 +73,18 @@ class PromptContext:
             return self.service.resolve(app2, data, site_id, reading=reading).entry.value
         if spec.key == "app3_clue_detail":
             return self.clue_view(data, site_id, reading)
+        if spec.key in BY_CUSTOMER:
+            return self.customer_view(data, site_id, reading)
         return None
 
     @staticmethod
     def meta(spec: AppSpec, context: Any) -> dict[str, Any] | None:
         """What the answer was computed from, returned with it (and kept with the cache entry)."""
         if spec.key == "app2_finance":
-            return {k: context[k] for k in ("business_date", "period", "previous", "days_with_data")}
+            # figures travel with the cached entry: a cached answer shows the numbers it was built from
+            return {
+                k: context[k] for k in ("business_date", "period", "previous", "days_with_data", "figures")
+            }
         if spec.key == "app3_clue_detail":
             return {
                 "business_date": context["business_date"],
@@ -83,7 +92,29 @@ class PromptContext:
                 "visits": len(context["visits"]),
                 "follow_ups": len(context["follow_ups"]),
             }
+        if spec.key in BY_CUSTOMER:
+            return {
+                "business_date": context["business_date"],
+                "customer_id": context["customer"]["customer_id"],
+                "visits": len(context["visits"]),
+                "purchases": len(context["purchases"]),
+                "clues": len(context["clues"]),
+            }
         return None
+
+    def customer_view(
+        self, data: CustomerRef | TacticsInput, site_id: str, reading: Reading | None = None
+    ) -> dict[str, Any]:
+        """The customer's profile as of the clock's business date; a customer (or, for App5, a clue of
+        theirs) the site lacks is a 404."""
+        today = (reading or self.clock.reading(site_id)).business_date
+        profile = self.venue.customer_profile(site_id, data.customer_id, upper_bound=today)
+        if profile is None:
+            raise NotFound(f"site {site_id} has no customer {data.customer_id!r}", code="CustomerNotFound")
+        clue_id = getattr(data, "clue_id", None)
+        if clue_id is not None and all(r.clue.clue_id != clue_id for r in profile.clues):
+            raise NotFound(f"customer {data.customer_id!r} has no clue {clue_id!r}", code="ClueNotFound")
+        return {"business_date": today.isoformat(), **profile.model_dump(mode="json", exclude={"site_id"})}
 
     def clue_view(self, data: ClueRef, site_id: str, reading: Reading | None = None) -> dict[str, Any]:
         """The clue's full detail as of the clock's business date; a clue the site lacks is a 404."""
@@ -105,20 +136,13 @@ class PromptContext:
         # One read for both periods (the comparison period ends where the current one starts, give or
         # take the tail of a month for this_month): one round trip to the DWS instead of two.
         rows = self._read(site_id, min(previous.start, period.start), max(previous.end, period.end), reading)
-        current_rows = [r for r in rows if period.start <= r.business_date <= period.end]
-        previous_rows = [r for r in rows if previous.start <= r.business_date <= previous.end]
-        current = summarize(current_rows, data.area)
-        before = summarize(previous_rows, data.area)
-        changes = compare(current, before)["metrics"]
+        figures = finance_figures(rows, period, previous, data.area)
         return {
             "site_id": site_id,
             "business_date": today.isoformat(),
             "day_start": self.settings.business_day_start,
-            "days_with_data": current["days_with_data"],
+            "days_with_data": figures.days_with_data,
             "period": period.as_dict(),
             "previous": previous.as_dict(),
-            "current": current["totals"],
-            "previous_totals": before["totals"],
-            "changes": {k: {"delta": v["change"], "pct": v["change_pct"]} for k, v in changes.items()},
-            "areas": {a["area"]: a for a in current.get("areas", [])},
+            "figures": figures.model_dump(mode="json"),
         }

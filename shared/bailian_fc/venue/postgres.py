@@ -34,43 +34,39 @@ from typing import Any, TypeVar
 from ..clock import check_site_id
 from ..errors import TimedOut, Unavailable
 from .finance import FinanceRow
+from .lists import ClueItem, CustomerItem
 from .login import CODE as LOGIN_CODE
 from .login import LoginVerdict, check_login
-from .models import MAX_FOLLOW_UPS, MAX_PURCHASES, MAX_VISITS, ClueDetail
+from .models import MAX_CLUES, MAX_FOLLOW_UPS, MAX_PURCHASES, MAX_VISITS, ClueDetail, CustomerProfile
+from .pg_sql import (
+    AREAS_SQL,
+    CLUE_FIELDS,
+    CLUE_ITEM_FIELDS,
+    CLUE_LIST_SQL,
+    CLUE_SQL,
+    CLUES_FOLLOW_UPS_SQL,
+    CUSTOMER_CLUES_SQL,
+    CUSTOMER_FIELDS,
+    CUSTOMER_ITEM_FIELDS,
+    CUSTOMER_LIST_SQL,
+    CUSTOMER_SQL,
+    FINANCE_SQL,
+    FOLLOW_UPS_SQL,
+    PURCHASES_SQL,
+    STAFF_IN_SQL,
+    STAFF_SQL,
+    VISITS_SQL,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-FINANCE_SQL = (
-    "SELECT business_date, area, table_revenue, goods_revenue, recharge, consumption, discount,"
-    " table_hours, orders, customers FROM ai.finance_area_daily"
-    " WHERE site_id = %s AND business_date BETWEEN %s AND %s ORDER BY business_date, area"
-)
-AREAS_SQL = (
-    "SELECT DISTINCT area FROM ai.finance_area_daily WHERE site_id = %s AND business_date ="
-    " (SELECT max(business_date) FROM ai.finance_area_daily WHERE site_id = %s) ORDER BY area"
-)
-CLUE_SQL = (
-    "SELECT clue_id, customer_id, business_date, category, content, source, status, assigned_staff_id"
-    " FROM ai.clue WHERE site_id = %s AND clue_id = %s"
-)
-CUSTOMER_SQL = (
-    "SELECT customer_id, name, gender, age_range, member_level, phone_tail, balance, registered_date"
-    " FROM ai.customer WHERE site_id = %s AND customer_id = %s"
-)
-STAFF_SQL = "SELECT staff_id, name, role, since_date FROM ai.staff WHERE site_id = %s AND staff_id = %s"
-VISITS_SQL = (
-    "SELECT business_date, area, table_type, duration_hours, spend FROM ai.customer_visit"
-    " WHERE site_id = %s AND customer_id = %s ORDER BY business_date DESC, visit_id DESC LIMIT %s"
-)
-PURCHASES_SQL = (
-    "SELECT business_date, amount, category FROM ai.customer_purchase"
-    " WHERE site_id = %s AND customer_id = %s ORDER BY business_date DESC, purchase_id DESC LIMIT %s"
-)
-FOLLOW_UPS_SQL = (
-    "SELECT business_date, kind, channel, staff_id, content FROM ai.clue_followup"
-    " WHERE site_id = %s AND clue_id = %s ORDER BY business_date DESC, followup_id DESC LIMIT %s"
-)
+
+def _page(rows: list[dict[str, Any]], limit: int, key: str) -> tuple[list[dict[str, Any]], str | None]:
+    """``limit + 1`` rows were asked for: the extra one only says there is a next page."""
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1][key]
+    return rows, None
 
 
 def _dicts(cursor: Any, fields: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -273,37 +269,90 @@ class PostgresVenueData:
 
         return self.scoped(site_id, upper_bound, rows)
 
+    def customer_profile(
+        self, site_id: str, customer_id: str, *, upper_bound: date
+    ) -> CustomerProfile | None:
+        def load(conn: Any) -> CustomerProfile | None:
+            named = {
+                "site": site_id,
+                "customer": customer_id,
+                "clues": MAX_CLUES,
+                "follow_ups": MAX_FOLLOW_UPS,
+            }
+            # Every statement is sent before any result is read: one flight in pipeline mode.
+            cursors = (
+                conn.execute(CUSTOMER_SQL, (site_id, customer_id)),
+                conn.execute(VISITS_SQL, (site_id, customer_id, MAX_VISITS)),
+                conn.execute(PURCHASES_SQL, (site_id, customer_id, MAX_PURCHASES)),
+                conn.execute(CUSTOMER_CLUES_SQL, named),
+                conn.execute(CLUES_FOLLOW_UPS_SQL, named),
+                conn.execute(STAFF_IN_SQL, named),
+            )
+            customer = _dicts(cursors[0], CUSTOMER_FIELDS)
+            visits = _dicts(cursors[1], ("business_date", "area", "table_type", "duration_hours", "spend"))
+            purchases = _dicts(cursors[2], ("business_date", "amount", "category"))
+            clues = _dicts(cursors[3], CLUE_FIELDS)[::-1]
+            follow_ups: dict[str, list[dict[str, Any]]] = {c["clue_id"]: [] for c in clues}
+            for f in _dicts(
+                cursors[4], ("clue_id", "business_date", "kind", "channel", "staff_id", "content")
+            ):
+                follow_ups[f.pop("clue_id")].append(f)
+            staff = _dicts(cursors[5], ("staff_id", "name", "role", "since_date"))
+            if not customer:
+                return None
+            return CustomerProfile.model_validate(
+                {
+                    "site_id": site_id,
+                    "customer": customer[0],
+                    "visits": visits[::-1],
+                    "purchases": purchases[::-1],
+                    "clues": [{"clue": c, "follow_ups": follow_ups[c["clue_id"]]} for c in clues],
+                    "staff": staff,
+                }
+            )
+
+        return self.scoped(site_id, upper_bound, load)
+
+    def clues(
+        self,
+        site_id: str,
+        *,
+        upper_bound: date,
+        status: str | None = None,
+        q: str | None = None,
+        after: str = "",
+        limit: int,
+    ) -> tuple[list[ClueItem], str | None]:
+        params = {"site": site_id, "after": after, "status": status, "q": q, "limit": limit + 1}
+
+        def page(conn: Any) -> tuple[list[ClueItem], str | None]:
+            rows, last = _page(
+                _dicts(conn.execute(CLUE_LIST_SQL, params), CLUE_ITEM_FIELDS), limit, "clue_id"
+            )
+            return [ClueItem.model_validate(r) for r in rows], last
+
+        return self.scoped(site_id, upper_bound, page)
+
+    def customers(
+        self, site_id: str, *, upper_bound: date, q: str | None = None, after: str = "", limit: int
+    ) -> tuple[list[CustomerItem], str | None]:
+        params = {"site": site_id, "after": after, "q": q, "limit": limit + 1}
+
+        def page(conn: Any) -> tuple[list[CustomerItem], str | None]:
+            rows, last = _page(
+                _dicts(conn.execute(CUSTOMER_LIST_SQL, params), CUSTOMER_ITEM_FIELDS), limit, "customer_id"
+            )
+            return [CustomerItem.model_validate(r) for r in rows], last
+
+        return self.scoped(site_id, upper_bound, page)
+
     def clue_detail(self, site_id: str, clue_id: str, *, upper_bound: date) -> ClueDetail | None:
         def load(conn: Any) -> ClueDetail | None:
-            clue = _dicts(
-                conn.execute(CLUE_SQL, (site_id, clue_id)),
-                (
-                    "clue_id",
-                    "customer_id",
-                    "business_date",
-                    "category",
-                    "content",
-                    "source",
-                    "status",
-                    "assigned_staff_id",
-                ),
-            )
+            clue = _dicts(conn.execute(CLUE_SQL, (site_id, clue_id)), CLUE_FIELDS)
             if not clue:
                 return None
             customer_id, staff_id = clue[0]["customer_id"], clue[0]["assigned_staff_id"]
-            customer = _dicts(
-                conn.execute(CUSTOMER_SQL, (site_id, customer_id)),
-                (
-                    "customer_id",
-                    "name",
-                    "gender",
-                    "age_range",
-                    "member_level",
-                    "phone_tail",
-                    "balance",
-                    "registered_date",
-                ),
-            )
+            customer = _dicts(conn.execute(CUSTOMER_SQL, (site_id, customer_id)), CUSTOMER_FIELDS)
             if not customer:
                 return None
             staff = (
