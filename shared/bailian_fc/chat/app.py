@@ -43,8 +43,7 @@ class ChatRuntime:
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
         self.store = store or open_store(settings.store_url)
-        secret = settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else ""
-        self.auth = Authenticator(secret, settings.auth_issuer, settings.auth_audience)
+        self.auth = Authenticator.from_settings(settings)
         self.conversations = ConversationStore(self.store)
         self._client: BailianClient | None = None
         self.service = ChatService(conversations=self.conversations, settings=settings, client=self.client)
