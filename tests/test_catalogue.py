@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,53 +15,56 @@ from bailian_fc.catalogue import inputs as i
 from bailian_fc.catalogue.outputs import APP_KEYS, OUTPUT_MODELS
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.dev import export_types as export
+from bailian_fc.venue.figures import finance_figures
+from bailian_fc.venue.finance import FinanceRow
 from bailian_fc.venue.models import ClueDetail
+from bailian_fc.venue.ranges import resolve_with_previous
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 CUSTOMER = {"customer_id": "cu-88", "name": "王先生", "member_level": "金卡", "tags": ["夜场常客"]}
-FINANCE_VIEW = {
-    "site_id": "site-001",
-    "day_start": "08:00",
-    "days_with_data": 7,
-    "period": {"start": "2026-11-21", "end": "2026-11-27"},
-    "previous": {"start": "2026-11-14", "end": "2026-11-20"},
-    "current": {
-        "table_revenue": 52340.5,
-        "goods_revenue": 8120.0,
-        "recharge": 30000.0,
-        "consumption": 21000.0,
-        "discount": 3100.0,
-        "table_hours": 1320.5,
-        "orders": 912,
-        "customers": 640,
-    },
-    "previous_totals": {
-        "table_revenue": 48100.0,
-        "goods_revenue": 8400.0,
-        "recharge": 22000.0,
-        "consumption": 19800.0,
-        "discount": 2900.0,
-        "table_hours": 1250.0,
-        "orders": 870,
-        "customers": 602,
-    },
-    "changes": {
-        "table_revenue": {"delta": 4240.5, "pct": 8.8},
-        "goods_revenue": {"delta": -280.0, "pct": -3.3},
-        "recharge": {"delta": 8000.0, "pct": 36.4},
-        "consumption": {"delta": 1200.0, "pct": 6.1},
-        "discount": {"delta": 200.0, "pct": 6.9},
-        "table_hours": {"delta": 70.5, "pct": 5.6},
-        "orders": {"delta": 42, "pct": 4.8},
-        "customers": {"delta": 38, "pct": None},
-    },
-    "areas": {
-        "大厅": {"table_revenue": 30000.0, "table_hours": 800.0},
-        "包厢区": {"table_revenue": 22340.5, "table_hours": 520.5},
-    },
-}
+
+
+def finance_view(range_name: str, today: dt.date, area: str = "all") -> dict[str, Any]:
+    """App2's prompt view as PromptContext builds it, from a few hand-made rows in both periods."""
+    period, previous = resolve_with_previous(range_name, today)
+
+    def row(d: dt.date, name: str, table: str, goods: str, hours: float, orders: int) -> FinanceRow:
+        return FinanceRow(
+            site_id="site-001",
+            business_date=d,
+            area=name,
+            table_revenue=Decimal(table),
+            goods_revenue=Decimal(goods),
+            recharge=Decimal("500"),
+            consumption=Decimal("300"),
+            discount=Decimal("20.5"),
+            table_hours=hours,
+            orders=orders,
+            customers=orders - 2,
+        )
+
+    rows = [
+        row(period.start, "大厅", "3000.00", "420.00", 80.0, 60),
+        row(period.end, "大厅", "3300.50", "380.00", 86.5, 66),
+        row(period.end, "包厢区", "2200.00", "610.00", 30.0, 18),
+        row(previous.start, "大厅", "2800.00", "400.00", 78.0, 55),
+        row(previous.end, "包厢区", "2500.00", "0.00", 32.0, 20),
+        row(previous.end, "夜场区", "900.00", "120.00", 12.0, 9),  # closed since: zero this period
+    ]
+    figures = finance_figures(rows, period, previous, area)
+    return {
+        "site_id": "site-001",
+        "business_date": today.isoformat(),
+        "day_start": "08:00",
+        "days_with_data": figures.days_with_data,
+        "period": period.as_dict(),
+        "previous": previous.as_dict(),
+        "figures": figures.model_dump(mode="json"),
+    }
+
+
 INSIGHT = {
     "summary": "本周台费增长",
     "insights": [{"title": "台费上升", "detail": "台费环比 +8.8%", "level": "positive"}],
@@ -66,7 +72,10 @@ INSIGHT = {
 }
 
 CASES = {
-    "app2_finance": (i.FinanceFilter(range="last_7_days"), FINANCE_VIEW),
+    "app2_finance": (
+        i.FinanceFilter(range="last_7_days"),
+        finance_view("last_7_days", dt.date(2026, 11, 27)),
+    ),
     "app2a_finance_digest": (i.FinanceFilter(range="last_7_days", area="包厢区"), INSIGHT),
     "app3_clue_detail": (
         i.ClueRef(clue_id="cl-001-007"),
@@ -186,7 +195,7 @@ def test_registry_is_the_single_source_of_app_types():
     for key, model in OUTPUT_MODELS.items():
         assert CATALOGUE[key].output_model is model and CATALOGUE[key].mode == "single"
     assert CATALOGUE["app1_chat"].mode == "stream"
-    assert CATALOGUE["app2_finance"].prompt_version == "v5.1"
+    assert CATALOGUE["app2_finance"].prompt_version == "v6"
     assert {spec.app_id_setting for spec in CATALOGUE.values()} == {
         f"BAILIAN_APP_ID_{k.upper()}" for k in APP_KEYS
     }
@@ -206,6 +215,48 @@ def test_prompt_matches_its_golden_file(key):
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(rendered + "\n", encoding="utf-8")
     assert rendered + "\n" == golden.read_text(encoding="utf-8")
+
+
+MONTH_CASES = {
+    # February (28 days) against the whole of January (31): each labelled with its own length.
+    "app2_finance.last_month": (i.FinanceFilter(range="last_month"), dt.date(2026, 3, 10)),
+    # March 1..31 against February 1..28 (clipped to February's end), one area only.
+    "app2_finance.this_month": (i.FinanceFilter(range="this_month", area="大厅"), dt.date(2026, 3, 31)),
+}
+
+
+@pytest.mark.parametrize("name", list(MONTH_CASES))
+def test_app2_labels_calendar_comparison_periods_truthfully(name):
+    data, today = MONTH_CASES[name]
+    view = finance_view(data.range, today, data.area)
+    text = CATALOGUE["app2_finance"].prompt(data, view).text
+    golden = GOLDEN / f"{name}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text + "\n", encoding="utf-8")
+    assert text + "\n" == golden.read_text(encoding="utf-8")
+    f = view["figures"]
+    assert f"{f['period']['start']} 至 {f['period']['end']}，共 {f['period']['days']} 天" in text
+    assert (
+        f"{f['previous_period']['start']} 至 {f['previous_period']['end']}，共 {f['previous_period']['days']} 天"
+        in text
+    )
+    assert "等长" not in text, "a calendar month is not compared with a period of the same length"
+
+
+def test_app2_prompt_carries_per_area_changes_and_derived_metrics():
+    view = finance_view("last_7_days", dt.date(2026, 11, 27))
+    text = CATALOGUE["app2_finance"].prompt(i.FinanceFilter(range="last_7_days"), view).text
+    f = view["figures"]
+    hall = next(a for a in f["areas"] if a["area"] == "大厅")
+    night = next(a for a in f["areas"] if a["area"] == "夜场区")
+    assert hall["current"]["revenue"] == 3000 + 420 + 3300.5 + 380
+    assert (
+        f"营业收入 {hall['current']['revenue']:,.2f} 元（{hall['changes']['revenue']['change_pct']:+.1f}%）"
+        in text
+    )
+    assert night["current"]["orders"] == 0 and night["changes"]["revenue"]["change_pct"] == -100.0
+    assert f"客单价（元/单）：{f['current']['avg_order_value']:,.2f}" in text
+    assert f"每小时台费（元）：{f['current']['table_revenue_per_hour']:,.2f}" in text
 
 
 def test_exported_types_match_the_registry():

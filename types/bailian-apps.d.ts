@@ -102,6 +102,38 @@ export interface App8ClueConsolidationOutput {
   summary: string;
 }
 
+export interface AreaList {
+  site_id: string;
+  business_date: string;
+  areas: Array<string>;
+}
+
+export interface CluePage {
+  site_id: string;
+  business_date: string;
+  items: Array<ClueItem>;
+  next_cursor: string | null;
+}
+
+export interface CustomerPage {
+  site_id: string;
+  business_date: string;
+  items: Array<CustomerItem>;
+  next_cursor: string | null;
+}
+
+export interface FinanceFigures {
+  area: string;
+  period: PeriodInfo;
+  previous_period: PeriodInfo;
+  days_with_data: number;
+  previous_days_with_data: number;
+  current: Totals;
+  previous: Totals;
+  changes: Changes;
+  areas: Array<AreaFigures>;
+}
+
 export interface App1ChatChatContext {
   page?: string | null;
 }
@@ -158,6 +190,74 @@ export interface App8ClueConsolidationLead {
   source?: string;
 }
 
+export interface AreaFigures {
+  area: string;
+  current: Totals;
+  previous: Totals;
+  changes: Changes;
+}
+
+export interface Change {
+  current: number | null;
+  previous: number | null;
+  change: number | null;
+  change_pct: number | null;
+}
+
+export interface Changes {
+  table_revenue: Change;
+  goods_revenue: Change;
+  recharge: Change;
+  consumption: Change;
+  discount: Change;
+  table_hours: Change;
+  orders: Change;
+  customers: Change;
+  revenue: Change;
+  avg_order_value: Change;
+  table_revenue_per_hour: Change;
+}
+
+export interface ClueItem {
+  clue_id: string;
+  customer_id: string;
+  customer_name: string;
+  business_date: string;
+  category: string;
+  content: string;
+  status: "open" | "following" | "won" | "lost";
+  assigned_staff_id?: string | null;
+}
+
+export interface CustomerItem {
+  customer_id: string;
+  name: string;
+  member_level?: string | null;
+  phone_tail?: string | null;
+  registered_date: string;
+}
+
+export interface PeriodInfo {
+  start: string;
+  end: string;
+  days: number;
+  unit: "day" | "month";
+}
+
+export interface Totals {
+  table_revenue: number;
+  goods_revenue: number;
+  recharge: number;
+  consumption: number;
+  discount: number;
+  table_hours: number;
+  orders: number;
+  customers: number;
+  revenue: number;
+  avg_order_value: number | null;
+  table_revenue_per_hour: number | null;
+}
+
 export interface AppTypes {
   app1_chat: { input: App1ChatInput; output: App1ChatOutput };
   app2_finance: { input: App2FinanceInput; output: App2FinanceOutput };
@@ -178,4 +278,7 @@ export interface AppResponse<K extends Exclude<AppKey, "app1_chat">> {
   generated_at: string;
   prompt_version: string;
   usage: { input_tokens: number; output_tokens: number; tokens_used: number };
+  /** app2_finance only: the figures computed from the data, beside the model's insights */
+  figures?: K extends "app2_finance" ? FinanceFigures : never;
+  meta?: Record<string, unknown>;
 }

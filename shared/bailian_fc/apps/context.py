@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..catalogue.inputs import ClueRef, FinanceFilter
 from ..catalogue.registry import CATALOGUE, AppSpec
 from ..errors import InvalidInput, NotFound
-from ..venue.finance import compare, summarize
+from ..venue.figures import finance_figures
 from ..venue.ranges import resolve_with_previous
 
 if TYPE_CHECKING:
@@ -68,7 +68,10 @@ class PromptContext:
     def meta(spec: AppSpec, context: Any) -> dict[str, Any] | None:
         """What the answer was computed from, returned with it (and kept with the cache entry)."""
         if spec.key == "app2_finance":
-            return {k: context[k] for k in ("business_date", "period", "previous", "days_with_data")}
+            # figures travel with the cached entry: a cached answer shows the numbers it was built from
+            return {
+                k: context[k] for k in ("business_date", "period", "previous", "days_with_data", "figures")
+            }
         if spec.key == "app3_clue_detail":
             return {
                 "business_date": context["business_date"],
@@ -94,20 +97,13 @@ class PromptContext:
         # One read for both periods (the comparison period ends where the current one starts, give or
         # take the tail of a month for this_month): one round trip to the DWS instead of two.
         rows = self._read(site_id, min(previous.start, period.start), max(previous.end, period.end), today)
-        current_rows = [r for r in rows if period.start <= r.business_date <= period.end]
-        previous_rows = [r for r in rows if previous.start <= r.business_date <= previous.end]
-        current = summarize(current_rows, data.area)
-        before = summarize(previous_rows, data.area)
-        changes = compare(current, before)["metrics"]
+        figures = finance_figures(rows, period, previous, data.area)
         return {
             "site_id": site_id,
             "business_date": today.isoformat(),
             "day_start": self.settings.business_day_start,
-            "days_with_data": current["days_with_data"],
+            "days_with_data": figures.days_with_data,
             "period": period.as_dict(),
             "previous": previous.as_dict(),
-            "current": current["totals"],
-            "previous_totals": before["totals"],
-            "changes": {k: {"delta": v["change"], "pct": v["change_pct"]} for k, v in changes.items()},
-            "areas": {a["area"]: a for a in current.get("areas", [])},
+            "figures": figures.model_dump(mode="json"),
         }

@@ -1,4 +1,5 @@
-"""The apps function: ``GET /apps``, ``POST /apps/{key}``, ``GET /clock`` on FC's python3.10 runtime.
+"""The apps function: ``GET /apps``, ``POST /apps/{key}``, ``GET /clock`` and the pickers' lists
+(``GET /apps/areas``, ``/apps/clues``, ``/apps/customers``) on FC's python3.10 runtime.
 
 Everything is built once per instance (in ``initialize`` or on the first request) and
 reused while the instance is warm. Nothing on the cache-hit path imports ``dashscope``.
@@ -15,6 +16,7 @@ from ..http.fc_event import HttpRequest, Response
 from ..http.router import Router
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
+from .lists import Lists
 from .service import AppsService
 
 TRUE = ("1", "true", "yes")
@@ -23,6 +25,9 @@ TRUE = ("1", "true", "yes")
 ROUTES = (
     ("GET", "/apps", "list_apps"),
     ("GET", "/apps/openapi.json", "openapi"),
+    ("GET", "/apps/areas", "list_areas"),
+    ("GET", "/apps/clues", "list_clues"),
+    ("GET", "/apps/customers", "list_customers"),
     ("POST", "/apps/{key}", "run_app"),
     ("GET", "/clock", "get_clock"),
 )
@@ -77,6 +82,21 @@ class AppsRuntime:
             request_id=request.request_id,
         )
         return Response(200, result)
+
+    def lists(self) -> Lists:
+        return Lists(self.service.venue, self.clock)
+
+    def list_areas(self, request: HttpRequest) -> Response:
+        principal = self.principal(request)
+        return Response(200, self.lists().areas(principal.site_id).model_dump(mode="json"))
+
+    def list_clues(self, request: HttpRequest) -> Response:
+        principal = self.principal(request)
+        return Response(200, self.lists().clues(principal.site_id, request.query).model_dump(mode="json"))
+
+    def list_customers(self, request: HttpRequest) -> Response:
+        principal = self.principal(request)
+        return Response(200, self.lists().customers(principal.site_id, request.query).model_dump(mode="json"))
 
     def get_clock(self, request: HttpRequest) -> Response:
         principal = self.principal(request)

@@ -42,11 +42,17 @@ def app_answer(key: str, output: type[BaseModel]) -> type[BaseModel]:
         "usage": (Usage, ...),
         "meta": (Optional[dict[str, Any]], None),  # noqa: UP045 - create_model wants a runtime type
     }
+    if key == "app2_finance":
+        from ..venue.figures import FinanceFigures
+
+        fields["figures"] = (FinanceFigures, ...)  # computed from the data, never by the model
     name = "".join(part.capitalize() for part in key.split("_")) + "Answer"
     return create_model(name, **fields)
 
 
 def apps_docs() -> dict[tuple[str, str], OpDoc]:
+    from . import lists
+
     return {
         ("GET", "/apps"): OpDoc(
             "the app catalogue",
@@ -80,6 +86,23 @@ def apps_docs() -> dict[tuple[str, str], OpDoc]:
             replies={200: Reply("the clock", CLOCK)},
         ),
         ("GET", "/apps/openapi.json"): openapi_doc("apps"),
+        ("GET", "/apps/areas"): OpDoc(
+            "areas of the caller's site (its latest day with data by the clock's business date)",
+            "apps",
+            replies={200: Reply("the areas", lists.AreaList)},
+        ),
+        ("GET", "/apps/clues"): OpDoc(
+            "the caller's site's clues by the business date, in id order, one page at a time",
+            "apps",
+            query=lists.ClueQuery,
+            replies={200: Reply("one page of clues", lists.CluePage)},
+        ),
+        ("GET", "/apps/customers"): OpDoc(
+            "the caller's site's customers by the business date, in id order, one page at a time",
+            "apps",
+            query=lists.CustomerQuery,
+            replies={200: Reply("one page of customers", lists.CustomerPage)},
+        ),
     }
 
 

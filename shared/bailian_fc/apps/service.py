@@ -94,7 +94,11 @@ class AppsService:
             "usage": _tokens(outcome.usage),
         }
         if entry.meta:
-            answer["meta"] = entry.meta
+            meta = dict(entry.meta)
+            figures = meta.pop("figures", None)  # App2's computed numbers: typed, beside the result
+            if figures is not None:
+                answer["figures"] = figures
+            answer["meta"] = meta
         return answer
 
     def logged_resolve(

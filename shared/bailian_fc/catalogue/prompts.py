@@ -64,42 +64,94 @@ def _fmt(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+DERIVED_METRICS = {
+    "revenue": "营业收入（台费+商品，元）",
+    "avg_order_value": "客单价（元/单）",
+    "table_revenue_per_hour": "每小时台费（元）",
+}
+ALL_METRICS = {**METRICS, **DERIVED_METRICS}
+COUNTS = ("orders", "customers")
+
+
+def _num(key: str, value: Any) -> str:
+    if value is None:
+        return "无"
+    return f"{round(value):,}" if key in COUNTS else f"{value:,.2f}"
+
+
+def _yuan(value: Any) -> str:
+    return "无" if value is None else f"{value:,.2f} 元"
+
+
+def _pct(value: Any) -> str:
+    return "对比期为零" if value is None else f"{value:+.1f}%"
+
+
 def _metric_lines(totals: dict[str, Any]) -> str:
-    return "\n".join(f"- {label}：{_fmt(totals.get(key, 0))}" for key, label in METRICS.items())
+    return "\n".join(f"- {label}：{_num(key, totals.get(key))}" for key, label in ALL_METRICS.items())
 
 
 def _change_lines(changes: dict[str, dict[str, Any]]) -> str:
     lines = []
-    for key, label in METRICS.items():
-        change = changes.get(key) or {}
-        pct, delta = change.get("pct"), change.get("delta")
-        pct_text = "无对比" if pct is None else f"{pct:+.1f}%"
-        lines.append(f"- {label}：{'无数据' if delta is None else _fmt(delta)}（{pct_text}）")
+    for key, label in ALL_METRICS.items():
+        change = changes[key]
+        if change["change"] is None:
+            lines.append(f"- {label}：无法比较（一方无数据）")
+        else:
+            lines.append(f"- {label}：{_num(key, change['change'])}（{_pct(change['change_pct'])}）")
     return "\n".join(lines)
 
 
+def _area_lines(areas: list[dict[str, Any]]) -> str:
+    lines = []
+    for a in areas:
+        now, ch = a["current"], a["changes"]
+        parts = [
+            f"营业收入 {_num('revenue', now['revenue'])} 元（{_pct(ch['revenue']['change_pct'])}）",
+            f"台费 {_num('table_revenue', now['table_revenue'])} 元（{_pct(ch['table_revenue']['change_pct'])}）",
+            f"开台 {_num('table_hours', now['table_hours'])} 小时（{_pct(ch['table_hours']['change_pct'])}）",
+            f"订单 {_num('orders', now['orders'])}（{_pct(ch['orders']['change_pct'])}）",
+            f"客单价 {_yuan(now['avg_order_value'])}",
+            f"每小时台费 {_yuan(now['table_revenue_per_hour'])}",
+        ]
+        lines.append(f"- {a['area']}：" + "，".join(parts))
+    return "\n".join(lines)
+
+
+def _periods(range_name: str, period: dict[str, Any], previous: dict[str, Any], day_start: str) -> str:
+    """Both periods with their lengths, and the comparison rule said as it is (ranges.py)."""
+    now = f"{period['start']} 至 {period['end']}，共 {period['days']} 天"
+    before = f"{previous['start']} 至 {previous['end']}，共 {previous['days']} 天"
+    if range_name == "last_month":
+        rule = f"本期为上月整月（{now}）；对比期为再前一个月整月（{before}），两个月天数可能不同。"
+    elif range_name == "this_month":
+        rule = f"本期为本月 1 日至今（{now}）；对比期为上月同期，即上月 1 日起的相同天数（{before}）。"
+    else:
+        rule = f"本期为{RANGE_LABELS[range_name]}（{now}）；对比期为紧接其前、等长的一段（{before}）。"
+    return f"{rule}营业日以 {day_start} 为界。"
+
+
 def finance_insight(data: i.FinanceFilter, view: dict[str, Any]) -> Prompt:
-    """app2_finance v5.1: the board's insight for one (range, area) filter of one site."""
+    """app2_finance v6: the board's insight for one (range, area) filter of one site, built from the
+    figures the answer also carries (``venue/figures.py``): totals, derived metrics, changes, areas."""
     area = "全部区域" if data.area == "all" else data.area
-    period, previous = view["period"], view["previous"]
-    areas = view.get("areas") or {}
-    breakdown = "\n".join(
-        f"- {name}：台费 {_fmt(t.get('table_revenue', 0))} 元，开台 {_fmt(t.get('table_hours', 0))} 小时"
-        for name, t in areas.items()
-    )
-    text = f"""你是台球俱乐部的经营分析顾问，为董事会解读门店财务数据。
-门店：{view["site_id"]}；区域：{area}；时间范围：{RANGE_LABELS[data.range]}（{period["start"]} 至 {period["end"]}，营业日以 {view["day_start"]} 为界）。
-对比期：{previous["start"]} 至 {previous["end"]}（与本期等长）。{"" if view["days_with_data"] else "本期没有营业数据。"}
+    f = view["figures"]
+    empty = "" if f["days_with_data"] else "本期没有营业数据。"
+    areas = f["areas"] if data.area == "all" else []
+    text = f"""你是台球俱乐部的经营分析顾问，为董事会解读门店财务数据。以下数字由系统根据营业数据计算，请直接引用，不要自行重算。
+门店：{view["site_id"]}；区域：{area}。
+{_periods(data.range, f["period"], f["previous_period"], view["day_start"])}
+本期有营业数据 {f["days_with_data"]} 天，对比期 {f["previous_days_with_data"]} 天。{empty}
 
 本期汇总：
-{_metric_lines(view["current"])}
+{_metric_lines(f["current"])}
 
 对比期汇总：
-{_metric_lines(view["previous_totals"])}
+{_metric_lines(f["previous"])}
 
 变化（本期 − 对比期）：
-{_change_lines(view["changes"])}
-{"" if not breakdown else chr(10) + "各区域本期表现：" + chr(10) + breakdown + chr(10)}
+{_change_lines(f["changes"])}
+{"" if not areas else chr(10) + "各区域本期表现（括号内为较对比期变化）：" + chr(10) + _area_lines(areas) + chr(10)}
 请给出 3–5 条洞察，每条引用具体数字并标注级别（info / positive / warning / critical），再给出 2–4 条可执行的经营建议。
 {JSON_ONLY}格式：
 {{"summary": "一句话总结", "insights": [{{"title": "标题", "detail": "含数字的说明", "level": "info"}}], "suggestions": ["建议"]}}"""

@@ -62,7 +62,7 @@ CATALOGUE: dict[str, AppSpec] = {
             i.FinanceFilter,
             o.FinanceInsight,
             p.finance_insight,
-            "v5.1",
+            "v6",
             roles=MANAGERS,
             bare_list_field="insights",
             fresh_seconds=6 * 3600,

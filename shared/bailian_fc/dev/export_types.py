@@ -107,6 +107,14 @@ def typescript() -> str:
             schema = model.model_json_schema()
             body = printer.interface(schema, schema.get("$defs", {}), base)
             blocks.append(f"export interface {base}{role} {body}\n")
+    from ..apps.lists import AreaList, CluePage, CustomerPage
+    from ..venue.figures import FinanceFigures
+
+    # the pickers' list routes (GET /apps/…) and App2's computed figures (AppResponse.figures)
+    for model in (AreaList, CluePage, CustomerPage, FinanceFigures):
+        schema = model.model_json_schema()
+        body = printer.interface(schema, schema.get("$defs", {}), "")
+        blocks.append(f"export interface {model.__name__} {body}\n")
     for name, body in sorted(printer.declarations.items()):
         blocks.append(f"export interface {name} {body}\n")
     blocks.append("export interface AppTypes {")
@@ -116,7 +124,10 @@ def typescript() -> str:
         'export interface AppResponse<K extends Exclude<AppKey, "app1_chat">> {\n'
         '  app: K;\n  result: AppTypes[K]["output"];\n  cached: boolean;\n  stale: boolean;\n'
         "  generated_at: string;\n  prompt_version: string;\n"
-        "  usage: { input_tokens: number; output_tokens: number; tokens_used: number };\n}\n"
+        "  usage: { input_tokens: number; output_tokens: number; tokens_used: number };\n"
+        "  /** app2_finance only: the figures computed from the data, beside the model's insights */\n"
+        '  figures?: K extends "app2_finance" ? FinanceFigures : never;\n'
+        "  meta?: Record<string, unknown>;\n}\n"
     )
     return "\n".join(blocks)
 

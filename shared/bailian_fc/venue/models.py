@@ -96,3 +96,22 @@ class ClueDetail(_Model):
                 ],
             }
         )
+
+
+class CustomerDetail(_Model):
+    """A customer with their visits and purchases (the embedded dataset's ``customers/…`` document)."""
+
+    site_id: str
+    customer: Customer
+    visits: list[Visit] = Field(default_factory=list)
+    purchases: list[Purchase] = Field(default_factory=list)
+
+    def bounded(self, upper_bound: dt.date) -> CustomerDetail | None:
+        if self.customer.registered_date > upper_bound:
+            return None
+        return self.model_copy(
+            update={
+                "visits": [v for v in self.visits if v.business_date <= upper_bound][-MAX_VISITS:],
+                "purchases": [p for p in self.purchases if p.business_date <= upper_bound][-MAX_PURCHASES:],
+            }
+        )

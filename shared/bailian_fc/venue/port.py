@@ -12,6 +12,7 @@ from datetime import date
 from typing import Protocol
 
 from .finance import FinanceRow
+from .lists import ClueItem, CustomerItem
 from .models import ClueDetail
 
 
@@ -32,6 +33,26 @@ class VenueData(Protocol):
 
     def clue_detail(self, site_id: str, clue_id: str, *, upper_bound: date) -> ClueDetail | None:
         """The clue as the backend assembles it, or None when the site has no such clue by then."""
+        ...
+
+    def clues(
+        self,
+        site_id: str,
+        *,
+        upper_bound: date,
+        status: str | None = None,
+        q: str | None = None,
+        after: str = "",
+        limit: int,
+    ) -> tuple[list[ClueItem], str | None]:
+        """Up to ``limit`` of the site's clues by then, after the clue id ``after``, in id order, matching
+        :func:`~.lists.clue_matches`; and the id a next page starts after (None: there is none)."""
+        ...
+
+    def customers(
+        self, site_id: str, *, upper_bound: date, q: str | None = None, after: str = "", limit: int
+    ) -> tuple[list[CustomerItem], str | None]:
+        """As :meth:`clues`, for the customers registered by then (:func:`~.lists.customer_matches`)."""
         ...
 
     def close(self) -> None: ...

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from ..clock import check_site_id
 from ..errors import TimedOut, Unavailable
 from .finance import FinanceRow
+from .lists import ClueItem, CustomerItem
 from .models import MAX_FOLLOW_UPS, MAX_PURCHASES, MAX_VISITS, ClueDetail
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,44 @@ FOLLOW_UPS_SQL = (
     "SELECT business_date, kind, channel, staff_id, content FROM ai.clue_followup"
     " WHERE site_id = %s AND clue_id = %s ORDER BY business_date DESC, followup_id DESC LIMIT %s"
 )
+
+# The list pages: ids compared with COLLATE "C" (byte order, as the embedded dataset's keys sort) and
+# the filters of venue/lists.py spelt in SQL (position() > 0 is a substring test with no LIKE escaping).
+CLUE_LIST_SQL = (
+    "SELECT c.clue_id, c.customer_id, cu.name, c.business_date, c.category, c.content, c.status,"
+    " c.assigned_staff_id FROM ai.clue c JOIN ai.customer cu"
+    " ON cu.site_id = c.site_id AND cu.customer_id = c.customer_id"
+    ' WHERE c.site_id = %(site)s AND c.clue_id COLLATE "C" > %(after)s'
+    " AND (%(status)s::text IS NULL OR c.status = %(status)s)"
+    " AND (%(q)s::text IS NULL OR position(%(q)s IN c.content) > 0 OR position(%(q)s IN c.category) > 0"
+    " OR position(%(q)s IN cu.name) > 0)"
+    ' ORDER BY c.clue_id COLLATE "C" LIMIT %(limit)s'
+)
+CUSTOMER_LIST_SQL = (
+    "SELECT customer_id, name, member_level, phone_tail, registered_date FROM ai.customer"
+    ' WHERE site_id = %(site)s AND customer_id COLLATE "C" > %(after)s'
+    " AND (%(q)s::text IS NULL OR position(%(q)s IN name) > 0"
+    " OR right(coalesce(phone_tail, ''), length(%(q)s)) = %(q)s)"
+    ' ORDER BY customer_id COLLATE "C" LIMIT %(limit)s'
+)
+CLUE_ITEM_FIELDS = (
+    "clue_id",
+    "customer_id",
+    "customer_name",
+    "business_date",
+    "category",
+    "content",
+    "status",
+    "assigned_staff_id",
+)
+CUSTOMER_ITEM_FIELDS = ("customer_id", "name", "member_level", "phone_tail", "registered_date")
+
+
+def _page(rows: list[dict[str, Any]], limit: int, key: str) -> tuple[list[dict[str, Any]], str | None]:
+    """``limit + 1`` rows were asked for: the extra one only says there is a next page."""
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1][key]
+    return rows, None
 
 
 def _dicts(cursor: Any, fields: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -229,6 +268,39 @@ class PostgresVenueData:
             ]
 
         return self.scoped(site_id, upper_bound, rows)
+
+    def clues(
+        self,
+        site_id: str,
+        *,
+        upper_bound: date,
+        status: str | None = None,
+        q: str | None = None,
+        after: str = "",
+        limit: int,
+    ) -> tuple[list[ClueItem], str | None]:
+        params = {"site": site_id, "after": after, "status": status, "q": q, "limit": limit + 1}
+
+        def page(conn: Any) -> tuple[list[ClueItem], str | None]:
+            rows, last = _page(
+                _dicts(conn.execute(CLUE_LIST_SQL, params), CLUE_ITEM_FIELDS), limit, "clue_id"
+            )
+            return [ClueItem.model_validate(r) for r in rows], last
+
+        return self.scoped(site_id, upper_bound, page)
+
+    def customers(
+        self, site_id: str, *, upper_bound: date, q: str | None = None, after: str = "", limit: int
+    ) -> tuple[list[CustomerItem], str | None]:
+        params = {"site": site_id, "after": after, "q": q, "limit": limit + 1}
+
+        def page(conn: Any) -> tuple[list[CustomerItem], str | None]:
+            rows, last = _page(
+                _dicts(conn.execute(CUSTOMER_LIST_SQL, params), CUSTOMER_ITEM_FIELDS), limit, "customer_id"
+            )
+            return [CustomerItem.model_validate(r) for r in rows], last
+
+        return self.scoped(site_id, upper_bound, page)
 
     def clue_detail(self, site_id: str, clue_id: str, *, upper_bound: date) -> ClueDetail | None:
         def load(conn: Any) -> ClueDetail | None:
