@@ -97,6 +97,11 @@ export const text = (comp, selector) => {
   const node = comp.querySelector(selector);
   return node ? node.dom.textContent.trim() : null;
 };
+/** Text inside a child component (queries do not cross component boundaries). */
+export const inside = (comp, host, selector) => {
+  const child = comp.querySelector(host);
+  return child ? text(child, selector) : null;
+};
 export const texts = (comp, selector) => comp.querySelectorAll(selector).map((n) => n.dom.textContent.trim());
 
 export async function tap(comp, selector) {

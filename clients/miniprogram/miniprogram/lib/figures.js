@@ -1,30 +1,66 @@
-// App2's computed figures as the board's table, chart and metric rows.
+// App2's `figures` (computed on the server from the venue data, never by the model) as the board's
+// rows: the site's totals per metric, then revenue per area, and the chart's per-area pairs.
 
-const money = (v) => (typeof v === 'number' && Number.isFinite(v) ? v.toLocaleString('zh-CN', { maximumFractionDigits: 2 }) : '—');
-function change(current, previous) {
-  if (typeof current !== 'number' || typeof previous !== 'number' || previous === 0) return '—';
-  const pct = ((current - previous) / previous) * 100;
-  return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;
+/** @typedef {import('../../../../types/bailian-apps').FinanceFigures} FinanceFigures */
+/** @typedef {import('../../../../types/bailian-apps').Change} Change */
+
+const METRICS = [
+  { key: 'revenue', label: '总营收', money: true },
+  { key: 'table_revenue', label: '台费', money: true },
+  { key: 'goods_revenue', label: '商品', money: true },
+  { key: 'orders', label: '订单数' },
+  { key: 'avg_order_value', label: '客单价', money: true },
+  { key: 'table_revenue_per_hour', label: '每小时台费', money: true },
+  { key: 'table_hours', label: '开台时长(小时)' },
+];
+
+/** @param {number | null | undefined} value */
+function number(value, money = false) {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '—';
+  const fixed = money ? value.toFixed(2) : String(Math.round(value * 10) / 10);
+  const [whole, frac] = fixed.split('.');
+  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac ? `.${frac}` : '');
 }
 
-/**
- * App2's `figures` as table rows and chart rows. Each area (and the total) has its revenue in the
- * period and in the comparison period; derived metrics are shown as they come, formatted.
- */
+/** @param {number | null | undefined} pct */
+function percent(pct) {
+  if (typeof pct !== 'number' || !Number.isFinite(pct)) return '—';
+  return `${pct > 0 ? '+' : ''}${pct.toFixed(1)}%`;
+}
+
+/** @param {Change | undefined} change */
+function trend(change) {
+  const pct = change && change.change_pct;
+  return typeof pct !== 'number' ? 'flat' : pct > 0 ? 'up' : pct < 0 ? 'down' : 'flat';
+}
+
+/** @param {FinanceFigures | null | undefined} figures */
 function figureView(figures) {
-  if (!figures) return { table: [], chart: [], metrics: [] };
-  const revenue = (side) => (side && typeof side === 'object' ? side.revenue ?? side.total_revenue : side);
-  const areas = (figures.areas || []).map((a) => ({
-    label: a.area, current: revenue(a.current), previous: revenue(a.previous),
+  if (!figures) return { metrics: [], areaRows: [], chart: [] };
+  const metrics = METRICS.map((m) => {
+    const change = figures.changes && figures.changes[m.key];
+    return {
+      key: m.key, label: m.label,
+      currentText: number(figures.current[m.key], m.money),
+      previousText: number(figures.previous[m.key], m.money),
+      changeText: percent(change && change.change_pct), trend: trend(change),
+    };
+  });
+  const areaRows = (figures.areas || []).map((a) => ({
+    area: a.area,
+    currentText: number(a.current.revenue, true),
+    previousText: number(a.previous.revenue, true),
+    changeText: percent(a.changes.revenue.change_pct), trend: trend(a.changes.revenue),
   }));
-  const total = figures.total || figures.totals;
-  const rows = total ? [{ label: '合计', current: revenue(total.current), previous: revenue(total.previous) }, ...areas] : areas;
-  const table = rows.map((r) => ({ ...r, currentText: money(r.current), previousText: money(r.previous), changeText: change(r.current, r.previous) }));
-  const metrics = Object.entries(figures.metrics || {}).map(([key, value]) => ({
-    key, label: { total_revenue: '总营收', average_order_value: '客单价', table_fee_per_hour: '每小时台费' }[key] || key,
-    text: money(value && typeof value === 'object' ? value.current : value),
-  }));
-  return { table, chart: areas, metrics };
+  const chart = (figures.areas || []).map((a) => ({ label: a.area, current: a.current.revenue, previous: a.previous.revenue }));
+  return { metrics, areaRows, chart };
 }
 
-module.exports = { figureView, change, money };
+/** '11-27 至 12-03（7 天）' for a period; months say so. */
+function periodText(period) {
+  if (!period) return '';
+  const unit = period.unit === 'month' ? `${period.start.slice(0, 7)} 整月，` : '';
+  return `${unit}${period.start} 至 ${period.end}（${period.days} 天）`;
+}
+
+module.exports = { figureView, periodText, number, percent };

@@ -2,8 +2,8 @@
 // model's numbers), App2a's one-line digest, for a range and an area picked from the server's list.
 const { api, venue, errorText } = require('../../lib/api.js');
 const { own } = require('../../lib/own.js');
-const { clockBehavior, formatInstant } = require('../../lib/clock.js');
-const { figureView } = require('../../lib/figures.js');
+const { clockBehavior, formatInstant, refresh: readClock } = require('../../lib/clock.js');
+const { figureView, periodText } = require('../../lib/figures.js');
 
 // The range keys are App2's input enum (types/bailian-apps.d.ts, checked by typecheck/); their
 // dates come from the answer (meta.period), computed on the server's business day.
@@ -23,7 +23,7 @@ Component({
     areas: [ALL_AREAS], areaIndex: 0,
     loading: false, error: '', empty: false,
     summary: '', insights: [], suggestions: [], digest: null,
-    table: [], chart: [], metrics: [], period: '', updatedAt: '', stale: false,
+    metrics: [], areaRows: [], chart: [], period: '', previousPeriod: '', updatedAt: '', stale: false,
   },
   methods: {
     onLoad() { return Promise.all([this.loadAreas(), this.load()]); },
@@ -50,26 +50,29 @@ Component({
       const seq = own(this).seq;
       this.setData({ loading: true, error: '' });
       try {
-        const [answer, digest] = await Promise.all([
+        const [answer, digest, clock] = await Promise.all([
           api().apps.run('app2_finance', input, { refresh }),
           api().apps.run('app2a_finance_digest', input, { refresh }).catch(() => null),
+          readClock().catch(() => null),
         ]);
         if (seq !== own(this).seq) return; // a newer pick is on its way
-        // meta (the period's dates) and figures ride beside `result`; the exported types lack meta.
-        const extra = /** @type {any} */ (answer);
-        const meta = extra.meta || {};
-        const p = meta.period;
-        const q = meta.previous;
-        const view = figureView(extra.figures);
+        const day = /** @type {any} */ (answer).meta?.business_date;
+        if (!refresh && clock && day && day !== clock.businessDate) {
+          // An answer cached for another business day (the sandbox clock moved): never show it as
+          // today's; ask once more past the cache.
+          return this.load({ refresh: true });
+        }
+        const figures = answer.figures;
         this.setData({
           loading: false,
-          empty: meta.days_with_data === 0,
+          empty: !!figures && figures.days_with_data === 0,
           summary: answer.result.summary || '',
           insights: answer.result.insights || [],
           suggestions: answer.result.suggestions || [],
           digest: digest ? { headline: digest.result.headline, tone: TONES[digest.result.tone] || '' } : null,
-          ...view,
-          period: p ? `${p.start} 至 ${p.end}（${p.days} 天）${q ? `，对比 ${q.start} 至 ${q.end}（${q.days} 天）` : ''}` : '',
+          ...figureView(figures),
+          period: figures ? periodText(figures.period) : '',
+          previousPeriod: figures ? periodText(figures.previous_period) : '',
           updatedAt: formatInstant(answer.generated_at),
           stale: !!answer.stale,
         });
