@@ -34,22 +34,15 @@ STAFF = AUTH.mint("staff-1", "site-001", "staff")
 ADMIN = AUTH.mint("adm-1", "site-001", "admin")
 OTHER_SITE = AUTH.mint("mgr-2", "site-002", "manager")
 
-CUSTOMER = {"customer_id": "cu-1", "name": "王先生", "member_level": "金卡"}
 INPUTS: dict[str, dict[str, Any]] = {
     "app2_finance": {"range": "last_7_days"},
     "app2a_finance_digest": {"range": "last_7_days"},
     "app3_clue_detail": {"clue_id": "cl-001-001"},  # demo-data's first clue of site-001
-    "app4_relationship": {
-        "customer": CUSTOMER,
-        "interactions": [{"at": "2026-11-25", "summary": "询问包厢"}],
-    },
-    "app5_tactics": {"customer": CUSTOMER, "goal": "邀请参加周末比赛"},
+    "app4_relationship": {"customer_id": "cu-001-001"},  # demo-data's first customer of site-001
+    "app5_tactics": {"customer_id": "cu-001-001", "goal": "邀请参加周末比赛"},
     "app6_note_analysis": {"note": "王先生下周想带同事团建，要三个包厢。"},
-    "app7_customer_insight": {"customer_id": "cu-1", "purchases": [{"date": "2026-10-01", "amount": 200}]},
-    "app8_clue_consolidation": {
-        "customer_id": "cu-1",
-        "leads": [{"lead_id": "a", "category": "团建", "content": "要包厢", "created_at": "2026-11-20"}],
-    },
+    "app7_customer_insight": {"customer_id": "cu-001-001"},
+    "app8_clue_consolidation": {"customer_id": "cu-001-001"},
 }
 
 

@@ -17,7 +17,7 @@ from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.dev import export_types as export
 from bailian_fc.venue.figures import finance_figures
 from bailian_fc.venue.finance import FinanceRow
-from bailian_fc.venue.models import ClueDetail
+from bailian_fc.venue.models import ClueDetail, CustomerProfile
 from bailian_fc.venue.ranges import resolve_with_previous
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +69,87 @@ INSIGHT = {
     "summary": "本周台费增长",
     "insights": [{"title": "台费上升", "detail": "台费环比 +8.8%", "level": "positive"}],
     "suggestions": ["加推夜场套餐"],
+}
+
+PROFILE = {
+    "business_date": "2026-11-27",
+    **CustomerProfile.model_validate(
+        {
+            "site_id": "site-001",
+            "customer": {
+                "customer_id": "cu-001-003",
+                "name": "李女士",
+                "gender": "female",
+                "member_level": "银卡",
+                "phone_tail": "0421",
+                "balance": 380.0,
+                "registered_date": "2026-09-02",
+            },
+            "visits": [
+                {
+                    "business_date": "2026-11-20",
+                    "area": "大厅",
+                    "table_type": "中式八球",
+                    "duration_hours": 2.5,
+                    "spend": 90.0,
+                },
+                {
+                    "business_date": "2026-11-25",
+                    "area": "包厢区",
+                    "table_type": "中式八球",
+                    "duration_hours": 3.0,
+                    "spend": 264.0,
+                },
+            ],
+            "purchases": [
+                {"business_date": "2026-09-02", "amount": 500.0, "category": "recharge"},
+                {"business_date": "2026-11-20", "amount": 90.0, "category": "table"},
+                {"business_date": "2026-11-25", "amount": 264.0, "category": "table"},
+            ],
+            "clues": [
+                {
+                    "clue": {
+                        "clue_id": "cl-001-002",
+                        "customer_id": "cu-001-003",
+                        "business_date": "2026-11-18",
+                        "category": "团建",
+                        "content": "下周团建要包厢",
+                        "status": "following",
+                        "assigned_staff_id": "st-001-2",
+                    },
+                    "follow_ups": [
+                        {
+                            "business_date": "2026-11-21",
+                            "kind": "follow_up",
+                            "channel": "wechat",
+                            "staff_id": "st-001-2",
+                            "content": "发了包厢价格",
+                        },
+                    ],
+                },
+                {
+                    "clue": {
+                        "clue_id": "cl-001-007",
+                        "customer_id": "cu-001-003",
+                        "business_date": "2026-11-22",
+                        "category": "团建",
+                        "content": "团建需要三个包厢",
+                        "status": "open",
+                        "assigned_staff_id": "st-001-2",
+                    },
+                    "follow_ups": [
+                        {
+                            "business_date": "2026-11-24",
+                            "kind": "note",
+                            "staff_id": "st-001-2",
+                            "content": "人数确认 18 人",
+                        },
+                    ],
+                },
+            ],
+            "staff": [{"staff_id": "st-001-2", "name": "阿杰", "since_date": "2025-10-01"}],
+        }
+    ).model_dump(mode="json", exclude={"site_id"}),
 }
 
 CASES = {
@@ -133,59 +214,17 @@ CASES = {
             ).model_dump(mode="json", exclude={"site_id"}),
         },
     ),
-    "app4_relationship": (
-        i.RelationshipInput.model_validate(
-            {
-                "customer": CUSTOMER,
-                "interactions": [
-                    {"at": "2026-11-25", "channel": "wechat", "summary": "询问包厢"},
-                    {"at": "2026-11-01", "summary": "办卡"},
-                ],
-            }
-        ),
-        None,
+    "app4_relationship": (i.CustomerRef(customer_id="cu-001-003"), PROFILE),
+    "app5_tactics": (
+        i.TacticsInput(customer_id="cu-001-003", goal="邀请参加周末比赛", clue_id="cl-001-002"),
+        PROFILE,
     ),
-    "app5_tactics": (i.TacticsInput.model_validate({"customer": CUSTOMER, "goal": "邀请参加周末比赛"}), None),
     "app6_note_analysis": (
         i.NoteInput(note="王先生说下周带公司同事来团建，想要三个包厢，问能不能打折。"),
         None,
     ),
-    "app7_customer_insight": (
-        i.ConsumptionInput.model_validate(
-            {
-                "customer_id": "cu-88",
-                "member_since": "2025-03-01",
-                "balance": 320.0,
-                "purchases": [
-                    {"date": "2026-10-02", "amount": 120, "category": "table"},
-                    {"date": "2026-09-12", "amount": 500, "category": "recharge"},
-                ],
-            }
-        ),
-        None,
-    ),
-    "app8_clue_consolidation": (
-        i.LeadsInput.model_validate(
-            {
-                "customer_id": "cu-88",
-                "leads": [
-                    {
-                        "lead_id": "a",
-                        "category": "团建",
-                        "content": "下周团建要包厢",
-                        "created_at": "2026-11-20",
-                    },
-                    {
-                        "lead_id": "b",
-                        "category": "团建",
-                        "content": "团建需要三个包厢",
-                        "created_at": "2026-11-22",
-                    },
-                ],
-            }
-        ),
-        None,
-    ),
+    "app7_customer_insight": (i.CustomerRef(customer_id="cu-001-003"), PROFILE),
+    "app8_clue_consolidation": (i.CustomerRef(customer_id="cu-001-003"), PROFILE),
 }
 
 

@@ -44,8 +44,7 @@ export interface App3ClueDetailOutput {
 }
 
 export interface App4RelationshipInput {
-  customer: App4RelationshipCustomer;
-  interactions: Array<App4RelationshipInteraction>;
+  customer_id: string;
 }
 
 export interface App4RelationshipOutput {
@@ -56,9 +55,9 @@ export interface App4RelationshipOutput {
 }
 
 export interface App5TacticsInput {
-  customer: App5TacticsCustomer;
+  customer_id: string;
   goal: string;
-  last_interaction?: string | null;
+  clue_id?: string | null;
 }
 
 export interface App5TacticsOutput {
@@ -79,9 +78,6 @@ export interface App6NoteAnalysisOutput {
 
 export interface App7CustomerInsightInput {
   customer_id: string;
-  member_since?: string | null;
-  balance?: number | null;
-  purchases: Array<App7CustomerInsightPurchase>;
 }
 
 export interface App7CustomerInsightOutput {
@@ -93,7 +89,6 @@ export interface App7CustomerInsightOutput {
 
 export interface App8ClueConsolidationInput {
   customer_id: string;
-  leads: Array<App8ClueConsolidationLead>;
 }
 
 export interface App8ClueConsolidationOutput {
@@ -144,50 +139,16 @@ export interface App2FinanceInsight {
   level: "info" | "positive" | "warning" | "critical";
 }
 
-export interface App4RelationshipCustomer {
-  customer_id: string;
-  name: string;
-  member_level?: string | null;
-  tags?: Array<string>;
-}
-
-export interface App4RelationshipInteraction {
-  at: string;
-  channel?: "in_store" | "wechat" | "phone" | "other";
-  summary: string;
-}
-
-export interface App5TacticsCustomer {
-  customer_id: string;
-  name: string;
-  member_level?: string | null;
-  tags?: Array<string>;
-}
-
 export interface App6NoteAnalysisClue {
   category: string;
   content: string;
   confidence: number;
 }
 
-export interface App7CustomerInsightPurchase {
-  date: string;
-  amount: number;
-  category?: "table" | "goods" | "recharge" | "coaching" | "other";
-}
-
 export interface App8ClueConsolidationClue {
   category: string;
   content: string;
   confidence: number;
-}
-
-export interface App8ClueConsolidationLead {
-  lead_id: string;
-  category: string;
-  content: string;
-  created_at: string;
-  source?: string;
 }
 
 export interface AreaFigures {

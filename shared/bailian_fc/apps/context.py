@@ -1,5 +1,6 @@
 """Server-side data a prompt needs: the finance view for App2, App2's result for App2a, the
-clue detail for App3 — read through the venue data port (embedded dataset or the DWS).
+clue detail for App3, the customer profile for App4, App5, App7 and App8 — read through the venue
+data port (embedded dataset or the DWS). An id the site lacks is a 404 before any upstream call.
 
 The site always comes from the token and the business date from the runtime clock, so
 a sandbox clock set in the past never lets a prompt see data after that date.
@@ -12,7 +13,7 @@ import time
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from ..catalogue.inputs import ClueRef, FinanceFilter
+from ..catalogue.inputs import ClueRef, CustomerRef, FinanceFilter, TacticsInput
 from ..catalogue.registry import CATALOGUE, AppSpec
 from ..errors import InvalidInput, NotFound
 from ..venue.figures import finance_figures
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from ..settings import Settings
     from ..venue import VenueData
     from .service import AppsService
+
+
+BY_CUSTOMER = ("app4_relationship", "app5_tactics", "app7_customer_insight", "app8_clue_consolidation")
 
 
 class PromptContext:
@@ -62,6 +66,8 @@ class PromptContext:
             return self.service.resolve(CATALOGUE["app2_finance"], data, site_id).entry.value
         if spec.key == "app3_clue_detail":
             return self.clue_view(data, site_id)
+        if spec.key in BY_CUSTOMER:
+            return self.customer_view(data, site_id)
         return None
 
     @staticmethod
@@ -79,7 +85,27 @@ class PromptContext:
                 "visits": len(context["visits"]),
                 "follow_ups": len(context["follow_ups"]),
             }
+        if spec.key in BY_CUSTOMER:
+            return {
+                "business_date": context["business_date"],
+                "customer_id": context["customer"]["customer_id"],
+                "visits": len(context["visits"]),
+                "purchases": len(context["purchases"]),
+                "clues": len(context["clues"]),
+            }
         return None
+
+    def customer_view(self, data: CustomerRef | TacticsInput, site_id: str) -> dict[str, Any]:
+        """The customer's profile as of the clock's business date; a customer (or, for App5, a clue of
+        theirs) the site lacks is a 404."""
+        today = self.clock.business_date(site_id)
+        profile = self.venue.customer_profile(site_id, data.customer_id, upper_bound=today)
+        if profile is None:
+            raise NotFound(f"site {site_id} has no customer {data.customer_id!r}", code="CustomerNotFound")
+        clue_id = getattr(data, "clue_id", None)
+        if clue_id is not None and all(r.clue.clue_id != clue_id for r in profile.clues):
+            raise NotFound(f"customer {data.customer_id!r} has no clue {clue_id!r}", code="ClueNotFound")
+        return {"business_date": today.isoformat(), **profile.model_dump(mode="json", exclude={"site_id"})}
 
     def clue_view(self, data: ClueRef, site_id: str) -> dict[str, Any]:
         """The clue's full detail as of the clock's business date; a clue the site lacks is a 404."""

@@ -193,23 +193,63 @@ def clue_detail(data: i.ClueRef, detail: dict[str, Any]) -> Prompt:
     return Prompt(text)
 
 
-def relationship(data: i.RelationshipInput, _: Any = None) -> Prompt:
-    """app4_relationship v1."""
-    text = f"""分析员工与这位客户的关系。
-客户：{_json(data.customer)}
-互动记录（按时间）：
-{_json([x.model_dump(mode="json") for x in sorted(data.interactions, key=lambda x: x.at)])}
+def _customer_facts(profile: dict[str, Any]) -> str:
+    """The customer and a summary of their visits: the common head of the by-id prompts."""
+    visits = profile.get("visits") or []
+    spend = round(sum(v["spend"] for v in visits), 2)
+    last = visits[-1]["business_date"] if visits else "无"
+    return f"""客户（截至营业日 {profile["business_date"]}）：
+{_json(profile["customer"])}
+到店：最近 {len(visits)} 次，消费合计 {_fmt(spend)} 元，最近一次 {last}"""
+
+
+def _staff_names(profile: dict[str, Any]) -> str:
+    return "、".join(f"{s['name']}（{s['role']}）" for s in profile.get("staff") or []) or "未分配"
+
+
+def _interactions(profile: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every follow-up and note on the customer's clues, by date, with the clue's category."""
+    rows = [
+        {
+            "business_date": f["business_date"],
+            "clue": r["clue"]["category"],
+            **{k: f[k] for k in ("kind", "channel", "content")},
+        }
+        for r in profile.get("clues") or []
+        for f in r["follow_ups"]
+    ]
+    return sorted(rows, key=lambda x: x["business_date"])
+
+
+def relationship(data: i.CustomerRef, profile: dict[str, Any]) -> Prompt:
+    """app4_relationship v2: from the customer profile the backend loaded (``customer_view``)."""
+    text = f"""分析门店员工与这位客户的关系。
+{_customer_facts(profile)}
+负责员工：{_staff_names(profile)}
+线索（{len(profile["clues"])} 条）：
+{_rows([r["clue"] for r in profile["clues"]])}
+互动记录（跟进与备注，按时间）：
+{_rows(_interactions(profile))}
 
 请给出 0–100 的关系评分、总结、亮点和下一步行动。
 {JSON_ONLY}格式：{{"score": 70, "summary": "…", "highlights": ["…"], "next_actions": ["…"]}}"""
     return Prompt(text)
 
 
-def tactics(data: i.TacticsInput, _: Any = None) -> Prompt:
-    """app5_tactics v1: the goal is also an app variable (``${goal}`` in the Bailian app)."""
+def tactics(data: i.TacticsInput, profile: dict[str, Any]) -> Prompt:
+    """app5_tactics v2: the goal is also an app variable (``${goal}`` in the Bailian app); the clue is
+    the one asked for, else the customer's newest."""
+    records = profile.get("clues") or []
+    focus = next(
+        (r for r in records if r["clue"]["clue_id"] == data.clue_id), records[-1] if records else None
+    )
+    history = _interactions(profile)
+    last = history[-1] if history else None
     text = f"""为下一次跟进准备沟通话术。
-客户：{_json(data.customer)}
-上次互动：{data.last_interaction or "无记录"}
+{_customer_facts(profile)}
+负责员工：{_staff_names(profile)}
+跟进的线索：{_json(focus["clue"]) if focus else "无"}
+上次互动：{f"{last['business_date']} {last['content']}" if last else "无记录"}
 本次目标：{data.goal}
 
 请给出开场白、沟通要点和需要避免的说法。
@@ -228,23 +268,29 @@ def note_analysis(data: i.NoteInput, _: Any = None) -> Prompt:
     return Prompt(text)
 
 
-def customer_insight(data: i.ConsumptionInput, _: Any = None) -> Prompt:
-    """app7_customer_insight v1."""
-    total = sum(p.amount for p in data.purchases)
-    text = f"""根据消费记录判断客户分层和流失风险。
-客户：{data.customer_id}；入会日期：{data.member_since or "未知"}；储值余额：{_fmt(data.balance) if data.balance is not None else "未知"}
-消费记录（{len(data.purchases)} 笔，合计 {_fmt(round(total, 2))} 元）：
-{_json([p.model_dump(mode="json") for p in sorted(data.purchases, key=lambda p: p.date)])}
+def customer_insight(data: i.CustomerRef, profile: dict[str, Any]) -> Prompt:
+    """app7_customer_insight v2: from the customer profile the backend loaded."""
+    customer, purchases = profile["customer"], profile.get("purchases") or []
+    total = round(sum(p["amount"] for p in purchases), 2)
+    balance = customer.get("balance")
+    text = f"""根据到店与消费记录判断客户分层和流失风险。
+{_customer_facts(profile)}
+入会日期：{customer["registered_date"]}；会员等级：{customer.get("member_level") or "非会员"}；储值余额：{"未知" if balance is None else _fmt(balance)}
+到店记录：
+{_rows(profile.get("visits") or [])}
+消费明细（最近 {len(purchases)} 笔，合计 {_fmt(total)} 元）：
+{_rows(purchases)}
 
 {JSON_ONLY}格式：{{"segment": "…", "churn_risk": "medium", "reasons": ["…"], "recommendations": ["…"]}}"""
     return Prompt(text)
 
 
-def clue_consolidation(data: i.LeadsInput, _: Any = None) -> Prompt:
-    """app8_clue_consolidation v1."""
-    text = f"""合并并去重客户 {data.customer_id} 的线索。
-线索列表：
-{_json([lead.model_dump(mode="json") for lead in data.leads])}
+def clue_consolidation(data: i.CustomerRef, profile: dict[str, Any]) -> Prompt:
+    """app8_clue_consolidation v2: every clue of the customer (newest MAX_CLUES) with its follow-ups."""
+    clues = [{**r["clue"], "follow_ups": r["follow_ups"]} for r in profile.get("clues") or []]
+    text = f"""合并并去重客户 {data.customer_id}（{profile["customer"]["name"]}）的线索（截至营业日 {profile["business_date"]}）。
+线索列表（{len(clues)} 条，按时间，含跟进记录）：
+{_rows(clues)}
 
 把描述同一件事的线索合并为一条（保留最新、最完整的说法），统计去掉的重复条数，并写一句总结。
 {JSON_ONLY}格式：{{"merged": [{{"category": "…", "content": "…", "confidence": 0.9}}], "removed_duplicates": 0, "summary": "…"}}"""

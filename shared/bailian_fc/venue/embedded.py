@@ -17,11 +17,12 @@ from ..clock import check_site_id
 from ..store import Store
 from .finance import FinanceRow, FinanceStore
 from .lists import ClueItem, CustomerItem, clue_item, clue_matches, customer_item, customer_matches
-from .models import ClueDetail, CustomerDetail
+from .models import MAX_CLUES, ClueDetail, ClueRecord, CustomerDetail, CustomerProfile
 
 T = TypeVar("T")
 
 SCAN_BUDGET = 200  # documents one list page may read
+PROFILE_CLUE_READS = 4 * MAX_CLUES  # a customer's newest clue documents a profile reads, at most
 _POOL = 8  # parallel GETs: on an object store each document is one round trip
 
 Page = tuple[list[T], str | None]
@@ -62,6 +63,29 @@ class EmbeddedVenueData:
         if not isinstance(doc, dict) or doc.get("site_id") != site_id:
             return None
         return CustomerDetail.model_validate(doc).bounded(upper_bound)
+
+    def customer_profile(
+        self, site_id: str, customer_id: str, *, upper_bound: date
+    ) -> CustomerProfile | None:
+        detail = self.customer_detail(site_id, customer_id, upper_bound=upper_bound)
+        if detail is None:
+            return None
+        ids = sorted(detail.clue_ids)[-PROFILE_CLUE_READS:]
+        with ThreadPoolExecutor(max_workers=_POOL) as pool:
+            loaded = list(pool.map(lambda c: self.clue_detail(site_id, c, upper_bound=upper_bound), ids))
+        clues = sorted(
+            (d for d in loaded if d is not None and d.clue.customer_id == customer_id),
+            key=lambda d: (d.clue.business_date, d.clue.clue_id),
+        )[-MAX_CLUES:]
+        staff = {d.assigned_staff.staff_id: d.assigned_staff for d in clues if d.assigned_staff}
+        return CustomerProfile(
+            site_id=site_id,
+            customer=detail.customer,
+            visits=detail.visits,
+            purchases=detail.purchases,
+            clues=[ClueRecord(clue=d.clue, follow_ups=d.follow_ups) for d in clues],
+            staff=[staff[k] for k in sorted(staff)],
+        )
 
     def clues(
         self,
@@ -155,9 +179,11 @@ def _id_of(key: str) -> str:
 def customers_of(clues: list[ClueDetail]) -> list[CustomerDetail]:
     """Each clue's customer once, with the visits and purchases the clue detail carries."""
     seen: dict[str, CustomerDetail] = {}
+    clue_ids: dict[str, list[str]] = {}
     for d in clues:
         seen.setdefault(
             d.customer.customer_id,
             CustomerDetail(site_id=d.site_id, customer=d.customer, visits=d.visits, purchases=d.purchases),
         )
-    return list(seen.values())
+        clue_ids.setdefault(d.customer.customer_id, []).append(d.clue.clue_id)
+    return [c.model_copy(update={"clue_ids": sorted(clue_ids[k])}) for k, c in seen.items()]

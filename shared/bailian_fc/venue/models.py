@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 MAX_VISITS = 50  # the most recent ones; a regular has hundreds
 MAX_PURCHASES = 100
-MAX_FOLLOW_UPS = 100
+MAX_FOLLOW_UPS = 100  # per clue
+MAX_CLUES = 50  # a customer's most recent clues in a profile
 CLUE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
@@ -99,12 +100,14 @@ class ClueDetail(_Model):
 
 
 class CustomerDetail(_Model):
-    """A customer with their visits and purchases (the embedded dataset's ``customers/…`` document)."""
+    """A customer with their visits and purchases (the embedded dataset's ``customers/…`` document);
+    ``clue_ids`` names the customer's clue documents, so a profile reads them without a scan."""
 
     site_id: str
     customer: Customer
     visits: list[Visit] = Field(default_factory=list)
     purchases: list[Purchase] = Field(default_factory=list)
+    clue_ids: list[str] = Field(default_factory=list)
 
     def bounded(self, upper_bound: dt.date) -> CustomerDetail | None:
         if self.customer.registered_date > upper_bound:
@@ -115,3 +118,24 @@ class CustomerDetail(_Model):
                 "purchases": [p for p in self.purchases if p.business_date <= upper_bound][-MAX_PURCHASES:],
             }
         )
+
+
+class ClueRecord(_Model):
+    clue: Clue
+    follow_ups: list[FollowUp] = Field(default_factory=list)
+
+
+class CustomerProfile(_Model):
+    """What App4, App5, App7 and App8 read about one customer; both adapters return this shape.
+
+    Lists oldest first and bounded: the last MAX_VISITS visits, MAX_PURCHASES purchases, MAX_CLUES
+    clues by (business date, id), each with its last MAX_FOLLOW_UPS follow-ups; ``staff`` is the
+    assigned staff of those clues, by id.
+    """
+
+    site_id: str
+    customer: Customer
+    visits: list[Visit] = Field(default_factory=list)
+    purchases: list[Purchase] = Field(default_factory=list)
+    clues: list[ClueRecord] = Field(default_factory=list)
+    staff: list[Staff] = Field(default_factory=list)

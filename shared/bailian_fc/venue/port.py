@@ -13,7 +13,7 @@ from typing import Protocol
 
 from .finance import FinanceRow
 from .lists import ClueItem, CustomerItem
-from .models import ClueDetail
+from .models import ClueDetail, CustomerProfile
 
 
 class VenueData(Protocol):
@@ -33,6 +33,13 @@ class VenueData(Protocol):
 
     def clue_detail(self, site_id: str, clue_id: str, *, upper_bound: date) -> ClueDetail | None:
         """The clue as the backend assembles it, or None when the site has no such clue by then."""
+        ...
+
+    def customer_profile(
+        self, site_id: str, customer_id: str, *, upper_bound: date
+    ) -> CustomerProfile | None:
+        """The customer with visits, purchases, clues (with follow-ups) and their staff, as of
+        ``upper_bound``; None when the site has no such customer by then."""
         ...
 
     def clues(

@@ -30,72 +30,29 @@ from ..clock import check_site_id
 from ..errors import TimedOut, Unavailable
 from .finance import FinanceRow
 from .lists import ClueItem, CustomerItem
-from .models import MAX_FOLLOW_UPS, MAX_PURCHASES, MAX_VISITS, ClueDetail
+from .models import MAX_CLUES, MAX_FOLLOW_UPS, MAX_PURCHASES, MAX_VISITS, ClueDetail, CustomerProfile
+from .pg_sql import (
+    AREAS_SQL,
+    CLUE_FIELDS,
+    CLUE_ITEM_FIELDS,
+    CLUE_LIST_SQL,
+    CLUE_SQL,
+    CLUES_FOLLOW_UPS_SQL,
+    CUSTOMER_CLUES_SQL,
+    CUSTOMER_FIELDS,
+    CUSTOMER_ITEM_FIELDS,
+    CUSTOMER_LIST_SQL,
+    CUSTOMER_SQL,
+    FINANCE_SQL,
+    FOLLOW_UPS_SQL,
+    PURCHASES_SQL,
+    STAFF_IN_SQL,
+    STAFF_SQL,
+    VISITS_SQL,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-FINANCE_SQL = (
-    "SELECT business_date, area, table_revenue, goods_revenue, recharge, consumption, discount,"
-    " table_hours, orders, customers FROM ai.finance_area_daily"
-    " WHERE site_id = %s AND business_date BETWEEN %s AND %s ORDER BY business_date, area"
-)
-AREAS_SQL = (
-    "SELECT DISTINCT area FROM ai.finance_area_daily WHERE site_id = %s AND business_date ="
-    " (SELECT max(business_date) FROM ai.finance_area_daily WHERE site_id = %s) ORDER BY area"
-)
-CLUE_SQL = (
-    "SELECT clue_id, customer_id, business_date, category, content, source, status, assigned_staff_id"
-    " FROM ai.clue WHERE site_id = %s AND clue_id = %s"
-)
-CUSTOMER_SQL = (
-    "SELECT customer_id, name, gender, age_range, member_level, phone_tail, balance, registered_date"
-    " FROM ai.customer WHERE site_id = %s AND customer_id = %s"
-)
-STAFF_SQL = "SELECT staff_id, name, role, since_date FROM ai.staff WHERE site_id = %s AND staff_id = %s"
-VISITS_SQL = (
-    "SELECT business_date, area, table_type, duration_hours, spend FROM ai.customer_visit"
-    " WHERE site_id = %s AND customer_id = %s ORDER BY business_date DESC, visit_id DESC LIMIT %s"
-)
-PURCHASES_SQL = (
-    "SELECT business_date, amount, category FROM ai.customer_purchase"
-    " WHERE site_id = %s AND customer_id = %s ORDER BY business_date DESC, purchase_id DESC LIMIT %s"
-)
-FOLLOW_UPS_SQL = (
-    "SELECT business_date, kind, channel, staff_id, content FROM ai.clue_followup"
-    " WHERE site_id = %s AND clue_id = %s ORDER BY business_date DESC, followup_id DESC LIMIT %s"
-)
-
-# The list pages: ids compared with COLLATE "C" (byte order, as the embedded dataset's keys sort) and
-# the filters of venue/lists.py spelt in SQL (position() > 0 is a substring test with no LIKE escaping).
-CLUE_LIST_SQL = (
-    "SELECT c.clue_id, c.customer_id, cu.name, c.business_date, c.category, c.content, c.status,"
-    " c.assigned_staff_id FROM ai.clue c JOIN ai.customer cu"
-    " ON cu.site_id = c.site_id AND cu.customer_id = c.customer_id"
-    ' WHERE c.site_id = %(site)s AND c.clue_id COLLATE "C" > %(after)s'
-    " AND (%(status)s::text IS NULL OR c.status = %(status)s)"
-    " AND (%(q)s::text IS NULL OR position(%(q)s IN c.content) > 0 OR position(%(q)s IN c.category) > 0"
-    " OR position(%(q)s IN cu.name) > 0)"
-    ' ORDER BY c.clue_id COLLATE "C" LIMIT %(limit)s'
-)
-CUSTOMER_LIST_SQL = (
-    "SELECT customer_id, name, member_level, phone_tail, registered_date FROM ai.customer"
-    ' WHERE site_id = %(site)s AND customer_id COLLATE "C" > %(after)s'
-    " AND (%(q)s::text IS NULL OR position(%(q)s IN name) > 0"
-    " OR right(coalesce(phone_tail, ''), length(%(q)s)) = %(q)s)"
-    ' ORDER BY customer_id COLLATE "C" LIMIT %(limit)s'
-)
-CLUE_ITEM_FIELDS = (
-    "clue_id",
-    "customer_id",
-    "customer_name",
-    "business_date",
-    "category",
-    "content",
-    "status",
-    "assigned_staff_id",
-)
-CUSTOMER_ITEM_FIELDS = ("customer_id", "name", "member_level", "phone_tail", "registered_date")
 
 
 def _page(rows: list[dict[str, Any]], limit: int, key: str) -> tuple[list[dict[str, Any]], str | None]:
@@ -269,6 +226,52 @@ class PostgresVenueData:
 
         return self.scoped(site_id, upper_bound, rows)
 
+    def customer_profile(
+        self, site_id: str, customer_id: str, *, upper_bound: date
+    ) -> CustomerProfile | None:
+        def load(conn: Any) -> CustomerProfile | None:
+            customer = _dicts(conn.execute(CUSTOMER_SQL, (site_id, customer_id)), CUSTOMER_FIELDS)
+            if not customer:
+                return None
+            visits = _dicts(
+                conn.execute(VISITS_SQL, (site_id, customer_id, MAX_VISITS)),
+                ("business_date", "area", "table_type", "duration_hours", "spend"),
+            )
+            purchases = _dicts(
+                conn.execute(PURCHASES_SQL, (site_id, customer_id, MAX_PURCHASES)),
+                ("business_date", "amount", "category"),
+            )
+            clues = _dicts(conn.execute(CUSTOMER_CLUES_SQL, (site_id, customer_id, MAX_CLUES)), CLUE_FIELDS)[
+                ::-1
+            ]
+            ids = [c["clue_id"] for c in clues]
+            follow_ups: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+            staff: list[dict[str, Any]] = []
+            if ids:
+                for f in _dicts(
+                    conn.execute(CLUES_FOLLOW_UPS_SQL, (site_id, ids, MAX_FOLLOW_UPS)),
+                    ("clue_id", "business_date", "kind", "channel", "staff_id", "content"),
+                ):
+                    follow_ups[f.pop("clue_id")].append(f)
+                staff_ids = sorted({c["assigned_staff_id"] for c in clues if c["assigned_staff_id"]})
+                if staff_ids:
+                    staff = _dicts(
+                        conn.execute(STAFF_IN_SQL, (site_id, staff_ids)),
+                        ("staff_id", "name", "role", "since_date"),
+                    )
+            return CustomerProfile.model_validate(
+                {
+                    "site_id": site_id,
+                    "customer": customer[0],
+                    "visits": visits[::-1],
+                    "purchases": purchases[::-1],
+                    "clues": [{"clue": c, "follow_ups": follow_ups[c["clue_id"]]} for c in clues],
+                    "staff": staff,
+                }
+            )
+
+        return self.scoped(site_id, upper_bound, load)
+
     def clues(
         self,
         site_id: str,
@@ -304,35 +307,11 @@ class PostgresVenueData:
 
     def clue_detail(self, site_id: str, clue_id: str, *, upper_bound: date) -> ClueDetail | None:
         def load(conn: Any) -> ClueDetail | None:
-            clue = _dicts(
-                conn.execute(CLUE_SQL, (site_id, clue_id)),
-                (
-                    "clue_id",
-                    "customer_id",
-                    "business_date",
-                    "category",
-                    "content",
-                    "source",
-                    "status",
-                    "assigned_staff_id",
-                ),
-            )
+            clue = _dicts(conn.execute(CLUE_SQL, (site_id, clue_id)), CLUE_FIELDS)
             if not clue:
                 return None
             customer_id, staff_id = clue[0]["customer_id"], clue[0]["assigned_staff_id"]
-            customer = _dicts(
-                conn.execute(CUSTOMER_SQL, (site_id, customer_id)),
-                (
-                    "customer_id",
-                    "name",
-                    "gender",
-                    "age_range",
-                    "member_level",
-                    "phone_tail",
-                    "balance",
-                    "registered_date",
-                ),
-            )
+            customer = _dicts(conn.execute(CUSTOMER_SQL, (site_id, customer_id)), CUSTOMER_FIELDS)
             if not customer:
                 return None
             staff = (

@@ -1,5 +1,6 @@
-"""The pickers' lists on PostgreSQL under RLS give what the embedded dataset gives: same pages
-walked to the end, same filters, same business-date bound, never another site's rows."""
+"""The pickers' lists and the customer profiles (App4/5/7/8) on PostgreSQL under RLS give what the
+embedded dataset gives: same pages walked to the end, same filters, same business-date bound,
+never another site's rows."""
 
 from __future__ import annotations
 
@@ -81,3 +82,26 @@ def test_filters_agree_with_the_embedded_dataset(
         got = walk(port.customers, "site-001", 2, upper_bound=end, q=q)
         assert got == walk(embedded.customers, "site-001", 2, upper_bound=end, q=q)
     assert walk(port.customers, "site-001", 5, upper_bound=end, q="12345") == []
+
+
+def test_customer_profiles_agree_with_the_embedded_dataset(
+    venue_db: VenueDb, embedded: EmbeddedVenueData, port: Any
+) -> None:
+    end = venue_db.end
+    customers = walk(port.customers, "site-001", 100, upper_bound=end)
+    assert customers
+    several = 0
+    for upper in (end, end - dt.timedelta(days=25)):
+        for c in customers:
+            pg = port.customer_profile("site-001", c.customer_id, upper_bound=upper)
+            assert pg == embedded.customer_profile("site-001", c.customer_id, upper_bound=upper)
+            if pg is None:
+                assert c.registered_date > upper
+                continue
+            assert all(v.business_date <= upper for v in pg.visits)
+            assert all(r.clue.business_date <= upper for r in pg.clues)
+            assert all(r.clue.customer_id == c.customer_id for r in pg.clues)
+            several += len(pg.clues) > 1
+    assert several, "the demo sample has customers with more than one clue (App8's case)"
+    assert port.customer_profile("site-002", customers[0].customer_id, upper_bound=end) is None
+    assert port.customer_profile("site-001", "cu-404", upper_bound=end) is None
