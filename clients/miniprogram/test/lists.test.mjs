@@ -74,3 +74,17 @@ test('customers: search by phone tail, then App7 insight and App8 consolidation 
   assert.equal(text(detail, '.consolidation-summary'), merged.result.summary);
   assert.equal(text(detail, '.removed'), `去重 ${merged.result.removed_duplicates} 条`);
 });
+
+test('a token the server refuses is dropped and the page says to sign in again', async () => {
+  const good = wx.getStorageSync('bailian_token');
+  wx.setStorageSync('bailian_token', 'not-a-token');
+  try {
+    const page = await render('pages/customers/customers', {});
+    await settled(page);
+    assert.equal(text(page, '.page-error'), '登录已过期，请重新进入');
+    assert.equal(wx.getStorageSync('bailian_token'), '', 'the refused token is forgotten');
+    assert.deepEqual(page.data.items, []);
+  } finally {
+    wx.setStorageSync('bailian_token', good);
+  }
+});
