@@ -118,3 +118,20 @@ test('the conversation list opens a conversation whose history is shown ten turn
   const { body: full } = await http('GET', `/chat/conversations/${conversationId}`);
   assert.deepEqual(bots(page).map((m) => m.text), full.turns.map((t) => t.answer));
 });
+
+test('on a client that never fires onChunkReceived the answer still arrives, whole, at the end', async () => {
+  await upstream({ chunks: 5 });
+  wx.chunkless = true;
+  try {
+    const page = await render('pages/chat/chat', {});
+    await type(page, '.draft', '营业时间是几点？');
+    await tap(page, '.send');
+    await until(() => idle(page), 'the answer');
+    const bot = lastBot(page);
+    assert.equal(bot.error, '');
+    const turn = await stored(page.data.conversationId, bot.turnId);
+    assert.equal(bot.text, turn.answer);
+  } finally {
+    wx.chunkless = false;
+  }
+});

@@ -66,6 +66,11 @@ test('a range pick shows that range, a calendar month says so, and refresh asks 
   await settled(page);
   const asked = wx.calls.slice(before).map((c) => c.url);
   assert.ok(asked.some((u) => u.includes('/apps/app2_finance?refresh=true')), asked.join('\n'));
+  const stops = wx.pullDownStops;
+  const mark = wx.calls.length;
+  await page.instance.onPullDownRefresh(); // pull-down: the same refresh, then the spinner stops
+  assert.equal(wx.pullDownStops, stops + 1);
+  assert.ok(wx.calls.slice(mark).some((c) => c.url.includes('/apps/app2_finance?refresh=true')));
 });
 
 test('a range with no business data says so instead of showing zeros as figures', async () => {

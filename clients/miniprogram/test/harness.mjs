@@ -24,11 +24,15 @@ export const seed = Number(process.env.BAILIAN_SEED || Date.now() % 100000);
 
 /** The wx the pages see: real HTTP with random chunking, storage, navigation recorded, lock simulation. */
 function makeWx() {
-  const shim = wxShim(rng(seed));
+  const random = rng(seed);
+  const chunked = wxShim(random);
+  const whole = wxShim(random, { fireChunks: false }); // DevTools/PC: onChunkReceived never fires
+  const shim = { calls: chunked.calls, request: (opts) => (wx.chunkless ? whole : chunked).request(opts) };
   const storage = new Map([['bailian_token', TOKEN]]);
   const wx = {
     calls: shim.calls,
     navigations: [],
+    chunkless: false, // true: a client that never fires onChunkReceived (the body arrives in success)
     interruptNext: null, // {afterBytes}: the next chunked request fails like a locked phone's
     request(opts) {
       const plan = opts.enableChunked ? wx.interruptNext : null;
@@ -63,7 +67,8 @@ function makeWx() {
     removeStorageSync: (key) => { storage.delete(key); },
     navigateTo: ({ url }) => { wx.navigations.push(url); },
     login: ({ fail }) => fail?.({ errMsg: 'login:fail not in tests' }),
-    stopPullDownRefresh() {},
+    pullDownStops: 0,
+    stopPullDownRefresh() { wx.pullDownStops += 1; },
   };
   return wx;
 }

@@ -19,6 +19,7 @@ Component({
   methods: {
     onLoad() { return this.load(); },
     onReachBottom() { return this.more(); },
+    onPullDownRefresh() { return this.load().finally(() => wx.stopPullDownRefresh()); },
     pickStatus(e) { this.setData({ statusIndex: Number(e.detail.value) }); return this.load(); },
     onSearchInput(e) { this.setData({ q: e.detail.value }); },
     search() { return this.load(); },

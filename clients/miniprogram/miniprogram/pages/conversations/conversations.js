@@ -9,7 +9,7 @@ Component({
   data: { items: [], loading: false, error: '', limit: STEP, more: false },
   methods: {
     onLoad() { return this.load(); },
-    onPullDownRefresh() { return this.load(); },
+    onPullDownRefresh() { return this.load().finally(() => wx.stopPullDownRefresh()); },
     async load() {
       this.setData({ loading: true, error: '' });
       try {

@@ -11,6 +11,7 @@ Component({
   methods: {
     onLoad() { return this.load(); },
     onReachBottom() { return this.more(); },
+    onPullDownRefresh() { return this.load().finally(() => wx.stopPullDownRefresh()); },
     onSearchInput(e) { this.setData({ q: e.detail.value }); },
     search() { return this.load(); },
     async load(reset = true) {

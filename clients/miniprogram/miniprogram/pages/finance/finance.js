@@ -27,7 +27,7 @@ Component({
   },
   methods: {
     onLoad() { return Promise.all([this.loadAreas(), this.load()]); },
-    onPullDownRefresh() { return this.load({ refresh: true }); },
+    onPullDownRefresh() { return this.load({ refresh: true }).finally(() => wx.stopPullDownRefresh()); },
 
     async loadAreas() {
       try {
