@@ -76,7 +76,10 @@ function makeWx() {
 export const wx = makeWx();
 globalThis.wx = wx;
 export const simulate = require('miniprogram-simulate');
-Object.assign(globalThis.wx, wx); // simulate merged its mock API under ours: keep ours on top
+// simulate merged its mock API into the global wx: take the rest of it, and make ours the global
+// one again, so what a test changes on `wx` is what the pages see.
+for (const [key, value] of Object.entries(globalThis.wx)) if (!(key in wx)) wx[key] = value;
+globalThis.wx = wx;
 require(path.join(ROOT, 'lib', 'api.js')).configure({ baseUrl: BASE });
 
 /** Waits (bounded by a count of event-loop turns, never a wall-clock limit) until check() is truthy. */
@@ -107,6 +110,11 @@ export const inside = (comp, host, selector) => {
   const child = comp.querySelector(host);
   return child ? text(child, selector) : null;
 };
+/** A selector's text once the page has stopped loading. */
+export async function settledText(comp, selector) {
+  await until(() => !comp.data.loading, 'the page to load');
+  return text(comp, selector);
+}
 export const texts = (comp, selector) => comp.querySelectorAll(selector).map((n) => n.dom.textContent.trim());
 
 export async function tap(comp, selector) {

@@ -40,9 +40,12 @@ function login() {
   return new Promise((resolve, reject) => {
     wx.login({
       success: ({ code }) => wx.request({
-        url: settings.loginUrl, method: 'POST', data: { code },
+        url: settings.loginUrl, method: 'POST', header: { 'Content-Type': 'application/json' },
+        data: JSON.stringify({ code }), dataType: 'json',
         success: (res) => {
-          const body = /** @type {any} */ (res.data);
+          // WeChat parses JSON for dataType 'json'; a client that does not hands over the text.
+          let body = /** @type {any} */ (res.data);
+          if (typeof body === 'string') { try { body = JSON.parse(body); } catch (e) { body = null; } }
           const token = res.statusCode === 200 && body && body.token;
           if (!token) { reject(new Error(`login failed (${res.statusCode})`)); return; }
           setToken(token);
