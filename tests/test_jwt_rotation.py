@@ -7,9 +7,12 @@ with the key and ``kid`` header it would use, so a bug on our side cannot hide i
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.request
 
 import jwt as pyjwt
 import pytest
+from support import SECRET, running_dev
 
 from bailian_fc.auth import Authenticator
 from bailian_fc.errors import Unauthenticated
@@ -115,3 +118,24 @@ def test_expired_tokens_of_the_previous_secret_are_still_expired():
 def test_misconfigured_rotation_is_refused_at_start(settings):
     with pytest.raises(ValueError):
         Authenticator.from_settings(Settings(**settings))
+
+
+def test_the_deployed_functions_honour_rotation_over_http(tmp_path):
+    """`bailian-fc dev` serves the real functions: each builds its authenticator from the settings."""
+
+    def status(base: str, path: str, token: str) -> int:
+        req = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as res:
+                return res.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    rotation = {"AUTH_JWT_KID": "k2", "AUTH_JWT_SECRET_PREVIOUS": OLD, "AUTH_JWT_KID_PREVIOUS": "k1"}
+    with running_dev(tmp_path / "store", **rotation) as (base, _banner, _proc):
+        for path in ("/clock", "/chat/conversations", "/admin/runtime-context"):
+            role = "admin" if path.startswith("/admin") else "staff"
+            assert status(base, path, pyjwt_token(OLD, "k1", role=role)) == 200, path
+            assert status(base, path, pyjwt_token(SECRET, "k2", role=role)) == 200, path
+            assert status(base, path, pyjwt_token(OLD, "k2", role=role)) == 401, path
+            assert status(base, path, pyjwt_token(SECRET, "k9", role=role)) == 401, path
