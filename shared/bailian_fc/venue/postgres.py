@@ -230,35 +230,33 @@ class PostgresVenueData:
         self, site_id: str, customer_id: str, *, upper_bound: date
     ) -> CustomerProfile | None:
         def load(conn: Any) -> CustomerProfile | None:
-            customer = _dicts(conn.execute(CUSTOMER_SQL, (site_id, customer_id)), CUSTOMER_FIELDS)
+            named = {
+                "site": site_id,
+                "customer": customer_id,
+                "clues": MAX_CLUES,
+                "follow_ups": MAX_FOLLOW_UPS,
+            }
+            # Every statement is sent before any result is read: one flight in pipeline mode.
+            cursors = (
+                conn.execute(CUSTOMER_SQL, (site_id, customer_id)),
+                conn.execute(VISITS_SQL, (site_id, customer_id, MAX_VISITS)),
+                conn.execute(PURCHASES_SQL, (site_id, customer_id, MAX_PURCHASES)),
+                conn.execute(CUSTOMER_CLUES_SQL, named),
+                conn.execute(CLUES_FOLLOW_UPS_SQL, named),
+                conn.execute(STAFF_IN_SQL, named),
+            )
+            customer = _dicts(cursors[0], CUSTOMER_FIELDS)
+            visits = _dicts(cursors[1], ("business_date", "area", "table_type", "duration_hours", "spend"))
+            purchases = _dicts(cursors[2], ("business_date", "amount", "category"))
+            clues = _dicts(cursors[3], CLUE_FIELDS)[::-1]
+            follow_ups: dict[str, list[dict[str, Any]]] = {c["clue_id"]: [] for c in clues}
+            for f in _dicts(
+                cursors[4], ("clue_id", "business_date", "kind", "channel", "staff_id", "content")
+            ):
+                follow_ups[f.pop("clue_id")].append(f)
+            staff = _dicts(cursors[5], ("staff_id", "name", "role", "since_date"))
             if not customer:
                 return None
-            visits = _dicts(
-                conn.execute(VISITS_SQL, (site_id, customer_id, MAX_VISITS)),
-                ("business_date", "area", "table_type", "duration_hours", "spend"),
-            )
-            purchases = _dicts(
-                conn.execute(PURCHASES_SQL, (site_id, customer_id, MAX_PURCHASES)),
-                ("business_date", "amount", "category"),
-            )
-            clues = _dicts(conn.execute(CUSTOMER_CLUES_SQL, (site_id, customer_id, MAX_CLUES)), CLUE_FIELDS)[
-                ::-1
-            ]
-            ids = [c["clue_id"] for c in clues]
-            follow_ups: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
-            staff: list[dict[str, Any]] = []
-            if ids:
-                for f in _dicts(
-                    conn.execute(CLUES_FOLLOW_UPS_SQL, (site_id, ids, MAX_FOLLOW_UPS)),
-                    ("clue_id", "business_date", "kind", "channel", "staff_id", "content"),
-                ):
-                    follow_ups[f.pop("clue_id")].append(f)
-                staff_ids = sorted({c["assigned_staff_id"] for c in clues if c["assigned_staff_id"]})
-                if staff_ids:
-                    staff = _dicts(
-                        conn.execute(STAFF_IN_SQL, (site_id, staff_ids)),
-                        ("staff_id", "name", "role", "since_date"),
-                    )
             return CustomerProfile.model_validate(
                 {
                     "site_id": site_id,
