@@ -5,17 +5,24 @@ Claims are checked here, at sign-in, so nothing later fails on them: ``sub`` and
 be safe ids (:data:`ids.SAFE_ID_PATTERN`: they become store keys), ``role`` one of :data:`ROLES`.
 An admin acts on its own site; ``"platform": true`` (with role ``admin``) marks a platform admin who
 may act on any site.
+
+Two secrets can be live at once, named by the header ``kid`` (``AUTH_JWT_KID`` for the current one,
+``AUTH_JWT_SECRET_PREVIOUS`` + ``AUTH_JWT_KID_PREVIOUS`` for the one being retired), so the secret
+rotates without signing anyone out; tokens are minted with the current secret only.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from . import jwt_hs256
 from .errors import Forbidden, Unauthenticated
 from .ids import is_safe_id
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 Role = Literal["staff", "manager", "admin", "service"]
 ROLES: tuple[str, ...] = ("staff", "manager", "admin", "service")
@@ -40,13 +47,49 @@ def unauthorized(message: str) -> Unauthenticated:
 
 
 class Authenticator:
-    def __init__(self, secret: str, issuer: str, audience: str) -> None:
-        if len(secret.encode()) < MIN_SECRET_BYTES:
-            # RFC 7518 §3.2: an HS256 key shorter than the hash is guessable offline.
-            raise ValueError(f"AUTH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+    def __init__(
+        self,
+        secret: str,
+        issuer: str,
+        audience: str,
+        *,
+        kid: str | None = None,
+        previous: str | None = None,
+        previous_kid: str | None = None,
+    ) -> None:
+        named = [("AUTH_JWT_SECRET", secret)] + (
+            [("AUTH_JWT_SECRET_PREVIOUS", previous)] if previous is not None else []
+        )
+        for name, value in named:
+            if len(value.encode()) < MIN_SECRET_BYTES:
+                # RFC 7518 §3.2: an HS256 key shorter than the hash is guessable offline.
+                raise ValueError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+        if previous is not None and (kid is None) != (previous_kid is None):
+            # With one key named and the other not, a kid-less token could only ever match one of them.
+            raise ValueError("AUTH_JWT_KID and AUTH_JWT_KID_PREVIOUS are set together or not at all")
+        if previous is not None and kid is not None and kid == previous_kid:
+            raise ValueError("AUTH_JWT_KID and AUTH_JWT_KID_PREVIOUS must differ")
         self._secret = secret
+        self._kid = kid
+        self._keys = [jwt_hs256.Key(secret, kid)]
+        if previous is not None:
+            self._keys.append(jwt_hs256.Key(previous, previous_kid))
         self.issuer = issuer
         self.audience = audience
+
+    @classmethod
+    def from_settings(cls, settings: Settings, secret: str | None = None) -> Authenticator:
+        """The authenticator the settings describe (``secret`` stands in when AUTH_JWT_SECRET is unset)."""
+        current = settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else (secret or "")
+        previous = settings.auth_jwt_secret_previous
+        return cls(
+            current,
+            settings.auth_issuer,
+            settings.auth_audience,
+            kid=settings.auth_jwt_kid,
+            previous=previous.get_secret_value() if previous else None,
+            previous_kid=settings.auth_jwt_kid_previous,
+        )
 
     def mint(
         self, sub: str, site_id: str, role: str, ttl_seconds: int = 12 * 3600, *, platform: bool = False
@@ -69,7 +112,7 @@ class Authenticator:
         }
         if platform:
             claims["platform"] = True
-        return jwt_hs256.encode(claims, self._secret)
+        return jwt_hs256.encode(claims, self._secret, kid=self._kid)
 
     def authenticate(self, authorization: str | None) -> Principal:
         """The principal of an ``Authorization`` header value; 401 for anything wrong with it."""
@@ -79,7 +122,7 @@ class Authenticator:
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("Authorization must be 'Bearer <token>'")
         try:
-            claims = jwt_hs256.decode(token.strip(), self._secret, issuer=self.issuer, audience=self.audience)
+            claims = jwt_hs256.decode(token.strip(), self._keys, issuer=self.issuer, audience=self.audience)
         except jwt_hs256.TokenError as exc:
             raise unauthorized(str(exc)) from None
         site_id, role, sub = claims.get("site_id"), claims.get("role"), claims.get("sub")

@@ -17,6 +17,8 @@ import hmac
 import json
 import math
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from . import jsonsafe
@@ -28,6 +30,18 @@ MAX_DEPTH = 8  # claims are flat (aud may be a list): anything much deeper is no
 
 class TokenError(ValueError):
     """The token is malformed, forged, expired or meant for someone else."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """A signing secret and the ``kid`` that names it in token headers (None: not named).
+
+    Two keys live at once let the secret rotate without signing everyone out: the new one signs,
+    the previous one still verifies until the tokens it signed have expired.
+    """
+
+    secret: str
+    kid: str | None = None
 
 
 def _b64encode(data: bytes) -> str:
@@ -53,14 +67,18 @@ def _sign(signing_input: bytes, secret: bytes) -> bytes:
     return hmac.new(secret, signing_input, hashlib.sha256).digest()
 
 
-def encode(claims: dict[str, Any], secret: str) -> str:
-    head = _b64encode(json.dumps(HEADER, separators=(",", ":")).encode())
+def encode(claims: dict[str, Any], secret: str, *, kid: str | None = None) -> str:
+    header = HEADER if kid is None else {**HEADER, "kid": kid}
+    head = _b64encode(json.dumps(header, separators=(",", ":")).encode())
     body = _b64encode(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
     signature = _sign(f"{head}.{body}".encode(), secret.encode())
     return f"{head}.{body}.{_b64encode(signature)}"
 
 
-def decode(token: str, secret: str, *, issuer: str, audience: str, leeway: float = 0.0) -> dict[str, Any]:
+def decode(
+    token: str, secret: str | Sequence[Key], *, issuer: str, audience: str, leeway: float = 0.0
+) -> dict[str, Any]:
+    """The claims of a token signed by ``secret`` (or by one of several keys, chosen by ``kid``)."""
     if len(token) > MAX_TOKEN_CHARS:
         raise TokenError("invalid token")
     parts = token.split(".")
@@ -70,8 +88,14 @@ def decode(token: str, secret: str, *, issuer: str, audience: str, leeway: float
     if header.get("alg") != "HS256":
         raise TokenError("token algorithm must be HS256")
     _check_header(header)
-    expected = _sign(f"{parts[0]}.{parts[1]}".encode("ascii", "replace"), secret.encode())
-    if not hmac.compare_digest(expected, _b64decode(parts[2])):
+    signature = _b64decode(parts[2])
+    signing_input = f"{parts[0]}.{parts[1]}".encode("ascii", "replace")
+    # Every candidate is compared (no early exit): the time taken says nothing about which key matched.
+    matches = [
+        hmac.compare_digest(_sign(signing_input, key.secret.encode()), signature)
+        for key in _candidates(secret, header)
+    ]
+    if not any(matches):
         raise TokenError("invalid token signature")
     claims = _json(_b64decode(parts[1]))
     _check_times(claims, leeway)
@@ -81,6 +105,22 @@ def decode(token: str, secret: str, *, issuer: str, audience: str, leeway: float
     if not (aud == audience or (isinstance(aud, list) and audience in aud)):
         raise TokenError("token audience is not this service")
     return claims
+
+
+def _candidates(secret: str | Sequence[Key], header: dict[str, Any]) -> list[Key]:
+    """The keys that may have signed a token with this header.
+
+    A ``kid`` picks its key, and an unknown ``kid`` is refused. Without a ``kid`` (a backend that
+    does not name keys), or when no key has a ``kid`` configured, every key is tried.
+    """
+    keys = [Key(secret)] if isinstance(secret, str) else list(secret)
+    kid = header.get("kid")
+    if kid is None or not any(key.kid for key in keys):
+        return keys
+    named = [key for key in keys if key.kid == kid]
+    if not named:
+        raise TokenError("token key id is not known")
+    return named
 
 
 def _check_header(header: dict[str, Any]) -> None:

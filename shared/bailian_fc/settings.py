@@ -35,6 +35,11 @@ class Settings(BaseModel):
     data_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     auth_jwt_secret: SecretStr | None = None
+    # Rotation: AUTH_JWT_KID names the current secret (minted tokens carry it as header kid);
+    # AUTH_JWT_SECRET_PREVIOUS (named AUTH_JWT_KID_PREVIOUS) still verifies until its tokens expire.
+    auth_jwt_kid: str | None = None
+    auth_jwt_secret_previous: SecretStr | None = None
+    auth_jwt_kid_previous: str | None = None
     auth_issuer: str = "bailian-fc"
     auth_audience: str = "bailian-fc"
 

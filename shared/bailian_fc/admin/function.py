@@ -63,8 +63,7 @@ class AdminRuntime:
         settings = settings or get_settings()
         store = store or open_store(settings.store_url)
         clock = RuntimeClock.from_settings(store, settings, wall=wall)
-        secret = settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else ""
-        auth = Authenticator(secret, settings.auth_issuer, settings.auth_audience)
+        auth = Authenticator.from_settings(settings)
         jobs = JobStore(store, now=clock.wall_now)
         # create-only: a fresh store lists its jobs; admin edits are never overwritten
         jobs.seed(default_jobs(settings.business_tz, settings.business_day_start))

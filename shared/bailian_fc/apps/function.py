@@ -50,8 +50,7 @@ class AppsRuntime:
         settings = settings or get_settings()
         store = store or open_store(settings.store_url)
         clock = RuntimeClock.from_settings(store, settings)
-        secret = settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else ""
-        auth = Authenticator(secret, settings.auth_issuer, settings.auth_audience)
+        auth = Authenticator.from_settings(settings)
         return cls(settings, store, clock, auth, AppsService(settings, store, clock))
 
     def principal(self, request: HttpRequest) -> Principal:

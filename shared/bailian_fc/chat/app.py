@@ -46,8 +46,7 @@ class ChatRuntime:
     ) -> None:
         self.settings = settings
         self.store = store or open_store(settings.store_url)
-        secret = settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else ""
-        self.auth = Authenticator(secret, settings.auth_issuer, settings.auth_audience)
+        self.auth = Authenticator.from_settings(settings)
         self.conversations = ConversationStore(self.store, turn_lease=settings.chat_turn_lease_seconds)
         self._client: BailianClient | None = None
         self.service = ChatService(

@@ -59,7 +59,7 @@ def _token(args: argparse.Namespace) -> int:
     if args.role not in ROLES:
         print(f"bailian-fc token: --role must be one of {', '.join(ROLES)}", file=sys.stderr)
         return 2
-    auth = Authenticator(secret, settings.auth_issuer, settings.auth_audience)
+    auth = Authenticator.from_settings(settings, secret)
     try:
         print(auth.mint(args.sub, args.site, args.role, ttl_seconds=args.ttl, platform=args.platform))
     except ValueError as exc:

@@ -323,11 +323,7 @@ async def serve(
         router, timers = build_router(manifest, root, settings.max_body_bytes)
         notes = [f"timer {f.resource}: every {tick_seconds or s:g}s" for f, _, s, _ in timers]
         notes += seed_demo_finance(settings)
-        auth = Authenticator(
-            settings.auth_jwt_secret.get_secret_value(),  # type: ignore[union-attr]
-            settings.auth_issuer,
-            settings.auth_audience,
-        )
+        auth = Authenticator.from_settings(settings)
         token = auth.mint("dev-user", "site-001", "manager")
         admin = auth.mint("dev-admin", "site-001", "admin", platform=True)
         from .slow_clients import guarded_protocol

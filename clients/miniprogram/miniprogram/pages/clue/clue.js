@@ -1,0 +1,36 @@
+// One clue: App3's detail (loaded by the server from the venue data by id), and App8's
+// consolidation of all of that customer's clues.
+const { api, errorText } = require('../../lib/api.js');
+const { clockBehavior } = require('../../lib/clock.js');
+
+const INTENT = { high: '高', medium: '中', low: '低' };
+
+Component({
+  behaviors: [clockBehavior],
+  data: { clueId: '', customerId: '', loading: false, error: '', detail: null, consolidating: false, consolidation: null, consolidationError: '' },
+  methods: {
+    onLoad(query) {
+      this.setData({ clueId: query.id || '', customerId: query.customer || '' });
+      return this.load();
+    },
+    async load({ refresh = false } = {}) {
+      this.setData({ loading: true, error: '' });
+      try {
+        const answer = await api().apps.run('app3_clue_detail', { clue_id: this.data.clueId }, { refresh });
+        this.setData({ loading: false, detail: { ...answer.result, intentLabel: INTENT[answer.result.intent_level] || answer.result.intent_level } });
+      } catch (err) {
+        this.setData({ loading: false, error: errorText(err) });
+      }
+    },
+    async consolidate() {
+      if (!this.data.customerId || this.data.consolidating) return;
+      this.setData({ consolidating: true, consolidationError: '' });
+      try {
+        const answer = await api().apps.run('app8_clue_consolidation', { customer_id: this.data.customerId });
+        this.setData({ consolidating: false, consolidation: answer.result });
+      } catch (err) {
+        this.setData({ consolidating: false, consolidationError: errorText(err) });
+      }
+    },
+  },
+});
