@@ -29,9 +29,8 @@ from pathlib import Path
 # distribution goes unloaded). rich declares markdown-it-py for rich.markdown, which nothing loads.
 NO_DEPS: dict[str, tuple[str, ...]] = {
     "dashscope": (
-        "aiohttp",
         "requests",
-        "websocket-client",
+        "attrs",  # dashscope.embeddings imports attr.dataclass (aiohttp brought it before)
         "certifi>=2024.7.4",
         "httpx>=0.27.0",
         "httpx-sse>=0.4.0",
@@ -47,7 +46,6 @@ NO_DEPS: dict[str, tuple[str, ...]] = {
     # tablestore declares numpy for its timeseries flatbuffers, which look numpy up with
     # flatbuffers.compat.import_numpy() and do without it; `future` is imported nowhere.
     "tablestore": (
-        "aiohttp>=3.8",
         "certifi>=2016.2.28",
         "crc32c>=2.7.1",
         "flatbuffers>=22.9.24",
@@ -67,6 +65,11 @@ NO_DEPS: dict[str, tuple[str, ...]] = {
 # (``STUB_SOURCE``) instead of shipping them. Names import; using one raises ImportError saying why.
 # Dropped from the dashscope/oss2 requirements above (NO_DEPS), so only a stub can satisfy the import.
 STUBS: dict[str, str] = {
+    # dashscope's legacy aio calls and realtime websockets, tablestore's AsyncOTSClient: the client
+    # here is dashscope's httpx AsyncClient and the store the sync OTSClient. aiohttp and its
+    # yarl/multidict/frozenlist/propcache/attrs: 1.3 MB zipped.
+    "aiohttp": "dashscope's legacy aio calls and tablestore's AsyncOTSClient",
+    "websocket": "dashscope's realtime (websocket) APIs",
     # dashscope.api_entities.encryption (request encryption, ``enable_encryption``: never set here):
     # 4.3 MB zipped, the biggest distribution of the bundle.
     "cryptography": "dashscope's request encryption (enable_encryption)",
@@ -75,11 +78,13 @@ STUBS: dict[str, str] = {
     "aliyunsdkkms": "oss2's KMS encryption provider (oss2.AliKMSProvider)",
 }
 # Which distribution brings the import that a stub satisfies: a stub is written only when it is installed.
-STUB_FOR: dict[str, str] = {
-    "cryptography": "dashscope",
-    "Crypto": "oss2",
-    "aliyunsdkcore": "oss2",
-    "aliyunsdkkms": "oss2",
+STUB_FOR: dict[str, tuple[str, ...]] = {
+    "aiohttp": ("dashscope", "tablestore"),
+    "websocket": ("dashscope",),
+    "cryptography": ("dashscope",),
+    "Crypto": ("oss2",),
+    "aliyunsdkcore": ("oss2",),
+    "aliyunsdkkms": ("oss2",),
 }
 STUB_SOURCE = '''"""Stand-in written by `bailian-fc build`: {package} is not shipped; it serves {why} only.
 
@@ -143,7 +148,19 @@ sys.meta_path.append(_Finder())
 NEVER_READ = ("*.pyi", "*.pyx", "*.pxd", "*.c", "*.h")
 # Files of an installed distribution that nothing can read once NO_DEPS dropped their reader:
 # qwen.tiktoken is the vocabulary of dashscope.tokenizers, which needs tiktoken (not installed).
-PRUNE_FILES: dict[str, tuple[str, ...]] = {"dashscope": ("dashscope/resources/qwen.tiktoken",)}
+# dashscope's terminal CLI (acli, cli) and its examples: nothing imports them (0.7 MB zipped).
+PRUNE_FILES: dict[str, tuple[str, ...]] = {
+    "dashscope": (
+        "dashscope/resources/qwen.tiktoken",
+        "dashscope/acli",
+        "dashscope/cli",
+        "dashscope/examples",
+    ),
+    # tablestore's optional C++ codec (13.6 MB, 4.5 MB zipped): its encoder/decoder fall back to the
+    # pure-Python one when it does not import, which is the path tests/store exercises (the .so does
+    # not load on the test interpreter), so FC runs the tested codec.
+    "tablestore": ("tablestore/ots_sdk/ots_sdk.so",),
+}
 # Directories of which only the named entries are read: botocore/data describes all ~440 AWS services
 # (17 MB zipped); the S3 store makes an s3 client only (sts: for role credentials a provider may assume).
 KEEP_ONLY: dict[str, tuple[str, ...]] = {
@@ -260,7 +277,7 @@ def prune(target: Path, files: dict[str, tuple[str, ...]]) -> int:
     doomed = [target / rel for rels in files.values() for rel in rels]
     doomed += [p for pattern in NEVER_READ for p in target.rglob(pattern)]
     for path in doomed:
-        path.unlink(missing_ok=True)
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
     for directory, keep in KEEP_ONLY.items():
         if (target / directory).is_dir():
             for entry in (target / directory).iterdir():
@@ -279,7 +296,7 @@ def write_stubs(target: Path) -> list[str]:
     installed = {req_name(m.parent.name.split("-")[0]) for m in target.glob("*.dist-info/METADATA")}
     written = []
     for package, why in STUBS.items():
-        if req_name(STUB_FOR[package]) in installed and not (target / package).exists():
+        if installed & {req_name(d) for d in STUB_FOR[package]} and not (target / package).exists():
             (target / package).mkdir()
             source = STUB_SOURCE.format(package=package, why=why)
             (target / package / "__init__.py").write_text(source, encoding="utf-8")
