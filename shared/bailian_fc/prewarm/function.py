@@ -148,7 +148,7 @@ def initialize(context: Any) -> None:
     logs.install()
     created = _ensure().jobs.seed(DEFAULT_JOBS)
     if created:
-        log.info(json.dumps({"event": "jobs.seeded", "jobs": created}))
+        log.info("jobs seeded", extra={"fields": {"event": "jobs.seeded", "jobs": created}})
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
