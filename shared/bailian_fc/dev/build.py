@@ -53,10 +53,11 @@ from .slim import (
 EXCLUDED_DEPS: dict[str, tuple[str, ...]] = {
     # Web function: SSE through starlette + uvicorn, App1 through dashscope/httpx: needs everything.
     # No jobs run here (croniter is the jobs' cron parser).
-    "chat": ("croniter",),
+    # PyYAML is local tooling's s.yaml reader; dashscope's import of it is a stand-in (slim.STUBS).
+    "chat": ("croniter", "PyYAML"),
     # Built-in python3.10 runtime: FC hands the handler events, so no ASGI server or framework.
-    "apps": ("starlette", "uvicorn", "croniter"),
-    "prewarm": ("starlette", "uvicorn"),
+    "apps": ("starlette", "uvicorn", "croniter", "PyYAML"),
+    "prewarm": ("starlette", "uvicorn", "PyYAML"),
     # Reads the store and the run logs; never calls Bailian, never serves ASGI.
     # (PyYAML is local tooling's s.yaml reader, tomli dashscope's: neither runs here.)
     "admin": ("dashscope", "httpx", "sniffio", "starlette", "uvicorn", "PyYAML", "tomli"),

@@ -37,7 +37,6 @@ NO_DEPS: dict[str, tuple[str, ...]] = {
         "typing_extensions>=4.16.0",
         "pydantic>=2.0",
         "tenacity",
-        "PyYAML>=6.0",
         "opentelemetry-api>=1.20",
     ),
     # oss2 imports its client-side encryption (CryptoBucket: pycryptodome, the KMS SDK and through it
@@ -70,6 +69,9 @@ STUBS: dict[str, str] = {
     # yarl/multidict/frozenlist/propcache/attrs: 1.3 MB zipped.
     "aiohttp": "dashscope's legacy aio calls and tablestore's AsyncOTSClient",
     "websocket": "dashscope's realtime (websocket) APIs",
+    # dashscope.finetune.reinforcement checks `import yaml` at import time and uses it only to read and
+    # write fine-tuning configs (load_from_yaml / to_yaml).
+    "yaml": "dashscope's fine-tuning config files (load_from_yaml / to_yaml)",
     # dashscope.api_entities.encryption (request encryption, ``enable_encryption``: never set here):
     # 4.3 MB zipped, the biggest distribution of the bundle.
     "cryptography": "dashscope's request encryption (enable_encryption)",
@@ -81,6 +83,7 @@ STUBS: dict[str, str] = {
 STUB_FOR: dict[str, tuple[str, ...]] = {
     "aiohttp": ("dashscope", "tablestore"),
     "websocket": ("dashscope",),
+    "yaml": ("dashscope",),
     "cryptography": ("dashscope",),
     "Crypto": ("oss2",),
     "aliyunsdkcore": ("oss2",),
@@ -160,6 +163,8 @@ PRUNE_FILES: dict[str, tuple[str, ...]] = {
     # pure-Python one when it does not import, which is the path tests/store exercises (the .so does
     # not load on the test interpreter), so FC runs the tested codec.
     "tablestore": ("tablestore/ots_sdk/ots_sdk.so",),
+    # pydantic's v1 compatibility API and its mypy plugin: nothing here imports pydantic.v1 or mypy.
+    "pydantic": ("pydantic/v1", "pydantic/mypy.py"),
 }
 # Directories of which only the named entries are read: botocore/data describes all ~440 AWS services
 # (17 MB zipped); the S3 store makes an s3 client only (sts: for role credentials a provider may assume).
@@ -284,6 +289,16 @@ def prune(target: Path, files: dict[str, tuple[str, ...]]) -> int:
                 if entry.name not in keep:
                     shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
                     doomed.append(entry)
+    if (target / "certifi").is_dir():  # botocore reads its own CA bundle only when certifi is missing
+        (target / "botocore" / "cacert.pem").unlink(missing_ok=True)
+    for record in target.glob("*.dist-info/RECORD"):  # list only what is still there (botocore's: 4,000
+        lines = record.read_text(encoding="utf-8").splitlines()  # lines of deleted service models)
+        kept = [
+            ln
+            for ln in lines
+            if (ln and (target / ln.split(",")[0]).exists()) or ln.startswith(record.parent.name)
+        ]
+        record.write_text("\n".join(kept) + "\n", encoding="utf-8")
     for meta in target.glob("*.dist-info/METADATA"):  # keep the headers (version, requirements), drop the
         text = meta.read_bytes()  # long description nothing reads at run time
         if (end := text.find(b"\n\n")) > 0:
