@@ -6,25 +6,49 @@ emulator. A line is found by its request id: exactly one per request.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from support import CHAT_APP_ID, SECRET, make_settings, parse_frames, serve_app
-from test_apps_function import INPUTS, build, call
 
 from bailian_fc import logs
 from bailian_fc.apps import function as apps_function
+from bailian_fc.apps.function import AppsRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.chat.app import create_app
 from bailian_fc.dev.emulator import EmulatorThread
+from bailian_fc.dev.fc_context import fake_context
+from bailian_fc.settings import Settings
+from bailian_fc.store import FileStore
 
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 SECRET_WORDS = "王先生下周想带同事团建"  # request text: must never reach a log line
+MANAGER = AUTH.mint("mgr-1", "site-001", "manager")
+
+
+def call(method: str, path: str, body: Any) -> int:
+    """One FC HTTP-trigger event to the apps function; its status."""
+    raw = json.dumps(body).encode()
+    event = {
+        "version": "v1",
+        "rawPath": path,
+        "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {MANAGER}"},
+        "queryParameters": {},
+        "body": base64.b64encode(raw).decode(),
+        "isBase64Encoded": True,
+        "requestContext": {
+            "requestId": f"req-{time.monotonic_ns()}",
+            "http": {"method": method, "path": path},
+        },
+    }
+    return int(apps_function.handler(json.dumps(event).encode(), fake_context())["statusCode"])
 
 
 @pytest.fixture
@@ -62,13 +86,19 @@ def test_apps_miss_then_hit_and_an_error_each_log_one_line(tmp_path, lines, monk
     for key in CATALOGUE:
         monkeypatch.setenv(f"BAILIAN_APP_ID_{key.upper()}", f"emu-{key}")
     with EmulatorThread() as emu:
-        runtime = build(emu, tmp_path)
+        settings = Settings(
+            dashscope_api_key="k",
+            dashscope_base_url=emu.base_url,
+            store_url=f"file://{tmp_path}/store",
+            auth_jwt_secret=SECRET,
+        )
+        runtime = AppsRuntime.build(settings, FileStore(tmp_path / "store"))
         apps_function.configure(runtime)
         try:
-            body = {**INPUTS["app6_note_analysis"], "note": SECRET_WORDS}
-            assert call("POST", "/apps/app6_note_analysis", body)[0] == 200
-            assert call("POST", "/apps/app6_note_analysis", body)[0] == 200
-            assert call("POST", "/apps/nope", {})[0] == 404
+            body = {"note": SECRET_WORDS}
+            assert call("POST", "/apps/app6_note_analysis", body) == 200
+            assert call("POST", "/apps/app6_note_analysis", body) == 200
+            assert call("POST", "/apps/nope", {}) == 404
         finally:
             apps_function.configure(None)
             runtime.service.upstream.close()

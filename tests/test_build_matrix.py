@@ -19,6 +19,7 @@ import pytest
 from bailian_fc.dev import build as build_mod
 from bailian_fc.dev.slim import STUBS, find_interpreter
 
+pytestmark = [pytest.mark.build, pytest.mark.slow]  # the lead's markers (tests/conftest.py on i16)
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT_BYTES = 12 * 10**6  # MB = 10^6 bytes, deflated, as FC's console and `s deploy` upload it
 STORES = {
