@@ -28,6 +28,15 @@ from bailian_fc.dev.validate import SCHEMA_PATH, check_cron, match_route, valida
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = yaml.safe_load((ROOT / "s.yaml").read_text(encoding="utf-8"))
+# The environment `s deploy` would run with (validate checks it: tests/test_validate_deploy_env.py).
+DEPLOY_ENV = {
+    "DASHSCOPE_API_KEY": "sk-0123456789abcdef",
+    "STORE_URL": "oss://bailian-bucket/prod?endpoint=https://oss-cn-hangzhou-internal.aliyuncs.com",
+    "AUTH_JWT_SECRET": "x" * 48,
+    "BAILIAN_FC_DOMAIN": "ai.venue.example.cn",
+    "BAILIAN_FC_CERT_PEM": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    "BAILIAN_FC_CERT_KEY_PEM": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+}
 
 
 def _validate_mutated(tmp_path: Path, mutate: Any) -> list[str]:
@@ -35,14 +44,16 @@ def _validate_mutated(tmp_path: Path, mutate: Any) -> list[str]:
     mutate(raw)
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return validate(path, root=ROOT, built=tmp_path / "no-build").problems
+    return validate(path, root=ROOT, env=DEPLOY_ENV, built=tmp_path / "no-build").problems
 
 
 # -- s.yaml ---------------------------------------------------------------------------------------
 
 
 def test_s_yaml_validates_clean(tmp_path: Path) -> None:
-    result = validate(root=ROOT, built=tmp_path / "no-build")  # a local build/ is checked by the build tests
+    result = validate(
+        root=ROOT, env=DEPLOY_ENV, built=tmp_path / "no-build"
+    )  # a local build/ is checked by the build tests
     assert result.problems == [] and result.notes == []
 
 
@@ -240,9 +251,10 @@ def test_requirements_table_splits_pyproject_by_function() -> None:
     everything = {build_mod._req_name(r) for r in project["project"]["dependencies"]} - {
         "packaging"
     }  # tooling
-    assert names["chat"] == everything - {"croniter"}
-    assert names["apps"] == everything - {"starlette", "uvicorn", "croniter"}
-    assert names["prewarm"] == everything - {"starlette", "uvicorn"}
+    # PyYAML is tooling's; dashscope's import of it is a stand-in (slim.STUBS)
+    assert names["chat"] == everything - {"croniter", "pyyaml"}
+    assert names["apps"] == everything - {"starlette", "uvicorn", "croniter", "pyyaml"}
+    assert names["prewarm"] == everything - {"starlette", "uvicorn", "pyyaml"}
     assert not names["admin"] & {"dashscope", "httpx", "sniffio", "starlette", "uvicorn", "pyyaml", "tomli"}
     oss = {build_mod._req_name(r) for r in build_mod.requirements_for("admin", project, "oss")}
     assert oss - names["admin"] == {"oss2"}

@@ -599,9 +599,14 @@ def test_deadline_used_up_defers_the_next_job(jobs: JobStore, clock: Clock) -> N
 
 
 def test_progress_lines_are_json(jobs: JobStore, clock: Clock, caplog: Any) -> None:
+    """Job lines carry fields (top-level keys of the JSON line), not JSON encoded inside "message"."""
+    from bailian_fc.logs import JsonFormatter
+
     caplog.set_level("DEBUG", logger="bailian_fc.jobs")
     deliver(make(jobs, clock, {"app2_prewarm": Calls()}), clock, at(23, 31))
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "bailian_fc.jobs"]
+    records = [r for r in caplog.records if r.name == "bailian_fc.jobs"]
+    lines = [json.loads(JsonFormatter().format(r)) for r in records]
+    assert not any(line["message"].startswith("{") for line in lines)
     assert {"job.start", "job.finish", "job.not_due"} <= {line["event"] for line in lines}
     assert all(line["instance"] == "inst-1" for line in lines)
 

@@ -19,6 +19,7 @@ def main() -> None:
         host=os.environ.get("HOST", "0.0.0.0"),
         port=int(os.environ.get("FC_CUSTOM_LISTEN_PORT", "9000")),
         log_level=os.environ.get("LOG_LEVEL", "info").lower(),
+        access_log=False,  # the app writes one JSON access line per request (bailian_fc.http.asgi.AccessLog)
         # FC's front end keeps connections open between invocations.
         timeout_keep_alive=75,
     )

@@ -23,6 +23,13 @@ from typing import Any
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("bailian_fc_request_id", default=None)
+# The fields of the current request's access line, filled by whoever learns them (the run log record
+# knows site, app, cache, upstream latency and tokens). One dict per request, shared by reference with
+# the tasks and threads the request starts, so a stream's last note still reaches its access line.
+_access: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "bailian_fc_access", default=None
+)
+ACCESS_LOGGER = "bailian_fc.access"
 _HANDLER_NAME = "bailian_fc.json"
 
 
@@ -57,8 +64,29 @@ def bind(request_id: str) -> None:
     _current.set(request_id)
 
 
+def open_access() -> dict[str, Any]:
+    """Start collecting the current request's access fields (the dict :func:`note` fills)."""
+    fields: dict[str, Any] = {}
+    _access.set(fields)
+    return fields
+
+
+def note(**fields: Any) -> None:
+    """Add fields to the current request's access line (no request: nothing to do)."""
+    current = _access.get()
+    if current is not None:
+        current.update({k: v for k, v in fields.items() if v is not None})
+
+
+def log_access(fields: dict[str, Any], *, method: str, route: str, status: int, latency_ms: float) -> None:
+    """The one access line of a request: what happened, as fields (never a payload)."""
+    entry = {"method": method, "route": route, "status": status, "latency_ms": round(latency_ms, 1), **fields}
+    logging.getLogger(ACCESS_LOGGER).info("%s %s %s", method, route, status, extra={"fields": entry})
+
+
 class JsonFormatter(logging.Formatter):
-    """``{"ts","level","logger","message","request_id"[,"exc"]}`` on one line, non-ASCII kept readable."""
+    """``{"ts","level","logger","message","request_id"[,"exc"]}`` on one line, non-ASCII kept readable;
+    a record's ``fields`` (``extra={"fields": {...}}``) become top-level keys, queryable in SLS."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -69,6 +97,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None) or _current.get(),
         }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update({k: v for k, v in fields.items() if k not in entry})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)

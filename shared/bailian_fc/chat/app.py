@@ -25,7 +25,15 @@ from ..auth import Authenticator, Principal
 from ..bailian.client import BailianClient
 from ..catalogue.chat import ChatRequest
 from ..errors import ConversationNotFound, InvalidInput, NotConfigured, UnsupportedMediaType
-from ..http.asgi import endpoint, json_response, method_not_allowed, not_found, read_model, request_id
+from ..http.asgi import (
+    AccessLog,
+    endpoint,
+    json_response,
+    method_not_allowed,
+    not_found,
+    read_model,
+    request_id,
+)
 from ..http.sse import EventStreamResponse
 from ..ids import is_id
 from ..settings import Settings, get_settings
@@ -174,6 +182,7 @@ def create_app(
     # Starlette's own slash redirect builds an absolute Location from the Host header; web.not_found
     # answers the same redirect with a relative Location instead.
     app.router.redirect_slashes = False
+    app.add_middleware(AccessLog)
     app.state.runtime = runtime
     return app
 

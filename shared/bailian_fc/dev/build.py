@@ -44,6 +44,7 @@ from .slim import (
     req_name,
     split_no_deps,
     strip_binaries,
+    write_stubs,
 )
 
 # Third-party requirements per function, by distribution name from pyproject's `dependencies`.
@@ -52,10 +53,11 @@ from .slim import (
 EXCLUDED_DEPS: dict[str, tuple[str, ...]] = {
     # Web function: SSE through starlette + uvicorn, App1 through dashscope/httpx: needs everything.
     # No jobs run here (croniter is the jobs' cron parser).
-    "chat": ("croniter",),
+    # PyYAML is local tooling's s.yaml reader; dashscope's import of it is a stand-in (slim.STUBS).
+    "chat": ("croniter", "PyYAML"),
     # Built-in python3.10 runtime: FC hands the handler events, so no ASGI server or framework.
-    "apps": ("starlette", "uvicorn", "croniter"),
-    "prewarm": ("starlette", "uvicorn"),
+    "apps": ("starlette", "uvicorn", "croniter", "PyYAML"),
+    "prewarm": ("starlette", "uvicorn", "PyYAML"),
     # Reads the store and the run logs; never calls Bailian, never serves ASGI.
     # (PyYAML is local tooling's s.yaml reader, tomli dashscope's: neither runs here.)
     "admin": ("dashscope", "httpx", "sniffio", "starlette", "uvicorn", "PyYAML", "tomli"),
@@ -143,35 +145,39 @@ def requirements_for(function: str, project: dict[str, Any], store: str, data: s
     return reqs
 
 
-def data_kind(choice: str) -> str:
-    """``auto`` reads DATA_URL, which s.yaml hands the apps and prewarm functions at deploy time."""
+def data_kind(choice: str, env: dict[str, str] | None = None) -> str:
+    """``auto`` reads DATA_URL, which s.yaml hands the apps and prewarm functions at deploy time
+    (unset or empty: the embedded dataset, s.yaml's default)."""
     if choice != "auto":
         return choice
-    return (
-        "postgresql"
-        if os.environ.get("DATA_URL", "").startswith(("postgresql://", "postgres://"))
-        else "embedded"
-    )
+    url = (os.environ if env is None else env).get("DATA_URL", "")
+    return "postgresql" if url.startswith(("postgresql://", "postgres://")) else "embedded"
 
 
-def store_kind(choice: str) -> str:
-    """``auto`` reads STORE_URL, the same variable s.yaml hands the functions at deploy time."""
-    scheme = choice if choice != "auto" else os.environ.get("STORE_URL", "file://").split("://", 1)[0]
-    return scheme if scheme in STORE_EXTRAS else "file"
+def store_kind(choice: str, env: dict[str, str] | None = None) -> str:
+    """``auto`` reads STORE_URL, the variable s.yaml hands the functions at deploy time (it has no
+    default there): unset, there is nothing to follow, and guessing would ship an adapter the
+    deployed functions may not use (their initializer then fails with "No module named 'oss2'")."""
+    if choice != "auto":
+        return choice
+    url = (os.environ if env is None else env).get("STORE_URL", "")
+    others = "|".join(STORE_EXTRAS)
+    if not url:
+        raise BuildError(
+            "STORE_URL is unset: export the environment `s deploy` uses (e.g. `set -a; . ./.env; set +a`), "
+            f"or pass --store {others}"
+        )
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in STORE_EXTRAS:
+        raise BuildError(f"STORE_URL's scheme {scheme!r} is none of {others}")
+    return scheme
 
 
 def store_note(choice: str, kind: str) -> str:
     """Where the adapter choice came from, said as it is."""
     if choice != "auto":
         return f"store adapter: {kind} (--store {choice})"
-    url = os.environ.get("STORE_URL")
-    if not url:
-        others = "|".join(k for k in STORE_EXTRAS if k != "file")
-        return (
-            f"store adapter: {kind} (STORE_URL is unset; set it, or pass --store {others}, to package "
-            "the adapter the deployed functions will use)"
-        )
-    return f"store adapter: {kind} (from STORE_URL's scheme {url.split('://', 1)[0]!r})"
+    return f"store adapter: {kind} (from STORE_URL's scheme)"
 
 
 def _pip(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -334,6 +340,8 @@ def assemble(
     version = flags[flags.index("--python-version") + 1]
     if dropped := drop_unrequired(target, roots, target_env(version)):
         progress(f"{function}: dropped {', '.join(dropped)} (only NO_DEPS-replaced requirements needed them)")
+    if stubs := write_stubs(target):
+        progress(f"{function}: stand-ins for {', '.join(stubs)} (imported, never used here; slim.STUBS)")
     prune(target, PRUNE_FILES)
     package = root / "shared" / "bailian_fc"
     shutil.copytree(
@@ -486,13 +494,13 @@ def register(sub: Any) -> None:
         "--store",
         choices=["auto", *STORE_EXTRAS],
         default="auto",
-        help="store adapter to package (auto: STORE_URL's scheme, file when unset)",
+        help="store adapter to package (auto: STORE_URL's scheme; refused when STORE_URL is unset)",
     )
     parser.add_argument(
         "--data",
         choices=["auto", *DATA_EXTRAS],
         default="auto",
-        help="venue data adapter to package for apps/prewarm (auto: DATA_URL's scheme)",
+        help="venue data adapter to package for apps/prewarm (auto: DATA_URL's scheme, embedded when unset)",
     )
     parser.add_argument(
         "--offline", action="store_true", help="never download: the wheelhouse must be complete"

@@ -59,8 +59,8 @@ def _token(args: argparse.Namespace) -> int:
     if args.role not in ROLES:
         print(f"bailian-fc token: --role must be one of {', '.join(ROLES)}", file=sys.stderr)
         return 2
-    auth = Authenticator.from_settings(settings, secret)
-    try:
+    try:  # a short AUTH_JWT_SECRET is refused here: one line, not a traceback
+        auth = Authenticator.from_settings(settings, secret)
         print(auth.mint(args.sub, args.site, args.role, ttl_seconds=args.ttl, platform=args.platform))
     except ValueError as exc:
         print(f"bailian-fc token: {exc}", file=sys.stderr)
@@ -103,10 +103,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.set_defaults(func=_dev)
 
-    token = sub.add_parser("token", help="mint a JWT for local use")
-    token.add_argument("--sub", default="dev-user")
-    token.add_argument("--site", default="site-001")
-    token.add_argument("--role", default="manager")
+    from ..auth import ROLES
+
+    token = sub.add_parser(
+        "token",
+        help="mint a JWT for local use",
+        description="Mint an HS256 JWT signed with AUTH_JWT_SECRET (else the dev secret of .bailian-data/). "
+        f"Roles: {', '.join(ROLES)}.",
+    )
+    token.add_argument("--sub", default="dev-user", help="the user id (claim sub)")
+    token.add_argument("--site", default="site-001", help="the venue (claim site_id)")
+    token.add_argument(
+        "--role", default="manager", choices=ROLES, help="one of %(choices)s (default %(default)s)"
+    )
     token.add_argument("--ttl", type=int, default=12 * 3600, help="lifetime in seconds")
     token.add_argument(
         "--platform", action="store_true", help="a platform admin (with --role admin): may act on every site"

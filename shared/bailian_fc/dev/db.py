@@ -31,7 +31,11 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("db", help="venue DWS schema: migrate, gen-rls")
     db = parser.add_subparsers(dest="db_command", required=True)
     migrate = db.add_parser(
-        "migrate", help="apply db/migrations/ (idempotent; refuses changed applied files)"
+        "migrate",
+        help="apply db/migrations/ (idempotent; refuses changed applied files)",
+        description="Apply the versioned SQL files of db/migrations/ to the venue DWS, in order, as the schema "
+        "owner (DATA_ADMIN_URL). Applied files are recorded with their checksum: running again applies only "
+        "new ones, and a changed applied file is refused.",
     )
     migrate.add_argument(
         "--url", default=None, help="postgresql://… (default: DATA_ADMIN_URL; DATA_URL is never used)"

@@ -188,12 +188,19 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "demo-data", help="write a realistic finance and clue sample to DATA_URL's DWS or the store"
     )
-    parser.add_argument("--sites", type=_positive, default=3)
-    parser.add_argument("--days", type=_positive, default=120)
+    parser.add_argument("--sites", type=_positive, default=3, help="venues to generate (default %(default)s)")
+    parser.add_argument(
+        "--days",
+        type=_positive,
+        default=120,
+        help="business days of finance rows per area (default %(default)s)",
+    )
     parser.add_argument(
         "--end", type=_iso_date, default=None, help="last business date, YYYY-MM-DD (default: today's)"
     )
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--seed", type=int, default=7, help="random seed: same seed, same data (default %(default)s)"
+    )
     parser.add_argument("--clues", type=int, default=12, help="clue details per site (App3 by clue_id)")
     parser.set_defaults(func=_run)
     return parser
@@ -223,7 +230,13 @@ def _run(args: argparse.Namespace) -> int:
         if not admin:  # DATA_URL is the functions' read login: it cannot (and must not) write
             print("demo-data: set DATA_ADMIN_URL to the schema owner's URL to write the DWS", file=sys.stderr)
             return 2
-        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+        try:
+            conn = psycopg.connect(admin, autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError as exc:  # unreachable, refused, bad password: one line, no traceback
+            reason = " ".join(ln.strip() for ln in str(exc).splitlines() if ln.strip()) or type(exc).__name__
+            print(f"demo-data: cannot connect to DATA_ADMIN_URL: {reason}", file=sys.stderr)
+            return 1
+        with conn:
             where = f"PostgreSQL {conn.info.host}:{conn.info.port}/{conn.info.dbname}"
             return _fill(args, end, PostgresWriter(conn), where)
     store = open_store(settings.store_url)

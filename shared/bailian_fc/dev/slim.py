@@ -29,22 +29,29 @@ from pathlib import Path
 # distribution goes unloaded). rich declares markdown-it-py for rich.markdown, which nothing loads.
 NO_DEPS: dict[str, tuple[str, ...]] = {
     "dashscope": (
-        "aiohttp",
         "requests",
-        "websocket-client",
-        "cryptography",
+        "attrs",  # dashscope.embeddings imports attr.dataclass (aiohttp brought it before)
         "certifi>=2024.7.4",
         "httpx>=0.27.0",
         "httpx-sse>=0.4.0",
         "typing_extensions>=4.16.0",
         "pydantic>=2.0",
         "tenacity",
-        "PyYAML>=6.0",
-        "rich>=13.0.0",
-        "click",
         "opentelemetry-api>=1.20",
     ),
-    "rich": ("pygments>=2.13.0",),
+    # oss2 imports its client-side encryption (CryptoBucket: pycryptodome, the KMS SDK and through it
+    # cryptography) at `import oss2`; the store only puts and gets plain objects: STUBS stands in.
+    "oss2": ("requests!=2.9.0", "crcmod>=1.7", "six"),
+    # tablestore declares numpy for its timeseries flatbuffers, which look numpy up with
+    # flatbuffers.compat.import_numpy() and do without it; `future` is imported nowhere.
+    "tablestore": (
+        "certifi>=2016.2.28",
+        "crc32c>=2.7.1",
+        "flatbuffers>=22.9.24",
+        "protobuf>=3.20.0,<6.0.0",
+        "six>=1.11.0",
+        "urllib3>=1.14",
+    ),
     # dateutil 3 declares tzdata (the IANA database as a package, 600 files). Our zones go through
     # zoneinfo, which reads the image's /usr/share/zoneinfo first; FC images have it (FC documents
     # the TZ variable), and chat/apps never shipped croniter, hence never tzdata, either.
@@ -53,11 +60,124 @@ NO_DEPS: dict[str, tuple[str, ...]] = {
     # nothing here calls cdef at run time.
     "cffi": (),
 }
+# Packages imported at module level only for a path this bundle never takes: the build writes a stand-in
+# (``STUB_SOURCE``) instead of shipping them. Names import; using one raises ImportError saying why.
+# Dropped from the dashscope/oss2 requirements above (NO_DEPS), so only a stub can satisfy the import.
+STUBS: dict[str, str] = {
+    # dashscope's legacy aio calls and realtime websockets, tablestore's AsyncOTSClient: the client
+    # here is dashscope's httpx AsyncClient and the store the sync OTSClient. aiohttp and its
+    # yarl/multidict/frozenlist/propcache/attrs: 1.3 MB zipped.
+    "aiohttp": "dashscope's legacy aio calls and tablestore's AsyncOTSClient",
+    "websocket": "dashscope's realtime (websocket) APIs",
+    # dashscope.finetune.reinforcement checks `import yaml` at import time and uses it only to read and
+    # write fine-tuning configs (load_from_yaml / to_yaml).
+    "yaml": "dashscope's fine-tuning config files (load_from_yaml / to_yaml)",
+    # dashscope.api_entities.encryption (request encryption, ``enable_encryption``: never set here):
+    # 4.3 MB zipped, the biggest distribution of the bundle.
+    "cryptography": "dashscope's request encryption (enable_encryption)",
+    "Crypto": "oss2's client-side encryption (oss2.CryptoBucket)",
+    "aliyunsdkcore": "oss2's KMS encryption provider (oss2.AliKMSProvider)",
+    "aliyunsdkkms": "oss2's KMS encryption provider (oss2.AliKMSProvider)",
+}
+# Which distribution brings the import that a stub satisfies: a stub is written only when it is installed.
+STUB_FOR: dict[str, tuple[str, ...]] = {
+    "aiohttp": ("dashscope", "tablestore"),
+    "websocket": ("dashscope",),
+    "yaml": ("dashscope",),
+    "cryptography": ("dashscope",),
+    "Crypto": ("oss2",),
+    "aliyunsdkcore": ("oss2",),
+    "aliyunsdkkms": ("oss2",),
+}
+STUB_SOURCE = '''"""Stand-in written by `bailian-fc build`: {package} is not shipped; it serves {why} only.
+
+Any ``{package}.*`` module imports (a finder makes them on demand) and any name reads; calling or
+subclassing one raises ImportError, so a path that needed it fails loudly, not wrongly.
+"""
+import importlib.abc
+import importlib.machinery
+import sys
+import types
+
+_WHY = "{package} is not in this build (it serves {why} only)"
+
+
+class _Missing:
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return _Missing(self._name + "." + attr)
+
+    def __call__(self, *args, **kwargs):
+        raise ImportError(self._name + ": " + _WHY)
+
+    def __mro_entries__(self, bases):
+        raise ImportError(self._name + ": " + _WHY)
+
+
+def _getattr(module_name):
+    def __getattr__(name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Missing(module_name + "." + name)
+
+    return __getattr__
+
+
+class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.startswith(__name__ + "."):
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        module = types.ModuleType(spec.name)
+        module.__path__ = []
+        module.__getattr__ = _getattr(spec.name)
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
+__path__ = []
+__getattr__ = _getattr(__name__)
+sys.meta_path.append(_Finder())
+'''
 # Never read at run time: type stubs and Cython/C sources that some wheels carry.
 NEVER_READ = ("*.pyi", "*.pyx", "*.pxd", "*.c", "*.h")
 # Files of an installed distribution that nothing can read once NO_DEPS dropped their reader:
 # qwen.tiktoken is the vocabulary of dashscope.tokenizers, which needs tiktoken (not installed).
-PRUNE_FILES: dict[str, tuple[str, ...]] = {"dashscope": ("dashscope/resources/qwen.tiktoken",)}
+# dashscope's terminal CLI (acli, cli) and its examples: nothing imports them (0.7 MB zipped).
+PRUNE_FILES: dict[str, tuple[str, ...]] = {
+    "dashscope": (
+        "dashscope/resources/qwen.tiktoken",
+        "dashscope/acli",
+        "dashscope/cli",
+        "dashscope/examples",
+    ),
+    # tablestore's optional C++ codec (13.6 MB, 4.5 MB zipped): its encoder/decoder fall back to the
+    # pure-Python one when it does not import, which is the path tests/store exercises (the .so does
+    # not load on the test interpreter), so FC runs the tested codec.
+    "tablestore": ("tablestore/ots_sdk/ots_sdk.so",),
+    # pydantic's v1 compatibility API and its mypy plugin: nothing here imports pydantic.v1 or mypy.
+    "pydantic": ("pydantic/v1", "pydantic/mypy.py"),
+}
+# Directories of which only the named entries are read: botocore/data describes all ~440 AWS services
+# (17 MB zipped); the S3 store makes an s3 client only (sts: for role credentials a provider may assume).
+KEEP_ONLY: dict[str, tuple[str, ...]] = {
+    "botocore/data": (
+        "s3",
+        "sts",
+        "_retry.json",
+        "endpoints.json",
+        "partitions.json",
+        "sdk-default-configuration.json",
+    ),
+}
 # Modules to import (besides the entry files) when tracing what to byte-compile: what a first request
 # imports lazily. Only traced modules get a .pyc: the rest would never be read, only zipped.
 # client.py imports dashscope lazily, and httpx reaches httpcore, anyio's backend and h11 only when the
@@ -163,7 +283,23 @@ def prune(target: Path, files: dict[str, tuple[str, ...]]) -> int:
     doomed = [target / rel for rels in files.values() for rel in rels]
     doomed += [p for pattern in NEVER_READ for p in target.rglob(pattern)]
     for path in doomed:
-        path.unlink(missing_ok=True)
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    for directory, keep in KEEP_ONLY.items():
+        if (target / directory).is_dir():
+            for entry in (target / directory).iterdir():
+                if entry.name not in keep:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+                    doomed.append(entry)
+    if (target / "certifi").is_dir():  # botocore reads its own CA bundle only when certifi is missing
+        (target / "botocore" / "cacert.pem").unlink(missing_ok=True)
+    for record in target.glob("*.dist-info/RECORD"):  # list only what is still there (botocore's: 4,000
+        lines = record.read_text(encoding="utf-8").splitlines()  # lines of deleted service models)
+        kept = [
+            ln
+            for ln in lines
+            if (ln and (target / ln.split(",")[0]).exists()) or ln.startswith(record.parent.name)
+        ]
+        record.write_text("\n".join(kept) + "\n", encoding="utf-8")
     for meta in target.glob("*.dist-info/METADATA"):  # keep the headers (version, requirements), drop the
         text = meta.read_bytes()  # long description nothing reads at run time
         if (end := text.find(b"\n\n")) > 0:
@@ -171,8 +307,31 @@ def prune(target: Path, files: dict[str, tuple[str, ...]]) -> int:
     return len(doomed)
 
 
+def write_stubs(target: Path) -> list[str]:
+    """Write the STUBS packages whose importer is installed in ``target`` (and which are not); their names."""
+    installed = {req_name(m.parent.name.split("-")[0]) for m in target.glob("*.dist-info/METADATA")}
+    written = []
+    for package, why in STUBS.items():
+        if installed & {req_name(d) for d in STUB_FOR[package]} and not (target / package).exists():
+            (target / package).mkdir()
+            source = STUB_SOURCE.format(package=package, why=why)
+            (target / package / "__init__.py").write_text(source, encoding="utf-8")
+            written.append(package)
+    return written
+
+
+def is_elf(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(4) == b"\x7fELF"
+
+
 def strip_binaries(target: Path) -> bool:
-    """``strip --strip-unneeded`` every extension module; False when there is no ``strip`` here."""
+    """``strip --strip-unneeded`` every extension module; False when there is no ``strip`` here.
+
+    A wheel may bundle libraries of other systems (tablestore ships a ``*-darwin.so``): Linux never
+    loads them and ``strip`` cannot read them, so they are deleted."""
+    for path in [p for p in target.rglob("*.so*") if p.is_file() and not is_elf(p)]:
+        path.unlink()
     strip = shutil.which("strip")
     if strip is None:
         return False

@@ -1,6 +1,6 @@
 """``bailian-fc store init``: provision what ``STORE_URL`` needs before the functions run.
 
-Only Tablestore needs anything: the table (see :func:`bailian_fc.store.ots.create_table` for the
+Only Tablestore needs anything: the table (see bailian_fc/store/ots.py, create_table, for the
 primary key, TTL and max versions and why). Running it again is harmless. Object stores and the
 file store need nothing here (a bucket is created with the account, the directory on first write).
 """
@@ -50,7 +50,7 @@ def register(sub: Any) -> None:
     init = actions.add_parser(
         "init",
         help="create the Tablestore table STORE_URL names (idempotent)",
-        description=__doc__,
+        description=(__doc__ or "").replace("``", ""),  # plain text in --help, not reST
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     init.add_argument("--url", default=None, help="store URL (default: STORE_URL)")

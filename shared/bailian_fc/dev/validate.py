@@ -28,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .build import BUILD_INFO, RUNTIME_PYTHON, project_root
+from .deploy_env import check_build_matches, check_concurrency, check_function_env, check_https, missing_env
 from .imports import check_imports
 from .manifest import Function, Manifest, ManifestError, from_rendered, load_manifest, route_matches
 
@@ -357,18 +358,23 @@ def validate(
 ) -> Result:
     """Every check; ``built`` defaults to ``<root>/build`` when that directory exists.
 
-    ``rendered`` is s.yaml as another renderer produced it (``s preview -o json``); without it
-    s.yaml is rendered here with fake values for the ``${env()}`` calls that have no default.
+    ``env`` is the environment ``s deploy`` would run with (default: this process's); a required
+    ``${env()}`` missing there is a problem, then rendered with a fake value so the other checks run.
+    ``rendered`` is s.yaml as another renderer produced it (``s preview -o json``).
     """
     root = root or project_root()
     manifest_path = manifest_path or root / "s.yaml"
     built = built if built is not None else (root / "build" if (root / "build").is_dir() else None)
+    deploy_env = dict(os.environ if env is None else env)
     result = Result()
+    if rendered is None:
+        result.problems += missing_env(manifest_path, deploy_env)
+    render_env = {**fake_env(manifest_path), **{k: v for k, v in deploy_env.items() if v}}
     try:
         manifest = (
             from_rendered(manifest_path, rendered)
             if rendered is not None
-            else load_manifest(manifest_path, env=env if env is not None else fake_env(manifest_path))
+            else load_manifest(manifest_path, env=render_env)
         )
     except (ManifestError, KeyError, TypeError, AttributeError) as exc:
         result.problems.append(f"s.yaml does not render: {exc}")
@@ -381,12 +387,15 @@ def validate(
         result.problems += check_runtime(function, root, built)
         result.problems += check_deploy_wiring(manifest, function, built)
         result.problems += check_environment(manifest, function)
+        result.problems += check_function_env(function)
+        result.problems += check_concurrency(function)
+        result.problems += check_build_matches(function, built)
     result.problems += check_routes(manifest)
+    result.problems += check_https(manifest.rendered["resources"])
     from .venue_network import check_data_login, check_venue_network  # DATA_URL, VPC, login
 
-    real_env = env if env is not None else {**fake_env(manifest_path), **os.environ}
-    result.problems += check_venue_network(manifest_path, real_env)
-    problems, notes = check_data_login(real_env.get("DATA_URL", ""))
+    result.problems += check_venue_network(manifest_path, render_env)
+    problems, notes = check_data_login(render_env.get("DATA_URL", ""))
     result.problems += problems
     result.notes += notes
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -111,3 +112,39 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
     return error_response(
         ApiError(405, "MethodNotAllowed", f"{request.method} is not allowed here", headers=headers), request
     )
+
+
+class AccessLog:
+    """ASGI middleware: one JSON access line per HTTP request, when its response ends (an SSE stream's
+    last byte), with ``first_byte_ms`` besides the total; uvicorn's plain access line is off (server.py)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, access = time.monotonic(), logs.open_access()
+        state: dict[str, Any] = {"status": 500}
+
+        async def watch(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                access["first_byte_ms"] = round((time.monotonic() - started) * 1000, 1)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            rid = scope.get("state", {}).get("request_id") or pick_request_id(
+                dict(scope.get("headers") or []).get(b"x-fc-request-id", b"").decode("latin-1")
+            )
+            with logs.bound(rid):
+                logs.log_access(
+                    access,
+                    method=scope.get("method", "?"),
+                    route=scope.get("path", "?"),
+                    status=state["status"],
+                    latency_ms=(time.monotonic() - started) * 1000,
+                )

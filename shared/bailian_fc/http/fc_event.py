@@ -15,6 +15,7 @@ import base64
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from urllib.parse import quote, unquote_to_bytes
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from .. import jsonsafe
+from .. import jsonsafe, logs
 from ..logs import bound, pick_request_id
 from .errors import ApiError, error_body, parse_json_body, to_api_error, validate_object
 
@@ -297,6 +298,7 @@ def http_handler(router: Router, *, max_body_bytes: int) -> FcHandler:
     def handler(event: Any, context: Any = None) -> dict[str, Any]:
         fallback = pick_request_id(getattr(context, "request_id", None))
         request: HttpRequest | None = None
+        started, access = time.monotonic(), logs.open_access()
         with bound(fallback):
             try:
                 request = decode_event(event, default_request_id=fallback)
@@ -307,6 +309,14 @@ def http_handler(router: Router, *, max_body_bytes: int) -> FcHandler:
                 out = error_response(api_error_for(exc, request), request.request_id if request else fallback)
         if request is not None and request.method == "HEAD":
             out["body"], out["isBase64Encoded"] = "", False
+        with bound(request.request_id if request else fallback):
+            logs.log_access(
+                access,
+                method=request.method if request else "?",
+                route=request.path if request else "?",
+                status=int(out.get("statusCode", 200)),
+                latency_ms=(time.monotonic() - started) * 1000,
+            )
         return out
 
     return handler

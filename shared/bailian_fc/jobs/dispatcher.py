@@ -455,7 +455,9 @@ class Dispatcher:
     def _log(self, event: str, *, level: int = logging.INFO, **fields: Any) -> None:
         if log.isEnabledFor(level):
             line = {"event": event, "instance": self.instance_id, **fields}
-            log.log(level, json.dumps(line, default=_json_default, ensure_ascii=False))
+            # fields, not a JSON string inside "message": the JSON handler lifts them to top-level keys
+            plain = json.loads(json.dumps(line, default=_json_default))
+            log.log(level, "%s %s", event, fields.get("job", ""), extra={"fields": plain})
 
 
 def _json_default(value: Any) -> Any:

@@ -212,7 +212,7 @@ class App2Prewarm:
             summary["error"] = f"stopped: {tally.stopped}"
         elif not complete:
             run.save_resume({"done": sorted(tally.done)})
-        log.info(json.dumps(summary, ensure_ascii=False))
+        log.info("app2 prewarm summary", extra={"fields": json.loads(json.dumps(summary, default=str))})
         return summary
 
     def waiting(self, sites: list[str]) -> dict[str, str]:
@@ -279,7 +279,7 @@ class App2Prewarm:
                         run.save_resume({"done": sorted(tally.done)})
                         saved_at = len(tally.done)
                     if time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
-                        log.info(json.dumps(tally.progress()))
+                        log.info("app2 prewarm progress", extra={"fields": tally.progress()})
                         last_progress = time.monotonic()
             finally:
                 self.service.upstream.close()

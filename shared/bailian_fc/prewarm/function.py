@@ -165,7 +165,7 @@ def initialize(context: Any) -> None:
     settings = runtime.settings
     created = runtime.jobs.seed(default_jobs(settings.business_tz, settings.business_day_start))
     if created:
-        log.info(json.dumps({"event": "jobs.seeded", "jobs": created}))
+        log.info("jobs seeded", extra={"fields": {"event": "jobs.seeded", "jobs": created}})
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:

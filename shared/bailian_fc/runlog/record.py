@@ -18,6 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
 
+from .. import logs
 from ..errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from ..ids import new_id
 from ..store import Store, StoreError
@@ -63,6 +64,14 @@ def record_key(record: RunRecord) -> str:
 
 
 def write(store: Store, record: RunRecord) -> None:
+    logs.note(  # the request's access line carries the call's figures as fields
+        site=record.site_id,
+        app=record.app,
+        cache=record.cache,
+        upstream_ms=record.latency_ms.get("upstream"),
+        upstream_ttfb_ms=record.latency_ms.get("upstream_ttfb"),
+        tokens=record.tokens.get("tokens_used"),
+    )
     try:
         store.put_json_if_absent(record_key(record), asdict(record))
     except StoreError as exc:
