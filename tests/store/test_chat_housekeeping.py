@@ -124,3 +124,17 @@ def test_each_call_is_bounded_and_resumes_from_its_cursor(store: Store) -> None:
             break
     assert calls >= 3 and total == 6  # 6 meta keys and 6 turn directories at least, 4 keys a call
     assert len(store.list(f"chat/{S}/{U}/recent/")) == 6
+
+
+def test_the_settings_set_the_lease_and_the_retention_period(store: Store, tmp_path: Any) -> None:
+    from bailian_fc.chat.housekeeping import sweep_with_settings
+    from bailian_fc.settings import Settings
+
+    day = 86_400.0
+    finished(at(store, T0), "旧")
+    keep = Settings(store_url=f"file://{tmp_path}", chat_turn_lease_seconds=LEASE)
+    assert sweep_with_settings(store, keep, now=T0 + 1000 * day) == ({}, None)  # 0 days: kept
+    expire = Settings(
+        store_url=f"file://{tmp_path}", chat_turn_lease_seconds=LEASE, chat_turn_retention_days=30
+    )
+    assert sweep_with_settings(store, expire, now=T0 + 31 * day) == ({"expired": 1}, None)

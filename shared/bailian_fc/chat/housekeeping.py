@@ -26,6 +26,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
+from ..settings import Settings
 from ..store import Store
 from .conversations import DEFAULT_TURN_LEASE, TITLE_CHARS, ConversationStore
 
@@ -60,6 +61,21 @@ def sweep_conversations(
             if len(page) < wanted:
                 return sweep.counts, None
     return sweep.counts, position
+
+
+def sweep_with_settings(
+    store: Store, settings: Settings, *, now: float, budget: int = 500, cursor: str | None = None
+) -> tuple[dict[str, int], str | None]:
+    """:func:`sweep_conversations` with the lease and retention period the operator configured."""
+    days = settings.chat_turn_retention_days
+    return sweep_conversations(
+        store,
+        now=now,
+        budget=budget,
+        cursor=cursor,
+        turn_lease=settings.chat_turn_lease_seconds,
+        retention_seconds=days * 86_400 if days > 0 else None,
+    )
 
 
 class _Sweep:
