@@ -224,16 +224,14 @@ class Housekeeping:
 
     def _sweep_chat(self, sweep: Sweep, cursor: dict[str, Any]) -> bool:
         """Conversations, by the chat room's own sweeper: orphans, lost index entries, tombstones, retention."""
-        from ..chat.housekeeping import sweep_conversations
+        from ..chat.housekeeping import sweep_with_settings
 
-        retention_days = self.settings.chat_turn_retention_days
-        counts, chat_cursor = sweep_conversations(
+        counts, chat_cursor = sweep_with_settings(
             self.store,
+            self.settings,
             now=sweep.now,
             budget=max(sweep.budget - sweep.ops, 0),
             cursor=cursor.get("chat"),
-            turn_lease=self.settings.chat_turn_lease_seconds,
-            retention_seconds=retention_days * 86400 if retention_days else None,
         )
         sweep.deleted += sum(counts.get(what, 0) for what in CHAT_DELETIONS)
         if chat_cursor is None:
