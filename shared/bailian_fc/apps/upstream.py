@@ -46,10 +46,10 @@ class Upstream:
 
     @staticmethod
     def preload() -> None:
-        """Import the client stack now (~0.5 s for dashscope), before worker threads need it."""
-        import dashscope  # noqa: F401
+        """Import the client stack now (dashscope's apps path), before worker threads need it."""
+        from ..bailian.client import import_sdk
 
-        from ..bailian import client  # noqa: F401
+        import_sdk()
 
     def complete(
         self,

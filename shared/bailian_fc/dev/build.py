@@ -44,6 +44,7 @@ from .slim import (
     req_name,
     split_no_deps,
     strip_binaries,
+    write_lazy_inits,
     write_stubs,
 )
 
@@ -342,6 +343,8 @@ def assemble(
         progress(f"{function}: dropped {', '.join(dropped)} (only NO_DEPS-replaced requirements needed them)")
     if stubs := write_stubs(target):
         progress(f"{function}: stand-ins for {', '.join(stubs)} (imported, never used here; slim.STUBS)")
+    if lazy := write_lazy_inits(target):
+        progress(f"{function}: lazy package roots {', '.join(lazy)} (slim.LAZY_INITS)")
     prune(target, PRUNE_FILES)
     package = root / "shared" / "bailian_fc"
     shutil.copytree(
