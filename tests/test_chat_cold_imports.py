@@ -18,9 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bailian_fc.dev.slim import find_interpreter
-
-pytestmark = [pytest.mark.build, pytest.mark.slow]
+from bailian_fc.dev.slim import find_interpreter, write_lazy_inits
 
 ROOT = Path(__file__).resolve().parents[1]
 # Loaded by `import dashscope` / `dashscope.AsyncClient`, never by a first turn's apps call.
@@ -108,6 +106,8 @@ def _run(script: str, code: Path, tmp_path: Path) -> subprocess.CompletedProcess
     )
 
 
+@pytest.mark.build
+@pytest.mark.slow
 def test_built_chat_start_imports_only_the_apps_path(chat_dir: Path, tmp_path: Path) -> None:
     assert (chat_dir / "python" / "dashscope" / "_eager_init.py").is_file()  # the build made the root lazy
     done = _run(_START, chat_dir, tmp_path)
@@ -120,6 +120,55 @@ def test_built_chat_start_imports_only_the_apps_path(chat_dir: Path, tmp_path: P
     assert len(ours) <= MAX_DASHSCOPE_MODULES, ours
 
 
+@pytest.mark.build
+@pytest.mark.slow
 def test_built_lazy_root_still_gives_the_whole_sdk(chat_dir: Path, tmp_path: Path) -> None:
     done = _run(_WHOLE_SDK, chat_dir, tmp_path)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+
+
+_LAZY = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+import dashscope, dashscope.v2.sub
+assert "dashscope.heavy" not in sys.modules and dashscope.v2.sub.X == 1  # submodules alone
+assert dashscope.v2.sub is sys.modules["dashscope.v2.sub"]
+assert dashscope.ROOT == "eager" and "dashscope.heavy" in sys.modules  # a name: the original root ran
+assert dashscope.LAZY == "deferred"  # the original root's own __getattr__ answers from now on
+assert dashscope.v2.V2 == 2
+for module in (dashscope, dashscope.v2):
+    try:
+        module.missing
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError(module)
+print(dashscope.heavy.RUNS)
+"""
+
+
+def test_lazy_root_runs_the_original_once_on_first_name(tmp_path: Path) -> None:
+    pkg = tmp_path / "dashscope"
+    (pkg / "v2").mkdir(parents=True)
+    (pkg / "__init__.py").write_text(
+        "from dashscope.heavy import RUNS\nROOT = 'eager'\n"
+        "def __getattr__(name):\n"
+        "    if name == 'LAZY':\n        return 'deferred'\n"
+        "    raise AttributeError(name)\n"
+    )
+    (pkg / "heavy.py").write_text(
+        "import builtins\nbuiltins.RUNS = getattr(builtins, 'RUNS', 0) + 1\nRUNS = builtins.RUNS\n"
+    )
+    (pkg / "v2" / "__init__.py").write_text("V2 = 2\n")  # a root without __getattr__
+    (pkg / "v2" / "sub.py").write_text("X = 1\n")
+    assert write_lazy_inits(tmp_path) == ["dashscope/__init__.py", "dashscope/v2/__init__.py"]
+    assert write_lazy_inits(tmp_path) == []  # a second pass keeps the original
+    assert (pkg / "_eager_init.py").read_text().startswith("from dashscope.heavy")
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", _LAZY, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "1", done.stderr[-3000:]
