@@ -45,16 +45,15 @@ def run_event_function():
 
 
 def run_web_function():
-    import uvicorn
+    from uvicorn.config import Config  # as server.py: not uvicorn's root (its CLI; lazy in a build)
+    from uvicorn.server import Server
 
     server_module = importlib.import_module("server")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            server_module.create_app, factory=True, host="127.0.0.1", port=port, log_level="warning"
-        )
+    server = Server(
+        Config(server_module.create_app, factory=True, host="127.0.0.1", port=port, log_level="warning")
     )
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:

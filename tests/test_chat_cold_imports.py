@@ -34,6 +34,7 @@ HEAVY = (
     "dashscope.v2.protocols",
     "dashscope.v2.resources.chat",
     "dashscope.v2.transport.ws_connection",
+    "uvicorn.main",  # uvicorn's CLI: server.py starts uvicorn.server.Server itself
     "aiohttp",
     "requests",
     "urllib3",

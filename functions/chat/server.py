@@ -6,14 +6,20 @@ Thin on purpose: the app lives in ``bailian_fc.chat.app``.
 from __future__ import annotations
 
 import os
+import sys
 
-import uvicorn
+from uvicorn.config import Config
+from uvicorn.server import Server
 
 from bailian_fc.chat.app import create_app
 
+STARTUP_FAILURE = 3  # uvicorn's exit status when the server did not start
+
 
 def main() -> None:
-    uvicorn.run(
+    # What uvicorn.run does without reload or workers; uvicorn.main (its CLI: click, the reload
+    # supervisors) is not imported (a built dir's uvicorn root is lazy: slim.LAZY_INITS).
+    config = Config(
         create_app,
         factory=True,
         host=os.environ.get("HOST", "0.0.0.0"),
@@ -23,6 +29,10 @@ def main() -> None:
         # FC's front end keeps connections open between invocations.
         timeout_keep_alive=75,
     )
+    server = Server(config=config)
+    server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
 
 
 if __name__ == "__main__":

@@ -148,13 +148,17 @@ __getattr__ = _getattr(__name__)
 sys.meta_path.append(_Finder())
 '''
 # Package roots whose __init__ imports a whole SDK although this bundle calls one corner of it: the build
-# moves the original to ``_eager_init.py`` beside it and writes ``LAZY_INIT_SOURCE`` in its place.
-# dashscope's root and its v2 root import every 1.x API (aigc.conversation, finetune.agentic_rl with
-# requests and opentelemetry...) and every 2.0 resource: 0.65-0.9 s at chat's start. client.py imports
-# the exact 2.0 modules a first turn needs (v2._config, v2.transport, v2.resources.apps, v2.errors), so
-# in a built dir only those load; any other root name still works (first read runs the original).
-LAZY_INITS: dict[str, tuple[str, ...]] = {
-    "dashscope": ("dashscope/__init__.py", "dashscope/v2/__init__.py"),
+# moves the original to ``_eager_init.py`` beside it and writes ``LAZY_INIT_SOURCE`` in its place, with
+# the given names still bound eagerly. dashscope's root and its v2 root import every 1.x API
+# (aigc.conversation, finetune.agentic_rl with requests and opentelemetry...) and every 2.0 resource:
+# 0.65-0.9 s at chat's start; client.py imports the exact 2.0 modules a first turn needs
+# (client.SDK_MODULES), so in a built dir only those load. uvicorn's root imports its CLI (uvicorn.main:
+# click, the reload supervisors); chat's server.py starts uvicorn.server.Server itself, and
+# uvicorn.lifespan.on reads ``from uvicorn import Config``. Any other root name still works (its first
+# read runs the original root).
+LAZY_INITS: dict[str, dict[str, str]] = {
+    "dashscope": {"dashscope/__init__.py": "", "dashscope/v2/__init__.py": ""},
+    "uvicorn": {"uvicorn/__init__.py": "from uvicorn.config import Config"},
 }
 LAZY_INIT_SOURCE = '''"""Lazy package root written by `bailian-fc build` (slim.LAZY_INITS): importing {package} runs nothing.
 
@@ -167,12 +171,14 @@ import importlib as _importlib
 import importlib.util as _importlib_util
 import os as _os
 
+{eager}
 _loading = _loaded = False
 
 
 def __getattr__(name):
     global _loading, _loaded
-    if name.startswith("__") or _loading or _loaded:
+    probe = name.startswith("__") and name not in ("__version__", "__all__")
+    if probe or _loading or _loaded:
         raise AttributeError("module " + repr(__name__) + " has no attribute " + repr(name))
     if _importlib_util.find_spec(__name__ + "." + name) is not None:  # a submodule: only it
         return _importlib.import_module(__name__ + "." + name)
@@ -364,15 +370,16 @@ def write_stubs(target: Path) -> list[str]:
 def write_lazy_inits(target: Path) -> list[str]:
     """Swap the LAZY_INITS package roots installed in ``target`` for LAZY_INIT_SOURCE; their paths."""
     written = []
-    for rels in LAZY_INITS.values():
-        for rel in rels:
+    for inits in LAZY_INITS.values():
+        for rel, bound in inits.items():
             init = target / rel
-            eager = init.with_name("_eager_init.py")
-            if not init.is_file() or eager.exists():
+            original = init.with_name("_eager_init.py")
+            if not init.is_file() or original.exists():
                 continue
-            init.rename(eager)
+            init.rename(original)
             package = rel.removesuffix("/__init__.py").replace("/", ".")
-            init.write_text(LAZY_INIT_SOURCE.format(package=package), encoding="utf-8")
+            source = LAZY_INIT_SOURCE.format(package=package, eager=bound)
+            init.write_text(source, encoding="utf-8")
             written.append(rel)
     return written
 
