@@ -37,7 +37,7 @@ log = logging.getLogger("bailian_fc.runlog.index")
 INDEX_PREFIX = "runlog-index/"
 MARKER_KEY = f"{INDEX_PREFIX}since.json"
 DIMENSIONS = ("status", "app")
-EMPTY = "~"  # a key segment for an empty value ("~" never appears in an encoded one)
+EMPTY = "="  # a key segment for an empty value ("=" never appears in an encoded one)
 
 # Stores this process has made sure carry the marker (one create-only put per store and process).
 _marked: weakref.WeakSet[Store] = weakref.WeakSet()

@@ -267,13 +267,17 @@ def walk(store: Store, cursor: Cursor, limit: int) -> Page:
             if page.buckets >= MAX_BUCKETS:
                 page.next = position
                 return page
-            if choice is not None and first_indexed is not None and position.hour >= first_indexed:
+            indexed = choice is not None and first_indexed is not None and position.hour >= first_indexed
+            if indexed and choice is not None:
                 keys = _index_keys(store, replace(cursor, position=position), choice)
             else:
                 keys = _bucket_keys(store, position)
             page.buckets += 1
-            for start in range(0, len(keys), READ_CHUNK):
-                chunk = keys[start : start + READ_CHUNK]
+            start = 0
+            while start < len(keys):
+                # An indexed key is a match (unless its record is gone): read no more than the page needs.
+                size = min(READ_CHUNK, limit - len(page.items)) if indexed else READ_CHUNK
+                chunk, start = keys[start : start + size], start + size
                 for key, record in zip(chunk, mapper(_read, [store] * len(chunk), chunk), strict=True):
                     page.scanned += 1
                     if record is not None and wanted(record):
