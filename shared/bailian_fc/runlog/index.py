@@ -85,10 +85,13 @@ def parse(key: str) -> Entry | None:
 
 def write_entries(store: Store, *, at: float, id: str, status: str, app: str, site: str) -> None:
     """Create a record's index entries (and, once per process, the marker); never raises."""
-    try:
-        if store not in _marked:
+    if store not in _marked:
+        try:
             store.put_json_if_absent(MARKER_KEY, {"v": 1, "since": at})
             _marked.add(store)
+        except StoreError as exc:  # tried again with the next record; the entries still go in
+            log.warning("run log index marker not written: %s", exc)
+    try:
         for key in entry_keys(at=at, id=id, status=status, app=app, site=site):
             store.put_if_absent(key, b"")
     except StoreError as exc:
