@@ -90,6 +90,14 @@ def test_a_site_admin_sets_only_its_own_sites_clock(rt):
 
 
 def test_a_site_admin_reads_only_its_own_sites_run_logs(rt):
+    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=30)  # indexed since then, outside 24 h
+    runlog.write(
+        rt.store,
+        runlog.RunRecord(
+            app="app2_finance", site_id="site-009", user="u", request_id="r", cache="miss", status="ok",
+            at=old.timestamp(),
+        ),
+    )  # fmt: skip
     for site in ("site-001", "site-002"):
         runlog.write(
             rt.store,
@@ -100,6 +108,10 @@ def test_a_site_admin_reads_only_its_own_sites_run_logs(rt):
     status, page = call("GET", "/admin/runlogs", SITE1)
     assert status == 200 and [i["site_id"] for i in page["items"]] == ["site-001"]
     assert forbidden(call("GET", "/admin/runlogs", SITE1, query={"site": "site-002"}))
+    for query in ({"status": "ok"}, {"app": "app3_clue_detail"}):  # through the run-log index
+        status, page = call("GET", "/admin/runlogs", SITE1, query=query)
+        assert status == 200 and [i["site_id"] for i in page["items"]] == ["site-001"], query
+        assert len(call("GET", "/admin/runlogs", PLATFORM, query=query)[1]["items"]) == 2
     assert {i["site_id"] for i in call("GET", "/admin/runlogs", PLATFORM)[1]["items"]} == {
         "site-001",
         "site-002",

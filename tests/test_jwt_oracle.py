@@ -34,7 +34,9 @@ def signed(header: str, claims: str) -> str:
 
 
 def with_claims(**over: Any) -> str:
-    return json.dumps({**BASE, **over})
+    """Claims valid now: a token built at import time would expire on a long, loaded run."""
+    now = int(time.time())
+    return json.dumps({**BASE, "iat": now, "exp": now + 600, **over})
 
 
 HEADER = '{"alg":"HS256","typ":"JWT"}'

@@ -120,13 +120,16 @@ def test_admin_logs_and_errors_carry_the_request_id(tmp_path, log_lines):
 
 
 async def test_a_turn_whose_save_fails_unexpectedly_still_ends_with_an_error_frame(emulator, tmp_path):
-    """Whatever the store raises (not only StoreError), the stream ends with ``error``, never silence."""
+    """Whatever the store raises (not only StoreError), the stream ends with ``error``, never silence.
+
+    The question is stored create-only before the stream starts; the finished turn overwrites it at
+    the end, and that write is the one that fails here."""
 
     class BrokenTurns(FileStore):
-        def put_if_absent(self, key: str, data: bytes) -> bool:
+        def put(self, key: str, data: bytes) -> None:
             if "/turns/" in key:
                 raise OSError(36, "File name too long")
-            return super().put_if_absent(key, data)
+            super().put(key, data)
 
     token = AUTH.mint("user-1", "site-001", "staff")
     app = create_app(make_settings(emulator, tmp_path), store=BrokenTurns(tmp_path / "store"))

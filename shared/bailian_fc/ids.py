@@ -13,7 +13,7 @@ ID_RE = re.compile(r"^[a-z][0-9a-f]{22}$")
 # Site ids and user ids (a token's ``site_id`` and ``sub``) become store key segments and file names:
 # ASCII letters, digits, ``.``, ``_``, ``-``; 1–64 characters; first one a letter or digit, so never
 # ``.``/``..`` nor a hidden file. 64 bytes per segment keeps every key far under S3/OSS's 1,024 and a
-# file name's 255 (README, "Tokens").
+# file name's 255 (docs/contracts.md, "Tokens and admin scope").
 SAFE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 

@@ -6,7 +6,7 @@
 strict read (``allow_nan=False`` answers) then refuses forever. :func:`loads` refuses all of them
 up front with :class:`JsonRejected`, a ValueError each caller turns into its own 400/401.
 
-Limits (documented in the README, "Input limits"):
+Limits (documented in docs/contracts.md, "Input limits and errors"):
 
 * ``max_depth`` nested arrays/objects (default 32);
 * numbers of at most ``MAX_NUMBER_CHARS`` characters, finite only (no NaN, ±Infinity, 1e999);

@@ -75,3 +75,9 @@ def test_run_log_records_are_written_once_and_listed(store: Store) -> None:
         runlog.write(store, record)  # a replay does not duplicate it
     listed = list_runlogs(store, RunlogQuery(status="ok"), now)
     assert sorted(item["request_id"] for item in listed["items"]) == ["r1", "r3", "r5"]
+    # The status and app filters walk the run-log index; an entry whose record is gone is skipped.
+    store.delete(runlog.record_key(records[3]))
+    listed = list_runlogs(store, RunlogQuery(app="app2_finance", status="ok"), now)
+    assert sorted(item["request_id"] for item in listed["items"]) == ["r1", "r5"]
+    listed = list_runlogs(store, RunlogQuery(app="app2_finance"), now)
+    assert sorted(item["request_id"] for item in listed["items"]) == ["r0", "r1", "r2", "r4", "r5"]

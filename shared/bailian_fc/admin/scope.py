@@ -1,4 +1,4 @@
-"""Which sites an admin may act on (README, "Admin scope"): one rule for every admin operation.
+"""Which sites an admin may act on (docs/contracts.md, "Tokens and admin scope"): one rule for every admin operation.
 
 An admin token acts on its own ``site_id`` only, and sees only what belongs to that site: its run
 logs, its runtime context and that context's audit, the runs of a job that acted on that site

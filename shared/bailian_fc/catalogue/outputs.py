@@ -1,7 +1,7 @@
 """Output models: what each single-turn app must return, validated on every reply.
 
 These are the contracts the miniprogram and admin web render; ``export-types`` publishes
-them. Field names follow DESIGN.md's catalogue table.
+them. Field names follow the catalogue's contract (docs/contracts.md, docs/apps.md).
 """
 
 from __future__ import annotations

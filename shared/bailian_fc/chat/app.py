@@ -1,6 +1,6 @@
 """The chat Web function: an ASGI app for FC's custom runtime (uvicorn on port 9000).
 
-Routes (DESIGN.md): ``POST /chat/messages`` (SSE), ``GET /chat/conversations``,
+Routes (docs/contracts.md): ``POST /chat/messages`` (SSE), ``GET /chat/conversations``,
 ``GET|DELETE /chat/conversations/{id}`` (``GET`` pages turns newest first: ``?before=&limit=``), plus the custom-runtime hooks
 ``POST /initialize``, ``GET /pre-stop`` and ``POST /invoke``.
 """

@@ -1,7 +1,7 @@
 """Per-user bounds on what a chat turn may store, checked before anything is written.
 
 Each is a setting (``.env.example``, passed through ``s.yaml``); the error codes are part of the
-API (README, "Chat limits"):
+API (docs/contracts.md, "Chat limits"):
 
 * ``ContextTooLarge`` (413): the request's ``context``, as stored (compact JSON), is above
   ``CHAT_MAX_CONTEXT_BYTES``. It is stored with every turn, so it is bounded on its own, well

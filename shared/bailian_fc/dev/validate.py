@@ -44,7 +44,7 @@ TRIGGER_DEFINITIONS = {
     "tablestore": "IOtsConfig",
     "eventbridge": "IEventBridge",
 }
-# DESIGN.md's routes as (method, sample path, function that must serve it).
+# The contract's routes (docs/contracts.md) as (method, sample path, function that must serve it).
 DESIGN_ROUTES = [
     tuple(line.split())
     for line in """

@@ -4,6 +4,8 @@ The ``cache_housekeeping`` job (seeded enabled, 04:00 in the venue zone) walks t
 order; each has a prefix whose keys list in time order, so a sweep deletes from the oldest key
 and stops at the first one inside the period (no scan of what is kept)::
 
+    runlog-index/{date}/{hour}/…            RETENTION_RUN_LOG_DAYS, swept before the records, so an
+                                            index entry never outlives its record
     runlogs/{date}/{hour}/{id}.json         RETENTION_RUN_LOG_DAYS (hourly roll-ups are kept)
     jobs/runs/{job}/v2/{month}/{day}/{id}.json RETENTION_JOB_RUN_DAYS
     jobs/claims/{job}/{slot}…, jobs/resume/{job}/{slot}.json
@@ -38,6 +40,7 @@ from ..catalogue.registry import CATALOGUE
 from ..ids import ID_RE
 from ..jobs.dispatcher import JobRun
 from ..jobs.store import DEFS_PREFIX
+from ..runlog.index import INDEX_PREFIX
 from ..settings import Settings
 from ..store import FileStore, Store
 
@@ -90,7 +93,7 @@ def slot_time(stamp: str) -> float | None:
 
 
 def runlog_time(rest: str) -> float | None:
-    """``2024-04-30/23/{id}.json`` → the hour's start."""
+    """``2024-04-30/23/{id}.json`` (or an index entry ``2024-04-30/23/status/…``) → the hour's start."""
     try:
         return datetime.strptime(rest[:13], "%Y-%m-%d/%H").replace(tzinfo=timezone.utc).timestamp()
     except ValueError:
@@ -109,6 +112,7 @@ class Housekeeping:
         """(name, prefix, key → time, cutoff): keys under prefix older than cutoff go."""
         s = self.settings
         areas: list[tuple[str, str, Callable[[str], float | None], float]] = [
+            ("runlog-index", INDEX_PREFIX, runlog_time, now - s.retention_run_log_days * DAY),
             ("runlogs", "runlogs/", runlog_time, now - s.retention_run_log_days * DAY),
             ("audit", "runtime/audit/", id_time, now - s.retention_audit_days * DAY),
             ("queue-claims", "jobs/queue-claims/", lambda rest: id_time(rest.split("/")[0]),

@@ -10,6 +10,13 @@ append cannot shift one either. One narrow exception: a record whose id was mint
 first page but whose put landed after it (a put in flight, milliseconds) shows up in its time
 slot if that slot is still ahead of the cursor.
 
+With a ``status`` or ``app`` filter the walk lists that filter's index prefix of each hour
+(:mod:`.index`) instead of the raw bucket, and reads only the records it names: the reads of a
+filtered page grow with what matches, not with what else was logged. Hours up to the index's
+start marker (records written before it existed) are scanned as before. The cursor is the same
+either way (a position is a record key), so a walk crosses from indexed hours to scanned ones.
+An index entry whose record is gone (retention, a put in flight or failed) is skipped.
+
 Each request does bounded work (``MAX_SCAN`` records read, ``MAX_BUCKETS`` hours listed): a
 selective filter may answer fewer than ``limit`` items with a ``next_cursor``; keep paging until
 ``next_cursor`` is null.
@@ -22,7 +29,7 @@ import binascii
 import bisect
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
@@ -32,6 +39,7 @@ from .. import jsonsafe
 from ..clock import MAX_EPOCH, SITE_ID_PATTERN, parse_instant
 from ..errors import InvalidInput, invalid_field
 from ..store import Store
+from . import index
 from .dashboard import HOUR, floor_hour, reader, runlog_bucket
 
 DEFAULT_RANGE = timedelta(hours=24)
@@ -208,6 +216,34 @@ def _bucket_keys(store: Store, position: Position) -> list[str]:
     return keys[::-1]
 
 
+def _index_choice(cursor: Cursor) -> tuple[str, str] | None:
+    """Which index a filtered walk lists: the status one unless only ``ok`` narrows less than an app."""
+    if cursor.status is not None and (cursor.status != "ok" or cursor.app is None):
+        return ("status", cursor.status)
+    if cursor.app is not None:
+        return ("app", cursor.app)
+    return None
+
+
+def _index_keys(store: Store, cursor: Cursor, choice: tuple[str, str]) -> list[str]:
+    """The record keys of ``cursor.position``'s hour that its index names as matching, newest first."""
+    hour = cursor.position.hour
+    bucket = runlog_bucket(hour)
+    keys = []
+    for name in store.list(index.prefix(hour, *choice)):
+        entry = index.parse(name)
+        if entry is None or not (
+            (cursor.app is None or entry.app == cursor.app)
+            and (cursor.status is None or entry.status == cursor.status)
+            and (cursor.site is None or entry.site == cursor.site)
+        ):
+            continue
+        key = f"{bucket}{entry.id}.json"
+        if cursor.position.below is None or key < cursor.position.below:
+            keys.append(key)
+    return sorted(keys, reverse=True)
+
+
 def _read(store: Store, key: str) -> dict[str, Any] | None:
     try:
         raw = store.get_json(key)
@@ -222,15 +258,26 @@ def walk(store: Store, cursor: Cursor, limit: int) -> Page:
     wanted = _selector(cursor)
     last_hour = floor_hour(datetime.fromtimestamp(cursor.lo, timezone.utc))
     position = cursor.position
+    choice = _index_choice(cursor)
+    since = index.indexed_since(store) if choice is not None else None
+    # Hours after the marker's hour hold only indexed records; that hour and older ones are scanned.
+    first_indexed = None if since is None else floor_hour(datetime.fromtimestamp(since, timezone.utc)) + HOUR
     with reader(store) as mapper:
         while position.hour >= last_hour:
             if page.buckets >= MAX_BUCKETS:
                 page.next = position
                 return page
-            keys = _bucket_keys(store, position)
+            indexed = choice is not None and first_indexed is not None and position.hour >= first_indexed
+            if indexed and choice is not None:
+                keys = _index_keys(store, replace(cursor, position=position), choice)
+            else:
+                keys = _bucket_keys(store, position)
             page.buckets += 1
-            for start in range(0, len(keys), READ_CHUNK):
-                chunk = keys[start : start + READ_CHUNK]
+            start = 0
+            while start < len(keys):
+                # An indexed key is a match (unless its record is gone): read no more than the page needs.
+                size = min(READ_CHUNK, limit - len(page.items)) if indexed else READ_CHUNK
+                chunk, start = keys[start : start + size], start + size
                 for key, record in zip(chunk, mapper(_read, [store] * len(chunk), chunk), strict=True):
                     page.scanned += 1
                     if record is not None and wanted(record):

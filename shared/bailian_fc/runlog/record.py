@@ -5,8 +5,10 @@ the dashboard (and its hourly roll-ups) can list one hour at a time:
 
     runlogs/YYYY-MM-DD/HH/<record id>.json
 
-The put is the only cost on the response path; a failed put is logged, never raised,
-because losing one log line must not fail a user's request.
+Before it, two empty create-only index entries (by status, by app; see :mod:`.index`) let
+``GET /admin/runlogs?status=…``/``?app=…`` read only matching records. These three puts are the
+only cost on the response path; a failed put is logged, never raised, because losing one log
+line must not fail a user's request.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .. import logs
 from ..errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from ..ids import new_id
 from ..store import Store, StoreError
+from . import index
 
 log = logging.getLogger("bailian_fc.runlog.record")
 
@@ -71,6 +74,9 @@ def write(store: Store, record: RunRecord) -> None:
         upstream_ms=record.latency_ms.get("upstream"),
         upstream_ttfb_ms=record.latency_ms.get("upstream_ttfb"),
         tokens=record.tokens.get("tokens_used"),
+    )
+    index.write_entries(
+        store, at=record.at, id=record.id, status=record.status, app=record.app, site=record.site_id
     )
     try:
         store.put_json_if_absent(record_key(record), asdict(record))

@@ -43,7 +43,7 @@ class LoginVerdict:
             return f"login {self.login!r} is subject to row-level security"
         return (
             f"login {self.login!r} bypasses row-level security ({'; '.join(self.reasons)}): give DATA_URL "
-            "a login that is only a member of bailian_ai_read (README 'Venue data')"
+            "a login that is only a member of bailian_ai_read (docs/operations.md 'Venue data')"
         )
 
 

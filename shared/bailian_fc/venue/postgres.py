@@ -79,7 +79,7 @@ def _dicts(cursor: Any, fields: tuple[str, ...]) -> list[dict[str, Any]]:
 def _unreadable(exc: Exception) -> Unavailable:
     """Not the client's fault and not transient either: logged in full, answered 503 without details."""
     log.error(
-        "venue database read failed (run `bailian-fc db migrate`? grants, README 'Venue data'): %s: %s",
+        "venue database read failed (run `bailian-fc db migrate`? grants, docs/operations.md 'Venue data'): %s: %s",
         type(exc).__name__,
         exc,
     )

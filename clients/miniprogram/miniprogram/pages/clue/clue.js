@@ -2,12 +2,13 @@
 // consolidation of all of that customer's clues.
 const { api, errorText } = require('../../lib/api.js');
 const { clockBehavior } = require('../../lib/clock.js');
+const { consolidationBehavior } = require('../../lib/consolidation.js');
 
 const INTENT = { high: '高', medium: '中', low: '低' };
 
 Component({
-  behaviors: [clockBehavior],
-  data: { clueId: '', customerId: '', loading: false, error: '', detail: null, consolidating: false, consolidation: null, consolidationError: '' },
+  behaviors: [clockBehavior, consolidationBehavior],
+  data: { clueId: '', customerId: '', loading: false, error: '', detail: null },
   methods: {
     onLoad(query) {
       this.setData({ clueId: query.id || '', customerId: query.customer || '' });
@@ -20,16 +21,6 @@ Component({
         this.setData({ loading: false, detail: { ...answer.result, intentLabel: INTENT[answer.result.intent_level] || answer.result.intent_level } });
       } catch (err) {
         this.setData({ loading: false, error: errorText(err) });
-      }
-    },
-    async consolidate() {
-      if (!this.data.customerId || this.data.consolidating) return;
-      this.setData({ consolidating: true, consolidationError: '' });
-      try {
-        const answer = await api().apps.run('app8_clue_consolidation', { customer_id: this.data.customerId });
-        this.setData({ consolidating: false, consolidation: answer.result });
-      } catch (err) {
-        this.setData({ consolidating: false, consolidationError: errorText(err) });
       }
     },
   },
