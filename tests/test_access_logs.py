@@ -6,16 +6,14 @@ emulator. A line is found by its request id: exactly one per request.
 
 from __future__ import annotations
 
-import base64
 import io
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from support import CHAT_APP_ID, SECRET, make_settings, parse_frames, serve_app
+from support import CHAT_APP_ID, SECRET, fc_call, make_settings, parse_frames, serve_app
 
 from bailian_fc import logs
 from bailian_fc.apps import function as apps_function
@@ -24,7 +22,6 @@ from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.chat.app import create_app
 from bailian_fc.dev.emulator import EmulatorThread
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 
@@ -35,20 +32,7 @@ MANAGER = AUTH.mint("mgr-1", "site-001", "manager")
 
 def call(method: str, path: str, body: Any) -> int:
     """One FC HTTP-trigger event to the apps function; its status."""
-    raw = json.dumps(body).encode()
-    event = {
-        "version": "v1",
-        "rawPath": path,
-        "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {MANAGER}"},
-        "queryParameters": {},
-        "body": base64.b64encode(raw).decode(),
-        "isBase64Encoded": True,
-        "requestContext": {
-            "requestId": f"req-{time.monotonic_ns()}",
-            "http": {"method": method, "path": path},
-        },
-    }
-    return int(apps_function.handler(json.dumps(event).encode(), fake_context())["statusCode"])
+    return fc_call(apps_function.handler, method, path, body=body, token=MANAGER)[0]
 
 
 @pytest.fixture

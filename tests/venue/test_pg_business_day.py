@@ -3,22 +3,18 @@ answers computed live are never served under a past sandbox, nor the sandbox's o
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
-import time
 from typing import Any
 
 import pytest
 from pg_support import VenueDb
-from support import SECRET
+from support import SECRET, fc_call
 
 from bailian_fc.apps.function import AppsRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.clock import RuntimeContext
 from bailian_fc.dev.emulator import EmulatorThread
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.http.fc_event import http_handler
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
@@ -45,21 +41,7 @@ def apps(venue_db: VenueDb, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> A
         handler = http_handler(runtime.router(), max_body_bytes=65536)
 
         def post(path: str, body: Any) -> tuple[int, Any]:
-            event = {
-                "version": "v1",
-                "rawPath": path,
-                "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {MANAGER}"},
-                "queryParameters": {},
-                "body": base64.b64encode(json.dumps(body).encode()).decode(),
-                "isBase64Encoded": True,
-                "requestContext": {
-                    "requestId": f"r-{time.monotonic_ns()}",
-                    "http": {"method": "POST", "path": path},
-                },
-            }
-            out = handler(json.dumps(event).encode(), fake_context())
-            text = base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"]
-            return out["statusCode"], json.loads(text)
+            return fc_call(handler, "POST", path, body=body, token=MANAGER)
 
         yield runtime, post
         runtime.service.upstream.close()
