@@ -242,6 +242,11 @@ def test_registry_is_the_single_source_of_app_types():
     }
 
 
+def test_every_single_turn_app_has_a_golden_case():
+    """A new app module's prompt is pinned too: its case here, its file in tests/golden/."""
+    assert set(CASES) == {k for k, spec in CATALOGUE.items() if spec.mode == "single"}
+
+
 @pytest.mark.parametrize("key", list(CASES))
 def test_prompt_matches_its_golden_file(key):
     """Prompts are plain templates; any change to the text shows up here (bump the version too)."""
