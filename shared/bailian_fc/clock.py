@@ -40,7 +40,7 @@ from pydantic import (
 )
 
 from .ids import SAFE_ID_PATTERN, is_safe_id, new_id
-from .retention import RetentionRule, days, id_time, ordered
+from .retention import RetentionRule, id_time, ordered
 from .store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -454,6 +454,4 @@ def _from_epoch(seconds: float) -> datetime:
 
 
 # Clock changes are audited for RETENTION_AUDIT_DAYS (their keys are time-ordered ids).
-RETENTION = [
-    RetentionRule("audit", AUDIT_KEY.split("{", 1)[0], ordered(id_time, days("retention_audit_days")))
-]
+RETENTION = [RetentionRule("audit", AUDIT_KEY.split("{", 1)[0], ordered(id_time), "retention_audit_days")]

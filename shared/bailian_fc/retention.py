@@ -1,6 +1,6 @@
 """Retention rules: each room declares what it writes and when it goes; housekeeping runs them.
 
-A room lists its areas as ``RETENTION = [RetentionRule(name, prefix, sweep), …]`` next to the code
+A room lists its areas as ``RETENTION = [RetentionRule(name, prefix, sweep, setting), …]`` next to the code
 that writes them, and ``scheduled``/``prewarm`` housekeeping collects those lists (one line per
 room). A rule's ``sweep`` is one of three shapes:
 
@@ -16,7 +16,7 @@ it was given says where to continue on the next tick.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .ids import ID_RE
@@ -63,17 +63,22 @@ class RetentionRule:
     name: str  # the area's name in the sweep's cursor
     prefix: str  # the keys it owns ("" for a sweeper that finds its own)
     sweep: Sweeper
+    # The setting its period comes from, by name (``retention_*_days``, or ``*_hours``): housekeeping
+    # reads it, and a test checks that the function running housekeeping is passed it.
+    setting: str | None = None
+    fixed_seconds: float = 0.0  # the period when no setting names it
     # For keys kept per job: the rule repeats for each name ``per(store)`` gives, ``{name}`` in its
     # name and prefix filled in (consecutive rules with the same ``per`` go name by name).
     per: Callable[[Store], list[str]] | None = None
 
+    def kept_seconds(self, settings: Settings) -> float:
+        if self.setting is None:
+            return self.fixed_seconds
+        unit = 3600.0 if self.setting.endswith("_hours") else DAY
+        return float(getattr(settings, self.setting)) * unit
+
     def expanded(self, name: str) -> RetentionRule:
-        return RetentionRule(self.name.format(name=name), self.prefix.format(name=name), self.sweep)
-
-
-def days(setting: str) -> Callable[[Settings], float]:
-    """A period kept, in seconds, from a ``retention_*_days`` setting."""
-    return lambda settings: float(getattr(settings, setting)) * DAY
+        return replace(self, name=self.name.format(name=name), prefix=self.prefix.format(name=name), per=None)
 
 
 def id_time(name: str) -> float | None:
@@ -82,11 +87,12 @@ def id_time(name: str) -> float | None:
     return int(stem[1:13], 16) / 1000 if ID_RE.match(stem) else None
 
 
-def ordered(when: Callable[[str], float | None], keep: Callable[[Settings], float]) -> Sweeper:
-    """Keys in time order (``when`` reads a key's time after the prefix; None: not ours, kept)."""
+def ordered(when: Callable[[str], float | None]) -> Sweeper:
+    """Keys in time order, kept for the rule's period (``when`` reads a key's time after the prefix;
+    None: not ours, kept)."""
 
     def sweep(allowance: Sweep, cursor: dict[str, Any], rule: RetentionRule) -> bool:
-        cutoff = allowance.now - keep(allowance.settings)
+        cutoff = allowance.now - rule.kept_seconds(allowance.settings)
         for key in allowance.keys(rule.prefix, _resume(cursor, rule)):
             at = when(key[len(rule.prefix) :])
             if at is not None and at >= cutoff:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from ..clock import Reading
     from ..settings import Settings
-    from ..venue import VenueData
+    from ..venue.port import VenueData
 
 STAFF_UP = ("staff", "manager", "admin", "service")
 MANAGERS = ("manager", "admin", "service")

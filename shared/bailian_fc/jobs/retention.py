@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ..retention import DAY, RetentionRule, days, id_time, ordered
+from ..retention import DAY, RetentionRule, id_time, ordered
 from ..store import Store
 from .queue import CLAIMS_PREFIX
 from .rate import RATE_PREFIX
@@ -30,14 +30,16 @@ def job_names(store: Store) -> list[str]:
     return sorted({key[len(DEFS_PREFIX) : -len(".json")] for key in store.list(DEFS_PREFIX)})
 
 
-_CLAIMS = days("retention_claim_days")
+_CLAIMS = "retention_claim_days"
 
 RETENTION = [
-    RetentionRule("queue-claims", CLAIMS_PREFIX, ordered(lambda rest: id_time(rest.split("/")[0]), _CLAIMS)),
+    RetentionRule("queue-claims", CLAIMS_PREFIX, ordered(lambda rest: id_time(rest.split("/")[0])), _CLAIMS),
     RetentionRule(
-        "runs:{name}", "jobs/runs/{name}/", ordered(id_time, days("retention_job_run_days")), job_names
+        "runs:{name}", "jobs/runs/{name}/", ordered(id_time), "retention_job_run_days", per=job_names
     ),
-    RetentionRule("claims:{name}", "jobs/claims/{name}/", ordered(slot_time, _CLAIMS), job_names),
-    RetentionRule("resume:{name}", "jobs/resume/{name}/", ordered(slot_time, _CLAIMS), job_names),
-    RetentionRule("rate:{name}", RATE_PREFIX + "{name}/", ordered(window_time, lambda _: DAY), job_names),
+    RetentionRule("claims:{name}", "jobs/claims/{name}/", ordered(slot_time), _CLAIMS, per=job_names),
+    RetentionRule("resume:{name}", "jobs/resume/{name}/", ordered(slot_time), _CLAIMS, per=job_names),
+    RetentionRule(
+        "rate:{name}", RATE_PREFIX + "{name}/", ordered(window_time), fixed_seconds=DAY, per=job_names
+    ),  # a ticket matters only in its window
 ]

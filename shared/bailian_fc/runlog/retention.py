@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ..retention import RetentionRule, days, ordered
+from ..retention import RetentionRule, ordered
 from .index import INDEX_PREFIX
 from .record import PREFIX
 
@@ -18,9 +18,7 @@ def runlog_time(rest: str) -> float | None:
         return None
 
 
-_KEEP = ordered(runlog_time, days("retention_run_log_days"))
-
 RETENTION = [
-    RetentionRule("runlog-index", INDEX_PREFIX, _KEEP),
-    RetentionRule("runlogs", PREFIX, _KEEP),
+    RetentionRule("runlog-index", INDEX_PREFIX, ordered(runlog_time), "retention_run_log_days"),
+    RetentionRule("runlogs", PREFIX, ordered(runlog_time), "retention_run_log_days"),
 ]

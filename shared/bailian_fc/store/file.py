@@ -162,11 +162,10 @@ def _unlink_quietly(path: str) -> None:
 
 
 def _sweep_temp_files(sweep: Sweep, cursor: dict[str, Any], rule: RetentionRule) -> bool:
-    """Temporary files a killed writer left behind (only the file store has any), after
-    ``RETENTION_TMP_HOURS``."""
+    """Temporary files a killed writer left behind (only the file store has any)."""
     if not isinstance(sweep.store, FileStore):
         return True
-    cutoff = sweep.now - sweep.settings.retention_tmp_hours * 3600
+    cutoff = sweep.now - rule.kept_seconds(sweep.settings)
     for path in sweep.store.temp_files():
         sweep.ops += 1
         try:
@@ -180,4 +179,4 @@ def _sweep_temp_files(sweep: Sweep, cursor: dict[str, Any], rule: RetentionRule)
     return True
 
 
-RETENTION = [RetentionRule("tmp", "", _sweep_temp_files)]
+RETENTION = [RetentionRule("tmp", "", _sweep_temp_files, "retention_tmp_hours")]
