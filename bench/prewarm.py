@@ -110,7 +110,7 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory() as tmp,
         child(
-            ["-m", "bailian_fc.dev.cli", "emulator", "--port", str(port)],
+            ["-m", "bailian_fc_tools.cli", "emulator", "--port", str(port)],
             f"http://127.0.0.1:{port}/_emulator/health",
         ),
     ):

@@ -21,12 +21,12 @@ from bailian_fc.cache import cache_key
 from bailian_fc.catalogue.outputs import OUTPUT_MODELS
 from bailian_fc.catalogue.registry import CATALOGUE, SINGLE_TURN
 from bailian_fc.clock import RuntimeContext
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.emulator import Behaviour, EmulatorThread
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.http.fc_event import http_handler
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
+from bailian_fc_tools.demo.finance import generate
+from bailian_fc_tools.emulator import Behaviour, EmulatorThread
+from bailian_fc_tools.local.fc_context import fake_context
 
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 MANAGER = AUTH.mint("mgr-1", "site-001", "manager")

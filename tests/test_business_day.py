@@ -19,10 +19,10 @@ from bailian_fc.cache import cache_key
 from bailian_fc.catalogue.inputs import FinanceFilter
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.clock import LIVE, BusinessCalendar, Reading, RuntimeClock, RuntimeContext, context_tag
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.emulator import EmulatorThread
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
+from bailian_fc_tools.demo.finance import generate
+from bailian_fc_tools.emulator import EmulatorThread
 
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 MANAGER = AUTH.authenticate(f"Bearer {AUTH.mint('mgr-1', 'site-001', 'manager')}")

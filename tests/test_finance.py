@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bailian_fc.clock import BusinessCalendar, RuntimeClock, RuntimeContext
-from bailian_fc.dev import demo_finance as demo
 from bailian_fc.settings import get_settings
 from bailian_fc.store import FileStore
 from bailian_fc.venue.finance import FinanceRow, FinanceStore, compare, summarize
 from bailian_fc.venue.ranges import RANGES, Period, previous_period, resolve_range
+from bailian_fc_tools.demo import finance as demo
 
 SH = ZoneInfo("Asia/Shanghai")
 DEMO_END = date(2024, 6, 30)  # a Sunday

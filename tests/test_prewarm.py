@@ -12,9 +12,6 @@ from support import SECRET
 
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.clock import RuntimeClock, RuntimeContext
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.emulator import Behaviour, EmulatorThread
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.jobs.dispatcher import JobRun
 from bailian_fc.prewarm import function as prewarm_function
 from bailian_fc.prewarm.app2 import App2Prewarm
@@ -23,6 +20,9 @@ from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 from bailian_fc.venue.finance import FinanceStore
 from bailian_fc.venue.ranges import RANGES
+from bailian_fc_tools.demo.finance import generate
+from bailian_fc_tools.emulator import Behaviour, EmulatorThread
+from bailian_fc_tools.local.fc_context import fake_context
 
 APP2 = "emu-app2_finance"
 APP2A = "emu-app2a_finance_digest"

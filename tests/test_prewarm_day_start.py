@@ -20,8 +20,6 @@ from test_admin import ADMIN, Wall, build, call
 from bailian_fc.admin import function as admin_function
 from bailian_fc.apps.service import AppsService
 from bailian_fc.clock import BusinessCalendar, RuntimeClock, RuntimeContext
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.emulator import EmulatorThread
 from bailian_fc.jobs.day_start import before_day_start, early_fire_warnings
 from bailian_fc.jobs.dispatcher import JobRun
 from bailian_fc.jobs.seed import default_jobs
@@ -31,6 +29,8 @@ from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 from bailian_fc.venue.finance import FinanceStore
 from bailian_fc.venue.ranges import RANGES
+from bailian_fc_tools.demo.finance import generate
+from bailian_fc_tools.emulator import EmulatorThread
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 DAY = dt.date(2026, 3, 2)

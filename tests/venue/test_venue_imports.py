@@ -16,7 +16,7 @@ from datetime import date
 from bailian_fc.settings import Settings
 from bailian_fc.apps.function import AppsRuntime
 from bailian_fc.catalogue.inputs import ClueRef, FinanceFilter
-from bailian_fc.dev.demo_finance import generate
+from bailian_fc_tools.demo.finance import generate
 from bailian_fc.store import FileStore
 from bailian_fc.prewarm.function import PrewarmRuntime
 store = FileStore(sys.argv[1])
