@@ -470,3 +470,23 @@ def test_invoke_prints_fc_error_shape_and_fails(toy_project: Path) -> None:
 def test_invoke_times_out(toy_project: Path) -> None:
     done = _cli("invoke", "toy", "--event", '{"sleep": 30}', "--timeout", "1", cwd=toy_project)
     assert done.returncode == 124 and "timed out" in json.loads(done.stdout)["errorMessage"]
+
+
+def test_every_store_scheme_and_data_kind_packages_a_declared_extra() -> None:
+    """store.SCHEMES and venue.DATA_KINDS are the one list: the build packages each one's pyproject extra."""
+    from bailian_fc.store import SCHEMES
+    from bailian_fc.venue import DATA_KINDS, DATA_SCHEMES, data_kind_of
+
+    project = build_mod.read_pyproject(ROOT)
+    extras = project["project"]["optional-dependencies"]
+    for scheme, spec in SCHEMES.items():
+        assert build_mod.store_kind("auto", {"STORE_URL": f"{scheme}://x/y"}) == scheme
+        reqs = build_mod.requirements_for("chat", project, scheme)
+        assert spec.extra is None or set(extras[spec.extra]) <= set(reqs), scheme
+    assert {data_kind_of(f"{scheme}://h/db") for scheme in DATA_SCHEMES} <= set(DATA_KINDS)
+    assert build_mod.data_kind("auto", {"DATA_URL": "postgres://h/db"}) == "postgresql"
+    assert build_mod.data_kind("auto", {"DATA_URL": ""}) == "embedded"
+    pg = build_mod.requirements_for("apps", project, "file", "postgresql")
+    assert set(extras["pg"]) <= set(pg) and not set(extras["pg"]) & set(
+        build_mod.requirements_for("apps", project, "file")
+    )

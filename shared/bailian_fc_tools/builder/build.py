@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bailian_fc.store import SCHEMES as STORE_SCHEMES
+from bailian_fc.venue import DATA_KINDS, data_kind_of
 from bailian_fc_tools.builder.slim import (
     NO_DEPS,
     PRUNE_FILES,
@@ -66,16 +68,15 @@ EXCLUDED_DEPS: dict[str, tuple[str, ...]] = {
 }
 # Dependencies of the local tooling (`bailian-fc build` itself): never in a code dir.
 TOOLING_DEPS = ("packaging",)
-# Store adapters import boto3 / oss2 / tablestore lazily (store/__init__.py), so they are extras chosen by the
-# STORE_URL scheme the function will run with. FC's python3.10 image ships oss2 2.16, but
-# custom.debian10 has none and we pin >=2.18 (x-oss-forbid-overwrite semantics): always package it.
-STORE_EXTRAS = {"file": None, "s3": "s3", "oss": "oss", "ots": "ots"}
+# Store adapters import boto3 / oss2 / tablestore lazily, so they are extras chosen by the STORE_URL
+# scheme the function will run with (store.SCHEMES: scheme -> adapter and extra). FC's python3.10
+# image ships oss2 2.16, but custom.debian10 has none and we pin >=2.18 (x-oss-forbid-overwrite
+# semantics): always package it.
 # Venue data: with DATA_URL=postgresql://… the functions that read it (App2/App3 in apps, site
 # discovery in prewarm) get psycopg[binary] (~10 MB: libpq and OpenSSL in the wheel, so nothing
 # from the FC image). Only then: an embedded deployment keeps its smaller code dir and cold start,
-# and chat/admin never read venue data. The adapter imports it lazily (venue/__init__.py).
+# and chat/admin never read venue data. The adapter imports it lazily (venue.DATA_KINDS: kind -> extra).
 DATA_FUNCTIONS = ("apps", "prewarm")
-DATA_EXTRAS = {"embedded": None, "postgresql": "pg"}
 # Requirements the target needs although no metadata declares them: dashscope 2.0.2's v2/_config.py
 # imports tomli on Python < 3.11 but lists it only under its [acli] extra, so `import dashscope`
 # fails on FC's 3.10 without it.
@@ -142,7 +143,7 @@ def requirements_for(function: str, project: dict[str, Any], store: str, data: s
     """pyproject's dependencies minus what ``function`` leaves out, plus the store's and data's extras."""
     excluded = {_req_name(n) for n in (*EXCLUDED_DEPS.get(function, ()), *TOOLING_DEPS)}
     reqs = [r for r in project["project"]["dependencies"] if _req_name(r) not in excluded]
-    extras = [STORE_EXTRAS[store], DATA_EXTRAS[data] if function in DATA_FUNCTIONS else None]
+    extras = [STORE_SCHEMES[store].extra, DATA_KINDS[data] if function in DATA_FUNCTIONS else None]
     for extra in filter(None, extras):
         reqs += project["project"].get("optional-dependencies", {}).get(extra, [])
     return reqs
@@ -153,8 +154,7 @@ def data_kind(choice: str, env: dict[str, str] | None = None) -> str:
     (unset or empty: the embedded dataset, s.yaml's default)."""
     if choice != "auto":
         return choice
-    url = (os.environ if env is None else env).get("DATA_URL", "")
-    return "postgresql" if url.startswith(("postgresql://", "postgres://")) else "embedded"
+    return data_kind_of((os.environ if env is None else env).get("DATA_URL", ""))
 
 
 def store_kind(choice: str, env: dict[str, str] | None = None) -> str:
@@ -164,14 +164,14 @@ def store_kind(choice: str, env: dict[str, str] | None = None) -> str:
     if choice != "auto":
         return choice
     url = (os.environ if env is None else env).get("STORE_URL", "")
-    others = "|".join(STORE_EXTRAS)
+    others = "|".join(STORE_SCHEMES)
     if not url:
         raise BuildError(
             "STORE_URL is unset: export the environment `s deploy` uses (e.g. `set -a; . ./.env; set +a`), "
             f"or pass --store {others}"
         )
     scheme = url.split("://", 1)[0] if "://" in url else ""
-    if scheme not in STORE_EXTRAS:
+    if scheme not in STORE_SCHEMES:
         raise BuildError(f"STORE_URL's scheme {scheme!r} is none of {others}")
     return scheme
 
@@ -497,13 +497,13 @@ def register(sub: Any) -> None:
     parser.add_argument("--platform", default="manylinux2014_x86_64", help="wheel platform tag")
     parser.add_argument(
         "--store",
-        choices=["auto", *STORE_EXTRAS],
+        choices=["auto", *STORE_SCHEMES],
         default="auto",
         help="store adapter to package (auto: STORE_URL's scheme; refused when STORE_URL is unset)",
     )
     parser.add_argument(
         "--data",
-        choices=["auto", *DATA_EXTRAS],
+        choices=["auto", *DATA_KINDS],
         default="auto",
         help="venue data adapter to package for apps/prewarm (auto: DATA_URL's scheme, embedded when unset)",
     )

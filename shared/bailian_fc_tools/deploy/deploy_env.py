@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bailian_fc.auth import MIN_SECRET_BYTES
+from bailian_fc.store import SCHEMES as STORE_SCHEMES
 from bailian_fc_tools.builder.build import BUILD_INFO, data_kind
 from bailian_fc_tools.builder.manifest import Function
 
@@ -35,32 +36,32 @@ def missing_env(manifest_path: Path, env: dict[str, str]) -> list[str]:
     ]
 
 
+def _or_list(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+
+
 def store_url_problem(url: str) -> str | None:
-    """Why FC cannot run on this STORE_URL, or None."""
+    """Why FC cannot run on this STORE_URL, or None (what each scheme needs: store.SCHEMES)."""
     parts = urlsplit(url)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    if parts.scheme == "file":
+    deployable = _or_list([f"{name}://" for name, s in STORE_SCHEMES.items() if s.shared])
+    scheme = STORE_SCHEMES.get(parts.scheme)
+    if scheme is None:
+        return f"STORE_URL={url}: unsupported scheme {parts.scheme!r} ({deployable})"
+    if not scheme.shared:
         return (
             f"STORE_URL={url}: a file store lives on one instance's disk (lost on recycle, not shared "
-            "between functions); deploy with oss://, ots:// or s3://"
+            f"between functions); deploy with {deployable}"
         )
-    if parts.scheme in ("oss", "ots") and not parts.netloc:
+    if scheme.container and not parts.netloc:
+        return f"STORE_URL={url}: no {scheme.container} after {parts.scheme}://"
+    if scheme.endpoint_example and not query.get("endpoint"):
         return (
-            f"STORE_URL={url}: no {'bucket' if parts.scheme == 'oss' else 'instance'} after {parts.scheme}://"
-        )
-    if parts.scheme in ("oss", "ots") and not query.get("endpoint"):
-        example = (
-            "https://oss-<region>-internal.aliyuncs.com"
-            if parts.scheme == "oss"
-            else "https://<instance>.<region>.ots.aliyuncs.com"
-        )
-        return (
-            f"STORE_URL={url}: {parts.scheme}:// needs ?endpoint={example} (the initializer fails without it)"
+            f"STORE_URL={url}: {parts.scheme}:// needs ?endpoint={scheme.endpoint_example} "
+            "(the initializer fails without it)"
         )
     if parts.scheme == "ots" and not parts.path.strip("/"):
         return f"STORE_URL={url}: ots:// needs a table: ots://<instance>/<table>?endpoint=…"
-    if parts.scheme not in ("oss", "ots", "s3"):
-        return f"STORE_URL={url}: unsupported scheme {parts.scheme!r} (oss://, ots:// or s3://)"
     return None
 
 
