@@ -79,7 +79,7 @@ def app7_by_id(passes: int = 5, days: int = 120, clues: int = 40) -> dict[str, o
 
     from bailian_fc.apps.service import AppsService
     from bailian_fc.catalogue.inputs import CustomerRef
-    from bailian_fc.clock import RuntimeClock
+    from bailian_fc.clock import SandboxClock
     from bailian_fc.venue.embedded import EmbeddedVenueData
     from bailian_fc.venue.postgres import PostgresVenueData
     from bailian_fc_tools.db.migrations import migrate
@@ -93,7 +93,7 @@ def app7_by_id(passes: int = 5, days: int = 120, clues: int = 40) -> dict[str, o
     with tempfile.TemporaryDirectory() as tmp, TempCluster() as cluster:
         store = FileStore(tmp)
         settings = Settings(store_url=f"file://{tmp}", auth_jwt_secret=SECRET)
-        clock = RuntimeClock.from_settings(store, settings)
+        clock = SandboxClock.from_settings(store, settings)
         end = clock.business_date()
         generate(store, sites=3, days=days, end=end, clues=clues)
         with psycopg.connect(cluster.url(), autocommit=True) as admin:

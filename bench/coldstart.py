@@ -63,14 +63,14 @@ def seed_cache(store_url: str) -> None:
     from bailian_fc.cache import Entry, ResultCache, cache_key
     from bailian_fc.catalogue.inputs import FinanceFilter
     from bailian_fc.catalogue.registry import CATALOGUE
-    from bailian_fc.clock import RuntimeClock
+    from bailian_fc.clock import SandboxClock
     from bailian_fc.settings import Settings
     from bailian_fc.store import open_store
 
     spec = CATALOGUE["app2_finance"]
     body = json.loads(json.loads((ROOT / "events" / CASES["apps"][0]).read_text())["body"])
     store = open_store(store_url)
-    reading = RuntimeClock.from_settings(store, Settings.from_env()).reading("site-001")  # today, live
+    reading = SandboxClock.from_settings(store, Settings.from_env()).reading("site-001")  # today, live
     payload = FinanceFilter(**body).model_dump(mode="json")
     key = cache_key(spec.key, spec.prompt_version, "site-001", payload, reading)
     value = {

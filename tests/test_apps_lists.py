@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from test_apps_function import OTHER_SITE, STAFF, build, call
 
 from bailian_fc.apps import function as apps_function
-from bailian_fc.clock import RuntimeContext
+from bailian_fc.clock import SandboxContext
 from bailian_fc_tools.demo.venue import site_clues
 from bailian_fc_tools.emulator import EmulatorThread
 
@@ -92,7 +92,7 @@ def test_a_sandbox_clock_in_the_past_hides_later_clues_and_customers(runtime: An
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=40)
     now = dt.datetime.now(dt.timezone.utc)
     runtime.clock.set_context(
-        RuntimeContext(
+        SandboxContext(
             mode="fixed",
             fixed_at=past,
             scope="site",

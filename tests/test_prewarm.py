@@ -11,7 +11,7 @@ import pytest
 from support import SECRET
 
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.clock import RuntimeClock, RuntimeContext
+from bailian_fc.clock import SandboxClock, SandboxContext
 from bailian_fc.jobs.dispatcher import JobRun
 from bailian_fc.prewarm import function as prewarm_function
 from bailian_fc.prewarm.app2 import App2Prewarm
@@ -157,10 +157,10 @@ def test_deadline_stops_cleanly_and_the_next_part_resumes(runtime, emu):
 
 def test_prewarm_uses_the_sandbox_business_date(runtime, emu):
     """With a sandbox clock, the cache is filled for that business date's data."""
-    clock: RuntimeClock = runtime.service.clock
+    clock: SandboxClock = runtime.service.clock
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=20)
     clock.set_context(
-        RuntimeContext(
+        SandboxContext(
             mode="fixed",
             fixed_at=past,
             scope="global",

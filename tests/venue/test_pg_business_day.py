@@ -13,7 +13,7 @@ from support import SECRET, fc_call
 from bailian_fc.apps.function import AppsRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.clock import RuntimeContext
+from bailian_fc.clock import SandboxContext
 from bailian_fc.http.fc_event import http_handler
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
@@ -50,7 +50,7 @@ def apps(venue_db: VenueDb, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> A
 
 def sandbox(runtime: AppsRuntime, at: dt.datetime) -> None:
     now = dt.datetime.now(dt.timezone.utc)
-    ctx = RuntimeContext(
+    ctx = SandboxContext(
         mode="fixed",
         fixed_at=at,
         scope="site",

@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import logs
 from ..apps.service import AppsService
-from ..clock import RuntimeClock
+from ..clock import SandboxClock
 from ..jobs.dispatcher import Dispatcher, JobRun
 from ..jobs.queue import claim_entry, finish_entry, list_queue
 from ..jobs.rate import SharedRate
@@ -48,7 +48,7 @@ class PrewarmRuntime:
     def build(cls, settings: Settings | None = None, store: Store | None = None) -> PrewarmRuntime:
         settings = settings or get_settings()
         store = store or open_store(settings.store_url)
-        clock = RuntimeClock.from_settings(store, settings)
+        clock = SandboxClock.from_settings(store, settings)
         return cls(settings, store, JobStore(store), AppsService(settings, store, clock))
 
     def handlers(self) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-CLOCK_CACHE_SECONDS = 5.0  # RuntimeClock's default context cache in each function instance
+CLOCK_CACHE_SECONDS = 5.0  # SandboxClock's default context cache in each function instance
 ROLLOVER_DAYS_BACK = 3  # the rollover check walks the day start of a recent day that has data
 NOT_CONFIGURED = ("AppNotConfigured", "UpstreamNotConfigured", "KeyNotConfigured")
 

@@ -231,7 +231,7 @@ def seed_demo_finance(settings: Any) -> list[str]:
     """An empty local store gets the demo finance and clue sample, so App2 and App3 have data.
 
     A PostgreSQL ``DATA_URL`` is the venue's (or `demo-data`'s) and is never written here."""
-    from bailian_fc.clock import RuntimeClock
+    from bailian_fc.clock import SandboxClock
     from bailian_fc.store import open_store
     from bailian_fc.venue import is_postgres
     from bailian_fc_tools.demo.finance import generate
@@ -241,7 +241,7 @@ def seed_demo_finance(settings: Any) -> list[str]:
     store = open_store(settings.store_url)
     if store.list("finance/", limit=1):
         return []
-    summary = generate(store, end=RuntimeClock.from_settings(store, settings).business_date())
+    summary = generate(store, end=SandboxClock.from_settings(store, settings).business_date())
     first = summary["clues"][summary["sites"][0]][:1]
     return [
         f"demo finance data: {len(summary['sites'])} sites, {summary['days']} days, clues such as "
