@@ -54,7 +54,7 @@ CASES = {
     ),
     "admin": ("admin-dashboard.json", "bailian_fc.admin.function", "GET /admin/dashboard?days=7", "admin"),
     "chat": ("chat-message.json", "bailian_fc.chat.app", "POST /chat/messages, first byte", "staff"),
-    "prewarm": ("prewarm-timer.json", "bailian_fc.prewarm.function", "timer tick, nothing due", "admin"),
+    "prewarm": ("prewarm-timer.json", "bailian_fc.scheduled.function", "timer tick, nothing due", "admin"),
 }
 
 

@@ -34,7 +34,7 @@ from bailian_fc.apps.service import AppsService  # noqa: E402
 from bailian_fc.catalogue.inputs import ClueRef, FinanceFilter  # noqa: E402
 from bailian_fc.catalogue.registry import CATALOGUE  # noqa: E402
 from bailian_fc.clock import SandboxClock  # noqa: E402
-from bailian_fc.prewarm.app2 import APP2, plan  # noqa: E402
+from bailian_fc.scheduled.app2 import APP2, plan  # noqa: E402
 from bailian_fc.settings import Settings  # noqa: E402
 from bailian_fc.store import FileStore  # noqa: E402
 from bailian_fc.venue.embedded import EmbeddedVenueData  # noqa: E402

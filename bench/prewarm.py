@@ -33,7 +33,7 @@ from bailian_fc.apps.service import AppsService
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.clock import SandboxClock
 from bailian_fc.jobs.dispatcher import JobRun
-from bailian_fc.prewarm.app2 import App2Prewarm
+from bailian_fc.scheduled.app2 import App2Prewarm
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 from bailian_fc.venue.finance import FinanceRow, FinanceStore

@@ -37,9 +37,9 @@ ALLOWED: dict[str, set[str]] = {
     "chat": FUNCTION,
     "apps": FUNCTION,
     "admin": FUNCTION,
-    # The prewarm fills the cache through the apps' own service and sweeps conversations with the
-    # chat room's own sweeper.
-    "prewarm": FUNCTION | {"apps", "chat"},
+    # The scheduled jobs (the timer function, deployed as `prewarm`): App2's prewarm fills the cache
+    # through the apps' own service; housekeeping sweeps conversations with the chat room's sweeper.
+    "scheduled": FUNCTION | {"apps", "chat"},
 }
 # The tools package: never shipped (a build copies bailian_fc only), may import any room, and no
 # module of bailian_fc imports it. Its sub-rooms (a sub-package, or a root module):

@@ -13,9 +13,9 @@ from support import SECRET
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.clock import SandboxClock, SandboxContext
 from bailian_fc.jobs.dispatcher import JobRun
-from bailian_fc.prewarm import function as prewarm_function
-from bailian_fc.prewarm.app2 import App2Prewarm
-from bailian_fc.prewarm.function import PrewarmRuntime
+from bailian_fc.scheduled import function as prewarm_function
+from bailian_fc.scheduled.app2 import App2Prewarm
+from bailian_fc.scheduled.function import PrewarmRuntime
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 from bailian_fc.venue.finance import FinanceStore

@@ -24,7 +24,7 @@ from bailian_fc.jobs.day_start import before_day_start, early_fire_warnings
 from bailian_fc.jobs.dispatcher import JobRun
 from bailian_fc.jobs.seed import default_jobs
 from bailian_fc.jobs.store import Job
-from bailian_fc.prewarm.app2 import App2Prewarm
+from bailian_fc.scheduled.app2 import App2Prewarm
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 from bailian_fc.venue.finance import FinanceStore

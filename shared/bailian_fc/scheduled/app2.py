@@ -44,7 +44,7 @@ from ..jobs.day_start import before_day_start, next_day_start
 from ..jobs.dispatcher import JobRun
 from ..venue.ranges import RANGES
 
-log = logging.getLogger("bailian_fc.prewarm")
+log = logging.getLogger("bailian_fc.scheduled")
 
 APP2, APP2A = "app2_finance", "app2a_finance_digest"
 _SITE_ID = re.compile(SAFE_ID_PATTERN.strip("^$"))

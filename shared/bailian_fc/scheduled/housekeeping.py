@@ -44,7 +44,7 @@ from ..runlog.index import INDEX_PREFIX
 from ..settings import Settings
 from ..store import FileStore, Store
 
-log = logging.getLogger("bailian_fc.prewarm")
+log = logging.getLogger("bailian_fc.scheduled")
 
 DAY = 86400.0
 

@@ -31,7 +31,7 @@ from ..store import Store, open_store
 from .app2 import App2Prewarm
 from .housekeeping import Housekeeping
 
-log = logging.getLogger("bailian_fc.prewarm")
+log = logging.getLogger("bailian_fc.scheduled")
 
 TIMEOUT_MARGIN_SECONDS = 30.0
 DRAIN_SHARE = 0.5  # of the invocation's deadline: queued run-nows never starve the scheduled jobs
@@ -113,7 +113,7 @@ class PrewarmRuntime:
     # -- small jobs ----------------------------------------------------------------------------
 
     def housekeeping(self, run: JobRun) -> dict[str, Any]:
-        """Retention over every record kind, bounded per tick (see prewarm/housekeeping.py)."""
+        """Retention over every record kind, bounded per tick (see scheduled/housekeeping.py)."""
         return Housekeeping(self.store, self.settings)(run)
 
     def rollup(self, run: JobRun) -> dict[str, Any]:
