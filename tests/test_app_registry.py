@@ -23,13 +23,13 @@ from bailian_fc.catalogue.inputs import CustomerRef
 from bailian_fc.catalogue.outputs import Output
 from bailian_fc.catalogue.prompts import JSON_ONLY, Prompt, customer_facts
 from bailian_fc.catalogue.registry import CATALOGUE, AppSpec
-from bailian_fc.dev import export_types as export
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.emulator import Behaviour, EmulatorThread
 from bailian_fc.jobs.dispatcher import JobRun
-from bailian_fc.prewarm.housekeeping import Housekeeping
+from bailian_fc.scheduled.housekeeping import Housekeeping
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
+from bailian_fc_tools.demo.finance import generate
+from bailian_fc_tools.emulator import Behaviour, EmulatorThread
+from bailian_fc_tools.export import types as export
 
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 STAFF = AUTH.mint("staff-1", "site-001", "staff")

@@ -16,11 +16,11 @@ from bailian_fc.catalogue.apps.app3_clue_detail import ClueRef
 from bailian_fc.catalogue.apps.app5_tactics import TacticsInput
 from bailian_fc.catalogue.apps.app6_note_analysis import NoteInput
 from bailian_fc.catalogue.registry import CATALOGUE, app_keys, output_models
-from bailian_fc.dev import export_types as export
 from bailian_fc.venue.figures import finance_figures
 from bailian_fc.venue.finance import FinanceRow
 from bailian_fc.venue.models import ClueDetail, CustomerProfile
 from bailian_fc.venue.ranges import resolve_with_previous
+from bailian_fc_tools.export import types as export
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"

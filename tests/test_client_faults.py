@@ -22,8 +22,8 @@ from bailian_fc.bailian.errors import (
 )
 from bailian_fc.catalogue.apps.app2_finance import FinanceInsight
 from bailian_fc.catalogue.apps.app2a_finance_digest import FinanceDigest
-from bailian_fc.dev.emulator import Behaviour
 from bailian_fc.http.errors import upstream_status
+from bailian_fc_tools.emulator import Behaviour
 
 APP = "emu-app1_chat"
 DIGEST = "emu-app2a_finance_digest"

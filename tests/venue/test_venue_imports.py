@@ -18,9 +18,9 @@ from bailian_fc.apps.function import AppsRuntime
 from bailian_fc.catalogue.apps.app3_clue_detail import ClueRef
 from bailian_fc.catalogue.inputs import FinanceFilter
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.dev.demo_finance import generate
+from bailian_fc_tools.demo.finance import generate
 from bailian_fc.store import FileStore
-from bailian_fc.prewarm.function import PrewarmRuntime
+from bailian_fc.scheduled.function import PrewarmRuntime
 store = FileStore(sys.argv[1])
 settings = Settings(store_url="file://" + sys.argv[1], data_url=sys.argv[2] or None, auth_jwt_secret="x" * 40)
 runtime = AppsRuntime.build(settings, store)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..catalogue.spec import AppSpec
-    from ..clock import Reading, RuntimeClock
+    from ..clock import Reading, SandboxClock
     from ..settings import Settings
     from ..venue import VenueData
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class PromptContext:
     READ_TTL_SECONDS = 60.0
 
-    def __init__(self, venue: VenueData, clock: RuntimeClock, settings: Settings) -> None:
+    def __init__(self, venue: VenueData, clock: SandboxClock, settings: Settings) -> None:
         self.venue = venue
         self.clock = clock
         self.settings = settings
