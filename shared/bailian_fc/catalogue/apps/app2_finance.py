@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from ...errors import InvalidInput
+from ...venue.figures import finance_figures
+from ...venue.ranges import resolve_with_previous
 from ..inputs import FinanceFilter
 from ..outputs import Output
 from ..prompts import JSON_ONLY, RANGE_LABELS, Prompt
@@ -36,10 +38,6 @@ class FinanceInsight(Output):
 
 def finance_view(sources: Sources, data: FinanceFilter, site_id: str, reading: Reading) -> dict[str, Any]:
     """The figures for the filter as of the reading's business date; an area the site lacks is a 400."""
-    # Late: listing the catalogue (admin, run-log filters, export) never loads the venue room.
-    from ...venue.figures import finance_figures
-    from ...venue.ranges import resolve_with_previous
-
     today = reading.business_date
     if data.area != "all" and data.area not in sources.venue.areas(site_id, upper_bound=today):
         raise InvalidInput(f"site {site_id} has no area {data.area!r}", code="UnknownArea")
