@@ -97,6 +97,18 @@ async def test_every_frame_of_a_chat_turn_fits_the_published_event_schema(
     else:
         code = "InternalError" if case == "upstream fails mid-stream" else "StoreUnavailable"
         assert frames[-1]["data"]["code"] == code and kinds.index("delta") < len(kinds) - 1
+    # as the OpenAPI document describes the stream (SSE fields; data a string, its JSON the contentSchema)
+    documented = events.openapi_stream_schema()
+    content_of = {
+        a["properties"]["event"]["const"]: a["properties"]["data"]["contentSchema"]
+        for a in documented["oneOf"]
+    }
+    for frame in frames:
+        if frame["event"] == "ping":
+            continue  # a comment, no SSE event
+        sse = {"event": frame["event"], "data": json.dumps(frame["data"], ensure_ascii=False)}
+        assert jsonschema.Draft202012Validator(documented).is_valid(sse), sse
+        assert jsonschema.Draft202012Validator(content_of[frame["event"]]).is_valid(frame["data"]), frame
     # the models read the same stream back (verify reads it this way)
     read = events.read_frames(body.decode("utf-8"))
     assert [type(e).event for e in read] == kinds
@@ -167,9 +179,21 @@ def test_the_typescript_event_union_is_generated_from_the_published_schema():
 
 
 def test_the_chat_routes_openapi_reply_is_the_event_stream_schema():
+    """The route documents the same models as SSE fields (data: a JSON string with its contentSchema),
+    self-contained so it is valid inside any document; the ping comment is no SSE event there."""
     from bailian_fc.chat.app import chat_routes
     from bailian_fc.chat.openapi import document
 
     reply = document(chat_routes())["paths"]["/chat/messages"]["post"]["responses"]["200"]
-    assert reply["content"]["text/event-stream"]["schema"] == events.stream_schema()
-    assert "$ref" not in json.dumps(events.stream_schema())  # self-contained: valid inside any document
+    documented = reply["content"]["text/event-stream"]["schema"]
+    assert documented == events.openapi_stream_schema() and "$ref" not in json.dumps(documented)
+    decoded = {
+        alt["title"]: alt["properties"]["data"]
+        for alt in events.stream_schema()["oneOf"]
+        if "data" in alt["properties"]
+    }
+    wire = {alt["title"]: alt["properties"]["data"] for alt in documented["oneOf"]}
+    assert wire == {
+        name: {"type": "string", "contentMediaType": "application/json", "contentSchema": schema}
+        for name, schema in decoded.items()
+    }

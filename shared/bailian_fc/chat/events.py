@@ -3,17 +3,19 @@
 A turn is ``meta``, ``delta``…, then ``done`` or ``error``, with ``ping`` whenever nothing else
 went out for ``CHAT_PING_SECONDS``. Each model is an event's ``data``; its ``frame()`` is the bytes
 on the wire, and the server writes nothing else (``http/sse.py`` sends ``event.frame()``). From the
-same models come the published JSON Schema (``stream_schema()`` → ``types/chat-events.schema.json``
-and the chat route's ``text/event-stream`` reply) and the JS client's TypeScript event union
-(``types/chat-events.d.ts``, generated from that schema by ``bailian-fc export-types``).
+same models come the published JSON Schema (``stream_schema()`` → ``types/chat-events.schema.json``),
+the chat route's ``text/event-stream`` reply (``openapi_stream_schema()``: SSE fields, ``data`` a JSON
+string) and the JS client's TypeScript event union (``types/chat-events.d.ts``, generated from the
+published schema by ``bailian-fc export-types``).
 
 ``ping`` is an SSE comment (``: ping``) rather than an event, so browsers' ``EventSource`` and the JS
 client skip it; the schema lists it as ``{"event": "ping"}`` with no data, which is how
 ``read_frames`` reports one.
 
 Every frame is validated as it is built, deltas too: a delta is on the hot path, and
-``bench/chat_events.py`` measured validation plus pydantic-core's serializer at 0.6x the hand-built
-``json.dumps`` frame it replaced, while ``model_construct`` (no validation, but Python-level) was 1.08x.
+``bench/chat_events.py`` measured validation plus pydantic-core's serializer at 0.55-0.6x the
+hand-built ``json.dumps`` frame it replaced, while ``model_construct`` (no validation, but
+Python-level) was 0.97-1.08x.
 Readers validate with ``parse`` / ``read_frames`` (``verify``, the tests).
 """
 
@@ -107,24 +109,40 @@ EventName = Literal["meta", "delta", "ping", "done", "error"]
 
 
 def stream_schema() -> dict[str, Any]:
-    """The stream as a ``oneOf`` of ``{"event", "data"}`` objects, self-contained (no ``$ref``), so it
-    can sit in an OpenAPI document's ``text/event-stream`` reply as it is."""
+    """The stream as a ``oneOf`` of ``{"event", "data"}`` objects with ``data`` decoded (what a client
+    handles; ``ping`` as ``{"event": "ping"}``): ``types/chat-events.schema.json``."""
     return {
-        "oneOf": [_frame_schema(model) for model in EVENTS],
-        "description": "each SSE frame as {event, data}; data is the frame's JSON, ping is the comment `: ping`",
+        "oneOf": [_frame_schema(model, encoded=False) for model in EVENTS],
+        "description": "each SSE frame as {event, data}, data decoded from JSON; ping is the comment `: ping`",
     }
 
 
-def _frame_schema(model: type[ChatEvent]) -> dict[str, Any]:
+def openapi_stream_schema() -> dict[str, Any]:
+    """The same events as an OpenAPI ``text/event-stream`` reply sees them (SSE fields, as OpenAPI 3.2's
+    ``itemSchema`` and Schemathesis read a stream): ``data`` is a string holding JSON, described by
+    ``contentSchema``; the ping comment is no event. Self-contained (no ``$ref``)."""
+    return {
+        "oneOf": [_frame_schema(model, encoded=True) for model in EVENTS if model.model_fields],
+        "description": "one SSE event per frame; data is JSON (contentSchema); `: ping` comments are not events",
+    }
+
+
+def _frame_schema(model: type[ChatEvent], *, encoded: bool) -> dict[str, Any]:
     properties: dict[str, Any] = {"event": {"const": model.event}}
     if model.model_fields:
-        properties["data"] = _inline(TypeAdapter(model).json_schema(mode="serialization"))
+        data = _inline(TypeAdapter(model).json_schema(mode="serialization"))
+        properties["data"] = (
+            {"type": "string", "contentMediaType": "application/json", "contentSchema": data}
+            if encoded
+            else data
+        )
     return {
         "type": "object",
         "title": model.__name__,
         "properties": properties,
         "required": list(properties),
-        "additionalProperties": False,
+        # the stream's SSE view may carry other fields (id, retry); the decoded frame is closed
+        **({} if encoded else {"additionalProperties": False}),
     }
 
 

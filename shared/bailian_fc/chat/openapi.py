@@ -36,7 +36,7 @@ class ConversationPageQuery(BaseModel):
 
 def chat_docs() -> dict[tuple[str, str], OpDoc]:
     from ..catalogue.chat import ChatRequest
-    from .events import stream_schema
+    from .events import openapi_stream_schema
 
     conv = {"conversation_id": ID_SCHEMA}
     return {
@@ -47,7 +47,7 @@ def chat_docs() -> dict[tuple[str, str], OpDoc]:
             replies={
                 200: Reply(
                     "the SSE stream, one frame per event (chat/events.py)",
-                    stream_schema(),
+                    openapi_stream_schema(),
                     "text/event-stream",
                 )
             },
