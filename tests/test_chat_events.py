@@ -173,6 +173,11 @@ def test_the_typescript_event_union_is_generated_from_the_published_schema():
     assert re.search(r"usage: \{[^}]*tokens_used: number;", generated)
     union = re.search(r"export type ChatEventName = (.*);", generated)
     assert union and re.findall(r'"(\w+)"', union.group(1)) == [m.event for m in events.EVENTS]
+    yielded = re.findall(r'\| \{ type: "(\w+)"', generated)
+    assert yielded == [m.event for m in events.EVENTS if m is not events.Ping]
+    # the client's runtime filter names the same kinds as the generated union (chat.js KINDS)
+    kinds = re.search(r"const KINDS = new Set\(\[([^\]]*)\]\)", (ROOT / "clients/js/src/chat.js").read_text())
+    assert kinds and re.findall(r"'(\w+)'", kinds.group(1)) == yielded
     client = (ROOT / "clients" / "js" / "src" / "index.d.ts").read_text(encoding="utf-8")
     assert "from '../../../types/chat-events'" in client
     assert not re.search(r"interface Chat(Meta|Delta|Done)\b", client), "the client re-declares an event"
