@@ -1,4 +1,5 @@
-"""``bailian-fc export-types``: the catalogue as JSON Schema and TypeScript, the HTTP API as OpenAPI 3.1.
+"""``bailian-fc export-types``: the catalogue and the chat events as JSON Schema and TypeScript, the
+HTTP API as OpenAPI 3.1.
 
 The miniprogram and admin web compile against ``types/bailian-apps.d.ts``; a test
 regenerates both files in memory and fails when the committed ones drift from the

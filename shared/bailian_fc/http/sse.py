@@ -3,10 +3,9 @@
 The miniprogram's ``onChunkReceived`` may split bytes anywhere, so each event is
 written as one complete frame in one ASGI message and the client buffers to the
 blank line. Frames are objects with a ``frame() -> bytes`` (the chat's are the models in
-``chat/events.py``); writing ``event.frame()`` in ``_emit`` is the one place a frame reaches the wire.
-A producer task writes frames as the
-upstream produces them; a pinger writes the ``ping`` frame (default: a ``: ping`` comment) whenever nothing went out for
-``ping_interval`` seconds; a watcher waits for ``http.disconnect`` and cancels the producer
+``chat/events.py``); ``_emit`` writing ``event.frame()`` is the one place a frame reaches the wire.
+A producer task writes frames as the upstream produces them; a pinger writes the ``ping`` frame
+(default: a ``: ping`` comment) whenever nothing went out for ``ping_interval`` seconds; a watcher waits for ``http.disconnect`` and cancels the producer
 at once, so the upstream call is closed instead of streaming to nobody (Starlette's
 ``StreamingResponse`` does the same for plain bodies).
 """
