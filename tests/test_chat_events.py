@@ -16,9 +16,9 @@ from support import CHAT_APP_ID, make_settings, serve_app
 from bailian_fc.chat import events
 from bailian_fc.chat.app import create_app
 from bailian_fc.chat.conversations import ConversationStore
-from bailian_fc.dev import export_types
-from bailian_fc.dev.emulator import Behaviour
 from bailian_fc.store import StoreUnavailable
+from bailian_fc_tools.emulator import Behaviour
+from bailian_fc_tools.export import types as export_types
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPES = ROOT / "types"
