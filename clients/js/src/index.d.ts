@@ -2,6 +2,7 @@
 // types (`bailian-fc export-types` → types/bailian-apps.d.ts); copy that file next to this one's
 // folder layout, or adjust the import path, when vendoring the client into a miniprogram.
 import type { AppKey, AppResponse, AppTypes } from '../../../types/bailian-apps';
+import type { ChatError, ChatStreamEvent } from '../../../types/chat-events';
 
 export type SingleAppKey = Exclude<AppKey, 'app1_chat'>;
 
@@ -20,18 +21,12 @@ export declare class BailianApiError extends Error {
 }
 export declare function errorFromResponse(status: number, text: string, headerRequestId?: string | null): BailianApiError;
 
-export interface ChatMeta { conversation_id: string; turn_id: string; [k: string]: unknown }
-export interface ChatDelta { text: string; [k: string]: unknown }
-export interface ChatDone {
-  conversation_id: string; turn_id: string; finish_reason: string | null;
-  usage: { input_tokens: number; output_tokens: number }; latency_ms: number;
-}
-export interface ChatErrorData { code: string; message: string; retryable: boolean; status?: number; request_id?: string | null }
-export type ChatEvent =
-  | { type: 'meta'; data: ChatMeta }
-  | { type: 'delta'; data: ChatDelta }
-  | { type: 'done'; data: ChatDone }
-  | { type: 'error'; data: ChatErrorData };
+// The chat events are generated from the server's models (types/chat-events.d.ts, from
+// types/chat-events.schema.json): edit shared/bailian_fc/chat/events.py, never these names.
+export type { ChatDelta, ChatDone, ChatMeta } from '../../../types/chat-events';
+/** A server `error` frame's data, or one the client made (HTTP error, network, StreamEnded) with `status`. */
+export type ChatErrorData = Omit<ChatError, 'request_id'> & { status?: number; request_id?: string | null };
+export type ChatEvent = Exclude<ChatStreamEvent, { type: 'error' }> | { type: 'error'; data: ChatErrorData };
 
 export interface ChatCall extends AsyncIterable<ChatEvent> {
   cancel(): void;

@@ -26,6 +26,9 @@ test('a question streams its answer in over chunked wx.request, and the page sho
   assert.ok(turn.answer.length > 0);
   assert.equal(bot.text, turn.answer);
   assert.deepEqual(texts(page, '.message .text'), ['今天台费多少？', turn.answer]);
+  assert.ok(turn.usage.tokens_used > 0);
+  assert.equal(bot.tokens, turn.usage.tokens_used); // from the done event's usage.tokens_used
+  assert.equal(text(page, '.tokens'), `${turn.usage.tokens_used} tokens`);
   assert.equal(text(page, '.send'), '发送');
   const chunked = wx.calls.filter((c) => c.url.endsWith('/chat/messages'));
   assert.ok(chunked.length >= 1 && chunked.every((c) => c.enableChunked));

@@ -38,6 +38,7 @@ from ..http.sse import EventStreamResponse
 from ..ids import is_id
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
+from . import events
 from .conversations import ConversationStore
 from .service import ChatService
 
@@ -97,6 +98,7 @@ def create_app(
         return EventStreamResponse(
             turn.run,
             ping_interval=runtime.settings.chat_ping_seconds,
+            ping=events.PING,
             headers={"x-request-id": request_id(request)},
         )
 

@@ -20,7 +20,6 @@ from ..http.openapi import (
     openapi_doc,
 )
 
-SSE_EVENT = obj({"event": {"enum": ["meta", "delta", "done", "error"]}, "data": {"type": "string"}})
 CONVERSATION = obj({"conversation_id": STR, "title": STR, "created_at": NUM, "updated_at": NUM})
 
 
@@ -37,6 +36,7 @@ class ConversationPageQuery(BaseModel):
 
 def chat_docs() -> dict[tuple[str, str], OpDoc]:
     from ..catalogue.chat import ChatRequest
+    from .events import openapi_stream_schema
 
     conv = {"conversation_id": ID_SCHEMA}
     return {
@@ -46,7 +46,9 @@ def chat_docs() -> dict[tuple[str, str], OpDoc]:
             body=ChatRequest,
             replies={
                 200: Reply(
-                    "the SSE stream; each event's data is a JSON object", SSE_EVENT, "text/event-stream"
+                    "the SSE stream, one frame per event (chat/events.py)",
+                    openapi_stream_schema(),
+                    "text/event-stream",
                 )
             },
             # 413 ContextTooLarge, 429 TooManyTurns / TooManyConversations (chat/limits.py)

@@ -13,7 +13,8 @@ const RECOVER_DELAY_MS = 500;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function turnMessages(turn) {
-  const bot = { role: 'bot', text: turn.answer || '', turnId: turn.turn_id, error: '', retryable: false, streaming: false, note: '' };
+  const bot = { role: 'bot', text: turn.answer || '', turnId: turn.turn_id, error: '', retryable: false, streaming: false, note: '',
+    tokens: (turn.usage && turn.usage.tokens_used) || 0 };
   if (turn.interrupted || (!turn.finish_reason && turn.error_code)) bot.note = '（回答未完成）';
   return [{ role: 'user', text: turn.message }, bot];
 }
@@ -90,7 +91,7 @@ Component({
 
     async stream(text) {
       const messages = [...this.data.messages, { role: 'user', text },
-        { role: 'bot', text: '', turnId: '', error: '', retryable: false, streaming: true, note: '' }];
+        { role: 'bot', text: '', turnId: '', error: '', retryable: false, streaming: true, note: '', tokens: 0 }];
       const bot = messages.length - 1;
       this.setData({ messages, sending: true, error: '' });
       const call = api().chat.send({ message: text, conversation_id: this.data.conversationId || undefined, context: { page: 'chat' } });
@@ -101,6 +102,8 @@ Component({
           this.setData({ conversationId: ev.data.conversation_id, [`messages[${bot}].turnId`]: ev.data.turn_id });
         } else if (ev.type === 'delta') {
           this.setData({ [`messages[${bot}].text`]: this.data.messages[bot].text + ev.data.text });
+        } else if (ev.type === 'done') {
+          this.setData({ [`messages[${bot}].tokens`]: ev.data.usage.tokens_used }); // what the answer cost
         } else if (ev.type === 'error') {
           failure = ev.data;
         }
