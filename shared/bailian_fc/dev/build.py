@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .lazy_roots import write_lazy_inits
 from .slim import (
     NO_DEPS,
     PRUNE_FILES,
@@ -44,7 +45,6 @@ from .slim import (
     req_name,
     split_no_deps,
     strip_binaries,
-    write_lazy_inits,
     write_stubs,
 )
 
@@ -344,7 +344,7 @@ def assemble(
     if stubs := write_stubs(target):
         progress(f"{function}: stand-ins for {', '.join(stubs)} (imported, never used here; slim.STUBS)")
     if lazy := write_lazy_inits(target):
-        progress(f"{function}: lazy package roots {', '.join(lazy)} (slim.LAZY_INITS)")
+        progress(f"{function}: lazy package roots {', '.join(lazy)} (lazy_roots.LAZY_INITS)")
     prune(target, PRUNE_FILES)
     package = root / "shared" / "bailian_fc"
     shutil.copytree(
