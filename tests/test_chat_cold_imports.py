@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from bailian_fc.dev.emulator import EmulatorThread
-from bailian_fc.dev.lazy_roots import shadowed_names, write_lazy_inits
-from bailian_fc.dev.slim import find_interpreter
+from bailian_fc_tools.builder.lazy_roots import shadowed_names, write_lazy_inits
+from bailian_fc_tools.builder.slim import find_interpreter
+from bailian_fc_tools.emulator import EmulatorThread
 
 ROOT = Path(__file__).resolve().parents[1]
 # Loaded by uvicorn's original root, never by chat's start (server.py starts uvicorn.server.Server).
@@ -57,7 +57,7 @@ def chat_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert find_interpreter("3.10"), "these tests need a Python 3.10 (FC's runtime); pyenv install 3.10"
     out = tmp_path_factory.mktemp("coldchat")
     done = subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", "build", "--out", str(out), "--store", "file", "chat"],
+        [sys.executable, "-m", "bailian_fc_tools.cli", "build", "--out", str(out), "--store", "file", "chat"],
         cwd=ROOT,
         capture_output=True,
         text=True,
