@@ -151,13 +151,18 @@ sys.meta_path.append(_Finder())
 NEVER_READ = ("*.pyi", "*.pyx", "*.pxd", "*.c", "*.h")
 # Files of an installed distribution that nothing can read once NO_DEPS dropped their reader:
 # qwen.tiktoken is the vocabulary of dashscope.tokenizers, which needs tiktoken (not installed).
-# dashscope's terminal CLI (acli, cli) and its examples: nothing imports them (0.7 MB zipped).
+# dashscope's terminal CLI (acli, cli) and its examples: nothing imports them (0.7 MB zipped). Its 1.x
+# AgentStudio sub-SDK (only ``client.agentstudio`` imports it) and realtime multimodal dialogs (over
+# websocket, a stand-in here): nothing here reaches them (80 KB zipped: prewarm with S3 and
+# PostgreSQL stays under 12 MB with dashscope's whole public root compiled).
 PRUNE_FILES: dict[str, tuple[str, ...]] = {
     "dashscope": (
         "dashscope/resources/qwen.tiktoken",
         "dashscope/acli",
         "dashscope/cli",
         "dashscope/examples",
+        "dashscope/agentstudio",
+        "dashscope/multimodal",
     ),
     # tablestore's optional C++ codec (13.6 MB, 4.5 MB zipped): its encoder/decoder fall back to the
     # pure-Python one when it does not import, which is the path tests/store exercises (the .so does
