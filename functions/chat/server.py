@@ -18,7 +18,7 @@ STARTUP_FAILURE = 3  # uvicorn's exit status when the server did not start
 
 def main() -> None:
     # What uvicorn.run does without reload or workers; uvicorn.main (its CLI: click, the reload
-    # supervisors) is not imported (a built dir's uvicorn root is lazy: slim.LAZY_INITS).
+    # supervisors) is not imported (a built dir's uvicorn root is lazy: lazy_roots.LAZY_INITS).
     config = Config(
         create_app,
         factory=True,

@@ -166,6 +166,7 @@ def put_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) ->
     require_platform(principal, "changing a trigger (it runs for every site)")
     job = _job(rt, request.path_params["job"])
     patch = request.model(TriggerPatch)
+    from ..jobs import audit as job_audit
     from . import jobs_admin  # late: jobs_admin builds on this module
 
     changes = {k: v for k, v in patch.model_dump(exclude={"cron", "tz"}).items() if v is not None}
@@ -178,9 +179,7 @@ def put_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) ->
     saved = rt.jobs.save(updated, by=principal.sub)
     before = job.model_dump(mode="json")
     diff = {k: {"from": before.get(k), "to": v} for k, v in changes.items() if before.get(k) != v}
-    jobs_admin.job_audit.record(
-        rt.store, "update", saved.name, principal.sub, rt.clock.wall_now(), changes=diff
-    )
+    job_audit.record(rt.store, "update", saved.name, principal.sub, rt.clock.wall_now(), changes=diff)
     log.info("job %s changed by %s: %s", saved.name, saved.updated_by, sorted(changes))
     # The edit is saved either way (an operator may mean it); the answer says when it is early.
     return trigger_view(rt.jobs, saved, rt.clock.wall_now(), principal, rt.clock.calendar)

@@ -207,7 +207,7 @@ def chat_routes() -> list[tuple[str, str]]:
 
 
 def _conversation_id(request: Request) -> str:
-    value = request.path_params["conversation_id"]
+    value: str = request.path_params["conversation_id"]
     if not is_id(value, "c"):
         raise ConversationNotFound()
     return value

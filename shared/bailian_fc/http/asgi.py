@@ -26,7 +26,7 @@ Endpoint = Callable[[Request], Awaitable[Any]]
 def request_id(request: Request) -> str:
     """FC's ``x-fc-request-id`` when it is a plausible id (it is echoed), else a fresh one; also the
     current id of :mod:`bailian_fc.logs` for the rest of this request."""
-    rid = request.scope.setdefault("state", {}).get("request_id")
+    rid: str | None = request.scope.setdefault("state", {}).get("request_id")
     if rid is None:
         rid = pick_request_id(request.headers.get("x-fc-request-id"))
         request.scope["state"]["request_id"] = rid
@@ -72,7 +72,8 @@ def endpoint(fn: Endpoint) -> Endpoint:
     async def wrapper(request: Request) -> Response:
         request_id(request)  # bound before anything logs
         try:
-            return await fn(request)
+            response: Response = await fn(request)
+            return response
         except Exception as exc:
             return error_response(to_api_error(exc, f"{request.method} {request.url.path}"), request)
 
