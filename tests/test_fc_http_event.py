@@ -19,6 +19,7 @@ from bailian_fc.bailian import errors
 from bailian_fc.dev.fc_context import asgi_app, fake_context
 from bailian_fc.http.errors import ApiError
 from bailian_fc.http.fc_event import HttpRequest, Response, decode_event, encode_response, http_handler
+from bailian_fc.http.route import Request, Route
 from bailian_fc.http.router import Router
 from bailian_fc.store import StoreError, StoreUnavailable
 
@@ -86,19 +87,28 @@ def build_router() -> Router:
     router.post("/echo/{name}", echo)
     router.get("/apps", lambda r: {"apps": ["app2_finance"]})
     router.post("/apps/{key}", lambda r: Response(201, {"key": r.path_params["key"], "body": r.json()}))
-    router.post("/items", lambda r: Response(200, r.model(Item).model_dump()))
+    router.add(
+        Route(
+            "POST",
+            "/items",
+            lambda r: Response(200, r.body.model_dump()),
+            body=Item,
+            roles=None,
+            documented=False,
+        )
+    )
     router.delete("/apps/{key}/runs/{run}", lambda r: Response(204))
     return router
 
 
-def echo(request: HttpRequest) -> Response:
+def echo(request: Request) -> Response:
     return Response(
         200,
         {
             "method": request.method,
             "name": request.path_params["name"],
-            "body_b64": base64.b64encode(request.body).decode(),
-            "query": request.query,
+            "body_b64": base64.b64encode(request.raw_body).decode(),
+            "query": request.raw_query,
             "headers": request.headers,
             "path": request.path,
         },
