@@ -53,9 +53,7 @@ class AppsFunction:
         return Router(self.routes(), self.auth)
 
     def openapi(self, request: Request[None, None]) -> dict[str, Any]:
-        from ..http.openapi import function_document  # only when asked: never on an app call
-
-        return function_document(TITLE, ROUTES, tag="apps")
+        return document()
 
     def list_apps(self, request: Request[None, None]) -> dict[str, Any]:
         return {"apps": self.service.catalogue()}
@@ -169,6 +167,13 @@ ROUTES: list[Route] = [
         Reply(AppsClock, "the clock"),
     ),
 ]
+
+
+def document() -> dict[str, Any]:
+    """This function's OpenAPI document, rendered from :data:`ROUTES`."""
+    from ..http.openapi import function_document  # only when asked: never on an app call
+
+    return function_document(TITLE, ROUTES, tag="apps")
 
 
 _entry = HttpEntry(AppsFunction.build)
