@@ -20,7 +20,7 @@ from bailian_fc.apps import function as apps_function
 from bailian_fc.apps.function import AppsFunction
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.chat.app import create_app
+from bailian_fc.chat.function import create_app
 from bailian_fc.dev.emulator import EmulatorThread
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore

@@ -20,7 +20,7 @@ from bailian_fc import logs
 from bailian_fc.admin import function as admin_function
 from bailian_fc.admin.function import AdminFunction
 from bailian_fc.auth import Authenticator
-from bailian_fc.chat.app import create_app
+from bailian_fc.chat.function import create_app
 from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore

@@ -281,6 +281,7 @@ ROUTES: list[Route] = [
     ),
 ]
 
+
 def document() -> dict[str, Any]:
     """This function's OpenAPI document, rendered from :data:`ROUTES`."""
     from ..http.openapi import function_document  # only when asked: never on an app call

@@ -21,7 +21,7 @@ OPENAPI_FILE = "openapi.json"
 
 
 if TYPE_CHECKING:
-    from ..http.openapi import Operation
+    from ..http.route import Route
 
 
 def json_schema() -> dict[str, Any]:
@@ -134,25 +134,19 @@ def typescript() -> str:
 
 def openapi() -> dict[str, Any]:
     """Every function's operations in one document (``types/openapi.json``)."""
-    from ..http.openapi import function_document
+    from ..http.openapi import operations, render
 
-    return function_document("bailian-fc", [op for ops in function_operations().values() for op in ops])
+    ops = [(tag, route) for tag, routes in function_routes().items() for route in operations(routes)]
+    return render("bailian-fc", ops)
 
 
-def function_operations() -> dict[str, list[Operation]]:
-    """Each HTTP function's documented operations, from its own route table and docs."""
-    from ..admin import function as admin_function
-    from ..admin import openapi as admin
-    from ..apps import function as apps_function
-    from ..apps import openapi as apps
-    from ..chat import app as chat_app
-    from ..chat import openapi as chat
+def function_routes() -> dict[str, list[Route]]:
+    """Each HTTP function's route table (its tag: the function's name)."""
+    from ..admin import function as admin
+    from ..apps import function as apps
+    from ..chat import function as chat
 
-    return {
-        "chat": chat.operations(chat_app.chat_routes()),
-        "apps": apps.operations(apps_function.route_table()),
-        "admin": admin.operations(admin_function.route_table()),
-    }
+    return {"chat": chat.ROUTES, "apps": apps.ROUTES, "admin": admin.ROUTES}
 
 
 def rendered() -> dict[str, str]:

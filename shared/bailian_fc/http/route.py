@@ -21,7 +21,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -56,6 +56,15 @@ class Reply:
     description: str = "OK"
     status: int = 200
     media_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class EventStream:
+    """A handler's server-sent events answer (the ASGI adapter only): ``producer(emit)`` writes
+    the frames (:class:`~bailian_fc.http.sse.EventStreamResponse`), pings while it is idle."""
+
+    producer: Callable[[Any], Awaitable[None]]
+    ping_interval: float = 15.0
 
 
 @dataclass
