@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 from support import make_settings, parse_frames, serve_app
 
-from bailian_fc.chat.function import create_app
 from bailian_fc.chat.conversations import ConversationStore
+from bailian_fc.chat.function import create_app
 from bailian_fc.dev.emulator import Emulator
 from bailian_fc.store import Store
 

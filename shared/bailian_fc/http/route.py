@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..auth import ROLES, Authenticator, Principal, require_role
 from ..errors import UnsupportedMediaType
-from .errors import ApiError, bad_request, parse_json_body
+from .errors import bad_request, from_validation_error, parse_json_body
 
 Q = TypeVar("Q")
 B = TypeVar("B")
@@ -41,7 +41,7 @@ METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _INT = re.compile(r"-?[0-9]{1,20}")  # ASCII digits only: "²" is a digit to str.isdigit()
 _NUMBER = re.compile(r"-?[0-9]{1,20}(\.[0-9]{1,20})?")
-_BOOL = {"true": True, "false": False}
+_BOOL = {"true": True, "false": False, "1": True, "0": False}  # what forms and links send
 
 
 class UndocumentedRoute(ValueError):
@@ -175,19 +175,10 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
 # -- validation: one rule for queries, strict JSON for bodies, one 400 -------------------------
 
 
-def refused(exc: ValidationError, where: str) -> ApiError:
-    """The one 400 for a model's refusal: code ValidationError, one detail naming each field."""
-    details = [
-        {"field": ".".join(str(p) for p in e["loc"]) or f"<{where}>", "message": e["msg"], "type": e["type"]}
-        for e in exc.errors(include_url=False, include_input=False)
-    ]
-    return ApiError(400, "ValidationError", f"the request {where} is invalid", details)
-
-
 def parse_query(model: type[M], query: Mapping[str, str]) -> M:
     """``query`` (every value a string) as ``model``, by one rule: an empty value is not given;
     a field declared as an integer, a number or a boolean takes ASCII digits, a decimal or
-    ``true``/``false``; anything else (text, a date-time, an enum) is the string itself. Then
+    ``true``/``false`` (or ``1``/``0``); anything else (text, a date-time, an enum) is the string itself. Then
     strict validation, so nothing else is coerced."""
     data: dict[str, Any] = {}
     for name, value in query.items():
@@ -197,7 +188,7 @@ def parse_query(model: type[M], query: Mapping[str, str]) -> M:
     try:
         return model.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
-        raise refused(exc, "query") from None
+        raise from_validation_error(exc, "query") from None
 
 
 def _kinds(model: type[BaseModel], name: str) -> set[type]:
@@ -248,7 +239,7 @@ def parse_body(route: Route, raw: bytes, content_type: str | None) -> Any:
     try:
         return route.body.model_validate_json(raw, strict=True)
     except ValidationError as exc:
-        raise refused(exc, "body") from None
+        raise from_validation_error(exc, "body") from None
 
 
 def prepare(
