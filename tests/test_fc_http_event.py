@@ -243,7 +243,12 @@ def test_response_encoding():
         "statusCode": 200,
         "isBase64Encoded": False,
         "body": '{"msg":"你好"}',
-        "headers": {"cache-control": "no-store", "content-type": "application/json", "x-request-id": "rid"},
+        "headers": {
+            "cache-control": "no-store",
+            "x-content-type-options": "nosniff",
+            "content-type": "application/json",
+            "x-request-id": "rid",
+        },
     }
     raw = encode_response(Response(200, b"\x00\xff", {"Content-Type": "image/png"}), "rid")
     assert raw["isBase64Encoded"] and base64.b64decode(raw["body"]) == b"\x00\xff"

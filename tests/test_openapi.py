@@ -158,7 +158,9 @@ REFUSED = [
 ]
 
 
-def fc_call(method: str, query: str, body: Any) -> tuple[int, dict[str, Any]]:
+def fc_call(
+    method: str, query: str, body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
     from urllib.parse import parse_qsl
 
     event = {
@@ -172,13 +174,19 @@ def fc_call(method: str, query: str, body: Any) -> tuple[int, dict[str, Any]]:
     }
     out = http_handler(Router(PROBES), max_body_bytes=4096)(json.dumps(event).encode(), fake_context())
     text = base64.b64decode(out["body"]).decode() if out["isBase64Encoded"] else out["body"]
+    if headers is not None:
+        headers.update(out["headers"])
     return out["statusCode"], json.loads(text)
 
 
-async def asgi_call(method: str, query: str, body: Any) -> tuple[int, dict[str, Any]]:
+async def asgi_call(
+    method: str, query: str, body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
     app = Starlette(routes=starlette_routes(PROBES, None, 4096))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
         response = await http.request(method, f"/probe?{query}", json=body)
+    if headers is not None:
+        headers.update(response.headers)
     return response.status_code, response.json()
 
 
@@ -209,6 +217,16 @@ async def test_what_the_models_accept_is_parsed_into_their_types_on_both_adapter
     ]:
         assert fc_call(method, query, body) == (200, expected)
         assert await asgi_call(method, query, body) == (200, expected)
+
+
+async def test_json_answers_are_never_cached_or_sniffed_on_both_adapters():
+    for query in ("limit=7", "limit=abc"):  # an answer and an error
+        fc_headers: dict[str, str] = {}
+        asgi_headers: dict[str, str] = {}
+        fc_call("GET", query, None, fc_headers)
+        await asgi_call("GET", query, None, asgi_headers)
+        for headers in (fc_headers, asgi_headers):
+            assert headers["cache-control"] == "no-store" and headers["x-content-type-options"] == "nosniff"
 
 
 def test_the_real_functions_refuse_through_their_models():

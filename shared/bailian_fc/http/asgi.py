@@ -24,7 +24,7 @@ from starlette.routing import Route as StarletteRoute
 from .. import logs
 from ..auth import Authenticator
 from ..logs import pick_request_id
-from .errors import ApiError, error_body, to_api_error
+from .errors import JSON_HEADERS, ApiError, error_body, to_api_error
 from .fc_event import Response as Answer
 from .route import EventStream, Route, prepare
 from .sse import EventStreamResponse
@@ -59,12 +59,8 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def json_response(data: Any, request: Request, status: int = 200) -> JSONResponse:
-    return JSONResponse(data, status_code=status, headers={"x-request-id": request_id(request)})
-
-
 def error_response(err: ApiError, request: Request) -> JSONResponse:
-    headers = {"x-request-id": request_id(request), **err.headers}
+    headers = {**JSON_HEADERS, "x-request-id": request_id(request), **err.headers}
     return JSONResponse(
         error_body(err.code, err.message, request_id(request), err.details),
         status_code=err.status,
@@ -128,7 +124,7 @@ def answer(result: Any, rid: str) -> Any:
     headers = {**reply.headers, "x-request-id": rid}
     if reply.body is None:
         return Response(status_code=reply.status, headers=headers)
-    return JSONResponse(reply.body, status_code=reply.status, headers=headers)
+    return JSONResponse(reply.body, status_code=reply.status, headers={**JSON_HEADERS, **headers})
 
 
 async def not_found(request: Request, exc: Exception) -> Response:

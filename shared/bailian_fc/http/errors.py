@@ -57,6 +57,10 @@ def from_validation_error(exc: ValidationError, where: str = "body") -> ApiError
     return ApiError(400, "ValidationError", f"the request {where} is invalid", details)
 
 
+# Every JSON answer: never cached by a browser or a proxy, never sniffed as another type.
+JSON_HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
+
+
 def error_body(code: str, message: str, request_id: str | None, details: Any = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message, "request_id": request_id}
     if details:

@@ -26,7 +26,7 @@ from pydantic_core import to_jsonable_python
 
 from .. import jsonsafe, logs
 from ..logs import bound, pick_request_id
-from .errors import ApiError, error_body, parse_json_body, to_api_error
+from .errors import JSON_HEADERS, ApiError, error_body, parse_json_body, to_api_error
 
 if TYPE_CHECKING:
     from .router import Router
@@ -210,6 +210,8 @@ def encode_response(resp: Response, request_id: str) -> dict[str, Any]:
     headers = clean_headers(resp.headers)
     if content_type and "content-type" not in headers:
         headers["content-type"] = content_type
+    if headers.get("content-type", "").startswith("application/json"):
+        headers = {**JSON_HEADERS, **headers}
     headers["x-request-id"] = request_id
     return {"statusCode": status, "headers": headers, "isBase64Encoded": is_b64, "body": text}
 
