@@ -20,6 +20,7 @@ from ..jobs.kinds import JOB_KINDS, KindName, validate_payload
 from ..jobs.store import NAME_PATTERN
 from .routes import _job, trigger_view
 from .scope import require_platform
+from .views import LimitQuery
 
 if TYPE_CHECKING:
     from .function import AdminFunction
@@ -59,7 +60,7 @@ def checked_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         ) from None
 
 
-def create_trigger(rt: AdminFunction, request: Request[Any, Any]) -> Response:
+def create_trigger(rt: AdminFunction, request: Request[None, JobCreate]) -> Response:
     principal = request.caller
     require_platform(principal, "creating a trigger (it runs for every site)")
     body = request.body
@@ -91,7 +92,7 @@ def create_trigger(rt: AdminFunction, request: Request[Any, Any]) -> Response:
     return Response(201, trigger_view(rt.jobs, saved, rt.clock.wall_now()))
 
 
-def delete_trigger(rt: AdminFunction, request: Request[Any, Any]) -> Response:
+def delete_trigger(rt: AdminFunction, request: Request[None, None]) -> Response:
     """Remove the definition; its runs, claims and audit stay for the record."""
     principal = request.caller
     require_platform(principal, "removing a trigger")
@@ -108,12 +109,12 @@ def delete_trigger(rt: AdminFunction, request: Request[Any, Any]) -> Response:
     return Response(204, None)
 
 
-def job_kinds(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
+def job_kinds(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
     """``GET /admin/jobs/kinds``: each kind's title, description and payload JSON Schema."""
     return {"kinds": [kind.describe() for kind in JOB_KINDS.values()]}
 
 
-def jobs_audit(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
+def jobs_audit(rt: AdminFunction, request: Request[LimitQuery, None]) -> dict[str, Any]:
     """``GET /admin/jobs/audit?limit=N``: who created, changed or removed which job, newest first."""
     query = request.query
     return {"audit": job_audit.newest(rt.store, query.limit)}

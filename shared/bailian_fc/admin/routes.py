@@ -127,13 +127,13 @@ def _job(rt: AdminFunction, name: str) -> Job:
     return job
 
 
-def list_triggers(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
+def list_triggers(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
     principal = request.caller
     now = rt.clock.wall_now()
     return {"jobs": [trigger_view(rt.jobs, job, now, principal, rt.clock.calendar) for job in rt.jobs.list()]}
 
 
-def get_trigger(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
+def get_trigger(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
     principal = request.caller
     job = _job(rt, request.path_params["job"])
     return trigger_view(rt.jobs, job, rt.clock.wall_now(), principal, rt.clock.calendar)
@@ -155,7 +155,7 @@ def _schedule_changes(job: Job, patch: TriggerPatch) -> dict[str, Any]:
     return {"cron": cron, "tz": tz}
 
 
-def put_trigger(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
+def put_trigger(rt: AdminFunction, request: Request[None, TriggerPatch]) -> dict[str, Any]:
     principal = request.caller
     require_platform(principal, "changing a trigger (it runs for every site)")
     job = _job(rt, request.path_params["job"])
@@ -180,7 +180,7 @@ def put_trigger(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]
     return trigger_view(rt.jobs, saved, rt.clock.wall_now(), principal, rt.clock.calendar)
 
 
-def run_trigger(rt: AdminFunction, request: Request[Any, Any]) -> Response:
+def run_trigger(rt: AdminFunction, request: Request[None, RunRequest]) -> Response:
     """Start the job at once (FC async invocation, or in-process under dev); queued when that fails."""
     principal = request.caller
     job = _job(rt, request.path_params["job"])
@@ -235,7 +235,7 @@ def _context_scope(principal: Principal, scope: str, site_id: str | None) -> Non
         own_site(principal, site_id, "a site runtime context")
 
 
-def get_runtime_context(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
+def get_runtime_context(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
     principal = request.caller
     wall = rt.clock.wall_now()
     contexts = [
@@ -256,7 +256,7 @@ def _expiry(body: ContextRequest, wall: datetime) -> datetime:
     return body.expires_at
 
 
-def put_runtime_context(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
+def put_runtime_context(rt: AdminFunction, request: Request[None, ContextRequest]) -> dict[str, Any]:
     principal = request.caller
     body = request.body
     _context_scope(principal, body.scope, body.site_id)
@@ -275,7 +275,7 @@ def put_runtime_context(rt: AdminFunction, request: Request[Any, Any]) -> dict[s
     return {**stored.model_dump(mode="json"), "expired": False}
 
 
-def delete_runtime_context(rt: AdminFunction, request: Request[Any, Any]) -> Response:
+def delete_runtime_context(rt: AdminFunction, request: Request[ContextDelete, None]) -> Response:
     principal = request.caller
     query = request.query
     _context_scope(principal, query.scope, query.site_id)
@@ -308,7 +308,7 @@ class PurgeRequest(BaseModel):
         return self
 
 
-def purge_cache(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
+def purge_cache(rt: AdminFunction, request: Request[None, PurgeRequest]) -> dict[str, Any]:
     principal = request.caller
     body = request.body
     site_id = own_site(principal, body.site_id, "a cache purge")

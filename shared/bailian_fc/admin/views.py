@@ -42,7 +42,7 @@ class CronQuery(BaseModel):
     count: int = Field(default=NEXT_FIRES, ge=1, le=20)
 
 
-def trigger_runs(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
+def trigger_runs(rt: AdminFunction, request: Request[LimitQuery, None]) -> dict[str, Any]:
     """``GET /admin/triggers/{job}/runs?limit=N``: newest runs first, with each run's summary
     (a prewarm run's ``failed`` lists its per-item failures)."""
     principal = request.caller
@@ -57,7 +57,7 @@ def trigger_runs(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any
     return {"job": job.name, "runs": [r.model_dump(mode="json") for r in runs]}
 
 
-def cron_preview(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
+def cron_preview(rt: AdminFunction, request: Request[CronQuery, None]) -> dict[str, Any]:
     """``GET /admin/cron/preview?cron=…&tz=…``: validate a cron without saving it, and its next fires."""
     query = request.query
     try:
@@ -71,7 +71,7 @@ def cron_preview(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any
     return {"cron": query.cron, "tz": tz, "next_fire_times": [t.isoformat() for t in fires]}
 
 
-def run_queue(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
+def run_queue(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
     """``GET /admin/queue``: manual runs waiting for the prewarm function, oldest first (a site
     admin: those for its own site)."""
     principal = request.caller
@@ -79,7 +79,7 @@ def run_queue(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
     return {"queued": entries[:MAX_LIST]}
 
 
-def context_audit(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
+def context_audit(rt: AdminFunction, request: Request[LimitQuery, None]) -> dict[str, Any]:
     """``GET /admin/runtime-context/audit?limit=N``: who set or cleared which clock, newest first
     (a site admin: its own site's clock only; the scan stops after ``MAX_AUDIT_SCAN`` records)."""
     principal = request.caller
@@ -106,7 +106,7 @@ def audit_site(record: dict[str, Any]) -> str | None:
     return site if isinstance(site, str) else None
 
 
-def app_schemas(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
+def app_schemas(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
     """``GET /admin/apps/schemas``: each single-turn app's input JSON Schema (the console builds forms)."""
     from ..catalogue.registry import CATALOGUE  # late: builds every app's models
 
@@ -123,7 +123,7 @@ def app_schemas(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]
     }
 
 
-def app_titles(rt: AdminFunction, request: Request[Any, Any]) -> dict[str, Any]:
+def app_titles(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
     """``GET /admin/apps``: every catalogue app's key, Chinese title and mode, in catalogue order:
     the console's app names and filters come from here, never from a list of its own."""
     from ..catalogue.registry import CATALOGUE  # late: builds every app's models
