@@ -20,13 +20,13 @@ from bailian_fc.apps import function as apps_function
 from bailian_fc.catalogue.chat import ChatRequest
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.chat import function as chat_function
-from bailian_fc.dev.export_types import openapi as combined_document
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.http.asgi import starlette_routes
 from bailian_fc.http.fc_event import http_handler
 from bailian_fc.http.openapi import operations
 from bailian_fc.http.route import Reply, Route, UndocumentedRoute
 from bailian_fc.http.router import Router
+from bailian_fc_tools.export.types import openapi as combined_document
+from bailian_fc_tools.local.fc_context import fake_context
 
 DOC = combined_document()
 MODULES = {"chat": chat_function, "apps": apps_function, "admin": admin_function}

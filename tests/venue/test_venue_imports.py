@@ -16,13 +16,13 @@ from datetime import date
 from bailian_fc.settings import Settings
 from bailian_fc.apps.function import AppsFunction
 from bailian_fc.catalogue.inputs import ClueRef, FinanceFilter
-from bailian_fc.dev.demo_finance import generate
+from bailian_fc_tools.demo.finance import generate
 from bailian_fc.store import FileStore
-from bailian_fc.prewarm.function import PrewarmFunction
+from bailian_fc.scheduled.function import ScheduledFunction
 store = FileStore(sys.argv[1])
 settings = Settings(store_url="file://" + sys.argv[1], data_url=sys.argv[2] or None, auth_jwt_secret="x" * 40)
 runtime = AppsFunction.build(settings, store)
-PrewarmFunction.build(settings, store)
+ScheduledFunction.build(settings, store)
 before = [m for m in sys.modules if m.split(".")[0] in ("psycopg", "psycopg_binary")][:3]
 if sys.argv[2]:
     from bailian_fc.errors import Unavailable

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import Authenticator
-from ..clock import SITE_ID_PATTERN, RuntimeClock, utc_now
+from ..clock import SITE_ID_PATTERN, SandboxClock, utc_now
 from ..http.fc_entry import HttpEntry
 from ..http.replies import OpenApiDocument
 from ..http.route import ADMIN, Reply, Request, Route, bind
@@ -51,7 +51,7 @@ class AdminFunction:
 
     settings: Settings
     store: Store
-    clock: RuntimeClock
+    clock: SandboxClock
     auth: Authenticator
     jobs: JobStore
 
@@ -65,7 +65,7 @@ class AdminFunction:
         """``wall`` is the real clock (tests move it): run logs, roll-ups and audits use real time."""
         settings = settings or get_settings()
         store = store or open_store(settings.store_url)
-        clock = RuntimeClock.from_settings(store, settings, wall=wall)
+        clock = SandboxClock.from_settings(store, settings, wall=wall)
         auth = Authenticator.from_settings(settings)
         jobs = JobStore(store, now=clock.wall_now)
         # create-only: a fresh store lists its jobs; admin edits are never overwritten

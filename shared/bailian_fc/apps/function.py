@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..auth import Authenticator
-from ..clock import RuntimeClock
+from ..clock import SandboxClock
 from ..http.fc_entry import HttpEntry
 from ..http.fc_event import Response
 from ..http.replies import OpenApiDocument
@@ -34,7 +34,7 @@ class AppsFunction:
 
     settings: Settings
     store: Store
-    clock: RuntimeClock
+    clock: SandboxClock
     auth: Authenticator
     service: AppsService
 
@@ -42,7 +42,7 @@ class AppsFunction:
     def build(cls, settings: Settings | None = None, store: Store | None = None) -> AppsFunction:
         settings = settings or get_settings()
         store = store or open_store(settings.store_url)
-        clock = RuntimeClock.from_settings(store, settings)
+        clock = SandboxClock.from_settings(store, settings)
         auth = Authenticator.from_settings(settings)
         return cls(settings, store, clock, auth, AppsService(settings, store, clock))
 
