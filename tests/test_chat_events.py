@@ -14,8 +14,8 @@ import pytest
 from support import CHAT_APP_ID, make_settings, serve_app
 
 from bailian_fc.chat import events
-from bailian_fc.chat.app import create_app
 from bailian_fc.chat.conversations import ConversationStore
+from bailian_fc.chat.function import create_app
 from bailian_fc.store import StoreUnavailable
 from bailian_fc_tools.emulator import Behaviour
 from bailian_fc_tools.export import types as export_types
@@ -186,10 +186,9 @@ def test_the_typescript_event_union_is_generated_from_the_published_schema():
 def test_the_chat_routes_openapi_reply_is_the_event_stream_schema():
     """The route documents the same models as SSE fields (data: a JSON string with its contentSchema),
     self-contained so it is valid inside any document; the ping comment is no SSE event there."""
-    from bailian_fc.chat.app import chat_routes
-    from bailian_fc.chat.openapi import document
+    from bailian_fc.chat.function import document
 
-    reply = document(chat_routes())["paths"]["/chat/messages"]["post"]["responses"]["200"]
+    reply = document()["paths"]["/chat/messages"]["post"]["responses"]["200"]
     documented = reply["content"]["text/event-stream"]["schema"]
     assert documented == events.openapi_stream_schema() and "$ref" not in json.dumps(documented)
     decoded = {

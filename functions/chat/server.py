@@ -1,6 +1,6 @@
 """FC custom-runtime entry for the chat Web function: uvicorn on 0.0.0.0:9000.
 
-Thin on purpose: the app lives in ``bailian_fc.chat.app``.
+Thin on purpose: the app lives in ``bailian_fc.chat.function``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from uvicorn.config import Config
 from uvicorn.server import Server
 
-from bailian_fc.chat.app import create_app
+from bailian_fc.chat.function import create_app
 
 STARTUP_FAILURE = 3  # uvicorn's exit status when the server did not start
 

@@ -24,7 +24,7 @@ EVENTS_TS_FILE = "chat-events.d.ts"
 
 
 if TYPE_CHECKING:
-    from bailian_fc.http.openapi import Operation
+    from bailian_fc.http.route import Route
 
 
 def json_schema() -> dict[str, Any]:
@@ -173,25 +173,19 @@ def chat_events_typescript(schema: dict[str, Any]) -> str:
 
 def openapi() -> dict[str, Any]:
     """Every function's operations in one document (``types/openapi.json``)."""
-    from bailian_fc.http.openapi import function_document
+    from bailian_fc.http.openapi import operations, render
 
-    return function_document("bailian-fc", [op for ops in function_operations().values() for op in ops])
+    ops = [(tag, route) for tag, routes in function_routes().items() for route in operations(routes)]
+    return render("bailian-fc", ops)
 
 
-def function_operations() -> dict[str, list[Operation]]:
-    """Each HTTP function's documented operations, from its own route table and docs."""
-    from bailian_fc.admin import function as admin_function
-    from bailian_fc.admin import openapi as admin
-    from bailian_fc.apps import function as apps_function
-    from bailian_fc.apps import openapi as apps
-    from bailian_fc.chat import app as chat_app
-    from bailian_fc.chat import openapi as chat
+def function_routes() -> dict[str, list[Route]]:
+    """Each HTTP function's route table (its tag: the function's name)."""
+    from bailian_fc.admin import function as admin
+    from bailian_fc.apps import function as apps
+    from bailian_fc.chat import function as chat
 
-    return {
-        "chat": chat.operations(chat_app.chat_routes()),
-        "apps": apps.operations(apps_function.route_table()),
-        "admin": admin.operations(admin_function.route_table()),
-    }
+    return {"chat": chat.ROUTES, "apps": apps.ROUTES, "admin": admin.ROUTES}
 
 
 def rendered() -> dict[str, str]:
