@@ -19,7 +19,8 @@ test('the board shows App2 insights, its computed figures as a table and chart, 
   assert.equal(text(page, '.headline'), digest.result.headline);
   const f = answer.figures;
   assert.equal(text(page, '.period'), `本期 ${f.period.start} 至 ${f.period.end}（${f.period.days} 天）`);
-  const money = (v) => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  // zh-CN amounts: ¥ and thousands separators (the venue's locale, config.js)
+  const money = (v) => `${v < 0 ? '-' : ''}¥${Math.abs(v).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
   assert.equal(texts(page, '.metric-row .cell-label')[0], '总营收');
   assert.equal(texts(page, '.metric-row .cell-current')[0], money(f.current.revenue));
   assert.equal(texts(page, '.metric-row .cell-previous')[0], money(f.previous.revenue));
@@ -48,7 +49,7 @@ test('the area picker is filled from GET /apps/areas and a pick reloads the boar
   const answer = await app('app2_finance', { range: 'last_7_days', area: areas[1] });
   assert.equal(answer.figures.area, areas[1]);
   assert.deepEqual(texts(page, '.insight-title'), answer.result.insights.map((i) => i.title));
-  assert.equal(texts(page, '.metric-row .cell-current')[0].replace(/,/g, ''), answer.figures.current.revenue.toFixed(2));
+  assert.equal(texts(page, '.metric-row .cell-current')[0].replace(/[,¥]/g, ''), answer.figures.current.revenue.toFixed(2));
 });
 
 test('a range pick shows that range, a calendar month says so, and refresh asks past the cache', async () => {

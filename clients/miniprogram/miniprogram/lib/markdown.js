@@ -13,7 +13,7 @@ function spans(line) {
   const out = [];
   const push = (t, style) => { if (t) out.push({ t, b: !!style.b, i: !!style.i, c: !!style.c }); };
   // code first (its content is literal), then links shown as text, then ** / * / _ pairs
-  const pattern = /`([^`]+)`|\[([^\]]+)\]\(([^)\s]+)\)|\*\*([^*]+)\*\*|__([^_]+)__|\*([^*\s][^*]*)\*|_([^_\s][^_]*)_/g;
+  const pattern = /`([^`]+)`|\[([^\]]+)\]\(((?:[^()\s]|\([^()\s]*\))+)\)|\*\*([^*]+)\*\*|__([^_]+)__|\*([^*\s][^*]*)\*|_([^_\s][^_]*)_/g;
   let at = 0;
   let m;
   while ((m = pattern.exec(line)) !== null) {
