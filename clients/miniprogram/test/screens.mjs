@@ -16,7 +16,8 @@ wx-input { display: block; min-height: 40px; line-height: 40px; }
 wx-input::before, wx-textarea::before { content: attr(data-placeholder); color: #aaa; }
 wx-textarea { min-height: 120px; }
 .title-bar { height: 88px; line-height: 88px; text-align: center; font-size: 32px; font-weight: 600; background: #fff; border-bottom: 1px solid #eee; }
-.tabbar-host { position: sticky; bottom: 0; }
+.tabbar-host { margin-top: 24px; }
+.tabbar-host [class*="tab-bar"] { position: static !important; }
 `;
 
 /** app.wxss with the simulator's page prefix, so .section, .btn … apply as they do on a phone. */
