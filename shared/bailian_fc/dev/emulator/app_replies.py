@@ -196,7 +196,11 @@ def _relationship(rng: random.Random, facts: PromptFacts) -> dict[str, Any]:
     score = rng.randint(38, 96)
     level = "关系稳固" if score >= 75 else ("关系一般" if score >= 55 else "关系偏弱")
     name = facts.name or rng.choice(_NAMES)
-    talks = f"跟进记录{len(facts.clues)}条线索" if facts.clues else f"近一个月沟通{rng.randint(2, 12)}次"
+    talks = (
+        f"店里共有{len(facts.clues)}条关于客户的线索"
+        if facts.clues
+        else f"近一个月沟通{rng.randint(2, 12)}次"
+    )
     return {
         "score": score,
         "summary": f"店员与{name}互动{level}，{talks}，客户对服务{rng.choice(('满意', '基本满意', '有一些意见'))}。",
