@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import test from 'node:test';
 import { mainBackend } from './backend.mjs';
-import { BASE, ROOT, TOKEN, closeDom, inside, render, settledText, until, wx } from './harness.mjs';
+import { BASE, ROOT, TOKEN, closeDom, inside, render, settledText, tap, type, until, wx } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const api = require(path.join(ROOT, 'lib', 'api.js'));
@@ -45,6 +45,23 @@ test('ten pages asking at once with an expired token cause one wx.login', async 
   await until(() => pages.every((p) => !p.data.loading && p.data.items.length), 'ten pages');
   assert.deepEqual(pages.map((p) => p.data.error), Array(10).fill(''));
   assert.deepEqual(counted(), { logins: before.logins + 1, backend: before.backend + 1 });
+});
+
+test('a chat turn refused with 401 is sent again once after a silent login, and its answer streams in', async () => {
+  expireToken();
+  const before = counted();
+  const mark = wx.calls.length;
+  const chat = await render('pages/chat/chat', {});
+  await type(chat, '.draft', '今天台费多少？');
+  await tap(chat, '.send');
+  await until(() => !chat.data.sending, 'the answer');
+  const bot = chat.data.messages.at(-1);
+  assert.equal(bot.error, '');
+  assert.ok(bot.text.length > 0 && bot.turnId);
+  assert.equal(counted().logins, before.logins + 1);
+  const sends = wx.calls.slice(mark).filter((c) => c.url.endsWith('/chat/messages'));
+  assert.equal(sends.length, 2, 'the refused turn and its one retry');
+  assert.equal(sends[0].data, sends[1].data, 'the same turn, from the start');
 });
 
 test('the first request waits for the launch login instead of going out without a token', async () => {
