@@ -35,6 +35,13 @@ test('the board shows App2 insights, its computed figures as a table and chart, 
   const expected = f.areas.flatMap((a) => [a.current.revenue, a.previous.revenue]).map((v) => `width:${Math.round((v / biggest) * 1000) / 10}%`);
   assert.deepEqual(widths, expected);
   assert.match(text(page, '.updated-at'), /^更新于 \d\d-\d\d \d\d:\d\d/);
+  assert.equal(answer.stale, false);
+  assert.doesNotMatch(text(page, '.updated-at'), /正在更新|稍旧/); // nothing is updating
+  assert.equal(text(page.querySelector('.ai-insights'), '.ai-heading'), '经营解读');
+  assert.equal(text(page.querySelector('.ai-insights'), '.ai-mark'), 'AI 生成');
+  // red-up by default (config.js trendColors): the table carries the convention, its rows the sign
+  assert.ok(page.querySelector('.figures.colors-red-up'));
+  assert.deepEqual(texts(page, '.metric-row .cell-change.up'), texts(page, '.metric-row .cell-change').filter((t) => t.startsWith('+')));
 });
 
 test('the area picker is filled from GET /apps/areas and a pick reloads the board for that area', async () => {
@@ -80,5 +87,9 @@ test('a range with no business data says so instead of showing zeros as figures'
   await pick(page, '.range-picker', 0); // 今天: the demo data's day may not have started
   await settled(page);
   const answer = await app('app2_finance', { range: 'today' });
-  assert.equal(text(page, '.no-data') !== null, answer.figures.days_with_data === 0);
+  const empty = answer.figures.days_with_data === 0 || answer.no_data === true;
+  assert.equal(text(page, '.no-data') !== null, empty);
+  if (empty) { // the empty state, never insight cards or a digest the data cannot support
+    assert.ok(!page.querySelector('.insight') && !page.querySelector('.headline') && !page.querySelector('.summary'));
+  }
 });
