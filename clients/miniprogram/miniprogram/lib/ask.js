@@ -10,11 +10,17 @@ function askAbout(context, title) {
   wx.switchTab({ url: '/pages/chat/chat' });
 }
 
-/** The context a page asked chat about, once. */
+/** Opens a stored conversation in chat (the conversation list: navigateTo cannot open a tab page). */
+function openConversation(conversationId) {
+  pending = { conversationId };
+  wx.switchTab({ url: '/pages/chat/chat' });
+}
+
+/** What a page asked chat to show, once: {context, title} or {conversationId}. */
 function takePending() {
   const taken = pending;
   pending = null;
   return taken;
 }
 
-module.exports = { askAbout, takePending };
+module.exports = { askAbout, openConversation, takePending };

@@ -48,16 +48,26 @@ Component({
   methods: {
     onLoad(query) {
       own(this).before = null;
-      this.takeContext();
+      const opened = this.takeContext();
+      if (opened) return opened;
       return query && query.id ? this.loadHistory(query.id) : Promise.resolve();
     },
 
-    /** A page's "ask about this": a new conversation with that page as its context. */
+    /**
+     * What another page asked chat to show: a stored conversation (the list), or a new conversation
+     * with that page as its context ("ask about this"). Returns the history load, if any.
+     */
     takeContext() {
+      if (this.data.sending) return null;
       const asked = takePending();
-      if (!asked || this.data.sending) return;
+      if (!asked) return null;
       own(this).before = null;
+      if (asked.conversationId) {
+        this.setData({ context: null, about: '', messages: [], hasOlder: false });
+        return this.loadHistory(asked.conversationId);
+      }
       this.setData({ context: asked.context, about: asked.title, conversationId: '', messages: [], hasOlder: false, error: '' });
+      return null;
     },
     clearContext() { this.setData({ context: null, about: '' }); },
 
