@@ -15,7 +15,15 @@ import pytest
 import requests
 from dashscope.v2 import errors as v2errors
 
-from bailian_fc.catalogue.outputs import APP_KEYS, OUTPUT_MODELS
+from bailian_fc.catalogue.apps import app2_finance as app2
+from bailian_fc.catalogue.apps import app2a_finance_digest as app2a
+from bailian_fc.catalogue.apps import app3_clue_detail as app3
+from bailian_fc.catalogue.apps import app4_relationship as app4
+from bailian_fc.catalogue.apps import app5_tactics as app5
+from bailian_fc.catalogue.apps import app6_note_analysis as app6
+from bailian_fc.catalogue.apps import app8_clue_consolidation as app8
+from bailian_fc.catalogue.inputs import CustomerRef, FinanceFilter
+from bailian_fc.catalogue.registry import app_keys, output_models
 from bailian_fc_tools.emulator import Behaviour, Emulator, EmulatorThread, app_key_for, default_reply
 from bailian_fc_tools.emulator.behaviours import KINDS, MAX_STALL_SECONDS
 
@@ -77,14 +85,14 @@ async def v2_collect(client, app_id: str = CHAT, prompt: str = PROMPT, **kw) -> 
 PROMPTS = ["", "你好", "本周营收怎么样？", "王先生最近来得少了", "客户想办会员，充1000送多少？", "x" * 500]
 
 
-@pytest.mark.parametrize("key", [k for k in APP_KEYS if k != "app1_chat"])
+@pytest.mark.parametrize("key", [k for k in app_keys() if k != "app1_chat"])
 def test_structured_replies_validate_against_output_models(key: str) -> None:
     seen = set()
     for prompt in PROMPTS:
         text = default_reply(f"emu-{key}", prompt, None)
         assert text == default_reply(f"emu-{key}", prompt, None)  # deterministic
         assert "\\u" not in text  # ensure_ascii=False
-        OUTPUT_MODELS[key].model_validate(json.loads(text))
+        output_models()[key].model_validate(json.loads(text))
         seen.add(text)
     assert len(seen) >= 3  # varies with the prompt
     # messages instead of prompt: the last user message drives the hash
@@ -122,7 +130,7 @@ def test_app_key_matching() -> None:
     assert app_key_for("emu-app2a_finance_digest") == "app2a_finance_digest"
     assert app_key_for("prod-app8_clue_consolidation-v2") == "app8_clue_consolidation"
     assert app_key_for("3f8c1e0d9a") == "app1_chat"
-    assert set(APP_KEYS) == {app_key_for(f"emu-{k}") for k in APP_KEYS}
+    assert set(app_keys()) == {app_key_for(f"emu-{k}") for k in app_keys()}
 
 
 def test_behaviour_construction() -> None:
@@ -337,7 +345,7 @@ def test_v1_stream_cumulative_and_the_incremental_false_rewrite(temu: Emulator) 
 def test_v1_non_stream(temu: Emulator) -> None:
     r = v1_call(temu, app_id="emu-app2_finance", prompt="本周营收", session_id="s1")
     assert r.status_code == 200 and r.output.finish_reason == "stop" and r.output.session_id == "s1"
-    OUTPUT_MODELS["app2_finance"].model_validate_json(r.output.text)
+    output_models()["app2_finance"].model_validate_json(r.output.text)
     assert r.usage.models[0].output_tokens > 0 and r.request_id
     assert not temu.requests[0].stream
 
@@ -438,7 +446,7 @@ def test_v1_invalid_json_no_output_fenced(temu: Emulator) -> None:
     temu.script("emu-app5_tactics", Behaviour(kind="fenced_json"))
     r = v1_call(temu, app_id="emu-app5_tactics")
     assert r.output.text.startswith("```json\n{") and r.output.text.endswith("}\n```")
-    OUTPUT_MODELS["app5_tactics"].model_validate_json(r.output.text[8:-4])
+    output_models()["app5_tactics"].model_validate_json(r.output.text[8:-4])
 
 
 def test_v1_early_break_closes_connection(temu: Emulator) -> None:
@@ -475,7 +483,7 @@ async def test_v2_non_stream_ok(emu: Emulator) -> None:
     async with v2(emu) as client:
         r = await client.apps.completions.create(app_id="emu-app7_customer_insight", prompt="客户画像")
     assert r.finish_reason == "stop" and re.fullmatch(r"[0-9a-f]{32}", r.session_id)
-    OUTPUT_MODELS["app7_customer_insight"].model_validate_json(r.text)
+    output_models()["app7_customer_insight"].model_validate_json(r.text)
     assert r.usage.models[0].model_dump() == {"model_id": "qwen-max", "input_tokens": 7, "output_tokens": 9}
     assert r.headers["x-request-id"] == r.request_id
 
@@ -707,9 +715,7 @@ def _change(now: float, before: float) -> dict[str, float | None]:
 
 
 def _finance_prompt(now: float, before: float, areas: list[tuple[str, float, float]]) -> str:
-    from bailian_fc.catalogue import inputs, prompts
-
-    changes = {key: _change(1.0, 1.0) for key in prompts.ALL_METRICS} | {"revenue": _change(now, before)}
+    changes = {key: _change(1.0, 1.0) for key in app2.ALL_METRICS} | {"revenue": _change(now, before)}
     area_rows = [
         {"area": name, "current": _totals(a_now), "previous": _totals(a_before),
          "changes": changes | {"revenue": _change(a_now, a_before)}}
@@ -721,7 +727,7 @@ def _finance_prompt(now: float, before: float, areas: list[tuple[str, float, flo
         "current": _totals(now), "previous": _totals(before), "changes": changes, "areas": area_rows,
     }  # fmt: skip
     view = {"site_id": "site-001", "day_start": "06:00", "figures": figures}
-    return prompts.finance_insight(inputs.FinanceFilter(range="last_7_days"), view).text
+    return app2.prompt(FinanceFilter(range="last_7_days"), view).text
 
 
 def test_finance_replies_quote_the_prompts_figures_and_the_digest_agrees() -> None:
@@ -732,9 +738,7 @@ def test_finance_replies_quote_the_prompts_figures_and_the_digest_agrees() -> No
     assert insight["summary"].startswith("近7天营收143,638元，环比增长0.7%"), insight["summary"]
     details = " ".join(i["detail"] for i in insight["insights"])
     assert "中式八球区营收18,806元，环比下降3.7%" in details and "大厅营收32,034元，环比增长0.9%" in details
-    from bailian_fc.catalogue import inputs, prompts
-
-    digest_prompt = prompts.finance_digest(inputs.FinanceFilter(range="last_7_days"), insight).text
+    digest_prompt = app2a.prompt(FinanceFilter(range="last_7_days"), insight).text
     digest = json.loads(default_reply("emu-app2a_finance_digest", digest_prompt, None))
     assert digest == {"headline": "近7天营收143,638元，环比增长0.7%", "tone": "neutral"}
     falling = json.loads(default_reply("emu-app2_finance", _finance_prompt(90000.0, 100000.0, []), None))
@@ -747,9 +751,7 @@ def test_record_replies_name_the_customer_of_the_prompt() -> None:
     profile = {"business_date": "2026-12-08", "customer": customer, "visits": [], "purchases": [],
                "clues": [{"clue": clue, "follow_ups": []}, {"clue": {**clue, "clue_id": "cl-2"}, "follow_ups": []}],
                "staff": []}  # fmt: skip
-    from bailian_fc.catalogue import inputs, prompts
-
-    ref = inputs.CustomerRef(customer_id="cu-1")
+    ref = CustomerRef(customer_id="cu-1")
     detail = {
         "business_date": "2026-12-08",
         "clue": clue,
@@ -758,22 +760,20 @@ def test_record_replies_name_the_customer_of_the_prompt() -> None:
         "purchases": [],
     }
     for key, prompt in [
-        ("app3_clue_detail", prompts.clue_detail(inputs.ClueRef(clue_id="cl-1"), detail)),
-        ("app4_relationship", prompts.relationship(ref, profile)),
+        ("app3_clue_detail", app3.prompt(app3.ClueRef(clue_id="cl-1"), detail)),
+        ("app4_relationship", app4.prompt(ref, profile)),
         (
             "app5_tactics",
-            prompts.tactics(inputs.TacticsInput(customer_id="cu-1", goal="促成会员充值"), profile),
+            app5.prompt(app5.TacticsInput(customer_id="cu-1", goal="促成会员充值"), profile),
         ),
-        ("app8_clue_consolidation", prompts.clue_consolidation(ref, profile)),
+        ("app8_clue_consolidation", app8.prompt(ref, profile)),
     ]:
         text = default_reply(f"emu-{key}", prompt.text, None)
-        OUTPUT_MODELS[key].model_validate(json.loads(text))
+        output_models()[key].model_validate(json.loads(text))
         assert "罗先生" in text, (key, text)
         assert not any(other in text for other in ("王先生", "陈先生", "王哥", "张先生")), (key, text)
-    merged = json.loads(
-        default_reply("emu-app8_clue_consolidation", prompts.clue_consolidation(ref, profile).text, None)
-    )
+    merged = json.loads(default_reply("emu-app8_clue_consolidation", app8.prompt(ref, profile).text, None))
     assert (len(merged["merged"]), merged["removed_duplicates"]) == (1, 1)
-    note = prompts.note_analysis(inputs.NoteInput(note="罗先生周六想带同事来包厢团建，还问了会员充值"))
+    note = app6.prompt(app6.NoteInput(note="罗先生周六想带同事来包厢团建，还问了会员充值"))
     clues = json.loads(default_reply("emu-app6_note_analysis", note.text, None))["clues"]
     assert [c["category"] for c in clues] == ["包厢需求", "会员意向"]

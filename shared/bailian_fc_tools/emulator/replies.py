@@ -8,9 +8,9 @@ behave like ``app1_chat``) and answers:
   the prompt asks about (台费, 会员充值, 包厢, 教练课, 营业/夜场, 预约), varied by a hash of the
   prompt;
 * every other key: a JSON string (``ensure_ascii=False``) that validates against
-  ``OUTPUT_MODELS[key]``, built from the figures and records the prompt carries (names, signs and
-  percentages: ``prompt_facts.py``), so a demo never contradicts its own numbers; what the prompt
-  does not say is varied by a hash of the prompt.
+  its catalogue output model, built from the figures and records the prompt carries (names, signs
+  and percentages: ``prompt_facts.py``), so a demo never contradicts its own numbers; what the
+  prompt does not say is varied by a hash of the prompt.
 
 Same inputs, same reply -- across processes (sha256, not ``hash()``).
 """
@@ -22,7 +22,7 @@ import json
 import random
 from typing import Any
 
-from bailian_fc.catalogue.outputs import APP_KEYS
+from bailian_fc.catalogue.registry import app_keys
 
 from .app_replies import BUILDERS
 from .prompt_facts import facts_of
@@ -33,7 +33,7 @@ CHAT_KEY = "app1_chat"
 def app_key_for(app_id: str) -> str:
     """The app key named inside ``app_id``; the longest match wins; default ``app1_chat``."""
     best = ""
-    for key in APP_KEYS:
+    for key in app_keys():
         if key in app_id and len(key) > len(best):
             best = key
     return best or CHAT_KEY
