@@ -13,12 +13,14 @@ from typing import Any
 import pytest
 import serverless_devs
 
+from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.dev.manifest import load_manifest
 from bailian_fc.dev.validate import fake_env, validate
 
 pytestmark = pytest.mark.node
 
 ROOT = Path(__file__).resolve().parents[1]
+APP_IDS = {spec.app_id_setting: f"app-{spec.key}" for spec in CATALOGUE.values()}
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +40,7 @@ def test_s_preview_renders_s_yaml_into_props_that_pass_validate(tmp_path: Path, 
     template = _copy(tmp_path)
     env = fake_env(template)  # placeholders for the ${env()} calls without a default
     assert {"DASHSCOPE_API_KEY", "AUTH_JWT_SECRET", "STORE_URL"} <= set(env)
+    env |= APP_IDS  # an empty app id is a problem (unless its app is in BAILIAN_APPS_DISABLED)
     rendered = serverless_devs.preview(template, env, s_home)
     assert set(rendered["resources"]) == {"chat", "apps", "prewarm", "admin", "domain"}
     assert rendered["resources"]["apps"]["props"]["region"] == "cn-hangzhou"  # the env() default

@@ -78,18 +78,21 @@ def is_fake(value: str) -> bool:
     return value.startswith("fake-")
 
 
-def check_function_env(function: Function) -> list[str]:
-    """The rendered environment this function gets: a store it can open and share, a usable secret."""
+def check_function_env(function: Function) -> list[tuple[str, str]]:
+    """The rendered environment this function gets: a store it can open and share, a usable secret.
+
+    ``(function, problem)`` pairs: the same value reaches several functions and is reported once.
+    """
     env = {k: str(v) for k, v in (function.props.get("environmentVariables") or {}).items()}
-    where, found = function.resource, []
+    found = []
     if (url := env.get("STORE_URL")) and not is_fake(url) and (why := store_url_problem(url)):
-        found.append(f"{where}: {why}")
+        found.append((function.resource, why))
     if (
         (secret := env.get("AUTH_JWT_SECRET")) is not None
         and not is_fake(secret)
         and (why := secret_problem(secret))
     ):
-        found.append(f"{where}: {why}")
+        found.append((function.resource, why))
     return found
 
 
@@ -129,6 +132,8 @@ def check_build_matches(function: Function, built: Path | None) -> list[str]:
 
 
 def check_https(resources: dict[str, Any]) -> list[str]:
+    from .settings_check import certificate_problems, domain_problem
+
     """The miniprogram's wx.request reaches HTTPS domains only: each custom domain serves HTTPS with a cert."""
     found: list[str] = []
     for name, res in resources.items():
@@ -136,6 +141,8 @@ def check_https(resources: dict[str, Any]) -> list[str]:
             continue
         props = res.get("props") or {}
         domain = str(props.get("domainName") or "")
+        if why := domain_problem(domain):
+            found.append(f"{name}: {why}")
         if domain in ("", "auto"):
             found.append(
                 f"{name}: domainName is {domain or 'empty'!r}; set BAILIAN_FC_DOMAIN to the miniprogram's "
@@ -152,6 +159,10 @@ def check_https(resources: dict[str, Any]) -> list[str]:
             found.append(
                 f"{name}: certConfig.certificate (BAILIAN_FC_CERT_PEM) is not a PEM certificate chain"
             )
-        if not is_fake(key) and not re.search(r"-----BEGIN [A-Z ]*PRIVATE KEY-----", key):
+        key_ok = is_fake(key) or bool(re.search(r"-----BEGIN [A-Z ]*PRIVATE KEY-----", key))
+        if not key_ok:
             found.append(f"{name}: certConfig.privateKey (BAILIAN_FC_CERT_KEY_PEM) is not a PEM private key")
+        if not is_fake(pem) and "-----BEGIN CERTIFICATE-----" in pem:
+            valid = "" if domain_problem(domain) else domain  # names are checked against a valid domain only
+            found += [f"{name}: {p}" for p in certificate_problems(pem, key if key_ok else "", valid)]
     return found

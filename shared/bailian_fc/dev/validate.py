@@ -31,6 +31,7 @@ from .build import BUILD_INFO, RUNTIME_PYTHON, project_root
 from .deploy_env import check_build_matches, check_concurrency, check_function_env, check_https, missing_env
 from .imports import check_imports
 from .manifest import Function, Manifest, ManifestError, from_rendered, load_manifest, route_matches
+from .settings_check import check_settings, did_you_mean, grouped, zone_hint
 
 # Shipped with the package (MIT, devsapp/fc3 src/schema.json; licence in data/NOTICE.md).
 SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "fc3-props.schema.json"
@@ -139,7 +140,7 @@ def check_cron(expression: Any) -> str | None:
         try:
             ZoneInfo(tz.group(1))
         except Exception:
-            return f"unknown CRON_TZ zone {tz.group(1)!r}"
+            return f"unknown CRON_TZ zone {tz.group(1)!r}{zone_hint(tz.group(1))}"
         text = tz.group(2).strip()
     if text.startswith("@"):
         return None if _EVERY.match(text) else f"{text!r}: FC accepts @every <n>m / <n>h here"
@@ -335,6 +336,12 @@ def check_schema(schema: dict[str, Any], function: Function) -> list[str]:
     found = []
     for error in jsonschema.Draft7Validator(schema).iter_errors(function.props):
         at = ".".join(str(p) for p in error.absolute_path) or "props"
+        if error.validator == "enum" and isinstance(error.instance, str):  # not 26 names: the close ones
+            if at == "region":
+                continue  # the same FC_REGION in every function: fc_region_problems reports it once
+            hint = did_you_mean(error.instance, error.validator_value)
+            found.append(f"{function.resource}.{at}: {error.instance!r} is not an fc3 {at}{hint}")
+            continue
         found.append(f"{function.resource}.{at}: {error.message}")
     found += unknown_keys(schema, {"properties": schema["properties"]}, function.props, function.resource)
     found += [
@@ -381,15 +388,18 @@ def validate(
         return result
     result.problems += leftovers(manifest.rendered["resources"], "resources")
     schema = load_schema(schema_path or SCHEMA_PATH)
+    shared: list[tuple[str, str]] = []  # problems of a value several functions get: reported once
     for function in manifest.functions.values():
         result.problems += check_schema(schema, function)
         result.problems += check_triggers(schema, function)
         result.problems += check_runtime(function, root, built)
         result.problems += check_deploy_wiring(manifest, function, built)
         result.problems += check_environment(manifest, function)
-        result.problems += check_function_env(function)
+        shared += check_function_env(function)
         result.problems += check_concurrency(function)
         result.problems += check_build_matches(function, built)
+    result.problems += grouped(shared)
+    result.problems += check_settings(manifest.functions.values(), required_env(), schema)
     result.problems += check_routes(manifest)
     result.problems += check_https(manifest.rendered["resources"])
     from .venue_network import check_data_login, check_venue_network  # DATA_URL, VPC, login
