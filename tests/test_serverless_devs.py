@@ -7,6 +7,9 @@ not reachable here, so the fc3 schema check runs on preview's output with the sc
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +65,24 @@ def test_a_typo_rendered_by_s_preview_fails_validate(tmp_path: Path, s_home: Pat
     rendered = serverless_devs.preview(template, fake_env(template), s_home)
     problems = validate(template, root=ROOT, built=tmp_path / "no-build", rendered=rendered).problems
     assert any("unknown key 'memorySzie'" in p for p in problems), problems
+
+
+def test_validate_reads_s_preview_output_as_the_docs_run_it(tmp_path: Path, s_home: Path) -> None:
+    """``s preview -o json > r.json && bailian-fc validate --rendered r.json``: without --silent (and as
+    root, which CI is, with a WARN line before the JSON)."""
+    template = _copy(tmp_path)
+    out = serverless_devs.preview_output(template, fake_env(template) | APP_IDS, s_home, silent=False)
+    if os.geteuid() == 0:
+        assert out.splitlines()[0].startswith("[") and "WARN" in out.splitlines()[0], out[:200]
+    (tmp_path / "r.json").write_text(out, encoding="utf-8")
+    rendered = ["--rendered", str(tmp_path / "r.json")]
+    done = subprocess.run(
+        [sys.executable, "-m", "bailian_fc.dev.cli", "validate", "--manifest", str(template), *rendered],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

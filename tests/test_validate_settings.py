@@ -7,6 +7,7 @@ environment ``s deploy`` would use is passed as ``env``, s.yaml itself unchanged
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 from certs import self_signed
 from test_validate_deploy_env import GOOD
 
+from bailian_fc.dev.manifest import ManifestError, parse_preview
 from bailian_fc.dev.settings_check import covers
 from bailian_fc.dev.validate import validate
 
@@ -117,3 +119,25 @@ def test_validate_cli_exits_1_with_one_line_per_bad_setting_then_0_when_fixed(tm
         assert len([ln for ln in lines if f"{name}=" in ln]) == 1, lines
     fixed = _cli(tmp_path, GOOD)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+
+
+PREVIEW = json.dumps({"edition": "3.0.0", "resources": {"chat": {"component": "fc3", "props": {}}}}, indent=2)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[2026-12-08 01:11:39][WARN][s_cli] It is not recommended to run the command as root user.\n"
+        + PREVIEW,
+        "\x1b[33m[WARN]\x1b[0m update available {see https://x}\n" + PREVIEW + "\n[INFO] done\n",
+        PREVIEW,
+    ],
+    ids=["warn-first", "colour-and-trailer", "plain"],
+)
+def test_s_preview_output_is_read_past_log_lines(text: str) -> None:
+    assert parse_preview(text)["resources"]["chat"]["component"] == "fc3"
+
+
+def test_s_preview_output_without_a_manifest_says_what_it_began_with() -> None:
+    with pytest.raises(ManifestError, match="begins '\\[ERROR\\] boom'"):
+        parse_preview("[ERROR] boom\n{not json}\n")

@@ -30,7 +30,15 @@ from zoneinfo import ZoneInfo
 from .build import BUILD_INFO, RUNTIME_PYTHON, project_root
 from .deploy_env import check_build_matches, check_concurrency, check_function_env, check_https, missing_env
 from .imports import check_imports
-from .manifest import Function, Manifest, ManifestError, from_rendered, load_manifest, route_matches
+from .manifest import (
+    Function,
+    Manifest,
+    ManifestError,
+    from_rendered,
+    load_manifest,
+    parse_preview,
+    route_matches,
+)
 from .settings_check import check_settings, did_you_mean, grouped, zone_hint
 
 # Shipped with the package (MIT, devsapp/fc3 src/schema.json; licence in data/NOTICE.md).
@@ -426,7 +434,8 @@ def register(sub: Any) -> None:
         type=Path,
         default=None,
         metavar="JSON",
-        help="check this rendering of the manifest instead (`s preview -o json > FILE`)",
+        help="check this rendering of the manifest instead (`s preview -o json > FILE`; log lines "
+        "around the JSON, such as s's WARN as root, are skipped)",
     )
     parser.add_argument(
         "--schema",
@@ -441,7 +450,7 @@ def _run(args: argparse.Namespace) -> int:
     rendered = None
     if args.rendered is not None:
         try:
-            rendered = json.loads(args.rendered.read_text(encoding="utf-8"))
+            rendered = parse_preview(args.rendered.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             print(f"validate: --rendered {args.rendered}: {exc}", file=sys.stderr)
             return 2
