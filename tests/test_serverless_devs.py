@@ -47,6 +47,10 @@ def test_s_preview_renders_s_yaml_into_props_that_pass_validate(tmp_path: Path, 
     rendered = serverless_devs.preview(template, env, s_home)
     assert set(rendered["resources"]) == {"chat", "apps", "prewarm", "admin", "domain"}
     assert rendered["resources"]["apps"]["props"]["region"] == "cn-hangzhou"  # the env() default
+    # Releases: every trigger and route serves the alias, as s renders it (bailian-fc release moves it).
+    routes = rendered["resources"]["domain"]["props"]["routeConfig"]["routes"]
+    triggers = [t for r in rendered["resources"].values() for t in r["props"].get("triggers", [])]
+    assert {x["qualifier"] for x in [*routes, *triggers]} == {"live"} and len(triggers) == 4
     result = validate(template, root=ROOT, built=tmp_path / "no-build", rendered=rendered)
     assert result.problems == []
 

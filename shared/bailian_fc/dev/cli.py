@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "bailian_fc.dev.validate",
     "bailian_fc.dev.verify",
     "bailian_fc.dev.fc_logs",
+    "bailian_fc.dev.release",
 )
 
 

@@ -327,6 +327,36 @@ def check_routes(manifest: Manifest) -> list[str]:
     return found
 
 
+def check_alias(manifest: Manifest) -> list[str]:
+    """Triggers, routes and async configs serve the release alias (``vars.alias``): one left on LATEST
+    or another qualifier would bypass ``bailian-fc release`` and ``rollback``."""
+    alias = (manifest.rendered.get("vars") or {}).get("alias")
+    if not alias:
+        return ["vars.alias is not set: triggers and routes must serve the release alias (e.g. live)"]
+    found = []
+    for function in manifest.functions.values():
+        for trigger in function.triggers:
+            if trigger.get("qualifier") != alias:
+                found.append(
+                    f"{function.resource}.triggers[{trigger.get('triggerName')}]: qualifier "
+                    f"{trigger.get('qualifier', 'LATEST')!r}, not the release alias {alias!r} (${{vars.alias}})"
+                )
+        async_config = function.props.get("asyncInvokeConfig")
+        if isinstance(async_config, dict) and async_config.get("qualifier") != alias:
+            found.append(
+                f"{function.resource}.asyncInvokeConfig: qualifier is not the release alias {alias!r}"
+            )
+    for name, res in manifest.rendered["resources"].items():
+        if str(res.get("component", "")).startswith("fc3-domain"):
+            for route in (res.get("props") or {}).get("routeConfig", {}).get("routes", []):
+                if route.get("qualifier") != alias:
+                    found.append(
+                        f"{name}: route {route.get('path')} qualifier {route.get('qualifier', 'LATEST')!r}, "
+                        f"not the release alias {alias!r} (${{vars.alias}})"
+                    )
+    return found
+
+
 def leftovers(value: Any, where: str) -> list[str]:
     if isinstance(value, dict):
         return [p for k, v in value.items() for p in leftovers(v, f"{where}.{k}")]
@@ -409,6 +439,7 @@ def validate(
     result.problems += grouped(shared)
     result.problems += check_settings(manifest.functions.values(), required_env(), schema)
     result.problems += check_routes(manifest)
+    result.problems += check_alias(manifest)
     result.problems += check_https(manifest.rendered["resources"])
     from .venue_network import check_data_login, check_venue_network  # DATA_URL, VPC, login
 
