@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "bailian_fc.dev.verify",
     "bailian_fc.dev.fc_logs",
     "bailian_fc.dev.release",
+    "bailian_fc.dev.lock",
 )
 
 

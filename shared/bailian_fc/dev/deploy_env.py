@@ -106,14 +106,17 @@ def check_concurrency(function: Function) -> list[str]:
     return []
 
 
-def check_build_matches(function: Function, built: Path | None) -> list[str]:
-    """A build dir packages one store adapter and one venue-data adapter: they must be the configured ones."""
+def check_build_matches(function: Function, built: Path | None, root: Path | None = None) -> list[str]:
+    """A build dir packages one store adapter and one venue-data adapter: they must be the configured ones;
+    and exactly the lock's distributions (``root``'s ``requirements/functions.lock``)."""
     info_path = built / function.resource / BUILD_INFO if built else None
     if info_path is None or not info_path.is_file():
         return []
     info: dict[str, Any] = json.loads(info_path.read_text(encoding="utf-8"))
     env = {k: str(v) for k, v in (function.props.get("environmentVariables") or {}).items()}
     where, found = function.resource, []
+    if root is not None:
+        found += check_build_lock(where, built / where, info, root)
     url = env.get("STORE_URL", "")
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if url and not is_fake(url) and info.get("store") != scheme:
@@ -129,6 +132,24 @@ def check_build_matches(function: Function, built: Path | None) -> list[str]:
                 f"rebuild with this environment (`bailian-fc build {where}`)"
             )
     return found
+
+
+def check_build_lock(where: str, code: Path, info: dict[str, Any], root: Path) -> list[str]:
+    """The build dir ships what the lock says: built from this lock, and each installed distribution at
+    the locked version (read from its dist-info, not from what BUILD_INFO claims)."""
+    from . import lock as lockfile
+
+    rebuild = f"rebuild it (`bailian-fc build {where}`)"
+    try:
+        lock = lockfile.load(root)
+    except lockfile.LockError as exc:
+        return [f"{where}: {exc}"]
+    if info.get("lock") != lock.digest:
+        return [f"{where}: build/{where} was not built from {lockfile.LOCK_PATH} as it is now; {rebuild}"]
+    shipped = [lockfile.Pin(n, v, "") for n, v in lockfile.installed(code / "python").items()]
+    if drift := lockfile.differences(shipped, lock):
+        return [f"{where}: build/{where} does not match {lockfile.LOCK_PATH}: {'; '.join(drift)}; {rebuild}"]
+    return []
 
 
 def check_https(resources: dict[str, Any]) -> list[str]:

@@ -435,7 +435,7 @@ def validate(
         result.problems += check_environment(manifest, function)
         shared += check_function_env(function)
         result.problems += check_concurrency(function)
-        result.problems += check_build_matches(function, built)
+        result.problems += check_build_matches(function, built, root)
     result.problems += grouped(shared)
     result.problems += check_settings(manifest.functions.values(), required_env(), schema)
     result.problems += check_routes(manifest)
