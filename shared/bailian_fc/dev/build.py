@@ -38,7 +38,7 @@ from .slim import (
     PRUNE_FILES,
     WARM_IMPORTS,
     drop_unrequired,
-    find_interpreter,  # noqa: F401  (re-exported: callers use build.find_interpreter)
+    find_interpreter,  # also re-exported: callers use build.find_interpreter
     precompile,
     prune,
     req_name,
@@ -482,6 +482,7 @@ def build(
         if compile_pyc and precompile(report.code_dir, version, WARM_IMPORTS.get(name, ())) is None:
             report.warnings.append(f"no python{version} here to precompile: FC compiles on each cold start")
         report.problems += check_imports(report.code_dir) if import_check else []
+        report.problems += prove_clients(report, name, kind, version) if import_check else []
         info = {
             "function": name,
             "python_version": version,
@@ -498,6 +499,19 @@ def build(
         progress(f"{name}: done in {time.monotonic() - started:.1f} s")
         reports.append(report)
     return reports
+
+
+def prove_clients(report: Report, function: str, store: str, version: str) -> list[str]:
+    """The built dir constructs its store client (and Bailian client) under the target Python."""
+    from .built_probe import probe_built
+
+    interpreter = find_interpreter(version)
+    if interpreter is None:
+        report.warnings.append(f"no python{version} here: the store and Bailian clients were not constructed")
+        return []
+    return probe_built(
+        report.code_dir, store, "dashscope" not in EXCLUDED_DEPS.get(function, ()), interpreter
+    )
 
 
 def print_reports(reports: list[Report]) -> None:
