@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from bailian_fc import logs
-from bailian_fc.dev.cli import build_parser
-from bailian_fc.dev.fc_logs import Query, format_lines, parse_since, s_command, status_filter
+from bailian_fc_tools.cli.main import build_parser
+from bailian_fc_tools.deploy.fc_logs import Query, format_lines, parse_since, s_command, status_filter
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED = (ROOT / "tests" / "golden" / "fc-access-lines.jsonl").read_text(encoding="utf-8").splitlines()
@@ -104,7 +104,7 @@ def test_since_needs_a_positive_amount_and_a_unit(bad: str) -> None:
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", *args],
+        [sys.executable, "-m", "bailian_fc_tools.cli", *args],
         cwd=ROOT,
         env={**os.environ, "PATH": os.environ["PATH"]},
         capture_output=True,

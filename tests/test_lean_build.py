@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from bailian_fc.catalogue.outputs import APP_KEYS
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.emulator import EmulatorThread
-from bailian_fc.dev.invoke import with_token
-from bailian_fc.dev.slim import find_interpreter
 from bailian_fc.store import open_store
+from bailian_fc_tools.builder.slim import find_interpreter
+from bailian_fc_tools.demo.finance import generate
+from bailian_fc_tools.emulator import EmulatorThread
+from bailian_fc_tools.local.invoke import with_token
 
 pytestmark = [pytest.mark.build, pytest.mark.slow]
 
@@ -57,7 +57,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, flo
     assert find_interpreter("3.10"), "these tests need a Python 3.10 (FC's runtime); pyenv install 3.10"
     out = tmp_path_factory.mktemp("lean")
     done = subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", "build", "--out", str(out), "--store", "file"],
+        [sys.executable, "-m", "bailian_fc_tools.cli", "build", "--out", str(out), "--store", "file"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bailian_fc.dev import build as build_mod
-from bailian_fc.dev import lock as lock_mod
-from bailian_fc.dev.manifest import load_manifest
+from bailian_fc_tools.builder import build as build_mod
+from bailian_fc_tools.builder import lock as lock_mod
+from bailian_fc_tools.builder.manifest import load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / lock_mod.LOCK_PATH
@@ -104,7 +104,7 @@ def test_a_wheel_whose_hash_is_not_the_locked_one_fails_the_build(tmp_path: Path
 def test_validate_refuses_a_build_dir_that_does_not_match_the_lock(admin_code: Path, tmp_path: Path) -> None:
     from test_validate_deploy_env import GOOD
 
-    from bailian_fc.dev.validate import validate
+    from bailian_fc_tools.deploy.validate import validate
 
     built = tmp_path / "build"
     for name in load_manifest(ROOT / "s.yaml", strict=False).functions:
@@ -135,7 +135,7 @@ def test_validate_refuses_a_build_dir_that_does_not_match_the_lock(admin_code: P
 
 def test_lock_check_says_whether_the_lock_is_current() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", "lock", "--check"],
+        [sys.executable, "-m", "bailian_fc_tools.cli", "lock", "--check"],
         cwd=ROOT,
         env=dict(os.environ),
         capture_output=True,

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bailian_fc.dev.manifest import load_manifest
-from bailian_fc.dev.validate import validate
+from bailian_fc_tools.builder.manifest import load_manifest
+from bailian_fc_tools.deploy.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKE = Path(__file__).resolve().parent / "fake_s.py"
@@ -29,7 +29,7 @@ FAKE = Path(__file__).resolve().parent / "fake_s.py"
 def _cli(*args: str, state: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **({"FAKE_S_STATE": str(state)} if state else {})}
     return subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", *args],
+        [sys.executable, "-m", "bailian_fc_tools.cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

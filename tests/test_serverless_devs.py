@@ -17,8 +17,8 @@ import pytest
 import serverless_devs
 
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.dev.manifest import load_manifest
-from bailian_fc.dev.validate import fake_env, validate
+from bailian_fc_tools.builder.manifest import load_manifest
+from bailian_fc_tools.deploy.validate import fake_env, validate
 
 pytestmark = pytest.mark.node
 
@@ -81,7 +81,7 @@ def test_validate_reads_s_preview_output_as_the_docs_run_it(tmp_path: Path, s_ho
     (tmp_path / "r.json").write_text(out, encoding="utf-8")
     rendered = ["--rendered", str(tmp_path / "r.json")]
     done = subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", "validate", "--manifest", str(template), *rendered],
+        [sys.executable, "-m", "bailian_fc_tools.cli", "validate", "--manifest", str(template), *rendered],
         cwd=tmp_path,
         env={"PATH": os.environ["PATH"], "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
         capture_output=True,

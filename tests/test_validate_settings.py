@@ -17,9 +17,9 @@ import pytest
 from certs import self_signed
 from test_validate_deploy_env import GOOD
 
-from bailian_fc.dev.manifest import ManifestError, parse_preview
-from bailian_fc.dev.settings_check import covers
-from bailian_fc.dev.validate import validate
+from bailian_fc_tools.builder.manifest import ManifestError, parse_preview
+from bailian_fc_tools.deploy.settings_check import covers
+from bailian_fc_tools.deploy.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 OTHER_CERT, OTHER_KEY = self_signed("www.other.example.cn", "other.example.cn")
@@ -98,7 +98,7 @@ def test_wildcard_names_cover_one_label_only() -> None:
 
 def _cli(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", "validate", "--manifest", str(ROOT / "s.yaml")],
+        [sys.executable, "-m", "bailian_fc_tools.cli", "validate", "--manifest", str(ROOT / "s.yaml")],
         cwd=tmp_path,
         env={"PATH": os.environ["PATH"], "PYTHONPATH": os.environ.get("PYTHONPATH", ""), **env},
         capture_output=True,

@@ -18,7 +18,17 @@ pytestmark = pytest.mark.slow
 
 def verify(base: str, token: str, *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", "verify", "--base-url", base, "--token", token, *flags],
+        [
+            sys.executable,
+            "-m",
+            "bailian_fc_tools.cli",
+            "verify",
+            "--base-url",
+            base,
+            "--token",
+            token,
+            *flags,
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -150,7 +160,7 @@ def test_verify_read_only_sends_gets_only_and_changes_nothing(tmp_path):
 
 
 def test_a_production_url_defaults_to_read_only():
-    from bailian_fc.dev.verify import is_local
+    from bailian_fc_tools.deploy.verify import is_local
 
     assert is_local("http://127.0.0.1:9000") and is_local("http://localhost:9000/")
     assert not is_local("https://ai.venue.example.cn")

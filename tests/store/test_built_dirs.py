@@ -4,7 +4,7 @@
 (``tests/lean_probe.py``: initializer + handler, or chat's server.py under uvicorn) against a live store:
 moto's S3 server, the OSS- and Tablestore-protocol servers of this folder, or a directory. The
 emulator answers Bailian. A stand-in or lazy root that a new SDK release touches fails here (and at
-build time: ``dev/built_probe.py``), not in FC's initializer.
+build time: ``bailian_fc_tools/builder/built_probe.py``), not in FC's initializer.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ import pytest
 from test_lean_build import EVENTS, SECRET
 
 from bailian_fc.catalogue.outputs import APP_KEYS
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.emulator import EmulatorThread
-from bailian_fc.dev.invoke import with_token
-from bailian_fc.dev.slim import find_interpreter
 from bailian_fc.store import open_store
+from bailian_fc_tools.builder.slim import find_interpreter
+from bailian_fc_tools.demo.finance import generate
+from bailian_fc_tools.emulator import EmulatorThread
+from bailian_fc_tools.local.invoke import with_token
 
 pytestmark = [pytest.mark.build, pytest.mark.slow]
 
@@ -41,7 +41,7 @@ def built_dir(store: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     if store not in _BUILT:
         out = tmp_path_factory.mktemp(f"built-{store}")
         done = subprocess.run(
-            [sys.executable, "-m", "bailian_fc.dev.cli", "build", "--out", str(out), "--store", store],
+            [sys.executable, "-m", "bailian_fc_tools.cli", "build", "--out", str(out), "--store", store],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -151,7 +151,7 @@ def test_the_build_time_probe_fails_a_dir_whose_stand_in_an_sdk_needs(
     Crypto stand-in (what a new oss2 that imports more at `import oss2` would look like) they do not."""
     import shutil
 
-    from bailian_fc.dev.built_probe import probe_built
+    from bailian_fc_tools.builder.built_probe import probe_built
 
     python = find_interpreter("3.10")
     assert python

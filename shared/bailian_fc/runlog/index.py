@@ -13,7 +13,7 @@ names before any record is read; the record read stays the authority.
 
 Entries are written *before* their record: an entry may briefly (a put in flight) or, after a
 failed record put, lastingly point at nothing, and the query skips it. Retention deletes index hours
-before record hours (:mod:`bailian_fc.prewarm.housekeeping`).
+before record hours (:mod:`bailian_fc.scheduled.housekeeping`).
 
 ``runlog-index/since.json`` (create-only, by the first instance that indexes a record) holds the
 ``at`` of that record. Hours up to and including its hour were (partly) written before the index
