@@ -9,12 +9,15 @@ cloud-provider sources), a third of the apps function's budget.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from datetime import time as dtime
 from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 DEFAULT_BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 class Settings(BaseModel):
@@ -109,8 +112,6 @@ class Settings(BaseModel):
     @field_validator("business_day_start")
     @classmethod
     def _day_start(cls, value: str) -> str:
-        from .clock import parse_day_start
-
         parse_day_start(value)
         return value
 
@@ -122,6 +123,14 @@ class Settings(BaseModel):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = {k.lower(): v for k, v in (os.environ if environ is None else environ).items()}
         return cls.model_validate({name: env[name] for name in cls.model_fields if env.get(name, "") != ""})
+
+
+def parse_day_start(value: str) -> dtime:
+    """``"HH:MM"`` (24 h, zero-padded) to a time; anything else is a configuration error."""
+    match = _HHMM.fullmatch(value or "")
+    if not match:
+        raise ValueError(f"day start must be 'HH:MM' (00:00..23:59), not {value!r}")
+    return dtime(int(match.group(1)), int(match.group(2)))
 
 
 def disabled_apps(value: str) -> frozenset[str]:
