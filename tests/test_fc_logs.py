@@ -50,7 +50,7 @@ def test_each_recorded_line_becomes_one_readable_line() -> None:
     assert "200  POST /chat/messages  85ms  first_byte_ms=56.1 site=site-001 app=app1_chat cache=none" in chat
     job = shown[-1]
     assert job.endswith(
-        "INFO bailian_fc.prewarm: jobs seeded  event=jobs.seeded "
+        "INFO bailian_fc.scheduled: jobs seeded  event=jobs.seeded "
         'jobs=["app2_prewarm", "runlog_rollup", "cache_housekeeping"]'
     ), job
     assert all("\x1b" not in line and "{" not in line.split("  ")[1] for line in shown[1:])
