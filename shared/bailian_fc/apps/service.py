@@ -21,7 +21,7 @@ from ..catalogue.registry import CATALOGUE, AppSpec
 from ..clock import Reading
 from ..errors import Busy, DomainError, NotConfigured, NotFound
 from ..runlog import record as runlog
-from ..settings import Settings
+from ..settings import Settings, disabled_apps
 from ..store import Store
 from ..venue import VenueData, open_venue_data
 from .basis import Basis, prompt_digest, source_id
@@ -250,7 +250,9 @@ class AppsService:
     ) -> Outcome:
         app_id = self.settings.app_id(spec.key)
         if not app_id:
-            raise NotConfigured(f"{spec.app_id_setting} is not set", code="AppNotConfigured")
+            off = spec.key in disabled_apps(self.settings.bailian_apps_disabled)
+            why = " (disabled on this deployment: BAILIAN_APPS_DISABLED)" if off else ""
+            raise NotConfigured(f"{spec.app_id_setting} is not set{why}", code="AppNotConfigured")
         assert basis.prompt is not None and spec.output_model is not None
         prompt = basis.prompt
         asked = time.monotonic()
@@ -384,7 +386,10 @@ def answer_body(key: str, outcome: Outcome) -> dict[str, Any]:
 
 
 def _usage(usage: Any) -> dict[str, Any] | None:
-    return usage.as_dict() if usage is not None and hasattr(usage, "as_dict") else usage
+    as_dict: dict[str, Any] | None = (
+        usage.as_dict() if usage is not None and hasattr(usage, "as_dict") else usage
+    )
+    return as_dict
 
 
 def _tokens(usage: dict[str, Any] | None) -> dict[str, int]:

@@ -114,7 +114,7 @@ class ConversationStore:
         return new_id("t")
 
     def get_meta(self, site_id: str, user: str, conversation_id: str) -> dict[str, Any] | None:
-        meta = self.store.get_json(self._meta_key(site_id, user, conversation_id))
+        meta: dict[str, Any] | None = self.store.get_json(self._meta_key(site_id, user, conversation_id))
         if meta is None or self.is_deleted(site_id, user, conversation_id):
             return None
         return meta

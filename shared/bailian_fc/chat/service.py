@@ -35,9 +35,9 @@ from ..catalogue.chat import ChatRequest
 from ..errors import ConversationNotFound, NotConfigured
 from ..http.sse import Emit
 from ..runlog import record as runlog
-from ..settings import Settings
+from ..settings import Settings, disabled_apps
 from ..store import StoreError
-from . import limits
+from . import events, limits
 from .conversations import TITLE_CHARS, ConversationStore
 from .sessions import SessionPlan, plan_session, rebuild_messages
 
@@ -63,7 +63,9 @@ class ChatService:
     async def start_turn(self, principal: Principal, request: ChatRequest) -> Turn:
         app_id = self.settings.app_id(APP_KEY)
         if not app_id:
-            raise NotConfigured(f"BAILIAN_APP_ID_{APP_KEY.upper()} is not set", code="AppNotConfigured")
+            off = APP_KEY in disabled_apps(self.settings.bailian_apps_disabled)
+            why = " (disabled on this deployment: BAILIAN_APPS_DISABLED)" if off else ""
+            raise NotConfigured(f"BAILIAN_APP_ID_{APP_KEY.upper()} is not set{why}", code="AppNotConfigured")
         self.client()  # a missing key is a JSON 503 now, not a broken stream later
         site, user = principal.site_id, principal.sub
         conversation_id = request.conversation_id
@@ -153,12 +155,12 @@ class Turn:
     async def run(self, emit: Emit) -> None:
         """Produce the SSE events of this turn (the response's producer task)."""
         try:
-            await emit("meta", {"conversation_id": self.conversation_id, "turn_id": self.turn_id})
+            await emit(events.Meta(conversation_id=self.conversation_id, turn_id=self.turn_id))
             self.stream = self._open_stream()
             try:
                 async for text in self.stream:
                     self.answer.append(text)
-                    await emit("delta", {"text": text})
+                    await emit(events.Delta(text=text))
                 self.completed = True
             except BailianError as err:
                 self.error = err
@@ -194,41 +196,39 @@ class Turn:
             else:
                 log.exception("could not store turn %s", self.turn_id)
             await emit(
-                "error",
-                {
-                    "code": "StoreUnavailable",
-                    "message": "the answer could not be saved",
-                    "retryable": True,
-                    "request_id": self.request_id,
-                },
+                events.Error(
+                    code="StoreUnavailable",
+                    message="the answer could not be saved",
+                    retryable=True,
+                    request_id=self.request_id,
+                )
             )
             return
         if self.error is not None:
             await emit(
-                "error",
-                {
-                    "code": self.error.code,
-                    "message": self.error.message,
-                    "retryable": self.error.retryable,
-                    "request_id": self.request_id,
-                },
+                events.Error(
+                    code=self.error.code,
+                    message=self.error.message,
+                    retryable=self.error.retryable,
+                    request_id=self.request_id,
+                )
             )
             return
         result = self.stream.result if self.stream else None
         usage = result.usage if result else None
         await emit(
-            "done",
-            {
-                "conversation_id": self.conversation_id,
-                "turn_id": self.turn_id,
-                "finish_reason": result.finish_reason if result else None,
-                "usage": {
-                    "input_tokens": usage.input_tokens if usage else 0,
-                    "output_tokens": usage.output_tokens if usage else 0,
-                    "tokens_used": usage.tokens_used if usage else 0,
-                },
-                "latency_ms": round((self.service.clock() - self.started_at) * 1000),
-            },
+            events.Done(
+                conversation_id=self.conversation_id,
+                turn_id=self.turn_id,
+                finish_reason=result.finish_reason if result else None,
+                usage=events.Usage(
+                    input_tokens=usage.input_tokens if usage else 0,
+                    output_tokens=usage.output_tokens if usage else 0,
+                    tokens_used=usage.tokens_used if usage else 0,
+                ),
+                # a clock moved back by a test or an NTP step must not make a frame the schema refuses
+                latency_ms=max(0, round((self.service.clock() - self.started_at) * 1000)),
+            )
         )
 
     async def _save_quietly(self) -> None:
