@@ -290,7 +290,8 @@ def test_write_day_replaces_and_checks_rows(finance: FinanceStore) -> None:
     finance.write_day("site-001", d, HAND_MADE[:2])
     finance.write_day("site-001", d, [HAND_MADE[0]])  # an ETL re-run of the day
     got = finance.read("site-001", d, d, upper_bound=d)
-    assert got == [HAND_MADE[0]]
+    assert [r.model_copy(update={"loaded_at": None}) for r in got] == [HAND_MADE[0]]
+    assert got[0].loaded_at is not None  # the day document says when it was loaded
     with pytest.raises(ValueError):
         finance.write_day("site-002", d, [HAND_MADE[0]])
     with pytest.raises(ValueError):

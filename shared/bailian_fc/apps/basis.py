@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 class Basis:
     context: Any  # what the prompt is built from (a dict, or the parent app's answer)
     prompt: Prompt | None  # None when there is nothing to ask (no_data)
-    digest: str  # of the prompt: every row or figure that went into it, nothing else
+    digest: str  # of the context: every row or figure that went into the prompt, nothing else
     live: dict[str, Any] | None  # spec.meta(context): figures and counts, shown as read now
     data_as_of: str | None  # newest load time of the rows read (apps whose data carries one)
     no_data: bool = False  # nothing to say: answered at once, without the model
@@ -34,12 +34,16 @@ class Basis:
         return {"data": self.digest, "source": source}
 
 
-def prompt_digest(prompt: Prompt | None) -> str:
-    """The data that went into a prompt, as the prompt itself says it (text and app variables)."""
-    if prompt is None:
-        return "no-data"
-    body = canonical({"text": prompt.text, "biz_params": prompt.biz_params})
-    return hashlib.sha256(body.encode()).hexdigest()[:32]
+def data_digest(context: Any) -> str:
+    """The data that went into a prompt: its context (rows, figures, a parent's answer), canonically
+    serialised so a JSON round trip does not change it, without ``data_as_of`` (a re-load of the
+    same values is the same data). Not the prompt text: a dict's key order would change it."""
+    if isinstance(context, dict):
+        context = {k: v for k, v in context.items() if k != "data_as_of"}
+    return hashlib.sha256(canonical({"context": context}).encode()).hexdigest()[:32]
+
+
+NO_DATA_DIGEST = "no-data"
 
 
 def source_id(venue: VenueData) -> str:

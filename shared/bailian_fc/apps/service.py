@@ -24,7 +24,7 @@ from ..runlog import record as runlog
 from ..settings import Settings, disabled_apps
 from ..store import Store
 from ..venue import VenueData, open_venue_data
-from .basis import Basis, prompt_digest, source_id
+from .basis import NO_DATA_DIGEST, Basis, data_digest, source_id
 from .context import PromptContext
 from .upstream import Upstream
 
@@ -131,9 +131,7 @@ class AppsService:
             return True
         return self._earlier(spec, data, site_id, reading, basis, now) is not None
 
-    def answer_key(
-        self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading, basis: Basis
-    ) -> str:
+    def answer_key(self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading, basis: Basis) -> str:
         """The model answer's key: the input, the data it read (digest) and the data source."""
         payload = {"input": data.model_dump(mode="json"), **basis.key_part(self.source)}
         return cache_key(spec.key, spec.prompt_version, site_id, payload, reading)
@@ -147,18 +145,18 @@ class AppsService:
         if spec.derives_from is not None:
             parent = self.resolve(self.spec(spec.derives_from), data, site_id, reading=reading)
             if parent.cache == "none":
-                return Basis(None, None, prompt_digest(None), None, None, no_data=True)
+                return Basis(None, None, NO_DATA_DIGEST, None, None, no_data=True)
             as_of = (parent.entry.meta or {}).get("data_as_of")
             context: Any = parent.entry.value
             prompt = spec.prompt(data, context) if spec.prompt is not None else None
-            return Basis(context, prompt, prompt_digest(prompt), None, as_of)
+            return Basis(context, prompt, data_digest(context), None, as_of)
         context = self.context.load(spec, data, site_id, reading)
         as_of = context.get("data_as_of") if isinstance(context, dict) else None
         live = spec.answer_meta(context)
         if spec.has_no_data(context):
-            return Basis(context, None, prompt_digest(None), live, as_of, no_data=True)
+            return Basis(context, None, NO_DATA_DIGEST, live, as_of, no_data=True)
         prompt = spec.prompt(data, context) if spec.prompt is not None else None
-        return Basis(context, prompt, prompt_digest(prompt), live, as_of)
+        return Basis(context, prompt, data_digest(context), live, as_of)
 
     def _earlier(
         self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading, basis: Basis, now: float
@@ -232,9 +230,7 @@ class AppsService:
         except BailianError as err:
             if usable is None:
                 raise
-            return Outcome(
-                usable, "stale", basis, attempts=err.attempts, usage=_usage(err.usage), error=err
-            )
+            return Outcome(usable, "stale", basis, attempts=err.attempts, usage=_usage(err.usage), error=err)
         finally:
             self.cache.release(lease)
 

@@ -206,7 +206,8 @@ class FinanceStore:
             return []
         loaded = doc.get("loaded_at")  # None in a document written before load times were kept
         return [
-            FinanceRow(site_id=site_id, business_date=d, loaded_at=loaded, **row) for row in doc.get("rows", [])
+            FinanceRow(site_id=site_id, business_date=d, loaded_at=loaded, **row)
+            for row in doc.get("rows", [])
         ]
 
 
