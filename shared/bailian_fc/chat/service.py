@@ -32,6 +32,7 @@ from ..auth import Principal
 from ..bailian.client import AppStream, BailianClient
 from ..bailian.errors import BailianError
 from ..catalogue.chat import ChatRequest
+from ..clock import Reading
 from ..errors import ConversationNotFound, NotConfigured
 from ..http.sse import Emit
 from ..runlog import record as runlog
@@ -39,6 +40,7 @@ from ..settings import Settings, disabled_apps
 from ..store import StoreError
 from . import events, limits
 from .conversations import TITLE_CHARS, ConversationStore
+from .page import PageScope
 from .sessions import SessionPlan, plan_session, rebuild_messages
 
 log = logging.getLogger("bailian_fc.chat")
@@ -54,11 +56,13 @@ class ChatService:
         settings: Settings,
         client: Callable[[], BailianClient],
         clock: Callable[[], float] = time.time,
+        scope: PageScope | None = None,
     ) -> None:
         self.conversations = conversations
         self.settings = settings
         self.client = client
         self.clock = clock
+        self.scope = scope  # the site's clock and the page's ids (None: neither reaches the prompt)
 
     async def start_turn(self, principal: Principal, request: ChatRequest) -> Turn:
         app_id = self.settings.app_id(APP_KEY)
@@ -71,6 +75,9 @@ class ChatService:
         conversation_id = request.conversation_id
         context = request.context.model_dump() if request.context else None
         limits.check_context(context, self.settings)
+        reading = (
+            await anyio.to_thread.run_sync(self.scope.read, site, request.context) if self.scope else None
+        )  # another site's clue or customer: 404 here, before anything is stored or asked
         meta: dict[str, Any] | None = None
         turns: list[dict[str, Any]] = []
         now = self.clock()
@@ -118,6 +125,7 @@ class ChatService:
             meta=meta or created,
             started_at=now,
             request_id=logs.current_request_id() or self.conversations.new_turn_id(),
+            reading=reading,
         )
 
     def _load(
@@ -146,6 +154,7 @@ class Turn:
     meta: dict[str, Any] | None
     started_at: float
     request_id: str  # the HTTP request's id (logs, run log record, error frame)
+    reading: Reading | None = None  # the site's clock for this turn: its business date and now
     answer: list[str] = field(default_factory=list)
     stream: AppStream | None = None
     error: BailianError | None = None
@@ -177,7 +186,8 @@ class Turn:
 
     def _open_stream(self) -> AppStream:
         client = self.service.client()
-        biz_params = {"user_prompt_params": self.request.prompt_params(self.principal.site_id)}
+        params = self.request.prompt_params(self.principal.site_id, self.reading)
+        biz_params = {"user_prompt_params": params}
         if self.plan.rebuild:
             messages = rebuild_messages(
                 self.history, self.request.message, self.service.settings.chat_history_turns

@@ -68,7 +68,7 @@ def meta(view: dict[str, Any]) -> dict[str, Any]:
 
 def no_data(view: dict[str, Any]) -> bool:
     """No business day in the range: the figures are all zero and there is nothing to interpret."""
-    return view["days_with_data"] == 0
+    return bool(view["days_with_data"] == 0)
 
 
 METRICS = {
