@@ -374,10 +374,10 @@ def answer_body(key: str, outcome: Outcome) -> dict[str, Any]:
         if figures is not None:
             answer["figures"] = figures
         answer["meta"] = live
-    if basis is not None and (basis.data_as_of is not None or outcome.cache == "lagged"):
-        answer["data_as_of"] = basis.data_as_of
-        # what the insight read: older than data_as_of only while its recompute is in flight
-        answer["insight_data_as_of"] = (entry.meta or {}).get("data_as_of")
+    # null where the data carries no load time (or there is none); the insight's is older than
+    # data_as_of only while the insight for the new data is computed (within the lag setting)
+    answer["data_as_of"] = basis.data_as_of if basis is not None else None
+    answer["insight_data_as_of"] = None if outcome.cache == "none" else (entry.meta or {}).get("data_as_of")
     return answer
 
 
