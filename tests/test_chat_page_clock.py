@@ -89,9 +89,18 @@ async def test_a_chat_about_another_sites_clue_is_a_404_without_an_upstream_call
         customer = await _post(
             base, other, {"message": "?", "context": {"page": "customer", "customer_id": "cu-001-001"}}
         )
+        mixed = await _post(  # its own clue beside another site's customer: still a 404
+            base,
+            other,
+            {
+                "message": "?",
+                "context": {"page": "clue", "clue_id": "cl-002-001", "customer_id": "cu-001-001"},
+            },
+        )
         own = await _post(base, other, {"message": "?", "context": {"page": "clue", "clue_id": "cl-002-001"}})
     assert clue.status_code == 404 and clue.json()["error"]["code"] == "ClueNotFound"
     assert customer.status_code == 404 and customer.json()["error"]["code"] == "CustomerNotFound"
+    assert mixed.status_code == 404 and mixed.json()["error"]["code"] == "CustomerNotFound"
     assert own.status_code == 200 and len(emulator.requests_for(CHAT_APP_ID)) == 1  # only its own clue
     assert [k for k in store.list("chat/") if "site-002" in k and k.endswith(".json")]  # the one turn
 
@@ -102,6 +111,8 @@ async def test_the_page_context_is_strict(emulator, tmp_path, auth):
     bad = [
         {"page": "board"},  # not a page
         {"page": "clue"},  # a clue page names its clue
+        {"page": "clue", "customer_id": "cu-001-001"},  # ... not only its customer
+        {"page": "customer", "clue_id": "cl-001-001"},  # a customer page names no clue
         {"page": "chat", "clue_id": "cl-001-001"},  # a clue id belongs to the clue page
         {"page": "finance", "range": "next_year"},
         {"page": "finance", "range": 7},  # no coercion

@@ -130,7 +130,11 @@ export interface FinanceFigures {
 }
 
 export interface App1ChatChatContext {
-  page?: string | null;
+  page?: "chat" | "finance" | "clue" | "customer" | null;
+  range?: "today" | "yesterday" | "last_7_days" | "this_week" | "last_week" | "this_month" | "last_month" | "last_30_days" | null;
+  area?: string | null;
+  clue_id?: string | null;
+  customer_id?: string | null;
 }
 
 export interface App2FinanceInsight {

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 PAGE_KEYS = {  # page -> the keys that page may (must, when listed first) name
     "chat": (),
     "finance": ("range", "area"),
-    "clue": ("clue_id",),
+    "clue": ("clue_id", "customer_id"),  # the clue, and the customer it belongs to (optional)
     "customer": ("customer_id",),
 }
 PROMPT_CONTEXT_KEYS = ("page", "range", "area", "clue_id", "customer_id")
@@ -43,8 +43,9 @@ class ChatContext(BaseModel):
         allowed = set(PAGE_KEYS[self.page]) if self.page is not None else set()
         if named - allowed:
             raise ValueError(f"{sorted(named - allowed)} do not belong to page {self.page!r}")
-        if self.page in ("clue", "customer") and not named:
-            raise ValueError(f"page {self.page!r} names the {PAGE_KEYS[self.page][0]} it shows")
+        required = PAGE_KEYS[self.page][0] if self.page in ("clue", "customer") else None
+        if required is not None and required not in named:
+            raise ValueError(f"page {self.page!r} names the {required} it shows")
         return self
 
 
