@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import bisect
 import json
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 MAX_KEY_BYTES = 1000
 LIST_PAGE = 1000
 Records = list[tuple[str, bytes]]  # (key, value) pairs
+T = TypeVar("T")
+GATHER_WORKERS = 32  # store calls in flight together per process (threads waiting on a socket)
 
 
 class StoreError(Exception):
@@ -116,8 +120,26 @@ class Store(ABC):
         keys = self.list(prefix)
         if before:
             keys = keys[: bisect.bisect_left(keys, before)]  # str order is UTF-8 byte order
-        found = ((key, self.get(key)) for key in reversed(keys[-limit:]))
+        chosen = list(reversed(keys[-limit:]))
+        found = zip(chosen, self.gather(*(lambda k=key: self.get(k) for key in chosen)), strict=True)
         return [(key, value) for key, value in found if value is not None]  # deleted since listed
+
+    def gather(self, *calls: Callable[[], T]) -> list[T]:
+        """Run independent store calls as one round trip: together on a network store, in order
+        on a local one (where threads only add cost). Results in call order; the first failure
+        is raised once every call has ended, so no call outlives its caller.
+
+        Calls must not depend on each other's effects: a kill can land after any subset of them.
+        A call made from inside another ``gather`` runs inline (no pool worker waits on the pool).
+        """
+        if len(calls) <= 1 or self.local_reads or getattr(_inside, "gather", False):
+            return [call() for call in calls]
+        futures = [_pool().submit(_inside_gather, call) for call in calls]
+        errors = [f.exception() for f in futures]
+        for error in errors:
+            if error is not None:
+                raise error
+        return [f.result() for f in futures]
 
     def get_json(self, key: str) -> Any | None:
         raw = self.get(key)
@@ -131,6 +153,27 @@ class Store(ABC):
 
     def close(self) -> None:  # noqa: B027 - an optional hook, not an abstract operation
         """Release connections; the file store has none."""
+
+
+_inside = threading.local()
+_pool_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _pool_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(GATHER_WORKERS, thread_name_prefix="store-gather")
+        return _executor
+
+
+def _inside_gather(call: Callable[[], T]) -> T:
+    _inside.gather = True
+    try:
+        return call()
+    finally:
+        _inside.gather = False
 
 
 def dump_json(value: Any) -> bytes:
