@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -166,6 +167,15 @@ def _pool() -> ThreadPoolExecutor:
         if _executor is None:
             _executor = ThreadPoolExecutor(GATHER_WORKERS, thread_name_prefix="store-gather")
         return _executor
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's workers do not exist here, so the next gather starts anew."""
+    global _executor, _pool_lock
+    _executor, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _inside_gather(call: Callable[[], T]) -> T:

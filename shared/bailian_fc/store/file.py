@@ -2,8 +2,8 @@
 
 * ``put`` writes a temporary file beside the target and ``os.replace``-s it in, so a
   reader sees the old or the new value, never half of one.
-* ``put_if_absent`` writes the temporary file completely, then hard-links it to the
-  target: ``link(2)`` fails with EEXIST when the key exists, so exactly one of many
+* ``put_if_absent`` of an empty value (an index entry) is one ``O_CREAT | O_EXCL`` create; of
+  anything else it writes the temporary file completely, then hard-links it to the target: ``link(2)`` fails with EEXIST when the key exists, so exactly one of many
   racing writers wins, and nobody can read the winner's value before it is whole
   (an ``O_EXCL`` create would expose an empty file between open and write). Where the
   file system has no hard links we fall back to ``O_CREAT | O_EXCL``.
@@ -56,6 +56,12 @@ class FileStore(Store):
         path = self._path(key)
         if path.exists():
             return False
+        if not data:  # nothing a reader could see half-written: one exclusive create (index entries)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                return _create_exclusive(path, data)
+            except OSError as exc:
+                raise StoreError(f"file store create failed for {key!r}: {exc.strerror}") from exc
         tmp = self._write_temp(path, data)
         try:
             os.link(tmp, path)
