@@ -172,11 +172,10 @@ def cpu_seconds(pid: int) -> float:
 @contextlib.contextmanager
 def serve(tree: Tree, script: str, port: int, env: dict[str, str], timeout: float = 60) -> Iterator[int]:
     """``tree``'s ``script`` (e.g. functions/chat/server.py) on 127.0.0.1:``port``; yields its pid."""
+    import tempfile
     import time
 
     import httpx
-
-    import tempfile
 
     log = tempfile.TemporaryFile()  # not a pipe: a server logging into a full pipe stalls
     proc = subprocess.Popen(

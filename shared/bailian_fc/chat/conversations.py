@@ -22,9 +22,11 @@ recently updated conversations are the last keys under ``recent/``. Tablestore a
 each with one backward range read; object stores list keys and read only the N chosen.
 Each touch writes a new ``recent/`` entry and deletes the one it replaces; two turns of one
 conversation finishing together can leave an extra entry, which a listing skips and removes.
-An index entry is always written *before* the meta it copies (a new conversation's first entry
-is marked ``provisional`` until a listing has seen its meta), so a crash can leave an entry
-without meta (skipped, removed once its lease passed) but never meta without an entry. A
+A new conversation's pending turn, first index entry and meta are written together, in one
+round trip, all marked ``provisional``: provisional meta is shown only once its pending turn
+exists, and a provisional entry only once its meta is shown, so a kill in between leaves nothing
+visible (the sweep removes it) or a conversation holding its question. Later, an entry is
+replaced only after its successor exists, so visible meta always has an entry. A
 conversation written before the index existed is found again from ``meta/`` when a listing runs
 out of entries, and indexed then.
 

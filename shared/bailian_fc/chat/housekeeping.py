@@ -13,6 +13,8 @@ What it does (docs/conversations.md has the crash states these come from):
 * ``tombstones/<c>`` whatever is left of the conversation is removed; once the tombstone is older
                      than the turn lease no turn can still write, nothing can read the
                      conversation, and the tombstone itself is removed.
+* ``meta/<c>`` provisional, its pending turn missing, older than the lease: removed (a kill
+                     inside the first round trip; its id was never sent).
 * ``turns/<c>/…``    turns without meta (orphans), once their lease passed: adopted (meta and an
                      index entry written) when one of them finished, removed when all are only
                      pending questions (no upstream call was made for them: meta comes first).
