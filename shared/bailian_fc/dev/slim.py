@@ -244,6 +244,16 @@ _CLIENT = (
     "sniffio",
     "exceptiongroup",
 )
+# What a cold start imports for the STORE_URL scheme the build follows (the adapter imports its SDK
+# when the store opens; tracing the adapter module loads the SDK's import graph), compiled with the
+# rest. ``psycopg`` joins them where the build shipped it (DATA_URL=postgresql://…).
+STORE_IMPORTS: dict[str, tuple[str, ...]] = {
+    "file": (),
+    "s3": ("bailian_fc.store.s3",),
+    "oss": ("bailian_fc.store.oss",),
+    "ots": ("bailian_fc.store.ots",),
+}
+
 WARM_IMPORTS: dict[str, tuple[str, ...]] = {
     "chat": (
         *_CLIENT,
