@@ -38,10 +38,10 @@ from bailian_fc.apps import function as apps_function  # noqa: E402
 from bailian_fc.apps.function import AppsRuntime  # noqa: E402
 from bailian_fc.auth import Authenticator  # noqa: E402
 from bailian_fc.catalogue.registry import CATALOGUE  # noqa: E402
-from bailian_fc.dev.emulator import EmulatorThread  # noqa: E402
-from bailian_fc.dev.fc_context import fake_context  # noqa: E402
 from bailian_fc.settings import Settings  # noqa: E402
 from bailian_fc.store import FileStore  # noqa: E402
+from bailian_fc_tools.emulator import EmulatorThread  # noqa: E402
+from bailian_fc_tools.local.fc_context import fake_context  # noqa: E402
 
 SECRET = "bench-secret-0123456789abcdefghijklmnop"
 NOTE = {"note": "王先生下周想带同事团建，要三个包厢，问能不能打折。"}
@@ -84,13 +84,13 @@ def app7_by_id(passes: int = 5, days: int = 120, clues: int = 40) -> dict[str, o
 
     from bailian_fc.apps.service import AppsService
     from bailian_fc.catalogue.inputs import CustomerRef
-    from bailian_fc.clock import RuntimeClock
-    from bailian_fc.dev.demo_finance import generate
-    from bailian_fc.dev.migrations import migrate
-    from bailian_fc.dev.pg_writer import PostgresWriter
-    from bailian_fc.dev.pgtemp import TempCluster
+    from bailian_fc.clock import SandboxClock
     from bailian_fc.venue.embedded import EmbeddedVenueData
     from bailian_fc.venue.postgres import PostgresVenueData
+    from bailian_fc_tools.db.migrations import migrate
+    from bailian_fc_tools.db.pg_writer import PostgresWriter
+    from bailian_fc_tools.db.pgtemp import TempCluster
+    from bailian_fc_tools.demo.finance import generate
 
     app7 = CATALOGUE["app7_customer_insight"]
     assert app7.prompt is not None
@@ -98,7 +98,7 @@ def app7_by_id(passes: int = 5, days: int = 120, clues: int = 40) -> dict[str, o
     with tempfile.TemporaryDirectory() as tmp, TempCluster() as cluster:
         store = FileStore(tmp)
         settings = Settings(store_url=f"file://{tmp}", auth_jwt_secret=SECRET)
-        clock = RuntimeClock.from_settings(store, settings)
+        clock = SandboxClock.from_settings(store, settings)
         end = clock.business_date()
         generate(store, sites=3, days=days, end=end, clues=clues)
         with psycopg.connect(cluster.url(), autocommit=True) as admin:
@@ -152,7 +152,7 @@ def compare_trees(baseline: str, rounds: int) -> dict[str, object]:
         tempfile.TemporaryDirectory() as tmp,
         _trees.oss_server() as endpoint,
         child(
-            ["-m", "bailian_fc.dev.cli", "emulator", "--port", str(emu_port)],
+            ["-m", "bailian_fc_tools.cli", "emulator", "--port", str(emu_port)],
             f"http://127.0.0.1:{emu_port}/_emulator/health",
         ),
     ):

@@ -164,7 +164,7 @@ def compare_trees(baseline: str, rounds: int) -> dict[str, object]:
         tempfile.TemporaryDirectory() as store_dir,
         _trees.oss_server() as oss_endpoint,
         child(
-            ["-m", "bailian_fc.dev.cli", "emulator", "--port", str(emu_port)],
+            ["-m", "bailian_fc_tools.cli", "emulator", "--port", str(emu_port)],
             f"http://127.0.0.1:{emu_port}/_emulator/health",
         ),
     ):
@@ -190,7 +190,7 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory() as store_dir,
         child(
-            ["-m", "bailian_fc.dev.cli", "emulator", "--port", str(emu_port)],
+            ["-m", "bailian_fc_tools.cli", "emulator", "--port", str(emu_port)],
             f"http://127.0.0.1:{emu_port}/_emulator/health",
         ),
     ):

@@ -45,8 +45,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "shared"))
 
-from bailian_fc.dev.invoke import Outcome, run_event, run_web, with_token  # noqa: E402
-from bailian_fc.dev.manifest import Function, load_manifest  # noqa: E402
+from bailian_fc_tools.builder.manifest import Function, load_manifest  # noqa: E402
+from bailian_fc_tools.local.invoke import Outcome, run_event, run_web, with_token  # noqa: E402
 
 HEAVY = ("dashscope", "boto3", "oss2", "starlette", "uvicorn", "httpx")
 SECRET = "bench-secret-not-for-production-0123456789"
@@ -60,7 +60,7 @@ CASES = {
     ),
     "admin": ("admin-dashboard.json", "bailian_fc.admin.function", "GET /admin/dashboard?days=7", "admin"),
     "chat": ("chat-message.json", "bailian_fc.chat.app", "POST /chat/messages, first byte", "staff"),
-    "prewarm": ("prewarm-timer.json", "bailian_fc.prewarm.function", "timer tick, nothing due", "admin"),
+    "prewarm": ("prewarm-timer.json", "bailian_fc.scheduled.function", "timer tick, nothing due", "admin"),
 }
 
 
@@ -69,14 +69,14 @@ def seed_cache(store_url: str) -> None:
     from bailian_fc.cache import Entry, ResultCache, cache_key
     from bailian_fc.catalogue.inputs import FinanceFilter
     from bailian_fc.catalogue.registry import CATALOGUE
-    from bailian_fc.clock import RuntimeClock
+    from bailian_fc.clock import SandboxClock
     from bailian_fc.settings import Settings
     from bailian_fc.store import open_store
 
     spec = CATALOGUE["app2_finance"]
     body = json.loads(json.loads((ROOT / "events" / CASES["apps"][0]).read_text())["body"])
     store = open_store(store_url)
-    reading = RuntimeClock.from_settings(store, Settings.from_env()).reading("site-001")  # today, live
+    reading = SandboxClock.from_settings(store, Settings.from_env()).reading("site-001")  # today, live
     payload = FinanceFilter(**body).model_dump(mode="json")
     key = cache_key(spec.key, spec.prompt_version, "site-001", payload, reading)
     value = {
@@ -88,8 +88,8 @@ def seed_cache(store_url: str) -> None:
 
 
 def package_size(built: Path, name: str) -> dict[str, Any] | str:
-    from bailian_fc.dev.build import Report
-    from bailian_fc.dev.build import measure as zip_measure
+    from bailian_fc_tools.builder.build import Report
+    from bailian_fc_tools.builder.build import measure as zip_measure
 
     code = built / name
     if not code.is_dir():
@@ -225,8 +225,8 @@ def main() -> int:
     args = parser.parse_args()
     built = (ROOT / args.built).resolve()
     from bailian_fc.catalogue.registry import CATALOGUE
-    from bailian_fc.dev.emulator.server import EmulatorThread
-    from bailian_fc.dev.slim import find_interpreter
+    from bailian_fc_tools.builder.slim import find_interpreter
+    from bailian_fc_tools.emulator.server import EmulatorThread
 
     manifest = load_manifest(ROOT / "s.yaml", strict=False)
     with (

@@ -35,7 +35,6 @@ from bailian_fc.admin import function as admin_function
 from bailian_fc.admin.function import AdminRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.clock import BusinessCalendar
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.runlog import record as runlog
 from bailian_fc.runlog.daily import daily_pending
 from bailian_fc.runlog.dashboard import load_hours, rollup_pending
@@ -43,6 +42,7 @@ from bailian_fc.runlog.histogram import RELATIVE_ERROR, exact_percentile
 from bailian_fc.runlog.view import Window
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
+from bailian_fc_tools.local.fc_context import fake_context
 
 SECRET = "bench-secret-not-for-production-0123456789"
 TARGET_MS = 1000.0

@@ -33,17 +33,17 @@ import psycopg  # noqa: E402
 from bailian_fc.apps.service import AppsService  # noqa: E402
 from bailian_fc.catalogue.inputs import ClueRef, FinanceFilter  # noqa: E402
 from bailian_fc.catalogue.registry import CATALOGUE  # noqa: E402
-from bailian_fc.clock import RuntimeClock  # noqa: E402
-from bailian_fc.dev.demo_finance import AREA_KINDS, generate  # noqa: E402
-from bailian_fc.dev.migrations import migrate  # noqa: E402
-from bailian_fc.dev.pg_writer import PostgresWriter  # noqa: E402
-from bailian_fc.dev.pgtemp import TempCluster  # noqa: E402
-from bailian_fc.prewarm.app2 import APP2, plan  # noqa: E402
+from bailian_fc.clock import SandboxClock  # noqa: E402
+from bailian_fc.scheduled.app2 import APP2, plan  # noqa: E402
 from bailian_fc.settings import Settings  # noqa: E402
 from bailian_fc.store import FileStore  # noqa: E402
 from bailian_fc.venue.embedded import EmbeddedVenueData  # noqa: E402
 from bailian_fc.venue.postgres import PostgresVenueData  # noqa: E402
 from bailian_fc.venue.ranges import RANGES  # noqa: E402
+from bailian_fc_tools.db.migrations import migrate  # noqa: E402
+from bailian_fc_tools.db.pg_writer import PostgresWriter  # noqa: E402
+from bailian_fc_tools.db.pgtemp import TempCluster  # noqa: E402
+from bailian_fc_tools.demo.finance import AREA_KINDS, generate  # noqa: E402
 
 SITES = 3
 READER = "bench_reader"
@@ -109,7 +109,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, TempCluster() as cluster:
         store = FileStore(tmp)
         settings = Settings(store_url=f"file://{tmp}", auth_jwt_secret="b" * 40)
-        clock = RuntimeClock.from_settings(store, settings)
+        clock = SandboxClock.from_settings(store, settings)
         end = clock.business_date()
         began = time.perf_counter()
         generate(store, sites=SITES, days=args.days, end=end, every_area=True)

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))  # witho
 from _common import percentile
 
 from bailian_fc.admin.routes import trigger_view
-from bailian_fc.jobs.store import JobStore, RunRecord, run_key
+from bailian_fc.jobs.store import JobRunRecord, JobStore, run_key
 from bailian_fc.runlog import index
 from bailian_fc.runlog.query import RunlogQuery, list_runlogs
 from bailian_fc.store import FileStore, Store
@@ -58,10 +58,10 @@ def fill(store: Store, days: int, runlogs_per_day: int, sites: int) -> dict[str,
     counts = {"job_runs": 0, "runlogs": 0}
     for job, every in JOB_EVERY.items():
         at, n = start, 0
-        last: RunRecord | None = None
+        last: JobRunRecord | None = None
         while at < NOW.timestamp():
             when = datetime.fromtimestamp(at, timezone.utc)
-            last = RunRecord(
+            last = JobRunRecord(
                 id=an_id("j", at, n), job=job, slot=when, status="ok", started_at=when, finished_at=when
             )
             store.put_json(run_key(job, last.id), last.model_dump(mode="json"))

@@ -31,9 +31,9 @@ from _common import child, free_port
 
 from bailian_fc.apps.service import AppsService
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.clock import RuntimeClock
+from bailian_fc.clock import SandboxClock
 from bailian_fc.jobs.dispatcher import JobRun
-from bailian_fc.prewarm.app2 import App2Prewarm
+from bailian_fc.scheduled.app2 import App2Prewarm
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 from bailian_fc.venue.finance import FinanceRow, FinanceStore
@@ -79,7 +79,7 @@ def run_once(base_url: str, store_dir: str, concurrency: int, qps: float = 1000)
         prewarm_qps=qps,
     )
     store = FileStore(store_dir)
-    service = AppsService(settings, store, RuntimeClock.from_settings(store, settings))
+    service = AppsService(settings, store, SandboxClock.from_settings(store, settings))
     job = App2Prewarm(service, FinanceStore(store), concurrency=concurrency, qps=qps)
     run = JobRun(
         job="app2_prewarm",
@@ -110,7 +110,7 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory() as tmp,
         child(
-            ["-m", "bailian_fc.dev.cli", "emulator", "--port", str(port)],
+            ["-m", "bailian_fc_tools.cli", "emulator", "--port", str(port)],
             f"http://127.0.0.1:{port}/_emulator/health",
         ),
     ):
@@ -121,7 +121,7 @@ def main() -> None:
         seed(
             FileStore(tmp),
             args.k_areas,
-            RuntimeClock.from_settings(FileStore(tmp), Settings()).business_date(SITE),
+            SandboxClock.from_settings(FileStore(tmp), Settings()).business_date(SITE),
         )
         first, summary = run_once(base_url, tmp, args.concurrency)
         assert summary["computed"] == k and not summary["failures"], summary

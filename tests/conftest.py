@@ -17,9 +17,9 @@ import pytest
 from support import CHAT_APP_ID, SECRET
 
 from bailian_fc.auth import Authenticator
-from bailian_fc.dev.emulator import Emulator
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore, Store
+from bailian_fc_tools.emulator import Emulator
 
 
 @pytest.fixture(autouse=True)

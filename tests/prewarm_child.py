@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timezone
 
 from bailian_fc.jobs.dispatcher import JobRun
-from bailian_fc.prewarm.function import PrewarmRuntime
+from bailian_fc.scheduled.function import PrewarmRuntime
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import uvicorn
 
-from bailian_fc.dev.emulator import Emulator
 from bailian_fc.settings import Settings
+from bailian_fc_tools.emulator import Emulator
 
 SECRET = "test-secret-do-not-use-0123456789abcdef"
 CHAT_APP_ID = "emu-app1_chat"
@@ -107,7 +107,7 @@ def running_dev(store_dir: Any, *args: str, **env_overrides: str) -> Any:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHSCOPE_", "BAILIAN_APP_ID_"))}
     env.update(STORE_URL=f"file://{store_dir}", AUTH_JWT_SECRET=SECRET, **env_overrides)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bailian_fc.dev.cli", "dev", "--port", str(port), *args],
+        [sys.executable, "-m", "bailian_fc_tools.cli", "dev", "--port", str(port), *args],
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,
@@ -164,7 +164,7 @@ def fc_call(
     ``body`` is JSON-encoded unless it is already bytes; the event is the FC3 shape the built-in
     runtime passes (base64 body, v1), with a fresh request id and a bearer ``token`` if given.
     """
-    from bailian_fc.dev.fc_context import fake_context
+    from bailian_fc_tools.local.fc_context import fake_context
 
     raw = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
     headers = {"Content-Type": "application/json"}

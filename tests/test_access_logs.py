@@ -21,9 +21,9 @@ from bailian_fc.apps.function import AppsRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.chat.app import create_app
-from bailian_fc.dev.emulator import EmulatorThread
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
+from bailian_fc_tools.emulator import EmulatorThread
 
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 SECRET_WORDS = "王先生下周想带同事团建"  # request text: must never reach a log line

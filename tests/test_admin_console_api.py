@@ -11,9 +11,9 @@ from test_admin import ADMIN, NOW, TOKENS, CountingStore, Wall, call, rec, write
 
 from bailian_fc.admin import function as admin_function
 from bailian_fc.bailian.errors import OutputInvalid
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.runlog import record as runlog
 from bailian_fc.store import FileStore
+from bailian_fc_tools.local.fc_context import fake_context
 
 
 @pytest.fixture

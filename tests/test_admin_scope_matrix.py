@@ -27,7 +27,7 @@ from bailian_fc.admin.function import AdminRuntime, route_table
 from bailian_fc.admin.openapi import document
 from bailian_fc.admin.views import audit_site
 from bailian_fc.auth import Authenticator
-from bailian_fc.clock import RuntimeContext
+from bailian_fc.clock import SandboxContext
 from bailian_fc.jobs.queue import queue_run
 from bailian_fc.runlog import record as runlog
 from bailian_fc.settings import Settings
@@ -181,7 +181,7 @@ def rt(tmp_path: Any) -> Any:
     runtime.jobs.record_run("runlog_rollup", slot, {}, trigger="timer")
     wall = runtime.clock.wall_now()
     for scope, site in (("site", A), ("site", B), ("global", None)):
-        ctx = RuntimeContext.model_validate(
+        ctx = SandboxContext.model_validate(
             {
                 **_ctx(scope, site or ""),
                 "expires_at": wall + timedelta(hours=1),

@@ -12,9 +12,9 @@ from bailian_fc.apps import function as apps_function
 from bailian_fc.apps.openapi import app_answer
 from bailian_fc.catalogue.outputs import FinanceInsight
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.dev.emulator import EmulatorThread
 from bailian_fc.venue.figures import FinanceFigures, finance_figures
 from bailian_fc.venue.ranges import resolve_with_previous
+from bailian_fc_tools.emulator import EmulatorThread
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from test_apps_function import MANAGER, OTHER_SITE, STAFF, build, call
 
 from bailian_fc.apps import function as apps_function
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.dev.emulator import EmulatorThread
+from bailian_fc_tools.emulator import EmulatorThread
 
 BY_ID = {
     "app4_relationship": {},

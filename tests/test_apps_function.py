@@ -20,13 +20,13 @@ from bailian_fc.auth import Authenticator
 from bailian_fc.cache import cache_key
 from bailian_fc.catalogue.outputs import OUTPUT_MODELS
 from bailian_fc.catalogue.registry import CATALOGUE, SINGLE_TURN
-from bailian_fc.clock import RuntimeContext
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.emulator import Behaviour, EmulatorThread
-from bailian_fc.dev.fc_context import fake_context
+from bailian_fc.clock import SandboxContext
 from bailian_fc.http.fc_event import http_handler
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
+from bailian_fc_tools.demo.finance import generate
+from bailian_fc_tools.emulator import Behaviour, EmulatorThread
+from bailian_fc_tools.local.fc_context import fake_context
 
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 MANAGER = AUTH.mint("mgr-1", "site-001", "manager")
@@ -142,7 +142,7 @@ def test_app2_never_reads_past_a_sandbox_clock_in_the_past(runtime, emu):
     """With the clock fixed 30 days back, App2's period ends on that business date."""
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)
     runtime.clock.set_context(
-        RuntimeContext(
+        SandboxContext(
             mode="fixed",
             fixed_at=past,
             scope="site",

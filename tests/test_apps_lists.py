@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from test_apps_function import OTHER_SITE, STAFF, build, call
 
 from bailian_fc.apps import function as apps_function
-from bailian_fc.clock import RuntimeContext
-from bailian_fc.dev.demo_venue import site_clues
-from bailian_fc.dev.emulator import EmulatorThread
+from bailian_fc.clock import SandboxContext
+from bailian_fc_tools.demo.venue import site_clues
+from bailian_fc_tools.emulator import EmulatorThread
 
 pytestmark = pytest.mark.usefixtures("runtime")
 
@@ -92,7 +92,7 @@ def test_a_sandbox_clock_in_the_past_hides_later_clues_and_customers(runtime: An
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=40)
     now = dt.datetime.now(dt.timezone.utc)
     runtime.clock.set_context(
-        RuntimeContext(
+        SandboxContext(
             mode="fixed",
             fixed_at=past,
             scope="site",
@@ -149,7 +149,7 @@ def test_s_yaml_sends_the_list_paths_to_the_apps_function() -> None:
     """``bailian-fc dev`` and the deployed custom domain route by s.yaml: the first match wins."""
     from pathlib import Path
 
-    from bailian_fc.dev.manifest import load_manifest, route_matches
+    from bailian_fc_tools.builder.manifest import load_manifest, route_matches
 
     manifest = load_manifest(Path(__file__).parents[1] / "s.yaml", strict=False)
     for path in ("/apps/areas", "/apps/clues", "/apps/customers"):

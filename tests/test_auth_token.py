@@ -22,7 +22,7 @@ def test_token_command_mints_a_token_the_functions_accept(tmp_path):
         [
             sys.executable,
             "-m",
-            "bailian_fc.dev.cli",
+            "bailian_fc_tools.cli",
             "token",
             "--sub",
             "u-7",
@@ -45,7 +45,7 @@ def test_token_command_refuses_an_unknown_role(tmp_path):
     """A typo in --role is an error, not a token nobody accepts."""
     env = {**os.environ, "AUTH_JWT_SECRET": SECRET}
     out = subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", "token", "--role", "root"],
+        [sys.executable, "-m", "bailian_fc_tools.cli", "token", "--role", "root"],
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -105,7 +105,7 @@ def test_token_command_marks_a_platform_admin_only_when_asked(tmp_path):
 
     def mint(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bailian_fc.dev.cli", "token", *args],
+            [sys.executable, "-m", "bailian_fc_tools.cli", "token", *args],
             env=env,
             cwd=tmp_path,
             capture_output=True,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bailian_fc.dev import build as build_mod
-from bailian_fc.dev.slim import STUBS, find_interpreter
+from bailian_fc_tools.builder import build as build_mod
+from bailian_fc_tools.builder.slim import STUBS, find_interpreter
 
 pytestmark = [pytest.mark.build, pytest.mark.slow]  # the lead's markers (tests/conftest.py on i16)
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,7 +120,7 @@ def test_every_function_fits_and_imports(
 def test_a_stand_in_imports_and_refuses_use(tmp_path: Path) -> None:
     python = find_interpreter("3.10")
     assert python
-    from bailian_fc.dev.slim import STUB_SOURCE
+    from bailian_fc_tools.builder.slim import STUB_SOURCE
 
     (tmp_path / "cryptography").mkdir()
     (tmp_path / "cryptography" / "__init__.py").write_text(

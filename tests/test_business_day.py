@@ -18,11 +18,11 @@ from bailian_fc.auth import Authenticator
 from bailian_fc.cache import cache_key
 from bailian_fc.catalogue.inputs import FinanceFilter
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.clock import LIVE, BusinessCalendar, Reading, RuntimeClock, RuntimeContext, context_tag
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.emulator import EmulatorThread
+from bailian_fc.clock import LIVE, BusinessCalendar, Reading, SandboxClock, SandboxContext, context_tag
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
+from bailian_fc_tools.demo.finance import generate
+from bailian_fc_tools.emulator import EmulatorThread
 
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 MANAGER = AUTH.authenticate(f"Bearer {AUTH.mint('mgr-1', 'site-001', 'manager')}")
@@ -57,7 +57,7 @@ def world(emu, tmp_path, monkeypatch):
     store = FileStore(tmp_path / "store")
     generate(store, sites=1, days=70, end=DAY)
     wall = Wall(dt.datetime.combine(DAY, dt.time(7, 59, 30), tzinfo=TZ))
-    clock = RuntimeClock(store, BusinessCalendar("Asia/Shanghai", "08:00"), wall=wall, cache_seconds=0)
+    clock = SandboxClock(store, BusinessCalendar("Asia/Shanghai", "08:00"), wall=wall, cache_seconds=0)
     service = AppsService(settings, store, clock)
     yield service, wall, emu
     service.upstream.close()
@@ -109,14 +109,14 @@ def test_a_sandbox_set_again_is_another_clock() -> None:
         "reason": "r",
         "set_by": "a",
     }
-    one = RuntimeContext.model_validate({**base, "set_at": "2026-03-01T00:00:00+00:00"})
-    two = RuntimeContext.model_validate({**base, "set_at": "2026-03-01T00:00:01+00:00"})
-    other_site = RuntimeContext.model_validate(
+    one = SandboxContext.model_validate({**base, "set_at": "2026-03-01T00:00:00+00:00"})
+    two = SandboxContext.model_validate({**base, "set_at": "2026-03-01T00:00:01+00:00"})
+    other_site = SandboxContext.model_validate(
         {**base, "site_id": "site-002", "set_at": "2026-03-01T00:00:00+00:00"}
     )
     tags = {context_tag(None), context_tag(one), context_tag(two), context_tag(other_site)}
     assert len(tags) == 4 and context_tag(None) == LIVE
-    assert context_tag(one) == context_tag(RuntimeContext.model_validate(one.model_dump(mode="json")))
+    assert context_tag(one) == context_tag(SandboxContext.model_validate(one.model_dump(mode="json")))
 
 
 def test_the_finance_memo_is_keyed_by_business_date_and_clock(world: Any) -> None:
@@ -137,7 +137,7 @@ def test_the_finance_memo_is_keyed_by_business_date_and_clock(world: Any) -> Non
     view(data, "site-001")
     assert len(reads) == 1, "the memo serves the same day and clock"
 
-    ctx = RuntimeContext(
+    ctx = SandboxContext(
         mode="offset",
         offset_seconds=0.0,
         scope="site",

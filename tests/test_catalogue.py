@@ -14,11 +14,11 @@ import pytest
 from bailian_fc.catalogue import inputs as i
 from bailian_fc.catalogue.outputs import APP_KEYS, OUTPUT_MODELS
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.dev import export_types as export
 from bailian_fc.venue.figures import finance_figures
 from bailian_fc.venue.finance import FinanceRow
 from bailian_fc.venue.models import ClueDetail, CustomerProfile
 from bailian_fc.venue.ranges import resolve_with_previous
+from bailian_fc_tools.export import types as export
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bailian_fc.dev.slim import find_interpreter, write_lazy_inits
+from bailian_fc_tools.builder.slim import find_interpreter, write_lazy_inits
 
 ROOT = Path(__file__).resolve().parents[1]
 # Loaded by `import dashscope` / `dashscope.AsyncClient`, never by a first turn's apps call.
@@ -77,7 +77,7 @@ def chat_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert find_interpreter("3.10"), "these tests need a Python 3.10 (FC's runtime); pyenv install 3.10"
     out = tmp_path_factory.mktemp("coldchat")
     done = subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", "build", "--out", str(out), "--store", "file", "chat"],
+        [sys.executable, "-m", "bailian_fc_tools.cli", "build", "--out", str(out), "--store", "file", "chat"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -8,8 +8,8 @@ import httpx
 from support import CHAT_APP_ID, make_settings, named, parse_frames, serve_app
 
 from bailian_fc.chat.app import create_app
-from bailian_fc.dev.emulator import Behaviour
 from bailian_fc.store import FileStore
+from bailian_fc_tools.emulator import Behaviour
 
 
 async def test_a_conversation_deleted_mid_turn_stays_deleted_when_the_turn_finishes(

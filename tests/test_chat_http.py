@@ -13,8 +13,8 @@ import pytest
 from support import CHAT_APP_ID, make_settings, named, parse_frames, serve_app
 
 from bailian_fc.chat.app import create_app
-from bailian_fc.dev.emulator import Behaviour
 from bailian_fc.store import FileStore
+from bailian_fc_tools.emulator import Behaviour
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import httpx
 from support import CHAT_APP_ID, make_settings, parse_frames, serve_app
 
 from bailian_fc.chat.app import create_app
-from bailian_fc.dev.emulator import Behaviour
 from bailian_fc.store import FileStore
+from bailian_fc_tools.emulator import Behaviour
 
 
 def _stored(tmp_path: Any, part: str) -> list[str]:

@@ -13,7 +13,7 @@ def _cli(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", *args],
+        [sys.executable, "-m", "bailian_fc_tools.cli", *args],
         env={**os.environ, **(env or {})},
         cwd=cwd,
         capture_output=True,

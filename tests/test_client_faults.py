@@ -21,8 +21,8 @@ from bailian_fc.bailian.errors import (
     UpstreamTimeout,
 )
 from bailian_fc.catalogue.outputs import FinanceDigest, FinanceInsight
-from bailian_fc.dev.emulator import Behaviour
 from bailian_fc.http.errors import upstream_status
+from bailian_fc_tools.emulator import Behaviour
 
 APP = "emu-app1_chat"
 DIGEST = "emu-app2a_finance_digest"

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bailian_fc.clock import BusinessCalendar, RuntimeClock, RuntimeContext, context_key
+from bailian_fc.clock import BusinessCalendar, SandboxClock, SandboxContext, context_key
 from bailian_fc.store import FileStore, StoreError
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -74,11 +74,11 @@ def store(tmp_path: Path) -> SpyStore:
 
 
 @pytest.fixture
-def clock(store: SpyStore, timers: Timers) -> RuntimeClock:
-    return RuntimeClock(store, BusinessCalendar("Asia/Shanghai"), wall=timers.wall, monotonic=timers.mono)
+def clock(store: SpyStore, timers: Timers) -> SandboxClock:
+    return SandboxClock(store, BusinessCalendar("Asia/Shanghai"), wall=timers.wall, monotonic=timers.mono)
 
 
-def make_ctx(timers: Timers, **overrides: Any) -> RuntimeContext:
+def make_ctx(timers: Timers, **overrides: Any) -> SandboxContext:
     values: dict[str, Any] = {
         "mode": "fixed",
         "fixed_at": datetime(2024, 3, 1, 7, 59, tzinfo=SH),
@@ -89,7 +89,7 @@ def make_ctx(timers: Timers, **overrides: Any) -> RuntimeContext:
         "set_at": timers.wall_at,
     }
     values.update(overrides)
-    return RuntimeContext(**values)
+    return SandboxContext(**values)
 
 
 # -- business calendar -----------------------------------------------------------------------------
@@ -182,14 +182,14 @@ def test_context_datetimes_are_normalised_to_utc(timers: Timers) -> None:
 # -- the clock -------------------------------------------------------------------------------------
 
 
-def test_without_context_now_is_the_wall(clock: RuntimeClock, timers: Timers) -> None:
+def test_without_context_now_is_the_wall(clock: SandboxClock, timers: Timers) -> None:
     assert clock.now() == T0
     assert clock.now("site-001") == T0
     assert clock.business_date() == date(2024, 6, 15)
     assert clock.context() is None
 
 
-def test_fixed_context(clock: RuntimeClock, timers: Timers) -> None:
+def test_fixed_context(clock: SandboxClock, timers: Timers) -> None:
     clock.set_context(make_ctx(timers), "admin-1")
     timers.advance(60)
     assert clock.now() == datetime(2024, 2, 29, 23, 59, tzinfo=timezone.utc)  # 07:59 Shanghai, frozen
@@ -197,7 +197,7 @@ def test_fixed_context(clock: RuntimeClock, timers: Timers) -> None:
     assert clock.now().tzinfo == timezone.utc
 
 
-def test_offset_context_moves_with_the_wall(clock: RuntimeClock, timers: Timers) -> None:
+def test_offset_context_moves_with_the_wall(clock: SandboxClock, timers: Timers) -> None:
     ctx = make_ctx(timers, mode="offset", fixed_at=None, offset_seconds=-86400.0 * 10)
     clock.set_context(ctx, "admin-1")
     assert clock.now() == T0 - timedelta(days=10)
@@ -207,7 +207,7 @@ def test_offset_context_moves_with_the_wall(clock: RuntimeClock, timers: Timers)
     assert clock.business_date() == date(2024, 6, 5)
 
 
-def test_site_context_beats_global(clock: RuntimeClock, timers: Timers) -> None:
+def test_site_context_beats_global(clock: SandboxClock, timers: Timers) -> None:
     clock.set_context(make_ctx(timers, mode="offset", fixed_at=None, offset_seconds=3600.0), "a")
     site_at = datetime(2023, 12, 31, 12, 0, tzinfo=SH)
     clock.set_context(make_ctx(timers, scope="site", site_id="site-002", fixed_at=site_at), "a")
@@ -218,7 +218,7 @@ def test_site_context_beats_global(clock: RuntimeClock, timers: Timers) -> None:
     assert clock.context("site-002").scope == "site"  # type: ignore[union-attr]
 
 
-def test_expired_contexts_are_ignored(clock: RuntimeClock, timers: Timers) -> None:
+def test_expired_contexts_are_ignored(clock: SandboxClock, timers: Timers) -> None:
     clock.set_context(make_ctx(timers, expires_at=T0 + timedelta(hours=2)), "a")
     site_ctx = make_ctx(
         timers,
@@ -237,14 +237,14 @@ def test_expired_contexts_are_ignored(clock: RuntimeClock, timers: Timers) -> No
     assert clock.describe()["sandbox"] is False
 
 
-def test_expired_context_cannot_be_set(clock: RuntimeClock, timers: Timers) -> None:
+def test_expired_context_cannot_be_set(clock: SandboxClock, timers: Timers) -> None:
     ctx = make_ctx(timers, set_at=T0 - timedelta(hours=2), expires_at=T0 - timedelta(hours=1))
     with pytest.raises(ValueError, match="past"):
         clock.set_context(ctx, "a")
 
 
 def test_store_reads_are_cached_for_cache_seconds(
-    clock: RuntimeClock, store: SpyStore, timers: Timers
+    clock: SandboxClock, store: SpyStore, timers: Timers
 ) -> None:
     assert clock.now() == T0
     reads = store.gets()
@@ -253,7 +253,7 @@ def test_store_reads_are_cached_for_cache_seconds(
         clock.business_date()
     assert store.gets() == reads  # no store traffic inside the window
     # Another instance sets a context: this instance sees it only once its cache expires.
-    other = RuntimeClock(store, clock.calendar, wall=timers.wall, monotonic=timers.mono)
+    other = SandboxClock(store, clock.calendar, wall=timers.wall, monotonic=timers.mono)
     other.set_context(make_ctx(timers), "admin-2")
     timers.mono_at += 4.9
     assert clock.now() == T0
@@ -262,33 +262,33 @@ def test_store_reads_are_cached_for_cache_seconds(
     assert store.gets() == reads + 1
 
 
-def test_site_lookups_cache_the_site_key_too(clock: RuntimeClock, store: SpyStore) -> None:
+def test_site_lookups_cache_the_site_key_too(clock: SandboxClock, store: SpyStore) -> None:
     clock.now("site-001")
     clock.now("site-001")
     keys = [key for op, key in store.calls if op == "get"]
     assert sorted(keys) == sorted([context_key("global", None), context_key("site", "site-001")])
 
 
-def test_invalidate_forces_a_reread(clock: RuntimeClock, store: SpyStore) -> None:
+def test_invalidate_forces_a_reread(clock: SandboxClock, store: SpyStore) -> None:
     clock.now()
     clock.invalidate()
     clock.now()
     assert store.gets() == 2
 
 
-def test_store_failure_keeps_the_cached_context(clock: RuntimeClock, store: SpyStore, timers: Timers) -> None:
+def test_store_failure_keeps_the_cached_context(clock: SandboxClock, store: SpyStore, timers: Timers) -> None:
     clock.set_context(make_ctx(timers), "a")
     sandbox_now = clock.now()
     store.fail_gets = True
     timers.mono_at += 10
     assert clock.now() == sandbox_now  # a store blip does not drop the sandbox
-    fresh = RuntimeClock(store, clock.calendar, wall=timers.wall, monotonic=timers.mono)
+    fresh = SandboxClock(store, clock.calendar, wall=timers.wall, monotonic=timers.mono)
     with pytest.raises(StoreError):
         fresh.now()  # nothing cached: the failure is reported, not guessed around
 
 
 def test_set_context_stamps_actor_and_writes_a_create_only_audit_record(
-    clock: RuntimeClock, store: SpyStore, timers: Timers
+    clock: SandboxClock, store: SpyStore, timers: Timers
 ) -> None:
     clock.set_context(make_ctx(timers, set_at=T0 - timedelta(days=300)), "admin-7")
     stored = store.get_json("runtime/context/global.json")
@@ -310,7 +310,7 @@ def test_set_context_stamps_actor_and_writes_a_create_only_audit_record(
     assert store.get_json(audit_keys[0]) == record
 
 
-def test_clear_context(clock: RuntimeClock, store: SpyStore, timers: Timers) -> None:
+def test_clear_context(clock: SandboxClock, store: SpyStore, timers: Timers) -> None:
     clock.set_context(make_ctx(timers, scope="site", site_id="site-003"), "a")
     assert clock.context("site-003") is not None
     timers.advance(1)
@@ -326,7 +326,7 @@ def test_clear_context(clock: RuntimeClock, store: SpyStore, timers: Timers) -> 
         clock.clear_context("site", None, "a")
 
 
-def test_list_contexts(clock: RuntimeClock, timers: Timers) -> None:
+def test_list_contexts(clock: SandboxClock, timers: Timers) -> None:
     clock.set_context(make_ctx(timers), "a")
     clock.set_context(make_ctx(timers, scope="site", site_id="s1", expires_at=T0 + timedelta(minutes=1)), "a")
     assert [c.scope for c in clock.list_contexts()] == ["global", "site"]
@@ -335,7 +335,7 @@ def test_list_contexts(clock: RuntimeClock, timers: Timers) -> None:
     assert len(clock.list_contexts(include_expired=True)) == 2
 
 
-def test_describe_shape(clock: RuntimeClock, timers: Timers) -> None:
+def test_describe_shape(clock: SandboxClock, timers: Timers) -> None:
     assert clock.describe("site-001") == {
         "now": T0.isoformat(),
         "business_date": "2024-06-15",
@@ -362,6 +362,6 @@ def test_describe_shape(clock: RuntimeClock, timers: Timers) -> None:
 
 
 def test_naive_wall_clock_is_refused(store: SpyStore) -> None:
-    clock = RuntimeClock(store, BusinessCalendar("Asia/Shanghai"), wall=lambda: datetime(2024, 1, 1))
+    clock = SandboxClock(store, BusinessCalendar("Asia/Shanghai"), wall=lambda: datetime(2024, 1, 1))
     with pytest.raises(ValueError, match="aware"):
         clock.now()

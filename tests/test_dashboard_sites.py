@@ -20,11 +20,11 @@ from bailian_fc.apps import function as apps_function
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.inputs import FinanceFilter
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.dev.emulator import EmulatorThread
 from bailian_fc.runlog.dashboard import HourRollup, compute_hour, floor_hour
 from bailian_fc.runlog.record import PREFIX
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
+from bailian_fc_tools.emulator import EmulatorThread
 
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 MANAGER_A = AUTH.mint("mgr-a", "site-001", "manager")

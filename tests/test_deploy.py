@@ -20,11 +20,11 @@ import pytest
 import yaml
 from support import SECRET
 
-from bailian_fc.dev import build as build_mod
-from bailian_fc.dev.imports import check_imports
-from bailian_fc.dev.manifest import load_manifest
-from bailian_fc.dev.slim import find_interpreter
-from bailian_fc.dev.validate import SCHEMA_PATH, check_cron, match_route, validate
+from bailian_fc_tools.builder import build as build_mod
+from bailian_fc_tools.builder.imports import check_imports
+from bailian_fc_tools.builder.manifest import load_manifest
+from bailian_fc_tools.builder.slim import find_interpreter
+from bailian_fc_tools.deploy.validate import SCHEMA_PATH, check_cron, match_route, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = yaml.safe_load((ROOT / "s.yaml").read_text(encoding="utf-8"))
@@ -59,12 +59,12 @@ def test_s_yaml_validates_clean(tmp_path: Path) -> None:
 
 def test_schema_ships_inside_the_package_with_its_licence() -> None:
     data = SCHEMA_PATH.parent
-    assert SCHEMA_PATH.is_relative_to(ROOT / "shared" / "bailian_fc")
+    assert SCHEMA_PATH.is_relative_to(ROOT / "shared" / "bailian_fc_tools")
     assert json.loads(SCHEMA_PATH.read_text())["properties"]["memorySize"]["multipleOf"] == 64
     notice = (data / "NOTICE.md").read_text()
     assert "MIT License" in notice and "Copyright (c) 2020 Serverless Devs" in notice
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert '"dev/data/*.json"' in pyproject and '"dev/data/*.md"' in pyproject
+    assert 'bailian_fc_tools = ["data/*.json", "data/*.md"]' in pyproject
 
 
 def test_readme_typo_fails_validate_on_a_fresh_copy_of_s_yaml(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_readme_typo_fails_validate_on_a_fresh_copy_of_s_yaml(tmp_path: Path) ->
     assert "      memorySize: 512\n" in text
     (clone / "s.yaml").write_text(text.replace("      memorySize: 512\n", "      memorySzie: 512\n", 1))
     run = subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", "validate"],
+        [sys.executable, "-m", "bailian_fc_tools.cli", "validate"],
         cwd=clone,
         capture_output=True,
         text=True,
@@ -351,7 +351,7 @@ def _cli(
     *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", *args],
+        [sys.executable, "-m", "bailian_fc_tools.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -380,7 +380,7 @@ def test_invoke_without_secret_signs_with_the_dev_secret(tmp_path: Path) -> None
         [
             sys.executable,
             "-m",
-            "bailian_fc.dev.cli",
+            "bailian_fc_tools.cli",
             "invoke",
             "apps",
             "--event",
@@ -470,3 +470,23 @@ def test_invoke_prints_fc_error_shape_and_fails(toy_project: Path) -> None:
 def test_invoke_times_out(toy_project: Path) -> None:
     done = _cli("invoke", "toy", "--event", '{"sleep": 30}', "--timeout", "1", cwd=toy_project)
     assert done.returncode == 124 and "timed out" in json.loads(done.stdout)["errorMessage"]
+
+
+def test_every_store_scheme_and_data_kind_packages_a_declared_extra() -> None:
+    """store.SCHEMES and venue.DATA_KINDS are the one list: the build packages each one's pyproject extra."""
+    from bailian_fc.store import SCHEMES
+    from bailian_fc.venue import DATA_KINDS, DATA_SCHEMES, data_kind_of
+
+    project = build_mod.read_pyproject(ROOT)
+    extras = project["project"]["optional-dependencies"]
+    for scheme, spec in SCHEMES.items():
+        assert build_mod.store_kind("auto", {"STORE_URL": f"{scheme}://x/y"}) == scheme
+        reqs = build_mod.requirements_for("chat", project, scheme)
+        assert spec.extra is None or set(extras[spec.extra]) <= set(reqs), scheme
+    assert {data_kind_of(f"{scheme}://h/db") for scheme in DATA_SCHEMES} <= set(DATA_KINDS)
+    assert build_mod.data_kind("auto", {"DATA_URL": "postgres://h/db"}) == "postgresql"
+    assert build_mod.data_kind("auto", {"DATA_URL": ""}) == "embedded"
+    pg = build_mod.requirements_for("apps", project, "file", "postgresql")
+    assert set(extras["pg"]) <= set(pg) and not set(extras["pg"]) & set(
+        build_mod.requirements_for("apps", project, "file")
+    )

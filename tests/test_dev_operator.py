@@ -23,7 +23,7 @@ def test_dev_on_a_busy_port_fails_before_printing_anything(tmp_path: Path) -> No
         port = busy.getsockname()[1]
         env = {**os.environ, "STORE_URL": f"file://{tmp_path}", "AUTH_JWT_SECRET": SECRET}
         run = subprocess.run(
-            [sys.executable, "-m", "bailian_fc.dev.cli", "dev", "--port", str(port)],
+            [sys.executable, "-m", "bailian_fc_tools.cli", "dev", "--port", str(port)],
             cwd=ROOT,
             env=env,
             capture_output=True,

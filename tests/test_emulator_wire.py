@@ -16,8 +16,8 @@ import requests
 from dashscope.v2 import errors as v2errors
 
 from bailian_fc.catalogue.outputs import APP_KEYS, OUTPUT_MODELS
-from bailian_fc.dev.emulator import Behaviour, Emulator, EmulatorThread, app_key_for, default_reply
-from bailian_fc.dev.emulator.behaviours import KINDS, MAX_STALL_SECONDS
+from bailian_fc_tools.emulator import Behaviour, Emulator, EmulatorThread, app_key_for, default_reply
+from bailian_fc_tools.emulator.behaviours import KINDS, MAX_STALL_SECONDS
 
 CHAT = "emu-app1_chat"
 PROMPT = "你们台费多少钱？"

@@ -15,12 +15,12 @@ from support import SECRET, make_settings, serve_app
 from bailian_fc.auth import Authenticator
 from bailian_fc.bailian.errors import RateLimited, UpstreamTimeout
 from bailian_fc.chat.app import create_app
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.errors import Busy, InvalidInput, NotConfigured, NotFound
 from bailian_fc.http.fc_event import http_handler
 from bailian_fc.http.router import Router
 from bailian_fc.jsonsafe import JsonRejected
 from bailian_fc.store import FileStore, StoreUnavailable
+from bailian_fc_tools.local.fc_context import fake_context
 
 SECRET_TEXT = "/srv/secret-path key=sk-123"
 FAILURES: dict[str, BaseException] = {

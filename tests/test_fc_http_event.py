@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from bailian_fc.bailian import errors
-from bailian_fc.dev.fc_context import asgi_app, fake_context
 from bailian_fc.http.errors import ApiError
 from bailian_fc.http.fc_event import HttpRequest, Response, decode_event, encode_response, http_handler
 from bailian_fc.http.router import Router
 from bailian_fc.store import StoreError, StoreUnavailable
+from bailian_fc_tools.local.fc_context import asgi_app, fake_context
 
 # The sample event of the FC3 docs (reference §2.1), as the bytes FC passes.
 SAMPLE = {

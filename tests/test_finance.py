@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bailian_fc.clock import BusinessCalendar, RuntimeClock, RuntimeContext
-from bailian_fc.dev import demo_finance as demo
+from bailian_fc.clock import BusinessCalendar, SandboxClock, SandboxContext
 from bailian_fc.settings import get_settings
 from bailian_fc.store import FileStore
 from bailian_fc.venue.finance import FinanceRow, FinanceStore, compare, summarize
 from bailian_fc.venue.ranges import RANGES, Period, previous_period, resolve_range
+from bailian_fc_tools.demo import finance as demo
 
 SH = ZoneInfo("Asia/Shanghai")
 DEMO_END = date(2024, 6, 30)  # a Sunday
@@ -343,9 +343,9 @@ def test_sandbox_clock_in_the_past_caps_reads(demo_root: Path) -> None:
     """Data after the clock's business date is never returned, whatever end is asked for."""
     store = FileStore(demo_root)
     wall = datetime(2024, 7, 1, 4, 0, tzinfo=timezone.utc)
-    clock = RuntimeClock(store, BusinessCalendar("Asia/Shanghai"), wall=lambda: wall)
+    clock = SandboxClock(store, BusinessCalendar("Asia/Shanghai"), wall=lambda: wall)
     clock.set_context(
-        RuntimeContext(
+        SandboxContext(
             mode="fixed",
             fixed_at=datetime(2024, 6, 11, 7, 30, tzinfo=SH),
             scope="site",

@@ -29,7 +29,7 @@ def invoke(cwd: Path, function: str, event: str, *extra: str, **env: str) -> sub
         [
             sys.executable,
             "-m",
-            "bailian_fc.dev.cli",
+            "bailian_fc_tools.cli",
             "invoke",
             function,
             "--event",

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 
 from bailian_fc.catalogue.outputs import APP_KEYS
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.emulator import EmulatorThread
-from bailian_fc.dev.invoke import with_token
-from bailian_fc.dev.slim import find_interpreter
 from bailian_fc.store import open_store
+from bailian_fc_tools.builder.slim import find_interpreter
+from bailian_fc_tools.demo.finance import generate
+from bailian_fc_tools.emulator import EmulatorThread
+from bailian_fc_tools.local.invoke import with_token
 
 pytestmark = [pytest.mark.build, pytest.mark.slow]
 
@@ -61,7 +61,7 @@ def built(
     assert find_interpreter("3.10"), "these tests need a Python 3.10 (FC's runtime); pyenv install 3.10"
     out = tmp_path_factory.mktemp(f"lean-{request.param}")
     done = subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", "build", "--out", str(out), "--store", request.param],
+        [sys.executable, "-m", "bailian_fc_tools.cli", "build", "--out", str(out), "--store", request.param],
         cwd=ROOT,
         capture_output=True,
         text=True,

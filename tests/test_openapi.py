@@ -15,8 +15,8 @@ from bailian_fc.catalogue.chat import ChatRequest
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.chat import openapi as chat_openapi
 from bailian_fc.chat.app import chat_routes
-from bailian_fc.dev.export_types import openapi as combined_document
 from bailian_fc.http.openapi import OpDoc, UndocumentedRoute, client_operations
+from bailian_fc_tools.export.types import openapi as combined_document
 
 DOC = combined_document()
 MODULES = {"chat": chat_openapi, "apps": apps_openapi, "admin": admin_openapi}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bailian_fc.dev.build import copy_js_client
+from bailian_fc_tools.builder.build import copy_js_client
 
 ROOT = Path(__file__).resolve().parents[1]
 JS_SOURCE = ROOT / "clients" / "js" / "src"

@@ -11,18 +11,18 @@ import pytest
 from support import SECRET
 
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.clock import RuntimeClock, RuntimeContext
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.emulator import Behaviour, EmulatorThread
-from bailian_fc.dev.fc_context import fake_context
+from bailian_fc.clock import SandboxClock, SandboxContext
 from bailian_fc.jobs.dispatcher import JobRun
-from bailian_fc.prewarm import function as prewarm_function
-from bailian_fc.prewarm.app2 import App2Prewarm
-from bailian_fc.prewarm.function import PrewarmRuntime
+from bailian_fc.scheduled import function as prewarm_function
+from bailian_fc.scheduled.app2 import App2Prewarm
+from bailian_fc.scheduled.function import PrewarmRuntime
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 from bailian_fc.venue.finance import FinanceStore
 from bailian_fc.venue.ranges import RANGES
+from bailian_fc_tools.demo.finance import generate
+from bailian_fc_tools.emulator import Behaviour, EmulatorThread
+from bailian_fc_tools.local.fc_context import fake_context
 
 APP2 = "emu-app2_finance"
 APP2A = "emu-app2a_finance_digest"
@@ -157,10 +157,10 @@ def test_deadline_stops_cleanly_and_the_next_part_resumes(runtime, emu):
 
 def test_prewarm_uses_the_sandbox_business_date(runtime, emu):
     """With a sandbox clock, the cache is filled for that business date's data."""
-    clock: RuntimeClock = runtime.service.clock
+    clock: SandboxClock = runtime.service.clock
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=20)
     clock.set_context(
-        RuntimeContext(
+        SandboxContext(
             mode="fixed",
             fixed_at=past,
             scope="global",

@@ -19,18 +19,18 @@ from test_admin import ADMIN, Wall, build, call
 
 from bailian_fc.admin import function as admin_function
 from bailian_fc.apps.service import AppsService
-from bailian_fc.clock import BusinessCalendar, RuntimeClock, RuntimeContext
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.emulator import EmulatorThread
+from bailian_fc.clock import BusinessCalendar, SandboxClock, SandboxContext
 from bailian_fc.jobs.day_start import before_day_start, early_fire_warnings
 from bailian_fc.jobs.dispatcher import JobRun
 from bailian_fc.jobs.seed import default_jobs
 from bailian_fc.jobs.store import Job
-from bailian_fc.prewarm.app2 import App2Prewarm
+from bailian_fc.scheduled.app2 import App2Prewarm
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 from bailian_fc.venue.finance import FinanceStore
 from bailian_fc.venue.ranges import RANGES
+from bailian_fc_tools.demo.finance import generate
+from bailian_fc_tools.emulator import EmulatorThread
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 DAY = dt.date(2026, 3, 2)
@@ -64,7 +64,7 @@ def world(tmp_path, monkeypatch):
         store = FileStore(tmp_path)
         generate(store, sites=2, days=40, end=DAY)
         wall = Clock(local(DAY, 7, 30))
-        clock = RuntimeClock(store, CAL, wall=wall, cache_seconds=0)
+        clock = SandboxClock(store, CAL, wall=wall, cache_seconds=0)
         service = AppsService(settings, store, clock)
         yield service, wall, emu
         service.upstream.close()
@@ -105,7 +105,7 @@ def test_each_site_on_its_own_clock(world: Any) -> None:
     """site-002 under a sandbox already past its day start is prewarmed while site-001 waits."""
     service, wall, _ = world
     service.clock.set_context(
-        RuntimeContext(
+        SandboxContext(
             mode="fixed",
             fixed_at=local(DAY - dt.timedelta(days=5), 9, 0),
             scope="site",

@@ -21,9 +21,9 @@ from bailian_fc.admin import function as admin_function
 from bailian_fc.admin.function import AdminRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.chat.app import create_app
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
+from bailian_fc_tools.local.fc_context import fake_context
 
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 RID = "1-67a0b1c2-abcdef0123456789abcd"
@@ -41,7 +41,7 @@ def log_lines():
 
 async def test_chat_logs_are_json_lines_carrying_the_fc_request_id(emulator, tmp_path, log_lines):
     """The chat server installs the handler: bailian_fc INFO/WARNING lines appear, with the FC request id."""
-    from bailian_fc.dev.emulator import Behaviour
+    from bailian_fc_tools.emulator import Behaviour
 
     emulator.script(CHAT_APP_ID, Behaviour(kind="http_error", status=401, code="InvalidApiKey"))
     token = AUTH.mint("user-1", "site-001", "staff")

@@ -14,7 +14,7 @@ import pytest
 from bailian_fc.chat.conversations import ConversationStore
 from bailian_fc.jobs.dispatcher import JobRun
 from bailian_fc.jobs.store import JobStore, run_key, slot_stamp
-from bailian_fc.prewarm.housekeeping import Housekeeping
+from bailian_fc.scheduled.housekeeping import Housekeeping
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 

@@ -19,16 +19,16 @@ import pytest
 import test_prewarm
 from test_prewarm import APP2, APP2A, filters, run_of
 
-from bailian_fc.dev.dev import in_process_starter
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.jobs.dispatcher import JobRun
 from bailian_fc.jobs.queue import list_queue, queue_run
 from bailian_fc.jobs.rate import RATE_PREFIX, SharedRate
 from bailian_fc.jobs.run_now import set_local_starter, start_run
-from bailian_fc.prewarm.app2 import App2Prewarm
-from bailian_fc.prewarm.function import PrewarmRuntime
+from bailian_fc.scheduled.app2 import App2Prewarm
+from bailian_fc.scheduled.function import PrewarmRuntime
 from bailian_fc.store import FileStore
 from bailian_fc.venue.finance import FinanceStore
+from bailian_fc_tools.local.fc_context import fake_context
+from bailian_fc_tools.local.server import in_process_starter
 
 QPS = 20
 CHILD = str(Path(__file__).with_name("prewarm_child.py"))

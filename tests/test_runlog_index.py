@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bailian_fc.jobs.dispatcher import JobRun
-from bailian_fc.prewarm.housekeeping import Housekeeping
 from bailian_fc.runlog import index
 from bailian_fc.runlog import record as runlog
 from bailian_fc.runlog.query import RunlogQuery, list_runlogs
+from bailian_fc.scheduled.housekeeping import Housekeeping
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore, Store
 

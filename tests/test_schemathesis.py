@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
 from support import SECRET, running_dev
 
 from bailian_fc.auth import Authenticator
-from bailian_fc.dev.export_types import openapi as combined_document
+from bailian_fc_tools.export.types import openapi as combined_document
 
 pytestmark = pytest.mark.slow
 

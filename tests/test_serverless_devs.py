@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import serverless_devs
 
-from bailian_fc.dev.manifest import load_manifest
-from bailian_fc.dev.validate import fake_env, validate
+from bailian_fc_tools.builder.manifest import load_manifest
+from bailian_fc_tools.deploy.validate import fake_env, validate
 
 pytestmark = pytest.mark.node
 

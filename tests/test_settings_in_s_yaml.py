@@ -2,7 +2,7 @@
 
 Driven by settings.py and the code, not a list: a function "reads" a setting when a module it can
 import (any import statement, function-local ones included, from ``functions/<name>/*.py`` through
-``bailian_fc`` minus dev/) mentions ``.<field>``. So a setting added to settings.py and used by a
+``bailian_fc``, the runtime package) mentions ``.<field>``. So a setting added to settings.py and used by a
 function fails here until s.yaml hands it to that function.
 """
 
@@ -44,7 +44,7 @@ def _imports(path: Path, module: str) -> set[str]:
             base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
             target = ".".join([*base, *([node.module] if node.module else [])])
             found |= {target, *(f"{target}.{alias.name}" for alias in node.names)}
-    return {n for n in found if n.startswith("bailian_fc") and not n.startswith("bailian_fc.dev")}
+    return {n for n in found if n.startswith("bailian_fc") and not n.startswith("bailian_fc_tools")}
 
 
 def reachable(function: str) -> list[Path]:

@@ -21,9 +21,9 @@ from bailian_fc.catalogue.chat import ChatRequest
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.chat.conversations import ConversationStore
 from bailian_fc.chat.service import ChatService
-from bailian_fc.dev.emulator import EmulatorThread
 from bailian_fc.store import FileStore
 from bailian_fc.store.counting import CountingStore
+from bailian_fc_tools.emulator import EmulatorThread
 
 PRINCIPAL = Principal(sub="u-1", site_id="site-001", role="staff")
 

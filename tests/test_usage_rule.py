@@ -12,10 +12,10 @@ from bailian_fc.admin import function as admin_function
 from bailian_fc.admin.function import AdminRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.bailian.usage import Usage
-from bailian_fc.dev.fc_context import fake_context
 from bailian_fc.runlog import record as runlog
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
+from bailian_fc_tools.local.fc_context import fake_context
 
 
 @pytest.mark.parametrize(

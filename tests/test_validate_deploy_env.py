@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bailian_fc.dev import build as build_mod
-from bailian_fc.dev.deploy_env import required_env_calls
-from bailian_fc.dev.validate import validate
+from bailian_fc_tools.builder import build as build_mod
+from bailian_fc_tools.deploy.deploy_env import required_env_calls
+from bailian_fc_tools.deploy.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = {
@@ -147,7 +147,7 @@ def test_a_build_for_another_store_or_data_adapter_is_refused(tmp_path: Path) ->
 def test_validate_cli_prints_one_line_per_problem_without_traceback(tmp_path: Path) -> None:
     env = {"PATH": os.environ["PATH"], **GOOD, "AUTH_JWT_SECRET": "short", "STORE_URL": "file://x"}
     done = subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", "validate"],
+        [sys.executable, "-m", "bailian_fc_tools.cli", "validate"],
         cwd=tmp_path,
         env={**env, "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
         capture_output=True,

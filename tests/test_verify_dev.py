@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 def verify(base: str, token: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", "verify", "--base-url", base, "--token", token],
+        [sys.executable, "-m", "bailian_fc_tools.cli", "verify", "--base-url", base, "--token", token],
         capture_output=True,
         text=True,
         timeout=120,

@@ -1,11 +1,12 @@
-"""The business day and the one runtime clock every "now" comes from.
+"""The business day and the one sandbox clock every "now" comes from.
 
 * :class:`BusinessCalendar` — a billiard venue's day runs past midnight, so an instant belongs to
   business date D when ``D@day_start <= t < (D+1)@day_start`` in the venue's time zone.
 * :class:`Reading` — one reading of the clock for one site (instant, business date, context tag):
   what an answer is computed under and cached by (docs/business-day.md).
-* :class:`RuntimeClock` — the real time, unless an admin set a *runtime context* (sandbox): a fixed
-  instant or an offset, for every site or one, always with an expiry. Reports, caches and the
+* :class:`SandboxClock` — the real time, unless an admin set a sandbox (a :class:`SandboxContext`,
+  served as ``/admin/runtime-context`` and stored under that name: a public and stored contract): a
+  fixed instant or an offset, for every site or one, always with an expiry. Reports, caches and the
   finance upper bound all read this clock, so a sandbox moves all of them together.
 
 Nothing here is a module global: functions build one clock per instance and pass it around, and
@@ -61,7 +62,7 @@ Scope = Literal["global", "site"]
 
 
 def utc_now() -> datetime:
-    """The real wall clock (aware, UTC): the default ``wall`` of :class:`RuntimeClock`."""
+    """The real wall clock (aware, UTC): the default ``wall`` of :class:`SandboxClock`."""
     return datetime.now(timezone.utc)
 
 
@@ -134,7 +135,7 @@ class BusinessCalendar:
         return candidate
 
 
-class RuntimeContext(BaseModel):
+class SandboxContext(BaseModel):
     """A sandbox clock set by an admin: a fixed instant or an offset, global or for one site."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -173,7 +174,7 @@ class RuntimeContext(BaseModel):
         return None if value is None else check_site_id(value)
 
     @model_validator(mode="after")
-    def _consistent(self) -> RuntimeContext:
+    def _consistent(self) -> SandboxContext:
         if self.mode == "fixed" and (self.fixed_at is None or self.offset_seconds is not None):
             raise ValueError("mode 'fixed' needs fixed_at and no offset_seconds")
         if self.mode == "offset" and (self.offset_seconds is None or self.fixed_at is not None):
@@ -203,7 +204,7 @@ class RuntimeContext(BaseModel):
 LIVE = "live"
 
 
-def context_tag(ctx: RuntimeContext | None) -> str:
+def context_tag(ctx: SandboxContext | None) -> str:
     """The runtime context an answer is computed under, as a short key segment.
 
     ``live`` for the real clock; for a sandbox, a digest of its whole stored document, so both its
@@ -247,7 +248,7 @@ def context_key(scope: Scope, site_id: str | None) -> str:
     raise ValueError(f"scope must be 'global' or 'site', not {scope!r}")
 
 
-class RuntimeClock:
+class SandboxClock:
     """The effective now: real wall time, moved by an unexpired runtime context when one is set.
 
     Contexts are read from the store and cached per key for ``cache_seconds`` of *monotonic* time,
@@ -269,11 +270,11 @@ class RuntimeClock:
         self._wall = wall
         self._monotonic = monotonic
         self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, RuntimeContext | None]] = {}
+        self._cache: dict[str, tuple[float, SandboxContext | None]] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, store: Store, settings: Settings, **kwargs: Any) -> RuntimeClock:
+    def from_settings(cls, store: Store, settings: Settings, **kwargs: Any) -> SandboxClock:
         return cls(store, BusinessCalendar.from_settings(settings), **kwargs)
 
     # -- reading ------------------------------------------------------------------------------
@@ -285,7 +286,7 @@ class RuntimeClock:
             raise ValueError("the wall clock must return aware datetimes")
         return wall.astimezone(timezone.utc)
 
-    def context(self, site_id: str | None = None) -> RuntimeContext | None:
+    def context(self, site_id: str | None = None) -> SandboxContext | None:
         """The context in force for ``site_id``: the site's beats the global one; expired ones don't count."""
         return self._effective(site_id, self.wall_now())
 
@@ -322,7 +323,7 @@ class RuntimeClock:
             "mode": None if ctx is None else ctx.mode,
         }
 
-    def list_contexts(self, include_expired: bool = False) -> list[RuntimeContext]:
+    def list_contexts(self, include_expired: bool = False) -> list[SandboxContext]:
         """Every stored context (global first, then sites in key order), uncached, for the admin view."""
         keys = [GLOBAL_KEY, *self.store.list(SITES_PREFIX)]
         wall = self.wall_now()
@@ -331,7 +332,7 @@ class RuntimeClock:
 
     # -- admin operations ---------------------------------------------------------------------
 
-    def set_context(self, ctx: RuntimeContext, actor: str) -> None:
+    def set_context(self, ctx: SandboxContext, actor: str) -> None:
         """Store ``ctx`` (last writer wins: one document per scope), then a create-only audit record.
 
         ``set_by``/``set_at`` are stamped from ``actor`` and the real wall clock, not taken from
@@ -341,7 +342,7 @@ class RuntimeClock:
         wall = self.wall_now()
         if not ctx.active(wall):
             raise ValueError("expires_at is in the past")
-        stamped = RuntimeContext.model_validate({**ctx.model_dump(), "set_by": actor, "set_at": wall})
+        stamped = SandboxContext.model_validate({**ctx.model_dump(), "set_by": actor, "set_at": wall})
         self.store.put_json(stamped.key, stamped.model_dump(mode="json"))
         self.invalidate()
         self._audit({"action": "set", "context": stamped.model_dump(mode="json"), "actor": actor}, wall)
@@ -363,7 +364,7 @@ class RuntimeClock:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _effective(self, site_id: str | None, wall: datetime) -> RuntimeContext | None:
+    def _effective(self, site_id: str | None, wall: datetime) -> SandboxContext | None:
         if site_id is not None:
             site_ctx = self._cached(context_key("site", site_id))
             if site_ctx is not None and site_ctx.active(wall):
@@ -371,7 +372,7 @@ class RuntimeClock:
         global_ctx = self._cached(GLOBAL_KEY)
         return global_ctx if global_ctx is not None and global_ctx.active(wall) else None
 
-    def _cached(self, key: str) -> RuntimeContext | None:
+    def _cached(self, key: str) -> SandboxContext | None:
         """The context at ``key``, from the cache while fresh.
 
         When the store fails and a previous reading exists, that reading is kept for another
@@ -394,12 +395,12 @@ class RuntimeClock:
             self._cache[key] = (tick, value)
         return value
 
-    def _load(self, key: str) -> RuntimeContext | None:
+    def _load(self, key: str) -> SandboxContext | None:
         raw = self.store.get_json(key)
         if raw is None:
             return None
         try:
-            return RuntimeContext.model_validate(raw)
+            return SandboxContext.model_validate(raw)
         except ValidationError:
             log.warning("ignoring an invalid runtime context at %s", key)
             return None

@@ -32,9 +32,9 @@ from bailian_fc.catalogue.chat import ChatRequest
 from bailian_fc.chat.conversations import ConversationStore
 from bailian_fc.chat.housekeeping import sweep_conversations
 from bailian_fc.chat.service import ChatService
-from bailian_fc.dev.emulator.server import Emulator, EmulatorThread
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore, Store
+from bailian_fc_tools.emulator.server import Emulator, EmulatorThread
 
 LEASE = 60.0
 SITE, USER = "site-001", "user-1"

@@ -14,8 +14,8 @@ from support import make_settings, parse_frames, serve_app
 
 from bailian_fc.chat.app import create_app
 from bailian_fc.chat.conversations import ConversationStore
-from bailian_fc.dev.emulator import Emulator
 from bailian_fc.store import Store
+from bailian_fc_tools.emulator import Emulator
 
 
 def test_fifty_concurrent_writers_lose_no_turn(store: Store) -> None:

@@ -20,10 +20,10 @@ from plainbuffer import Cell, PlainBufferError, Row, decode_row, encode_rows
 from tablestore.retry import NoRetryPolicy
 
 from bailian_fc.chat.conversations import ConversationStore
-from bailian_fc.dev import cli
-from bailian_fc.dev.store_init import init_store
 from bailian_fc.store import InvalidKey, Store, StoreError, StoreUnavailable, open_store
 from bailian_fc.store.ots import OtsStore, create_table, describe_table, is_transient
+from bailian_fc_tools.cli import main as cli
+from bailian_fc_tools.deploy.store_init import init_store
 
 StoreFactory = Callable[..., Store]
 

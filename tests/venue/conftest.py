@@ -10,10 +10,10 @@ import pytest
 from pg_support import MIGRATIONS, VenueDb, create_database, grant_reader
 
 from bailian_fc.clock import BusinessCalendar
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.migrations import migrate
-from bailian_fc.dev.pg_writer import PostgresWriter
-from bailian_fc.dev.pgtemp import TempCluster
+from bailian_fc_tools.db.migrations import migrate
+from bailian_fc_tools.db.pg_writer import PostgresWriter
+from bailian_fc_tools.db.pgtemp import TempCluster
+from bailian_fc_tools.demo.finance import generate
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 
-from bailian_fc.dev.pgtemp import TempCluster
+from bailian_fc_tools.db.pgtemp import TempCluster
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "db" / "migrations"
 READER, READER_PASSWORD = "fc_reader", "reader-pw-not-secret"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pg_support import VenueDb
 
-from bailian_fc.dev import build as build_mod
+from bailian_fc_tools.builder import build as build_mod
 
 pytestmark = pytest.mark.build
 
@@ -42,7 +42,7 @@ def test_built_prewarm_reads_postgres_on_the_target_python(venue_db: VenueDb, tm
         [
             sys.executable,
             "-m",
-            "bailian_fc.dev.cli",
+            "bailian_fc_tools.cli",
             "build",
             "prewarm",
             "--out",

@@ -20,13 +20,6 @@ from test_pg_venue import call
 from bailian_fc.apps.function import AppsRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.dev import rls
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.emulator import EmulatorThread
-from bailian_fc.dev.migrations import migrate
-from bailian_fc.dev.pg_writer import PostgresWriter
-from bailian_fc.dev.pgtemp import TempCluster
-from bailian_fc.dev.venue_network import check_data_login
 from bailian_fc.errors import DomainError
 from bailian_fc.http.errors import to_api_error
 from bailian_fc.http.fc_event import http_handler
@@ -34,6 +27,13 @@ from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 from bailian_fc.venue.login import check_login
 from bailian_fc.venue.postgres import PostgresVenueData
+from bailian_fc_tools.db import rls
+from bailian_fc_tools.db.migrations import migrate
+from bailian_fc_tools.db.pg_writer import PostgresWriter
+from bailian_fc_tools.db.pgtemp import TempCluster
+from bailian_fc_tools.db.venue_network import check_data_login
+from bailian_fc_tools.demo.finance import generate
+from bailian_fc_tools.emulator import EmulatorThread
 
 END = dt.date(2026, 3, 1)
 PW = "pw-not-secret"
@@ -269,7 +269,7 @@ def clock_event() -> bytes:
 
 
 def _context() -> Any:
-    from bailian_fc.dev.fc_context import fake_context
+    from bailian_fc_tools.local.fc_context import fake_context
 
     return fake_context()
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in ("DATA_URL", "DATA_ADMIN_URL")}
     return subprocess.run(
-        [sys.executable, "-m", "bailian_fc.dev.cli", *args],
+        [sys.executable, "-m", "bailian_fc_tools.cli", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

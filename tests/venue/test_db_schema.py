@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from pg_support import MIGRATIONS, VenueDb, grant_reader
 
-from bailian_fc.dev import rls
-from bailian_fc.dev.migrations import MigrationError, discover, migrate
+from bailian_fc_tools.db import rls
+from bailian_fc_tools.db.migrations import MigrationError, discover, migrate
 
 MONEY = ("table_revenue", "goods_revenue", "recharge", "consumption", "discount")
 ALL_AI_VIEWS = [f"ai.{v.name}" for v in rls.AI_VIEWS]

@@ -13,10 +13,10 @@ from pg_support import MIGRATIONS, VenueDb, create_database, grant_reader
 from support import SECRET, running_dev
 
 from bailian_fc.auth import Authenticator
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.migrations import migrate
-from bailian_fc.dev.pg_writer import PostgresWriter
-from bailian_fc.dev.pgtemp import TempCluster
+from bailian_fc_tools.db.migrations import migrate
+from bailian_fc_tools.db.pg_writer import PostgresWriter
+from bailian_fc_tools.db.pgtemp import TempCluster
+from bailian_fc_tools.demo.finance import generate
 
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 

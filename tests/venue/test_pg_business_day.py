@@ -13,11 +13,11 @@ from support import SECRET, fc_call
 from bailian_fc.apps.function import AppsRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.clock import RuntimeContext
-from bailian_fc.dev.emulator import EmulatorThread
+from bailian_fc.clock import SandboxContext
 from bailian_fc.http.fc_event import http_handler
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
+from bailian_fc_tools.emulator import EmulatorThread
 
 MANAGER = Authenticator(SECRET, "bailian-fc", "bailian-fc").mint("mgr-1", "site-001", "manager")
 TZ = dt.timezone(dt.timedelta(hours=8))
@@ -50,7 +50,7 @@ def apps(venue_db: VenueDb, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> A
 
 def sandbox(runtime: AppsRuntime, at: dt.datetime) -> None:
     now = dt.datetime.now(dt.timezone.utc)
-    ctx = RuntimeContext(
+    ctx = SandboxContext(
         mode="fixed",
         fixed_at=at,
         scope="site",

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from pg_support import VenueDb
 
-from bailian_fc.dev.demo_finance import generate
 from bailian_fc.store import FileStore
 from bailian_fc.venue.embedded import EmbeddedVenueData
 from bailian_fc.venue.postgres import PostgresVenueData
+from bailian_fc_tools.demo.finance import generate
 
 
 @pytest.fixture

@@ -15,9 +15,7 @@ from support import SECRET, fc_call
 from bailian_fc.apps.function import AppsRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.clock import RuntimeContext
-from bailian_fc.dev.demo_finance import generate
-from bailian_fc.dev.emulator import EmulatorThread
+from bailian_fc.clock import SandboxContext
 from bailian_fc.errors import DomainError
 from bailian_fc.http.errors import to_api_error
 from bailian_fc.http.fc_event import http_handler
@@ -25,6 +23,8 @@ from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 from bailian_fc.venue.embedded import EmbeddedVenueData
 from bailian_fc.venue.postgres import PostgresVenueData
+from bailian_fc_tools.demo.finance import generate
+from bailian_fc_tools.emulator import EmulatorThread
 
 AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 MANAGER = AUTH.mint("mgr-1", "site-001", "manager")
@@ -121,7 +121,7 @@ def test_app2_under_a_sandbox_clock_reads_only_up_to_its_business_date(apps: Any
     runtime, emu, post = apps
     now = dt.datetime.now(dt.timezone.utc)
     runtime.clock.set_context(
-        RuntimeContext(
+        SandboxContext(
             mode="fixed",
             fixed_at=now - dt.timedelta(days=20),
             scope="global",

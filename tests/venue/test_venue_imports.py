@@ -16,9 +16,9 @@ from datetime import date
 from bailian_fc.settings import Settings
 from bailian_fc.apps.function import AppsRuntime
 from bailian_fc.catalogue.inputs import ClueRef, FinanceFilter
-from bailian_fc.dev.demo_finance import generate
+from bailian_fc_tools.demo.finance import generate
 from bailian_fc.store import FileStore
-from bailian_fc.prewarm.function import PrewarmRuntime
+from bailian_fc.scheduled.function import PrewarmRuntime
 store = FileStore(sys.argv[1])
 settings = Settings(store_url="file://" + sys.argv[1], data_url=sys.argv[2] or None, auth_jwt_secret="x" * 40)
 runtime = AppsRuntime.build(settings, store)

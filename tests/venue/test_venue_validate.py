@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bailian_fc.dev.validate import fake_env, validate
+from bailian_fc_tools.deploy.validate import fake_env, validate
 
 ROOT = Path(__file__).resolve().parents[2]
 VPC = {

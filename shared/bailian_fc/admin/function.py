@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import Authenticator, Principal, require_role
-from ..clock import SITE_ID_PATTERN, RuntimeClock, utc_now
+from ..clock import SITE_ID_PATTERN, SandboxClock, utc_now
 from ..http.fc_entry import HttpEntry
 from ..http.fc_event import HttpRequest
 from ..http.params import parse_query
@@ -48,7 +48,7 @@ class DashboardQuery(BaseModel):
 class AdminRuntime:
     settings: Settings
     store: Store
-    clock: RuntimeClock
+    clock: SandboxClock
     auth: Authenticator
     jobs: JobStore
 
@@ -62,7 +62,7 @@ class AdminRuntime:
         """``wall`` is the real clock (tests move it): run logs, roll-ups and audits use real time."""
         settings = settings or get_settings()
         store = store or open_store(settings.store_url)
-        clock = RuntimeClock.from_settings(store, settings, wall=wall)
+        clock = SandboxClock.from_settings(store, settings, wall=wall)
         auth = Authenticator.from_settings(settings)
         jobs = JobStore(store, now=clock.wall_now)
         # create-only: a fresh store lists its jobs; admin edits are never overwritten

@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, fi
 
 from ..auth import Principal
 from ..cache import purge
-from ..clock import SITE_ID_PATTERN, BusinessCalendar, RuntimeContext, bounded_utc, context_key
+from ..clock import SITE_ID_PATTERN, BusinessCalendar, SandboxContext, bounded_utc, context_key
 from ..errors import InvalidInput, NotFound, invalid_field
 from ..http.fc_event import HttpRequest, Response
 from ..http.params import parse_query
@@ -266,14 +266,14 @@ def put_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Princ
     actor = principal.sub
     wall = rt.clock.wall_now()
     data = body.model_dump(exclude={"ttl_seconds"})
-    ctx = RuntimeContext.model_validate(
+    ctx = SandboxContext.model_validate(
         {**data, "expires_at": _expiry(body, wall), "set_by": actor, "set_at": wall}
     )
     try:
         rt.clock.set_context(ctx, actor)
     except ValueError as exc:
         raise _invalid("expires_at", str(exc)) from None
-    stored = RuntimeContext.model_validate(rt.store.get_json(ctx.key))
+    stored = SandboxContext.model_validate(rt.store.get_json(ctx.key))
     log.info("runtime context %s set by %s", ctx.key, actor)
     return {**stored.model_dump(mode="json"), "expired": False}
 

@@ -22,7 +22,7 @@ from ..venue.figures import finance_figures
 from ..venue.ranges import resolve_with_previous
 
 if TYPE_CHECKING:
-    from ..clock import Reading, RuntimeClock
+    from ..clock import Reading, SandboxClock
     from ..settings import Settings
     from ..venue import VenueData
     from .service import AppsService
@@ -35,7 +35,7 @@ class PromptContext:
     READ_TTL_SECONDS = 60.0
 
     def __init__(
-        self, venue: VenueData, clock: RuntimeClock, settings: Settings, service: AppsService
+        self, venue: VenueData, clock: SandboxClock, settings: Settings, service: AppsService
     ) -> None:
         self.venue = venue
         self.clock = clock

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..auth import Authenticator, Principal
-from ..clock import RuntimeClock
+from ..clock import SandboxClock
 from ..http.fc_entry import HttpEntry
 from ..http.fc_event import HttpRequest, Response
 from ..http.router import Router
@@ -41,7 +41,7 @@ def route_table() -> list[tuple[str, str]]:
 class AppsRuntime:
     settings: Settings
     store: Store
-    clock: RuntimeClock
+    clock: SandboxClock
     auth: Authenticator
     service: AppsService
 
@@ -49,7 +49,7 @@ class AppsRuntime:
     def build(cls, settings: Settings | None = None, store: Store | None = None) -> AppsRuntime:
         settings = settings or get_settings()
         store = store or open_store(settings.store_url)
-        clock = RuntimeClock.from_settings(store, settings)
+        clock = SandboxClock.from_settings(store, settings)
         auth = Authenticator.from_settings(settings)
         return cls(settings, store, clock, auth, AppsService(settings, store, clock))
 

@@ -16,7 +16,7 @@ from ..http.params import parse_query
 from ..venue.lists import MAX_LIMIT, ClueItem, ClueStatus, CustomerItem, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
-    from ..clock import RuntimeClock
+    from ..clock import SandboxClock
     from ..venue import VenueData
 
 DEFAULT_LIMIT = 20
@@ -72,7 +72,7 @@ class CustomerPage(_Reply):
 
 
 class Lists:
-    def __init__(self, venue: VenueData, clock: RuntimeClock) -> None:
+    def __init__(self, venue: VenueData, clock: SandboxClock) -> None:
         self.venue = venue
         self.clock = clock
 

@@ -11,7 +11,7 @@ from .cron import CronError, Schedule, parse, validate_cron
 from .dispatcher import Dispatcher, Handler, JobRun
 from .events import EventError, decode_event
 from .seed import DEFAULT_JOBS
-from .store import Job, JobStore, ResumeState, RunRecord, next_fire_times, slot_stamp
+from .store import Job, JobRunRecord, JobStore, ResumeState, next_fire_times, slot_stamp
 
 __all__ = [
     "DEFAULT_JOBS",
@@ -21,9 +21,9 @@ __all__ = [
     "Handler",
     "Job",
     "JobRun",
+    "JobRunRecord",
     "JobStore",
     "ResumeState",
-    "RunRecord",
     "Schedule",
     "decode_event",
     "next_fire_times",

@@ -55,10 +55,11 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from ..clock import utc_now
 from ..ids import new_id
 from ..store.claims import Claim
 from .events import decode_event, manual_fields, run_status, trigger_time
-from .store import Job, JobStore, ResumeState, active_key, claim_key, utc_now
+from .store import Job, JobStore, ResumeState, active_key, claim_key
 
 log = logging.getLogger("bailian_fc.jobs")
 

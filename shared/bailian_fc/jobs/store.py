@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..clock import utc_now
 from ..ids import ID_RE, new_id
 from ..store import Store, StoreError
 from ..store.claims import Claim, Claims
@@ -52,10 +53,6 @@ DEFS_PREFIX = "jobs/defs/"
 
 RunStatus = Literal["ok", "partial", "failed", "incomplete", "running", "abandoned"]
 Trigger = Literal["timer", "manual"]
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def slot_stamp(slot: datetime) -> str:
@@ -111,7 +108,7 @@ class Job(BaseModel):
         return self.kind or self.name
 
 
-class RunRecord(BaseModel):
+class JobRunRecord(BaseModel):
     """One execution of a job (one part of a slot, when a run is resumed)."""
 
     id: str
@@ -227,9 +224,11 @@ class JobStore:
 
     # -- runs ---------------------------------------------------------------------------------
 
-    def record_run(self, name: str, slot: datetime, summary: Mapping[str, Any], **fields: Any) -> RunRecord:
-        """Write a create-only run record; ``fields`` are the other :class:`RunRecord` fields."""
-        record = RunRecord(
+    def record_run(
+        self, name: str, slot: datetime, summary: Mapping[str, Any], **fields: Any
+    ) -> JobRunRecord:
+        """Write a create-only run record; ``fields`` are the other :class:`JobRunRecord` fields."""
+        record = JobRunRecord(
             id=fields.pop("id", None) or new_id("j"), job=name, slot=slot, summary=dict(summary), **fields
         )
         key = run_key(name, record.id)
@@ -238,7 +237,7 @@ class JobStore:
         self._put_last(record)
         return record
 
-    def finish_run(self, record: RunRecord) -> RunRecord:
+    def finish_run(self, record: JobRunRecord) -> JobRunRecord:
         """Rewrite a run record we created (only its owner writes it, so last writer wins safely)."""
         self.store.put_json(run_key(record.job, record.id), record.model_dump(mode="json"))
         self._put_last(record)
@@ -250,7 +249,7 @@ class JobStore:
         if record is not None and record.status == "running":
             self.finish_run(record.model_copy(update={"status": "abandoned", "finished_at": self.now()}))
 
-    def stored_run(self, name: str, run_id: str) -> RunRecord | None:
+    def stored_run(self, name: str, run_id: str) -> JobRunRecord | None:
         """One run record as written (``running`` stays ``running``); older stores' flat keys too."""
         for key in dict.fromkeys((run_key(name, run_id), _legacy_run_key(name, run_id))):
             raw = self.store.get(key)
@@ -258,7 +257,7 @@ class JobStore:
                 return self._parse_run(key, raw, as_stored=True)
         return None
 
-    def runs(self, name: str, limit: int = 20, before: str = "") -> list[RunRecord]:
+    def runs(self, name: str, limit: int = 20, before: str = "") -> list[JobRunRecord]:
         """The newest ``limit`` run records, newest first (ids sort by creation time).
 
         One ranged read (:meth:`Store.newest`), so the cost follows ``limit``, not the history;
@@ -267,7 +266,7 @@ class JobStore:
         found = self.store.newest(f"jobs/runs/{name}/", limit, before=run_key(name, before) if before else "")
         return [r for r in (self._parse_run(key, raw) for key, raw in found) if r is not None]
 
-    def last_run(self, name: str) -> RunRecord | None:
+    def last_run(self, name: str) -> JobRunRecord | None:
         """The job's newest run from its one ``jobs/last/`` record (no listing).
 
         The copy is written after the run record, so a kill between the two leaves it
@@ -281,24 +280,24 @@ class JobStore:
             record = self.stored_run(name, record.id) or record
         return self._alive_or_abandoned(record)
 
-    def _put_last(self, record: RunRecord) -> None:
+    def _put_last(self, record: JobRunRecord) -> None:
         current = self._parse_run(
             _last_key(record.job), self.store.get(_last_key(record.job)), as_stored=True
         )
         if current is None or current.id <= record.id:  # an older run finishing late keeps the newer one
             self.store.put_json(_last_key(record.job), record.model_dump(mode="json"))
 
-    def _parse_run(self, key: str, raw: bytes | None, *, as_stored: bool = False) -> RunRecord | None:
+    def _parse_run(self, key: str, raw: bytes | None, *, as_stored: bool = False) -> JobRunRecord | None:
         if raw is None:
             return None
         try:
-            record = RunRecord.model_validate_json(raw)
+            record = JobRunRecord.model_validate_json(raw)
         except (ValidationError, ValueError):
             log.warning("skipping unreadable run record %s", key)
             return None
         return record if as_stored else self._alive_or_abandoned(record)
 
-    def _alive_or_abandoned(self, record: RunRecord) -> RunRecord:
+    def _alive_or_abandoned(self, record: JobRunRecord) -> JobRunRecord:
         """A ``running`` record whose claim its run no longer holds reads as ``abandoned``."""
         if record.status != "running" or not record.claim or not record.claim_token:
             return record
@@ -306,7 +305,7 @@ class JobStore:
             return record
         return record.model_copy(update={"status": "abandoned"})
 
-    def site_runs(self, name: str, site_id: str, limit: int = 20, scan: int = 200) -> list[RunRecord]:
+    def site_runs(self, name: str, site_id: str, limit: int = 20, scan: int = 200) -> list[JobRunRecord]:
         """The newest ``limit`` runs that acted on ``site_id`` alone, among the newest ``scan`` runs
         (a bounded read: a site's run older than ``scan`` runs of the job is not looked for)."""
         return [r for r in self.runs(name, limit=scan) if r.site_id == site_id][:limit]
@@ -342,7 +341,7 @@ class JobStore:
                 return None  # overwriting a corrupt record is how an admin repairs it
             raise
 
-    def _read_run(self, key: str) -> RunRecord | None:
+    def _read_run(self, key: str) -> JobRunRecord | None:
         return self._parse_run(key, self.store.get(key))
 
     def list(self) -> list[Job]:

@@ -13,8 +13,8 @@ names before any record is read; the record read stays the authority.
 
 Entries and their record are written together, in one round trip (:func:`record.write`): an
 entry may briefly (a put in flight) or, after a failed record put or a kill, lastingly point at
-nothing, and the query skips it; a record whose entries failed is the documented gap below. Retention deletes index hours
-before record hours (:mod:`bailian_fc.prewarm.housekeeping`).
+nothing, and the query skips it; a record whose entries failed is the documented gap below.
+Retention deletes index hours before record hours (:mod:`bailian_fc.scheduled.housekeeping`).
 
 ``runlog-index/since.json`` (create-only, by the first instance that indexes a record) holds the
 ``at`` of that record. Hours up to and including its hour were (partly) written before the index

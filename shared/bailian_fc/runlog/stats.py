@@ -16,7 +16,7 @@ from . import histogram
 CACHE_STATES = ("hit", "miss", "stale", "refresh", "none")
 SERVED_FROM_CACHE = ("hit", "stale")
 ORIGINS = ("user", "scheduled")
-# The run-log ``user`` of scheduled traffic (the App2 prewarm job, prewarm/app2.py): by the user
+# The run-log ``user`` of scheduled traffic (the App2 prewarm job, scheduled/app2.py): by the user
 # rather than a new record field, so records written before the split are classified too.
 SCHEDULED_USERS = frozenset({"prewarm"})
 

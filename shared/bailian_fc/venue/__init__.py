@@ -13,13 +13,24 @@ if TYPE_CHECKING:
     from ..settings import Settings
     from ..store import Store
 
-PG_SCHEMES = ("postgresql://", "postgres://")
+# The venue-data adapters, declared once: each kind with the pyproject optional-dependency its
+# driver comes from (`bailian-fc build` packages it), and the DATA_URL schemes that select it.
+# No DATA_URL (or any other scheme) is the embedded dataset in the store.
+DATA_KINDS: dict[str, str | None] = {"embedded": None, "postgresql": "pg"}
+DATA_SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql"}
+PG_SCHEMES = tuple(f"{scheme}://" for scheme, kind in DATA_SCHEMES.items() if kind == "postgresql")
 
-__all__ = ["VenueData", "is_postgres", "open_venue_data"]
+__all__ = ["DATA_KINDS", "DATA_SCHEMES", "VenueData", "data_kind_of", "is_postgres", "open_venue_data"]
+
+
+def data_kind_of(url: str | None) -> str:
+    """The adapter kind a ``DATA_URL`` selects."""
+    scheme, sep, _ = str(url or "").partition("://")
+    return DATA_SCHEMES.get(scheme, "embedded") if sep else "embedded"
 
 
 def is_postgres(url: str | None) -> bool:
-    return bool(url) and str(url).startswith(PG_SCHEMES)
+    return data_kind_of(url) == "postgresql"
 
 
 def open_venue_data(settings: Settings, store: Store) -> VenueData:

@@ -1,0 +1,141 @@
+"""``bailian-fc`` — the command line. Each subcommand imports what it needs when it runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+
+# Subcommands that live beside their domain; each module exposes register(subparsers).
+COMMAND_MODULES = (
+    "bailian_fc_tools.export.types",
+    "bailian_fc_tools.demo.finance",
+    "bailian_fc_tools.builder.build",
+    "bailian_fc_tools.db.commands",
+    "bailian_fc_tools.local.invoke",
+    "bailian_fc_tools.deploy.store_init",
+    "bailian_fc_tools.deploy.validate",
+    "bailian_fc_tools.deploy.verify",
+)
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from bailian_fc_tools.local.server import prepare, serve
+
+    try:
+        asyncio.run(
+            serve(
+                args.host,
+                args.port,
+                args.emulator_port,
+                prepare(args.manifest),
+                args.tick_seconds,
+                header_timeout=args.header_timeout,
+                body_timeout=args.body_timeout,
+            )
+        )
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"bailian-fc dev: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from bailian_fc.auth import ROLES, Authenticator
+    from bailian_fc.settings import get_settings
+
+    settings = get_settings()
+    secret = settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else None
+    if secret is None:
+        from pathlib import Path
+
+        from bailian_fc_tools.local.server import dev_secret
+
+        secret = dev_secret(Path(".bailian-data"))
+        print("note: AUTH_JWT_SECRET is unset; using the dev secret of .bailian-data/", file=sys.stderr)
+    if args.role not in ROLES:
+        print(f"bailian-fc token: --role must be one of {', '.join(ROLES)}", file=sys.stderr)
+        return 2
+    try:  # a short AUTH_JWT_SECRET is refused here: one line, not a traceback
+        auth = Authenticator.from_settings(settings, secret)
+        print(auth.mint(args.sub, args.site, args.role, ttl_seconds=args.ttl, platform=args.platform))
+    except ValueError as exc:
+        print(f"bailian-fc token: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    from bailian_fc_tools.emulator.server import main as emulator_main
+
+    return emulator_main(["--host", args.host, "--port", str(args.port)])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bailian-fc", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="serve every function of s.yaml locally (emulator when no key)")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=9000)
+    dev.add_argument("--emulator-port", type=int, default=0, help="0 picks a free port")
+    dev.add_argument("--manifest", default=None, help="path to s.yaml (default: found from the cwd)")
+    dev.add_argument(
+        "--tick-seconds",
+        type=float,
+        default=None,
+        help="fire timer triggers this often instead of their s.yaml period",
+    )
+    dev.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="close a connection whose request headers are not in after this many seconds",
+    )
+    dev.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        help="close a connection whose request body is not in this long after its headers",
+    )
+    dev.set_defaults(func=_dev)
+
+    from bailian_fc.auth import ROLES
+
+    token = sub.add_parser(
+        "token",
+        help="mint a JWT for local use",
+        description="Mint an HS256 JWT signed with AUTH_JWT_SECRET (else the dev secret of .bailian-data/). "
+        f"Roles: {', '.join(ROLES)}.",
+    )
+    token.add_argument("--sub", default="dev-user", help="the user id (claim sub)")
+    token.add_argument("--site", default="site-001", help="the venue (claim site_id)")
+    token.add_argument(
+        "--role", default="manager", choices=ROLES, help="one of %(choices)s (default %(default)s)"
+    )
+    token.add_argument("--ttl", type=int, default=12 * 3600, help="lifetime in seconds")
+    token.add_argument(
+        "--platform", action="store_true", help="a platform admin (with --role admin): may act on every site"
+    )
+    token.set_defaults(func=_token)
+
+    emulator = sub.add_parser("emulator", help="run the Bailian emulator")
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=8089)
+    emulator.set_defaults(func=_emulator)
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
