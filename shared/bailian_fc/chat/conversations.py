@@ -46,7 +46,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from ..ids import new_id
@@ -194,7 +194,7 @@ class ConversationStore:
             raise StoreError(f"conversation id {conversation_id} is taken")
         if admit is not None:
             try:
-                admit(sum(1 for key in created if key != meta_key))
+                admit(sum(1 for key in cast(list[str], created) if key != meta_key))
             except Exception:
                 self._undo_begin(meta_key, entry, turn_key)
                 raise
@@ -220,7 +220,7 @@ class ConversationStore:
         )
         if not made:  # a 40-bit random collision in the same millisecond: draw again
             turn_id = self.append_turn(site_id, user, conversation_id, pending)
-        others = [key for key in keys if key != f"{prefix}{turn_id}.json"]
+        others = [key for key in cast(list[str], keys) if key != f"{prefix}{turn_id}.json"]
         meta = None if deleted else self.visible(site_id, user, conversation_id, raw, turn_keys=others)
         return turn_id, meta, len(others[:cap])
 

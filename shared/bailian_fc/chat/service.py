@@ -89,7 +89,7 @@ class ChatService:
         meta: dict[str, Any] | None
         if conversation_id is not None:
             meta = await anyio.to_thread.run_sync(self._begin_next, site, user, conversation_id, pending)
-            turn_id = pending["turn_id"]
+            turn_id = str(pending["turn_id"])
         else:
             conversation_id = pending["conversation_id"] = self.conversations.new_conversation_id()
             turn_id, meta = await anyio.to_thread.run_sync(self._begin_new, site, user, pending, now)

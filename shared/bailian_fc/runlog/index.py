@@ -25,6 +25,7 @@ missing from filtered queries (an unfiltered query still lists it).
 
 from __future__ import annotations
 
+import functools
 import logging
 import weakref
 from collections.abc import Callable
@@ -91,7 +92,7 @@ def entry_writes(
     """The create-only puts that index one record (and, once per process, the marker); each
     never raises (a lost entry is the documented gap, never a failed request)."""
     calls = [
-        _quietly(lambda k=key: store.put_if_absent(k, b""), f"entry for {id}")
+        _quietly(functools.partial(store.put_if_absent, key, b""), f"entry for {id}")
         for key in entry_keys(at=at, id=id, status=status, app=app, site=site)
     ]
     if store not in _marked:

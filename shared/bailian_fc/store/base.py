@@ -16,6 +16,8 @@ Error tree::
 from __future__ import annotations
 
 import bisect
+import builtins
+import functools
 import json
 import os
 import threading
@@ -122,10 +124,10 @@ class Store(ABC):
         if before:
             keys = keys[: bisect.bisect_left(keys, before)]  # str order is UTF-8 byte order
         chosen = list(reversed(keys[-limit:]))
-        found = zip(chosen, self.gather(*(lambda k=key: self.get(k) for key in chosen)), strict=True)
-        return [(key, value) for key, value in found if value is not None]  # deleted since listed
+        values = self.gather(*(functools.partial(self.get, key) for key in chosen))
+        return [(key, value) for key, value in zip(chosen, values, strict=True) if value is not None]
 
-    def gather(self, *calls: Callable[[], T]) -> list[T]:
+    def gather(self, *calls: Callable[[], T]) -> builtins.list[T]:
         """Run independent store calls as one round trip: together on a network store, in order
         on a local one (where threads only add cost). Results in call order; the first failure
         is raised once every call has ended, so no call outlives its caller.

@@ -15,6 +15,7 @@ into an older tree's interpreter and count that tree's requests the same way.
 
 from __future__ import annotations
 
+import builtins
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -81,13 +82,14 @@ class CountingStore(Store):
         self._count("delete")
         self.inner.delete(key)
 
-    def gather(self, *calls: Callable[[], T]) -> list[T]:
+    def gather(self, *calls: Callable[[], T]) -> builtins.list[T]:
         if not self.serial:
             return super().gather(*calls)
         lane = self._lane()
         saved = lane.trips
         lane.depth += 1
-        longest, results, error = 0, [], None
+        longest, error = 0, None
+        results: builtins.list[T] = []
         try:
             for call in calls:
                 lane.trips = 0
