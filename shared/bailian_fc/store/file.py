@@ -15,12 +15,14 @@ import errno
 import itertools
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from .base import LIST_PAGE, Records, Store, StoreError, check_key
 
 _TMP_PREFIX = ".tmp-"
+T = TypeVar("T")
 
 
 class FileStore(Store):
@@ -54,14 +56,13 @@ class FileStore(Store):
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
         path = self._path(key)
-        if path.exists():
-            return False
         if not data:  # nothing a reader could see half-written: one exclusive create (index entries)
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                return _create_exclusive(path, data)
+                return _in_dir(path, lambda: _create_exclusive(path, data))
             except OSError as exc:
                 raise StoreError(f"file store create failed for {key!r}: {exc.strerror}") from exc
+        if path.exists():
+            return False
         tmp = self._write_temp(path, data)
         try:
             os.link(tmp, path)
@@ -139,13 +140,22 @@ class FileStore(Store):
 
     def _write_temp(self, path: Path, data: bytes) -> str:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
+            fd, tmp = _in_dir(path, lambda: tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             return tmp
         except OSError as exc:
             raise StoreError(f"file store write failed for {path.name!r}: {exc.strerror}") from exc
+
+
+def _in_dir(path: Path, make: Callable[[], T]) -> T:
+    """``make()`` a file in ``path``'s directory, creating the directory only when it is missing
+    (the common case, an existing one, costs no mkdir/stat calls)."""
+    try:
+        return make()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return make()
 
 
 def _create_exclusive(path: Path, data: bytes) -> bool:
