@@ -137,12 +137,16 @@ class Store(ABC):
         """
         if len(calls) <= 1 or self.local_reads or getattr(_inside, "gather", False):
             return [call() for call in calls]
-        futures = [_pool().submit(_inside_gather, call) for call in calls]
-        errors = [f.exception() for f in futures]
+        futures = [_pool().submit(_inside_gather, call) for call in calls[1:]]
+        try:  # the first call runs on this thread: one hand-off fewer per round trip
+            first: Any = _inside_gather(calls[0])
+        except Exception as exc:
+            first = exc
+        errors = [first if isinstance(first, Exception) else None, *(f.exception() for f in futures)]
         for error in errors:
             if error is not None:
                 raise error
-        return [f.result() for f in futures]
+        return [first, *(f.result() for f in futures)]
 
     def get_json(self, key: str) -> Any | None:
         raw = self.get(key)
@@ -181,11 +185,12 @@ os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _inside_gather(call: Callable[[], T]) -> T:
+    outer = getattr(_inside, "gather", False)
     _inside.gather = True
     try:
         return call()
     finally:
-        _inside.gather = False
+        _inside.gather = outer
 
 
 def dump_json(value: Any) -> bytes:
