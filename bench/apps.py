@@ -6,7 +6,7 @@
 * cold hit: a fresh interpreter that imports ``functions/apps/index.py`` and serves one
   cached request, timed from spawn to its answer, median of 10 — once as shipped, and
   once with ``import dashscope`` on the path (the baseline a naive handler would pay);
-* App7 by id: ``PromptContext.customer_view`` (customer, visits, purchases, clues with follow-ups,
+* App7 by id: the customer loader (``catalogue/customer.py``) (customer, visits, purchases, clues with follow-ups,
   staff) plus the prompt build, for every customer of 3 sites, on PostgreSQL (a throwaway local
   cluster over loopback TCP, the function's login, RLS on) beside the embedded dataset (file
   store) measured in the same run; target PostgreSQL p95 ≤ 15 ms.
@@ -118,7 +118,7 @@ def app7_by_id(passes: int = 5, days: int = 120, clues: int = 40) -> dict[str, o
             for _ in range(passes):
                 for site, ref in refs:
                     started = time.perf_counter()
-                    app7.prompt(ref, service.context.customer_view(ref, site))
+                    app7.prompt(ref, service.context.load(app7, ref, site))
                     times.append((time.perf_counter() - started) * 1000)
             results[name] = {"n": len(times), "p50": pct(times, 50), "p95": pct(times, 95)}
         pg.close()

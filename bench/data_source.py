@@ -1,10 +1,10 @@
 """Venue data per adapter: App2's cache-miss overhead before the upstream call, App3's clue load,
 and the prewarm's site/area discovery, on 3 sites × 6 areas × 400 days.
 
-* App2 miss overhead: ``PromptContext.finance_view`` (areas check, current and comparison period
+* App2 miss overhead: App2's context loader (``app2_finance.finance_view``) (areas check, current and comparison period
   rows, summaries) plus the prompt build, for every (range × area) filter of every site, with the
   context's short read memo cleared each time (a miss reads the data); p50/p95/p99 of 3 passes.
-* App3: ``clue_view`` (clue, customer, staff, visits, purchases, follow-ups) plus the prompt build.
+* App3: its loader (``app3_clue_detail.clue_view``) (clue, customer, staff, visits, purchases, follow-ups) plus the prompt build.
 * discovery: ``sites()`` and ``areas()`` of each site, as the prewarm plans its items.
 
 The embedded dataset (file store, the default) is the baseline measured in the same run; the
@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT / "shared"))
 import psycopg  # noqa: E402
 
 from bailian_fc.apps.service import AppsService  # noqa: E402
-from bailian_fc.catalogue.inputs import ClueRef, FinanceFilter  # noqa: E402
+from bailian_fc.catalogue.apps.app3_clue_detail import ClueRef  # noqa: E402
+from bailian_fc.catalogue.inputs import FinanceFilter  # noqa: E402
 from bailian_fc.catalogue.registry import CATALOGUE  # noqa: E402
 from bailian_fc.clock import SandboxClock  # noqa: E402
 from bailian_fc.scheduled.app2 import APP2, plan  # noqa: E402
@@ -72,12 +73,12 @@ def measure(service: AppsService, sites: list[str], passes: int) -> dict[str, An
 
     def miss(site: str, data: FinanceFilter) -> None:
         context._reads.clear()
-        app2.prompt(data, context.finance_view(data, site))  # type: ignore[misc]
+        app2.prompt(data, context.load(app2, data, site))  # type: ignore[misc]
 
     app2_ms = [timed(lambda s=site, d=data: miss(s, d)) for _ in range(passes) for site, data in filters]
     clues = [(site, ClueRef(clue_id=f"cl-{site[-3:]}-{n:03d}")) for site in sites for n in range(1, 13)]
     app3_ms = [
-        timed(lambda s=site, c=ref: app3.prompt(c, context.clue_view(c, s)))  # type: ignore[misc]
+        timed(lambda s=site, c=ref: app3.prompt(c, context.load(app3, c, s)))  # type: ignore[misc]
         for _ in range(passes)
         for site, ref in clues
     ]

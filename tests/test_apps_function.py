@@ -18,8 +18,7 @@ from bailian_fc.apps import function as apps_function
 from bailian_fc.apps.function import AppsRuntime
 from bailian_fc.auth import Authenticator
 from bailian_fc.cache import cache_key
-from bailian_fc.catalogue.outputs import OUTPUT_MODELS
-from bailian_fc.catalogue.registry import CATALOGUE, SINGLE_TURN
+from bailian_fc.catalogue.registry import CATALOGUE, output_models, single_turn
 from bailian_fc.clock import SandboxContext
 from bailian_fc.http.fc_event import http_handler
 from bailian_fc.settings import Settings
@@ -104,12 +103,12 @@ def call(
     return fc_call(handler or apps_function.handler, method, path, body=body, token=token, query=query)
 
 
-@pytest.mark.parametrize("key", SINGLE_TURN)
+@pytest.mark.parametrize("key", single_turn())
 def test_every_single_turn_app_answers_valid_output_and_caches_it(runtime, emu, key):
     """Each app returns its validated output; the same request again is a cache hit."""
     status, first = call("POST", f"/apps/{key}", INPUTS[key])
     assert status == 200, first
-    OUTPUT_MODELS[key].model_validate(first["result"])
+    output_models()[key].model_validate(first["result"])
     assert first["app"] == key and first["cached"] is False and first["stale"] is False
     assert first["prompt_version"] == CATALOGUE[key].prompt_version and first["usage"]["output_tokens"] > 0
     status, again = call("POST", f"/apps/{key}", INPUTS[key])

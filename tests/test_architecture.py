@@ -17,19 +17,20 @@ PACKAGE = Path(__file__).resolve().parents[1] / "shared" / "bailian_fc"
 TOOLS = PACKAGE.parent / "bailian_fc_tools"
 
 # Each room and the rooms it may import. A room is a sub-package or a root module.
-KERNEL = {"ids", "jsonsafe", "jwt_hs256", "settings", "errors", "logs"}
+KERNEL = {"ids", "jsonsafe", "jwt_hs256", "settings", "errors", "logs", "retention"}
 CORE = KERNEL | {"store", "clock", "auth", "cache"}
 DOMAIN = CORE | {"bailian", "catalogue", "venue", "jobs", "runlog"}
 EDGE = CORE | {"bailian", "http"}
 FUNCTION = DOMAIN | {"http"}
 ALLOWED: dict[str, set[str]] = {
     **{room: KERNEL for room in KERNEL},
-    "store": {"ids"},
+    "store": {"ids", "retention"},
     "clock": KERNEL | {"store"},
     "auth": KERNEL,
     "cache": KERNEL | {"store"},
     "bailian": KERNEL,
-    "catalogue": KERNEL,
+    # An app module reads its context from the venue data (catalogue/apps/, catalogue/customer.py).
+    "catalogue": KERNEL | {"venue"},
     "venue": CORE,
     "jobs": CORE,
     "runlog": CORE | {"catalogue"},

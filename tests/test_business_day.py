@@ -131,7 +131,10 @@ def test_the_finance_memo_is_keyed_by_business_date_and_clock(world: Any) -> Non
         return real_read(site_id, start, end, upper_bound=upper_bound)
 
     service.venue.read = counted  # type: ignore[method-assign]
-    view = service.context.finance_view
+
+    def view(data: FinanceFilter, site_id: str) -> Any:
+        return service.context.load(CATALOGUE["app2_finance"], data, site_id)
+
     data = FinanceFilter(range="last_7_days")
     view(data, "site-001")
     view(data, "site-001")

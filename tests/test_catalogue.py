@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from bailian_fc.catalogue import inputs as i
-from bailian_fc.catalogue.outputs import APP_KEYS, OUTPUT_MODELS
-from bailian_fc.catalogue.registry import CATALOGUE
+from bailian_fc.catalogue.apps.app3_clue_detail import ClueRef
+from bailian_fc.catalogue.apps.app5_tactics import TacticsInput
+from bailian_fc.catalogue.apps.app6_note_analysis import NoteInput
+from bailian_fc.catalogue.registry import CATALOGUE, app_keys, output_models
 from bailian_fc.venue.figures import finance_figures
 from bailian_fc.venue.finance import FinanceRow
 from bailian_fc.venue.models import ClueDetail, CustomerProfile
@@ -159,7 +161,7 @@ CASES = {
     ),
     "app2a_finance_digest": (i.FinanceFilter(range="last_7_days", area="包厢区"), INSIGHT),
     "app3_clue_detail": (
-        i.ClueRef(clue_id="cl-001-007"),
+        ClueRef(clue_id="cl-001-007"),
         {
             "business_date": "2026-11-27",
             **ClueDetail.model_validate(
@@ -216,11 +218,11 @@ CASES = {
     ),
     "app4_relationship": (i.CustomerRef(customer_id="cu-001-003"), PROFILE),
     "app5_tactics": (
-        i.TacticsInput(customer_id="cu-001-003", goal="邀请参加周末比赛", clue_id="cl-001-002"),
+        TacticsInput(customer_id="cu-001-003", goal="邀请参加周末比赛", clue_id="cl-001-002"),
         PROFILE,
     ),
     "app6_note_analysis": (
-        i.NoteInput(note="王先生说下周带公司同事来团建，想要三个包厢，问能不能打折。"),
+        NoteInput(note="王先生说下周带公司同事来团建，想要三个包厢，问能不能打折。"),
         None,
     ),
     "app7_customer_insight": (i.CustomerRef(customer_id="cu-001-003"), PROFILE),
@@ -230,14 +232,19 @@ CASES = {
 
 def test_registry_is_the_single_source_of_app_types():
     """Every key has one entry, and single-turn entries use the output models the emulator answers with."""
-    assert tuple(CATALOGUE) == APP_KEYS
-    for key, model in OUTPUT_MODELS.items():
+    assert tuple(CATALOGUE) == app_keys()
+    for key, model in output_models().items():
         assert CATALOGUE[key].output_model is model and CATALOGUE[key].mode == "single"
     assert CATALOGUE["app1_chat"].mode == "stream"
     assert CATALOGUE["app2_finance"].prompt_version == "v6"
     assert {spec.app_id_setting for spec in CATALOGUE.values()} == {
-        f"BAILIAN_APP_ID_{k.upper()}" for k in APP_KEYS
+        f"BAILIAN_APP_ID_{k.upper()}" for k in app_keys()
     }
+
+
+def test_every_single_turn_app_has_a_golden_case():
+    """A new app module's prompt is pinned too: its case here, its file in tests/golden/."""
+    assert set(CASES) == {k for k, spec in CATALOGUE.items() if spec.mode == "single"}
 
 
 @pytest.mark.parametrize("key", list(CASES))

@@ -20,7 +20,8 @@ from bailian_fc.bailian.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from bailian_fc.catalogue.outputs import FinanceDigest, FinanceInsight
+from bailian_fc.catalogue.apps.app2_finance import FinanceInsight
+from bailian_fc.catalogue.apps.app2a_finance_digest import FinanceDigest
 from bailian_fc.http.errors import upstream_status
 from bailian_fc_tools.emulator import Behaviour
 

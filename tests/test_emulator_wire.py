@@ -15,7 +15,7 @@ import pytest
 import requests
 from dashscope.v2 import errors as v2errors
 
-from bailian_fc.catalogue.outputs import APP_KEYS, OUTPUT_MODELS
+from bailian_fc.catalogue.registry import app_keys, output_models
 from bailian_fc_tools.emulator import Behaviour, Emulator, EmulatorThread, app_key_for, default_reply
 from bailian_fc_tools.emulator.behaviours import KINDS, MAX_STALL_SECONDS
 
@@ -77,14 +77,14 @@ async def v2_collect(client, app_id: str = CHAT, prompt: str = PROMPT, **kw) -> 
 PROMPTS = ["", "你好", "本周营收怎么样？", "王先生最近来得少了", "客户想办会员，充1000送多少？", "x" * 500]
 
 
-@pytest.mark.parametrize("key", [k for k in APP_KEYS if k != "app1_chat"])
+@pytest.mark.parametrize("key", [k for k in app_keys() if k != "app1_chat"])
 def test_structured_replies_validate_against_output_models(key: str) -> None:
     seen = set()
     for prompt in PROMPTS:
         text = default_reply(f"emu-{key}", prompt, None)
         assert text == default_reply(f"emu-{key}", prompt, None)  # deterministic
         assert "\\u" not in text  # ensure_ascii=False
-        OUTPUT_MODELS[key].model_validate(json.loads(text))
+        output_models()[key].model_validate(json.loads(text))
         seen.add(text)
     assert len(seen) >= 3  # varies with the prompt
     # messages instead of prompt: the last user message drives the hash
@@ -122,7 +122,7 @@ def test_app_key_matching() -> None:
     assert app_key_for("emu-app2a_finance_digest") == "app2a_finance_digest"
     assert app_key_for("prod-app8_clue_consolidation-v2") == "app8_clue_consolidation"
     assert app_key_for("3f8c1e0d9a") == "app1_chat"
-    assert set(APP_KEYS) == {app_key_for(f"emu-{k}") for k in APP_KEYS}
+    assert set(app_keys()) == {app_key_for(f"emu-{k}") for k in app_keys()}
 
 
 def test_behaviour_construction() -> None:
@@ -337,7 +337,7 @@ def test_v1_stream_cumulative_and_the_incremental_false_rewrite(temu: Emulator) 
 def test_v1_non_stream(temu: Emulator) -> None:
     r = v1_call(temu, app_id="emu-app2_finance", prompt="本周营收", session_id="s1")
     assert r.status_code == 200 and r.output.finish_reason == "stop" and r.output.session_id == "s1"
-    OUTPUT_MODELS["app2_finance"].model_validate_json(r.output.text)
+    output_models()["app2_finance"].model_validate_json(r.output.text)
     assert r.usage.models[0].output_tokens > 0 and r.request_id
     assert not temu.requests[0].stream
 
@@ -438,7 +438,7 @@ def test_v1_invalid_json_no_output_fenced(temu: Emulator) -> None:
     temu.script("emu-app5_tactics", Behaviour(kind="fenced_json"))
     r = v1_call(temu, app_id="emu-app5_tactics")
     assert r.output.text.startswith("```json\n{") and r.output.text.endswith("}\n```")
-    OUTPUT_MODELS["app5_tactics"].model_validate_json(r.output.text[8:-4])
+    output_models()["app5_tactics"].model_validate_json(r.output.text[8:-4])
 
 
 def test_v1_early_break_closes_connection(temu: Emulator) -> None:
@@ -475,7 +475,7 @@ async def test_v2_non_stream_ok(emu: Emulator) -> None:
     async with v2(emu) as client:
         r = await client.apps.completions.create(app_id="emu-app7_customer_insight", prompt="客户画像")
     assert r.finish_reason == "stop" and re.fullmatch(r"[0-9a-f]{32}", r.session_id)
-    OUTPUT_MODELS["app7_customer_insight"].model_validate_json(r.text)
+    output_models()["app7_customer_insight"].model_validate_json(r.text)
     assert r.usage.models[0].model_dump() == {"model_id": "qwen-max", "input_tokens": 7, "output_tokens": 9}
     assert r.headers["x-request-id"] == r.request_id
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bailian_fc.catalogue.outputs import APP_KEYS
+from bailian_fc.catalogue.registry import app_keys
 from bailian_fc.store import open_store
 from bailian_fc_tools.builder.slim import find_interpreter
 from bailian_fc_tools.demo.finance import generate
@@ -124,7 +124,7 @@ def test_built_function_runs_a_request_and_ships_only_what_it_loads(
             "PREWARM_QPS": "1000",
             "NO_PROXY": "127.0.0.1",
             **(credentials if kind == "oss" else {}),
-            **{f"BAILIAN_APP_ID_{key.upper()}": f"emu-{key}" for key in APP_KEYS},
+            **{f"BAILIAN_APP_ID_{key.upper()}": f"emu-{key}" for key in app_keys()},
         }
         os.environ["AUTH_JWT_SECRET"] = SECRET
         try:

@@ -14,7 +14,8 @@ import pytest
 from bailian_fc.chat.conversations import ConversationStore
 from bailian_fc.jobs.dispatcher import JobRun
 from bailian_fc.jobs.store import JobStore, run_key, slot_stamp
-from bailian_fc.scheduled.housekeeping import Housekeeping
+from bailian_fc.retention import RetentionRule, id_time, ordered
+from bailian_fc.scheduled.housekeeping import ROOMS, Housekeeping
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 
@@ -110,6 +111,21 @@ def test_housekeeping_sweeps_conversations_with_the_chat_rooms_sweeper(tmp_path:
     assert [k for k in store.list("chat/") if "/turns/" in k]  # killed before it removed anything
     parts = run_until_done(Housekeeping(store, Settings(), wall=NOW.timestamp), budget=1000)
     assert store.list("chat/") == [] and sum(p["deleted"] for p in parts) >= 3
+
+
+def test_a_room_adds_its_own_rule_and_housekeeping_sweeps_it(tmp_path: Path) -> None:
+    """Housekeeping knows no prefix: a new room's RETENTION list, added to ROOMS, is swept like the rest."""
+    store = FileStore(tmp_path)
+    old, recent = NOW - timedelta(days=3), NOW - timedelta(hours=1)
+    for when in (old, recent):
+        store.put_json(f"visits/{an_id('v', when)}.json", {})
+    room = [RetentionRule("visits", "visits/", ordered(id_time), fixed_seconds=86400)]
+    keeper = Housekeeping(store, Settings(), wall=NOW.timestamp, rooms=(*ROOMS, room))
+    [part] = run_until_done(keeper, budget=1000)
+    assert store.list("visits/") == [f"visits/{an_id('v', recent)}.json"]
+    assert "visits" in part["cursor"]["finished"]
+    [untouched] = run_until_done(Housekeeping(store, Settings(), wall=NOW.timestamp), budget=1000)
+    assert "visits" not in untouched["cursor"]["finished"], "only declared rooms are swept"
 
 
 @pytest.mark.parametrize("name", ["app2_prewarm", "runlog_rollup", "cache_housekeeping"])

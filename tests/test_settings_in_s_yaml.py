@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bailian_fc.scheduled import housekeeping
 from bailian_fc.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,8 +60,17 @@ def reachable(function: str) -> list[Path]:
 
 
 def settings_read_by(function: str) -> set[str]:
-    text = "\n".join(p.read_text(encoding="utf-8") for p in reachable(function))
-    return {name.upper() for name in Settings.model_fields if re.search(rf"\.{name}\b", text)}
+    paths = reachable(function)
+    text = "\n".join(p.read_text(encoding="utf-8") for p in paths)
+    read = {name.upper() for name in Settings.model_fields if re.search(rf"\.{name}\b", text)}
+    if Path(housekeeping.__file__).resolve() in {p.resolve() for p in paths}:
+        read |= retention_settings()  # the rules name their period's setting; housekeeping reads it
+    return read
+
+
+def retention_settings() -> set[str]:
+    """The settings the rooms' retention rules name (``RetentionRule.setting``)."""
+    return {rule.setting.upper() for room in housekeeping.ROOMS for rule in room if rule.setting}
 
 
 FUNCTIONS = [
@@ -83,6 +93,13 @@ def test_s_yaml_passes_every_setting_the_function_reads(function: str) -> None:
     assert {"STORE_URL"} <= read  # the scan sees through the entry files
     passed = set(RAW["resources"][function]["props"]["environmentVariables"])
     assert read <= passed, f"{function} reads {sorted(read - passed)} but s.yaml does not pass them"
+
+
+def test_every_retention_rule_names_a_setting_the_housekeeping_function_is_passed() -> None:
+    assert retention_settings() >= {"RETENTION_RUN_LOG_DAYS", "RETENTION_AUDIT_DAYS", "RETENTION_TMP_HOURS"}
+    assert retention_settings() <= {name.upper() for name in Settings.model_fields}
+    runs_housekeeping = [f for f in FUNCTIONS if retention_settings() <= settings_read_by(f)]
+    assert runs_housekeeping == ["prewarm"]
 
 
 def test_each_passed_setting_defaults_as_in_env_example() -> None:

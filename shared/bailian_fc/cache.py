@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .ids import new_id
+from .retention import RetentionRule, each
 from .store import Store
 from .store.claims import Claim, Claims
 
@@ -172,3 +173,15 @@ class ResultCache:
             if self.wall() >= deadline:
                 raise LeaseLost(key)
             self.sleep(self.poll_seconds)
+
+
+def _lease_gone(store: Store, key: str, now: float) -> bool:
+    """A lease expired over an hour ago (or unreadable): its holder is long gone."""
+    try:
+        lease = store.get_json(key)
+    except ValueError:
+        return True
+    return not isinstance(lease, dict) or float(lease.get("expires_at") or 0) < now - 3600
+
+
+RETENTION = [RetentionRule("leases", "leases/", each(_lease_gone))]

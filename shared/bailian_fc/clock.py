@@ -41,6 +41,7 @@ from pydantic import (
 )
 
 from .ids import SAFE_ID_PATTERN, is_safe_id, new_id
+from .retention import RetentionRule, id_time, ordered
 from .store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -451,3 +452,7 @@ def _from_epoch(seconds: float) -> datetime:
     if not math.isfinite(seconds) or not 0 <= seconds <= MAX_EPOCH:
         raise ValueError("epoch seconds out of range")
     return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+# Clock changes are audited for RETENTION_AUDIT_DAYS (their keys are time-ordered ids).
+RETENTION = [RetentionRule("audit", AUDIT_KEY.split("{", 1)[0], ordered(id_time), "retention_audit_days")]

@@ -15,7 +15,9 @@ import json, sys
 from datetime import date
 from bailian_fc.settings import Settings
 from bailian_fc.apps.function import AppsRuntime
-from bailian_fc.catalogue.inputs import ClueRef, FinanceFilter
+from bailian_fc.catalogue.apps.app3_clue_detail import ClueRef
+from bailian_fc.catalogue.inputs import FinanceFilter
+from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc_tools.demo.finance import generate
 from bailian_fc.store import FileStore
 from bailian_fc.scheduled.function import PrewarmRuntime
@@ -32,9 +34,13 @@ if sys.argv[2]:
         assert exc.code == "DataUnavailable", exc
 else:
     generate(store, sites=1, days=10, end=runtime.clock.business_date())
-    view = runtime.service.context.finance_view(FinanceFilter(range="last_7_days"), "site-001")
+    view = runtime.service.context.load(
+        CATALOGUE["app2_finance"], FinanceFilter(range="last_7_days"), "site-001"
+    )
     assert view["days_with_data"] == 7
-    assert runtime.service.context.clue_view(ClueRef(clue_id="cl-001-001"), "site-001")["clue"]
+    assert runtime.service.context.load(
+        CATALOGUE["app3_clue_detail"], ClueRef(clue_id="cl-001-001"), "site-001"
+    )["clue"]
 after = [m for m in sys.modules if m.split(".")[0] in ("psycopg", "psycopg_binary")][:3]
 print(json.dumps([before, after]))
 """

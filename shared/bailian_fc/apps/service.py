@@ -62,7 +62,7 @@ class AppsService:
         self.cache = cache or ResultCache(store, lease_seconds=settings.cache_lease_seconds)
         self.upstream = upstream or Upstream(settings)
         self.venue = venue or open_venue_data(settings, store)
-        self.context = PromptContext(self.venue, clock, settings, self)
+        self.context = PromptContext(self.venue, clock, settings)
 
     def catalogue(self) -> list[dict[str, Any]]:
         return [spec.describe(self.settings.app_id(spec.key) is not None) for spec in CATALOGUE.values()]
@@ -202,7 +202,7 @@ class AppsService:
         if not app_id:
             raise NotConfigured(f"{spec.app_id_setting} is not set", code="AppNotConfigured")
         assert spec.prompt is not None and spec.output_model is not None
-        context = self.context.for_app(spec, data, site_id, reading)
+        context = self._context(spec, data, site_id, reading)
         prompt = spec.prompt(data, context)
         asked = time.monotonic()
         try:
@@ -223,7 +223,7 @@ class AppsService:
             spec.prompt_version,
             usage,
             done.request_id,
-            self.context.meta(spec, context),
+            spec.answer_meta(context),
         )
         self.cache.put(ck, entry)
         return Outcome(
@@ -234,6 +234,14 @@ class AppsService:
             upstream_seconds=done.upstream_seconds,
             upstream_request_id=done.request_id,
         )
+
+    def _context(self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading) -> Any:
+        """What the prompt is built from: the parent app's answer for the same input, day and clock
+        (``derives_from``: usually a cache hit), else the app's own context loader."""
+        if spec.derives_from is not None:
+            parent = self.spec(spec.derives_from)
+            return self.resolve(parent, data, site_id, reading=reading).entry.value
+        return self.context.load(spec, data, site_id, reading)
 
     def _log(
         self,

@@ -1,1 +1,1 @@
-"""The app catalogue: keys, output models, prompts (single source of app types)."""
+"""The app catalogue: the registry of app modules, their shared models and prompt formatting."""

@@ -1,116 +1,53 @@
-"""The app catalogue: the single source of app types.
+"""The app catalogue: the single source of app types, one line per app module.
 
-Backend, admin web and miniprogram align on this registry: ``GET /apps`` lists it and
-``bailian-fc export-types`` publishes its JSON Schema and TypeScript types.
+Backend, admin web and miniprogram align on this registry: ``GET /apps`` lists it, ``POST
+/apps/{key}`` routes by it, housekeeping judges cache entries by its windows, and ``bailian-fc
+export-types`` publishes its JSON Schema and TypeScript types. Everything is derived from
+``CATALOGUE`` when it is read, so a spec added to it (a new module's line, or a test's) is picked up
+everywhere. Adding an app: docs/architecture.md, "Adding App9".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from .apps import (
+    app1_chat,
+    app2_finance,
+    app2a_finance_digest,
+    app3_clue_detail,
+    app4_relationship,
+    app5_tactics,
+    app6_note_analysis,
+    app7_customer_insight,
+    app8_clue_consolidation,
+)
+from .spec import MANAGERS, STAFF_UP, AppSpec
 
-from pydantic import BaseModel
-
-from . import inputs as i
-from . import outputs as o
-from . import prompts as p
-from .chat import ChatRequest
-
-STAFF_UP = ("staff", "manager", "admin", "service")
-MANAGERS = ("manager", "admin", "service")
-
-
-@dataclass(frozen=True)
-class AppSpec:
-    key: str
-    title: str
-    mode: Literal["stream", "single"]
-    input_model: type[BaseModel]
-    output_model: type[BaseModel] | None
-    prompt: Callable[[Any, Any], p.Prompt] | None
-    prompt_version: str
-    roles: tuple[str, ...] = STAFF_UP
-    bare_list_field: str | None = None
-    fresh_seconds: int = 3600  # served from cache without asking Bailian
-    stale_seconds: int = 24 * 3600  # served only when Bailian fails
-
-    @property
-    def app_id_setting(self) -> str:
-        return f"BAILIAN_APP_ID_{self.key.upper()}"
-
-    def describe(self, configured: bool) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "title": self.title,
-            "mode": self.mode,
-            "prompt_version": self.prompt_version,
-            "roles": list(self.roles),
-            "app_id_setting": self.app_id_setting,
-            "configured": configured,
-        }
-
+__all__ = ["CATALOGUE", "MANAGERS", "STAFF_UP", "AppSpec", "app_keys", "output_models", "single_turn"]
 
 CATALOGUE: dict[str, AppSpec] = {
     spec.key: spec
     for spec in (
-        AppSpec("app1_chat", "智能助手对话", "stream", ChatRequest, None, None, "v1"),
-        AppSpec(
-            "app2_finance",
-            "董事会财务洞察",
-            "single",
-            i.FinanceFilter,
-            o.FinanceInsight,
-            p.finance_insight,
-            "v6",
-            roles=MANAGERS,
-            bare_list_field="insights",
-            fresh_seconds=6 * 3600,
-        ),
-        AppSpec(
-            "app2a_finance_digest",
-            "财务洞察一句话标题",
-            "single",
-            i.FinanceFilter,
-            o.FinanceDigest,
-            p.finance_digest,
-            "v1",
-            roles=MANAGERS,
-            fresh_seconds=6 * 3600,
-        ),
-        AppSpec("app3_clue_detail", "线索详情", "single", i.ClueRef, o.ClueDetail, p.clue_detail, "v2"),
-        AppSpec(
-            "app4_relationship",
-            "客情关系分析",
-            "single",
-            i.CustomerRef,
-            o.Relationship,
-            p.relationship,
-            "v2",
-        ),
-        AppSpec("app5_tactics", "跟进话术", "single", i.TacticsInput, o.Tactics, p.tactics, "v2"),
-        AppSpec(
-            "app6_note_analysis", "笔记线索提取", "single", i.NoteInput, o.NoteAnalysis, p.note_analysis, "v1"
-        ),
-        AppSpec(
-            "app7_customer_insight",
-            "客户分层与流失风险",
-            "single",
-            i.CustomerRef,
-            o.CustomerInsight,
-            p.customer_insight,
-            "v2",
-        ),
-        AppSpec(
-            "app8_clue_consolidation",
-            "线索合并去重",
-            "single",
-            i.CustomerRef,
-            o.ClueConsolidation,
-            p.clue_consolidation,
-            "v2",
-        ),
+        app1_chat.SPEC,
+        app2_finance.SPEC,
+        app2a_finance_digest.SPEC,
+        app3_clue_detail.SPEC,
+        app4_relationship.SPEC,
+        app5_tactics.SPEC,
+        app6_note_analysis.SPEC,
+        app7_customer_insight.SPEC,
+        app8_clue_consolidation.SPEC,
     )
 }
 
-SINGLE_TURN = tuple(k for k, spec in CATALOGUE.items() if spec.mode == "single")
+
+def app_keys() -> tuple[str, ...]:
+    return tuple(CATALOGUE)
+
+
+def single_turn() -> tuple[str, ...]:
+    return tuple(k for k, spec in CATALOGUE.items() if spec.mode == "single")
+
+
+def output_models() -> dict[str, type]:
+    """Each single-turn app's output model (what the emulator answers with)."""
+    return {k: spec.output_model for k, spec in CATALOGUE.items() if spec.output_model is not None}

@@ -28,6 +28,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
+from ..retention import RetentionRule, Sweep
 from ..settings import Settings
 from ..store import Store
 from .conversations import DEFAULT_TURN_LEASE, TITLE_CHARS, ConversationStore
@@ -78,6 +79,31 @@ def sweep_with_settings(
         turn_lease=settings.chat_turn_lease_seconds,
         retention_seconds=days * 86_400 if days > 0 else None,
     )
+
+
+# What the sweeper counts that deleted something (it also adopts and re-indexes).
+DELETIONS = ("orphans_removed", "tombstones_removed", "expired", "deleted_rest", "index_removed")
+
+
+def _sweep_in_housekeeping(sweep: Sweep, cursor: dict[str, Any], rule: RetentionRule) -> bool:
+    """Conversations within housekeeping's budget: orphans, lost index entries, tombstones, retention.
+    The walk's own cursor is kept under the rule's name."""
+    counts, chat_cursor = sweep_with_settings(
+        sweep.store,
+        sweep.settings,
+        now=sweep.now,
+        budget=max(sweep.budget - sweep.ops, 0),
+        cursor=cursor.get(rule.name),
+    )
+    sweep.deleted += sum(counts.get(what, 0) for what in DELETIONS)
+    if chat_cursor is None:
+        cursor.pop(rule.name, None)
+        return True
+    cursor[rule.name] = chat_cursor
+    return False
+
+
+RETENTION = [RetentionRule("chat", "chat/", _sweep_in_housekeeping)]
 
 
 class _Sweep:

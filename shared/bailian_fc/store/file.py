@@ -17,8 +17,9 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from ..retention import RetentionRule, Sweep
 from .base import LIST_PAGE, Records, Store, StoreError, check_key
 
 _TMP_PREFIX = ".tmp-"
@@ -173,3 +174,24 @@ def _unlink_quietly(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+def _sweep_temp_files(sweep: Sweep, cursor: dict[str, Any], rule: RetentionRule) -> bool:
+    """Temporary files a killed writer left behind (only the file store has any)."""
+    if not isinstance(sweep.store, FileStore):
+        return True
+    cutoff = sweep.now - rule.kept_seconds(sweep.settings)
+    for path in sweep.store.temp_files():
+        sweep.ops += 1
+        try:
+            if path.stat().st_mtime < cutoff:
+                os.unlink(path)
+                sweep.deleted += 1
+        except FileNotFoundError:
+            pass
+        if sweep.spent:
+            return False
+    return True
+
+
+RETENTION = [RetentionRule("tmp", "", _sweep_temp_files, "retention_tmp_hours")]

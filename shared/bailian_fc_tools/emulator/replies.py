@@ -8,7 +8,7 @@ behave like ``app1_chat``) and answers:
   the prompt asks about (台费, 会员充值, 包厢, 教练课, 营业/夜场, 预约), varied by a hash of the
   prompt;
 * every other key: a JSON string (``ensure_ascii=False``) that validates against
-  ``OUTPUT_MODELS[key]``, its content varied by a hash of the prompt.
+  its catalogue output model, its content varied by a hash of the prompt.
 
 Same inputs, same reply -- across processes (sha256, not ``hash()``).
 """
@@ -21,7 +21,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from bailian_fc.catalogue.outputs import APP_KEYS
+from bailian_fc.catalogue.registry import app_keys
 
 CHAT_KEY = "app1_chat"
 
@@ -29,7 +29,7 @@ CHAT_KEY = "app1_chat"
 def app_key_for(app_id: str) -> str:
     """The app key named inside ``app_id``; the longest match wins; default ``app1_chat``."""
     best = ""
-    for key in APP_KEYS:
+    for key in app_keys():
         if key in app_id and len(key) > len(best):
             best = key
     return best or CHAT_KEY

@@ -23,9 +23,9 @@ JOB_FAILED_EXIT = 3  # the handler returned, but a job it ran failed
 
 def emulator_app_ids() -> dict[str, str]:
     """``BAILIAN_APP_ID_<KEY>=emu-<key>`` for every catalogue key."""
-    from bailian_fc.catalogue.outputs import APP_KEYS
+    from bailian_fc.catalogue.registry import app_keys
 
-    return {f"BAILIAN_APP_ID_{key.upper()}": f"emu-{key}" for key in APP_KEYS}
+    return {f"BAILIAN_APP_ID_{key.upper()}": f"emu-{key}" for key in app_keys()}
 
 
 def jwt_secret(data_dir: Path) -> str:

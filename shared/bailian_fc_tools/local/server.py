@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from bailian_fc.catalogue.outputs import APP_KEYS
+from bailian_fc.catalogue.registry import app_keys
 from bailian_fc_tools.builder.manifest import Function, Manifest, load_manifest, route_matches
 
 ROOT_MARKERS = ("s.yaml", "pyproject.toml")
@@ -279,7 +279,7 @@ async def upstream(emulator_port: int) -> AsyncIterator[str]:
     await emulator.start()
     os.environ["DASHSCOPE_API_KEY"] = "emulator-local-key"
     os.environ["DASHSCOPE_BASE_URL"] = emulator.base_url
-    for key in APP_KEYS:
+    for key in app_keys():
         os.environ.setdefault(f"BAILIAN_APP_ID_{key.upper()}", f"emu-{key}")
     try:
         yield f"emulator at {emulator.base_url}"

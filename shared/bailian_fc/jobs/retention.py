@@ -1,0 +1,45 @@
+"""The jobs room's retention: queue-entry claims, and per job its runs, slot claims, resume points
+and rate tickets. Slots long past are never claimed again; a ticket matters only in its window."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from ..retention import DAY, RetentionRule, id_time, ordered
+from ..store import Store
+from .queue import CLAIMS_PREFIX
+from .rate import RATE_PREFIX
+from .store import DEFS_PREFIX
+
+
+def slot_time(stamp: str) -> float | None:
+    """Epoch seconds of a ``20240430T233000Z`` slot stamp (a claim tag may follow)."""
+    try:
+        return datetime.strptime(stamp[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+def window_time(rest: str) -> float | None:
+    """``{window:012d}-{n}.json``: the window index, at least a second each (see jobs.rate)."""
+    head = rest.split("-", 1)[0]
+    return float(head) if head.isdigit() else None
+
+
+def job_names(store: Store) -> list[str]:
+    return sorted({key[len(DEFS_PREFIX) : -len(".json")] for key in store.list(DEFS_PREFIX)})
+
+
+_CLAIMS = "retention_claim_days"
+
+RETENTION = [
+    RetentionRule("queue-claims", CLAIMS_PREFIX, ordered(lambda rest: id_time(rest.split("/")[0])), _CLAIMS),
+    RetentionRule(
+        "runs:{name}", "jobs/runs/{name}/", ordered(id_time), "retention_job_run_days", per=job_names
+    ),
+    RetentionRule("claims:{name}", "jobs/claims/{name}/", ordered(slot_time), _CLAIMS, per=job_names),
+    RetentionRule("resume:{name}", "jobs/resume/{name}/", ordered(slot_time), _CLAIMS, per=job_names),
+    RetentionRule(
+        "rate:{name}", RATE_PREFIX + "{name}/", ordered(window_time), fixed_seconds=DAY, per=job_names
+    ),  # a ticket matters only in its window
+]
