@@ -83,6 +83,9 @@ class OssStore(Store):
         self.region = region or infer_region(endpoint)
         self.url = f"oss://{bucket}/{self.prefix}"
         self._session = oss2.Session(pool_size=int(pool_size))
+        # No proxy/netrc lookup from the environment per request (~0.2 ms of CPU each): the endpoint
+        # (the region's internal one on FC) is reached directly.
+        self._session.session.trust_env = False
         self._bucket = oss2.Bucket(
             make_auth(credentials, v4=self.region is not None),
             endpoint,
