@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -45,6 +45,7 @@ from .conversations import TITLE_CHARS, ConversationStore
 from .sessions import SessionPlan, plan_session, rebuild_messages
 
 log = logging.getLogger("bailian_fc.chat")
+T = TypeVar("T")
 
 APP_KEY = "app1_chat"
 
@@ -88,11 +89,11 @@ class ChatService:
         }
         meta: dict[str, Any] | None
         if conversation_id is not None:
-            meta = await anyio.to_thread.run_sync(self._begin_next, site, user, conversation_id, pending)
+            meta = await self.store_call(self._begin_next, site, user, conversation_id, pending)
             turn_id = str(pending["turn_id"])
         else:
             conversation_id = pending["conversation_id"] = self.conversations.new_conversation_id()
-            turn_id, meta = await anyio.to_thread.run_sync(self._begin_new, site, user, pending, now)
+            turn_id, meta = await self.store_call(self._begin_new, site, user, pending, now)
         return Turn(
             service=self,
             principal=principal,
@@ -105,6 +106,14 @@ class ChatService:
             request_id=logs.current_request_id() or self.conversations.new_turn_id(),
             first_turn=request.conversation_id is None,
         )
+
+    async def store_call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on a worker thread when the store is remote; inline on a local one (the
+        file store: its calls take less time than the thread hand-off, and the GIL serialises them
+        anyway)."""
+        if self.conversations.store.local_reads:
+            return fn(*args)
+        return await anyio.to_thread.run_sync(fn, *args)
 
     def _begin_new(
         self, site: str, user: str, pending: dict[str, Any], now: float
@@ -198,13 +207,13 @@ class Turn:
         """After the end frame: the client has its answer, the run log costs it nothing."""
         run, self.run_log = self.run_log, None
         if run is not None:  # never raises: a lost log line must not fail the turn
-            await anyio.to_thread.run_sync(runlog.write, self.service.conversations.store, run)
+            await self.service.store_call(runlog.write, self.service.conversations.store, run)
 
     async def _plan(self) -> None:
         """The session plan from the turns before this one (none in a new conversation)."""
         if not self.first_turn:
             p = self.principal
-            self.history = await anyio.to_thread.run_sync(
+            self.history = await self.service.store_call(
                 self.service.history, p.site_id, p.sub, self.conversation_id, self.turn_id
             )
         settings = self.service.settings
@@ -303,7 +312,7 @@ class Turn:
                     "conversation %s was deleted during turn %s: not kept", self.conversation_id, self.turn_id
                 )
 
-        await anyio.to_thread.run_sync(write)
+        await self.service.store_call(write)
         self.saved = True
         self.run_log = run
         log.info(

@@ -62,9 +62,7 @@ class FileStore(Store):
                 return _in_dir(path, lambda: _create_exclusive(path, data))
             except OSError as exc:
                 raise StoreError(f"file store create failed for {key!r}: {exc.strerror}") from exc
-        if path.exists():
-            return False
-        tmp = self._write_temp(path, data)
+        tmp = self._write_temp(path, data)  # no exists() first: a refusal is rare, a stat is not free
         try:
             os.link(tmp, path)
             return True
