@@ -70,7 +70,10 @@ async def chat_turn(
     before: dict[str, Any] = {}
     events: list[tuple[str, dict[str, Any]]] = []
 
-    async def emit(event: str, data: Any) -> None:
+    async def emit(event: Any, data: Any = None) -> None:
+        if data is None:  # a typed frame (chat/events.py); older releases pass (name, data)
+            data = event.model_dump() if hasattr(event, "model_dump") else {}
+            event = getattr(event, "event", "delta")
         if event == "meta":
             before.update(store.figures())
         events.append((event, data if isinstance(data, dict) else {}))

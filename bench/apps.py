@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "shared"))
 
 from bailian_fc.apps import function as apps_function  # noqa: E402
-from bailian_fc.apps.function import AppsRuntime  # noqa: E402
+from bailian_fc.apps.function import AppsFunction  # noqa: E402
 from bailian_fc.auth import Authenticator  # noqa: E402
 from bailian_fc.catalogue.registry import CATALOGUE  # noqa: E402
 from bailian_fc.settings import Settings  # noqa: E402
@@ -193,7 +193,7 @@ def main() -> None:
             store_url=f"file://{tmp}",
             auth_jwt_secret=SECRET,
         )
-        runtime = AppsRuntime.build(settings, FileStore(tmp))
+        runtime = AppsFunction.build(settings, FileStore(tmp))
         apps_function.configure(runtime)
         hit_event = event("/apps/app6_note_analysis", NOTE, token)
         assert apps_function.handler(hit_event, fake_context())["statusCode"] == 200  # the miss that fills it

@@ -59,7 +59,7 @@ CASES = {
         "manager",
     ),
     "admin": ("admin-dashboard.json", "bailian_fc.admin.function", "GET /admin/dashboard?days=7", "admin"),
-    "chat": ("chat-message.json", "bailian_fc.chat.app", "POST /chat/messages, first byte", "staff"),
+    "chat": ("chat-message.json", "bailian_fc.chat.function", "POST /chat/messages, first byte", "staff"),
     "prewarm": ("prewarm-timer.json", "bailian_fc.scheduled.function", "timer tick, nothing due", "admin"),
 }
 

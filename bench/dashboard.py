@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))  # works without `pip install -e .`
 from bailian_fc.admin import function as admin_function
-from bailian_fc.admin.function import AdminRuntime
+from bailian_fc.admin.function import AdminFunction
 from bailian_fc.auth import Authenticator
 from bailian_fc.clock import BusinessCalendar
 from bailian_fc.runlog import record as runlog
@@ -184,7 +184,7 @@ def main() -> None:
 
         settings = Settings(store_url=f"file://{root}", auth_jwt_secret=SECRET)
         calendar = BusinessCalendar.from_settings(settings)
-        admin_function.configure(AdminRuntime.build(settings, store, wall=lambda: now))
+        admin_function.configure(AdminFunction.build(settings, store, wall=lambda: now))
         token = Authenticator(SECRET, settings.auth_issuer, settings.auth_audience).mint(
             "bench",
             "site-001",

@@ -88,7 +88,7 @@ def admin_runtime(tmp_path: Any) -> Iterator[Callable[..., Any]]:
     def start(store: Store | None = None, wall: Callable[[], datetime] | None = None, **settings: Any) -> Any:
         values = {"store_url": f"file://{tmp_path}/store", "auth_jwt_secret": SECRET, **settings}
         extra = {"wall": wall} if wall is not None else {}
-        runtime = admin_function.AdminRuntime.build(
+        runtime = admin_function.AdminFunction.build(
             Settings(**values), store or FileStore(tmp_path / "store"), **extra
         )
         admin_function.configure(runtime)

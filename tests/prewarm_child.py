@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timezone
 
 from bailian_fc.jobs.dispatcher import JobRun
-from bailian_fc.scheduled.function import PrewarmRuntime
+from bailian_fc.scheduled.function import ScheduledFunction
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 
@@ -23,7 +23,7 @@ if __name__ == "__main__":
         prewarm_qps=float(qps),
         bailian_backoff_base_seconds=0.01,
     )
-    runtime = PrewarmRuntime.build(settings, FileStore(store_dir))
+    runtime = ScheduledFunction.build(settings, FileStore(store_dir))
     run = JobRun(
         job="app2_prewarm",
         slot=datetime.now(timezone.utc),

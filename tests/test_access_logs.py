@@ -17,10 +17,10 @@ from support import CHAT_APP_ID, SECRET, fc_call, make_settings, parse_frames, s
 
 from bailian_fc import logs
 from bailian_fc.apps import function as apps_function
-from bailian_fc.apps.function import AppsRuntime
+from bailian_fc.apps.function import AppsFunction
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.registry import CATALOGUE
-from bailian_fc.chat.app import create_app
+from bailian_fc.chat.function import create_app
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 from bailian_fc_tools.emulator import EmulatorThread
@@ -76,7 +76,7 @@ def test_apps_miss_then_hit_and_an_error_each_log_one_line(tmp_path, lines, monk
             store_url=f"file://{tmp_path}/store",
             auth_jwt_secret=SECRET,
         )
-        runtime = AppsRuntime.build(settings, FileStore(tmp_path / "store"))
+        runtime = AppsFunction.build(settings, FileStore(tmp_path / "store"))
         apps_function.configure(runtime)
         try:
             body = {"note": SECRET_WORDS}

@@ -16,7 +16,7 @@ import pytest
 from support import SECRET, fc_call
 
 from bailian_fc.admin import function as admin_function
-from bailian_fc.admin.function import AdminRuntime
+from bailian_fc.admin.function import AdminFunction
 from bailian_fc.auth import Authenticator
 from bailian_fc.cache import cache_key
 from bailian_fc.clock import LIVE, Reading
@@ -81,9 +81,9 @@ def wall() -> Wall:
     return Wall()
 
 
-def build(tmp_path: Any, wall: Wall, **settings: Any) -> AdminRuntime:
+def build(tmp_path: Any, wall: Wall, **settings: Any) -> AdminFunction:
     values = {"store_url": f"file://{tmp_path}/store", "auth_jwt_secret": SECRET, **settings}
-    return AdminRuntime.build(Settings(**values), CountingStore(FileStore(tmp_path / "store")), wall=wall)
+    return AdminFunction.build(Settings(**values), CountingStore(FileStore(tmp_path / "store")), wall=wall)
 
 
 @pytest.fixture

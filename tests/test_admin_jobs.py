@@ -10,7 +10,7 @@ import pytest
 from test_admin import NOW, SITE_ADMIN, Wall, build, call
 
 from bailian_fc.admin import function as admin_function
-from bailian_fc.admin.function import AdminRuntime
+from bailian_fc.admin.function import AdminFunction
 from bailian_fc.jobs import Dispatcher, JobRun, JobStore
 from bailian_fc.jobs.kinds import JOB_KINDS
 from bailian_fc.store import FileStore
@@ -18,7 +18,7 @@ from bailian_fc.store import FileStore
 
 @pytest.fixture
 def rt(tmp_path: Any) -> Any:
-    runtime: AdminRuntime = build(tmp_path, Wall())
+    runtime: AdminFunction = build(tmp_path, Wall())
     admin_function.configure(runtime)
     yield runtime
     admin_function.configure(None)

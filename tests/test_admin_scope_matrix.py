@@ -23,8 +23,7 @@ from support import SECRET
 from test_admin_scope import call
 
 from bailian_fc.admin import function as admin_function
-from bailian_fc.admin.function import AdminRuntime, route_table
-from bailian_fc.admin.openapi import document
+from bailian_fc.admin.function import AdminFunction, document
 from bailian_fc.admin.views import audit_site
 from bailian_fc.auth import Authenticator
 from bailian_fc.clock import SandboxContext
@@ -42,7 +41,7 @@ ROLES = {
     "admin B": (AUTH.mint("adm-b", B, "admin"), B),
     "platform": (AUTH.mint("root", A, "admin", platform=True), "*"),
 }
-DOC = document(route_table())
+DOC = document()
 
 
 @dataclass(frozen=True)
@@ -172,7 +171,7 @@ def admin_operations() -> list[tuple[str, str]]:
 def rt(tmp_path: Any) -> Any:
     """Records of both sites and of the whole deployment, in every place an admin can read."""
     settings = Settings(store_url=f"file://{tmp_path}/store", auth_jwt_secret=SECRET)
-    runtime = AdminRuntime.build(settings, FileStore(tmp_path / "store"))
+    runtime = AdminFunction.build(settings, FileStore(tmp_path / "store"))
     admin_function.configure(runtime)
     slot = datetime(2026, 1, 5, 0, 0, tzinfo=timezone.utc)
     for site in (A, B, None):

@@ -9,7 +9,7 @@ import pytest
 from test_apps_function import MANAGER, build, call
 
 from bailian_fc.apps import function as apps_function
-from bailian_fc.apps.openapi import app_answer
+from bailian_fc.apps.replies import app_answer
 from bailian_fc.catalogue.apps.app2_finance import FinanceInsight
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.venue.figures import FinanceFigures, finance_figures

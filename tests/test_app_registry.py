@@ -15,7 +15,7 @@ from pydantic import Field
 from support import SECRET, fc_call
 
 from bailian_fc.apps import function as apps_function
-from bailian_fc.apps.function import AppsRuntime
+from bailian_fc.apps.function import AppsFunction
 from bailian_fc.auth import Authenticator
 from bailian_fc.cache import cache_key
 from bailian_fc.catalogue.customer import customer_meta, customer_view
@@ -85,7 +85,7 @@ def runtime(app9, tmp_path):
             bailian_backoff_base_seconds=0.01,
         )
         store = FileStore(tmp_path / "store")
-        rt = AppsRuntime.build(settings, store)
+        rt = AppsFunction.build(settings, store)
         generate(store, sites=1, days=20, end=rt.clock.business_date())
         apps_function.configure(rt)
         rt.emu = emu  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from support import SECRET, fc_call
 
 from bailian_fc.apps import function as apps_function
-from bailian_fc.apps.function import AppsRuntime
+from bailian_fc.apps.function import AppsFunction
 from bailian_fc.auth import Authenticator
 from bailian_fc.cache import cache_key
 from bailian_fc.catalogue.registry import CATALOGUE, output_models, single_turn
@@ -57,7 +57,7 @@ def env(monkeypatch):
         monkeypatch.setenv(f"BAILIAN_APP_ID_{key.upper()}", f"emu-{key}")
 
 
-def build(emu, tmp_path, **overrides: Any) -> AppsRuntime:
+def build(emu, tmp_path, **overrides: Any) -> AppsFunction:
     values: dict[str, Any] = {
         "dashscope_api_key": "k",
         "dashscope_base_url": emu.base_url,
@@ -69,7 +69,7 @@ def build(emu, tmp_path, **overrides: Any) -> AppsRuntime:
     values.update(overrides)
     settings = Settings(**values)
     store = FileStore(tmp_path / "store")
-    runtime = AppsRuntime.build(settings, store)
+    runtime = AppsFunction.build(settings, store)
     if not store.list("finance/", limit=1):
         generate(store, sites=2, days=70, end=runtime.clock.business_date())
     return runtime
@@ -84,7 +84,7 @@ def runtime(emu, env, tmp_path):
     rt.service.upstream.close()
 
 
-def key_for(app: str, site_id: str = "site-001", runtime: AppsRuntime | None = None) -> str:
+def key_for(app: str, site_id: str = "site-001", runtime: AppsFunction | None = None) -> str:
     """The entry's key as the runtime's clock reads now (live unless a test set a sandbox)."""
     spec = CATALOGUE[app]
     payload = spec.input_model.model_validate(INPUTS[app]).model_dump(mode="json")

@@ -169,9 +169,9 @@ def test_the_checker_sees_function_local_imports(tmp_path):
     root.mkdir()
     module = root / "x.py"
     module.write_text(
-        "import typing\nif typing.TYPE_CHECKING:\n    from .chat import app\n"
+        "import typing\nif typing.TYPE_CHECKING:\n    from .chat import function\n"
         "def f():\n    from .admin import routes\n"
     )
-    modules = {"bailian_fc.x", "bailian_fc.admin", "bailian_fc.admin.routes", "bailian_fc.chat.app"}
+    modules = {"bailian_fc.x", "bailian_fc.admin", "bailian_fc.admin.routes", "bailian_fc.chat.function"}
     found = imported_modules(module, modules, root)
-    assert "bailian_fc.admin.routes" in found and "bailian_fc.chat.app" not in found
+    assert "bailian_fc.admin.routes" in found and "bailian_fc.chat.function" not in found

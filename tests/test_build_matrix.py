@@ -36,7 +36,7 @@ sys.path[:0] = [os.path.join(code, "python"), code]
 for entry in sorted(f[:-3] for f in os.listdir(code) if f.endswith(".py")):
     importlib.import_module(entry)
 if os.path.isdir(os.path.join(code, "python", "dashscope")):
-    # The whole SDK's root: a built dir's is lazy (slim.LAZY_INITS), reading a name runs the original.
+    # The whole SDK's root, as the client reads it (dashscope.AsyncClient): every stand-in it needs.
     from dashscope import Generation
 from bailian_fc.store import open_store
 store = open_store(url)

@@ -330,7 +330,7 @@ def test_the_consoles_app_list_is_the_catalogue_and_the_exported_app_key():
 
     from bailian_fc.admin.views import app_titles
 
-    listed = app_titles(None, None, None)["apps"]  # type: ignore[arg-type]  # reads only the catalogue
+    listed = app_titles(None, None)["apps"]  # type: ignore[arg-type]  # reads only the catalogue
     assert [(a["key"], a["title"]) for a in listed] == [(k, s.title) for k, s in CATALOGUE.items()]
     union = re.search(r"export type AppKey = (.*);", (ROOT / "types" / "bailian-apps.d.ts").read_text())
     assert union and re.findall(r'"(\w+)"', union.group(1)) == [a["key"] for a in listed]

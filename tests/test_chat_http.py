@@ -12,7 +12,7 @@ import httpx
 import pytest
 from support import CHAT_APP_ID, make_settings, named, parse_frames, serve_app
 
-from bailian_fc.chat.app import create_app
+from bailian_fc.chat.function import create_app
 from bailian_fc.store import FileStore
 from bailian_fc_tools.emulator import Behaviour
 

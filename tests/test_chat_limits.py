@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from support import CHAT_APP_ID, make_settings, parse_frames, serve_app
 
-from bailian_fc.chat.app import create_app
+from bailian_fc.chat.function import create_app
 from bailian_fc.store import FileStore
 from bailian_fc_tools.emulator import Behaviour
 

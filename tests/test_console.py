@@ -359,6 +359,10 @@ def test_chat_playground_streams_an_answer_and_shows_errors_like_the_miniprogram
     conversations = api(dev, "GET", "/chat/conversations").json()["conversations"]
     stored = api(dev, "GET", f"/chat/conversations/{conversations[0]['conversation_id']}").json()
     assert stored["turns"][-1]["answer"] == answer.inner_text()
+    # the done event's usage.tokens_used (typed from types/chat-events.d.ts) is the stored turn's total
+    tokens = stored["turns"][-1]["usage"]["tokens_used"]
+    assert tokens > 0
+    expect(answer).to_have_attribute("data-tokens", str(tokens))
 
     scripted = httpx.post(
         dev["emulator"] + "/_emulator/script",

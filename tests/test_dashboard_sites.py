@@ -15,7 +15,7 @@ from test_admin_scope import call as admin_call
 from test_apps_function import build, call
 
 from bailian_fc.admin import function as admin_function
-from bailian_fc.admin.function import AdminRuntime
+from bailian_fc.admin.function import AdminFunction
 from bailian_fc.apps import function as apps_function
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.inputs import FinanceFilter
@@ -42,7 +42,7 @@ def both(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         monkeypatch.setenv(f"BAILIAN_APP_ID_{key.upper()}", f"emu-{key}")
     with EmulatorThread() as emu:
         apps = build(emu, tmp_path)
-        admin = AdminRuntime.build(
+        admin = AdminFunction.build(
             Settings(store_url=f"file://{tmp_path}/store", auth_jwt_secret=SECRET),
             FileStore(tmp_path / "store"),
         )

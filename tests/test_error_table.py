@@ -14,7 +14,7 @@ from support import SECRET, make_settings, serve_app
 
 from bailian_fc.auth import Authenticator
 from bailian_fc.bailian.errors import RateLimited, UpstreamTimeout
-from bailian_fc.chat.app import create_app
+from bailian_fc.chat.function import create_app
 from bailian_fc.errors import Busy, InvalidInput, NotConfigured, NotFound
 from bailian_fc.http.fc_event import http_handler
 from bailian_fc.http.router import Router

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from bailian_fc.bailian import errors
 from bailian_fc.http.errors import ApiError
 from bailian_fc.http.fc_event import HttpRequest, Response, decode_event, encode_response, http_handler
+from bailian_fc.http.route import Request, Route
 from bailian_fc.http.router import Router
 from bailian_fc.store import StoreError, StoreUnavailable
 from bailian_fc_tools.local.fc_context import asgi_app, fake_context
@@ -86,19 +87,28 @@ def build_router() -> Router:
     router.post("/echo/{name}", echo)
     router.get("/apps", lambda r: {"apps": ["app2_finance"]})
     router.post("/apps/{key}", lambda r: Response(201, {"key": r.path_params["key"], "body": r.json()}))
-    router.post("/items", lambda r: Response(200, r.model(Item).model_dump()))
+    router.add(
+        Route(
+            "POST",
+            "/items",
+            lambda r: Response(200, r.body.model_dump()),
+            body=Item,
+            roles=None,
+            documented=False,
+        )
+    )
     router.delete("/apps/{key}/runs/{run}", lambda r: Response(204))
     return router
 
 
-def echo(request: HttpRequest) -> Response:
+def echo(request: Request) -> Response:
     return Response(
         200,
         {
             "method": request.method,
             "name": request.path_params["name"],
-            "body_b64": base64.b64encode(request.body).decode(),
-            "query": request.query,
+            "body_b64": base64.b64encode(request.raw_body).decode(),
+            "query": request.raw_query,
             "headers": request.headers,
             "path": request.path,
         },
@@ -233,7 +243,12 @@ def test_response_encoding():
         "statusCode": 200,
         "isBase64Encoded": False,
         "body": '{"msg":"你好"}',
-        "headers": {"cache-control": "no-store", "content-type": "application/json", "x-request-id": "rid"},
+        "headers": {
+            "cache-control": "no-store",
+            "x-content-type-options": "nosniff",
+            "content-type": "application/json",
+            "x-request-id": "rid",
+        },
     }
     raw = encode_response(Response(200, b"\x00\xff", {"Content-Type": "image/png"}), "rid")
     assert raw["isBase64Encoded"] and base64.b64decode(raw["body"]) == b"\x00\xff"

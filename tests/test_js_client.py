@@ -66,3 +66,19 @@ def test_js_client_types_agree_with_the_exported_catalogue_types():
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_consoles_chat_page_type_checks_against_the_generated_chat_events():
+    """pages/chat.js (// @ts-check) reads done.usage.tokens_used through the client's ChatEvent, whose
+    shapes are generated from the server's models (types/chat-events.d.ts)."""
+    result = subprocess.run(
+        [str(typescript_compiler()), "-p", "typecheck/console.json"],
+        cwd=CLIENT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        "tokens_used" in (ROOT / "shared" / "bailian_fc" / "admin" / "ui" / "pages" / "chat.js").read_text()
+    )

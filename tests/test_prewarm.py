@@ -15,7 +15,7 @@ from bailian_fc.clock import SandboxClock, SandboxContext
 from bailian_fc.jobs.dispatcher import JobRun
 from bailian_fc.scheduled import function as prewarm_function
 from bailian_fc.scheduled.app2 import App2Prewarm
-from bailian_fc.scheduled.function import PrewarmRuntime
+from bailian_fc.scheduled.function import ScheduledFunction
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 from bailian_fc.venue.finance import FinanceStore
@@ -48,14 +48,14 @@ def runtime(emu, tmp_path, monkeypatch):
         prewarm_qps=1000,
     )
     store = FileStore(tmp_path)
-    rt = PrewarmRuntime.build(settings, store)
+    rt = ScheduledFunction.build(settings, store)
     generate(store, sites=2, days=70, end=rt.service.clock.business_date())
     prewarm_function.configure(rt)
     yield rt
     prewarm_function.configure(None)
 
 
-def job(rt: PrewarmRuntime, **payload: Any) -> App2Prewarm:
+def job(rt: ScheduledFunction, **payload: Any) -> App2Prewarm:
     return App2Prewarm(rt.service, FinanceStore(rt.store), concurrency=8, qps=1000)
 
 
@@ -78,7 +78,7 @@ def run_of(
     )
 
 
-def filters(rt: PrewarmRuntime, site: str) -> int:
+def filters(rt: ScheduledFunction, site: str) -> int:
     return len(RANGES) * (1 + len(FinanceStore(rt.store).areas(site)))
 
 

@@ -18,9 +18,9 @@ from support import CHAT_APP_ID, SECRET, make_settings, parse_frames, serve_app
 
 from bailian_fc import logs
 from bailian_fc.admin import function as admin_function
-from bailian_fc.admin.function import AdminRuntime
+from bailian_fc.admin.function import AdminFunction
 from bailian_fc.auth import Authenticator
-from bailian_fc.chat.app import create_app
+from bailian_fc.chat.function import create_app
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 from bailian_fc_tools.local.fc_context import fake_context
@@ -103,7 +103,7 @@ def fc_call(path: str, token: str, request_id: str, method: str = "GET", body: A
 
 
 def test_admin_logs_and_errors_carry_the_request_id(tmp_path, log_lines):
-    runtime = AdminRuntime.build(
+    runtime = AdminFunction.build(
         Settings(store_url=f"file://{tmp_path}/store", auth_jwt_secret=SECRET), FileStore(tmp_path / "store")
     )
     admin_function.configure(runtime)

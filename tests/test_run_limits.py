@@ -24,7 +24,7 @@ from bailian_fc.jobs.queue import list_queue, queue_run
 from bailian_fc.jobs.rate import RATE_PREFIX, SharedRate
 from bailian_fc.jobs.run_now import set_local_starter, start_run
 from bailian_fc.scheduled.app2 import App2Prewarm
-from bailian_fc.scheduled.function import PrewarmRuntime
+from bailian_fc.scheduled.function import ScheduledFunction
 from bailian_fc.store import FileStore
 from bailian_fc.venue.finance import FinanceStore
 from bailian_fc_tools.local.fc_context import fake_context
@@ -52,7 +52,7 @@ class VirtualTime:
             self.t += seconds
 
 
-def test_two_runs_on_two_instances_share_one_qps_budget(runtime: PrewarmRuntime, emu: Any) -> None:
+def test_two_runs_on_two_instances_share_one_qps_budget(runtime: ScheduledFunction, emu: Any) -> None:
     """Two forced runs at once in two processes (two FC instances), each with the deployed handler:
     every model call the emulator saw took a ticket of the one per-job budget, at most QPS a second."""
     children = [
@@ -87,7 +87,7 @@ def test_the_shared_budget_waits_for_the_next_window_when_one_is_full(tmp_path: 
     assert clock() == pytest.approx(1_700_000_002.0)  # two windows were full: waited to the third
 
 
-def test_a_bad_site_is_skipped_and_counted_never_fatal(runtime: PrewarmRuntime, emu: Any) -> None:
+def test_a_bad_site_is_skipped_and_counted_never_fatal(runtime: ScheduledFunction, emu: Any) -> None:
     class WithBadSite(FinanceStore):
         def sites(self) -> list[str]:
             return ["Site 004/北", *super().sites()]
@@ -99,7 +99,7 @@ def test_a_bad_site_is_skipped_and_counted_never_fatal(runtime: PrewarmRuntime, 
     assert len(emu.requests_for(APP2)) == filters(runtime, "site-001") + filters(runtime, "site-002")
 
 
-def test_the_queue_drain_keeps_to_its_share_of_the_deadline(runtime: PrewarmRuntime) -> None:
+def test_the_queue_drain_keeps_to_its_share_of_the_deadline(runtime: ScheduledFunction) -> None:
     """Each queued run takes 100 s of a 270 s deadline: the drain starts two, leaves three queued."""
     mono = [0.0]
     seen: list[float] = []
@@ -122,7 +122,7 @@ def test_the_queue_drain_keeps_to_its_share_of_the_deadline(runtime: PrewarmRunt
 
 
 def test_a_run_now_is_recorded_under_its_id_and_not_repeated_in_its_slot(
-    runtime: PrewarmRuntime, emu: Any
+    runtime: ScheduledFunction, emu: Any
 ) -> None:
     runtime.jobs.seed()
 

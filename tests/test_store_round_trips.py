@@ -14,7 +14,7 @@ import pytest
 from support import SECRET, fc_call, make_settings
 
 from bailian_fc.apps import function as apps_function
-from bailian_fc.apps.function import AppsRuntime
+from bailian_fc.apps.function import AppsFunction
 from bailian_fc.auth import Authenticator, Principal
 from bailian_fc.bailian.client import BailianClient
 from bailian_fc.catalogue.chat import ChatRequest
@@ -45,10 +45,11 @@ async def chat_turn(
     at_meta: dict[str, Any] = {}
     events: list[str] = []
 
-    async def emit(event: str, data: Any) -> None:
-        if event == "meta":
+    async def emit(frame: Any) -> None:
+        name = getattr(frame, "event", "delta")  # a framed delta is bytes (events.Delta.framed)
+        if name == "meta":
             at_meta.update(store.figures())
-        events.append(event)
+        events.append(name)
 
     await turn.run(emit)
     assert events[0] == "meta" and events[-1] == "done", events
@@ -94,7 +95,7 @@ def test_an_apps_cache_hit_reads_once_and_logs_in_one_round_trip(
         monkeypatch.setenv(f"BAILIAN_APP_ID_{key.upper()}", f"emu-{key}")
     settings = make_settings(emulator, tmp_path)
     store = CountingStore(FileStore(tmp_path / "store"))
-    runtime = AppsRuntime.build(settings, store)
+    runtime = AppsFunction.build(settings, store)
     apps_function.configure(runtime)
     token = Authenticator(SECRET, "bailian-fc", "bailian-fc").mint("m-1", "site-001", "manager")
     body = {"note": "王先生想订三个包厢。"}

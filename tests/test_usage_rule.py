@@ -9,7 +9,7 @@ import pytest
 from support import SECRET
 
 from bailian_fc.admin import function as admin_function
-from bailian_fc.admin.function import AdminRuntime
+from bailian_fc.admin.function import AdminFunction
 from bailian_fc.auth import Authenticator
 from bailian_fc.bailian.usage import Usage
 from bailian_fc.runlog import record as runlog
@@ -71,7 +71,7 @@ def test_tokens_used_sums_over_attempts():
 def test_the_dashboard_sums_tokens_used_by_the_rule(tmp_path):
     """A total-only reply (tokens_used 77, no split) counts 77 on the dashboard; an older record without
     tokens_used counts input + output."""
-    runtime = AdminRuntime.build(
+    runtime = AdminFunction.build(
         Settings(store_url=f"file://{tmp_path}/store", auth_jwt_secret=SECRET), FileStore(tmp_path / "store")
     )
     total_only = Usage()

@@ -1,6 +1,6 @@
 """FC custom-runtime entry for the chat Web function: uvicorn on 0.0.0.0:9000.
 
-Thin on purpose: the app lives in ``bailian_fc.chat.app``.
+Thin on purpose: the app lives in ``bailian_fc.chat.function``.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import sys
 from uvicorn.config import Config
 from uvicorn.server import Server
 
-from bailian_fc.chat.app import create_app
+from bailian_fc.chat.function import create_app
 
 STARTUP_FAILURE = 3  # uvicorn's exit status when the server did not start
 
 
 def main() -> None:
     # What uvicorn.run does without reload or workers; uvicorn.main (its CLI: click, the reload
-    # supervisors) is not imported (a built dir's uvicorn root is lazy: slim.LAZY_INITS).
+    # supervisors) is not imported (a built dir's uvicorn root is lazy: lazy_roots.LAZY_INITS).
     config = Config(
         create_app,
         factory=True,

@@ -19,7 +19,6 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
@@ -30,6 +29,7 @@ from bailian_fc.auth import Principal
 from bailian_fc.bailian.client import BailianClient
 from bailian_fc.catalogue.chat import ChatRequest
 from bailian_fc.chat.conversations import ConversationStore
+from bailian_fc.chat.events import ChatEvent
 from bailian_fc.chat.housekeeping import sweep_conversations
 from bailian_fc.chat.service import ChatService
 from bailian_fc.settings import Settings
@@ -148,8 +148,8 @@ def chat_turn(settings: Settings, conversation_id: str | None) -> Callable[[Stor
             )
             events: list[str] = []
 
-            async def emit(event: str, data: dict[str, Any]) -> None:
-                events.append(event)
+            async def emit(event: ChatEvent) -> None:
+                events.append(event.event)
 
             await turn.run(emit)
             await client.aclose()

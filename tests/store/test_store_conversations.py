@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 from support import make_settings, parse_frames, serve_app
 
-from bailian_fc.chat.app import create_app
 from bailian_fc.chat.conversations import ConversationStore
+from bailian_fc.chat.function import create_app
 from bailian_fc.store import Store
 from bailian_fc_tools.emulator import Emulator
 
@@ -39,7 +39,7 @@ async def test_chat_function_runs_unchanged_on_every_store(store: Store, tmp_pat
     """The same chat app streams and stores a turn whatever STORE_URL names."""
     async with Emulator() as emulator:
         app = create_app(make_settings(emulator, tmp_path), store=store)
-        token = app.state.runtime.auth.mint("user-1", "site-001", "staff")
+        token = app.state.function.auth.mint("user-1", "site-001", "staff")
         async with serve_app(app) as base, httpx.AsyncClient(timeout=20) as http:
             h = {"Authorization": f"Bearer {token}"}
             resp = await http.post(f"{base}/chat/messages", json={"message": "包厢怎么订？"}, headers=h)

@@ -17,7 +17,7 @@ from support import SECRET
 from test_db_cli import cli
 from test_pg_venue import call
 
-from bailian_fc.apps.function import AppsRuntime
+from bailian_fc.apps.function import AppsFunction
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.errors import DomainError
@@ -215,7 +215,7 @@ def apps_on(owned: OwnedDb, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> I
                 store_url=f"file://{tmp_path}/store-{len(runtimes)}",
                 data_url=data_url,
             )
-            runtime = AppsRuntime.build(settings, FileStore(tmp_path / f"store-{len(runtimes)}"))
+            runtime = AppsFunction.build(settings, FileStore(tmp_path / f"store-{len(runtimes)}"))
             runtimes.append(runtime)
             handler = http_handler(runtime.router(), max_body_bytes=65536)
             return lambda *a, **k: call(handler, *a, **k)
@@ -241,7 +241,7 @@ def test_clock_reports_the_login_verdict(
     verdicts = {}
     for name, url in (("owner", owned.url(owned.owner)), ("reader", owned.reader_url)):
         settings = Settings(auth_jwt_secret=SECRET, store_url=f"file://{tmp_path}/{name}", data_url=url)
-        runtime = AppsRuntime.build(settings, FileStore(tmp_path / name))
+        runtime = AppsFunction.build(settings, FileStore(tmp_path / name))
         try:
             handler = http_handler(runtime.router(), max_body_bytes=65536)
             out = handler(clock_event(), _context())

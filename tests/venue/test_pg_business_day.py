@@ -10,7 +10,7 @@ import pytest
 from pg_support import VenueDb
 from support import SECRET, fc_call
 
-from bailian_fc.apps.function import AppsRuntime
+from bailian_fc.apps.function import AppsFunction
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.clock import SandboxContext
@@ -36,7 +36,7 @@ def apps(venue_db: VenueDb, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> A
             data_url=venue_db.reader_url,
             bailian_backoff_base_seconds=0.01,
         )
-        runtime = AppsRuntime.build(settings, FileStore(tmp_path / "store"))
+        runtime = AppsFunction.build(settings, FileStore(tmp_path / "store"))
         runtime.clock.cache_seconds = 0  # see each set/clear at once (one instance here)
         handler = http_handler(runtime.router(), max_body_bytes=65536)
 
@@ -48,7 +48,7 @@ def apps(venue_db: VenueDb, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> A
         runtime.service.venue.close()
 
 
-def sandbox(runtime: AppsRuntime, at: dt.datetime) -> None:
+def sandbox(runtime: AppsFunction, at: dt.datetime) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     ctx = SandboxContext(
         mode="fixed",

@@ -12,7 +12,7 @@ import pytest
 from pg_support import VenueDb
 from support import SECRET, fc_call
 
-from bailian_fc.apps.function import AppsRuntime
+from bailian_fc.apps.function import AppsFunction
 from bailian_fc.auth import Authenticator
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.clock import SandboxContext
@@ -106,7 +106,7 @@ def apps(venue_db: VenueDb, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> A
             data_statement_timeout_seconds=0.5,
             bailian_backoff_base_seconds=0.01,
         )
-        runtime = AppsRuntime.build(settings, FileStore(tmp_path / "store"))
+        runtime = AppsFunction.build(settings, FileStore(tmp_path / "store"))
         handler = http_handler(runtime.router(), max_body_bytes=65536)
         yield runtime, emu, lambda *a, **k: call(handler, *a, **k)
         runtime.service.upstream.close()

@@ -14,17 +14,17 @@ SCRIPT = """
 import json, sys
 from datetime import date
 from bailian_fc.settings import Settings
-from bailian_fc.apps.function import AppsRuntime
+from bailian_fc.apps.function import AppsFunction
 from bailian_fc.catalogue.apps.app3_clue_detail import ClueRef
 from bailian_fc.catalogue.inputs import FinanceFilter
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc_tools.demo.finance import generate
 from bailian_fc.store import FileStore
-from bailian_fc.scheduled.function import PrewarmRuntime
+from bailian_fc.scheduled.function import ScheduledFunction
 store = FileStore(sys.argv[1])
 settings = Settings(store_url="file://" + sys.argv[1], data_url=sys.argv[2] or None, auth_jwt_secret="x" * 40)
-runtime = AppsRuntime.build(settings, store)
-PrewarmRuntime.build(settings, store)
+runtime = AppsFunction.build(settings, store)
+ScheduledFunction.build(settings, store)
 before = [m for m in sys.modules if m.split(".")[0] in ("psycopg", "psycopg_binary")][:3]
 if sys.argv[2]:
     from bailian_fc.errors import Unavailable

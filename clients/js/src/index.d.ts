@@ -2,6 +2,7 @@
 // types (`bailian-fc export-types` → types/bailian-apps.d.ts); copy that file next to this one's
 // folder layout, or adjust the import path, when vendoring the client into a miniprogram.
 import type { AppKey, AppResponse, AppTypes } from '../../../types/bailian-apps';
+import type { ChatError, ChatStreamEvent } from '../../../types/chat-events';
 
 export type SingleAppKey = Exclude<AppKey, 'app1_chat'>;
 
@@ -20,18 +21,12 @@ export declare class BailianApiError extends Error {
 }
 export declare function errorFromResponse(status: number, text: string, headerRequestId?: string | null): BailianApiError;
 
-export interface ChatMeta { conversation_id: string; turn_id: string; [k: string]: unknown }
-export interface ChatDelta { text: string; [k: string]: unknown }
-export interface ChatDone {
-  conversation_id: string; turn_id: string; finish_reason: string | null;
-  usage: { input_tokens: number; output_tokens: number }; latency_ms: number;
-}
-export interface ChatErrorData { code: string; message: string; retryable: boolean; status?: number; request_id?: string | null }
-export type ChatEvent =
-  | { type: 'meta'; data: ChatMeta }
-  | { type: 'delta'; data: ChatDelta }
-  | { type: 'done'; data: ChatDone }
-  | { type: 'error'; data: ChatErrorData };
+// The chat events are generated from the server's models (types/chat-events.d.ts, from
+// types/chat-events.schema.json): edit shared/bailian_fc/chat/events.py, never these names.
+export type { ChatDelta, ChatDone, ChatMeta } from '../../../types/chat-events';
+/** A server `error` frame's data, or one the client made (HTTP error, network, StreamEnded) with `status`. */
+export type ChatErrorData = Omit<ChatError, 'request_id'> & { status?: number; request_id?: string | null };
+export type ChatEvent = Exclude<ChatStreamEvent, { type: 'error' }> | { type: 'error'; data: ChatErrorData };
 
 export interface ChatCall extends AsyncIterable<ChatEvent> {
   cancel(): void;
@@ -75,6 +70,7 @@ type Json = any; // admin routes: see README "Apps, clock and admin"
 
 export interface Client {
   call(method: string, path: string, opts?: { query?: Record<string, unknown>; body?: unknown }): Promise<Json>;
+  feedback: FeedbackRoutes;
   apps: {
     list(): Promise<{ apps: CatalogueEntry[] }>;
     run<K extends SingleAppKey>(key: K, input: AppTypes[K]['input'], opts?: { refresh?: boolean }): Promise<AppResponse<K>>;
@@ -108,3 +104,15 @@ export interface Client {
 }
 export declare function createClient(options: ClientOptions): Client;
 export declare function sendChat(ctx: unknown, body: ChatBody, opts?: { onEvent?: (ev: ChatEvent) => void }): ChatCall;
+
+// 👍/👎 (src/feedback.js): offered only when an answer carries a handle for it.
+export type Rating = 'up' | 'down';
+export interface FeedbackRoutes {
+  app(requestId: string, rating: Rating, opts?: { comment?: string }): Promise<Json>;
+  turn(conversationId: string, turnId: string, rating: Rating, opts?: { comment?: string }): Promise<Json>;
+}
+export type FeedbackHandle =
+  | { kind: 'app'; requestId: string }
+  | { kind: 'turn'; turnId: string; conversationId: string | null };
+export declare function feedbackHandle(answer: unknown): FeedbackHandle | null;
+export declare function feedbackRoutes(call: Client['call']): FeedbackRoutes;

@@ -43,6 +43,8 @@ test('fetch transport streams a chat whose text is the stored answer', async () 
   assert.ok(JSON.stringify(turns).includes(JSON.stringify(text).slice(1, -1)), 'stored answer equals the streamed text');
   const page = await client.conversations.get(meta.conversation_id, { limit: 1 });
   assert.equal(page.turns.length, 1);
+  assert.ok(done.usage.tokens_used > 0);
+  assert.equal(done.usage.tokens_used, page.turns[0].usage.tokens_used, 'done carries the stored turn\'s total');
   assert.equal(page.next_before, null);
   const listed = await client.conversations.list();
   assert.ok(JSON.stringify(listed).includes(meta.conversation_id));

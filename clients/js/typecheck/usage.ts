@@ -1,5 +1,6 @@
 // Compiled with `tsc --noEmit` by tests/test_js_client.py: the client's types agree with the
-// exported catalogue types (types/bailian-apps.d.ts), and misuse fails to compile.
+// exported catalogue types (types/bailian-apps.d.ts) and the generated chat events
+// (types/chat-events.d.ts), and misuse fails to compile.
 import { BailianApiError, createClient, fetchTransport, type ChatEvent } from '../src/index.js';
 
 const client = createClient({ baseUrl: 'http://127.0.0.1:9000', token: 't', transport: fetchTransport() });
@@ -21,6 +22,14 @@ export async function usage(): Promise<string[]> {
     const e: ChatEvent = ev;
     if (e.type === 'delta') titles.push(e.data.text);
     if (e.type === 'error') titles.push(e.data.code);
+    if (e.type === 'done') {
+      const used: number = e.data.usage.tokens_used;
+      titles.push(String(used));
+      // @ts-expect-error the done event's usage has no total_tokens (tokens_used is the one total)
+      titles.push(String(e.data.usage.total_tokens));
+    }
+    // @ts-expect-error ping is an SSE comment: the client never yields it
+    if (e.type === 'ping') titles.push('ping');
   }
   call.cancel();
   try {

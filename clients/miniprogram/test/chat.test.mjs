@@ -26,6 +26,9 @@ test('a question streams its answer in over chunked wx.request, and the page sho
   assert.ok(turn.answer.length > 0);
   assert.equal(bot.text, turn.answer);
   assert.deepEqual(texts(page, '.message .text'), ['今天台费多少？', turn.answer]);
+  assert.ok(turn.usage.tokens_used > 0);
+  assert.equal(bot.tokens, turn.usage.tokens_used); // from the done event's usage.tokens_used
+  assert.equal(text(page, '.tokens'), `${turn.usage.tokens_used} tokens`);
   assert.equal(text(page, '.send'), '发送');
   const chunked = wx.calls.filter((c) => c.url.endsWith('/chat/messages'));
   assert.ok(chunked.length >= 1 && chunked.every((c) => c.enableChunked));
@@ -106,9 +109,10 @@ test('the conversation list opens a conversation whose history is read from the 
   const index = body.conversations.findIndex((c) => c.conversation_id === conversationId);
   list.querySelectorAll('.conversation')[index].dispatchEvent('tap');
   await until(() => wx.navigations.length, 'the navigation');
-  assert.equal(wx.navigations.at(-1), `/pages/chat/chat?id=${conversationId}`);
+  assert.equal(wx.navigations.at(-1), '/pages/chat/chat'); // a tab page: switchTab, no query
 
-  const page = await render('pages/chat/chat', { id: conversationId });
+  const page = await render('pages/chat/chat', {}); // takes the conversation the list handed over
+  await until(() => page.data.conversationId === conversationId && !page.data.loading, 'the history');
   const users = () => page.data.messages.filter((m) => m.role === 'user').map((m) => m.text);
   assert.deepEqual(users(), Array.from({ length: 10 }, (_, i) => `第${i + 3}问`));
   assert.equal(text(page, '.show-older'), '更早的消息');

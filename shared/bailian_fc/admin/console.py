@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 
 from ..errors import NotFound
-from ..http.fc_event import HttpRequest, Response
-from ..http.router import Router
+from ..http.fc_event import Response
+from ..http.route import Request, Route
 
 UI_DIR = Path(__file__).parent / "ui"
 CLIENT = "client"
@@ -65,20 +65,17 @@ def _locate(parts: list[str]) -> Path:
     return UI_DIR.joinpath(*parts)
 
 
-ROUTES = [
-    ("GET", "/admin/ui"),
-    ("GET", "/admin/ui/"),
-    ("GET", "/admin/ui/{name}"),
-    ("GET", "/admin/ui/{folder}/{name}"),
-]
-
-
-def add_routes(router: Router) -> None:
-    router.get("/admin/ui", lambda request: Response(308, None, {"location": BASE}))
-    router.get("/admin/ui/", lambda request: asset(""))
-    router.get("/admin/ui/{name}", lambda request: asset(request.path_params["name"]))
-    router.get("/admin/ui/{folder}/{name}", _nested)
-
-
-def _nested(request: HttpRequest) -> Response:
+def _nested(request: Request[None, None]) -> Response:
     return asset(f"{request.path_params['folder']}/{request.path_params['name']}")
+
+
+# Public and not the API: no token (the files hold no data), not in the OpenAPI document.
+ROUTES = [
+    Route("GET", path, handler, roles=None, documented=False)
+    for path, handler in (
+        ("/admin/ui", lambda request: Response(308, None, {"location": BASE})),
+        ("/admin/ui/", lambda request: asset("")),
+        ("/admin/ui/{name}", lambda request: asset(request.path_params["name"])),
+        ("/admin/ui/{folder}/{name}", _nested),
+    )
+]

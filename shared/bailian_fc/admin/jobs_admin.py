@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
-from ..auth import Principal
 from ..errors import Conflict, InvalidInput
-from ..http.fc_event import HttpRequest, Response
-from ..http.params import parse_query
+from ..http.fc_event import Response
+from ..http.route import Request
 from ..jobs import CronError, Job, validate_cron
 from ..jobs import audit as job_audit
 from ..jobs.kinds import JOB_KINDS, KindName, validate_payload
@@ -24,7 +23,7 @@ from .scope import require_platform
 from .views import LimitQuery
 
 if TYPE_CHECKING:
-    from .function import AdminRuntime
+    from .function import AdminFunction
 
 
 class JobCreate(BaseModel):
@@ -61,9 +60,10 @@ def checked_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         ) from None
 
 
-def create_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> Response:
+def create_trigger(rt: AdminFunction, request: Request[None, JobCreate]) -> Response:
+    principal = request.caller
     require_platform(principal, "creating a trigger (it runs for every site)")
-    body = request.model(JobCreate)
+    body = request.body
     if rt.jobs.get(body.name) is not None:
         raise Conflict(f"a job named {body.name!r} already exists")
     tz = body.tz or rt.settings.business_tz
@@ -92,8 +92,9 @@ def create_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal)
     return Response(201, trigger_view(rt.jobs, saved, rt.clock.wall_now()))
 
 
-def delete_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> Response:
+def delete_trigger(rt: AdminFunction, request: Request[None, None]) -> Response:
     """Remove the definition; its runs, claims and audit stay for the record."""
+    principal = request.caller
     require_platform(principal, "removing a trigger")
     job = _job(rt, request.path_params["job"])
     rt.jobs.delete(job.name)
@@ -108,12 +109,12 @@ def delete_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal)
     return Response(204, None)
 
 
-def job_kinds(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+def job_kinds(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
     """``GET /admin/jobs/kinds``: each kind's title, description and payload JSON Schema."""
     return {"kinds": [kind.describe() for kind in JOB_KINDS.values()]}
 
 
-def jobs_audit(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+def jobs_audit(rt: AdminFunction, request: Request[LimitQuery, None]) -> dict[str, Any]:
     """``GET /admin/jobs/audit?limit=N``: who created, changed or removed which job, newest first."""
-    query = parse_query(LimitQuery, request.query)
+    query = request.query
     return {"audit": job_audit.newest(rt.store, query.limit)}

@@ -1,7 +1,8 @@
 """Admin operations on trigger jobs, the runtime context and the result cache.
 
-Each function takes the admin runtime, the request and its principal (``function.py`` checks
-``role=admin`` before any of these run) and returns a :class:`Response` or a JSON-able body.
+Each function takes the admin function's wiring and the route's :class:`~..http.route.Request`
+(its validated query or body, and ``caller``: the route table in ``function.py`` declares
+``role=admin``, checked before any of these run) and returns a :class:`Response` or a JSON-able body.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from ..auth import Principal
 from ..cache import purge
 from ..clock import SITE_ID_PATTERN, BusinessCalendar, SandboxContext, bounded_utc, context_key
 from ..errors import InvalidInput, NotFound, invalid_field
-from ..http.fc_event import HttpRequest, Response
-from ..http.params import parse_query
+from ..http.fc_event import Response
+from ..http.route import Request
 from ..ids import is_safe_id
 from ..jobs import CronError, Job, JobStore, next_fire_times, validate_cron
 from ..jobs.cron import split_tz
@@ -26,23 +27,13 @@ from ..jobs.run_now import start_run
 from .scope import PER_SITE_JOBS, job_run_site, own_site, require_platform
 
 if TYPE_CHECKING:
-    from .function import AdminRuntime
+    from .function import AdminFunction
 
 log = logging.getLogger("bailian_fc.admin")
 
 NEXT_FIRES = 5
 DEFAULT_TTL_SECONDS = 3600
 MAX_TTL_SECONDS = 7 * 86400
-
-
-def _body(request: HttpRequest) -> dict[str, Any]:
-    """The JSON object body, or {} for an empty body (every field of these bodies is optional)."""
-    if not request.body.strip():
-        return {}
-    data = request.json()
-    if not isinstance(data, dict):
-        raise InvalidInput("the request body must be a JSON object")
-    return data
 
 
 def _invalid(field: str, message: str) -> InvalidInput:
@@ -127,7 +118,7 @@ def trigger_view(
     }
 
 
-def _job(rt: AdminRuntime, name: str) -> Job:
+def _job(rt: AdminFunction, name: str) -> Job:
     if not is_safe_id(name):  # a NUL, a slash or 300 characters cannot name a job: no store lookup
         raise NotFound("no job by that name")
     job = rt.jobs.get(name)
@@ -136,12 +127,14 @@ def _job(rt: AdminRuntime, name: str) -> Job:
     return job
 
 
-def list_triggers(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+def list_triggers(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
+    principal = request.caller
     now = rt.clock.wall_now()
     return {"jobs": [trigger_view(rt.jobs, job, now, principal, rt.clock.calendar) for job in rt.jobs.list()]}
 
 
-def get_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+def get_trigger(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
+    principal = request.caller
     job = _job(rt, request.path_params["job"])
     return trigger_view(rt.jobs, job, rt.clock.wall_now(), principal, rt.clock.calendar)
 
@@ -162,10 +155,12 @@ def _schedule_changes(job: Job, patch: TriggerPatch) -> dict[str, Any]:
     return {"cron": cron, "tz": tz}
 
 
-def put_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+def put_trigger(rt: AdminFunction, request: Request[None, TriggerPatch]) -> dict[str, Any]:
+    principal = request.caller
     require_platform(principal, "changing a trigger (it runs for every site)")
     job = _job(rt, request.path_params["job"])
-    patch = request.model(TriggerPatch)
+    patch = request.body
+    from ..jobs import audit as job_audit
     from . import jobs_admin  # late: jobs_admin builds on this module
 
     changes = {k: v for k, v in patch.model_dump(exclude={"cron", "tz"}).items() if v is not None}
@@ -178,18 +173,17 @@ def put_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) ->
     saved = rt.jobs.save(updated, by=principal.sub)
     before = job.model_dump(mode="json")
     diff = {k: {"from": before.get(k), "to": v} for k, v in changes.items() if before.get(k) != v}
-    jobs_admin.job_audit.record(
-        rt.store, "update", saved.name, principal.sub, rt.clock.wall_now(), changes=diff
-    )
+    job_audit.record(rt.store, "update", saved.name, principal.sub, rt.clock.wall_now(), changes=diff)
     log.info("job %s changed by %s: %s", saved.name, saved.updated_by, sorted(changes))
     # The edit is saved either way (an operator may mean it); the answer says when it is early.
     return trigger_view(rt.jobs, saved, rt.clock.wall_now(), principal, rt.clock.calendar)
 
 
-def run_trigger(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> Response:
+def run_trigger(rt: AdminFunction, request: Request[None, RunRequest]) -> Response:
     """Start the job at once (FC async invocation, or in-process under dev); queued when that fails."""
+    principal = request.caller
     job = _job(rt, request.path_params["job"])
-    body = RunRequest.model_validate(_body(request))  # a ValidationError is answered 400 with details
+    body = request.body  # an empty body is {}
     job_run_site(principal, job.name, body.site_id)
     return Response(
         202, start_run(rt.store, job.name, body.site_id, body.force, principal.sub, rt.clock.wall_now())
@@ -240,7 +234,8 @@ def _context_scope(principal: Principal, scope: str, site_id: str | None) -> Non
         own_site(principal, site_id, "a site runtime context")
 
 
-def get_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+def get_runtime_context(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
+    principal = request.caller
     wall = rt.clock.wall_now()
     contexts = [
         {**ctx.model_dump(mode="json"), "expired": not ctx.active(wall)}
@@ -260,8 +255,9 @@ def _expiry(body: ContextRequest, wall: datetime) -> datetime:
     return body.expires_at
 
 
-def put_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
-    body = request.model(ContextRequest)
+def put_runtime_context(rt: AdminFunction, request: Request[None, ContextRequest]) -> dict[str, Any]:
+    principal = request.caller
+    body = request.body
     _context_scope(principal, body.scope, body.site_id)
     actor = principal.sub
     wall = rt.clock.wall_now()
@@ -278,8 +274,9 @@ def put_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Princ
     return {**stored.model_dump(mode="json"), "expired": False}
 
 
-def delete_runtime_context(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> Response:
-    query = parse_query(ContextDelete, request.query)
+def delete_runtime_context(rt: AdminFunction, request: Request[ContextDelete, None]) -> Response:
+    principal = request.caller
+    query = request.query
     _context_scope(principal, query.scope, query.site_id)
     try:
         context_key(query.scope, query.site_id)
@@ -310,8 +307,9 @@ class PurgeRequest(BaseModel):
         return self
 
 
-def purge_cache(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
-    body = request.model(PurgeRequest)
+def purge_cache(rt: AdminFunction, request: Request[None, PurgeRequest]) -> dict[str, Any]:
+    principal = request.caller
+    body = request.body
     site_id = own_site(principal, body.site_id, "a cache purge")
     deleted = purge(rt.store, app=body.app, site_id=site_id)
     log.info("cache purge app=%s site=%s by %s: %d entries", body.app, site_id, principal.sub, deleted)

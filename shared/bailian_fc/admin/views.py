@@ -11,11 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..auth import Principal
 from ..clock import AUDIT_KEY
 from ..errors import InvalidInput
-from ..http.fc_event import HttpRequest
-from ..http.params import parse_query
+from ..http.route import Request
 from ..jobs import CronError, Job, next_fire_times, validate_cron
 from ..jobs.cron import split_tz
 from ..jobs.queue import list_queue
@@ -23,7 +21,7 @@ from .routes import NEXT_FIRES, _job
 from .scope import PER_SITE_JOBS, visible_site
 
 if TYPE_CHECKING:
-    from .function import AdminRuntime
+    from .function import AdminFunction
 
 AUDIT_PREFIX = AUDIT_KEY.split("{", 1)[0]
 MAX_LIST = 100
@@ -44,11 +42,12 @@ class CronQuery(BaseModel):
     count: int = Field(default=NEXT_FIRES, ge=1, le=20)
 
 
-def trigger_runs(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+def trigger_runs(rt: AdminFunction, request: Request[LimitQuery, None]) -> dict[str, Any]:
     """``GET /admin/triggers/{job}/runs?limit=N``: newest runs first, with each run's summary
     (a prewarm run's ``failed`` lists its per-item failures)."""
+    principal = request.caller
     job = _job(rt, request.path_params["job"])
-    query = parse_query(LimitQuery, request.query)
+    query = request.query
     if principal.platform:
         runs = rt.jobs.runs(job.name, query.limit)
     elif job.name in PER_SITE_JOBS:  # a site admin: the runs that acted on its site alone
@@ -58,9 +57,9 @@ def trigger_runs(rt: AdminRuntime, request: HttpRequest, principal: Principal) -
     return {"job": job.name, "runs": [r.model_dump(mode="json") for r in runs]}
 
 
-def cron_preview(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+def cron_preview(rt: AdminFunction, request: Request[CronQuery, None]) -> dict[str, Any]:
     """``GET /admin/cron/preview?cron=…&tz=…``: validate a cron without saving it, and its next fires."""
-    query = parse_query(CronQuery, request.query)
+    query = request.query
     try:
         prefix_tz, _ = split_tz(query.cron)
         tz = prefix_tz or query.tz or rt.settings.business_tz
@@ -72,17 +71,19 @@ def cron_preview(rt: AdminRuntime, request: HttpRequest, principal: Principal) -
     return {"cron": query.cron, "tz": tz, "next_fire_times": [t.isoformat() for t in fires]}
 
 
-def run_queue(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+def run_queue(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
     """``GET /admin/queue``: manual runs waiting for the prewarm function, oldest first (a site
     admin: those for its own site)."""
+    principal = request.caller
     entries = [e for e in list_queue(rt.store) if visible_site(principal, e.get("site_id"))]
     return {"queued": entries[:MAX_LIST]}
 
 
-def context_audit(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+def context_audit(rt: AdminFunction, request: Request[LimitQuery, None]) -> dict[str, Any]:
     """``GET /admin/runtime-context/audit?limit=N``: who set or cleared which clock, newest first
     (a site admin: its own site's clock only; the scan stops after ``MAX_AUDIT_SCAN`` records)."""
-    query = parse_query(LimitQuery, request.query)
+    principal = request.caller
+    query = request.query
     records: list[dict[str, Any]] = []
     for n, key in enumerate(reversed(rt.store.list(AUDIT_PREFIX))):
         if len(records) >= query.limit or n >= MAX_AUDIT_SCAN:
@@ -105,7 +106,7 @@ def audit_site(record: dict[str, Any]) -> str | None:
     return site if isinstance(site, str) else None
 
 
-def app_schemas(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+def app_schemas(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
     """``GET /admin/apps/schemas``: each single-turn app's input JSON Schema (the console builds forms)."""
     from ..catalogue.registry import CATALOGUE  # late: builds every app's models
 
@@ -122,7 +123,7 @@ def app_schemas(rt: AdminRuntime, request: HttpRequest, principal: Principal) ->
     }
 
 
-def app_titles(rt: AdminRuntime, request: HttpRequest, principal: Principal) -> dict[str, Any]:
+def app_titles(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
     """``GET /admin/apps``: every catalogue app's key, Chinese title and mode, in catalogue order:
     the console's app names and filters come from here, never from a list of its own."""
     from ..catalogue.registry import CATALOGUE  # late: builds every app's models

@@ -7,12 +7,10 @@ what came later, as it does for the apps), one bounded page at a time.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.params import parse_query
 from ..venue.lists import MAX_LIMIT, ClueItem, ClueStatus, CustomerItem, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
@@ -82,8 +80,7 @@ class Lists:
             site_id=site_id, business_date=today, areas=self.venue.areas(site_id, upper_bound=today)
         )
 
-    def clues(self, site_id: str, query: Mapping[str, str]) -> CluePage:
-        q = parse_query(ClueQuery, query)
+    def clues(self, site_id: str, q: ClueQuery) -> CluePage:
         after = decode_cursor(q.cursor)
         today = self.clock.business_date(site_id)
         items, last = self.venue.clues(
@@ -91,8 +88,7 @@ class Lists:
         )
         return CluePage(site_id=site_id, business_date=today, items=items, next_cursor=encode_cursor(last))
 
-    def customers(self, site_id: str, query: Mapping[str, str]) -> CustomerPage:
-        q = parse_query(CustomerQuery, query)
+    def customers(self, site_id: str, q: CustomerQuery) -> CustomerPage:
         after = decode_cursor(q.cursor)
         today = self.clock.business_date(site_id)
         items, last = self.venue.customers(site_id, upper_bound=today, q=q.q, after=after, limit=q.limit)

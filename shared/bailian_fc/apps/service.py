@@ -304,7 +304,10 @@ class AppsService:
 
 
 def _usage(usage: Any) -> dict[str, Any] | None:
-    return usage.as_dict() if usage is not None and hasattr(usage, "as_dict") else usage
+    as_dict: dict[str, Any] | None = (
+        usage.as_dict() if usage is not None and hasattr(usage, "as_dict") else usage
+    )
+    return as_dict
 
 
 def _tokens(usage: dict[str, Any] | None) -> dict[str, int]:

@@ -46,7 +46,7 @@ class Upstream:
 
     @staticmethod
     def preload() -> None:
-        """Import the client stack now (dashscope's apps path), before worker threads need it."""
+        """Import the client stack now (dashscope's root), before worker threads need it."""
         from ..bailian.client import import_sdk
 
         import_sdk()

@@ -10,9 +10,10 @@ retries turned off (``max_retries=0``), so that exactly one loop decides:
 * never retry other 4xx; at most ``max_attempts``; all of it inside one total deadline.
 
 Per client: API key, workspace and an httpx pool sized for hundreds of concurrent
-streams (no thread per call, no global ``dashscope.api_key``). The SDK is imported when a client is
-built, not when this module is imported, and only its 2.0 apps path (``_AppsClient``): ``import
-dashscope`` alone costs 0.65-0.9 s.
+streams (no thread per call, no global ``dashscope.api_key``). Only the SDK's public API:
+``dashscope.AsyncClient`` and its ``apps`` resource, the documented ``dashscope.v2.errors``. The SDK is
+imported when a client is built, not when this module is imported: ``import dashscope`` costs
+~0.35 s (Python 3.10, built dir).
 
 Usage:
 
@@ -378,56 +379,27 @@ class AppStream:
         return str(event.text or "")
 
 
-class _AppsClient:
-    """What ``dashscope.AsyncClient`` gives ``client.apps``: its config, transport and ``apps`` resource.
-
-    ``dashscope.AsyncClient`` mounts every 2.0 resource (chat, audio, fine-tunes, RL...), so its module
-    imports them all, and the package roots import every 1.x API: 0.65-0.9 s at chat's start. The
-    apps resource reads only ``transport`` and ``raise_on_error`` of its client; this builds those the
-    way ``AsyncClient.__init__`` does (same config resolution, transport, user agent, ``max_retries=0``)
-    from the exact SDK modules. In a built dir (slim.LAZY_INITS) only these load.
-    """
-
-    def __init__(self, *, api_key: str, base_url: str, workspace: str | None, http_client: Any) -> None:
-        from dashscope.v2._config import resolve_config
-        from dashscope.v2.resources.apps import AsyncApps
-        from dashscope.v2.transport import AsyncTransport, default_user_agent
-
-        self.config = resolve_config(api_key=api_key, base_url=base_url, workspace=workspace, max_retries=0)
-        self.raise_on_error = True
-        self.transport = AsyncTransport(
-            base_url=self.config.base_url,
-            api_key=self.config.api_key,
-            workspace=self.config.workspace,
-            user_agent=default_user_agent(),
-            timeout=self.config.timeout,
-            max_retries=self.config.max_retries,
-            http_client=http_client,
-            limits=None,
-        )
-        self.apps = AsyncApps(self)
-
-
-# The SDK modules a call needs (translate.py reads the errors): what a built dir imports of dashscope.
-SDK_MODULES = (
-    "dashscope.v2._config",
-    "dashscope.v2.transport",
-    "dashscope.v2.resources.apps",
-    "dashscope.v2.errors",
-)
+# The SDK modules a call needs: its public root (``dashscope.AsyncClient``) and the error classes it
+# documents (``from dashscope.v2 import errors``, read by translate.py).
+SDK_MODULES = ("dashscope", "dashscope.v2.errors")
 
 
 def import_sdk() -> None:
-    """Import the SDK modules of a call now (~0.3 s built), e.g. before worker threads race for them."""
+    """Import the SDK modules of a call now (~0.35 s built), e.g. before worker threads race for them."""
     import importlib
 
     for name in SDK_MODULES:
         importlib.import_module(name)
 
 
-def apps_client(*, api_key: str, base_url: str, workspace: str | None, http_client: Any) -> _AppsClient:
-    """The SDK's 2.0 apps surface over ``http_client`` (heavy imports: only callers of Bailian pay)."""
-    return _AppsClient(api_key=api_key, base_url=base_url, workspace=workspace, http_client=http_client)
+def apps_client(*, api_key: str, base_url: str, workspace: str | None, http_client: Any) -> Any:
+    """The SDK's ``dashscope.AsyncClient`` over ``http_client``, its own retries off (heavy import:
+    only callers of Bailian pay it)."""
+    import dashscope
+
+    return dashscope.AsyncClient(
+        api_key=api_key, base_url=base_url, workspace=workspace, max_retries=0, http_client=http_client
+    )
 
 
 @functools.lru_cache(maxsize=1)

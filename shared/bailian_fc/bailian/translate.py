@@ -44,8 +44,8 @@ class translate_errors:
 
 
 def to_bailian_error(exc: Exception, clock: _Clock | None = None) -> BailianError:
-    import dashscope.v2.errors as sdk  # the exact module: a built dir's package roots load nothing
     import httpx
+    from dashscope.v2 import errors as sdk  # the SDK's documented error classes
 
     if isinstance(exc, TimeoutError):
         if clock is not None and clock.remaining() <= 0:

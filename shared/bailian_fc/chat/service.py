@@ -40,7 +40,7 @@ from ..http.sse import Emit
 from ..runlog import record as runlog
 from ..settings import Settings
 from ..store import StoreError
-from . import limits
+from . import events, limits
 from .conversations import TITLE_CHARS, ConversationStore
 from .sessions import SessionPlan, plan_session, rebuild_messages
 
@@ -178,13 +178,13 @@ class Turn:
     async def run(self, emit: Emit) -> None:
         """Produce the SSE events of this turn (the response's producer task)."""
         try:
-            await emit("meta", {"conversation_id": self.conversation_id, "turn_id": self.turn_id})
+            await emit(events.Meta(conversation_id=self.conversation_id, turn_id=self.turn_id))
             try:
                 await self._plan()
                 self.stream = self._open_stream()
                 async for text in self.stream:
                     self.answer.append(text)
-                    await emit("delta", {"text": text})
+                    await emit(events.Delta.framed(text))  # the model's bytes, not the model (events.py)
                 self.completed = True
             except BailianError as err:
                 self.error = err
@@ -245,41 +245,39 @@ class Turn:
             else:
                 log.exception("could not store turn %s", self.turn_id)
             await emit(
-                "error",
-                {
-                    "code": "StoreUnavailable",
-                    "message": "the answer could not be saved",
-                    "retryable": True,
-                    "request_id": self.request_id,
-                },
+                events.Error(
+                    code="StoreUnavailable",
+                    message="the answer could not be saved",
+                    retryable=True,
+                    request_id=self.request_id,
+                )
             )
             return
         if self.error is not None:
             await emit(
-                "error",
-                {
-                    "code": self.error.code,
-                    "message": self.error.message,
-                    "retryable": self.error.retryable,
-                    "request_id": self.request_id,
-                },
+                events.Error(
+                    code=self.error.code,
+                    message=self.error.message,
+                    retryable=self.error.retryable,
+                    request_id=self.request_id,
+                )
             )
             return
         result = self.stream.result if self.stream else None
         usage = result.usage if result else None
         await emit(
-            "done",
-            {
-                "conversation_id": self.conversation_id,
-                "turn_id": self.turn_id,
-                "finish_reason": result.finish_reason if result else None,
-                "usage": {
-                    "input_tokens": usage.input_tokens if usage else 0,
-                    "output_tokens": usage.output_tokens if usage else 0,
-                    "tokens_used": usage.tokens_used if usage else 0,
-                },
-                "latency_ms": round((self.service.clock() - self.started_at) * 1000),
-            },
+            events.Done(
+                conversation_id=self.conversation_id,
+                turn_id=self.turn_id,
+                finish_reason=result.finish_reason if result else None,
+                usage=events.Usage(
+                    input_tokens=usage.input_tokens if usage else 0,
+                    output_tokens=usage.output_tokens if usage else 0,
+                    tokens_used=usage.tokens_used if usage else 0,
+                ),
+                # a clock moved back by a test or an NTP step must not make a frame the schema refuses
+                latency_ms=max(0, round((self.service.clock() - self.started_at) * 1000)),
+            )
         )
 
     async def _save_quietly(self) -> None:

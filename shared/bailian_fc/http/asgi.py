@@ -1,4 +1,10 @@
-"""Starlette glue shared by the ASGI functions: bounded bodies, JSON errors, request ids."""
+"""The ASGI adapter: :class:`~.route.Route` tables as Starlette routes, bounded bodies, JSON errors,
+request ids and access lines.
+
+Each route goes through :func:`.route.prepare` as under the FC event adapter (:mod:`.router`):
+the caller, then the query, then the body; an ``async def`` handler runs on the event loop, a
+plain one in a worker thread (store calls block).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,19 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
+from starlette.routing import Route as StarletteRoute
 
 from .. import logs
+from ..auth import Authenticator
 from ..logs import pick_request_id
-from .errors import ApiError, error_body, parse_json_body, to_api_error, validate_object
+from .errors import JSON_HEADERS, ApiError, error_body, to_api_error
+from .fc_event import Response as Answer
+from .route import EventStream, Route, prepare
+from .sse import EventStreamResponse
 
 log = logging.getLogger("bailian_fc.http.asgi")
 
@@ -26,7 +37,7 @@ Endpoint = Callable[[Request], Awaitable[Any]]
 def request_id(request: Request) -> str:
     """FC's ``x-fc-request-id`` when it is a plausible id (it is echoed), else a fresh one; also the
     current id of :mod:`bailian_fc.logs` for the rest of this request."""
-    rid = request.scope.setdefault("state", {}).get("request_id")
+    rid: str | None = request.scope.setdefault("state", {}).get("request_id")
     if rid is None:
         rid = pick_request_id(request.headers.get("x-fc-request-id"))
         request.scope["state"]["request_id"] = rid
@@ -48,16 +59,8 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_model(request: Request, model: type[BaseModel], limit: int) -> Any:
-    return validate_object(model, parse_json_body(await read_body(request, limit)))
-
-
-def json_response(data: Any, request: Request, status: int = 200) -> JSONResponse:
-    return JSONResponse(data, status_code=status, headers={"x-request-id": request_id(request)})
-
-
 def error_response(err: ApiError, request: Request) -> JSONResponse:
-    headers = {"x-request-id": request_id(request), **err.headers}
+    headers = {**JSON_HEADERS, "x-request-id": request_id(request), **err.headers}
     return JSONResponse(
         error_body(err.code, err.message, request_id(request), err.details),
         status_code=err.status,
@@ -72,11 +75,58 @@ def endpoint(fn: Endpoint) -> Endpoint:
     async def wrapper(request: Request) -> Response:
         request_id(request)  # bound before anything logs
         try:
-            return await fn(request)
+            response: Response = await fn(request)
+            return response
         except Exception as exc:
             return error_response(to_api_error(exc, f"{request.method} {request.url.path}"), request)
 
     return wrapper
+
+
+def starlette_routes(
+    routes: list[Route], auth: Authenticator | None, max_body_bytes: int
+) -> list[StarletteRoute]:
+    """The Starlette routes dispatching ``routes`` (bound handlers: ``handler(request)``)."""
+    return [StarletteRoute(r.path, _endpoint(r, auth, max_body_bytes), methods=[r.method]) for r in routes]
+
+
+def _endpoint(route: Route, auth: Authenticator | None, max_body_bytes: int) -> Endpoint:
+    async def run(request: Request) -> Any:
+        rid = request_id(request)
+        body = b"" if request.method in ("GET", "HEAD") else await read_body(request, max_body_bytes)
+        req = prepare(
+            route,
+            auth,
+            method=request.method,
+            path=request.url.path,
+            path_params=dict(request.path_params),
+            headers=dict(request.headers),
+            query=dict(request.query_params),
+            body=body,
+            request_id=rid,
+        )
+        if route.is_async:
+            result = await route.handler(req)
+        else:
+            result = await anyio.to_thread.run_sync(route.handler, req)
+        return answer(result, rid)
+
+    run.__name__ = getattr(route.handler, "__name__", "route")
+    return endpoint(run)
+
+
+def answer(result: Any, rid: str) -> Any:
+    """A handler's result as an ASGI response: an event stream, no body, or JSON."""
+    if isinstance(result, EventStream):
+        ping = {} if result.ping is None else {"ping": result.ping}
+        return EventStreamResponse(
+            result.producer, ping_interval=result.ping_interval, headers={"x-request-id": rid}, **ping
+        )
+    reply = result if isinstance(result, Answer) else Answer(200, result)
+    headers = {**reply.headers, "x-request-id": rid}
+    if reply.body is None:
+        return Response(status_code=reply.status, headers=headers)
+    return JSONResponse(reply.body, status_code=reply.status, headers={**JSON_HEADERS, **headers})
 
 
 async def not_found(request: Request, exc: Exception) -> Response:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from .. import errors as d
 from .. import jsonsafe
@@ -24,8 +24,6 @@ from ..bailian import errors as up
 from ..bailian.errors import BailianError
 from ..jsonsafe import JsonRejected
 from ..store import StoreError
-
-M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(Exception):
@@ -49,22 +47,18 @@ def bad_request(message: str, details: list[dict[str, Any]] | None = None) -> Ap
     return ApiError(400, "BadRequest", message, details)
 
 
-def from_validation_error(exc: ValidationError) -> ApiError:
+def from_validation_error(exc: ValidationError, where: str = "body") -> ApiError:
+    """The one 400 of a model's refusal (a route's query or body, an app's input): code
+    ValidationError, one detail naming each refused field."""
     details = [
-        {"field": ".".join(str(p) for p in e["loc"]) or "<body>", "message": e["msg"], "type": e["type"]}
+        {"field": ".".join(str(p) for p in e["loc"]) or f"<{where}>", "message": e["msg"], "type": e["type"]}
         for e in exc.errors(include_url=False, include_input=False)
     ]
-    return ApiError(400, "ValidationError", "the request body is invalid", details)
+    return ApiError(400, "ValidationError", f"the request {where} is invalid", details)
 
 
-def validate_object(model: type[M], data: Any) -> M:
-    """``data`` (a parsed JSON body) as ``model``: 400 unless it is an object that validates."""
-    if not isinstance(data, dict):
-        raise ApiError(400, "BadRequest", "the request body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise from_validation_error(exc) from None
+# Every JSON answer: never cached by a browser or a proxy, never sniffed as another type.
+JSON_HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
 
 
 def error_body(code: str, message: str, request_id: str | None, details: Any = None) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The entry points of an FC HTTP function built on this package: handler, initializer, configure.
 
-Everything a function needs (settings, store, clock, router) is built once per instance,
+Everything a function needs (settings, store, clock, its routes) is built once per instance,
 in FC's initializer or on the first request, and reused while the instance is warm;
 ``configure`` swaps it for tests and ``bailian-fc dev``.
 """
@@ -15,25 +15,27 @@ from .fc_event import http_handler
 from .router import Router
 
 
-class HttpRuntime(Protocol):
+class HttpFunction(Protocol):
+    """A function's wiring: its settings and the router of its route table."""
+
     settings: Any
 
     def router(self) -> Router: ...
 
 
 class HttpEntry:
-    def __init__(self, build: Callable[[], HttpRuntime]) -> None:
+    def __init__(self, build: Callable[[], HttpFunction]) -> None:
         self._build = build
-        self.runtime: HttpRuntime | None = None
+        self.function: HttpFunction | None = None
         self._handler: Callable[..., dict[str, Any]] | None = None
 
-    def configure(self, runtime: HttpRuntime | None) -> None:
-        """Install a runtime; None forgets it so the next call rebuilds from the environment."""
-        self.runtime = runtime
+    def configure(self, function: HttpFunction | None) -> None:
+        """Install a function's wiring; None forgets it so the next call rebuilds from the environment."""
+        self.function = function
         self._handler = (
             None
-            if runtime is None
-            else http_handler(runtime.router(), max_body_bytes=runtime.settings.max_body_bytes)
+            if function is None
+            else http_handler(function.router(), max_body_bytes=function.settings.max_body_bytes)
         )
 
     def _ensure(self) -> Callable[..., dict[str, Any]]:

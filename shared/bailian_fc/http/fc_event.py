@@ -19,15 +19,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_to_bytes
 
-from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from .. import jsonsafe, logs
 from ..logs import bound, pick_request_id
-from .errors import ApiError, error_body, parse_json_body, to_api_error, validate_object
+from .errors import JSON_HEADERS, ApiError, error_body, parse_json_body, to_api_error
 
 if TYPE_CHECKING:
     from .router import Router
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("bailian_fc.http")
 
 FcHandler = Callable[..., dict[str, Any]]
-M = TypeVar("M", bound=BaseModel)
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Response headers FC refuses to pass through (fc3 docs, HTTP-trigger limits), plus hop-by-hop ones.
@@ -77,10 +75,6 @@ class HttpRequest:
     def json(self) -> Any:
         """The body as JSON, or ApiError 400 saying what is wrong."""
         return parse_json_body(self.body)
-
-    def model(self, model: type[M]) -> M:
-        """The body validated as ``model``; a JSON object is required, as in ``web.read_model``."""
-        return validate_object(model, self.json())
 
 
 def fold_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -216,6 +210,8 @@ def encode_response(resp: Response, request_id: str) -> dict[str, Any]:
     headers = clean_headers(resp.headers)
     if content_type and "content-type" not in headers:
         headers["content-type"] = content_type
+    if headers.get("content-type", "").startswith("application/json"):
+        headers = {**JSON_HEADERS, **headers}
     headers["x-request-id"] = request_id
     return {"statusCode": status, "headers": headers, "isBase64Encoded": is_b64, "body": text}
 

@@ -1,84 +1,57 @@
-"""A tiny method + path router for the FC event functions.
+"""The FC event adapter's router: :class:`~.route.Route` tables matched by method and path.
 
 The built-in runtime gives no framework, and the few routes of ``apps`` and ``admin`` do not justify
 one: patterns are literal segments and ``{name}`` segments; misses answer the same 404/405 JSON as the
-Starlette chat function.
+Starlette chat function. Every route goes through :func:`.route.prepare`, as under ASGI.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
+from ..auth import Authenticator
 from .errors import ApiError
 from .fc_event import HttpRequest, Response
-
-Handler = Callable[[HttpRequest], Any]
-
-_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    pattern: str
-    regex: re.Pattern[str]
-    handler: Handler
-
-
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """``/apps/{key}`` → a regex where each ``{name}`` is one non-empty segment (never containing '/')."""
-    if not pattern.startswith("/"):
-        raise ValueError(f"route pattern must start with '/': {pattern!r}")
-    names: list[str] = []
-    parts = []
-    for segment in pattern[1:].split("/"):
-        param = _PARAM.fullmatch(segment)
-        if param:
-            if param.group(1) in names:
-                raise ValueError(f"duplicate parameter {param.group(1)!r} in {pattern!r}")
-            names.append(param.group(1))
-            parts.append(f"(?P<{param.group(1)}>[^/]+)")
-        elif "{" in segment or "}" in segment:
-            raise ValueError(f"a parameter must be a whole segment: {pattern!r}")
-        else:
-            parts.append(re.escape(segment))
-    return re.compile("/" + "/".join(parts))
+from .route import Handler, Route, prepare
 
 
 class Router:
     """Routes in registration order; the first whose pattern and method match handles the request."""
 
-    def __init__(self) -> None:
+    def __init__(self, routes: Iterable[Route] = (), auth: Authenticator | None = None) -> None:
+        self.auth = auth
         self._routes: list[Route] = []
+        for route in routes:
+            self.add(route)
 
     @property
     def routes(self) -> list[Route]:
         return list(self._routes)
 
-    def add(self, method: str, pattern: str, fn: Handler) -> Handler:
-        method = method.upper()
-        if any(r.method == method and r.pattern == pattern for r in self._routes):
-            raise ValueError(f"route {method} {pattern} is already registered")
-        self._routes.append(Route(method, pattern, compile_pattern(pattern), fn))
-        return fn
+    def add(self, route: Route) -> Route:
+        if route.is_async:
+            raise ValueError(f"{route.method} {route.path}: an FC event function's handlers are sync")
+        if any(r.method == route.method and r.path == route.path for r in self._routes):
+            raise ValueError(f"route {route.method} {route.path} is already registered")
+        self._routes.append(route)
+        return route
 
-    def get(self, pattern: str, fn: Handler) -> Handler:
-        return self.add("GET", pattern, fn)
+    def _plain(self, method: str, pattern: str, fn: Handler) -> Route:
+        """An undocumented, public route (tests, static files): the same Request, no models."""
+        return self.add(Route(method, pattern, fn, roles=None, documented=False))
 
-    def post(self, pattern: str, fn: Handler) -> Handler:
-        return self.add("POST", pattern, fn)
+    def get(self, pattern: str, fn: Handler) -> Route:
+        return self._plain("GET", pattern, fn)
 
-    def put(self, pattern: str, fn: Handler) -> Handler:
-        return self.add("PUT", pattern, fn)
+    def post(self, pattern: str, fn: Handler) -> Route:
+        return self._plain("POST", pattern, fn)
 
-    def patch(self, pattern: str, fn: Handler) -> Handler:
-        return self.add("PATCH", pattern, fn)
+    def put(self, pattern: str, fn: Handler) -> Route:
+        return self._plain("PUT", pattern, fn)
 
-    def delete(self, pattern: str, fn: Handler) -> Handler:
-        return self.add("DELETE", pattern, fn)
+    def delete(self, pattern: str, fn: Handler) -> Route:
+        return self._plain("DELETE", pattern, fn)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         """The route for ``method path``; ApiError 404 when no pattern matches, 405 (+ Allow) otherwise.
@@ -105,5 +78,17 @@ class Router:
         """Run the matching handler; a plain return value (dict, list, …) becomes a 200 response."""
         route, params = self.match(request.method, request.path)
         request.path_params = params
-        result = route.handler(request)
+        req = prepare(
+            route,
+            self.auth,
+            method=request.method,
+            path=request.path,
+            path_params=params,
+            headers=request.headers,
+            query=request.query,
+            body=request.body,
+            request_id=request.request_id,
+            context=request.context,
+        )
+        result: Any = route.handler(req)
         return result if isinstance(result, Response) else Response(200, result)

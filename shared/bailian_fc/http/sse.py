@@ -2,10 +2,11 @@
 
 The miniprogram's ``onChunkReceived`` may split bytes anywhere, so each event is
 written as one complete frame in one ASGI message and the client buffers to the
-blank line. A producer task writes frames as the
-upstream produces them; a pinger writes a ``: ping`` comment whenever nothing went out for
-``ping_interval`` seconds; a watcher waits for ``http.disconnect`` and cancels the producer
-at once, so the upstream call is closed instead of streaming to nobody (Starlette's
+blank line. Frames are objects with a ``frame() -> bytes`` (the chat's are the models in
+``chat/events.py``); ``_emit`` writing ``event.frame()`` is the one place a frame reaches the wire.
+A producer task writes frames as the upstream produces them; a pinger writes the ``ping`` frame
+(default: a ``: ping`` comment) whenever nothing went out for ``ping_interval`` seconds; a watcher waits for ``http.disconnect`` and cancels
+the producer at once, so the upstream call is closed instead of streaming to nobody (Starlette's
 ``StreamingResponse`` does the same for plain bodies).
 
 Frames that are ready together go out together: ``emit`` appends a whole frame to a buffer and
@@ -18,10 +19,9 @@ buffered.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 log = logging.getLogger("bailian_fc.http.sse")
 
@@ -33,16 +33,25 @@ SSE_HEADERS = [
     (b"x-accel-buffering", b"no"),
 ]
 
-Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+class Frame(Protocol):
+    def frame(self) -> bytes: ...
 
 
-def frame(event: str, data: dict[str, Any]) -> bytes:
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return f"event: {event}\ndata: {payload}\n\n".encode()
+class _Comment:
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def frame(self) -> bytes:
+        return self.raw
+
+
+Emit = Callable[[Frame], Awaitable[None]]
+COMMENT_PING = _Comment(PING)
 
 
 class EventStreamResponse:
-    """An ASGI response running ``producer(emit)``; ``emit(event, data)`` sends one frame.
+    """An ASGI response running ``producer(emit)``; ``emit(event)`` sends ``event.frame()``.
 
     Plain asyncio tasks rather than an anyio task group: at hundreds of concurrent streams
     anyio's per-task bookkeeping was a quarter of the chat function's per-request CPU.
@@ -53,10 +62,12 @@ class EventStreamResponse:
         producer: Callable[[Emit], Awaitable[None]],
         *,
         ping_interval: float = 15.0,
+        ping: Frame = COMMENT_PING,
         headers: dict[str, str] | None = None,
     ) -> None:
         self.producer = producer
         self.ping_interval = ping_interval
+        self.ping = ping
         self.extra_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
         self.disconnected = False
         self.writes = 0  # ASGI body messages sent (frames coalesce: see the module doc)
@@ -95,8 +106,8 @@ class EventStreamResponse:
         if not self.disconnected:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _emit(self, event: str, data: dict[str, Any]) -> None:
-        await self._write(frame(event, data))
+    async def _emit(self, event: Frame) -> None:
+        await self._write(event.frame())
 
     async def _write(self, chunk: bytes) -> None:
         """Buffer one whole frame for the writer; wait only when a slow client let too much pile up."""
@@ -140,7 +151,7 @@ class EventStreamResponse:
             elif self._pending:  # the writer is stuck on a slow client: a ping would not help
                 await asyncio.sleep(self.ping_interval)
             else:
-                await self._write(PING)
+                await self._write(self.ping.frame())
 
     async def _watch_disconnect(self, receive: Any, producer: asyncio.Future[None]) -> None:
         while True:

@@ -38,14 +38,16 @@ DRAIN_SHARE = 0.5  # of the invocation's deadline: queued run-nows never starve 
 
 
 @dataclass
-class PrewarmRuntime:
+class ScheduledFunction:
+    """The prewarm function's wiring: settings, store, job store and the apps service it warms."""
+
     settings: Settings
     store: Store
     jobs: JobStore
     service: AppsService
 
     @classmethod
-    def build(cls, settings: Settings | None = None, store: Store | None = None) -> PrewarmRuntime:
+    def build(cls, settings: Settings | None = None, store: Store | None = None) -> ScheduledFunction:
         settings = settings or get_settings()
         store = store or open_store(settings.store_url)
         clock = SandboxClock.from_settings(store, settings)
@@ -143,27 +145,27 @@ def _is_manual(event: Any) -> bool:
     return isinstance(data, dict) and "job" in data
 
 
-_runtime: PrewarmRuntime | None = None
+_function: ScheduledFunction | None = None
 
 
-def configure(runtime: PrewarmRuntime | None) -> None:
-    global _runtime
-    _runtime = runtime
+def configure(function: ScheduledFunction | None) -> None:
+    global _function
+    _function = function
 
 
-def _ensure() -> PrewarmRuntime:
-    if _runtime is None:
-        configure(PrewarmRuntime.build())
-    assert _runtime is not None
-    return _runtime
+def _ensure() -> ScheduledFunction:
+    if _function is None:
+        configure(ScheduledFunction.build())
+    assert _function is not None
+    return _function
 
 
 def initialize(context: Any) -> None:
-    """FC initializer: build the runtime and seed the default jobs (create-only: edits survive)."""
+    """FC initializer: build the wiring and seed the default jobs (create-only: edits survive)."""
     logs.install()
-    runtime = _ensure()
-    settings = runtime.settings
-    created = runtime.jobs.seed(default_jobs(settings.business_tz, settings.business_day_start))
+    function = _ensure()
+    settings = function.settings
+    created = function.jobs.seed(default_jobs(settings.business_tz, settings.business_day_start))
     if created:
         log.info("jobs seeded", extra={"fields": {"event": "jobs.seeded", "jobs": created}})
 
@@ -171,7 +173,7 @@ def initialize(context: Any) -> None:
 def handler(event: Any, context: Any) -> dict[str, Any]:
     logs.install()
     with logs.bound(logs.pick_request_id(getattr(context, "request_id", None))):
-        runtime = _ensure()
-        if not runtime.jobs.list():
+        function = _ensure()
+        if not function.jobs.list():
             initialize(context)  # e.g. `bailian-fc invoke` without the initializer, or a wiped store
-        return runtime.handle(event, context)
+        return function.handle(event, context)

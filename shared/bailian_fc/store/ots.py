@@ -265,7 +265,8 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, tablestore.OTSServiceError):
         code, status = exc.get_error_code(), exc.get_http_status()
         if code == "OTSQuotaExhausted":
-            return exc.get_error_message() == "Too frequent table operations."
+            message: str = exc.get_error_message()
+            return message == "Too frequent table operations."
         return code in _TRANSIENT_CODES or status in (408, 429, 500, 502, 503, 504)
     if isinstance(exc, tablestore.OTSClientError):
         # Raised before sending for bad arguments (permanent); after a reply for a body that
@@ -313,7 +314,7 @@ def _successor(prefix: str) -> Any:
 # -- credentials ------------------------------------------------------------------------------------
 
 
-class _Provider(CredentialsProvider):
+class _Provider(CredentialsProvider):  # type: ignore[misc]  # tablestore ships no types
     """Credentials for every request; a callable source is asked each time (FC rotates STS tokens)."""
 
     def __init__(self, source: Callable[[], Credentials]) -> None:

@@ -36,6 +36,7 @@ from typing import Any
 
 from bailian_fc.store import SCHEMES as STORE_SCHEMES
 from bailian_fc.venue import DATA_KINDS, data_kind_of
+from bailian_fc_tools.builder.lazy_roots import write_lazy_inits
 from bailian_fc_tools.builder.slim import (
     NO_DEPS,
     PRUNE_FILES,
@@ -47,7 +48,6 @@ from bailian_fc_tools.builder.slim import (
     req_name,
     split_no_deps,
     strip_binaries,
-    write_lazy_inits,
     write_stubs,
 )
 
@@ -346,7 +346,7 @@ def assemble(
     if stubs := write_stubs(target):
         progress(f"{function}: stand-ins for {', '.join(stubs)} (imported, never used here; slim.STUBS)")
     if lazy := write_lazy_inits(target):
-        progress(f"{function}: lazy package roots {', '.join(lazy)} (slim.LAZY_INITS)")
+        progress(f"{function}: lazy package roots {', '.join(lazy)} (lazy_roots.LAZY_INITS)")
     prune(target, PRUNE_FILES)
     package = root / "shared" / "bailian_fc"
     shutil.copytree(

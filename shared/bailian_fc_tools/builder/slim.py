@@ -147,61 +147,22 @@ __path__ = []
 __getattr__ = _getattr(__name__)
 sys.meta_path.append(_Finder())
 '''
-# Package roots whose __init__ imports a whole SDK although this bundle calls one corner of it: the build
-# moves the original to ``_eager_init.py`` beside it and writes ``LAZY_INIT_SOURCE`` in its place, with
-# the given names still bound eagerly. dashscope's root and its v2 root import every 1.x API
-# (aigc.conversation, finetune.agentic_rl with requests and opentelemetry...) and every 2.0 resource:
-# 0.65-0.9 s at chat's start; client.py imports the exact 2.0 modules a first turn needs
-# (client.SDK_MODULES), so in a built dir only those load. uvicorn's root imports its CLI (uvicorn.main:
-# click, the reload supervisors); chat's server.py starts uvicorn.server.Server itself, and
-# uvicorn.lifespan.on reads ``from uvicorn import Config``. Any other root name still works (its first
-# read runs the original root).
-LAZY_INITS: dict[str, dict[str, str]] = {
-    "dashscope": {"dashscope/__init__.py": "", "dashscope/v2/__init__.py": ""},
-    "uvicorn": {"uvicorn/__init__.py": "from uvicorn.config import Config"},
-}
-LAZY_INIT_SOURCE = '''"""Lazy package root written by `bailian-fc build` (slim.LAZY_INITS): importing {package} runs nothing.
-
-The original root is ``_eager_init.py`` beside this file. A submodule imports on its own, as always;
-reading any other name of {package} (``{package}.X``, ``from {package} import X``) runs the original
-root once, in this module's namespace, so the package then looks exactly as if it had been imported
-eagerly.
-"""
-import importlib as _importlib
-import importlib.util as _importlib_util
-import os as _os
-
-{eager}
-_loading = _loaded = False
-
-
-def __getattr__(name):
-    global _loading, _loaded
-    probe = name.startswith("__") and name not in ("__version__", "__all__")
-    if probe or _loading or _loaded:
-        raise AttributeError("module " + repr(__name__) + " has no attribute " + repr(name))
-    if _importlib_util.find_spec(__name__ + "." + name) is not None:  # a submodule: only it
-        return _importlib.import_module(__name__ + "." + name)
-    _loading = True
-    path = _os.path.join(_os.path.dirname(__file__), "_eager_init.py")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            exec(compile(fh.read(), path, "exec"), globals())  # defines the original __getattr__ too
-    finally:
-        _loading, _loaded = False, True
-    return globals()[name] if name in globals() else globals()["__getattr__"](name)
-'''
 # Never read at run time: type stubs and Cython/C sources that some wheels carry.
 NEVER_READ = ("*.pyi", "*.pyx", "*.pxd", "*.c", "*.h")
 # Files of an installed distribution that nothing can read once NO_DEPS dropped their reader:
 # qwen.tiktoken is the vocabulary of dashscope.tokenizers, which needs tiktoken (not installed).
-# dashscope's terminal CLI (acli, cli) and its examples: nothing imports them (0.7 MB zipped).
+# dashscope's terminal CLI (acli, cli) and its examples: nothing imports them (0.7 MB zipped). Its 1.x
+# AgentStudio sub-SDK (only ``client.agentstudio`` imports it) and realtime multimodal dialogs (over
+# websocket, a stand-in here): nothing here reaches them (80 KB zipped: prewarm with S3 and
+# PostgreSQL stays under 12 MB with dashscope's whole public root compiled).
 PRUNE_FILES: dict[str, tuple[str, ...]] = {
     "dashscope": (
         "dashscope/resources/qwen.tiktoken",
         "dashscope/acli",
         "dashscope/cli",
         "dashscope/examples",
+        "dashscope/agentstudio",
+        "dashscope/multimodal",
     ),
     # tablestore's optional C++ codec (13.6 MB, 4.5 MB zipped): its encoder/decoder fall back to the
     # pure-Python one when it does not import, which is the path tests/store exercises (the .so does
@@ -224,14 +185,12 @@ KEEP_ONLY: dict[str, tuple[str, ...]] = {
 }
 # Modules to import (besides the entry files) when tracing what to byte-compile: what a first request
 # imports lazily. Only traced modules get a .pyc: the rest would never be read, only zipped.
-# client.py imports dashscope's apps path (client.SDK_MODULES) lazily, and httpx reaches httpcore, anyio's backend and h11 only when the
-# first request opens a connection (tests/test_lean_build.py fails if a request compiles anything).
+# client.py imports dashscope (client.SDK_MODULES) lazily, and httpx reaches httpcore, anyio's
+# backend and h11 only when the first request opens a connection (tests/test_lean_build.py fails if a request compiles anything).
 _CLIENT = (
     "bailian_fc.bailian.client",
     "bailian_fc.bailian.translate",
-    "dashscope.v2._config",
-    "dashscope.v2.transport",
-    "dashscope.v2.resources.apps",
+    "dashscope",
     "dashscope.v2.errors",
     "httpcore",
     "httpcore._backends.anyio",
@@ -364,23 +323,6 @@ def write_stubs(target: Path) -> list[str]:
             source = STUB_SOURCE.format(package=package, why=why)
             (target / package / "__init__.py").write_text(source, encoding="utf-8")
             written.append(package)
-    return written
-
-
-def write_lazy_inits(target: Path) -> list[str]:
-    """Swap the LAZY_INITS package roots installed in ``target`` for LAZY_INIT_SOURCE; their paths."""
-    written = []
-    for inits in LAZY_INITS.values():
-        for rel, bound in inits.items():
-            init = target / rel
-            original = init.with_name("_eager_init.py")
-            if not init.is_file() or original.exists():
-                continue
-            init.rename(original)
-            package = rel.removesuffix("/__init__.py").replace("/", ".")
-            source = LAZY_INIT_SOURCE.format(package=package, eager=bound)
-            init.write_text(source, encoding="utf-8")
-            written.append(rel)
     return written
 
 

@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from bailian_fc.chat import events
+
 CLOCK_CACHE_SECONDS = 5.0  # SandboxClock's default context cache in each function instance
 ROLLOVER_DAYS_BACK = 3  # the rollover check walks the day start of a recent day that has data
 NOT_CONFIGURED = ("AppNotConfigured", "UpstreamNotConfigured", "KeyNotConfigured")
@@ -105,12 +107,17 @@ class Verifier:
             f"chat function: {code} (BAILIAN_APP_ID_APP1_CHAT / DASHSCOPE_API_KEY on the chat function)",
         )
         expect(resp.status_code == 200, f"POST /chat/messages → {resp.status_code} {code or ''}".rstrip())
-        events = [line[len("data: ") :] for line in resp.text.splitlines() if line.startswith("data: ")]
-        first, last = json.loads(events[0]), json.loads(events[-1])
-        expect("finish_reason" in last, f"the stream ended with {last}")
-        conversation = self.json("GET", f"/chat/conversations/{first['conversation_id']}")
+        try:
+            stream = events.read_frames(resp.text)  # each frame validated by its model
+        except ValueError as exc:
+            raise CheckFailed(f"the chat stream does not fit its event schema: {exc}") from None
+        first, last = (stream[0], stream[-1]) if stream else (None, None)
+        expect(isinstance(first, events.Meta), f"the stream began with {first!r}")
+        expect(isinstance(last, events.Done), f"the stream ended with {last!r}")
+        assert isinstance(first, events.Meta)
+        conversation = self.json("GET", f"/chat/conversations/{first.conversation_id}")
         expect(len(conversation["turns"]) == 1, "the stored conversation has no turn")
-        self.json("DELETE", f"/chat/conversations/{first['conversation_id']}", status=204)
+        self.json("DELETE", f"/chat/conversations/{first.conversation_id}", status=204)
         return "a chat turn was streamed, stored, read back and deleted"
 
     def jobs_scheduled(self) -> str:

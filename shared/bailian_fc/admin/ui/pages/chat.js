@@ -1,3 +1,5 @@
+// @ts-check — against the JS client's types (clients/js/typecheck/console.json, tests/test_js_client.py):
+// the events' shapes are generated from the server's models (types/chat-events.d.ts).
 // Chat playground: streams through /chat/messages with the same client the miniprogram uses,
 // lists conversations, and shows errors the way the miniprogram would.
 
@@ -16,6 +18,7 @@ export function userMessage(err) {
   return `${text}${err.retryable ? '（可重试）' : ''} [${err.code}]`;
 }
 
+/** @param {{ client: import('bailian-fc-client').Client, el: HTMLElement }} page */
 export function render({ client, el }) {
   let conversationId = null;
   let call = null;
@@ -84,7 +87,11 @@ export function render({ client, el }) {
     for await (const ev of call) {
       if (ev.type === 'meta') conversationId = ev.data.conversation_id;
       else if (ev.type === 'delta') { answer += ev.data.text; bot.textContent = answer; }
-      else if (ev.type === 'done') bot.dataset.state = 'done';
+      else if (ev.type === 'done') {
+        bot.dataset.state = 'done';
+        bot.dataset.tokens = String(ev.data.usage.tokens_used);
+        bot.title = `${ev.data.usage.tokens_used} tokens`;
+      }
       else if (ev.type === 'error') {
         bot.dataset.state = 'error';
         if (!answer) bot.remove();
