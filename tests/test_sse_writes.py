@@ -87,4 +87,4 @@ def test_a_producer_far_ahead_of_the_client_waits_at_the_high_water_mark() -> No
 @given(st.text())
 def test_a_framed_delta_is_byte_for_byte_the_models_frame(text: str) -> None:
     assert Delta.framed(text) == Delta(text=text).frame()
-    assert Delta.framed(text).frame() == Delta(text=text).frame()
+    assert Delta.framed(text).frame() == Delta(text=text).frame() and Delta.framed(text).event == "delta"

@@ -46,7 +46,7 @@ async def chat_turn(
     events: list[str] = []
 
     async def emit(frame: Any) -> None:
-        name = getattr(frame, "event", "delta")  # a framed delta is bytes (events.Delta.framed)
+        name = frame.event
         if name == "meta":
             at_meta.update(store.figures())
         events.append(name)
