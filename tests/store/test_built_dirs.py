@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from test_lean_build import EVENTS, SECRET
 
-from bailian_fc.catalogue.outputs import APP_KEYS
+from bailian_fc.catalogue.registry import app_keys
 from bailian_fc.store import open_store
 from bailian_fc_tools.builder.slim import find_interpreter
 from bailian_fc_tools.demo.finance import generate
@@ -125,7 +125,7 @@ def test_a_built_function_answers_a_request_on_each_store(
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_EC2_METADATA_DISABLED": "true",
-            **{f"BAILIAN_APP_ID_{key.upper()}": f"emu-{key}" for key in APP_KEYS},
+            **{f"BAILIAN_APP_ID_{key.upper()}": f"emu-{key}" for key in app_keys()},
         }
         os.environ["AUTH_JWT_SECRET"] = SECRET
         try:
