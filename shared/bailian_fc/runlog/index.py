@@ -1,6 +1,6 @@
 """The run-log index: what ``GET /admin/runlogs?status=…`` / ``?app=…`` walk instead of every record.
 
-Next to each record (``runlogs/{date}/{hour}/{id}.json``) :func:`write_entries` creates one empty,
+Next to each record (``runlogs/{date}/{hour}/{id}.json``) :func:`entry_writes` creates one empty,
 create-only key per filterable field, hour first so that retention sweeps it in time order::
 
     runlog-index/{date}/{hour}/status/{status}/{id}~{status}~{app}~{site}
@@ -98,11 +98,6 @@ def entry_writes(
     if store not in _marked:
         calls.append(_quietly(lambda: _mark(store, at), "marker"))
     return calls
-
-
-def write_entries(store: Store, *, at: float, id: str, status: str, app: str, site: str) -> None:
-    """Create a record's index entries (and, once per process, the marker) in one round trip."""
-    store.gather(*entry_writes(store, at=at, id=id, status=status, app=app, site=site))
 
 
 def _mark(store: Store, at: float) -> None:
