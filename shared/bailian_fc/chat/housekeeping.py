@@ -22,14 +22,16 @@ Every step is idempotent, so a sweep killed anywhere is simply run again.
 
 from __future__ import annotations
 
-import json
+import logging
 from typing import Any
 from urllib.parse import unquote
 
 from ..retention import RetentionRule, Sweep
 from ..settings import Settings
-from ..store import Store
+from ..store import Store, parse_stored
 from .conversations import DEFAULT_TURN_LEASE, TITLE_CHARS, ConversationStore
+
+log = logging.getLogger(__name__)
 
 ROOT = "chat/"
 PAGE = 100
@@ -54,7 +56,11 @@ def sweep_conversations(
         for key in page:
             examined += 1
             position = key
-            jump = sweep.visit(key)
+            try:
+                jump = sweep.visit(key)
+            except ValueError:  # an unreadable record (JsonRejected): counted, named, passed
+                sweep.skip(key)
+                continue
             if jump:
                 position = jump
                 break
@@ -112,12 +118,19 @@ class _Sweep:
         self.retention = retention or None
         self.conversations = ConversationStore(store, clock=lambda: now, turn_lease=lease)
         self.counts: dict[str, int] = {}
+        self.skipped_keys: list[str] = []
         self._recent: dict[tuple[str, str], set[str]] = {}
         self._deleted: dict[tuple[str, str], set[str]] = {}
         self._removed: set[tuple[str, str, str]] = set()  # whole conversations removed by this call
 
     def count(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
+
+    def skip(self, key: str) -> None:
+        """A key whose record does not parse: never fatal, the walk goes on past it."""
+        log.warning("conversation sweep skipped unreadable record %s", key)
+        self.count("skipped")
+        self.skipped_keys.append(key)
 
     def visit(self, key: str) -> str | None:
         """Handle one key; a key to continue after instead (to skip the rest of a conversation)."""
@@ -224,7 +237,7 @@ class _Sweep:
             return
         keys = self.conversations.turn_keys(site, user, conv)
         turns = [t for t in (self.store.get(k) for k in keys) if t is not None]
-        records = [json.loads(raw) for raw in turns]
+        records = [parse_stored(raw) for raw in turns]  # unreadable: a ValueError the walk skips
         if not records:
             return
         newest = max(float(r.get("lease_expires_at") or r.get("created_at") or 0) for r in records)

@@ -27,8 +27,12 @@ class ConversationSummary(BaseModel):
     updated_at: float
 
 
+SKIPPED = Field(default=0, description="records of this page that were unreadable and left out (logged)")
+
+
 class ConversationList(BaseModel):
     conversations: list[ConversationSummary]
+    skipped: int = SKIPPED
 
 
 class ConversationPage(ConversationSummary):
@@ -36,3 +40,4 @@ class ConversationPage(ConversationSummary):
 
     turns: list[dict[str, Any]]
     next_before: str | None = Field(description="pass as before for the next (older) page; null: no more")
+    skipped: int = SKIPPED

@@ -13,7 +13,6 @@ stays queued for the next tick, and the scheduled jobs keep the rest of the time
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,8 @@ from typing import Any
 from .. import logs
 from ..apps.service import AppsService
 from ..clock import SandboxClock
+from ..jsonsafe import JsonRejected
+from ..jsonsafe import loads as json_loads
 from ..jobs.dispatcher import Dispatcher, JobRun
 from ..jobs.queue import claim_entry, finish_entry, list_queue
 from ..jobs.rate import SharedRate
@@ -139,8 +140,8 @@ class ScheduledFunction:
 
 def _is_manual(event: Any) -> bool:
     try:
-        data = json.loads(event) if isinstance(event, bytes | str) else event
-    except ValueError:
+        data = json_loads(event) if isinstance(event, bytes | str) else event
+    except JsonRejected:  # too deep or not JSON: not a manual event (the timer path refuses it cleanly)
         return False
     return isinstance(data, dict) and "job" in data
 

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
-from .base import InvalidKey, Store, StoreError, StoreUnavailable, ValueTooLarge, check_key, dump_json
+from .base import (
+    InvalidKey,
+    Store,
+    StoreError,
+    StoreUnavailable,
+    ValueTooLarge,
+    check_key,
+    dump_json,
+    parse_stored,
+)
 from .file import FileStore
 
 __all__ = [
@@ -27,6 +36,7 @@ __all__ = [
     "check_key",
     "dump_json",
     "open_store",
+    "parse_stored",
 ]
 
 

@@ -21,6 +21,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any
 
+from ..jsonsafe import loads as json_loads
+
 MAX_KEY_BYTES = 1000
 LIST_PAGE = 1000
 Records = list[tuple[str, bytes]]  # (key, value) pairs
@@ -120,8 +122,10 @@ class Store(ABC):
         return [(key, value) for key, value in found if value is not None]  # deleted since listed
 
     def get_json(self, key: str) -> Any | None:
+        """The record at ``key`` through the bounded parser; a ``JsonRejected`` (a ValueError) when
+        it is unreadable (truncated, edited by hand, nested past ``STORED_MAX_DEPTH``)."""
         raw = self.get(key)
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else parse_stored(raw)
 
     def put_json(self, key: str, value: Any) -> None:
         self.put(key, dump_json(value))
@@ -131,6 +135,14 @@ class Store(ABC):
 
     def close(self) -> None:  # noqa: B027 - an optional hook, not an abstract operation
         """Release connections; the file store has none."""
+
+
+STORED_MAX_DEPTH = 64  # records we wrote nest a few levels; anything deeper was not written by us
+
+
+def parse_stored(raw: bytes | str) -> Any:
+    """A stored record through :func:`bailian_fc.jsonsafe.loads` (never a bare ``json.loads``)."""
+    return json_loads(raw, max_depth=STORED_MAX_DEPTH)
 
 
 def dump_json(value: Any) -> bytes:
