@@ -101,6 +101,7 @@ def trigger_view(
     does next and (given the business calendar) ``warnings``: a prewarm that fires before day start."""
     last = scoped_last_run(jobs, job, principal)
     return {
+        "id": job.job_id,
         "name": job.name,
         "kind": job.handler_kind,
         "enabled": job.enabled,
@@ -130,7 +131,27 @@ def _job(rt: AdminFunction, name: str) -> Job:
 def list_triggers(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
     principal = request.caller
     now = rt.clock.wall_now()
-    return {"jobs": [trigger_view(rt.jobs, job, now, principal, rt.clock.calendar) for job in rt.jobs.list()]}
+    jobs = [trigger_view(rt.jobs, job, now, principal, rt.clock.calendar) for job in rt.jobs.list()]
+    return {"jobs": jobs, "available": available_defaults(rt) if principal.platform else []}
+
+
+def available_defaults(rt: AdminFunction) -> list[dict[str, Any]]:
+    """Defaults a later release added that this store was never offered: each is the body of the
+    ``POST /admin/triggers`` that adds it (the console's one-click add), never created unasked."""
+    from ..jobs.seed import default_jobs
+
+    offered = rt.jobs.available(default_jobs(rt.settings.business_tz, rt.settings.business_day_start))
+    return [
+        {
+            "name": job.name,
+            "kind": job.handler_kind,
+            "cron": job.cron,
+            "tz": job.tz,
+            "payload": job.payload,
+            "description": job.description,
+        }
+        for job in offered
+    ]
 
 
 def get_trigger(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:

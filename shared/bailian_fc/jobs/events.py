@@ -17,7 +17,6 @@ from ..jsonsafe import JsonRejected
 from ..jsonsafe import loads as json_loads
 from .store import NAME_PATTERN
 
-
 EVENT_MAX_DEPTH = 16  # a timer or run-now event is a flat object with a small payload
 
 

@@ -20,13 +20,13 @@ from typing import Any
 from .. import logs
 from ..apps.service import AppsService
 from ..clock import SandboxClock
-from ..jsonsafe import JsonRejected
-from ..jsonsafe import loads as json_loads
 from ..jobs.dispatcher import Dispatcher, JobRun
 from ..jobs.queue import claim_entry, finish_entry, list_queue
 from ..jobs.rate import SharedRate
 from ..jobs.seed import default_jobs
 from ..jobs.store import JobStore
+from ..jsonsafe import JsonRejected
+from ..jsonsafe import loads as json_loads
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
 from .app2 import App2Prewarm

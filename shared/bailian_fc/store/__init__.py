@@ -19,6 +19,7 @@ from .base import (
     StoreUnavailable,
     ValueTooLarge,
     check_key,
+    create_only,
     dump_json,
     parse_stored,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "StoreUnavailable",
     "ValueTooLarge",
     "check_key",
+    "create_only",
     "dump_json",
     "open_store",
     "parse_stored",

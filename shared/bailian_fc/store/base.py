@@ -137,6 +137,21 @@ class Store(ABC):
         """Release connections; the file store has none."""
 
 
+def create_only(store: Store, key: str, value: Any) -> tuple[bool, Any]:
+    """Create ``key`` with ``value`` unless it exists: ``(True, value)`` for the one winner, however many
+    race, ``(False, the winner's record)`` for every other writer (None if it was removed since).
+
+    The helper for every new record two writers can meet on (a job, feedback, a budget override):
+    callers answer 201 on a win and 409 naming the winner's id otherwise. Unreadable winner: ``{}``.
+    """
+    if store.put_json_if_absent(key, value):
+        return True, value
+    try:
+        return False, store.get_json(key)
+    except ValueError:
+        return False, {}
+
+
 STORED_MAX_DEPTH = 64  # records we wrote nest a few levels; anything deeper was not written by us
 
 
