@@ -106,3 +106,43 @@ def test_create_only_has_one_winner_and_tells_the_losers_what_won(tmp_path: Path
     store = FileStore(tmp_path)
     assert create_only(store, "x/a.json", {"id": "first"}) == (True, {"id": "first"})
     assert create_only(store, "x/a.json", {"id": "second"}) == (False, {"id": "first"})
+
+
+def test_what_a_job_may_do_follows_its_kind_not_its_name(rt: AdminFunction) -> None:
+    """A housekeeping-kind job named like the prewarm still sweeps the whole store: platform only; a
+    prewarm-kind job under another name firing before the day start gets the warning."""
+    from test_admin import SITE_ADMIN
+
+    from bailian_fc.admin.scope import job_run_site
+    from bailian_fc.auth import Principal
+    from bailian_fc.clock import BusinessCalendar
+    from bailian_fc.errors import Forbidden
+    from bailian_fc.jobs import Job
+    from bailian_fc.jobs.day_start import early_fire_warnings
+
+    disguised = Job(name="app2_prewarm_x", kind="cache_housekeeping", cron="0 0 4 * * *")
+    site_admin = Principal(sub="a", role="admin", site_id="site-001", platform=False)
+    with pytest.raises(Forbidden):
+        job_run_site(site_admin, disguised, "site-001")
+    assert job_run_site(
+        site_admin, Job(name="nightly", kind="app2_prewarm", cron="0 0 9 * * *"), "site-001"
+    ) == ("site-001")
+    assert (
+        call(
+            "POST",
+            "/admin/triggers",
+            {"name": "app2_prewarm_x", "kind": "cache_housekeeping", "cron": "0 0 4 * * *"},
+        )[0]
+        == 201
+    )
+    assert (
+        call("POST", "/admin/triggers/app2_prewarm_x/run", {"site_id": "site-001"}, token=SITE_ADMIN)[0]
+        == 403
+    )
+
+    early = Job(name="morning_numbers", kind="app2_prewarm", cron="0 40 7 * * *", tz="Asia/Shanghai")
+    from datetime import datetime, timezone
+
+    assert early_fire_warnings(
+        early, BusinessCalendar("Asia/Shanghai", "08:00"), after=datetime(2024, 5, 1, tzinfo=timezone.utc)
+    )

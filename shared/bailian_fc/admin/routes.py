@@ -24,7 +24,7 @@ from ..jobs import CronError, Job, JobStore, next_fire_times, validate_cron
 from ..jobs.cron import split_tz
 from ..jobs.day_start import early_fire_warnings
 from ..jobs.run_now import start_run
-from .scope import PER_SITE_JOBS, job_run_site, own_site, require_platform
+from .scope import is_per_site, job_run_site, own_site, require_platform
 
 if TYPE_CHECKING:
     from .function import AdminFunction
@@ -84,7 +84,7 @@ def scoped_last_run(jobs: JobStore, job: Job, principal: Principal | None) -> An
     newest that acted on its own site for a site admin (none, for a job over every site)."""
     if principal is None or principal.platform:
         return jobs.last_run(job.name)
-    if job.name not in PER_SITE_JOBS:
+    if not is_per_site(job):
         return None
     runs = jobs.site_runs(job.name, principal.site_id, limit=1, scan=50)
     return runs[0] if runs else None
@@ -205,7 +205,7 @@ def run_trigger(rt: AdminFunction, request: Request[None, RunRequest]) -> Respon
     principal = request.caller
     job = _job(rt, request.path_params["job"])
     body = request.body  # an empty body is {}
-    job_run_site(principal, job.name, body.site_id)
+    job_run_site(principal, job, body.site_id)
     return Response(
         202, start_run(rt.store, job.name, body.site_id, body.force, principal.sub, rt.clock.wall_now())
     )
