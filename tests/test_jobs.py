@@ -649,3 +649,11 @@ def test_any_ticks_claim_each_slot_at_most_once(deliveries: list[tuple[int, int]
     ran = Counter(run.slot for run in calls.runs)
     assert all(count == 1 for count in ran.values())  # never twice
     assert set(ran) == owed  # and every slot a tick saw in its window ran
+
+
+@pytest.mark.parametrize("tz", ["localtime", "posixrules", "Factory"])
+def test_the_cron_preview_refuses_tz_database_files_that_are_not_zones(tz: str) -> None:
+    from bailian_fc.jobs import CronError, validate_cron
+
+    with pytest.raises(CronError, match="unknown time zone"):
+        validate_cron("0 0 8 * * *", tz)
