@@ -259,11 +259,23 @@ def get_runtime_context(rt: AdminFunction, request: Request[None, None]) -> dict
     principal = request.caller
     wall = rt.clock.wall_now()
     contexts = [
-        {**ctx.model_dump(mode="json"), "expired": not ctx.active(wall)}
+        context_view(ctx.model_dump(mode="json"), principal, expired=not ctx.active(wall))
         for ctx in rt.clock.list_contexts(include_expired=True)
         if ctx.scope == "global" or principal.may_act_on(ctx.site_id)
     ]
     return {"contexts": contexts, "clock": rt.clock.describe()}
+
+
+REDACTED_CONTEXT_FIELDS = ("reason", "set_by")  # who set the global clock and why: platform business
+
+
+def context_view(ctx: dict[str, Any], principal: Principal, *, expired: bool) -> dict[str, Any]:
+    """A stored context as ``principal`` may see it: a site admin sees that a global context exists
+    and what it does to its clock, but not its ``reason`` or ``set_by`` (the audit hides them too)."""
+    view = {**ctx, "expired": expired}
+    if ctx.get("scope") == "global" and not principal.platform:
+        view.update({field: "" for field in REDACTED_CONTEXT_FIELDS}, redacted=True)
+    return view
 
 
 def _expiry(body: ContextRequest, wall: datetime) -> datetime:
