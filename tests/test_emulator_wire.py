@@ -15,6 +15,14 @@ import pytest
 import requests
 from dashscope.v2 import errors as v2errors
 
+from bailian_fc.catalogue.apps import app2_finance as app2
+from bailian_fc.catalogue.apps import app2a_finance_digest as app2a
+from bailian_fc.catalogue.apps import app3_clue_detail as app3
+from bailian_fc.catalogue.apps import app4_relationship as app4
+from bailian_fc.catalogue.apps import app5_tactics as app5
+from bailian_fc.catalogue.apps import app6_note_analysis as app6
+from bailian_fc.catalogue.apps import app8_clue_consolidation as app8
+from bailian_fc.catalogue.inputs import CustomerRef, FinanceFilter
 from bailian_fc.catalogue.registry import app_keys, output_models
 from bailian_fc_tools.emulator import Behaviour, Emulator, EmulatorThread, app_key_for, default_reply
 from bailian_fc_tools.emulator.behaviours import KINDS, MAX_STALL_SECONDS
@@ -686,3 +694,86 @@ async def test_200_concurrent_paced_streams_are_paced_and_served_side_by_side(em
 
 def test_max_stall_constant_is_sane() -> None:
     assert 60 <= MAX_STALL_SECONDS <= 300
+
+
+# -- replies that agree with their prompt ----------------------------------------------------
+
+
+def _totals(revenue: float) -> dict[str, float | None]:
+    keys = ("table_revenue", "goods_revenue", "recharge", "consumption", "discount", "table_hours")
+    return {**dict.fromkeys(keys, 1.0), "orders": 10, "customers": 5, "revenue": revenue,
+            "avg_order_value": 1.0, "table_revenue_per_hour": 1.0}  # fmt: skip
+
+
+def _change(now: float, before: float) -> dict[str, float | None]:
+    return {
+        "current": now,
+        "previous": before,
+        "change": now - before,
+        "change_pct": (now - before) / before * 100,
+    }
+
+
+def _finance_prompt(now: float, before: float, areas: list[tuple[str, float, float]]) -> str:
+    changes = {key: _change(1.0, 1.0) for key in app2.ALL_METRICS} | {"revenue": _change(now, before)}
+    area_rows = [
+        {"area": name, "current": _totals(a_now), "previous": _totals(a_before),
+         "changes": changes | {"revenue": _change(a_now, a_before)}}
+        for name, a_now, a_before in areas
+    ]  # fmt: skip
+    period = {"start": "2026-12-02", "end": "2026-12-08", "days": 7, "unit": "day"}
+    figures = {
+        "period": period, "previous_period": period, "days_with_data": 7, "previous_days_with_data": 7,
+        "current": _totals(now), "previous": _totals(before), "changes": changes, "areas": area_rows,
+    }  # fmt: skip
+    view = {"site_id": "site-001", "day_start": "06:00", "figures": figures}
+    return app2.prompt(FinanceFilter(range="last_7_days"), view).text
+
+
+def test_finance_replies_quote_the_prompts_figures_and_the_digest_agrees() -> None:
+    prompt = _finance_prompt(
+        143637.64, 142687.84, [("大厅", 32033.83, 31749.17), ("中式八球区", 18805.5, 19532.94)]
+    )
+    insight = json.loads(default_reply("emu-app2_finance", prompt, None))
+    assert insight["summary"].startswith("近7天营收143,638元，环比增长0.7%"), insight["summary"]
+    details = " ".join(i["detail"] for i in insight["insights"])
+    assert "中式八球区营收18,806元，环比下降3.7%" in details and "大厅营收32,034元，环比增长0.9%" in details
+    digest_prompt = app2a.prompt(FinanceFilter(range="last_7_days"), insight).text
+    digest = json.loads(default_reply("emu-app2a_finance_digest", digest_prompt, None))
+    assert digest == {"headline": "近7天营收143,638元，环比增长0.7%", "tone": "neutral"}
+    falling = json.loads(default_reply("emu-app2_finance", _finance_prompt(90000.0, 100000.0, []), None))
+    assert "环比下降10.0%" in falling["summary"] and "增长" not in falling["summary"]
+
+
+def test_record_replies_name_the_customer_of_the_prompt() -> None:
+    customer = {"customer_id": "cu-1", "name": "罗先生", "registered_date": "2025-01-01"}
+    clue = {"clue_id": "cl-1", "customer_id": "cu-1", "category": "包厢需求", "content": "周六想订包厢"}
+    profile = {"business_date": "2026-12-08", "customer": customer, "visits": [], "purchases": [],
+               "clues": [{"clue": clue, "follow_ups": []}, {"clue": {**clue, "clue_id": "cl-2"}, "follow_ups": []}],
+               "staff": []}  # fmt: skip
+    ref = CustomerRef(customer_id="cu-1")
+    detail = {
+        "business_date": "2026-12-08",
+        "clue": clue,
+        "customer": customer,
+        "visits": [],
+        "purchases": [],
+    }
+    for key, prompt in [
+        ("app3_clue_detail", app3.prompt(app3.ClueRef(clue_id="cl-1"), detail)),
+        ("app4_relationship", app4.prompt(ref, profile)),
+        (
+            "app5_tactics",
+            app5.prompt(app5.TacticsInput(customer_id="cu-1", goal="促成会员充值"), profile),
+        ),
+        ("app8_clue_consolidation", app8.prompt(ref, profile)),
+    ]:
+        text = default_reply(f"emu-{key}", prompt.text, None)
+        output_models()[key].model_validate(json.loads(text))
+        assert "罗先生" in text, (key, text)
+        assert not any(other in text for other in ("王先生", "陈先生", "王哥", "张先生")), (key, text)
+    merged = json.loads(default_reply("emu-app8_clue_consolidation", app8.prompt(ref, profile).text, None))
+    assert (len(merged["merged"]), merged["removed_duplicates"]) == (1, 1)
+    note = app6.prompt(app6.NoteInput(note="罗先生周六想带同事来包厢团建，还问了会员充值"))
+    clues = json.loads(default_reply("emu-app6_note_analysis", note.text, None))["clues"]
+    assert [c["category"] for c in clues] == ["包厢需求", "会员意向"]

@@ -2,6 +2,7 @@
 
 import { sendChat } from './chat.js';
 import { errorFromResponse } from './errors.js';
+import { feedbackRoutes } from './feedback.js';
 
 function queryString(query) {
   const parts = [];
@@ -43,6 +44,8 @@ export function createClient(options) {
 
   return {
     call,
+    /** 👍/👎 on an app answer or a chat turn (src/feedback.js). */
+    feedback: feedbackRoutes(call),
     apps: {
       /** GET /apps: the catalogue. */
       list: () => call('GET', '/apps'),

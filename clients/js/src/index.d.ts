@@ -70,6 +70,7 @@ type Json = any; // admin routes: see README "Apps, clock and admin"
 
 export interface Client {
   call(method: string, path: string, opts?: { query?: Record<string, unknown>; body?: unknown }): Promise<Json>;
+  feedback: FeedbackRoutes;
   apps: {
     list(): Promise<{ apps: CatalogueEntry[] }>;
     run<K extends SingleAppKey>(key: K, input: AppTypes[K]['input'], opts?: { refresh?: boolean }): Promise<AppResponse<K>>;
@@ -103,3 +104,15 @@ export interface Client {
 }
 export declare function createClient(options: ClientOptions): Client;
 export declare function sendChat(ctx: unknown, body: ChatBody, opts?: { onEvent?: (ev: ChatEvent) => void }): ChatCall;
+
+// 👍/👎 (src/feedback.js): offered only when an answer carries a handle for it.
+export type Rating = 'up' | 'down';
+export interface FeedbackRoutes {
+  app(requestId: string, rating: Rating, opts?: { comment?: string }): Promise<Json>;
+  turn(conversationId: string, turnId: string, rating: Rating, opts?: { comment?: string }): Promise<Json>;
+}
+export type FeedbackHandle =
+  | { kind: 'app'; requestId: string }
+  | { kind: 'turn'; turnId: string; conversationId: string | null };
+export declare function feedbackHandle(answer: unknown): FeedbackHandle | null;
+export declare function feedbackRoutes(call: Client['call']): FeedbackRoutes;

@@ -38,7 +38,7 @@ export function wxShim(random, { fireChunks = true } = {}) {
       let aborted = false;
       const url = new URL(opts.url);
       const body = opts.data === undefined ? undefined : String(opts.data);
-      calls.push({ url: opts.url, method: opts.method, enableChunked: opts.enableChunked });
+      calls.push({ url: opts.url, method: opts.method, enableChunked: opts.enableChunked, header: opts.header, data: opts.data });
       setImmediate(() => {
         req = http.request(url, { method: opts.method || 'GET', headers: opts.header || {} }, (res) => {
           const status = res.statusCode;

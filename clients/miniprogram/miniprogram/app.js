@@ -1,8 +1,7 @@
-// Sign in once at launch: the venue's main backend mints the bailian-fc token after wx.login.
-const { getToken, login } = require('./lib/api.js');
+// Sign in at launch when no token is stored; requests made meanwhile wait for that login, and an
+// expired token is renewed on its first 401 (lib/session.js).
+const session = require('./lib/session.js');
 
 App({
-  onLaunch() {
-    if (!getToken()) login().catch((err) => console.warn('bailian-fc login:', err.message));
-  },
+  onLaunch() { session.launch(); },
 });

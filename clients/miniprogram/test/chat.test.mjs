@@ -109,9 +109,10 @@ test('the conversation list opens a conversation whose history is read from the 
   const index = body.conversations.findIndex((c) => c.conversation_id === conversationId);
   list.querySelectorAll('.conversation')[index].dispatchEvent('tap');
   await until(() => wx.navigations.length, 'the navigation');
-  assert.equal(wx.navigations.at(-1), `/pages/chat/chat?id=${conversationId}`);
+  assert.equal(wx.navigations.at(-1), '/pages/chat/chat'); // a tab page: switchTab, no query
 
-  const page = await render('pages/chat/chat', { id: conversationId });
+  const page = await render('pages/chat/chat', {}); // takes the conversation the list handed over
+  await until(() => page.data.conversationId === conversationId && !page.data.loading, 'the history');
   const users = () => page.data.messages.filter((m) => m.role === 'user').map((m) => m.text);
   assert.deepEqual(users(), Array.from({ length: 10 }, (_, i) => `第${i + 3}问`));
   assert.equal(text(page, '.show-older'), '更早的消息');

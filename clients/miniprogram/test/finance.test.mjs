@@ -19,7 +19,8 @@ test('the board shows App2 insights, its computed figures as a table and chart, 
   assert.equal(text(page, '.headline'), digest.result.headline);
   const f = answer.figures;
   assert.equal(text(page, '.period'), `本期 ${f.period.start} 至 ${f.period.end}（${f.period.days} 天）`);
-  const money = (v) => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  // zh-CN amounts: ¥ and thousands separators (the venue's locale, config.js)
+  const money = (v) => `${v < 0 ? '-' : ''}¥${Math.abs(v).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
   assert.equal(texts(page, '.metric-row .cell-label')[0], '总营收');
   assert.equal(texts(page, '.metric-row .cell-current')[0], money(f.current.revenue));
   assert.equal(texts(page, '.metric-row .cell-previous')[0], money(f.previous.revenue));
@@ -34,6 +35,13 @@ test('the board shows App2 insights, its computed figures as a table and chart, 
   const expected = f.areas.flatMap((a) => [a.current.revenue, a.previous.revenue]).map((v) => `width:${Math.round((v / biggest) * 1000) / 10}%`);
   assert.deepEqual(widths, expected);
   assert.match(text(page, '.updated-at'), /^更新于 \d\d-\d\d \d\d:\d\d/);
+  assert.equal(answer.stale, false);
+  assert.doesNotMatch(text(page, '.updated-at'), /正在更新|稍旧/); // nothing is updating
+  assert.equal(text(page.querySelector('.ai-insights'), '.ai-heading'), '经营解读');
+  assert.equal(text(page.querySelector('.ai-insights'), '.ai-mark'), 'AI 生成');
+  // red-up by default (config.js trendColors): the table carries the convention, its rows the sign
+  assert.ok(page.querySelector('.figures.colors-red-up'));
+  assert.deepEqual(texts(page, '.metric-row .cell-change.up'), texts(page, '.metric-row .cell-change').filter((t) => t.startsWith('+')));
 });
 
 test('the area picker is filled from GET /apps/areas and a pick reloads the board for that area', async () => {
@@ -48,7 +56,7 @@ test('the area picker is filled from GET /apps/areas and a pick reloads the boar
   const answer = await app('app2_finance', { range: 'last_7_days', area: areas[1] });
   assert.equal(answer.figures.area, areas[1]);
   assert.deepEqual(texts(page, '.insight-title'), answer.result.insights.map((i) => i.title));
-  assert.equal(texts(page, '.metric-row .cell-current')[0].replace(/,/g, ''), answer.figures.current.revenue.toFixed(2));
+  assert.equal(texts(page, '.metric-row .cell-current')[0].replace(/[,¥]/g, ''), answer.figures.current.revenue.toFixed(2));
 });
 
 test('a range pick shows that range, a calendar month says so, and refresh asks past the cache', async () => {
@@ -79,5 +87,9 @@ test('a range with no business data says so instead of showing zeros as figures'
   await pick(page, '.range-picker', 0); // 今天: the demo data's day may not have started
   await settled(page);
   const answer = await app('app2_finance', { range: 'today' });
-  assert.equal(text(page, '.no-data') !== null, answer.figures.days_with_data === 0);
+  const empty = answer.figures.days_with_data === 0 || answer.no_data === true;
+  assert.equal(text(page, '.no-data') !== null, empty);
+  if (empty) { // the empty state, never insight cards or a digest the data cannot support
+    assert.ok(!page.querySelector('.insight') && !page.querySelector('.headline') && !page.querySelector('.summary'));
+  }
 });

@@ -66,6 +66,12 @@ function makeWx() {
     setStorageSync: (key, value) => { storage.set(key, value); },
     removeStorageSync: (key) => { storage.delete(key); },
     navigateTo: ({ url }) => { wx.navigations.push(url); },
+    switchTab: ({ url }) => { wx.navigations.push(url); },
+    reLaunch: ({ url }) => { wx.navigations.push(url); },
+    clipboard: null,
+    setClipboardData: ({ data }) => { wx.clipboard = data; },
+    envVersion: 'develop', // a debug build: http://127.0.0.1 is allowed (lib/settings.js)
+    getAccountInfoSync: () => ({ miniProgram: { appId: 'touristappid', envVersion: wx.envVersion, version: '' } }),
     login: ({ fail }) => fail?.({ errMsg: 'login:fail not in tests' }),
     pullDownStops: 0,
     stopPullDownRefresh() { wx.pullDownStops += 1; },

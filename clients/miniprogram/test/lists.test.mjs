@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { closeDom, http, pick, render, tap, text, texts, type, until, wx } from './harness.mjs';
+import { closeDom, http, inside, pick, render, tap, text, texts, type, until, wx } from './harness.mjs';
 
 test.after(closeDom);
 
@@ -31,9 +31,9 @@ test('clues: a paged list of the site, filtered by status and search, opening Ap
   const clue = page.data.items[0];
   page.querySelectorAll('.clue')[0].dispatchEvent('tap');
   await until(() => wx.navigations.at(-1)?.startsWith('/pages/clue/clue'), 'the navigation');
-  assert.equal(wx.navigations.at(-1), `/pages/clue/clue?id=${clue.clue_id}&customer=${clue.customer_id}`);
+  assert.equal(wx.navigations.at(-1), `/pages/clue/clue?id=${clue.clue_id}&customer=${clue.customer_id}&name=${encodeURIComponent(clue.customer_name)}`);
 
-  const detail = await render('pages/clue/clue', { id: clue.clue_id, customer: clue.customer_id });
+  const detail = await render('pages/clue/clue', { id: clue.clue_id, customer: clue.customer_id, name: clue.customer_name });
   await settled(detail);
   const answer = (await http('POST', '/apps/app3_clue_detail', { body: { clue_id: clue.clue_id } })).body;
   assert.equal(text(detail, '.profile'), answer.result.profile_summary);
@@ -75,13 +75,14 @@ test('customers: search by phone tail, then App7 insight and App8 consolidation 
   assert.equal(text(detail, '.removed'), `去重 ${merged.result.removed_duplicates} 条`);
 });
 
-test('a token the server refuses is dropped and the page says to sign in again', async () => {
+test('a token the server refuses, with no login possible, is dropped and the page offers to sign in again', async () => {
   const good = wx.getStorageSync('bailian_token');
   wx.setStorageSync('bailian_token', 'not-a-token');
   try {
     const page = await render('pages/customers/customers', {});
     await settled(page);
-    assert.equal(text(page, '.page-error'), '登录已过期，请重新进入');
+    assert.equal(text(page, '.page-error'), '登录已失效，请重新登录');
+    assert.equal(inside(page, '.signin', '.signin-button'), '重新登录'); // wx.login fails in these tests
     assert.equal(wx.getStorageSync('bailian_token'), '', 'the refused token is forgotten');
     assert.deepEqual(page.data.items, []);
   } finally {

@@ -14,12 +14,18 @@ const METRICS = [
   { key: 'table_hours', label: '开台时长(小时)' },
 ];
 
+// How amounts read in the venue's locale (config.js `locale`): the currency sign and the digit
+// grouping. Written out, not Intl: the phones' JS engines do not all carry locale data.
+const LOCALES = { 'zh-CN': { currency: '¥', group: ',', decimal: '.' } };
+
 /** @param {number | null | undefined} value */
-function number(value, money = false) {
+function number(value, money = false, locale = 'zh-CN') {
   if (typeof value !== 'number' || !Number.isFinite(value)) return '—';
-  const fixed = money ? value.toFixed(2) : String(Math.round(value * 10) / 10);
+  const style = LOCALES[locale] || LOCALES['zh-CN'];
+  const fixed = money ? Math.abs(value).toFixed(2) : String(Math.round(Math.abs(value) * 10) / 10);
   const [whole, frac] = fixed.split('.');
-  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac ? `.${frac}` : '');
+  const digits = whole.replace(/\B(?=(\d{3})+(?!\d))/g, style.group) + (frac ? `${style.decimal}${frac}` : '');
+  return `${value < 0 ? '-' : ''}${money ? style.currency : ''}${digits}`;
 }
 
 /** @param {number | null | undefined} pct */
@@ -35,21 +41,21 @@ function trend(change) {
 }
 
 /** @param {FinanceFigures | null | undefined} figures */
-function figureView(figures) {
+function figureView(figures, locale = 'zh-CN') {
   if (!figures) return { metrics: [], areaRows: [], chart: [] };
   const metrics = METRICS.map((m) => {
     const change = figures.changes && figures.changes[m.key];
     return {
       key: m.key, label: m.label,
-      currentText: number(figures.current[m.key], m.money),
-      previousText: number(figures.previous[m.key], m.money),
+      currentText: number(figures.current[m.key], m.money, locale),
+      previousText: number(figures.previous[m.key], m.money, locale),
       changeText: percent(change && change.change_pct), trend: trend(change),
     };
   });
   const areaRows = (figures.areas || []).map((a) => ({
     area: a.area,
-    currentText: number(a.current.revenue, true),
-    previousText: number(a.previous.revenue, true),
+    currentText: number(a.current.revenue, true, locale),
+    previousText: number(a.previous.revenue, true, locale),
     changeText: percent(a.changes.revenue.change_pct), trend: trend(a.changes.revenue),
   }));
   const chart = (figures.areas || []).map((a) => ({ label: a.area, current: a.current.revenue, previous: a.previous.revenue }));

@@ -5,6 +5,10 @@
 const { api, errorText } = require('../../lib/api.js');
 const { own } = require('../../lib/own.js');
 const { clockBehavior } = require('../../lib/clock.js');
+const { tabPageBehavior } = require('../../lib/tabs.js');
+const { takePending } = require('../../lib/ask.js');
+const { parse } = require('../../lib/markdown.js');
+const { feedbackHandle } = require('bailian-fc-client');
 
 const PAGE_TURNS = 10; // turns read per page: the newest on open, older ones per "更早的消息" tap
 const RECOVER_ATTEMPTS = 10; // re-reads of a stored turn that is still being written
@@ -12,15 +16,23 @@ const RECOVER_DELAY_MS = 500;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function turnMessages(turn) {
-  const bot = { role: 'bot', text: turn.answer || '', turnId: turn.turn_id, error: '', retryable: false, streaming: false, note: '',
-    tokens: (turn.usage && turn.usage.tokens_used) || 0 };
+const FOLLOW_STEP = 100000; // scroll-top past any answer's height: scroll-view clamps it to the end
+
+/** A bot message: the text as received, and the same text as Markdown blocks for the template. */
+function botMessage(fields) {
+  const text = fields.text || '';
+  return { role: 'bot', turnId: '', error: '', retryable: false, streaming: false, note: '', handle: null, rating: '', ...fields, text, blocks: parse(text) };
+}
+
+function turnMessages(turn, conversationId) {
+  const bot = botMessage({ text: turn.answer || '', turnId: turn.turn_id, handle: feedbackHandle({ conversation_id: conversationId, ...turn }),
+    tokens: (turn.usage && turn.usage.tokens_used) || 0 });
   if (turn.interrupted || (!turn.finish_reason && turn.error_code)) bot.note = '（回答未完成）';
   return [{ role: 'user', text: turn.message }, bot];
 }
 
 Component({
-  behaviors: [clockBehavior],
+  behaviors: [clockBehavior, tabPageBehavior],
   data: {
     conversationId: '',
     messages: [],
@@ -29,18 +41,67 @@ Component({
     sending: false,
     loading: false,
     error: '',
+    context: null, // what "ask about this" opened chat with: {page, ...ids}; null = plain chat
+    about: '',
+    following: true, // the view follows a streaming answer until the person scrolls up
+    scrollTop: 0,
   },
   methods: {
     onLoad(query) {
       own(this).before = null;
+      const opened = this.takeContext();
+      if (opened) return opened;
       return query && query.id ? this.loadHistory(query.id) : Promise.resolve();
+    },
+
+    /**
+     * What another page asked chat to show: a stored conversation (the list), or a new conversation
+     * with that page as its context ("ask about this"). Returns the history load, if any.
+     */
+    takeContext() {
+      if (this.data.sending) return null;
+      const asked = takePending();
+      if (!asked) return null;
+      own(this).before = null;
+      if (asked.conversationId) {
+        this.setData({ context: null, about: '', messages: [], hasOlder: false });
+        return this.loadHistory(asked.conversationId);
+      }
+      this.setData({ context: asked.context, about: asked.title, conversationId: '', messages: [], hasOlder: false, error: '' });
+      return null;
+    },
+    clearContext() { this.setData({ context: null, about: '' }); },
+
+    /** Scrolled towards the top: stop following; back at the end: follow again. */
+    onScroll(e) { if (e.detail && e.detail.deltaY > 0 && this.data.following) this.setData({ following: false }); },
+    onScrollEnd() { if (!this.data.following) this.setData({ following: true }); },
+    follow() { if (this.data.following) this.setData({ scrollTop: this.data.scrollTop + FOLLOW_STEP }); },
+
+    /** Long-press on a message: its text to the clipboard. */
+    copy(e) {
+      const message = this.data.messages[Number(e.currentTarget.dataset.index)];
+      if (!message || !message.text) return;
+      wx.setClipboardData({ data: message.text });
+    },
+
+    async rateTurn(e) {
+      const index = Number(e.currentTarget.dataset.index);
+      const rating = e.currentTarget.dataset.rating;
+      const message = this.data.messages[index];
+      if (!message || !message.handle || message.rating === rating) return;
+      this.setData({ [`messages[${index}].rating`]: rating });
+      try {
+        await api().feedback.turn(message.handle.conversationId || this.data.conversationId, message.handle.turnId, rating);
+      } catch (err) {
+        this.setData({ [`messages[${index}].rating`]: message.rating });
+      }
     },
 
     /** One page of turns, newest first from the server (GET /chat/conversations/{id}?before=&limit=). */
     async readPage(id, before) {
       const page = await api().conversations.get(id, { before: before || undefined, limit: PAGE_TURNS });
       own(this).before = page.next_before || null;
-      return [...(page.turns || [])].reverse().flatMap(turnMessages); // shown oldest first
+      return [...(page.turns || [])].reverse().flatMap((turn) => turnMessages(turn, id)); // shown oldest first
     },
 
     /** The newest PAGE_TURNS turns; older ones are read from the server on request. */
@@ -90,20 +151,24 @@ Component({
     },
 
     async stream(text) {
-      const messages = [...this.data.messages, { role: 'user', text },
-        { role: 'bot', text: '', turnId: '', error: '', retryable: false, streaming: true, note: '', tokens: 0 }];
+      const messages = [...this.data.messages, { role: 'user', text }, botMessage({ streaming: true, tokens: 0 })];
       const bot = messages.length - 1;
-      this.setData({ messages, sending: true, error: '' });
-      const call = api().chat.send({ message: text, conversation_id: this.data.conversationId || undefined, context: { page: 'chat' } });
+      this.setData({ messages, sending: true, error: '', following: true });
+      this.follow();
+      const context = this.data.context || { page: 'chat' };
+      const call = api().chat.send({ message: text, conversation_id: this.data.conversationId || undefined, context });
       own(this).call = call;
       let failure = null;
       for await (const ev of call) {
         if (ev.type === 'meta') {
           this.setData({ conversationId: ev.data.conversation_id, [`messages[${bot}].turnId`]: ev.data.turn_id });
         } else if (ev.type === 'delta') {
-          this.setData({ [`messages[${bot}].text`]: this.data.messages[bot].text + ev.data.text });
+          const full = this.data.messages[bot].text + ev.data.text;
+          this.setData({ [`messages[${bot}].text`]: full, [`messages[${bot}].blocks`]: parse(full) });
+          this.follow();
         } else if (ev.type === 'done') {
-          this.setData({ [`messages[${bot}].tokens`]: ev.data.usage.tokens_used }); // what the answer cost
+          // the handle to rate it by, and what the answer cost
+          this.setData({ [`messages[${bot}].handle`]: feedbackHandle(ev.data), [`messages[${bot}].tokens`]: ev.data.usage.tokens_used });
         } else if (ev.type === 'error') {
           failure = ev.data;
         }
@@ -143,6 +208,7 @@ Component({
           const unfinished = turn.interrupted || !!turn.error_code;
           this.setData({
             [`messages[${index}].text`]: text,
+            [`messages[${index}].blocks`]: parse(text),
             [`messages[${index}].note`]: unfinished ? '（回答未完成）' : '',
             [`messages[${index}].retryable`]: unfinished,
             [`messages[${index}].error`]: unfinished ? '连接中断，可重试' : '',
@@ -158,6 +224,7 @@ Component({
     hide() { own(this).hidden = true; },
     show() {
       own(this).hidden = false;
+      this.takeContext();
       if (own(this).recoverOnShow !== undefined) {
         const index = own(this).recoverOnShow;
         own(this).recoverOnShow = undefined;

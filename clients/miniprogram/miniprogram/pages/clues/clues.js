@@ -2,6 +2,7 @@
 // search; a tap opens App3's clue detail.
 const { venue, errorText } = require('../../lib/api.js');
 const { clockBehavior } = require('../../lib/clock.js');
+const { tabPageBehavior } = require('../../lib/tabs.js');
 
 const STATUSES = [
   { key: '', label: '全部状态' }, { key: 'open', label: '待跟进' }, { key: 'following', label: '跟进中' },
@@ -11,7 +12,7 @@ const STATUS_LABEL = Object.fromEntries(STATUSES.filter((s) => s.key).map((s) =>
 const PAGE = 20;
 
 Component({
-  behaviors: [clockBehavior],
+  behaviors: [clockBehavior, tabPageBehavior],
   data: {
     statusLabels: STATUSES.map((s) => s.label), statusIndex: 0, q: '',
     items: [], cursor: null, loading: false, error: '',
@@ -41,8 +42,8 @@ Component({
     },
     more() { return this.data.cursor ? this.load(false) : Promise.resolve(); },
     open(e) {
-      const { id, customer } = e.currentTarget.dataset;
-      wx.navigateTo({ url: `/pages/clue/clue?id=${encodeURIComponent(id)}&customer=${encodeURIComponent(customer)}` });
+      const { id, customer, name } = e.currentTarget.dataset;
+      wx.navigateTo({ url: `/pages/clue/clue?id=${encodeURIComponent(id)}&customer=${encodeURIComponent(customer)}&name=${encodeURIComponent(name)}` });
     },
   },
 });

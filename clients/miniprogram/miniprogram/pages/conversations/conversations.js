@@ -1,6 +1,7 @@
 // The user's conversations, newest first; a tap opens one in the chat page with its history.
 const { api, errorText } = require('../../lib/api.js');
 const { clockBehavior, formatInstant } = require('../../lib/clock.js');
+const { openConversation } = require('../../lib/ask.js');
 
 const STEP = 20;
 
@@ -27,8 +28,7 @@ Component({
       this.setData({ limit: this.data.limit + STEP });
       return this.load();
     },
-    open(e) {
-      wx.navigateTo({ url: `/pages/chat/chat?id=${encodeURIComponent(e.currentTarget.dataset.id)}` });
-    },
+    /** Chat is a tab page: switchTab (navigateTo cannot open it), the conversation handed over. */
+    open(e) { openConversation(e.currentTarget.dataset.id); },
   },
 });

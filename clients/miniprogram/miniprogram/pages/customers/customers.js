@@ -2,11 +2,12 @@
 // opens the customer's insight (App7) and clue consolidation (App8).
 const { venue, errorText } = require('../../lib/api.js');
 const { clockBehavior } = require('../../lib/clock.js');
+const { tabPageBehavior } = require('../../lib/tabs.js');
 
 const PAGE = 20;
 
 Component({
-  behaviors: [clockBehavior],
+  behaviors: [clockBehavior, tabPageBehavior],
   data: { q: '', items: [], cursor: null, loading: false, error: '' },
   methods: {
     onLoad() { return this.load(); },

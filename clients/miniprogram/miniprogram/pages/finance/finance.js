@@ -4,6 +4,14 @@ const { api, venue, errorText } = require('../../lib/api.js');
 const { own } = require('../../lib/own.js');
 const { clockBehavior, formatInstant, refresh: readClock } = require('../../lib/clock.js');
 const { figureView, periodText } = require('../../lib/figures.js');
+const session = require('../../lib/session.js');
+const settings = require('../../lib/settings.js');
+const { atLeast, roleOf } = require('../../lib/role.js');
+const { tabPageBehavior } = require('../../lib/tabs.js');
+const { askAbout } = require('../../lib/ask.js');
+const { aiMeta } = require('../../lib/answers.js');
+
+const NEEDED_ROLE = 'manager'; // the board's apps (catalogue roles) need manager or above
 
 // The range keys are App2's input enum (types/bailian-apps.d.ts, checked by typecheck/); their
 // dates come from the answer (meta.period), computed on the server's business day.
@@ -17,17 +25,32 @@ const ALL_AREAS = '全部区域';
 const TONES = { positive: '向好', neutral: '平稳', negative: '需关注' };
 
 Component({
-  behaviors: [clockBehavior],
+  behaviors: [clockBehavior, tabPageBehavior],
   data: {
     ranges: RANGES, rangeLabels: RANGES.map((r) => r.label), rangeIndex: 2,
     areas: [ALL_AREAS], areaIndex: 0,
-    loading: false, error: '', empty: false,
+    loading: false, error: '', empty: false, denied: false, role: '',
+    colors: `colors-${settings.raw().trendColors || 'red-up'}`, insightAsOf: '', handle: null,
     summary: '', insights: [], suggestions: [], digest: null,
     metrics: [], areaRows: [], chart: [], period: '', previousPeriod: '', updatedAt: '', stale: false,
   },
   methods: {
-    onLoad() { return Promise.all([this.loadAreas(), this.load()]); },
-    onPullDownRefresh() { return this.load({ refresh: true }).finally(() => wx.stopPullDownRefresh()); },
+    async onLoad() {
+      await session.ready(); // the launch login decides the role
+      const role = roleOf(session.getToken());
+      if (!atLeast(role, NEEDED_ROLE)) { this.setData({ denied: true, role }); return; }
+      await Promise.all([this.loadAreas(), this.load()]);
+    },
+
+    ask() {
+      const range = RANGES[this.data.rangeIndex];
+      const area = this.data.areas[this.data.areaIndex];
+      askAbout({ page: 'finance', range: range.key, area: this.data.areaIndex > 0 ? area : 'all' }, `经营看板（${range.label}·${area}）`);
+    },
+    onPullDownRefresh() {
+      if (this.data.denied) { wx.stopPullDownRefresh(); return Promise.resolve(); }
+      return this.load({ refresh: true }).finally(() => wx.stopPullDownRefresh());
+    },
 
     async loadAreas() {
       try {
@@ -63,14 +86,18 @@ Component({
           return this.load({ refresh: true });
         }
         const figures = answer.figures;
+        const meta = aiMeta(answer);
+        // Nothing to read (issue: no data, no model): the empty state, never insight cards.
+        const empty = meta.noData || (!!figures && figures.days_with_data === 0);
         this.setData({
           loading: false,
-          empty: !!figures && figures.days_with_data === 0,
-          summary: answer.result.summary || '',
-          insights: answer.result.insights || [],
-          suggestions: answer.result.suggestions || [],
-          digest: digest ? { headline: digest.result.headline, tone: TONES[digest.result.tone] || '' } : null,
-          ...figureView(figures),
+          empty,
+          summary: empty ? '' : answer.result.summary || '',
+          insights: empty ? [] : answer.result.insights || [],
+          suggestions: empty ? [] : answer.result.suggestions || [],
+          digest: digest && !empty ? { headline: digest.result.headline, tone: TONES[digest.result.tone] || '' } : null,
+          insightAsOf: meta.asOf, handle: meta.handle,
+          ...figureView(figures, settings.raw().locale),
           period: figures ? periodText(figures.period) : '',
           previousPeriod: figures ? periodText(figures.previous_period) : '',
           updatedAt: formatInstant(answer.generated_at),
@@ -78,6 +105,7 @@ Component({
         });
       } catch (err) {
         if (seq !== own(this).seq) return;
+        if (err.status === 403) { this.setData({ loading: false, denied: true, role: roleOf(session.getToken()) }); return; }
         this.setData({ loading: false, error: errorText(err) });
       }
     },
