@@ -47,9 +47,13 @@ def sweep_conversations(
     cursor: str | None = None,
     turn_lease: float = DEFAULT_TURN_LEASE,
     retention_seconds: float | None = None,
+    skipped: list[str] | None = None,
 ) -> tuple[dict[str, int], str | None]:
-    """Examine at most ``budget`` keys after ``cursor``; (what was done, where to resume or None)."""
+    """Examine at most ``budget`` keys after ``cursor``; (what was done, where to resume or None).
+    Unreadable records are passed, counted (``skipped``) and their keys added to ``skipped``."""
     sweep = _Sweep(store, now, turn_lease, retention_seconds)
+    if skipped is not None:
+        sweep.skipped_keys = skipped
     position = cursor or ""
     examined = 0
     while examined < budget:
@@ -73,7 +77,13 @@ def sweep_conversations(
 
 
 def sweep_with_settings(
-    store: Store, settings: Settings, *, now: float, budget: int = 500, cursor: str | None = None
+    store: Store,
+    settings: Settings,
+    *,
+    now: float,
+    budget: int = 500,
+    cursor: str | None = None,
+    skipped: list[str] | None = None,
 ) -> tuple[dict[str, int], str | None]:
     """:func:`sweep_conversations` with the lease and retention period the operator configured."""
     days = settings.chat_turn_retention_days
@@ -84,6 +94,7 @@ def sweep_with_settings(
         cursor=cursor,
         turn_lease=settings.chat_turn_lease_seconds,
         retention_seconds=days * 86_400 if days > 0 else None,
+        skipped=skipped,
     )
 
 
@@ -100,6 +111,7 @@ def _sweep_in_housekeeping(sweep: Sweep, cursor: dict[str, Any], rule: Retention
         now=sweep.now,
         budget=max(sweep.budget - sweep.ops, 0),
         cursor=cursor.get(rule.name),
+        skipped=sweep.skipped,
     )
     sweep.deleted += sum(counts.get(what, 0) for what in DELETIONS)
     if chat_cursor is None:
