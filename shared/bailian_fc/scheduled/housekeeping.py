@@ -109,7 +109,7 @@ class Housekeeping:
         return summary
 
     def sweep(
-        self, sweep: Sweep, cursor: dict[str, Any], checkpoint: Callable[[], None] = lambda: None
+        self, sweep: Sweep, cursor: dict[str, Any], checkpoint: Callable[[], object] = lambda: None
     ) -> bool:
         """Delete what is past its period, from ``cursor`` on; True when every area is done.
 
