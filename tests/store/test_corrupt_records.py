@@ -79,3 +79,22 @@ def test_the_sweep_moves_past_a_truncated_orphan_turn_and_names_it(store: Store)
     # The next cycle passes it again without stopping (the record stays for an operator to look at).
     counts, cursor = sweep_conversations(store, now=T0 + LEASE + 2, budget=10_000, turn_lease=LEASE)
     assert cursor is None and counts.get("skipped") == 1
+
+
+def test_the_conversation_listing_pages_with_a_cursor_past_the_newest_page(store: Store) -> None:
+    made = []
+    for n in range(5):
+        conversations = ConversationStore(store, clock=lambda n=n: T0 + n, turn_lease=LEASE)
+        made.append(_conversation(conversations, f"第{n}个"))
+    reader = ConversationStore(store, clock=lambda: T0 + 10, turn_lease=LEASE)
+    pages: list[list[str]] = []
+    before = ""
+    for _ in range(10):
+        cursor: list[str] = []
+        page = reader.list_conversations(S, U, 2, before=before, cursor=cursor)
+        pages.append([m["conversation_id"] for m in page])
+        if not cursor:
+            break
+        before = cursor[-1]
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert [c for p in pages for c in p] == list(reversed(made))  # newest first, each once

@@ -358,7 +358,14 @@ class ConversationStore:
         return turns[0] if turns else None
 
     def list_conversations(
-        self, site_id: str, user: str, limit: int = 20, *, skipped_keys: list[str] | None = None
+        self,
+        site_id: str,
+        user: str,
+        limit: int = 20,
+        *,
+        skipped_keys: list[str] | None = None,
+        before: str = "",
+        cursor: list[str] | None = None,
     ) -> list[dict[str, Any]]:
         """A user's ``limit`` most recently updated conversations, newest first (an unreadable index
         entry is left out, logged, and its key added to ``skipped_keys``).
@@ -372,7 +379,11 @@ class ConversationStore:
         stale: list[str] = []
         deleted = self.deleted_ids(site_id, user)
         skipped: set[str] = set()
-        before = ""
+        # ``before``: the cursor of the previous page (an index entry's name), so the walk goes on
+        # from there; a full page appends its own cursor to ``cursor``.
+        prefix = self._recent_prefix(site_id, user)
+        first_page = not before
+        before = f"{prefix}{before}.json" if before else ""
         while len(found) < limit:
             asked = limit - len(found)
             batch = self.store.newest(self._recent_prefix(site_id, user), asked, before=before)
@@ -397,9 +408,13 @@ class ConversationStore:
                 else:
                     found[conv] = meta
             if len(batch) < asked:
-                self._index_unlisted(site_id, user, found, deleted)
+                if first_page:  # later pages must not re-index what an earlier page showed
+                    self._index_unlisted(site_id, user, found, deleted)
                 break
             before = batch[-1][0]
+        else:
+            if cursor is not None and before:
+                cursor.append(before[len(prefix) :].removesuffix(".json"))
         self._forget(stale)
         metas = sorted(
             found.values(), key=lambda m: (m.get("updated_at", 0), m.get("conversation_id", "")), reverse=True

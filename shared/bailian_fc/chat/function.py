@@ -87,10 +87,20 @@ class ChatFunction:
     def list_conversations(self, request: Request[ConversationListQuery, None]) -> dict[str, Any]:
         caller = request.caller
         skipped: list[str] = []
+        cursor: list[str] = []
         items = self.conversations.list_conversations(
-            caller.site_id, caller.sub, request.query.limit, skipped_keys=skipped
+            caller.site_id,
+            caller.sub,
+            request.query.limit,
+            skipped_keys=skipped,
+            before=request.query.before or "",
+            cursor=cursor,
         )
-        return {"conversations": items, "skipped": len(skipped)}
+        return {
+            "conversations": items,
+            "next_before": cursor[-1] if cursor else None,
+            "skipped": len(skipped),
+        }
 
     def get_conversation(self, request: Request[ConversationPageQuery, None]) -> dict[str, Any]:
         caller, conversation_id = request.caller, _conversation_id(request)

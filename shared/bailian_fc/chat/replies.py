@@ -10,6 +10,9 @@ PAGE = Field(default=20, ge=1, le=100, description="items per page")
 
 
 class ConversationListQuery(BaseModel):
+    before: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{12}-c[0-9a-f]{22}$", description="next_before of the previous page"
+    )
     limit: int = PAGE
 
 
@@ -32,6 +35,9 @@ SKIPPED = Field(default=0, description="records of this page that were unreadabl
 
 class ConversationList(BaseModel):
     conversations: list[ConversationSummary]
+    next_before: str | None = Field(
+        default=None, description="pass as before for the next (older) page; null: no more"
+    )
     skipped: int = SKIPPED
 
 
