@@ -17,7 +17,6 @@ from support import SECRET, fc_call
 from bailian_fc.apps import function as apps_function
 from bailian_fc.apps.function import AppsFunction
 from bailian_fc.auth import Authenticator
-from bailian_fc.cache import cache_key
 from bailian_fc.catalogue.registry import CATALOGUE, output_models, single_turn
 from bailian_fc.clock import SandboxContext
 from bailian_fc.http.fc_event import http_handler
@@ -85,11 +84,13 @@ def runtime(emu, env, tmp_path):
 
 
 def key_for(app: str, site_id: str = "site-001", runtime: AppsFunction | None = None) -> str:
-    """The entry's key as the runtime's clock reads now (live unless a test set a sandbox)."""
+    """The answer's key as the runtime's clock reads now (live unless a test set a sandbox), for the
+    data as it is now: the input, the data digest and the data source."""
     spec = CATALOGUE[app]
-    payload = spec.input_model.model_validate(INPUTS[app]).model_dump(mode="json")
-    clock = (runtime or apps_function._ensure()).service.clock
-    return cache_key(spec.key, spec.prompt_version, site_id, payload, clock.reading(site_id))
+    data = spec.input_model.model_validate(INPUTS[app])
+    service = (runtime or apps_function._ensure()).service
+    reading = service.clock.reading(site_id)
+    return service.answer_key(spec, data, site_id, reading, service.basis(spec, data, site_id, reading))
 
 
 def call(

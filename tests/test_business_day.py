@@ -123,6 +123,7 @@ def test_the_finance_memo_is_keyed_by_business_date_and_clock(world: Any) -> Non
     """One memo hit per (range, day, clock): a sandbox on the same business day reads its own rows,
     clearing it goes back to the live rows, and the day start is a new read."""
     service, wall, _ = world
+    service.context.memo_seconds = service.context.PREWARM_MEMO_SECONDS  # the prewarm's memo
     reads: list[tuple[str, dt.date]] = []
     real_read = service.venue.read
 

@@ -124,7 +124,7 @@ async def test_turn_is_stored_with_tokens_and_session(chat, token, emulator, tmp
     start, _ = chat
     base = await start()
     events = parse_frames(
-        (await post_chat(base, token, {"message": "夜场几点开始？", "context": {"page": "home"}})).content
+        (await post_chat(base, token, {"message": "夜场几点开始？", "context": {"page": "chat"}})).content
     )
     conv = events[0].data["conversation_id"]
     async with httpx.AsyncClient() as http:
@@ -142,9 +142,9 @@ async def test_turn_is_stored_with_tokens_and_session(chat, token, emulator, tmp
     assert turn["bailian_session_id"] and turn["session_turn"] == 1
     assert got["title"] == "夜场几点开始？"
     assert [c["conversation_id"] for c in listed["conversations"]] == [conv]
-    assert emulator.requests_for(CHAT_APP_ID)[0].body["input"]["biz_params"] == {
-        "user_prompt_params": {"page": "home", "site_id": "site-001"}
-    }
+    sent = emulator.requests_for(CHAT_APP_ID)[0].body["input"]["biz_params"]["user_prompt_params"]
+    clock = {k: sent.pop(k) for k in ("business_date", "now")}  # the site's clock (test below)
+    assert sent == {"page": "chat", "site_id": "site-001"} and all(clock.values())
     store = FileStore(tmp_path / "store")
     (log,) = [store.get_json(k) for k in store.list("runlogs/")]
     assert log["app"] == "app1_chat" and log["status"] == "ok" and log["tokens"] == turn["usage"]

@@ -23,6 +23,7 @@ from bailian_fc.bailian.errors import (
 from bailian_fc.catalogue.apps.app2_finance import FinanceInsight
 from bailian_fc.catalogue.apps.app2a_finance_digest import FinanceDigest
 from bailian_fc.http.errors import upstream_status
+from bailian_fc.settings import Settings
 from bailian_fc_tools.emulator import Behaviour
 
 APP = "emu-app1_chat"
@@ -341,3 +342,17 @@ async def test_hundreds_of_concurrent_streams_share_one_loop(client, emulator):
         open_now += step
         peak = max(peak, open_now)
     assert peak >= 100, peak
+
+
+def test_the_retry_schedule_is_the_documented_one():
+    """docs/operations.md: waits are equal-jittered halves of base·2^(n-1) — with the default base of
+    0.5 s the n-th retry waits 0.25–0.5 s, 0.5–1 s, 1–2 s (not the old client's fixed 1 → 2 → 4 s,
+    which BAILIAN_BACKOFF_BASE_SECONDS=1 gives as the ceilings), capped at max_delay."""
+    default = Settings().bailian_backoff_base_seconds
+    assert default == 0.5
+    for base, ceilings in ((default, (0.5, 1.0, 2.0)), (1.0, (1.0, 2.0, 4.0))):
+        policy = RetryPolicy(base_delay=base, max_delay=8)
+        for attempt, ceiling in enumerate(ceilings, start=1):
+            waits = [policy.delay(attempt, UpstreamError("x")) for _ in range(40)]
+            assert all(ceiling / 2 <= w <= ceiling for w in waits) and len(set(waits)) > 1
+    assert RetryPolicy(base_delay=1.0, max_delay=8).delay(10, UpstreamError("x")) <= 8

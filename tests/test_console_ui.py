@@ -10,6 +10,7 @@ sizes go to tests/artifacts/console/ (git-ignored).
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import httpx
@@ -276,3 +277,28 @@ def test_an_answer_reads_as_cards_with_its_period_and_a_raw_json_toggle(dev, bro
     expect(item).to_contain_text("跟进目标", timeout=WAIT_MS)
     expect(item).to_contain_text("必填")
     assert page.errors == [], page.errors
+
+
+def test_a_range_without_data_shows_the_empty_state_and_no_insight_card(dev, browser):
+    """No data, no model: under a clock years before the demo data, App2 answers no_data at once and
+    the answer card shows the empty state, no insight cards."""
+    years = -5 * 365 * 86400
+    body = {"mode": "offset", "offset_seconds": years, "ttl_seconds": 600, "reason": "no-data card"}
+    assert api(dev, "PUT", "/admin/runtime-context", json=body).status_code == 200
+    try:
+        # the apps function re-reads the context within its clock's cache period: wait until it has
+        for _ in range(100):
+            if api(dev, "GET", "/clock").json().get("sandbox") is True:
+                break
+            time.sleep(0.1)
+        page = open_page(browser, dev, "desktop", "apps")
+        page.select_option("#app-picker", "app2_finance")
+        page.select_option("#app-form select[name=range]", "today")
+        page.click("#app-run")
+        result = page.locator("#app-result")
+        expect(result.locator("#no-data")).to_contain_text("暂无营业数据", timeout=WAIT_MS)
+        assert result.locator("#insights .insight").count() == 0
+        expect(result.locator("#figures")).to_be_visible()
+        assert page.errors == [], page.errors
+    finally:
+        assert api(dev, "DELETE", "/admin/runtime-context", params={"scope": "global"}).status_code == 204

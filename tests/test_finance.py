@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import statistics
 from collections.abc import Iterator
@@ -80,6 +81,30 @@ def test_march_first_in_leap_and_common_years(year: int, feb_end: int) -> None:
     assert span(this_month) == (mar1, mar1)
     assert span(previous_period(this_month)) == (date(year, 2, 1), date(year, 2, 1))
     assert span(resolve_range("yesterday", mar1)) == (date(year, 2, feb_end),) * 2
+
+
+@pytest.mark.parametrize(
+    ("last_day", "compared"),
+    [
+        ("2024-02-29", P("2024-01-01", "2024-01-29")),  # not the whole of January
+        ("2023-02-28", P("2023-01-01", "2023-01-28")),
+        ("2024-04-30", P("2024-03-01", "2024-03-30")),  # not March 31
+        ("2024-03-31", P("2024-02-01", "2024-02-29")),  # clipped to February's end
+    ],
+)
+def test_this_month_on_its_last_day_compares_days_one_to_n(last_day: str, compared: Any) -> None:
+    """docs/apps.md: this_month (days 1..N) compares with days 1..N of last month, on the last day too;
+    last_month on the same day still compares whole months."""
+    today = date.fromisoformat(last_day)
+    assert span(previous_period(resolve_range("this_month", today))) == compared
+    whole = resolve_range("last_month", today + timedelta(days=1))
+    assert span(whole) == (today.replace(day=1), today)
+    assert previous_period(whole).end.day == calendar.monthrange(*_before(today))[1]
+
+
+def _before(d: date) -> tuple[int, int]:
+    first = d.replace(day=1) - timedelta(days=1)
+    return first.year, first.month
 
 
 def test_this_month_previous_is_clipped_to_the_previous_month() -> None:
@@ -290,7 +315,8 @@ def test_write_day_replaces_and_checks_rows(finance: FinanceStore) -> None:
     finance.write_day("site-001", d, HAND_MADE[:2])
     finance.write_day("site-001", d, [HAND_MADE[0]])  # an ETL re-run of the day
     got = finance.read("site-001", d, d, upper_bound=d)
-    assert got == [HAND_MADE[0]]
+    assert [r.model_copy(update={"loaded_at": None}) for r in got] == [HAND_MADE[0]]
+    assert got[0].loaded_at is not None  # the day document says when it was loaded
     with pytest.raises(ValueError):
         finance.write_day("site-002", d, [HAND_MADE[0]])
     with pytest.raises(ValueError):

@@ -185,7 +185,7 @@ def test_a_nan_context_is_refused_and_never_stored(http):
         "POST",
         "/chat/messages",
         headers=headers,
-        content=json.dumps({"message": "hi", "context": {"x": 1.5, "page": "home"}}),
+        content=json.dumps({"message": "hi", "context": {"x": 1.5, "page": "chat"}}),
     ) as resp:
         text = resp.read().decode()
     assert resp.status_code == 200 and "event: done" in text

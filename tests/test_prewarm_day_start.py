@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from typing import Any
 
@@ -86,7 +87,12 @@ def filters(service: AppsService, site: str) -> int:
 
 
 def metas(service: AppsService) -> list[dict[str, Any]]:
-    return [service.store.get_json(k)["meta"] for k in service.store.list("cache/app2_finance/")]
+    """One meta per answer: each is kept under its data's key and as the newest for its input."""
+    entries = {
+        json.dumps(service.store.get_json(k), sort_keys=True)
+        for k in service.store.list("cache/app2_finance/")
+    }
+    return [json.loads(e)["meta"] for e in sorted(entries)]
 
 
 def test_a_timer_run_before_day_start_waits_and_fills_nothing(world: Any) -> None:

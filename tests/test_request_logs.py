@@ -70,7 +70,7 @@ async def test_chat_sends_only_allow_listed_context_and_the_tokens_site(emulator
             body = {
                 "message": "hi",
                 "context": {
-                    "page": "booking",
+                    "page": "finance",
                     "site_id": "site-999",
                     "role": "admin",
                     "user_prompt_params": {"x": 1},
@@ -81,7 +81,9 @@ async def test_chat_sends_only_allow_listed_context_and_the_tokens_site(emulator
             )
     assert parse_frames(resp.content)[-1].event == "done"
     sent = emulator.requests_for(CHAT_APP_ID)[0].body["input"]["biz_params"]
-    assert sent == {"user_prompt_params": {"page": "booking", "site_id": "site-001"}}
+    params = sent["user_prompt_params"]
+    clock = {k: params.pop(k) for k in ("business_date", "now")}  # the server's clock, not the body's
+    assert sent == {"user_prompt_params": {"page": "finance", "site_id": "site-001"}} and all(clock.values())
 
 
 def fc_call(path: str, token: str, request_id: str, method: str = "GET", body: Any = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from support import SECRET
 from bailian_fc.admin import function as admin_function
 from bailian_fc.admin.function import AdminFunction
 from bailian_fc.auth import Authenticator
-from bailian_fc.bailian.usage import Usage
+from bailian_fc.bailian.usage import Usage, number
 from bailian_fc.runlog import record as runlog
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
@@ -106,3 +106,24 @@ def test_the_dashboard_sums_tokens_used_by_the_rule(tmp_path):
         admin_function.configure(None)
     body = json.loads(base64.b64decode(out["body"]) if out["isBase64Encoded"] else out["body"])
     assert out["statusCode"] == 200 and body["total"]["tokens_used"] == 77 + 7
+
+
+@pytest.mark.parametrize(
+    ("value", "counted"),
+    [
+        ("12", 12),  # a numeric string is a count
+        (" 4.9 ", 4),  # fractions are cut, not rounded
+        (-3, 0),  # a negative number is a count, clamped at 0 (so a negative total is a total of 0)
+        ("-3", 0),
+        (True, None),  # a boolean is not a number: as if the field were missing
+        ("abc", None),  # neither is other text
+        (float("inf"), None),
+        ("9" * 40, None),  # nor a string too long to be a count
+    ],
+)
+def test_junk_token_values_follow_the_documented_rule(value, counted):
+    """docs/contracts.md "tokens_used": what a junk value counts as, one class each."""
+    assert number(value) == counted
+    usage = Usage()
+    usage.add_wire({"total_tokens": value, "input_tokens": 5, "output_tokens": 7})
+    assert usage.tokens_used == (12 if counted is None else counted)  # not given: input + output

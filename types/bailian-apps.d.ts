@@ -130,7 +130,11 @@ export interface FinanceFigures {
 }
 
 export interface App1ChatChatContext {
-  page?: string | null;
+  page?: "chat" | "finance" | "clue" | "customer" | null;
+  range?: "today" | "yesterday" | "last_7_days" | "this_week" | "last_week" | "this_month" | "last_month" | "last_30_days" | null;
+  area?: string | null;
+  clue_id?: string | null;
+  customer_id?: string | null;
 }
 
 export interface App2FinanceInsight {
@@ -233,13 +237,22 @@ export interface AppTypes {
 
 export interface AppResponse<K extends Exclude<AppKey, "app1_chat">> {
   app: K;
-  result: AppTypes[K]["output"];
+  /** null only when no_data is true; App2's is then the empty insight (`insights: []`) */
+  result: K extends "app2_finance" ? AppTypes[K]["output"] : AppTypes[K]["output"] | null;
   cached: boolean;
   stale: boolean;
   generated_at: string;
   prompt_version: string;
   usage: { input_tokens: number; output_tokens: number; tokens_used: number };
-  /** app2_finance only: the figures computed from the data, beside the model's insights */
+  /** nothing to interpret (no business day in the range, no history): no model call, show the
+   * figures and the empty state, no insight cards */
+  no_data: boolean;
+  /** app2_finance only: the figures computed from the data as it is now, beside the insights */
   figures?: K extends "app2_finance" ? FinanceFigures : never;
+  /** newest load time of the rows read for this answer (ISO 8601) */
+  data_as_of?: string | null;
+  /** newest load time of the rows the insight was computed from: older than data_as_of while
+   * the insight for the new data is computed ("AI 解读基于 10:30 的数据") */
+  insight_data_as_of?: string | null;
   meta?: Record<string, unknown>;
 }

@@ -64,6 +64,9 @@ class Settings(BaseModel):
     apps_deadline_seconds: float = Field(default=45.0, gt=0)
     apps_wait_seconds: float = Field(default=30.0, gt=0)
     cache_lease_seconds: float = Field(default=10.0, gt=0)  # renewed while its holder works
+    # While the answer for changed data is computed, the previous data's answer (marked with its
+    # insight_data_as_of) is served only if younger than this; the prewarm recomputes past it.
+    app_insight_max_lag_seconds: float = Field(default=1800.0, ge=0, le=24 * 3600)
 
     # Prewarm.
     prewarm_concurrency: int = Field(default=8, ge=1, le=64)

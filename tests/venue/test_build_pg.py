@@ -27,7 +27,7 @@ def names(function: str, data: str) -> set[str]:
 def test_psycopg_only_for_data_reading_functions_on_postgres(monkeypatch: pytest.MonkeyPatch) -> None:
     for function in build_mod.EXCLUDED_DEPS:
         assert "psycopg" not in names(function, "embedded")
-        assert ("psycopg" in names(function, "postgresql")) == (function in ("apps", "prewarm"))
+        assert ("psycopg" in names(function, "postgresql")) == (function in ("apps", "prewarm", "chat"))
     monkeypatch.setenv("DATA_URL", "postgresql://fc@rds.internal/venue?sslmode=verify-full")
     assert build_mod.data_kind("auto") == "postgresql"
     monkeypatch.delenv("DATA_URL")

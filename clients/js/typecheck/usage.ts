@@ -10,7 +10,10 @@ export async function usage(): Promise<string[]> {
   const titles: string[] = finance.result.insights.map((i) => i.title);
   const cached: boolean = finance.cached;
   const digest = await client.apps.run('app2a_finance_digest', { range: 'today' });
-  const tone: 'positive' | 'neutral' | 'negative' = digest.result.tone;
+  // null when no_data: the range had no business day, so there is no headline
+  const tone: 'positive' | 'neutral' | 'negative' = digest.result?.tone ?? 'neutral';
+  const empty: boolean = finance.no_data && finance.result.insights.length === 0;
+  titles.push(String(empty));
   // @ts-expect-error a range the catalogue does not have
   await client.apps.run('app2_finance', { range: 'next_year' });
   // @ts-expect-error app1_chat is streamed through chat.send, not apps.run

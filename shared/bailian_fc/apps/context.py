@@ -23,22 +23,28 @@ if TYPE_CHECKING:
 
 
 class PromptContext:
-    READ_TTL_SECONDS = 60.0
+    PREWARM_MEMO_SECONDS = 60.0
 
-    def __init__(self, venue: VenueData, clock: SandboxClock, settings: Settings) -> None:
+    def __init__(
+        self, venue: VenueData, clock: SandboxClock, settings: Settings, *, memo_seconds: float = 0.0
+    ) -> None:
         self.venue = venue
         self.clock = clock
         self.settings = settings
-        # Every area of one range reads the same days: a prewarm run would read each day ~6
-        # times. Rows are memoised briefly (the ETL writes a day at a time, minutes apart), keyed like
-        # the result cache by the business date (the read's upper bound) *and* the clock it was read
-        # under, so the memo never serves one business day's or one sandbox's rows to another.
+        # A request reads live (memo_seconds 0): an answer's figures are the data as it is now. The
+        # prewarm's own service memoises briefly (PREWARM_MEMO_SECONDS): every area of one range reads
+        # the same days, ~6 reads per day in one run. The memo is keyed like the result cache by the
+        # business date (the read's upper bound) *and* the clock it was read under, so it never serves
+        # one business day's or one sandbox's rows to another.
+        self.memo_seconds = memo_seconds
         self._reads: dict[tuple[Any, ...], tuple[float, list[Any]]] = {}
         self._lock = threading.Lock()
         self._monotonic = time.monotonic
 
     def read(self, site_id: str, start: date, end: date, reading: Reading) -> list[Any]:
         upper_bound = reading.business_date
+        if self.memo_seconds <= 0:
+            return self.venue.read(site_id, start, end, upper_bound=upper_bound)
         key = (site_id, start, end, upper_bound, reading.context)
         now = self._monotonic()
         with self._lock:
@@ -49,7 +55,7 @@ class PromptContext:
         with self._lock:
             if len(self._reads) > 256:
                 self._reads.clear()
-            self._reads[key] = (now + self.READ_TTL_SECONDS, rows)
+            self._reads[key] = (now + self.memo_seconds, rows)
         return rows
 
     def load(self, spec: AppSpec, data: Any, site_id: str, reading: Reading | None = None) -> Any:

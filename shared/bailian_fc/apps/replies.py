@@ -43,13 +43,19 @@ def app_answer(key: str, output: type[BaseModel]) -> type[BaseModel]:
 
     fields: dict[str, Any] = {
         "app": (Literal[key], ...),
-        "result": (output, ...),
+        # null (or the app's empty result, App2's `insights: []`) only when no_data is true
+        "result": (Optional[output], ...),  # noqa: UP045 - create_model wants a runtime type
         "cached": (bool, ...),
         "stale": (bool, ...),
         "generated_at": (str, ...),
         "prompt_version": (str, ...),
         "usage": (Usage, ...),
-        "meta": (Optional[dict[str, Any]], None),  # noqa: UP045 - create_model wants a runtime type
+        "no_data": (bool, ...),  # nothing to interpret: answered at once, no model call, no tokens
+        "meta": (Optional[dict[str, Any]], None),  # noqa: UP045
+        # The newest load time of the rows read now, and of the rows the insight was computed from:
+        # older only while the insight for changed data is computed (APP_INSIGHT_MAX_LAG_SECONDS).
+        "data_as_of": (Optional[str], None),  # noqa: UP045
+        "insight_data_as_of": (Optional[str], None),  # noqa: UP045
     }
     if key == "app2_finance":
         from ..venue.figures import FinanceFigures

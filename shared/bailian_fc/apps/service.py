@@ -24,6 +24,7 @@ from ..runlog import record as runlog
 from ..settings import Settings, disabled_apps
 from ..store import Store
 from ..venue import VenueData, open_venue_data
+from .basis import NO_DATA_DIGEST, Basis, data_digest, source_id
 from .context import PromptContext
 from .upstream import Upstream
 
@@ -33,7 +34,8 @@ REFRESH_ROLES = ("manager", "admin")
 @dataclass
 class Outcome:
     entry: Entry
-    cache: str  # hit | miss | refresh | stale
+    cache: str  # hit | miss | refresh | stale | lagged (an earlier data's answer) | none (no data)
+    basis: Basis | None = None  # what the request read: the live figures beside the answer
     attempts: int = 0
     usage: dict[str, Any] | None = None
     upstream_seconds: float = 0.0
@@ -42,7 +44,7 @@ class Outcome:
 
     @property
     def cached(self) -> bool:
-        return self.cache in ("hit", "stale")
+        return self.cache in ("hit", "stale", "lagged")
 
 
 class AppsService:
@@ -62,6 +64,7 @@ class AppsService:
         self.cache = cache or ResultCache(store, lease_seconds=settings.cache_lease_seconds)
         self.upstream = upstream or Upstream(settings)
         self.venue = venue or open_venue_data(settings, store)
+        self.source = source_id(self.venue)  # part of every key: answers never cross data sources
         self.context = PromptContext(self.venue, clock, settings)
 
     def catalogue(self) -> list[dict[str, Any]]:
@@ -89,23 +92,7 @@ class AppsService:
         outcome = self.logged_resolve(
             spec, data, principal.site_id, principal.sub, request_id, refresh=refresh
         )
-        entry = outcome.entry
-        answer = {
-            "app": key,
-            "result": entry.value,
-            "cached": outcome.cached,
-            "stale": outcome.cache == "stale",
-            "generated_at": _iso(entry.generated_at),
-            "prompt_version": entry.prompt_version,
-            "usage": _tokens(outcome.usage),
-        }
-        if entry.meta:
-            meta = dict(entry.meta)
-            figures = meta.pop("figures", None)  # App2's computed numbers: typed, beside the result
-            if figures is not None:
-                answer["figures"] = figures
-            answer["meta"] = meta
-        return answer
+        return answer_body(key, outcome)
 
     def logged_resolve(
         self,
@@ -131,13 +118,56 @@ class AppsService:
         return outcome
 
     def is_fresh(self, spec: AppSpec, data: BaseModel, site_id: str) -> bool:
-        """Whether a fresh entry exists for the site's business day and clock (the prewarm job skips
-        those unless forced)."""
+        """Whether the prewarm may skip this item: there is nothing to ask (no data), the answer for
+        the data as it is now is fresh, or the data changed but the newest answer for it is younger
+        than ``APP_INSIGHT_MAX_LAG_SECONDS`` (a later tick recomputes it once it is older)."""
         reading = self.clock.reading(site_id)
-        entry = self.cache.get(
-            cache_key(spec.key, spec.prompt_version, site_id, data.model_dump(mode="json"), reading)
-        )
-        return entry is not None and entry.age(self.cache.wall()) < spec.fresh_seconds
+        basis = self.basis(spec, data, site_id, reading)
+        if basis.no_data:
+            return True
+        now = self.cache.wall()
+        entry = self.cache.get(self.answer_key(spec, data, site_id, reading, basis))
+        if entry is not None and entry.age(now) < spec.fresh_seconds:
+            return True
+        return self._earlier(spec, data, site_id, reading, basis, now) is not None
+
+    def answer_key(self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading, basis: Basis) -> str:
+        """The model answer's key: the input, the data it read (digest) and the data source."""
+        payload = {"input": data.model_dump(mode="json"), **basis.key_part(self.source)}
+        return cache_key(spec.key, spec.prompt_version, site_id, payload, reading)
+
+    def latest_key(self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading) -> str:
+        """Where the newest answer for (input, site, day, clock) is kept, whatever data it read."""
+        return cache_key(spec.key, spec.prompt_version, site_id, data.model_dump(mode="json"), reading)
+
+    def basis(self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading) -> Basis:
+        """The request's live read: context, prompt and digest (a derived app resolves its parent)."""
+        if spec.derives_from is not None:
+            parent = self.resolve(self.spec(spec.derives_from), data, site_id, reading=reading)
+            if parent.cache == "none":
+                return Basis(None, None, NO_DATA_DIGEST, None, None, no_data=True)
+            as_of = (parent.entry.meta or {}).get("data_as_of")
+            context: Any = parent.entry.value
+            prompt = spec.prompt(data, context) if spec.prompt is not None else None
+            return Basis(context, prompt, data_digest(context), None, as_of)
+        context = self.context.load(spec, data, site_id, reading)
+        as_of = context.get("data_as_of") if isinstance(context, dict) else None
+        live = spec.answer_meta(context)
+        if spec.has_no_data(context):
+            return Basis(context, None, NO_DATA_DIGEST, live, as_of, no_data=True)
+        prompt = spec.prompt(data, context) if spec.prompt is not None else None
+        return Basis(context, prompt, data_digest(context), live, as_of)
+
+    def _earlier(
+        self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading, basis: Basis, now: float
+    ) -> Entry | None:
+        """The newest answer of this data source for earlier data of the same (input, site, day,
+        clock), when younger than the lag setting: what a changed-data miss may show meanwhile."""
+        latest = self.cache.get(self.latest_key(spec, data, site_id, reading))
+        if latest is None or latest.age(now) >= self.settings.app_insight_max_lag_seconds:
+            return None
+        read = (latest.meta or {}).get("basis") or {}
+        return latest if read.get("source") == self.source else None
 
     def resolve(
         self,
@@ -148,18 +178,25 @@ class AppsService:
         refresh: bool = False,
         reading: Reading | None = None,
     ) -> Outcome:
-        """The entry for (app, input, site, business day, clock): fresh from cache, or from the one
-        upstream call in flight.
+        """The model's answer for (app, input, site, business day, clock, data read): fresh from
+        cache, or from the one upstream call in flight; beside it the figures as read now.
 
         The site's clock is read once (or ``reading`` is given, when App2a derives from App2), and that
         one reading is the key's business date and context, the data bound and the answer's ``meta``.
+        The data is read on every request (its digest is part of the key); nothing to say is an
+        answer at once (``none``). While another request computes the answer for changed data, the
+        newest earlier answer within the lag setting is served (``lagged``).
         """
         reading = reading or self.clock.reading(site_id)
-        ck = cache_key(spec.key, spec.prompt_version, site_id, data.model_dump(mode="json"), reading)
+        basis = self.basis(spec, data, site_id, reading)
         started = self.cache.wall()
+        if basis.no_data:
+            empty = Entry(spec.empty, started, spec.prompt_version, {}, None, _stamp(basis, self.source))
+            return Outcome(empty, "none", basis)
+        ck = self.answer_key(spec, data, site_id, reading, basis)
         entry = self.cache.get(ck)
         if entry is not None and not refresh and entry.age(started) < spec.fresh_seconds:
-            return Outcome(entry, "hit")
+            return Outcome(entry, "hit", basis)
         usable = (
             entry
             if entry is not None and entry.age(started) < spec.fresh_seconds + spec.stale_seconds
@@ -174,38 +211,46 @@ class AppsService:
 
         wait_until = started + self.settings.apps_wait_seconds
         while (lease := self.cache.try_lease(ck)) is None:
-            if usable is not None and not refresh:
-                return Outcome(usable, "stale")  # someone is refreshing it: don't queue behind them
+            if not refresh:
+                earlier = usable or self._earlier(spec, data, site_id, reading, basis, started)
+                if earlier is not None:  # someone is computing it: don't queue behind them
+                    return Outcome(earlier, "stale" if earlier is usable else "lagged", basis)
             try:
                 done = self.cache.wait_for(ck, wanted, deadline=wait_until)
             except LeaseLost:
                 raise Busy("the same request is still being answered; retry shortly") from None
             if done is not None:
-                return Outcome(done, "hit")
+                return Outcome(done, "hit", basis)
         try:
             again = self.cache.get(ck)  # a holder may have finished between our first read and our claim
             if again is not None and wanted(again):
-                return Outcome(again, "hit")
+                return Outcome(again, "hit", basis)
             with self.cache.holding(lease):
-                return self._ask(spec, data, site_id, reading, ck, "refresh" if refresh else "miss")
+                return self._ask(spec, data, site_id, reading, basis, ck, "refresh" if refresh else "miss")
         except BailianError as err:
             if usable is None:
                 raise
-            return Outcome(usable, "stale", attempts=err.attempts, usage=_usage(err.usage), error=err)
+            return Outcome(usable, "stale", basis, attempts=err.attempts, usage=_usage(err.usage), error=err)
         finally:
             self.cache.release(lease)
 
     def _ask(
-        self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading, ck: str, kind: str
+        self,
+        spec: AppSpec,
+        data: BaseModel,
+        site_id: str,
+        reading: Reading,
+        basis: Basis,
+        ck: str,
+        kind: str,
     ) -> Outcome:
         app_id = self.settings.app_id(spec.key)
         if not app_id:
             off = spec.key in disabled_apps(self.settings.bailian_apps_disabled)
             why = " (disabled on this deployment: BAILIAN_APPS_DISABLED)" if off else ""
             raise NotConfigured(f"{spec.app_id_setting} is not set{why}", code="AppNotConfigured")
-        assert spec.prompt is not None and spec.output_model is not None
-        context = self._context(spec, data, site_id, reading)
-        prompt = spec.prompt(data, context)
+        assert basis.prompt is not None and spec.output_model is not None
+        prompt = basis.prompt
         asked = time.monotonic()
         try:
             done = self.upstream.complete(
@@ -225,25 +270,19 @@ class AppsService:
             spec.prompt_version,
             usage,
             done.request_id,
-            spec.answer_meta(context),
+            _stamp(basis, self.source),
         )
         self.cache.put(ck, entry)
+        self.cache.put(self.latest_key(spec, data, site_id, reading), entry)  # what a lagged read finds
         return Outcome(
             entry,
             kind,
+            basis,
             attempts=done.attempts,
             usage=usage,
             upstream_seconds=done.upstream_seconds,
             upstream_request_id=done.request_id,
         )
-
-    def _context(self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading) -> Any:
-        """What the prompt is built from: the parent app's answer for the same input, day and clock
-        (``derives_from``: usually a cache hit), else the app's own context loader."""
-        if spec.derives_from is not None:
-            parent = self.spec(spec.derives_from)
-            return self.resolve(parent, data, site_id, reading=reading).entry.value
-        return self.context.load(spec, data, site_id, reading)
 
     def _log(
         self,
@@ -303,6 +342,43 @@ class AppsService:
             prompt_version=spec.prompt_version,
         )
         runlog.write(self.store, record)
+
+
+def _stamp(basis: Basis, source: str) -> dict[str, Any]:
+    """The entry's meta: what the model's answer was computed from (its figures included, so an
+    operator can see them), when that data was loaded, and which data it was."""
+    return {
+        **(basis.live or {}),
+        "data_as_of": basis.data_as_of,
+        "basis": {"digest": basis.digest, "source": source},
+    }
+
+
+def answer_body(key: str, outcome: Outcome) -> dict[str, Any]:
+    """``POST /apps/{key}``'s body: the model's part from the entry; figures, counts and
+    ``data_as_of`` from this request's read (``outcome.basis``), never from the cache."""
+    entry, basis = outcome.entry, outcome.basis
+    answer: dict[str, Any] = {
+        "app": key,
+        "result": entry.value,
+        "cached": outcome.cached,
+        "stale": outcome.cache == "stale",
+        "generated_at": _iso(entry.generated_at),
+        "prompt_version": entry.prompt_version,
+        "usage": _tokens(outcome.usage),
+        "no_data": outcome.cache == "none",
+    }
+    live = dict(basis.live) if basis is not None and basis.live else None
+    if live is not None:
+        figures = live.pop("figures", None)  # App2's computed numbers: typed, beside the result
+        if figures is not None:
+            answer["figures"] = figures
+        answer["meta"] = live
+    # null where the data carries no load time (or there is none); the insight's is older than
+    # data_as_of only while the insight for the new data is computed (within the lag setting)
+    answer["data_as_of"] = basis.data_as_of if basis is not None else None
+    answer["insight_data_as_of"] = None if outcome.cache == "none" else (entry.meta or {}).get("data_as_of")
+    return answer
 
 
 def _usage(usage: Any) -> dict[str, Any] | None:

@@ -34,3 +34,8 @@ def customer_meta(profile: dict[str, Any]) -> dict[str, Any]:
         "purchases": len(profile["purchases"]),
         "clues": len(profile["clues"]),
     }
+
+
+def no_history(profile: dict[str, Any]) -> bool:
+    """A customer with no visit, purchase or clue yet: nothing for a model to read (``no_data``)."""
+    return not (profile["visits"] or profile["purchases"] or profile["clues"])

@@ -62,6 +62,10 @@ class AppSpec:
     context: ContextLoader | None = None  # what the prompt reads server-side (None: the input only)
     meta: Callable[[Any], dict[str, Any] | None] | None = None  # context → what the answer is from
     derives_from: str | None = None  # the app whose answer (same input, day, clock) is the context
+    # Nothing to say (no_data(context) is true; a derived app: its parent had none): answered at once
+    # with ``empty`` as the result (None: null) and ``no_data: true``, without asking the model.
+    no_data: Callable[[Any], bool] | None = None
+    empty: dict[str, Any] | None = None
 
     @property
     def app_id_setting(self) -> str:
@@ -80,3 +84,6 @@ class AppSpec:
 
     def answer_meta(self, context: Any) -> dict[str, Any] | None:
         return self.meta(context) if self.meta is not None else None
+
+    def has_no_data(self, context: Any) -> bool:
+        return self.no_data is not None and self.no_data(context)

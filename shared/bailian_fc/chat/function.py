@@ -30,6 +30,7 @@ from ..settings import Settings, get_settings
 from ..store import Store, open_store
 from . import events
 from .conversations import ConversationStore
+from .page import PageScope
 from .replies import (
     ConversationList,
     ConversationListQuery,
@@ -56,7 +57,11 @@ class ChatFunction:
         self.conversations = ConversationStore(self.store, turn_lease=settings.chat_turn_lease_seconds)
         self._client: BailianClient | None = None
         self.service = ChatService(
-            conversations=self.conversations, settings=settings, client=self.client, clock=clock
+            conversations=self.conversations,
+            settings=settings,
+            client=self.client,
+            clock=clock,
+            scope=PageScope(settings, self.store, clock),
         )
 
     def client(self) -> BailianClient:

@@ -35,6 +35,7 @@ from ..auth import Principal
 from ..bailian.client import AppStream, BailianClient
 from ..bailian.errors import BailianError
 from ..catalogue.chat import ChatRequest
+from ..clock import Reading
 from ..errors import ConversationNotFound, NotConfigured
 from ..http.sse import Emit
 from ..runlog import record as runlog
@@ -42,6 +43,7 @@ from ..settings import Settings, disabled_apps
 from ..store import StoreError
 from . import events, limits
 from .conversations import TITLE_CHARS, ConversationStore
+from .page import PageScope
 from .sessions import SessionPlan, plan_session, rebuild_messages
 
 log = logging.getLogger("bailian_fc.chat")
@@ -58,11 +60,13 @@ class ChatService:
         settings: Settings,
         client: Callable[[], BailianClient],
         clock: Callable[[], float] = time.time,
+        scope: PageScope | None = None,
     ) -> None:
         self.conversations = conversations
         self.settings = settings
         self.client = client
         self.clock = clock
+        self.scope = scope  # the site's clock and the page's ids (None: neither reaches the prompt)
 
     async def start_turn(self, principal: Principal, request: ChatRequest) -> Turn:
         app_id = self.settings.app_id(APP_KEY)
@@ -75,6 +79,9 @@ class ChatService:
         conversation_id = request.conversation_id
         context = request.context.model_dump() if request.context else None
         limits.check_context(context, self.settings)
+        # the site's clock for the turn (a sandbox context read, cached per instance) and the page's
+        # ids: another site's clue or customer is a 404 here, before anything is stored or asked
+        reading = await self.store_call(self.scope.read, site, request.context) if self.scope else None
         now = self.clock()
         pending = {
             "turn_id": self.conversations.new_turn_id(),
@@ -107,6 +114,7 @@ class ChatService:
             started_at=now,
             request_id=logs.current_request_id() or self.conversations.new_turn_id(),
             first_turn=request.conversation_id is None,
+            reading=reading,
         )
 
     async def store_call(self, fn: Callable[..., T], *args: Any) -> T:
@@ -168,6 +176,7 @@ class Turn:
     started_at: float
     request_id: str  # the HTTP request's id (logs, run log record, error frame)
     first_turn: bool
+    reading: Reading | None = None  # the site's clock for this turn: its business date and now
     history: list[dict[str, Any]] = field(default_factory=list)
     plan: SessionPlan = field(default_factory=lambda: SessionPlan(None, 0.0, 1, False))  # set by _plan
     answer: list[str] = field(default_factory=list)
@@ -228,7 +237,8 @@ class Turn:
 
     def _open_stream(self) -> AppStream:
         client = self.service.client()
-        biz_params = {"user_prompt_params": self.request.prompt_params(self.principal.site_id)}
+        params = self.request.prompt_params(self.principal.site_id, self.reading)
+        biz_params = {"user_prompt_params": params}
         if self.plan.rebuild:
             messages = rebuild_messages(
                 self.history, self.request.message, self.service.settings.chat_history_turns

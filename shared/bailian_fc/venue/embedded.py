@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
 from ..clock import check_site_id
@@ -170,9 +170,22 @@ class StoreWriter:
     ) -> None:
         finance = self.venue.finance
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda item: finance.write_day(site_id, item[0], item[1]), days))
+            list(
+                pool.map(
+                    lambda item: finance.write_day(
+                        site_id, item[0], item[1], loaded_at=demo_loaded_at(item[0])
+                    ),
+                    days,
+                )
+            )
             list(pool.map(self.venue.write_clue, clues))
             list(pool.map(self.venue.write_customer, customers_of(clues)))
+
+
+def demo_loaded_at(d: date) -> datetime:
+    """When the demo says a day was loaded: 18:00 UTC (02:00 the next morning in Asia/Shanghai, the
+    last ETL load of the day), so generated data is deterministic and carries a load time."""
+    return datetime(d.year, d.month, d.day, 18, 0, tzinfo=timezone.utc)
 
 
 def _id_of(key: str) -> str:

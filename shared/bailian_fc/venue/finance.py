@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
@@ -74,6 +74,9 @@ class FinanceRow(BaseModel):
     table_hours: float = Field(ge=0, allow_inf_nan=False)
     orders: int = Field(ge=0)
     customers: int = Field(ge=0)
+    # When the row was loaded (the DWS column `loaded_at`, the embedded day document's): an answer's
+    # `data_as_of` is the newest of its rows'. Not a figure: never summed, never in a prompt.
+    loaded_at: datetime | None = None
 
     @field_validator("area")
     @classmethod
@@ -105,8 +108,13 @@ class FinanceStore:
         self.store = store
         self.max_workers = max_workers
 
-    def write_day(self, site_id: str, d: date, rows: Iterable[FinanceRow]) -> None:
-        """Replace the whole day (a re-run ETL day overwrites; there is no partial update)."""
+    def write_day(
+        self, site_id: str, d: date, rows: Iterable[FinanceRow], *, loaded_at: datetime | None = None
+    ) -> None:
+        """Replace the whole day (a re-run ETL day overwrites; there is no partial update).
+
+        The document records when it was loaded (``loaded_at``, now unless given), as the DWS's
+        trigger-maintained column does for each row."""
         rows = sorted(rows, key=lambda r: r.area)
         for row in rows:
             if row.site_id != site_id or row.business_date != d:
@@ -114,10 +122,14 @@ class FinanceStore:
         areas = [r.area for r in rows]
         if len(set(areas)) != len(areas):
             raise ValueError(f"duplicate areas for {site_id}/{d}")
+        loaded = (loaded_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
         doc = {
             "site_id": site_id,
             "business_date": d.isoformat(),
-            "rows": [r.model_dump(mode="json", exclude={"site_id", "business_date"}) for r in rows],
+            "loaded_at": loaded.isoformat(),
+            "rows": [
+                r.model_dump(mode="json", exclude={"site_id", "business_date", "loaded_at"}) for r in rows
+            ],
         }
         self.store.put_json(day_key(site_id, d), doc)
 
@@ -192,7 +204,11 @@ class FinanceStore:
         doc = self.store.get_json(day_key(site_id, d))
         if not doc:
             return []
-        return [FinanceRow(site_id=site_id, business_date=d, **row) for row in doc.get("rows", [])]
+        loaded = doc.get("loaded_at")  # None in a document written before load times were kept
+        return [
+            FinanceRow(site_id=site_id, business_date=d, loaded_at=loaded, **row)
+            for row in doc.get("rows", [])
+        ]
 
 
 # -- summaries ------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 FINANCE_SQL = (
     "SELECT business_date, area, table_revenue, goods_revenue, recharge, consumption, discount,"
-    " table_hours, orders, customers FROM ai.finance_area_daily"
+    " table_hours, orders, customers, loaded_at FROM ai.finance_area_daily"
     " WHERE site_id = %s AND business_date BETWEEN %s AND %s ORDER BY business_date, area"
 )
 AREAS_SQL = (

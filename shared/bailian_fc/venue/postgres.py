@@ -261,8 +261,9 @@ class PostgresVenueData:
                     table_hours=float(hours),
                     orders=orders,
                     customers=customers,
+                    loaded_at=loaded_at,
                 )
-                for d, area, tr, gr, rc, co, di, hours, orders, customers in conn.execute(
+                for d, area, tr, gr, rc, co, di, hours, orders, customers, loaded_at in conn.execute(
                     FINANCE_SQL, (site_id, start, last)
                 )
             ]

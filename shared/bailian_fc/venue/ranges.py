@@ -12,10 +12,12 @@ Comparison rule (:func:`previous_period`):
 * ``this_month`` (month to date, N days) compares with the first N days of the previous month,
   clipped to that month's end (March 1..31 against February 1..28/29). Comparing day 1..N with
   day 1..N keeps month-start effects (payday, monthly packages) aligned, which the "last N days"
-  rule would smear across two months.
+  rule would smear across two months. This holds on the month's last day too: February 29 is
+  compared with January 1..29, not with the whole of January (the rule does not change on the one
+  day a month-to-date range happens to cover its whole month).
 
-The month rule is carried by :attr:`Period.unit` (set by :func:`resolve_range`), so the rule does
-not guess a period's meaning from its dates.
+The month rule is carried by :attr:`Period.unit` and :attr:`Period.to_date` (set by
+:func:`resolve_range`), so the rule does not guess a period's meaning from its dates.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Period:
     start: date
     end: date
     unit: Unit = "day"
+    to_date: bool = False  # a month-to-date range (this_month): compared day 1..N, even on the last day
 
     def __post_init__(self) -> None:
         if not (_is_date(self.start) and _is_date(self.end)):
@@ -104,7 +107,7 @@ def resolve_range(name: str, today: date) -> Period:
     if name == "last_week":
         return Period(monday - 7 * day, monday - day)
     if name == "this_month":
-        return Period(_month_start(today), today, "month")
+        return Period(_month_start(today), today, "month", to_date=True)
     if name == "last_month":
         start = _previous_month_start(today)
         return Period(start, _month_end(start), "month")
@@ -115,7 +118,7 @@ def previous_period(period: Period) -> Period:
     """The period ``period`` is compared with (rules in the module docstring)."""
     if period.unit == "month":
         start = _previous_month_start(period.start)
-        if period.end == _month_end(period.start):
+        if not period.to_date and period.end == _month_end(period.start):
             return Period(start, _month_end(start), "month")
         end = min(start + timedelta(days=period.days - 1), _month_end(start))
         return Period(start, end, "month")

@@ -75,8 +75,10 @@ TOOLING_DEPS = ("packaging",)
 # Venue data: with DATA_URL=postgresql://… the functions that read it (App2/App3 in apps, site
 # discovery in prewarm) get psycopg[binary] (~10 MB: libpq and OpenSSL in the wheel, so nothing
 # from the FC image). Only then: an embedded deployment keeps its smaller code dir and cold start,
-# and chat/admin never read venue data. The adapter imports it lazily (venue.DATA_KINDS: kind -> extra).
-DATA_FUNCTIONS = ("apps", "prewarm")
+# and admin never reads venue data. Chat does, for the page a question is asked from (a clue or
+# customer id is checked against the caller's site, chat/page.py), on the first turn that names one.
+# The adapter imports it lazily (venue.DATA_KINDS: kind -> extra).
+DATA_FUNCTIONS = ("apps", "prewarm", "chat")
 # Requirements the target needs although no metadata declares them: dashscope 2.0.2's v2/_config.py
 # imports tomli on Python < 3.11 but lists it only under its [acli] extra, so `import dashscope`
 # fails on FC's 3.10 without it.

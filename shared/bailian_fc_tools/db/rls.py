@@ -66,7 +66,8 @@ AI_VIEWS: tuple[AiView, ...] = (
         + ", ".join(
             f"sum({c})::{'bigint' if c in ('orders', 'customers') else 'numeric'} AS {c}"
             for c in FINANCE_COLUMNS
-        ),
+        )
+        + ", max(loaded_at) AS loaded_at",  # the day's newest load (migration 0004)
         group_by="site_id, business_date",
     ),
     AiView("staff", "dws.staff", "since_date"),

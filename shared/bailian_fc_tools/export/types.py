@@ -126,11 +126,22 @@ def typescript() -> str:
     blocks.append("}\n")
     blocks.append(
         'export interface AppResponse<K extends Exclude<AppKey, "app1_chat">> {\n'
-        '  app: K;\n  result: AppTypes[K]["output"];\n  cached: boolean;\n  stale: boolean;\n'
+        "  app: K;\n"
+        "  /** null only when no_data is true; App2's is then the empty insight (`insights: []`) */\n"
+        '  result: K extends "app2_finance" ? AppTypes[K]["output"] : AppTypes[K]["output"] | null;\n'
+        "  cached: boolean;\n  stale: boolean;\n"
         "  generated_at: string;\n  prompt_version: string;\n"
         "  usage: { input_tokens: number; output_tokens: number; tokens_used: number };\n"
-        "  /** app2_finance only: the figures computed from the data, beside the model's insights */\n"
+        "  /** nothing to interpret (no business day in the range, no history): no model call, show the\n"
+        "   * figures and the empty state, no insight cards */\n"
+        "  no_data: boolean;\n"
+        "  /** app2_finance only: the figures computed from the data as it is now, beside the insights */\n"
         '  figures?: K extends "app2_finance" ? FinanceFigures : never;\n'
+        "  /** newest load time of the rows read for this answer (ISO 8601) */\n"
+        "  data_as_of?: string | null;\n"
+        "  /** newest load time of the rows the insight was computed from: older than data_as_of while\n"
+        '   * the insight for the new data is computed ("AI 解读基于 10:30 的数据") */\n'
+        "  insight_data_as_of?: string | null;\n"
         "  meta?: Record<string, unknown>;\n}\n"
     )
     return "\n".join(blocks)

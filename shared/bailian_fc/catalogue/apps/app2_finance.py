@@ -46,7 +46,10 @@ def finance_view(sources: Sources, data: FinanceFilter, site_id: str, reading: R
     # take the tail of a month for this_month): one round trip to the DWS instead of two.
     rows = sources.read(site_id, min(previous.start, period.start), max(previous.end, period.end), reading)
     figures = finance_figures(rows, period, previous, data.area)
+    loaded = [r.loaded_at for r in rows if r.loaded_at is not None]
     return {
+        # the newest load of the rows read (both periods): not in the prompt, so not in its digest
+        "data_as_of": max(loaded).isoformat() if loaded else None,
         "site_id": site_id,
         "business_date": today.isoformat(),
         "day_start": sources.settings.business_day_start,
@@ -58,8 +61,14 @@ def finance_view(sources: Sources, data: FinanceFilter, site_id: str, reading: R
 
 
 def meta(view: dict[str, Any]) -> dict[str, Any]:
-    # figures travel with the cached entry: a cached answer shows the numbers it was built from
+    # read for every request, so the board shows the figures as they are now; the cached entry keeps
+    # a copy of the ones its insights were built from
     return {k: view[k] for k in ("business_date", "period", "previous", "days_with_data", "figures")}
+
+
+def no_data(view: dict[str, Any]) -> bool:
+    """No business day in the range: the figures are all zero and there is nothing to interpret."""
+    return bool(view["days_with_data"] == 0)
 
 
 METRICS = {
@@ -180,4 +189,6 @@ SPEC = AppSpec(
     fresh_seconds=6 * 3600,
     context=finance_view,
     meta=meta,
+    no_data=no_data,
+    empty={"summary": "", "insights": [], "suggestions": []},
 )

@@ -52,6 +52,11 @@ def meta(view: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def no_history(view: dict[str, Any]) -> bool:
+    """A clue with no visit, purchase or follow-up yet: nothing beyond the clue itself to read."""
+    return not (view["visits"] or view["purchases"] or view["follow_ups"])
+
+
 def prompt(data: ClueRef, detail: dict[str, Any]) -> Prompt:
     """app3_clue_detail v2: from the clue detail the backend loaded (:func:`clue_view`)."""
     customer, staff = detail["customer"], detail.get("assigned_staff")
@@ -77,5 +82,14 @@ def prompt(data: ClueRef, detail: dict[str, Any]) -> Prompt:
 
 
 SPEC = AppSpec(
-    "app3_clue_detail", "线索详情", "single", ClueRef, ClueDetail, prompt, "v2", context=clue_view, meta=meta
+    "app3_clue_detail",
+    "线索详情",
+    "single",
+    ClueRef,
+    ClueDetail,
+    prompt,
+    "v2",
+    context=clue_view,
+    meta=meta,
+    no_data=no_history,
 )

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ..customer import customer_meta, customer_view
+from ..customer import customer_meta, customer_view, no_history
 from ..inputs import CustomerRef
 from ..outputs import Output
 from ..prompts import JSON_ONLY, Prompt, customer_facts, fmt, rows
@@ -49,4 +49,5 @@ SPEC = AppSpec(
     "v2",
     context=customer_view,
     meta=customer_meta,
+    no_data=no_history,
 )

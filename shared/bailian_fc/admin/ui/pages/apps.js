@@ -91,10 +91,16 @@ function answerCard(out, app) {
       meta.previous ? item(t('apps.previous'), period(meta.previous), 'previous') : null,
       meta.business_date ? item(t('apps.business-date'), meta.business_date) : null,
       meta.days_with_data !== undefined ? item(t('apps.days-with-data'), num(meta.days_with_data)) : null,
+      out.data_as_of ? item(t('apps.data-as-of'), fmtTime(out.data_as_of), 'data-as-of') : null,
+      // the insight read older data while the new one is computed: say so beside the live figures
+      out.insight_data_as_of && out.insight_data_as_of !== out.data_as_of
+        ? item(t('apps.insight-as-of'), fmtTime(out.insight_data_as_of), 'insight-as-of') : null,
       item(t('apps.generated'), fmtTime(out.generated_at)),
       item(t('apps.prompt'), out.prompt_version, 'prompt'),
       h('span', { id: 'usage' }, t('apps.usage'), h('b', t('apps.usage-value', { in: num(out.usage.input_tokens), out: num(out.usage.output_tokens) })))),
-    body(out.result || {}),
+    // no data, no model: the figures and the empty state, never insight cards
+    out.no_data ? h('p.empty', { id: 'no-data' }, t('apps.no-data')) : body(out.result || {}),
+    out.figures ? [h('h3.section', tl('apps.figures')), figures(out.figures.current || out.figures)] : null,
     h('details.raw', h('summary', tl('apps.raw')), h('pre', { id: 'result-json' }, JSON.stringify(out.result, null, 2))));
 }
 

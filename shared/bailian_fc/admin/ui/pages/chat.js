@@ -83,7 +83,7 @@ export function render({ client, el }) {
     let answer = '';
     send.disabled = true;
     stop.hidden = false;
-    call = client.chat.send({ message: text, conversation_id: conversationId, context: { page: 'console' } });
+    call = client.chat.send({ message: text, conversation_id: conversationId, context: { page: 'chat' } });
     for await (const ev of call) {
       if (ev.type === 'meta') conversationId = ev.data.conversation_id;
       else if (ev.type === 'delta') { answer += ev.data.text; bot.textContent = answer; }
