@@ -71,3 +71,47 @@ def test_demo_data_on_postgresql_needs_the_admin_url(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         "demo-data: set DATA_ADMIN_URL to the schema owner's URL to write the DWS"
     ]
+
+
+def test_a_negative_token_ttl_is_refused(tmp_path: Path) -> None:
+    done = _cli("token", "--ttl", "-5", env={"AUTH_JWT_SECRET": "x" * 40}, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == "bailian-fc token: --ttl must be a positive number of seconds, not -5"
+
+
+_LISTENER = """
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True)
+conn, _ = s.accept(); conn.sendall(b"x"); sys.stdin.read()
+"""
+
+
+def test_the_dev_port_check_accepts_a_port_whose_server_was_killed_but_not_one_in_use() -> None:
+    import signal
+
+    import pytest
+
+    from bailian_fc_tools.local.server import check_port
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", _LISTENER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        port = int(child.stdout.readline())
+        with pytest.raises(OSError, match="cannot listen"):
+            check_port("127.0.0.1", port)  # a server is listening there
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            assert client.recv(1) == b"x"
+            child.send_signal(signal.SIGKILL)  # as kill -9: the kernel closes the server's side first
+            child.wait()
+            assert client.recv(1) == b""
+        check_port("127.0.0.1", port)  # its connection in TIME_WAIT does not block a new server
+    finally:
+        child.kill()
+        child.wait()
+        if child.stdin:
+            child.stdin.close()
+        if child.stdout:
+            child.stdout.close()

@@ -254,11 +254,13 @@ def test_seeding_twice_keeps_admin_edits(jobs: JobStore, clock: Clock) -> None:
     assert edited is not None
     jobs.save(edited.model_copy(update={"cron": "0 45 7 * * *", "payload": {"qps": 2}}), by="admin-7")
     jobs.save(Job(name="cache_housekeeping", cron="0 0 4 * * *", enabled=True), by="admin-7")
-    assert jobs.seed() == ["runlog_rollup"]  # only the job this store had never seen
+    # Seeded once per store: a default this store had never seen is offered, not created.
     assert jobs.seed() == []
-    assert jobs.seed(
-        [{"name": "app2_prewarm", "cron": "0 0 1 * * *"}, {"name": "new_job", "cron": "0 0 2 * * *"}]
-    ) == ["new_job"]
+    assert [j.name for j in jobs.available()] == ["runlog_rollup"]
+    assert jobs.seed() == []
+    later = [{"name": "app2_prewarm", "cron": "0 0 1 * * *"}, {"name": "new_job", "cron": "0 0 2 * * *"}]
+    assert jobs.seed(later) == []
+    assert [j.name for j in jobs.available(later)] == ["new_job"]
     stored = jobs.get("app2_prewarm")
     assert stored is not None and (stored.cron, stored.payload, stored.updated_by) == (
         "0 45 7 * * *",
@@ -435,7 +437,7 @@ def test_reschedule_takes_effect_on_the_next_tick(jobs: JobStore, clock: Clock) 
 
 
 def test_handler_failure_is_recorded_and_others_still_run(jobs: JobStore, clock: Clock) -> None:
-    jobs.seed([{"name": "also_0730", "cron": "CRON_TZ=Asia/Shanghai 0 30 7 * * *", "payload": {"k": 1}}])
+    jobs.ensure([{"name": "also_0730", "cron": "CRON_TZ=Asia/Shanghai 0 30 7 * * *", "payload": {"k": 1}}])
     broken, healthy = Calls(fail=True), Calls()
     dispatcher = make(jobs, clock, {"also_0730": broken, "app2_prewarm": healthy})
     clock.t = at(23, 31)
@@ -462,7 +464,7 @@ def test_missing_handler_fails_without_claiming(jobs: JobStore, clock: Clock) ->
 def test_store_failure_for_one_job_does_not_stop_the_tick(
     jobs: JobStore, clock: Clock, monkeypatch: Any
 ) -> None:
-    jobs.seed([{"name": "also_0730", "cron": "0 30 7 * * *"}])
+    jobs.ensure([{"name": "also_0730", "cron": "0 30 7 * * *"}])
     real_take = jobs.take
 
     def take(name: str, *args: Any, **kwargs: Any) -> Any:
@@ -574,7 +576,7 @@ def test_checkpoint_of_a_killed_run_waits_for_the_fc_timeout(jobs: JobStore, clo
 
 
 def test_deadline_used_up_defers_the_next_job(jobs: JobStore, clock: Clock) -> None:
-    jobs.seed([{"name": "also_0730", "cron": "0 30 7 * * *"}])
+    jobs.ensure([{"name": "also_0730", "cron": "0 30 7 * * *"}])
     mono = [100.0]
 
     def slow(run: JobRun) -> dict[str, Any]:
@@ -630,7 +632,7 @@ deliveries = st.lists(
 def test_any_ticks_claim_each_slot_at_most_once(deliveries: list[tuple[int, int]], cron: str) -> None:
     clock = Clock(BASE - timedelta(days=1))
     jobs = JobStore(MemoryStore(), now=clock)
-    jobs.seed([{"name": "job", "cron": cron, "tz": "Asia/Shanghai"}])
+    jobs.ensure([{"name": "job", "cron": cron, "tz": "Asia/Shanghai"}])
     calls = Calls()
     dispatchers = [Dispatcher(jobs, {"job": calls}, now=clock, instance_id=f"i{n}") for n in range(2)]
     schedule = parse(cron, "Asia/Shanghai")
@@ -647,3 +649,11 @@ def test_any_ticks_claim_each_slot_at_most_once(deliveries: list[tuple[int, int]
     ran = Counter(run.slot for run in calls.runs)
     assert all(count == 1 for count in ran.values())  # never twice
     assert set(ran) == owed  # and every slot a tick saw in its window ran
+
+
+@pytest.mark.parametrize("tz", ["localtime", "posixrules", "Factory"])
+def test_the_cron_preview_refuses_tz_database_files_that_are_not_zones(tz: str) -> None:
+    from bailian_fc.jobs import CronError, validate_cron
+
+    with pytest.raises(CronError, match="unknown time zone"):
+        validate_cron("0 0 8 * * *", tz)

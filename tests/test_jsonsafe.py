@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bailian_fc import jsonsafe
@@ -52,3 +54,24 @@ def test_past_the_limits_or_not_json(text):
 def test_a_size_limit_when_asked():
     with pytest.raises(jsonsafe.JsonRejected, match="longer than 8 bytes"):
         jsonsafe.loads(b'{"a":"123"}', max_bytes=8)
+
+
+def test_a_100000_deep_timer_event_is_a_clean_refusal_not_a_recursion_error() -> None:
+    from bailian_fc.jobs.events import EventError, decode_event
+
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(EventError, match="nested deeper"):
+        decode_event(deep.encode())
+    with pytest.raises(EventError, match="nested deeper"):
+        decode_event('{"a":' * 100_000 + "1" + "}" * 100_000)
+
+
+def test_a_stored_record_is_read_through_the_bounded_parser(tmp_path: Path) -> None:
+    from bailian_fc.store import FileStore
+
+    store = FileStore(tmp_path)
+    store.put("x/deep.json", b"[" * 5000 + b"]" * 5000)
+    store.put("x/nan.json", b"[NaN]")
+    for key in ("x/deep.json", "x/nan.json"):
+        with pytest.raises(ValueError):
+            store.get_json(key)

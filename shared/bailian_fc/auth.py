@@ -118,6 +118,8 @@ class Authenticator:
         """The principal of an ``Authorization`` header value; 401 for anything wrong with it."""
         if not authorization:
             raise unauthorized("missing Authorization header")
+        if "," in authorization:  # two headers, comma-joined by every adapter; a JWT has no comma
+            raise unauthorized("send exactly one Authorization header")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("Authorization must be 'Bearer <token>'")

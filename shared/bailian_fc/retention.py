@@ -15,8 +15,9 @@ it was given says where to continue on the next tick.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .ids import ID_RE
@@ -24,6 +25,8 @@ from .ids import ID_RE
 if TYPE_CHECKING:
     from .settings import Settings
     from .store import Store
+
+log = logging.getLogger(__name__)
 
 DAY = 86400.0
 
@@ -38,6 +41,8 @@ class Sweep:
     settings: Settings
     deleted: int = 0
     ops: int = 0
+    # Keys whose record could not be read: passed, never fatal; the run's summary names them.
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def spent(self) -> bool:
@@ -47,6 +52,10 @@ class Sweep:
         for key in self.store.iter_keys(prefix, start_after=after):
             self.ops += 1
             yield key
+
+    def skip(self, key: str) -> None:
+        log.warning("housekeeping skipped unreadable record %s", key)
+        self.skipped.append(key)
 
     def delete(self, key: str) -> None:
         self.store.delete(key)
@@ -112,7 +121,12 @@ def each(gone: Callable[[Store, str, float], bool]) -> Sweeper:
 
     def sweep(allowance: Sweep, cursor: dict[str, Any], rule: RetentionRule) -> bool:
         for key in allowance.keys(rule.prefix, _resume(cursor, rule)):
-            if gone(allowance.store, key, allowance.now):
+            try:
+                expired = gone(allowance.store, key, allowance.now)
+            except ValueError:  # an unreadable record (JsonRejected): counted, named, moved past
+                allowance.skip(key)
+                expired = False
+            if expired:
                 allowance.delete(key)
             cursor["after"] = key
             if allowance.spent:

@@ -14,7 +14,7 @@ import sys
 from datetime import datetime, timedelta
 from typing import Any
 
-from bailian_fc.jobs import Dispatcher, JobRun, JobStore
+from bailian_fc.jobs import Dispatcher, Job, JobRun, JobStore
 from bailian_fc.store import Store, open_store
 from bailian_fc.store.base import LIST_PAGE
 
@@ -85,7 +85,21 @@ def seed(store: Store, now: datetime) -> None:
     JobStore(store, now=lambda: now - timedelta(days=1)).seed([{"name": JOB, "cron": CRON, "tz": "UTC"}])
 
 
-def run(store: Store, now: datetime, mode: str) -> dict[str, Any]:
+SEEDED = ("seed_a", "seed_b", "seed_c")
+CREATED = "created_job"
+
+
+def define(store: Store, now: datetime, mode: str) -> Any:
+    """A cold start's seeding (``seed``) or an admin's job create (``create``), as the functions do them."""
+    jobs = JobStore(store, now=lambda: now)
+    if mode == "seed":
+        return jobs.seed([{"name": name, "cron": CRON, "tz": "UTC"} for name in SEEDED])
+    return jobs.create(Job(name=CREATED, kind="", cron=CRON, tz="UTC"), by="admin-1")
+
+
+def run(store: Store, now: datetime, mode: str) -> Any:
+    if mode in ("seed", "create"):
+        return define(store, now, mode)
     d = dispatcher(store, now, f"victim-{mode}")
     if mode == "tick":
         return d.tick({"triggerTime": now.isoformat()})

@@ -70,7 +70,8 @@ def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[
 
 def writes_of_a_whole_run(mode: str) -> int:
     counting = KillAfter(_scratch_store(), 0)
-    kill_rig.seed(counting.inner, KILLED_AT)
+    if mode not in ("seed", "create"):  # those start from an empty store, as a first cold start does
+        kill_rig.seed(counting.inner, KILLED_AT)
     kill_rig.run(counting, KILLED_AT, mode)
     return counting.writes
 
@@ -134,3 +135,42 @@ def test_a_killed_run_now_leaves_a_record_and_frees_its_site(fresh: Callable[[],
         d = kill_rig.dispatcher(store, AFTER, "successor")
         [again] = d.run_manual({"job": JOB, "site_id": "site-001", "force": True})["results"]
         assert again["status"] == "ran", (k, again)
+
+
+def test_seeding_killed_after_any_write_ends_seeded_once_on_the_next_cold_start(
+    fresh: Callable[[], tuple[Store, str]],
+) -> None:
+    total = writes_of_a_whole_run("seed")
+    assert total == len(kill_rig.SEEDED) + 1  # each default create-only, then the marker
+    for k in range(1, total + 1):
+        store, url = fresh()
+        kill_at(url, k, "seed")
+        jobs = JobStore(store, now=lambda: AFTER)
+        survivors = {j.name for j in jobs.list()}
+        assert survivors <= set(kill_rig.SEEDED)
+        jobs.seed(
+            [{"name": n, "cron": kill_rig.CRON, "tz": "UTC"} for n in kill_rig.SEEDED]
+        )  # next cold start
+        assert sorted(j.name for j in jobs.list()) == sorted(kill_rig.SEEDED), k
+        assert store.get("jobs/seeded.json") is not None
+        jobs.delete("seed_a")
+        assert jobs.seed([{"name": n, "cron": kill_rig.CRON, "tz": "UTC"} for n in kill_rig.SEEDED]) == []
+        assert jobs.get("seed_a") is None  # and from then on, deleted stays deleted
+
+
+def test_a_job_create_killed_after_any_write_is_either_made_or_not_and_a_retry_settles_it(
+    fresh: Callable[[], tuple[Store, str]],
+) -> None:
+    total = writes_of_a_whole_run("create")
+    assert total >= 1
+    for k in range(1, total + 1):
+        store, url = fresh()
+        kill_at(url, k, "create")
+        jobs = JobStore(store, now=lambda: AFTER)
+        before = jobs.get(kill_rig.CREATED)
+        won, job = kill_rig.define(store, AFTER, "create")  # the admin retries
+        assert job is not None and job.name == kill_rig.CREATED and job.id.startswith("b")
+        if before is None:
+            assert won, k
+        else:
+            assert not won and job.id == before.id, k  # the retry is a 409 naming the first create's id

@@ -64,8 +64,6 @@ def create_trigger(rt: AdminFunction, request: Request[None, JobCreate]) -> Resp
     principal = request.caller
     require_platform(principal, "creating a trigger (it runs for every site)")
     body = request.body
-    if rt.jobs.get(body.name) is not None:
-        raise Conflict(f"a job named {body.name!r} already exists")
     tz = body.tz or rt.settings.business_tz
     try:
         validate_cron(body.cron, tz)
@@ -80,7 +78,10 @@ def create_trigger(rt: AdminFunction, request: Request[None, JobCreate]) -> Resp
         )
     except (CronError, ValueError) as exc:  # the payload's own InvalidInput passes through
         raise InvalidInput(str(exc).splitlines()[0][:300], code="InvalidCron") from None
-    saved = rt.jobs.save(job, by=principal.sub)
+    won, saved = rt.jobs.create(job, by=principal.sub)
+    if not won or saved is None:  # racing creates: one winner, one audit record; the rest learn its id
+        winner = saved.job_id if saved is not None else None
+        raise Conflict(f"a job named {body.name!r} already exists", details=[{"id": winner}])
     job_audit.record(
         rt.store,
         "create",
@@ -97,7 +98,7 @@ def delete_trigger(rt: AdminFunction, request: Request[None, None]) -> Response:
     principal = request.caller
     require_platform(principal, "removing a trigger")
     job = _job(rt, request.path_params["job"])
-    rt.jobs.delete(job.name)
+    rt.jobs.delete(job.name, by=principal.sub)
     job_audit.record(
         rt.store,
         "delete",

@@ -84,6 +84,9 @@ class SandboxContext(BaseModel):
     set_by: str
     set_at: str
     expired: bool
+    redacted: bool = Field(
+        default=False, description="reason and set_by withheld (a site admin's view of the global context)"
+    )
 
 
 class ContextList(BaseModel):

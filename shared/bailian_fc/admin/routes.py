@@ -24,7 +24,7 @@ from ..jobs import CronError, Job, JobStore, next_fire_times, validate_cron
 from ..jobs.cron import split_tz
 from ..jobs.day_start import early_fire_warnings
 from ..jobs.run_now import start_run
-from .scope import PER_SITE_JOBS, job_run_site, own_site, require_platform
+from .scope import is_per_site, job_run_site, own_site, require_platform
 
 if TYPE_CHECKING:
     from .function import AdminFunction
@@ -84,7 +84,7 @@ def scoped_last_run(jobs: JobStore, job: Job, principal: Principal | None) -> An
     newest that acted on its own site for a site admin (none, for a job over every site)."""
     if principal is None or principal.platform:
         return jobs.last_run(job.name)
-    if job.name not in PER_SITE_JOBS:
+    if not is_per_site(job):
         return None
     runs = jobs.site_runs(job.name, principal.site_id, limit=1, scan=50)
     return runs[0] if runs else None
@@ -101,6 +101,7 @@ def trigger_view(
     does next and (given the business calendar) ``warnings``: a prewarm that fires before day start."""
     last = scoped_last_run(jobs, job, principal)
     return {
+        "id": job.job_id,
         "name": job.name,
         "kind": job.handler_kind,
         "enabled": job.enabled,
@@ -130,7 +131,27 @@ def _job(rt: AdminFunction, name: str) -> Job:
 def list_triggers(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
     principal = request.caller
     now = rt.clock.wall_now()
-    return {"jobs": [trigger_view(rt.jobs, job, now, principal, rt.clock.calendar) for job in rt.jobs.list()]}
+    jobs = [trigger_view(rt.jobs, job, now, principal, rt.clock.calendar) for job in rt.jobs.list()]
+    return {"jobs": jobs, "available": available_defaults(rt) if principal.platform else []}
+
+
+def available_defaults(rt: AdminFunction) -> list[dict[str, Any]]:
+    """Defaults a later release added that this store was never offered: each is the body of the
+    ``POST /admin/triggers`` that adds it (the console's one-click add), never created unasked."""
+    from ..jobs.seed import default_jobs
+
+    offered = rt.jobs.available(default_jobs(rt.settings.business_tz, rt.settings.business_day_start))
+    return [
+        {
+            "name": job.name,
+            "kind": job.handler_kind,
+            "cron": job.cron,
+            "tz": job.tz,
+            "payload": job.payload,
+            "description": job.description,
+        }
+        for job in offered
+    ]
 
 
 def get_trigger(rt: AdminFunction, request: Request[None, None]) -> dict[str, Any]:
@@ -184,7 +205,7 @@ def run_trigger(rt: AdminFunction, request: Request[None, RunRequest]) -> Respon
     principal = request.caller
     job = _job(rt, request.path_params["job"])
     body = request.body  # an empty body is {}
-    job_run_site(principal, job.name, body.site_id)
+    job_run_site(principal, job, body.site_id)
     return Response(
         202, start_run(rt.store, job.name, body.site_id, body.force, principal.sub, rt.clock.wall_now())
     )
@@ -238,11 +259,23 @@ def get_runtime_context(rt: AdminFunction, request: Request[None, None]) -> dict
     principal = request.caller
     wall = rt.clock.wall_now()
     contexts = [
-        {**ctx.model_dump(mode="json"), "expired": not ctx.active(wall)}
+        context_view(ctx.model_dump(mode="json"), principal, expired=not ctx.active(wall))
         for ctx in rt.clock.list_contexts(include_expired=True)
         if ctx.scope == "global" or principal.may_act_on(ctx.site_id)
     ]
     return {"contexts": contexts, "clock": rt.clock.describe()}
+
+
+REDACTED_CONTEXT_FIELDS = ("reason", "set_by")  # who set the global clock and why: platform business
+
+
+def context_view(ctx: dict[str, Any], principal: Principal, *, expired: bool) -> dict[str, Any]:
+    """A stored context as ``principal`` may see it: a site admin sees that a global context exists
+    and what it does to its clock, but not its ``reason`` or ``set_by`` (the audit hides them too)."""
+    view = {**ctx, "expired": expired}
+    if ctx.get("scope") == "global" and not principal.platform:
+        view.update({field: "" for field in REDACTED_CONTEXT_FIELDS}, redacted=True)
+    return view
 
 
 def _expiry(body: ContextRequest, wall: datetime) -> datetime:

@@ -6,7 +6,8 @@ alone (list, ``last_run``), the run-now queue entries for that site. A *platform
 ``admin`` and the claim ``"platform": true``, minted with ``bailian-fc token --role admin
 --platform``) acts on every site and on what is shared by all of them: the all-sites dashboard,
 global runtime contexts (and their audit), trigger definitions, jobs that act on every site
-(:data:`PER_SITE_JOBS` lists the ones a run can confine to one site), runs over every site.
+(:data:`PER_SITE_KINDS` lists the kinds whose run can confine to one site: the rule reads what
+runs, a job's kind, never its display name), runs over every site.
 Reading the schedule itself (a job's cron, a cron preview, the apps' input schemas) is harmless.
 
 ``tests/test_admin_scope.py`` walks every operation of ``/admin/openapi.json`` with every role
@@ -17,10 +18,16 @@ from __future__ import annotations
 
 from ..auth import Principal
 from ..errors import Forbidden
+from ..jobs.store import Job
 
-# Jobs whose run, given a site_id, reads and writes that site only. Every other job (the run-log
-# roll-up, cache housekeeping) acts on the whole store whatever its payload says: platform only.
-PER_SITE_JOBS = frozenset({"app2_prewarm"})
+# Job kinds whose run, given a site_id, reads and writes that site only. Every other kind (the run-log
+# roll-up, cache housekeeping) acts on the whole store whatever its payload or name says: platform only.
+PER_SITE_KINDS = frozenset({"app2_prewarm"})
+
+
+def is_per_site(job: Job) -> bool:
+    """Whether ``job``'s run can be confined to one site: decided by its kind, not its name."""
+    return job.handler_kind in PER_SITE_KINDS
 
 
 def forbidden(message: str) -> Forbidden:
@@ -49,11 +56,11 @@ def visible_site(principal: Principal, site_id: object) -> bool:
     return principal.platform or (isinstance(site_id, str) and site_id == principal.site_id)
 
 
-def job_run_site(principal: Principal, job: str, site_id: str | None) -> str | None:
+def job_run_site(principal: Principal, job: Job, site_id: str | None) -> str | None:
     """The site a run-now of ``job`` acts on, checked: a site admin may start a per-site job for its
     own site only; a job over every site, or one that ignores the site, needs a platform admin."""
-    if job not in PER_SITE_JOBS:
-        require_platform(principal, f"running {job} (it acts on every site)")
+    if not is_per_site(job):
+        require_platform(principal, f"running {job.name} (a {job.handler_kind} job acts on every site)")
         return site_id
     if site_id is None:
         require_platform(principal, "a run over every site")

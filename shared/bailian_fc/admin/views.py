@@ -18,7 +18,7 @@ from ..jobs import CronError, Job, next_fire_times, validate_cron
 from ..jobs.cron import split_tz
 from ..jobs.queue import list_queue
 from .routes import NEXT_FIRES, _job
-from .scope import PER_SITE_JOBS, visible_site
+from .scope import is_per_site, visible_site
 
 if TYPE_CHECKING:
     from .function import AdminFunction
@@ -50,7 +50,7 @@ def trigger_runs(rt: AdminFunction, request: Request[LimitQuery, None]) -> dict[
     query = request.query
     if principal.platform:
         runs = rt.jobs.runs(job.name, query.limit)
-    elif job.name in PER_SITE_JOBS:  # a site admin: the runs that acted on its site alone
+    elif is_per_site(job):  # a site admin: the runs that acted on its site alone
         runs = rt.jobs.site_runs(job.name, principal.site_id, query.limit)
     else:
         runs = []  # a job over every site: its runs are the platform's

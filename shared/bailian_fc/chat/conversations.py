@@ -42,19 +42,21 @@ repeating it finishes the removal), and re-indexing from ``meta/`` writes, then 
 
 from __future__ import annotations
 
-import json
+import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 from urllib.parse import quote
 
 from ..ids import new_id
-from ..store import Store, StoreError
+from ..store import Store, StoreError, parse_stored
 from ..store.claims import Claims
 
 # Longer than the chat function's timeout (600 s in s.yaml): past it, FC has killed the instance
 # that streamed a pending turn, so nobody will ever finish it.
+log = logging.getLogger(__name__)
+
 DEFAULT_TURN_LEASE = 660.0
 TITLE_CHARS = 40  # a conversation's title: the start of its first question
 
@@ -71,6 +73,23 @@ def present_turn(record: dict[str, Any], now: float) -> dict[str, Any]:
     if isinstance(lease, (int, float)) and lease > now:
         return record  # still streaming somewhere
     return {**record, "pending": False, "interrupted": True, "finish_reason": "interrupted"}
+
+
+def readable(records: Iterable[tuple[str, bytes]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The records that parse as JSON objects (bounded parser), and the keys of those that do not."""
+    good: list[dict[str, Any]] = []
+    bad: list[str] = []
+    for key, raw in records:
+        try:
+            value = parse_stored(raw)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            good.append(value)
+        else:
+            log.warning("skipping unreadable record %s", key)
+            bad.append(key)
+    return good, bad
 
 
 class ConversationStore:
@@ -116,15 +135,22 @@ class ConversationStore:
         return new_id("t")
 
     def get_meta(self, site_id: str, user: str, conversation_id: str) -> dict[str, Any] | None:
-        """The conversation's meta as readers see it: None when missing, deleted or never begun.
+        """The conversation's meta as readers see it: None when missing, deleted, never begun or
+        unreadable (logged, never a 500).
 
         Meta and tombstone are read together (one round trip).
         """
-        meta, deleted = self.store.gather(
-            lambda: self.store.get_json(self._meta_key(site_id, user, conversation_id)),
-            lambda: self.is_deleted(site_id, user, conversation_id),
-        )
-        if deleted:
+        key = self._meta_key(site_id, user, conversation_id)
+
+        def read_meta() -> Any:
+            try:
+                return self.store.get_json(key)
+            except ValueError:
+                log.warning("unreadable conversation meta %s", key)
+                return None
+
+        meta, deleted = self.store.gather(read_meta, lambda: self.is_deleted(site_id, user, conversation_id))
+        if deleted or not isinstance(meta, dict):
             return None
         return self.visible(site_id, user, conversation_id, meta)
 
@@ -297,28 +323,52 @@ class ConversationStore:
         wanted = sys.maxsize if last is None else last
         records = self.store.newest(self._turns_prefix(site_id, user, conversation_id), wanted)
         now = self.clock()
-        return [present_turn(json.loads(raw), now) for _, raw in reversed(records)]
+        turns, _ = readable(reversed(records))
+        return [present_turn(turn, now) for turn in turns]
 
     def turns_page(
-        self, site_id: str, user: str, conversation_id: str, *, before: str | None, limit: int
+        self,
+        site_id: str,
+        user: str,
+        conversation_id: str,
+        *,
+        before: str | None,
+        limit: int,
+        skipped: list[str] | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Up to ``limit`` turns older than turn id ``before``, newest first, and the next cursor.
+        Unreadable records are left out (logged, their keys added to ``skipped``): the page still answers.
 
         One ordered read of ``limit + 1`` records (the extra one only says whether more exist).
         """
         prefix = self._turns_prefix(site_id, user, conversation_id)
         records = self.store.newest(prefix, limit + 1, before=f"{prefix}{before}" if before else "")
         now = self.clock()
-        turns = [present_turn(json.loads(raw), now) for _, raw in records[:limit]]
+        page, bad = readable(records[:limit])
+        if skipped is not None:
+            skipped.extend(bad)
+        turns = [present_turn(turn, now) for turn in page]
         more = len(records) > limit
-        return turns, (turns[-1]["turn_id"] if more and turns else None)
+        # The cursor is the page's last key, readable or not, so the next page starts past a bad record.
+        last_key = records[limit - 1][0] if more and limit > 0 else ""
+        return turns, (last_key[len(prefix) :].removesuffix(".json") if last_key else None)
 
     def last_turn(self, site_id: str, user: str, conversation_id: str) -> dict[str, Any] | None:
         turns = self.list_turns(site_id, user, conversation_id, last=1)
         return turns[0] if turns else None
 
-    def list_conversations(self, site_id: str, user: str, limit: int = 20) -> list[dict[str, Any]]:
-        """A user's ``limit`` most recently updated conversations, newest first.
+    def list_conversations(
+        self,
+        site_id: str,
+        user: str,
+        limit: int = 20,
+        *,
+        skipped_keys: list[str] | None = None,
+        before: str = "",
+        cursor: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """A user's ``limit`` most recently updated conversations, newest first (an unreadable index
+        entry is left out, logged, and its key added to ``skipped_keys``).
 
         Reads the newest ``recent/`` entries only: one range read on Tablestore, a key listing
         plus ``limit`` reads on object stores; never every conversation's meta.
@@ -329,12 +379,21 @@ class ConversationStore:
         stale: list[str] = []
         deleted = self.deleted_ids(site_id, user)
         skipped: set[str] = set()
-        before = ""
+        # ``before``: the cursor of the previous page (an index entry's name), so the walk goes on
+        # from there; a full page appends its own cursor to ``cursor``.
+        prefix = self._recent_prefix(site_id, user)
+        first_page = not before
+        before = f"{prefix}{before}.json" if before else ""
         while len(found) < limit:
             asked = limit - len(found)
             batch = self.store.newest(self._recent_prefix(site_id, user), asked, before=before)
             for key, raw in batch:
-                meta = json.loads(raw)
+                entries, bad = readable([(key, raw)])
+                if bad:
+                    if skipped_keys is not None:
+                        skipped_keys.extend(bad)
+                    continue
+                meta = entries[0]
                 conv = meta.get("conversation_id") if isinstance(meta, dict) else None
                 if not conv or conv in found:
                     stale.append(key)  # an older entry of a conversation already listed
@@ -349,9 +408,13 @@ class ConversationStore:
                 else:
                     found[conv] = meta
             if len(batch) < asked:
-                self._index_unlisted(site_id, user, found, deleted)
+                if first_page:  # later pages must not re-index what an earlier page showed
+                    self._index_unlisted(site_id, user, found, deleted)
                 break
             before = batch[-1][0]
+        else:
+            if cursor is not None and before:
+                cursor.append(before[len(prefix) :].removesuffix(".json"))
         self._forget(stale)
         metas = sorted(
             found.values(), key=lambda m: (m.get("updated_at", 0), m.get("conversation_id", "")), reverse=True

@@ -91,8 +91,21 @@ class ChatFunction:
 
     def list_conversations(self, request: Request[ConversationListQuery, None]) -> dict[str, Any]:
         caller = request.caller
-        items = self.conversations.list_conversations(caller.site_id, caller.sub, request.query.limit)
-        return {"conversations": items}
+        skipped: list[str] = []
+        cursor: list[str] = []
+        items = self.conversations.list_conversations(
+            caller.site_id,
+            caller.sub,
+            request.query.limit,
+            skipped_keys=skipped,
+            before=request.query.before or "",
+            cursor=cursor,
+        )
+        return {
+            "conversations": items,
+            "next_before": cursor[-1] if cursor else None,
+            "skipped": len(skipped),
+        }
 
     def get_conversation(self, request: Request[ConversationPageQuery, None]) -> dict[str, Any]:
         caller, conversation_id = request.caller, _conversation_id(request)
@@ -100,14 +113,16 @@ class ChatFunction:
         if meta is None:
             raise ConversationNotFound()
         # Newest first, one ordered read per page: a long conversation never makes a large body.
+        skipped: list[str] = []
         turns, next_before = self.conversations.turns_page(
             caller.site_id,
             caller.sub,
             conversation_id,
             before=request.query.before,
             limit=request.query.limit,
+            skipped=skipped,
         )
-        return {**meta, "turns": turns, "next_before": next_before}
+        return {**meta, "turns": turns, "next_before": next_before, "skipped": len(skipped)}
 
     def delete_conversation(self, request: Request[None, None]) -> Response:
         caller = request.caller

@@ -24,14 +24,16 @@ Every step is idempotent, so a sweep killed anywhere is simply run again.
 
 from __future__ import annotations
 
-import json
+import logging
 from typing import Any
 from urllib.parse import unquote
 
 from ..retention import RetentionRule, Sweep
 from ..settings import Settings
-from ..store import Store
+from ..store import Store, parse_stored
 from .conversations import DEFAULT_TURN_LEASE, TITLE_CHARS, ConversationStore
+
+log = logging.getLogger(__name__)
 
 ROOT = "chat/"
 PAGE = 100
@@ -45,9 +47,13 @@ def sweep_conversations(
     cursor: str | None = None,
     turn_lease: float = DEFAULT_TURN_LEASE,
     retention_seconds: float | None = None,
+    skipped: list[str] | None = None,
 ) -> tuple[dict[str, int], str | None]:
-    """Examine at most ``budget`` keys after ``cursor``; (what was done, where to resume or None)."""
+    """Examine at most ``budget`` keys after ``cursor``; (what was done, where to resume or None).
+    Unreadable records are passed, counted (``skipped``) and their keys added to ``skipped``."""
     sweep = _Sweep(store, now, turn_lease, retention_seconds)
+    if skipped is not None:
+        sweep.skipped_keys = skipped
     position = cursor or ""
     examined = 0
     while examined < budget:
@@ -56,7 +62,11 @@ def sweep_conversations(
         for key in page:
             examined += 1
             position = key
-            jump = sweep.visit(key)
+            try:
+                jump = sweep.visit(key)
+            except ValueError:  # an unreadable record (JsonRejected): counted, named, passed
+                sweep.skip(key)
+                continue
             if jump:
                 position = jump
                 break
@@ -67,7 +77,13 @@ def sweep_conversations(
 
 
 def sweep_with_settings(
-    store: Store, settings: Settings, *, now: float, budget: int = 500, cursor: str | None = None
+    store: Store,
+    settings: Settings,
+    *,
+    now: float,
+    budget: int = 500,
+    cursor: str | None = None,
+    skipped: list[str] | None = None,
 ) -> tuple[dict[str, int], str | None]:
     """:func:`sweep_conversations` with the lease and retention period the operator configured."""
     days = settings.chat_turn_retention_days
@@ -78,6 +94,7 @@ def sweep_with_settings(
         cursor=cursor,
         turn_lease=settings.chat_turn_lease_seconds,
         retention_seconds=days * 86_400 if days > 0 else None,
+        skipped=skipped,
     )
 
 
@@ -94,6 +111,7 @@ def _sweep_in_housekeeping(sweep: Sweep, cursor: dict[str, Any], rule: Retention
         now=sweep.now,
         budget=max(sweep.budget - sweep.ops, 0),
         cursor=cursor.get(rule.name),
+        skipped=sweep.skipped,
     )
     sweep.deleted += sum(counts.get(what, 0) for what in DELETIONS)
     if chat_cursor is None:
@@ -114,12 +132,19 @@ class _Sweep:
         self.retention = retention or None
         self.conversations = ConversationStore(store, clock=lambda: now, turn_lease=lease)
         self.counts: dict[str, int] = {}
+        self.skipped_keys: list[str] = []
         self._recent: dict[tuple[str, str], set[str]] = {}
         self._deleted: dict[tuple[str, str], set[str]] = {}
         self._removed: set[tuple[str, str, str]] = set()  # whole conversations removed by this call
 
     def count(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
+
+    def skip(self, key: str) -> None:
+        """A key whose record does not parse: never fatal, the walk goes on past it."""
+        log.warning("conversation sweep skipped unreadable record %s", key)
+        self.count("skipped")
+        self.skipped_keys.append(key)
 
     def visit(self, key: str) -> str | None:
         """Handle one key; a key to continue after instead (to skip the rest of a conversation)."""
@@ -239,7 +264,7 @@ class _Sweep:
             return
         keys = self.conversations.turn_keys(site, user, conv)
         turns = [t for t in (self.store.get(k) for k in keys) if t is not None]
-        records = [json.loads(raw) for raw in turns]
+        records = [parse_stored(raw) for raw in turns]  # unreadable: a ValueError the walk skips
         if not records:
             return
         newest = max(float(r.get("lease_expires_at") or r.get("created_at") or 0) for r in records)
@@ -268,6 +293,6 @@ class _Sweep:
 
 def _json_or_none(raw: bytes | None) -> Any:
     try:
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else parse_stored(raw)
     except ValueError:
         return None  # unreadable meta is left alone, as before

@@ -100,7 +100,9 @@ def _endpoint(route: Route, auth: Authenticator | None, max_body_bytes: int) -> 
             method=request.method,
             path=request.url.path,
             path_params=dict(request.path_params),
-            headers=dict(request.headers),
+            # Repeated headers comma-joined, as FC's event adapter receives them: one rule on both
+            # adapters (two Authorization headers are then refused alike, never "the first one wins").
+            headers={name: ", ".join(request.headers.getlist(name)) for name in request.headers},
             query=dict(request.query_params),
             body=body,
             request_id=rid,

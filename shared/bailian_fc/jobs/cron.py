@@ -73,10 +73,17 @@ class Schedule:
         return croniter(self.fields, start.astimezone(self.tz), second_at_beginning=True)
 
 
+# Files in the tz database that are not zones: the machine's own zone (``localtime``, which differs
+# between a laptop and FC), a build artefact (``posixrules``) and a placeholder (``Factory``).
+NOT_IANA_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 def zone(name: str | tzinfo) -> tuple[tzinfo, str]:
     """A tzinfo and its IANA name; CronError for an unknown zone."""
     if isinstance(name, tzinfo):
         return name, str(getattr(name, "key", None) or name.tzname(None) or name)
+    if name in NOT_IANA_ZONES:
+        raise CronError(f"unknown time zone {name!r}: use an IANA name such as 'Asia/Shanghai'")
     try:
         return ZoneInfo(name), name
     except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:

@@ -24,7 +24,7 @@ from .store import Job, next_fire_times
 if TYPE_CHECKING:
     from ..clock import BusinessCalendar
 
-PREWARM_JOBS = frozenset({"app2_prewarm"})
+PREWARM_KINDS = frozenset({"app2_prewarm"})  # what runs decides the warning, not the job's name
 CHECKED_FIRES = 8  # enough fire times to catch a cron that is early only on some days
 
 
@@ -41,7 +41,7 @@ def next_day_start(instant: datetime, calendar: BusinessCalendar) -> datetime:
 
 def early_fire_warnings(job: Job, calendar: BusinessCalendar, *, after: datetime) -> list[str]:
     """Why ``job``'s schedule is wrong for the business day (empty when it is fine or not a prewarm)."""
-    if job.name not in PREWARM_JOBS:
+    if job.handler_kind not in PREWARM_KINDS:
         return []
     early = [t for t in next_fire_times(job, CHECKED_FIRES, after=after) if before_day_start(t, calendar)]
     if not early:

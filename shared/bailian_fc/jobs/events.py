@@ -6,7 +6,6 @@ one small module; :mod:`bailian_fc.jobs.dispatcher` re-exports these names.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -14,7 +13,11 @@ from typing import Any
 
 from ..clock import SITE_ID_PATTERN
 from ..ids import ID_RE
+from ..jsonsafe import JsonRejected
+from ..jsonsafe import loads as json_loads
 from .store import NAME_PATTERN
+
+EVENT_MAX_DEPTH = 16  # a timer or run-now event is a flat object with a small payload
 
 
 class EventError(ValueError):
@@ -41,17 +44,17 @@ def decode_event(event: Any) -> dict[str, Any]:
     if isinstance(event, (bytes, bytearray, memoryview, str)):
         raw = event if isinstance(event, str) else bytes(event)
         try:
-            event = json.loads(raw) if raw.strip() else {}
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            raise EventError(f"event is not a JSON document: {exc}") from exc
+            event = json_loads(raw, max_depth=EVENT_MAX_DEPTH) if raw.strip() else {}
+        except JsonRejected as exc:  # too deep, not JSON, not UTF-8: a clean refusal, never a crash
+            raise EventError(f"the event {exc}") from None
     if not isinstance(event, Mapping):
         raise EventError("event must be a JSON object")
     data = dict(event)
     payload = data.get("payload")
     if isinstance(payload, str) and payload.strip():
         try:
-            data["payload"] = json.loads(payload)
-        except json.JSONDecodeError:
+            data["payload"] = json_loads(payload, max_depth=EVENT_MAX_DEPTH)
+        except JsonRejected:
             pass  # FC passes the configured string as is; a plain word is a valid payload
     return data
 

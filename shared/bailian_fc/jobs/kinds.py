@@ -9,6 +9,7 @@ Titles and descriptions are Chinese first: the console shows them to venue opera
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -83,7 +84,9 @@ KindName = Literal["app2_prewarm", "runlog_rollup", "cache_housekeeping"]
 
 
 def validate_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload as the kind's model accepts it (pydantic's ValidationError when it does not);
-    KeyError for an unknown kind."""
+    """The payload as the kind's model accepts it, strictly (``force: "true"`` or ``1`` is refused, as
+    the request bodies around it are); pydantic's ValidationError when it does not fit; KeyError for
+    an unknown kind. Validated as JSON, since that is what a payload is."""
     model = JOB_KINDS[kind].payload
-    return model.model_validate(payload).model_dump(mode="json", exclude_defaults=True)
+    raw = json.dumps(payload, allow_nan=False)  # the payload came through the bounded parser
+    return model.model_validate_json(raw, strict=True).model_dump(mode="json", exclude_defaults=True)

@@ -2,7 +2,11 @@
 
 Key layout (all JSON)::
 
-    jobs/defs/{name}.json                      the job (last writer wins: admin edits are rare, single-actor)
+    jobs/defs/{name}.json                      the job: created create-only (one winner of racing creates),
+                                               then edited last-writer-wins (edits are rare, single-actor)
+    jobs/seeded.json                           the seed marker: the default jobs this store was offered
+                                               (seeding runs once per default, never again)
+    jobs/tombstones/{name}.json                a deleted job: a default under that name is never re-seeded
     jobs/claims/{name}/{slot}[-{tag}]/…        a claim (bailian_fc.store.claims): its one winner owns
                                                (job, slot[, tag]); taken with a short ttl and a heartbeat
                                                while the run works, settled (never expires) once recorded
@@ -39,7 +43,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from ..clock import utc_now
 from ..ids import ID_RE, new_id
-from ..store import Store, StoreError
+from ..store import Store, StoreError, create_only
 from ..store.claims import Claim, Claims
 from .cron import Schedule, parse, split_tz
 from .seed import DEFAULT_JOBS
@@ -50,6 +54,7 @@ NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$"
 DEFAULT_TZ = "Asia/Shanghai"
 DEFS_PREFIX = "jobs/defs/"
+SEED_MARKER_KEY = "jobs/seeded.json"
 
 RunStatus = Literal["ok", "partial", "failed", "incomplete", "running", "abandoned"]
 Trigger = Literal["timer", "manual"]
@@ -68,6 +73,9 @@ class Job(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: str = Field(pattern=NAME_PATTERN)
+    # The job's immutable id, set once at create. Jobs stored before ids existed have none and are
+    # identified by their name (``job_id``), which is what their runs and claims are keyed by.
+    id: str = Field(default="", pattern=r"^$|^b[0-9a-f]{22}$")
     # Which handler runs (and which payload model applies, see kinds.py); "" means the job's name,
     # as for the seeded jobs, so stored jobs without the field keep working.
     kind: str = Field(default="", pattern=r"^$|" + NAME_PATTERN)
@@ -106,6 +114,11 @@ class Job(BaseModel):
     @property
     def handler_kind(self) -> str:
         return self.kind or self.name
+
+    @property
+    def job_id(self) -> str:
+        """The id to show and to answer a 409 with: the stored id, or the name for a pre-id job."""
+        return self.id or self.name
 
 
 class JobRunRecord(BaseModel):
@@ -160,19 +173,83 @@ class JobStore:
     # -- definitions --------------------------------------------------------------------------
 
     def seed(self, config: Iterable[Mapping[str, Any] | Job] | None = None) -> list[str]:
-        """Create each configured job that the store does not have yet; the names created.
+        """Seed the store once: create each configured job it was never offered; the names created.
 
-        Every entry is validated before anything is written, so a bad config writes nothing.
+        The marker ``jobs/seeded.json`` lists the defaults a store was offered. A store with no marker
+        (fresh, or from before the marker) gets every default it lacks that has no tombstone, then
+        the marker; a store with a marker gets nothing new on a cold start, so a deleted default
+        stays deleted and an edit is never overwritten. A default added by a later release is
+        :meth:`available` (offered in the console), never forced. Every entry is validated before
+        anything is written, so a bad config writes nothing. A kill between the creates and the
+        marker leaves creates that the next cold start's create-only writes skip: the same end state.
         """
         now = self.now()
         jobs = [self._seed_job(item, now) for item in (DEFAULT_JOBS if config is None else config)]
-        created = []
-        for job in jobs:
-            if self.store.put_json_if_absent(_def_key(job.name), job.model_dump(mode="json")):
-                created.append(job.name)
+        if self._seed_marker() is not None:
+            return []
+        created = self.ensure(job for job in jobs if not self.is_tombstoned(job.name))
+        self.store.put_json(SEED_MARKER_KEY, {"offered": sorted(j.name for j in jobs), "at": now.isoformat()})
+        return created
+
+    def ensure(self, config: Iterable[Mapping[str, Any] | Job]) -> list[str]:
+        """Create each given job the store lacks (create-only, no marker, tombstones ignored): the
+        names created. For tools and tests that lay out jobs; cold starts use :meth:`seed`."""
+        now = self.now()
+        jobs = [self._seed_job(item, now) for item in config]
+        created = [
+            j.name for j in jobs if self.store.put_json_if_absent(_def_key(j.name), j.model_dump(mode="json"))
+        ]
         if created:
             log.info("seeded jobs %s", created)
         return created
+
+    def available(self, config: Iterable[Mapping[str, Any] | Job] | None = None) -> list[Job]:
+        """Defaults this store was never offered (added by a later release) and has no job for."""
+        marker = self._seed_marker() or {}
+        offered = set(marker.get("offered") or []) if isinstance(marker, dict) else set()
+        now = self.now()
+        defaults = [self._seed_job(item, now) for item in (DEFAULT_JOBS if config is None else config)]
+        return [
+            job
+            for job in defaults
+            if job.name not in offered
+            and not self.is_tombstoned(job.name)
+            and self._get_quietly(job.name) is None
+        ]
+
+    def _seed_marker(self) -> Any:
+        try:
+            return self.store.get_json(SEED_MARKER_KEY)
+        except ValueError:
+            log.warning("unreadable seed marker %s: treated as seeded", SEED_MARKER_KEY)
+            return {}  # never re-seed on a corrupt marker: resurrecting deleted jobs is the worse failure
+
+    def is_tombstoned(self, name: str) -> bool:
+        return self.store.get(_tombstone_key(name)) is not None
+
+    def create(self, job: Job, *, by: str) -> tuple[bool, Job | None]:
+        """Create ``job`` create-only with a fresh id: ``(True, saved)`` for the one winner of racing
+        creates, ``(False, the winner)`` for the others (None when the winner is unreadable).
+
+        Creating a name clears its tombstone (an operator's explicit create wins over a past delete).
+        """
+        now = self.now()
+        stamped = job.model_copy(
+            update={
+                "id": new_id("b"),
+                "updated_at": now,
+                "updated_by": by,
+                "enabled_at": now if job.enabled else None,
+            }
+        )
+        won, stored = create_only(self.store, _def_key(job.name), stamped.model_dump(mode="json"))
+        if won:
+            self.store.delete(_tombstone_key(job.name))
+            return True, stamped
+        try:
+            return False, Job.model_validate(stored) if stored else None
+        except ValidationError:
+            return False, None
 
     def get(self, name: str) -> Job | None:
         raw = self.store.get_json(_def_key(name))
@@ -201,8 +278,10 @@ class JobStore:
         self.store.put_json(_def_key(job.name), stamped.model_dump(mode="json"))
         return stamped
 
-    def delete(self, name: str) -> None:
-        """Remove the definition; claims and runs stay for the record."""
+    def delete(self, name: str, *, by: str = "admin") -> None:
+        """Tombstone, then remove the definition (claims and runs stay for the record): a kill in
+        between leaves a tombstoned job that the next delete finishes; seeding never brings it back."""
+        self.store.put_json(_tombstone_key(name), {"name": name, "by": by, "at": self.now().isoformat()})
         self.store.delete(_def_key(name))
 
     # -- claims -------------------------------------------------------------------------------
@@ -393,6 +472,10 @@ def run_key(name: str, run_id: str) -> str:
 
 def _legacy_run_key(name: str, run_id: str) -> str:
     return f"jobs/runs/{name}/{run_id}.json"
+
+
+def _tombstone_key(name: str) -> str:
+    return f"jobs/tombstones/{name}.json"
 
 
 def _last_key(name: str) -> str:

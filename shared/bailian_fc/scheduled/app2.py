@@ -180,7 +180,7 @@ class App2Prewarm:
 
     def __call__(self, run: JobRun) -> dict[str, Any]:
         payload = run.payload
-        force = bool(payload.get("force"))
+        force = payload.get("force") is True  # strictly a JSON true: "false" is not a reason to recompute
         apps = list(payload.get("apps") or [APP2, APP2A])
         sites = [payload["site_id"]] if payload.get("site_id") else self.finance.sites()
         waiting = self.waiting(sites) if run.trigger == "timer" else {}

@@ -13,7 +13,6 @@ stays queued for the next tick, and the scheduled jobs keep the rest of the time
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,8 @@ from ..jobs.queue import claim_entry, finish_entry, list_queue
 from ..jobs.rate import SharedRate
 from ..jobs.seed import default_jobs
 from ..jobs.store import JobStore
+from ..jsonsafe import JsonRejected
+from ..jsonsafe import loads as json_loads
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
 from .app2 import App2Prewarm
@@ -142,8 +143,8 @@ class ScheduledFunction:
 
 def _is_manual(event: Any) -> bool:
     try:
-        data = json.loads(event) if isinstance(event, bytes | str) else event
-    except ValueError:
+        data = json_loads(event) if isinstance(event, bytes | str) else event
+    except JsonRejected:  # too deep or not JSON: not a manual event (the timer path refuses it cleanly)
         return False
     return isinstance(data, dict) and "job" in data
 

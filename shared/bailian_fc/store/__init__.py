@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
-from .base import InvalidKey, Store, StoreError, StoreUnavailable, ValueTooLarge, check_key, dump_json
+from .base import (
+    InvalidKey,
+    Store,
+    StoreError,
+    StoreUnavailable,
+    ValueTooLarge,
+    check_key,
+    create_only,
+    dump_json,
+    parse_stored,
+)
 from .file import FileStore
 
 __all__ = [
@@ -25,8 +35,10 @@ __all__ = [
     "StoreUnavailable",
     "ValueTooLarge",
     "check_key",
+    "create_only",
     "dump_json",
     "open_store",
+    "parse_stored",
 ]
 
 

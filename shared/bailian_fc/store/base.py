@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from ..jsonsafe import loads as json_loads
+
 MAX_KEY_BYTES = 1000
 LIST_PAGE = 1000
 Records = list[tuple[str, bytes]]  # (key, value) pairs
@@ -149,8 +151,10 @@ class Store(ABC):
         return [first, *(f.result() for f in futures)]
 
     def get_json(self, key: str) -> Any | None:
+        """The record at ``key`` through the bounded parser; a ``JsonRejected`` (a ValueError) when
+        it is unreadable (truncated, edited by hand, nested past ``STORED_MAX_DEPTH``)."""
         raw = self.get(key)
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else parse_stored(raw)
 
     def put_json(self, key: str, value: Any) -> None:
         self.put(key, dump_json(value))
@@ -160,6 +164,29 @@ class Store(ABC):
 
     def close(self) -> None:  # noqa: B027 - an optional hook, not an abstract operation
         """Release connections; the file store has none."""
+
+
+def create_only(store: Store, key: str, value: Any) -> tuple[bool, Any]:
+    """Create ``key`` with ``value`` unless it exists: ``(True, value)`` for the one winner, however many
+    race, ``(False, the winner's record)`` for every other writer (None if it was removed since).
+
+    The helper for every new record two writers can meet on (a job, feedback, a budget override):
+    callers answer 201 on a win and 409 naming the winner's id otherwise. Unreadable winner: ``{}``.
+    """
+    if store.put_json_if_absent(key, value):
+        return True, value
+    try:
+        return False, store.get_json(key)
+    except ValueError:
+        return False, {}
+
+
+STORED_MAX_DEPTH = 64  # records we wrote nest a few levels; anything deeper was not written by us
+
+
+def parse_stored(raw: bytes | str) -> Any:
+    """A stored record through :func:`bailian_fc.jsonsafe.loads` (never a bare ``json.loads``)."""
+    return json_loads(raw, max_depth=STORED_MAX_DEPTH)
 
 
 _inside = threading.local()

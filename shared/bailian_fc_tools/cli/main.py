@@ -64,6 +64,8 @@ def _token(args: argparse.Namespace) -> int:
         return 2
     try:  # a short AUTH_JWT_SECRET is refused here: one line, not a traceback
         auth = Authenticator.from_settings(settings, secret)
+        if args.ttl <= 0:
+            raise ValueError(f"--ttl must be a positive number of seconds, not {args.ttl}")
         print(auth.mint(args.sub, args.site, args.role, ttl_seconds=args.ttl, platform=args.platform))
     except ValueError as exc:
         print(f"bailian-fc token: {exc}", file=sys.stderr)

@@ -351,6 +351,9 @@ def check_port(host: str, port: int) -> None:
     import socket
 
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        # As uvicorn binds: SO_REUSEADDR lets a port whose last server was killed (-9) be reused while
+        # its old connections sit in TIME_WAIT; a port another server listens on is still refused.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as exc:
