@@ -22,11 +22,11 @@ from ..clock import Reading
 from ..errors import Busy, DomainError, LimitReached, NotConfigured, NotFound
 from ..runlog import record as runlog
 from ..runlog import trace
+from ..runlog.budget import Budgets
 from ..runlog.cost import cost_of, price_table
 from ..settings import Settings
 from ..store import Store
 from ..venue import VenueData, open_venue_data
-from .budget import Budgets
 from .context import PromptContext
 from .upstream import Upstream
 
