@@ -24,7 +24,7 @@ from ..runlog import record as runlog
 from ..runlog import trace
 from ..runlog.budget import Budgets
 from ..runlog.cost import cost_of, price_table
-from ..settings import Settings
+from ..settings import Settings, disabled_apps
 from ..store import Store
 from ..venue import VenueData, open_venue_data
 from .context import PromptContext
@@ -211,7 +211,9 @@ class AppsService:
     ) -> Outcome:
         app_id = self.settings.app_id(spec.key)
         if not app_id:
-            raise NotConfigured(f"{spec.app_id_setting} is not set", code="AppNotConfigured")
+            off = spec.key in disabled_apps(self.settings.bailian_apps_disabled)
+            why = " (disabled on this deployment: BAILIAN_APPS_DISABLED)" if off else ""
+            raise NotConfigured(f"{spec.app_id_setting} is not set{why}", code="AppNotConfigured")
         assert spec.prompt is not None and spec.output_model is not None
         self.budgets.check(site_id, user)  # a miss only: never on the cache-hit path; 429 before any call
         context = self._context(spec, data, site_id, reading, user)
@@ -295,10 +297,10 @@ class AppsService:
             **cost_of(usage, self.prices).fields(),
             **runlog.failure_fields(error),
         )
-        runlog.write(self.store, record)
-        self._trace(record, data, outcome)
+        also = [lambda: self._trace(record, data, outcome)]
         if attempts and record.cache in ("miss", "refresh", "stale"):  # Bailian was asked: it counts
-            self.budgets.note(site_id, user, record.id, record.cost_cny, record.at)
+            also.append(lambda: self.budgets.note(site_id, user, record.id, record.cost_cny, record.at))
+        runlog.write(self.store, record, *also)  # with the record, in its one round trip
 
     def _trace(self, record: runlog.RunRecord, data: BaseModel | None, outcome: Outcome | None) -> None:
         """The call's trace: the app's parameters in, the answer (result and meta) out."""
