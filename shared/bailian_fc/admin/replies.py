@@ -27,7 +27,7 @@ class Trigger(BaseModel):
     # a prewarm whose schedule fires before the business-day start (docs/business-day.md)
     warnings: list[str] = Field(default_factory=list)
     # Estimated upstream calls a day when enabled (jobs/estimate.py); above JOB_MAX_CALLS_PER_DAY an
-    # enabled job is refused (422 JobTooCostly).
+    # enabled job is refused (400 JobTooCostly).
     estimate: dict[str, Any] = Field(default_factory=dict)
 
 
