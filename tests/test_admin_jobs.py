@@ -98,3 +98,28 @@ def test_a_manual_run_is_attributed_to_who_asked_and_a_new_job_runs_its_kinds_ha
     assert jobs.runs("prewarm_b")[0].by == "admin-7"
     dispatcher.handle({"job": "prewarm_b", "force": True})  # no one named: the invocation id, as before
     assert jobs.runs("prewarm_b")[0].by == "fc-request-0123456789abcdef"
+
+
+def test_a_job_shows_its_daily_calls_and_an_enabled_costly_one_is_refused(rt):
+    status, seeded = call("GET", "/admin/triggers/app2_prewarm")
+    assert status == 200 and seeded["estimate"]["fires_per_day"] == 1
+    assert seeded["estimate"]["calls_per_day"] == seeded["estimate"]["calls_per_fire"] > 0
+    status, err = call("PUT", "/admin/triggers/app2_prewarm", {"cron": "* * * * * *"})
+    assert status == 400 and err["error"]["code"] == "JobTooCostly", err
+    assert err["error"]["details"][0]["fires_per_day"] == 288  # one per 5-minute tick
+    narrow = {**NEW, "name": "narrow", "cron": "* * * * * *", "enabled": True}  # one site, one app
+    status, body = call("POST", "/admin/triggers", narrow)
+    assert status == 201 and body["estimate"]["calls_per_day"] == 288 * 40
+    status, body = call("POST", "/admin/triggers", {**NEW, "cron": "* * * * * *", "payload": {}})
+    assert status == 201 and body["estimate"]["calls_per_day"] > rt.settings.job_max_calls_per_day
+    status, err = call("PUT", f"/admin/triggers/{NEW['name']}", {"enabled": True})
+    assert status == 400 and err["error"]["code"] == "JobTooCostly"
+    assert call("GET", f"/admin/triggers/{NEW['name']}")[1]["enabled"] is False
+
+
+def test_at_most_max_jobs_jobs(rt):
+    room = rt.settings.max_jobs - len(rt.jobs.list())
+    for n in range(room):
+        assert call("POST", "/admin/triggers", {**NEW, "name": f"extra_{n}"})[0] == 201
+    status, err = call("POST", "/admin/triggers", {**NEW, "name": "one_too_many"})
+    assert status == 409 and err["error"]["code"] == "TooManyJobs"

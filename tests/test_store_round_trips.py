@@ -77,15 +77,17 @@ def test_a_chat_turn_makes_one_round_trip_before_meta_and_a_bounded_number_in_al
     assert first_meta["round_trips"] == 1
     assert (first_meta["writes"], first_meta["list"], first_meta["get"]) == (3, 1, 0)
     # Then: turn, entry and meta together; the replaced entry and the tombstone check; the run log
-    # (record and two index entries, plus this process's one-time index marker) together.
+    # (record, two index entries and the turn's trace, plus this process's one-time index marker)
+    # together.
     assert first["round_trips"] == 4
-    assert first["writes"] == 3 + 3 + 1 + 4
+    assert first["writes"] == 3 + 3 + 1 + 5
     # Next turn: the pending turn, with meta, tombstone and turn count read beside it.
     assert second_meta["round_trips"] == 1
     assert (second_meta["writes"], second_meta["get"], second_meta["list"]) == (1, 1, 2)
-    # Then the last turns (a listing, then their reads together), the two saves, the run log.
+    # Then the last turns (a listing, then their reads together), the two saves, the run log (with
+    # its trace).
     assert second["round_trips"] == 1 + 2 + 2 + 1
-    assert second["writes"] == 1 + 3 + 1 + 3
+    assert second["writes"] == 1 + 3 + 1 + 4
 
 
 def test_an_apps_cache_hit_reads_once_and_logs_in_one_round_trip(
@@ -113,7 +115,7 @@ def test_an_apps_cache_hit_reads_once_and_logs_in_one_round_trip(
     finally:
         apps_function.configure(None)
         runtime.service.upstream.close()
-    # One read (the cache entry), then the run-log record and its two index entries together:
-    # no write waits for another, and nothing is read after a write.
+    # One read (the cache entry), then the run-log record, its two index entries and its trace
+    # together: no write waits for another, nothing is read after a write, no budget is checked.
     assert (hit["get"], hit["list"], hit["round_trips"]) == (1, 0, 2)
-    assert (hit["create"], hit["put"], hit["delete"]) == (3, 0, 0)
+    assert (hit["create"], hit["put"], hit["delete"]) == (4, 0, 0)

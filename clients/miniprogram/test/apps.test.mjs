@@ -18,7 +18,15 @@ async function feedbackWorks(page, host, answer) {
   block.querySelector('.vote-up').dispatchEvent('tap');
   await until(() => block.querySelector('.vote-up.chosen'), 'the rating');
   const sent = wx.calls.filter((c) => c.url.endsWith('/apps/feedback')).at(-1);
-  assert.deepEqual(JSON.parse(sent.data), { request_id: answer.request_id, rating: 'up' });
+  // The page rates its own answer: the request_id of the page's request (each request has its own).
+  const rated = JSON.parse(sent.data);
+  assert.equal(rated.rating, 'up');
+  assert.match(rated.request_id, /^[A-Za-z0-9._:-]{1,128}$/);
+  assert.notEqual(rated.request_id, answer.request_id, 'the test asked again: another request');
+  // The server has that answer on the page's site: a second rating by the same user replaces it.
+  const again = await http('POST', '/apps/feedback', { body: { request_id: rated.request_id, rating: 'down' } });
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.equal(again.body.replaced, true);
 }
 
 test('the clue page: App3, App4, App5 with a goal, App6 on typed notes and App8, each headed and marked', async () => {

@@ -18,7 +18,7 @@ from ..jobs import CronError, Job, validate_cron
 from ..jobs import audit as job_audit
 from ..jobs.kinds import JOB_KINDS, KindName, validate_payload
 from ..jobs.store import NAME_PATTERN
-from .routes import _job, trigger_view
+from .routes import _job, check_cost, trigger_view
 from .scope import require_platform
 from .views import LimitQuery
 
@@ -64,6 +64,8 @@ def create_trigger(rt: AdminFunction, request: Request[None, JobCreate]) -> Resp
     principal = request.caller
     require_platform(principal, "creating a trigger (it runs for every site)")
     body = request.body
+    if len(rt.jobs.list()) >= rt.settings.max_jobs:
+        raise Conflict(f"at most MAX_JOBS={rt.settings.max_jobs} jobs: remove one first", code="TooManyJobs")
     tz = body.tz or rt.settings.business_tz
     try:
         validate_cron(body.cron, tz)
@@ -78,6 +80,7 @@ def create_trigger(rt: AdminFunction, request: Request[None, JobCreate]) -> Resp
         )
     except (CronError, ValueError) as exc:  # the payload's own InvalidInput passes through
         raise InvalidInput(str(exc).splitlines()[0][:300], code="InvalidCron") from None
+    check_cost(job, rt.jobs, rt.clock.wall_now(), rt.settings.job_max_calls_per_day)
     won, saved = rt.jobs.create(job, by=principal.sub)
     if not won or saved is None:  # racing creates: one winner, one audit record; the rest learn its id
         winner = saved.job_id if saved is not None else None

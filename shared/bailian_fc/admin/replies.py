@@ -26,6 +26,9 @@ class Trigger(BaseModel):
     next_fire_times: list[str]
     # a prewarm whose schedule fires before the business-day start (docs/business-day.md)
     warnings: list[str] = Field(default_factory=list)
+    # Estimated upstream calls a day when enabled (jobs/estimate.py); above JOB_MAX_CALLS_PER_DAY an
+    # enabled job is refused (400 JobTooCostly).
+    estimate: dict[str, Any] = Field(default_factory=dict)
 
 
 class TriggerList(BaseModel):
@@ -73,6 +76,8 @@ class Dashboard(BaseModel):
     by_app: dict[str, Any]
     by_origin: dict[str, Any]
     by_site: dict[str, Any] | None
+    by_user: dict[str, Any] = Field(description="calls, tokens_used and cost_cny per user (sub)")
+    feedback: dict[str, Any] = Field(description="ratings per app: up, down, down_share")
     total: dict[str, Any]
 
 

@@ -43,6 +43,7 @@ def app_answer(key: str, output: type[BaseModel]) -> type[BaseModel]:
 
     fields: dict[str, Any] = {
         "app": (Literal[key], ...),
+        "request_id": (str, Field(description="this answer's handle: rate it with POST /apps/feedback")),
         # null (or the app's empty result, App2's `insights: []`) only when no_data is true
         "result": (Optional[output], ...),  # noqa: UP045 - create_model wants a runtime type
         "cached": (bool, ...),

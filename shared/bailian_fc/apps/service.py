@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -19,8 +19,11 @@ from ..bailian.usage import count
 from ..cache import Entry, LeaseLost, ResultCache, cache_key
 from ..catalogue.registry import CATALOGUE, AppSpec
 from ..clock import Reading
-from ..errors import Busy, DomainError, NotConfigured, NotFound
+from ..errors import Busy, DomainError, LimitReached, NotConfigured, NotFound
 from ..runlog import record as runlog
+from ..runlog import trace
+from ..runlog.budget import Budgets
+from ..runlog.cost import cost_of, price_table
 from ..settings import Settings, disabled_apps
 from ..store import Store
 from ..venue import VenueData, open_venue_data
@@ -66,6 +69,8 @@ class AppsService:
         self.venue = venue or open_venue_data(settings, store)
         self.source = source_id(self.venue)  # part of every key: answers never cross data sources
         self.context = PromptContext(self.venue, clock, settings)
+        self.prices = price_table(settings)
+        self.budgets = Budgets(settings, store)
 
     def catalogue(self) -> list[dict[str, Any]]:
         return [spec.describe(self.settings.app_id(spec.key) is not None) for spec in CATALOGUE.values()]
@@ -92,7 +97,7 @@ class AppsService:
         outcome = self.logged_resolve(
             spec, data, principal.site_id, principal.sub, request_id, refresh=refresh
         )
-        return answer_body(key, outcome)
+        return answer_body(key, outcome, request_id)
 
     def logged_resolve(
         self,
@@ -107,14 +112,14 @@ class AppsService:
         """:meth:`resolve`, with its run log record written whatever the result."""
         started = time.monotonic()
         try:
-            outcome = self.resolve(spec, data, site_id, refresh=refresh)
+            outcome = self.resolve(spec, data, site_id, refresh=refresh, user=user)
         except BailianError as err:
-            self._log(spec, site_id, user, request_id, started, None, err)
+            self._log(spec, site_id, user, request_id, started, None, err, data)
             raise
         except DomainError as exc:  # ClueNotFound, venue data unavailable, busy: code only
             self._log_refusal(spec, site_id, user, request_id, started, exc)
             raise
-        self._log(spec, site_id, user, request_id, started, outcome, outcome.error)
+        self._log(spec, site_id, user, request_id, started, outcome, outcome.error, data)
         return outcome
 
     def is_fresh(self, spec: AppSpec, data: BaseModel, site_id: str) -> bool:
@@ -140,10 +145,11 @@ class AppsService:
         """Where the newest answer for (input, site, day, clock) is kept, whatever data it read."""
         return cache_key(spec.key, spec.prompt_version, site_id, data.model_dump(mode="json"), reading)
 
-    def basis(self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading) -> Basis:
-        """The request's live read: context, prompt and digest (a derived app resolves its parent)."""
+    def basis(self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading, user: str = "") -> Basis:
+        """The request's live read: context, prompt and digest (a derived app resolves its parent,
+        for the same user: its miss counts against that user's limits)."""
         if spec.derives_from is not None:
-            parent = self.resolve(self.spec(spec.derives_from), data, site_id, reading=reading)
+            parent = self.resolve(self.spec(spec.derives_from), data, site_id, reading=reading, user=user)
             if parent.cache == "none":
                 return Basis(None, None, NO_DATA_DIGEST, None, None, no_data=True)
             as_of = (parent.entry.meta or {}).get("data_as_of")
@@ -177,6 +183,7 @@ class AppsService:
         *,
         refresh: bool = False,
         reading: Reading | None = None,
+        user: str = "",
     ) -> Outcome:
         """The model's answer for (app, input, site, business day, clock, data read): fresh from
         cache, or from the one upstream call in flight; beside it the figures as read now.
@@ -188,7 +195,7 @@ class AppsService:
         newest earlier answer within the lag setting is served (``lagged``).
         """
         reading = reading or self.clock.reading(site_id)
-        basis = self.basis(spec, data, site_id, reading)
+        basis = self.basis(spec, data, site_id, reading, user)
         started = self.cache.wall()
         if basis.no_data:
             empty = Entry(spec.empty, started, spec.prompt_version, {}, None, _stamp(basis, self.source))
@@ -226,11 +233,17 @@ class AppsService:
             if again is not None and wanted(again):
                 return Outcome(again, "hit", basis)
             with self.cache.holding(lease):
-                return self._ask(spec, data, site_id, reading, basis, ck, "refresh" if refresh else "miss")
+                return self._ask(
+                    spec, data, site_id, reading, basis, ck, "refresh" if refresh else "miss", user
+                )
         except BailianError as err:
             if usable is None:
                 raise
             return Outcome(usable, "stale", basis, attempts=err.attempts, usage=_usage(err.usage), error=err)
+        except LimitReached:  # past today's budget: what is cached is still served, stale or not
+            if usable is None:
+                raise
+            return Outcome(usable, "stale", basis)
         finally:
             self.cache.release(lease)
 
@@ -243,6 +256,7 @@ class AppsService:
         basis: Basis,
         ck: str,
         kind: str,
+        user: str,
     ) -> Outcome:
         app_id = self.settings.app_id(spec.key)
         if not app_id:
@@ -251,6 +265,7 @@ class AppsService:
             raise NotConfigured(f"{spec.app_id_setting} is not set{why}", code="AppNotConfigured")
         assert basis.prompt is not None and spec.output_model is not None
         prompt = basis.prompt
+        self.budgets.check(site_id, user)  # a miss only: never on the cache-hit path; 429 before any call
         asked = time.monotonic()
         try:
             done = self.upstream.complete(
@@ -293,6 +308,7 @@ class AppsService:
         started: float,
         outcome: Outcome | None,
         error: BailianError | None,
+        data: BaseModel | None = None,
     ) -> None:
         total = time.monotonic() - started
         upstream = (
@@ -320,9 +336,25 @@ class AppsService:
             upstream_request_id=outcome.upstream_request_id
             if outcome
             else (error.request_id if error else None),
+            **cost_of(usage, self.prices).fields(),
             **runlog.failure_fields(error),
         )
-        runlog.write(self.store, record)
+        also = [lambda: self._trace(record, data, outcome)]
+        if attempts and record.cache in ("miss", "refresh", "stale"):  # Bailian was asked: it counts
+            also.append(lambda: self.budgets.note(site_id, user, record.id, record.cost_cny, record.at))
+        runlog.write(self.store, record, *also)  # with the record, in its one round trip
+
+    def _trace(self, record: runlog.RunRecord, data: BaseModel | None, outcome: Outcome | None) -> None:
+        """The call's trace: the app's parameters in, the answer (result and meta) out."""
+        entry = outcome.entry if outcome else None
+        trace.write(
+            self.store,
+            trace.TraceRef.of(record.at, record.request_id, record.id),
+            record=asdict(record),
+            input=data.model_dump(mode="json") if data is not None else None,
+            output={"result": entry.value, "meta": entry.meta} if entry is not None else None,
+            max_bytes=self.settings.runlog_payload_max_bytes,
+        )
 
     def _log_refusal(
         self, spec: AppSpec, site_id: str, user: str, request_id: str, started: float, exc: Exception
@@ -354,12 +386,13 @@ def _stamp(basis: Basis, source: str) -> dict[str, Any]:
     }
 
 
-def answer_body(key: str, outcome: Outcome) -> dict[str, Any]:
+def answer_body(key: str, outcome: Outcome, request_id: str) -> dict[str, Any]:
     """``POST /apps/{key}``'s body: the model's part from the entry; figures, counts and
     ``data_as_of`` from this request's read (``outcome.basis``), never from the cache."""
     entry, basis = outcome.entry, outcome.basis
     answer: dict[str, Any] = {
         "app": key,
+        "request_id": request_id,  # what POST /apps/feedback names this answer by
         "result": entry.value,
         "cached": outcome.cached,
         "stale": outcome.cache == "stale",

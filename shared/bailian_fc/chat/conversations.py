@@ -353,6 +353,14 @@ class ConversationStore:
         last_key = records[limit - 1][0] if more and limit > 0 else ""
         return turns, (last_key[len(prefix) :].removesuffix(".json") if last_key else None)
 
+    def get_turn(self, site_id: str, user: str, conversation_id: str, turn_id: str) -> dict[str, Any] | None:
+        """One stored turn as written (None: absent or unreadable)."""
+        try:
+            turn = self.store.get_json(f"{self._turns_prefix(site_id, user, conversation_id)}{turn_id}.json")
+        except ValueError:
+            return None
+        return turn if isinstance(turn, dict) else None
+
     def last_turn(self, site_id: str, user: str, conversation_id: str) -> dict[str, Any] | None:
         turns = self.list_turns(site_id, user, conversation_id, last=1)
         return turns[0] if turns else None

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 import anyio
@@ -39,8 +39,10 @@ from ..clock import Reading
 from ..errors import ConversationNotFound, NotConfigured
 from ..http.sse import Emit
 from ..runlog import record as runlog
+from ..runlog import trace
+from ..runlog.cost import cost_of, price_table
 from ..settings import Settings, disabled_apps
-from ..store import StoreError
+from ..store import Store, StoreError
 from . import events, limits
 from .conversations import TITLE_CHARS, ConversationStore
 from .page import PageScope
@@ -64,6 +66,7 @@ class ChatService:
     ) -> None:
         self.conversations = conversations
         self.settings = settings
+        self.prices = price_table(settings)
         self.client = client
         self.clock = clock
         self.scope = scope  # the site's clock and the page's ids (None: neither reaches the prompt)
@@ -185,6 +188,9 @@ class Turn:
     completed: bool = False
     saved: bool = False
     run_log: runlog.RunRecord | None = None  # stored turn's run log record, written after the end frame
+    stored: dict[str, Any] | None = None  # the turn as stored: its trace is written with the run log
+    outcome: str = "interrupted"  # done | error | interrupted: the access line's final word
+    end_code: str | None = None
 
     async def run(self, emit: Emit) -> None:
         """Produce the SSE events of this turn (the response's producer task)."""
@@ -207,6 +213,9 @@ class Turn:
                 self.error = BailianError("internal error", code="InternalError")
             await self._finish(emit)
         finally:
+            # The access line (written when the stream's last byte went) says how the turn ended:
+            # a mid-stream failure is status 200 there, so ``outcome``/``error_code`` carry it.
+            logs.note(outcome=self.outcome, error_code=self.end_code, turn_id=self.turn_id)
             with anyio.CancelScope(shield=True):
                 if self.stream is not None:
                     await self.stream.aclose()
@@ -218,7 +227,9 @@ class Turn:
         """After the end frame: the client has its answer, the run log costs it nothing."""
         run, self.run_log = self.run_log, None
         if run is not None:  # never raises: a lost log line must not fail the turn
-            await self.service.store_call(runlog.write, self.service.conversations.store, run)
+            store, stored = self.service.conversations.store, self.stored
+            also = [lambda: self.write_trace(store, run, stored)] if stored is not None else []
+            await self.service.store_call(runlog.write, store, run, *also)
 
     async def _plan(self) -> None:
         """The session plan from the turns before this one (none in a new conversation)."""
@@ -256,6 +267,7 @@ class Turn:
                 log.warning("could not store turn %s: %s", self.turn_id, exc)
             else:
                 log.exception("could not store turn %s", self.turn_id)
+            self.outcome, self.end_code = "error", "StoreUnavailable"
             await emit(
                 events.Error(
                     code="StoreUnavailable",
@@ -266,6 +278,7 @@ class Turn:
             )
             return
         if self.error is not None:
+            self.outcome, self.end_code = "error", self.error.code
             await emit(
                 events.Error(
                     code=self.error.code,
@@ -277,6 +290,7 @@ class Turn:
             return
         result = self.stream.result if self.stream else None
         usage = result.usage if result else None
+        self.outcome = "done"
         await emit(
             events.Done(
                 conversation_id=self.conversation_id,
@@ -305,6 +319,8 @@ class Turn:
         conversations, p = self.service.conversations, self.principal
 
         run = self.run_record(record) if self.stream is not None else None  # no Bailian call, no run log
+        if run is not None:  # the turn names its run-log record, so it can be rated (chat/function.py)
+            record.update(run_at=run.at, run_record_id=run.id, run_request_id=run.request_id)
 
         def write() -> None:
             title = (self.meta or {}).get("title") or self.request.message.strip()[:TITLE_CHARS]
@@ -324,7 +340,7 @@ class Turn:
 
         await self.service.store_call(write)
         self.saved = True
-        self.run_log = run
+        self.run_log, self.stored = run, record
         log.info(
             "chat turn %s stored: conversation=%s finish=%s error=%s attempts=%s",
             self.turn_id,
@@ -356,7 +372,25 @@ class Turn:
             },
             prompt_version=None,
             upstream_request_id=turn["request_id"],
+            conversation_id=self.conversation_id,
+            turn_id=self.turn_id,
+            **cost_of(turn["usage"], self.service.prices).fields(),
             **runlog.failure_fields(self.error),
+        )
+
+    def write_trace(self, store: Store, run: runlog.RunRecord, turn: dict[str, Any]) -> None:
+        """The turn's trace: question and page context in, the answer (as stored) out."""
+        trace.write(
+            store,
+            trace.TraceRef.of(run.at, run.request_id, run.id),
+            record=asdict(run),
+            input={"message": turn["message"], "context": turn["context"]},
+            output={
+                "answer": turn["answer"],
+                "finish_reason": turn["finish_reason"],
+                "error_code": turn["error_code"],
+            },
+            max_bytes=self.service.settings.runlog_payload_max_bytes,
         )
 
     def record(self) -> dict[str, Any]:

@@ -17,11 +17,12 @@ import datetime as dt
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
 
 from .. import logs
-from ..errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+from ..errors import DomainError, Forbidden, InvalidInput, LimitReached, NotFound, Unauthenticated
 from ..ids import new_id
 from ..store import Store, StoreError
 from . import index
@@ -57,6 +58,13 @@ class RunRecord:
     upstream_request_id: str | None = None
     error_message: str | None = None  # bounded and redacted, see ``failure_fields``
     reply_excerpt: str | None = None  # the start of a reply that failed its schema
+    # Cost (runlog/cost.py): ¥ from the price table; tokens of unpriced models cost 0 and count here.
+    model: str | None = None
+    cost_cny: float = 0.0
+    unpriced_tokens: int = 0
+    # A chat turn's record links to its conversation (None for single-turn apps).
+    conversation_id: str | None = None
+    turn_id: str | None = None
     at: float = field(default_factory=time.time)
     id: str = field(default_factory=lambda: new_id("r"))
 
@@ -66,7 +74,9 @@ def record_key(record: RunRecord) -> str:
     return f"{PREFIX}{stamp:%Y-%m-%d}/{stamp:%H}/{record.id}.json"
 
 
-def write(store: Store, record: RunRecord) -> None:
+def write(store: Store, record: RunRecord, *also: Callable[[], None]) -> None:
+    """The record, its index entries and ``also`` (its trace, its budget count: calls that never
+    raise) in one round trip."""
     logs.note(  # the request's access line carries the call's figures as fields
         site=record.site_id,
         app=record.app,
@@ -85,7 +95,7 @@ def write(store: Store, record: RunRecord) -> None:
     entries = index.entry_writes(
         store, at=record.at, id=record.id, status=record.status, app=record.app, site=record.site_id
     )
-    store.gather(put_record, *entries)  # one round trip: none depends on another
+    store.gather(put_record, *entries, *also)  # one round trip: none depends on another
 
 
 def bounded(text: str | None, limit: int) -> str | None:
@@ -113,8 +123,9 @@ def failure_fields(error: Exception | None) -> FailureFields:
     }
 
 
-# Domain failures that are the caller's doing (what it sent, what it may do): "rejected", not "error".
-CALLER_FAULTS = (InvalidInput, NotFound, Forbidden, Unauthenticated)
+# Domain failures that are the caller's doing (what it sent, what it may do, a daily limit it used
+# up): "rejected", not "error".
+CALLER_FAULTS = (InvalidInput, NotFound, Forbidden, Unauthenticated, LimitReached)
 
 
 def refusal(exc: Exception) -> tuple[str, str]:

@@ -29,6 +29,7 @@ from ..jsonsafe import JsonRejected
 from ..jsonsafe import loads as json_loads
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
+from .alerts import Alerts
 from .app2 import App2Prewarm
 from .housekeeping import Housekeeping
 
@@ -88,6 +89,8 @@ class ScheduledFunction:
         result = dispatcher.handle(event)
         if queued:
             result["queued"] = queued
+        # After the jobs: what went wrong is sent to the group robot (never on a request's path).
+        result["alerts"] = Alerts(self.settings, self.store, self.jobs).tick()
         return result
 
     def drain_queue(self, dispatcher: Dispatcher) -> list[dict[str, Any]]:

@@ -8,6 +8,11 @@ line there. Today's areas::
     runlog-index/{date}/{hour}/…            RETENTION_RUN_LOG_DAYS, swept before the records, so an
                                             index entry never outlives its record (runlog/retention.py)
     runlogs/{date}/{hour}/{id}.json         RETENTION_RUN_LOG_DAYS (hourly roll-ups are kept)
+    runlog-traces/{date}/…, runlog-feedback/{date}/…
+                                            RUNLOG_PAYLOAD_RETENTION_DAYS (runlog/trace.py, feedback.py)
+    budget-spend/{business date}/…          eight days (runlog/budget.py)
+    budget-overrides/{site}/{id}.json       RETENTION_AUDIT_DAYS, never the version in force
+    alerts/{date}/…                         seven days (scheduled/alerts.py: sent-once claims)
     runtime/audit/{id}.json                 RETENTION_AUDIT_DAYS (clock.py)
     jobs/queue-claims/{queue id}/…          RETENTION_CLAIM_DAYS (jobs/retention.py)
     jobs/runs/{job}/v2/{month}/{day}/{id}.json RETENTION_JOB_RUN_DAYS
@@ -40,10 +45,12 @@ from ..chat import housekeeping as chat_room
 from ..jobs import retention as jobs_room
 from ..jobs.dispatcher import JobRun
 from ..retention import RetentionRule, Sweep
+from ..runlog import budget as budget_room
 from ..runlog import retention as runlog_room
 from ..settings import Settings
 from ..store import Store
 from ..store import file as store_room
+from . import alerts as alerts_room
 
 log = logging.getLogger("bailian_fc.scheduled")
 
@@ -53,9 +60,11 @@ ROOMS: tuple[Sequence[RetentionRule], ...] = (
     clock_room.RETENTION,
     jobs_room.RETENTION,
     apps_room.RETENTION,
+    budget_room.RETENTION,
     cache_room.RETENTION,
     store_room.RETENTION,
     chat_room.RETENTION,
+    alerts_room.RETENTION,
 )
 
 
