@@ -46,6 +46,8 @@ export function clear(el, ...children) {
 export const num = (n, digits = 0) => (n === null || n === undefined ? '—'
   : Number(n).toLocaleString(LOCALE, { maximumFractionDigits: digits }));
 export const pct = (r) => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)}%`);
+/** ¥ with 2 decimals (4 under one fen, so a cheap call does not read as free); — when absent. */
+export const yuan = (v) => (typeof v === 'number' ? `¥${v.toFixed(v > 0 && v < 0.01 ? 4 : 2)}` : '—');
 export const ms = (v) => (v === null || v === undefined ? '—' : v >= 10000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
 
 /** An instant in the venue's zone (Asia/Shanghai unless the server says otherwise), e.g. 2026-11-28 20:15:03. */

@@ -3,14 +3,13 @@
 // The app filter lists the catalogue (GET /admin/apps): no app key is written here.
 
 import { catalogue } from '../lib/catalogue.js';
-import { badge, clear, dataTable, errorBox, failureText, fmtTime, h, ms, num, venueInstant } from '../lib/dom.js';
+import { badge, clear, dataTable, errorBox, failureText, fmtTime, h, ms, num, venueInstant, yuan } from '../lib/dom.js';
 import { MESSAGES, t, tl } from '../lib/i18n.js';
 
 /** An enum value the run log returns (status, cache state) in Chinese; the raw value if unknown. */
 const label = (group, value) => (value && MESSAGES[`${group}.${value}`] ? t(`${group}.${value}`) : value || '—');
 const statusBadge = (s) => badge(label('status', s), s === 'ok' ? 'ok' : s === 'rejected' ? 'warn' : 'error');
 const cacheLabel = (c) => label('cache', c || 'none');
-const yuan = (v) => (typeof v === 'number' ? `¥${v.toFixed(v && v < 0.01 ? 4 : 2)}` : '—');
 const tokens = (r) => (r.tokens?.input_tokens || 0) + (r.tokens?.output_tokens || 0);
 
 export function render({ client, el }) {
@@ -20,13 +19,20 @@ export function render({ client, el }) {
     h('option', { value: 'error' }, t('status.error')), h('option', { value: 'rejected' }, t('status.rejected')));
   const from = h('input', { name: 'from', type: 'datetime-local' });
   const to = h('input', { name: 'to', type: 'datetime-local' });
+  const finder = h('input', { name: 'search', size: 18, spellcheck: 'false', placeholder: t('runlogs.search') });
+  const down = h('input', { type: 'checkbox', name: 'down' });
   const list = h('div');
   const detail = h('aside.sheet', { id: 'runlog-detail', hidden: true, 'aria-label': t('runlogs.record') });
   let cursor = null;
   let rows = [];
   let names = {};
 
+  // One box for both searches: a request id looks like one (hex or a UUID); anything else is a user (sub).
+  const term = () => finder.value.trim();
+  const isRequestId = (v) => /^[0-9a-f]{16,}$|^[0-9a-f-]{32,36}$/i.test(v);
   const query = () => ({ app: app.value || undefined, site: site.value.trim() || undefined,
+    request_id: isRequestId(term()) ? term() : undefined, user: term() && !isRequestId(term()) ? term() : undefined,
+    rating: down.checked ? 'down' : undefined,
     status: status.value || undefined, from: venueInstant(from.value), to: venueInstant(to.value), limit: 50 });
 
   async function search(more = false) {
@@ -76,7 +82,8 @@ export function render({ client, el }) {
   clear(el, h('h1', tl('runlogs.title')),
     h('section.card', h('form.row', { id: 'runlog-filters', onsubmit: (e) => { e.preventDefault(); search(); } },
       h('label', t('app'), app), h('label', t('site'), site), h('label', t('status'), status),
-      h('label', t('from'), from), h('label', t('to'), to), h('button.primary', { type: 'submit' }, tl('filter')))),
+      h('label', t('from'), from), h('label', t('to'), to), h('label', t('runlogs.search'), finder),
+      h('label.inline', down, t('runlogs.down-only')), h('button.primary', { type: 'submit' }, tl('filter')))),
     h('section.card', list), detail);
   catalogue(client).then((apps) => {
     names = Object.fromEntries(apps.map((a) => [a.key, a.title]));
@@ -104,11 +111,17 @@ async function openDetail(client, el, row, names, onClose) {
   el.querySelector('[data-role=close]').focus();
   if (!row.request_id) return;
   try {
-    const full = await client.call('GET', `/admin/runlogs/${encodeURIComponent(row.request_id)}`);
-    if (!el.hidden && el.querySelector(`[data-record="${row.id}"]`)) draw({ ...row, ...(full.record || full) }, null);
+    const full = await client.call('GET', `/admin/runlogs/${encodeURIComponent(row.request_id)}`, { query: { at: row.at } });
+    if (!el.hidden && el.querySelector(`[data-record="${row.id}"]`)) draw(withTrace(row, full), null);
   } catch (err) {
     if (err.status !== 404 && err.status !== 405 && !el.hidden) draw(row, errorBox(err));
   }
+}
+
+/** The list's row with what GET /admin/runlogs/{request_id} adds: the trace, ratings, conversation. */
+function withTrace(row, full) {
+  return { ...row, ...(full.record || {}), id: row.id, trace: { input: full.input, output: full.output, truncated: full.truncated },
+    ratings: full.ratings || [], conversation_id: full.conversation?.conversation_id };
 }
 
 function detailBody(r, names) {
@@ -131,10 +144,10 @@ function detailBody(r, names) {
 
 /** What was asked and answered (kept for RUNLOG_PAYLOAD_RETENTION_DAYS), the ratings, the conversation. */
 function trace(r) {
-  const tr = r.trace || r;
-  const hasTrace = tr.input !== undefined || tr.output !== undefined;
+  const tr = r.trace || {};
+  const hasTrace = (tr.input !== undefined && tr.input !== null) || (tr.output !== undefined && tr.output !== null);
   const ratings = r.ratings || (r.rating ? [r.rating] : []);
-  const conversation = r.conversation_id || tr.conversation_id;
+  const conversation = r.conversation_id;
   return h('div', { id: 'trace' },
     hasTrace ? [
       h('h2', tl('runlogs.input')), h('pre', { dataset: { role: 'input' } }, show(tr.input)),
@@ -142,7 +155,7 @@ function trace(r) {
     ] : h('p.muted', t('runlogs.no-trace')),
     h('h2', tl('runlogs.rating')),
     ratings.length ? h('ul.ratings', { dataset: { role: 'ratings' } }, ratings.map((x) => h('li', { dataset: { rating: x.rating } },
-      t(`rating.${x.rating}`), x.comment ? ` “${x.comment}”` : '', h('small.muted', ` ${x.sub || ''} ${fmtTime(x.at)}`))))
+      t(`rating.${x.rating}`), x.comment ? ` “${x.comment}”` : '', h('small.muted', ` ${x.user || ''} · ${fmtTime(x.at)}`))))
       : h('p.muted', { dataset: { role: 'ratings' } }, t('runlogs.no-rating')),
     conversation ? h('p', h('a', { href: `#/runlogs?conversation=${encodeURIComponent(conversation)}`, dataset: { role: 'conversation' } },
       t('runlogs.conversation'), ` ${conversation}`)) : null);
