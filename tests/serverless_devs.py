@@ -54,11 +54,12 @@ def ensure_cli() -> Path:
     return BINARY
 
 
-def preview(template: Path, env: dict[str, str], home: Path) -> dict[str, Any]:
-    """``s preview -o json -t template``: the manifest as Serverless Devs renders it."""
+def preview_output(template: Path, env: dict[str, str], home: Path, *, silent: bool = True) -> str:
+    """What ``s preview -o json -t template`` prints on stdout (without ``--silent``, as the docs run it:
+    as root ``s`` logs a WARN line before the JSON)."""
     clean = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "NO_COLOR": "1", **env}
     run = subprocess.run(
-        [str(ensure_cli()), "preview", "-t", str(template), "-o", "json", "--silent"],
+        [str(ensure_cli()), "preview", "-t", str(template), "-o", "json", *(["--silent"] if silent else [])],
         cwd=template.parent,
         env=clean,
         capture_output=True,
@@ -66,7 +67,15 @@ def preview(template: Path, env: dict[str, str], home: Path) -> dict[str, Any]:
         timeout=300,
         check=False,
     )
-    if run.returncode != 0 or not run.stdout.lstrip().startswith("{"):
+    if run.returncode != 0:
         raise AssertionError(f"s preview failed (exit {run.returncode}):\n{run.stdout}\n{run.stderr}")
-    rendered: dict[str, Any] = json.loads(run.stdout)
+    return run.stdout
+
+
+def preview(template: Path, env: dict[str, str], home: Path) -> dict[str, Any]:
+    """``s preview -o json -t template --silent``: the manifest as Serverless Devs renders it."""
+    out = preview_output(template, env, home)
+    if not out.lstrip().startswith("{"):
+        raise AssertionError(f"s preview --silent printed more than JSON:\n{out}")
+    rendered: dict[str, Any] = json.loads(out)
     return rendered

@@ -18,8 +18,10 @@ from typing import Any
 
 import pytest
 import yaml
+from certs import self_signed
 from support import SECRET
 
+from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc_tools.builder import build as build_mod
 from bailian_fc_tools.builder.imports import check_imports
 from bailian_fc_tools.builder.manifest import load_manifest
@@ -29,13 +31,16 @@ from bailian_fc_tools.deploy.validate import SCHEMA_PATH, check_cron, match_rout
 ROOT = Path(__file__).resolve().parents[1]
 RAW = yaml.safe_load((ROOT / "s.yaml").read_text(encoding="utf-8"))
 # The environment `s deploy` would run with (validate checks it: tests/test_validate_deploy_env.py).
+CERT_PEM, KEY_PEM = self_signed("ai.venue.example.cn")
 DEPLOY_ENV = {
     "DASHSCOPE_API_KEY": "sk-0123456789abcdef",
     "STORE_URL": "oss://bailian-bucket/prod?endpoint=https://oss-cn-hangzhou-internal.aliyuncs.com",
     "AUTH_JWT_SECRET": "x" * 48,
     "BAILIAN_FC_DOMAIN": "ai.venue.example.cn",
-    "BAILIAN_FC_CERT_PEM": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-    "BAILIAN_FC_CERT_KEY_PEM": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+    "BAILIAN_FC_CERT_PEM": CERT_PEM,
+    "BAILIAN_FC_CERT_KEY_PEM": KEY_PEM,
+    # Every app id: an empty one is a problem unless its app is in BAILIAN_APPS_DISABLED.
+    **{spec.app_id_setting: f"app-{spec.key}" for spec in CATALOGUE.values()},
 }
 
 
@@ -292,8 +297,18 @@ def test_import_check_follows_module_level_imports_only(tmp_path: Path) -> None:
 
 def _build(out: Path, version: str) -> Path:
     """``bailian-fc build admin`` into ``out``; the code dir it wrote."""
+    lock = [] if version == "3.10" else ["--no-lock"]  # requirements/functions.lock is for FC's 3.10
     done = _cli(
-        "build", "admin", "--out", str(out), "--python-version", version, "--store", "file", timeout=170
+        "build",
+        "admin",
+        "--out",
+        str(out),
+        "--python-version",
+        version,
+        "--store",
+        "file",
+        *lock,
+        timeout=170,
     )
     assert done.returncode == 0, done.stderr
     assert re.search(r"^admin\s+\d+\s+[\d.]+ MB\s+[\d.]+ MB", done.stdout, re.M), done.stdout  # size report

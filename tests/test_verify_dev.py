@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,9 +16,19 @@ from bailian_fc.auth import Authenticator
 pytestmark = pytest.mark.slow
 
 
-def verify(base: str, token: str) -> subprocess.CompletedProcess[str]:
+def verify(base: str, token: str, *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bailian_fc_tools.cli", "verify", "--base-url", base, "--token", token],
+        [
+            sys.executable,
+            "-m",
+            "bailian_fc_tools.cli",
+            "verify",
+            "--base-url",
+            base,
+            "--token",
+            token,
+            *flags,
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -40,7 +51,7 @@ def test_verify_passes_against_dev(tmp_path):
         as_site_admin = verify(base, site_admin)
     assert out.returncode == 0, out.stdout + out.stderr
     rows = [line for line in out.stdout.splitlines() if line.startswith("P")]
-    assert len(rows) == 9 and all(" ok " in row for row in rows), out.stdout
+    assert len(rows) == 11 and all(" ok " in row for row in rows), out.stdout  # loopback: writes too
     assert any("DATA_URL login" in row and "embedded dataset" in row for row in rows), out.stdout
     assert any("business day rolls over" in row for row in rows), out.stdout
     assert as_site_admin.returncode == 0, (
@@ -70,7 +81,7 @@ def rows_of(out: subprocess.CompletedProcess[str]) -> dict[str, str]:
     """check name → its table row."""
     found = {}
     for line in out.stdout.splitlines():
-        match = re.match(r"^P\d\s+(.+?)\s{2,}(ok|FAIL)\s", line)
+        match = re.match(r"^P\d\s+(.+?)\s{2,}(ok|FAIL|skip)\s", line)
         if match:
             found[match.group(1).strip()] = line
     return found
@@ -113,3 +124,43 @@ def test_verify_p1_names_the_function_whose_app_id_is_missing(tmp_path):
         " FAIL " in rows["store round-trips"]
         and "chat function: AppNotConfigured" in rows["store round-trips"]
     )
+
+
+WRITE_CHECKS = (
+    "store round-trips",
+    "sandbox clock reaches App2",
+    "business day rolls over",
+    "app answers and caches",
+)
+
+
+def _stored(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_verify_read_only_sends_gets_only_and_changes_nothing(tmp_path):
+    """--read-only (the default for a production URL) runs every check that only reads, skips the four
+    that write, and the store holds the same bytes afterwards; the emulator saw no call."""
+    with running_dev(tmp_path / "data") as (base, banner, _):
+        token = admin_token(banner)
+        emulator = emulator_url(banner)
+        httpx.get(f"{base}/clock", timeout=10)  # the first request seeds what a fresh store lacks
+        before = _stored(tmp_path / "data")
+        out = verify(base, token, "--read-only")
+        after = _stored(tmp_path / "data")
+        calls = httpx.get(f"{emulator}/_emulator/requests", timeout=10).json()
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "read-only" in out.stderr
+    rows = rows_of(out)
+    assert {name for name, row in rows.items() if " skip " in row} == set(WRITE_CHECKS), out.stdout
+    assert all(" ok " in rows[name] for name in rows if name not in WRITE_CHECKS), out.stdout
+    assert " ok " in rows["store reads"] and " ok " in rows["live clock"], out.stdout
+    assert after == before
+    assert calls == [], calls  # no Bailian call: no tokens spent
+
+
+def test_a_production_url_defaults_to_read_only():
+    from bailian_fc_tools.deploy.verify import is_local
+
+    assert is_local("http://127.0.0.1:9000") and is_local("http://localhost:9000/")
+    assert not is_local("https://ai.venue.example.cn")

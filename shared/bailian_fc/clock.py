@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from datetime import time as dtime
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -42,6 +41,7 @@ from pydantic import (
 
 from .ids import SAFE_ID_PATTERN, is_safe_id, new_id
 from .retention import RetentionRule, id_time, ordered
+from .settings import parse_day_start  # the day-start format is a setting's: declared there
 from .store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 SITE_ID_PATTERN = SAFE_ID_PATTERN
 GLOBAL_KEY = "runtime/context/global.json"
 SITE_KEY = "runtime/context/sites/{site_id}.json"
@@ -65,14 +64,6 @@ Scope = Literal["global", "site"]
 def utc_now() -> datetime:
     """The real wall clock (aware, UTC): the default ``wall`` of :class:`SandboxClock`."""
     return datetime.now(timezone.utc)
-
-
-def parse_day_start(value: str) -> dtime:
-    """``"HH:MM"`` (24 h, zero-padded) to a time; anything else is a configuration error."""
-    match = _HHMM.fullmatch(value or "")
-    if not match:
-        raise ValueError(f"day start must be 'HH:MM' (00:00..23:59), not {value!r}")
-    return dtime(int(match.group(1)), int(match.group(2)))
 
 
 def bounded_utc(value: datetime) -> datetime:

@@ -9,12 +9,15 @@ cloud-provider sources), a third of the apps function's budget.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from datetime import time as dtime
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 DEFAULT_BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 class Settings(BaseModel):
@@ -45,6 +48,9 @@ class Settings(BaseModel):
 
     business_tz: str = "Asia/Shanghai"
     business_day_start: str = "08:00"
+    # Catalogue keys (comma-separated) this deployment leaves without an app id on purpose: their
+    # 503 AppNotConfigured says so, and `bailian-fc validate` stops asking for their BAILIAN_APP_ID_*.
+    bailian_apps_disabled: str = ""
 
     # Upstream call policy (one retry loop; see client.py).
     bailian_max_attempts: int = Field(default=3, ge=1, le=10)
@@ -90,6 +96,25 @@ class Settings(BaseModel):
     chat_max_stored_answer_chars: int = Field(default=20_000, ge=100)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
+    # Checked here, not at first use: a bad zone or day start fails the initializer with the setting's
+    # name (and `bailian-fc validate` reports it before deploy), not a request with a traceback.
+    @field_validator("business_tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
+        return value
+
+    @field_validator("business_day_start")
+    @classmethod
+    def _day_start(cls, value: str) -> str:
+        parse_day_start(value)
+        return value
+
     def app_id(self, key: str) -> str | None:
         """``BAILIAN_APP_ID_<KEY>`` for a catalogue key (read live, so tests and dev can set it)."""
         return os.environ.get(f"BAILIAN_APP_ID_{key.upper()}") or None
@@ -98,6 +123,19 @@ class Settings(BaseModel):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = {k.lower(): v for k, v in (os.environ if environ is None else environ).items()}
         return cls.model_validate({name: env[name] for name in cls.model_fields if env.get(name, "") != ""})
+
+
+def parse_day_start(value: str) -> dtime:
+    """``"HH:MM"`` (24 h, zero-padded) to a time; anything else is a configuration error."""
+    match = _HHMM.fullmatch(value or "")
+    if not match:
+        raise ValueError(f"day start must be 'HH:MM' (00:00..23:59), not {value!r}")
+    return dtime(int(match.group(1)), int(match.group(2)))
+
+
+def disabled_apps(value: str) -> frozenset[str]:
+    """The catalogue keys of ``BAILIAN_APPS_DISABLED`` (comma-separated, blanks ignored)."""
+    return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
 
 
 @lru_cache(maxsize=1)

@@ -4,8 +4,10 @@
 imports this one (``tests/test_architecture.py``). Its sub-rooms:
 
 * :mod:`.cli`: the ``bailian-fc`` command line, one subcommand per concern below;
-* :mod:`.builder`: ``s.yaml`` reading, code-dir builds, slimming, the eager-import check;
-* :mod:`.deploy`: ``validate`` and its deploy-environment checks, ``verify``, ``store init``;
+* :mod:`.builder`: ``s.yaml`` reading, code-dir builds, slimming, the eager-import check, the lock
+  (``requirements/functions.lock``) and the built-dir probe;
+* :mod:`.deploy`: ``validate`` and its deploy-environment and settings checks, ``verify``,
+  ``release``/``rollback``, ``logs``, ``store init``;
 * :mod:`.local`: every function of ``s.yaml`` on one local port, the FC platform fakes, one FC
   invocation in a fresh interpreter, slow-client guards;
 * :mod:`.db`: the venue database (migrations, RLS generation, a throwaway PostgreSQL, writers,

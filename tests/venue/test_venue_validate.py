@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc_tools.deploy.validate import fake_env, validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,6 +18,8 @@ VPC = {
     "BAILIAN_FC_VSWITCH_IDS": '["vsw-bp1a", "vsw-bp1b"]',
     "BAILIAN_FC_SECURITY_GROUP_ID": "sg-bp1rds",
 }
+# Every app id set: an empty one is a problem of its own (unless its app is in BAILIAN_APPS_DISABLED).
+APP_IDS = {spec.app_id_setting: f"app-{spec.key}" for spec in CATALOGUE.values()}
 PG = {"DATA_URL": "postgresql://fc_reader:pw@pgm-bp1.pg.rds.aliyuncs.com:5432/venue?sslmode=verify-full"}
 
 
@@ -28,7 +31,7 @@ def problems(tmp_path: Path, env: dict[str, str], mutate: Any = None) -> list[st
         path = tmp_path / "s.yaml"
         path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return validate(
-        path, root=ROOT, env={**fake_env(ROOT / "s.yaml"), **env}, built=tmp_path / "none"
+        path, root=ROOT, env={**fake_env(ROOT / "s.yaml"), **APP_IDS, **env}, built=tmp_path / "none"
     ).problems
 
 

@@ -21,7 +21,7 @@ from ..catalogue.registry import CATALOGUE, AppSpec
 from ..clock import Reading
 from ..errors import Busy, DomainError, NotConfigured, NotFound
 from ..runlog import record as runlog
-from ..settings import Settings
+from ..settings import Settings, disabled_apps
 from ..store import Store
 from ..venue import VenueData, open_venue_data
 from .context import PromptContext
@@ -200,7 +200,9 @@ class AppsService:
     ) -> Outcome:
         app_id = self.settings.app_id(spec.key)
         if not app_id:
-            raise NotConfigured(f"{spec.app_id_setting} is not set", code="AppNotConfigured")
+            off = spec.key in disabled_apps(self.settings.bailian_apps_disabled)
+            why = " (disabled on this deployment: BAILIAN_APPS_DISABLED)" if off else ""
+            raise NotConfigured(f"{spec.app_id_setting} is not set{why}", code="AppNotConfigured")
         assert spec.prompt is not None and spec.output_model is not None
         context = self._context(spec, data, site_id, reading)
         prompt = spec.prompt(data, context)

@@ -35,7 +35,7 @@ from ..catalogue.chat import ChatRequest
 from ..errors import ConversationNotFound, NotConfigured
 from ..http.sse import Emit
 from ..runlog import record as runlog
-from ..settings import Settings
+from ..settings import Settings, disabled_apps
 from ..store import StoreError
 from . import events, limits
 from .conversations import TITLE_CHARS, ConversationStore
@@ -63,7 +63,9 @@ class ChatService:
     async def start_turn(self, principal: Principal, request: ChatRequest) -> Turn:
         app_id = self.settings.app_id(APP_KEY)
         if not app_id:
-            raise NotConfigured(f"BAILIAN_APP_ID_{APP_KEY.upper()} is not set", code="AppNotConfigured")
+            off = APP_KEY in disabled_apps(self.settings.bailian_apps_disabled)
+            why = " (disabled on this deployment: BAILIAN_APPS_DISABLED)" if off else ""
+            raise NotConfigured(f"BAILIAN_APP_ID_{APP_KEY.upper()} is not set{why}", code="AppNotConfigured")
         self.client()  # a missing key is a JSON 503 now, not a broken stream later
         site, user = principal.site_id, principal.sub
         conversation_id = request.conversation_id

@@ -42,7 +42,7 @@ from bailian_fc_tools.builder.slim import (
     PRUNE_FILES,
     WARM_IMPORTS,
     drop_unrequired,
-    find_interpreter,  # noqa: F401  (re-exported: callers use build.find_interpreter)
+    find_interpreter,  # also re-exported: callers use build.find_interpreter
     precompile,
     prune,
     req_name,
@@ -309,12 +309,12 @@ def missing_for_target(target: Path, version: str) -> list[str]:
     return sorted(spec for name, spec in needed.items() if name not in installed)
 
 
-def assemble(
-    function: str, root: Path, code: Path, reqs: list[str], flags: list[str], wheelhouse: Path, offline: bool
+def install_requirements(
+    function: str, target: Path, reqs: list[str], flags: list[str], wheelhouse: Path, offline: bool
 ) -> None:
-    if code.exists():
-        shutil.rmtree(code)
-    target = code / "python"
+    """pip-install ``reqs`` for the target into ``target`` from the wheelhouse, the way a code dir gets
+    them (NO_DEPS without their declared deps, target-marker deps added, unrequired ones dropped,
+    stand-ins and lazy roots written, pruned). ``bailian-fc lock`` resolves with this same function."""
     install = [
         "install",
         "--no-index",
@@ -348,6 +348,15 @@ def assemble(
     if lazy := write_lazy_inits(target):
         progress(f"{function}: lazy package roots {', '.join(lazy)} (lazy_roots.LAZY_INITS)")
     prune(target, PRUNE_FILES)
+
+
+def assemble(
+    function: str, root: Path, code: Path, reqs: list[str], flags: list[str], wheelhouse: Path, offline: bool
+) -> None:
+    if code.exists():
+        shutil.rmtree(code)
+    target = code / "python"
+    install_requirements(function, target, reqs, flags, wheelhouse, offline)
     package = root / "shared" / "bailian_fc"
     shutil.copytree(
         package,
@@ -415,8 +424,13 @@ def build(
     import_check: bool = True,
     compile_pyc: bool = True,
     data: str = "auto",
+    locked: bool = True,
 ) -> list[Report]:
-    """Build the code dirs of ``functions`` (all of s.yaml's when empty) and return their reports."""
+    """Build the code dirs of ``functions`` (all of s.yaml's when empty) and return their reports.
+
+    ``locked``: install exactly ``requirements/functions.lock``'s versions (refused when the lock is
+    stale or for another target), refuse wheels whose hash differs, and record both in BUILD_INFO."""
+    from bailian_fc_tools.builder import lock as lockfile
     from bailian_fc_tools.builder.imports import check_imports
     from bailian_fc_tools.builder.manifest import load_manifest
 
@@ -440,9 +454,15 @@ def build(
         )
         for name in names
     ]
+    try:
+        lock = lockfile.load_current(root, {p[1] for p in plans}, platform) if locked else None
+    except lockfile.LockError as exc:
+        raise BuildError(str(exc)) from None
+    pin = lockfile.constraint_flags(lock, out) if lock else []  # pip resolves to the lock's versions
     for version in sorted({p[1] for p in plans}):
         union = sorted({r for p in plans if p[1] == version for r in p[2]})
-        fill_wheelhouse(union, target_flags(version, platform), wheelhouse, offline=offline, refresh=refresh)
+        flags = [*target_flags(version, platform), *pin]
+        fill_wheelhouse(union, flags, wheelhouse, offline=offline, refresh=refresh)
     reports = []
     for name, version, reqs, runtime_py in plans:
         started, report = time.monotonic(), Report(name, out / name, reqs)
@@ -451,12 +471,20 @@ def build(
                 f"built for Python {version}, {manifest.functions[name].runtime} runs {runtime_py}"
             )
         progress(f"{name}: installing {len(reqs)} requirements for cp{version.replace('.', '')} {platform}")
-        assemble(name, root, report.code_dir, reqs, target_flags(version, platform), wheelhouse, offline)
+        flags = [*target_flags(version, platform), *pin]
+        assemble(name, root, report.code_dir, reqs, flags, wheelhouse, offline)
+        shipped = lockfile.shipped(report.code_dir / "python", wheelhouse, version, platform)
+        if lock is not None and (drift := lockfile.differences(shipped, lock)):
+            raise BuildError(
+                f"{name}: the build differs from {lockfile.LOCK_PATH}: {'; '.join(drift)}; "
+                f"run `{lockfile.REFRESH}` (add --refresh for newer versions)"
+            )
         if not strip_binaries(report.code_dir / "python"):
             report.warnings.append("no `strip` here: extension modules keep their symbol tables (bigger zip)")
         if compile_pyc and precompile(report.code_dir, version, WARM_IMPORTS.get(name, ())) is None:
             report.warnings.append(f"no python{version} here to precompile: FC compiles on each cold start")
         report.problems += check_imports(report.code_dir) if import_check else []
+        report.problems += prove_clients(report, name, kind, version) if import_check else []
         info = {
             "function": name,
             "python_version": version,
@@ -464,13 +492,28 @@ def build(
             "store": kind,
             "data": data,
             "requirements": reqs,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            # Exactly what ships, and the lock it came from: no time stamp, so one lock gives one file.
+            "distributions": [{"name": p.name, "version": p.version, "sha256": p.sha256} for p in shipped],
+            "lock": lock.digest if lock is not None else None,
         }
         (report.code_dir / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         measure(report)
         progress(f"{name}: done in {time.monotonic() - started:.1f} s")
         reports.append(report)
     return reports
+
+
+def prove_clients(report: Report, function: str, store: str, version: str) -> list[str]:
+    """The built dir constructs its store client (and Bailian client) under the target Python."""
+    from bailian_fc_tools.builder.built_probe import probe_built
+
+    interpreter = find_interpreter(version)
+    if interpreter is None:
+        report.warnings.append(f"no python{version} here: the store and Bailian clients were not constructed")
+        return []
+    return probe_built(
+        report.code_dir, store, "dashscope" not in EXCLUDED_DEPS.get(function, ()), interpreter
+    )
 
 
 def print_reports(reports: list[Report]) -> None:
@@ -516,6 +559,11 @@ def register(sub: Any) -> None:
     parser.add_argument("--wheelhouse", type=Path, default=None, help="default: <project>/build/.wheels")
     parser.add_argument("--no-import-check", action="store_true", help="skip the eager-import check")
     parser.add_argument("--no-compile", action="store_true", help="skip precompiling with python<version>")
+    parser.add_argument(
+        "--no-lock",
+        action="store_true",
+        help="resolve without requirements/functions.lock (another target; BUILD_INFO records lock: null)",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -535,6 +583,7 @@ def _run(args: argparse.Namespace) -> int:
             import_check=not args.no_import_check,
             compile_pyc=not args.no_compile,
             data=args.data,
+            locked=not args.no_lock,
         )
     except BuildError as exc:
         print(f"build: error: {exc}", file=sys.stderr)

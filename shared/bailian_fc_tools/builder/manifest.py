@@ -132,6 +132,38 @@ def from_rendered(path: str | os.PathLike[str], rendered: dict[str, Any]) -> Man
     return Manifest(path, raw, rendered, functions, _routes(rendered["resources"], functions))
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def first_json(text: str, accept: Any = None) -> Any:
+    """The first JSON object or array that opens a line of ``text`` (and that ``accept`` takes), past
+    any log lines and ANSI colour ``s`` prints around it; None when there is none."""
+    text = _ANSI.sub("", text)
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"^[ \t]*[{\[]", text, re.M):
+        try:
+            value, _ = decoder.raw_decode(text, match.end() - 1)
+        except ValueError:
+            continue
+        if accept is None or accept(value):
+            return value
+    return None
+
+
+def parse_preview(text: str) -> dict[str, Any]:
+    """The manifest in what ``s preview -o json`` printed: it may put log lines around the JSON (as root,
+    ``[…][WARN][s_cli] It is not recommended to run the command as root user.`` comes first) and colour
+    them. The first line opening a JSON object that holds ``resources`` is the rendering."""
+    value = first_json(text, lambda v: isinstance(v, dict) and isinstance(v.get("resources"), dict))
+    if value is not None:
+        return dict(value)
+    first = next((line for line in _ANSI.sub("", text).splitlines() if line.strip()), "")
+    raise ManifestError(
+        "no rendered manifest (a JSON object with resources) in the s preview output"
+        + (f"; it begins {first[:120]!r}" if first else "; it is empty")
+    )
+
+
 def _functions(resources: dict[str, Any]) -> dict[str, Function]:
     out = {}
     for name, res in resources.items():

@@ -17,6 +17,9 @@ COMMAND_MODULES = (
     "bailian_fc_tools.deploy.store_init",
     "bailian_fc_tools.deploy.validate",
     "bailian_fc_tools.deploy.verify",
+    "bailian_fc_tools.deploy.fc_logs",
+    "bailian_fc_tools.deploy.release",
+    "bailian_fc_tools.builder.lock",
 )
 
 
@@ -108,7 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bailian-fc", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    dev = sub.add_parser("dev", help="serve every function of s.yaml locally (emulator when no key)")
+    dev = sub.add_parser(
+        "dev",
+        help="serve every function of s.yaml locally (emulator when no key)",
+        description="Serve every function of s.yaml on one local port, with its routes, timers and an "
+        "in-process Bailian emulator when DASHSCOPE_API_KEY is unset.",
+    )
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=9000)
     dev.add_argument("--emulator-port", type=int, default=0, help="0 picks a free port")
@@ -167,14 +175,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.set_defaults(func=_token)
 
-    emulator = sub.add_parser("emulator", help="run the Bailian emulator")
+    emulator = sub.add_parser(
+        "emulator",
+        help="run the Bailian emulator",
+        description="Run the Bailian (DashScope) emulator: app calls answered offline, faults scripted "
+        "through POST /_emulator/script.",
+    )
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=8089)
     emulator.set_defaults(func=_emulator)
 
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
+    describe(sub)
     return parser
+
+
+def describe(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Every command's --help opens with what it does: its one-line help as a sentence when it has
+    no longer description (nested commands too)."""
+    helps = {action.dest: action.help for action in sub._choices_actions}
+    for name, parser in sub.choices.items():
+        if not parser.description and helps.get(name):
+            text = str(helps[name])
+            parser.description = text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                describe(action)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -79,18 +79,21 @@ def is_fake(value: str) -> bool:
     return value.startswith("fake-")
 
 
-def check_function_env(function: Function) -> list[str]:
-    """The rendered environment this function gets: a store it can open and share, a usable secret."""
+def check_function_env(function: Function) -> list[tuple[str, str]]:
+    """The rendered environment this function gets: a store it can open and share, a usable secret.
+
+    ``(function, problem)`` pairs: the same value reaches several functions and is reported once.
+    """
     env = {k: str(v) for k, v in (function.props.get("environmentVariables") or {}).items()}
-    where, found = function.resource, []
+    found = []
     if (url := env.get("STORE_URL")) and not is_fake(url) and (why := store_url_problem(url)):
-        found.append(f"{where}: {why}")
+        found.append((function.resource, why))
     if (
         (secret := env.get("AUTH_JWT_SECRET")) is not None
         and not is_fake(secret)
         and (why := secret_problem(secret))
     ):
-        found.append(f"{where}: {why}")
+        found.append((function.resource, why))
     return found
 
 
@@ -104,14 +107,17 @@ def check_concurrency(function: Function) -> list[str]:
     return []
 
 
-def check_build_matches(function: Function, built: Path | None) -> list[str]:
-    """A build dir packages one store adapter and one venue-data adapter: they must be the configured ones."""
+def check_build_matches(function: Function, built: Path | None, root: Path | None = None) -> list[str]:
+    """A build dir packages one store adapter and one venue-data adapter: they must be the configured ones;
+    and exactly the lock's distributions (``root``'s ``requirements/functions.lock``)."""
     info_path = built / function.resource / BUILD_INFO if built else None
     if info_path is None or not info_path.is_file():
         return []
     info: dict[str, Any] = json.loads(info_path.read_text(encoding="utf-8"))
     env = {k: str(v) for k, v in (function.props.get("environmentVariables") or {}).items()}
     where, found = function.resource, []
+    if root is not None:
+        found += check_build_lock(where, info_path.parent, info, root)
     url = env.get("STORE_URL", "")
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if url and not is_fake(url) and info.get("store") != scheme:
@@ -129,7 +135,27 @@ def check_build_matches(function: Function, built: Path | None) -> list[str]:
     return found
 
 
+def check_build_lock(where: str, code: Path, info: dict[str, Any], root: Path) -> list[str]:
+    """The build dir ships what the lock says: built from this lock, and each installed distribution at
+    the locked version (read from its dist-info, not from what BUILD_INFO claims)."""
+    from bailian_fc_tools.builder import lock as lockfile
+
+    rebuild = f"rebuild it (`bailian-fc build {where}`)"
+    try:
+        lock = lockfile.load(root)
+    except lockfile.LockError as exc:
+        return [f"{where}: {exc}"]
+    if info.get("lock") != lock.digest:
+        return [f"{where}: build/{where} was not built from {lockfile.LOCK_PATH} as it is now; {rebuild}"]
+    shipped = [lockfile.Pin(n, v, "") for n, v in lockfile.installed(code / "python").items()]
+    if drift := lockfile.differences(shipped, lock):
+        return [f"{where}: build/{where} does not match {lockfile.LOCK_PATH}: {'; '.join(drift)}; {rebuild}"]
+    return []
+
+
 def check_https(resources: dict[str, Any]) -> list[str]:
+    from bailian_fc_tools.deploy.settings_check import certificate_problems, domain_problem
+
     """The miniprogram's wx.request reaches HTTPS domains only: each custom domain serves HTTPS with a cert."""
     found: list[str] = []
     for name, res in resources.items():
@@ -137,6 +163,8 @@ def check_https(resources: dict[str, Any]) -> list[str]:
             continue
         props = res.get("props") or {}
         domain = str(props.get("domainName") or "")
+        if why := domain_problem(domain):
+            found.append(f"{name}: {why}")
         if domain in ("", "auto"):
             found.append(
                 f"{name}: domainName is {domain or 'empty'!r}; set BAILIAN_FC_DOMAIN to the miniprogram's "
@@ -153,6 +181,10 @@ def check_https(resources: dict[str, Any]) -> list[str]:
             found.append(
                 f"{name}: certConfig.certificate (BAILIAN_FC_CERT_PEM) is not a PEM certificate chain"
             )
-        if not is_fake(key) and not re.search(r"-----BEGIN [A-Z ]*PRIVATE KEY-----", key):
+        key_ok = is_fake(key) or bool(re.search(r"-----BEGIN [A-Z ]*PRIVATE KEY-----", key))
+        if not key_ok:
             found.append(f"{name}: certConfig.privateKey (BAILIAN_FC_CERT_KEY_PEM) is not a PEM private key")
+        if not is_fake(pem) and "-----BEGIN CERTIFICATE-----" in pem:
+            valid = "" if domain_problem(domain) else domain  # names are checked against a valid domain only
+            found += [f"{name}: {p}" for p in certificate_problems(pem, key if key_ok else "", valid)]
     return found

@@ -35,6 +35,7 @@ from bailian_fc_tools.builder.manifest import (
     ManifestError,
     from_rendered,
     load_manifest,
+    parse_preview,
     route_matches,
 )
 from bailian_fc_tools.deploy.deploy_env import (
@@ -44,6 +45,7 @@ from bailian_fc_tools.deploy.deploy_env import (
     check_https,
     missing_env,
 )
+from bailian_fc_tools.deploy.settings_check import check_settings, did_you_mean, grouped, zone_hint
 
 # Shipped with the package (MIT, devsapp/fc3 src/schema.json; licence in data/NOTICE.md).
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "data" / "fc3-props.schema.json"
@@ -152,7 +154,7 @@ def check_cron(expression: Any) -> str | None:
         try:
             ZoneInfo(tz.group(1))
         except Exception:
-            return f"unknown CRON_TZ zone {tz.group(1)!r}"
+            return f"unknown CRON_TZ zone {tz.group(1)!r}{zone_hint(tz.group(1))}"
         text = tz.group(2).strip()
     if text.startswith("@"):
         return None if _EVERY.match(text) else f"{text!r}: FC accepts @every <n>m / <n>h here"
@@ -331,6 +333,36 @@ def check_routes(manifest: Manifest) -> list[str]:
     return found
 
 
+def check_alias(manifest: Manifest) -> list[str]:
+    """Triggers, routes and async configs serve the release alias (``vars.alias``): one left on LATEST
+    or another qualifier would bypass ``bailian-fc release`` and ``rollback``."""
+    alias = (manifest.rendered.get("vars") or {}).get("alias")
+    if not alias:
+        return ["vars.alias is not set: triggers and routes must serve the release alias (e.g. live)"]
+    found = []
+    for function in manifest.functions.values():
+        for trigger in function.triggers:
+            if trigger.get("qualifier") != alias:
+                found.append(
+                    f"{function.resource}.triggers[{trigger.get('triggerName')}]: qualifier "
+                    f"{trigger.get('qualifier', 'LATEST')!r}, not the release alias {alias!r} (${{vars.alias}})"
+                )
+        async_config = function.props.get("asyncInvokeConfig")
+        if isinstance(async_config, dict) and async_config.get("qualifier") != alias:
+            found.append(
+                f"{function.resource}.asyncInvokeConfig: qualifier is not the release alias {alias!r}"
+            )
+    for name, res in manifest.rendered["resources"].items():
+        if str(res.get("component", "")).startswith("fc3-domain"):
+            for route in (res.get("props") or {}).get("routeConfig", {}).get("routes", []):
+                if route.get("qualifier") != alias:
+                    found.append(
+                        f"{name}: route {route.get('path')} qualifier {route.get('qualifier', 'LATEST')!r}, "
+                        f"not the release alias {alias!r} (${{vars.alias}})"
+                    )
+    return found
+
+
 def leftovers(value: Any, where: str) -> list[str]:
     if isinstance(value, dict):
         return [p for k, v in value.items() for p in leftovers(v, f"{where}.{k}")]
@@ -348,6 +380,12 @@ def check_schema(schema: dict[str, Any], function: Function) -> list[str]:
     found = []
     for error in jsonschema.Draft7Validator(schema).iter_errors(function.props):
         at = ".".join(str(p) for p in error.absolute_path) or "props"
+        if error.validator == "enum" and isinstance(error.instance, str):  # not 26 names: the close ones
+            if at == "region":
+                continue  # the same FC_REGION in every function: fc_region_problems reports it once
+            hint = did_you_mean(error.instance, error.validator_value)
+            found.append(f"{function.resource}.{at}: {error.instance!r} is not an fc3 {at}{hint}")
+            continue
         found.append(f"{function.resource}.{at}: {error.message}")
     found += unknown_keys(schema, {"properties": schema["properties"]}, function.props, function.resource)
     found += [
@@ -394,16 +432,20 @@ def validate(
         return result
     result.problems += leftovers(manifest.rendered["resources"], "resources")
     schema = load_schema(schema_path or SCHEMA_PATH)
+    shared: list[tuple[str, str]] = []  # problems of a value several functions get: reported once
     for function in manifest.functions.values():
         result.problems += check_schema(schema, function)
         result.problems += check_triggers(schema, function)
         result.problems += check_runtime(function, root, built)
         result.problems += check_deploy_wiring(manifest, function, built)
         result.problems += check_environment(manifest, function)
-        result.problems += check_function_env(function)
+        shared += check_function_env(function)
         result.problems += check_concurrency(function)
-        result.problems += check_build_matches(function, built)
+        result.problems += check_build_matches(function, built, root)
+    result.problems += grouped(shared)
+    result.problems += check_settings(manifest.functions.values(), required_env(), schema)
     result.problems += check_routes(manifest)
+    result.problems += check_alias(manifest)
     result.problems += check_https(manifest.rendered["resources"])
     from bailian_fc_tools.db.venue_network import (  # DATA_URL, VPC, login
         check_data_login,
@@ -432,7 +474,8 @@ def register(sub: Any) -> None:
         type=Path,
         default=None,
         metavar="JSON",
-        help="check this rendering of the manifest instead (`s preview -o json > FILE`)",
+        help="check this rendering of the manifest instead (`s preview -o json > FILE`; log lines "
+        "around the JSON, such as s's WARN as root, are skipped)",
     )
     parser.add_argument(
         "--schema",
@@ -447,7 +490,7 @@ def _run(args: argparse.Namespace) -> int:
     rendered = None
     if args.rendered is not None:
         try:
-            rendered = json.loads(args.rendered.read_text(encoding="utf-8"))
+            rendered = parse_preview(args.rendered.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             print(f"validate: --rendered {args.rendered}: {exc}", file=sys.stderr)
             return 2

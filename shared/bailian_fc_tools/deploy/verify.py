@@ -3,8 +3,13 @@
 Runs against any running bundle (``bailian-fc dev`` or a deployed custom domain) with an
 admin token, prints a table, and exits with the severity of the worst failure:
 0 = all passed, 1 = a P3 failed, 2 = P2, 3 = P1, 4 = a P0 failed (bigger is worse, so a
-deploy pipeline can gate on ``-ge 3``). It leaves nothing behind: the test conversation is
-deleted and the sandbox clock it sets is reset.
+deploy pipeline can gate on ``-ge 3``).
+
+``--read-only`` (the default for any URL but loopback; ``--write`` to override) sends GETs only:
+routes, auth, app ids, store reads, jobs, the DATA_URL login and the live clock. The write checks
+(the default on loopback, or with ``--write``) change production: they stream and store one chat
+turn (then delete it), fix the token's site clock for a few seconds (then reset it) and ask Bailian
+anew for App2 and App6 (tokens spent, answers cached). Each is listed with ``skip`` when read-only.
 
 It tells the truth about Bailian: every check that needs an answer forces a new one (``refresh``
 or a fresh sandbox clock, whose answers are cached apart from live ones) and rejects ``stale``, so
@@ -50,6 +55,23 @@ class Result:
     name: str
     ok: bool
     detail: str
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class Check:
+    priority: int
+    name: str
+    run: Callable[[], str]
+    writes: bool = False  # changes the deployment (a stored turn, a site clock, Bailian calls)
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def is_local(base_url: str) -> bool:
+    """Loopback (``bailian-fc dev``): the write checks are the default there, read-only elsewhere."""
+    return (httpx.URL(base_url).host or "") in LOOPBACK
 
 
 class Verifier:
@@ -119,6 +141,29 @@ class Verifier:
         expect(len(conversation["turns"]) == 1, "the stored conversation has no turn")
         self.json("DELETE", f"/chat/conversations/{first.conversation_id}", status=204)
         return "a chat turn was streamed, stored, read back and deleted"
+
+    def store_reads(self) -> str:
+        """The store answers reads for every function that has one: chat's conversations, admin's run logs."""
+        conversations = self.json("GET", "/chat/conversations")
+        expect(isinstance(conversations, dict), "GET /chat/conversations did not answer an object")
+        self.json("GET", "/admin/runlogs")
+        return "chat's conversations and admin's run logs read from the store (nothing written)"
+
+    def live_clock(self) -> str:
+        """``/clock`` is live (no sandbox left behind) and its business date follows its zone and day start."""
+        clock = self.json("GET", "/clock")
+        expect(
+            clock["sandbox"] is False, f"a sandbox clock is set: now={clock['now']} (reset it in the console)"
+        )
+        hours, minutes = (int(part) for part in clock["day_start"].split(":"))
+        local = dt.datetime.fromisoformat(clock["now"]).astimezone(ZoneInfo(clock["tz"]))
+        expected = (local - dt.timedelta(hours=hours, minutes=minutes)).date()
+        expect(
+            clock["business_date"] == expected.isoformat(),
+            f"/clock says business date {clock['business_date']} at {local:%Y-%m-%d %H:%M} {clock['tz']}"
+            f" with day start {clock['day_start']}; expected {expected}",
+        )
+        return f"live clock, business date {expected} ({clock['tz']}, day starts {clock['day_start']})"
 
     def jobs_scheduled(self) -> str:
         jobs = self.json("GET", "/admin/triggers")["jobs"]
@@ -248,34 +293,45 @@ class Verifier:
             "embedded dataset (no DATA_URL)" if verdict == "embedded" else "DATA_URL login is subject to RLS"
         )
 
-    def checks(self) -> list[tuple[int, str, Callable[[], str]]]:
+    def checks(self) -> list[Check]:
         return [
-            (0, "functions answer", self.functions_answer),
-            (0, "auth enforced", self.auth_enforced),
-            (1, "app ids configured", self.app_ids_configured),
-            (1, "store round-trips", self.store_round_trips),
-            (1, "DATA_URL login subject to RLS", self.data_login),
-            (1, "jobs have next fire times", self.jobs_scheduled),
-            (2, "sandbox clock reaches App2", self.sandbox_clock),
-            (2, "business day rolls over", self.business_day_rollover),
-            (3, "app answers and caches", self.app_answers_and_caches),
+            Check(0, "functions answer", self.functions_answer),
+            Check(0, "auth enforced", self.auth_enforced),
+            Check(1, "app ids configured", self.app_ids_configured),
+            Check(1, "store reads", self.store_reads),
+            Check(1, "store round-trips", self.store_round_trips, writes=True),
+            Check(1, "DATA_URL login subject to RLS", self.data_login),
+            Check(1, "jobs have next fire times", self.jobs_scheduled),
+            Check(2, "live clock", self.live_clock),
+            Check(2, "sandbox clock reaches App2", self.sandbox_clock, writes=True),
+            Check(2, "business day rolls over", self.business_day_rollover, writes=True),
+            Check(3, "app answers and caches", self.app_answers_and_caches, writes=True),
         ]
 
-    def run(self, report: Callable[[Result], None] | None = None) -> list[Result]:
-        """Every check in order; ``report`` sees each result as soon as it is known."""
+    def run(self, report: Callable[[Result], None] | None = None, *, write: bool = True) -> list[Result]:
+        """Every check in order (``write=False``: the ones that write are skipped); ``report`` sees each
+        result as soon as it is known."""
         results = []
-        for priority, name, check in self.checks():
-            try:
-                result = Result(priority, name, True, check())
-            except (CheckFailed, httpx.HTTPError, KeyError, ValueError, IndexError) as exc:
-                detail = f"{type(exc).__name__}: {exc}"
-                if " → 403" in detail:
-                    detail += " (is --token an admin token? `bailian-fc token --role admin`)"
-                result = Result(priority, name, False, detail)
+        for check in self.checks():
+            if check.writes and not write:
+                result = Result(
+                    check.priority, check.name, True, "read-only: not run (--write runs it)", True
+                )
+            else:
+                result = self._one(check)
             results.append(result)
             if report is not None:
                 report(result)
         return results
+
+    def _one(self, check: Check) -> Result:
+        try:
+            return Result(check.priority, check.name, True, check.run())
+        except (CheckFailed, httpx.HTTPError, KeyError, ValueError, IndexError) as exc:
+            detail = f"{type(exc).__name__}: {exc}"
+            if " → 403" in detail:
+                detail += " (is --token an admin token? `bailian-fc token --role admin`)"
+            return Result(check.priority, check.name, False, detail)
 
 
 def _error_code(resp: httpx.Response) -> str | None:
@@ -301,14 +357,16 @@ def _token_site(token: str) -> str | None:
 
 
 def exit_code(results: list[Result]) -> int:
-    failed = [r.priority for r in results if not r.ok]
+    failed = [r.priority for r in results if not r.ok and not r.skipped]
     return 4 - min(failed) if failed else 0
 
 
 def row(result: Result, width: int) -> str:
-    return (
-        f"P{result.priority:<3} {result.name:<{width}}  {'ok' if result.ok else 'FAIL':<6}  {result.detail}"
-    )
+    return f"P{result.priority:<3} {result.name:<{width}}  {_status(result):<6}  {result.detail}"
+
+
+def _status(result: Result) -> str:
+    return "skip" if result.skipped else "ok" if result.ok else "FAIL"
 
 
 def table(results: list[Result]) -> str:
@@ -318,25 +376,54 @@ def table(results: list[Result]) -> str:
 
 def register(sub: Any) -> None:
     parser = sub.add_parser(
-        "verify", help="P0–P3 smoke checks against a running bundle (exit = worst severity)"
+        "verify",
+        help="run the P0–P3 smoke checks against a running bundle (exit code = worst failed priority)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:9000 or https://your.domain")
     parser.add_argument("--token", required=True, help="an admin token (bailian-fc token --role admin)")
     parser.add_argument("--timeout", type=float, default=60.0)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--read-only",
+        dest="write",
+        action="store_false",
+        default=None,
+        help="GETs only (the default for any URL but loopback)",
+    )
+    mode.add_argument(
+        "--write",
+        dest="write",
+        action="store_true",
+        help="also the checks that write: a chat turn (deleted after), the site clock (reset after), "
+        "Bailian calls for App2 and App6 (the default on loopback)",
+    )
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    write = is_local(args.base_url) if args.write is None else args.write
     print(
         f"verify: {args.base_url} with an ADMIN token (bailian-fc token --role admin, or the admin token "
         "`bailian-fc dev` prints); a non-admin token fails P0 with 403",
         file=sys.stderr,
         flush=True,
     )
+    print(
+        "verify: "
+        + (
+            "WRITE checks on: stores and deletes a chat turn, moves the site clock, spends Bailian tokens"
+            if write
+            else "read-only: GETs only (--write adds the chat turn, site clock and Bailian checks)"
+        ),
+        file=sys.stderr,
+        flush=True,
+    )
     verifier = Verifier(args.base_url, args.token, args.timeout)
-    width = max(len(name) for _, name, _ in verifier.checks())
+    width = max(len(check.name) for check in verifier.checks())
     print(f"{'pri':<4} {'check':<{width}}  result  detail", flush=True)
-    results = verifier.run(lambda r: print(row(r, width), flush=True))
+    results = verifier.run(lambda r: print(row(r, width), flush=True), write=write)
     code = exit_code(results)
     print(f"\n{'all checks passed' if code == 0 else f'failed: worst is P{4 - code}'}", file=sys.stderr)
     return code
