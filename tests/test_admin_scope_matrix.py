@@ -14,7 +14,7 @@ Staff and managers are refused everything.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -29,6 +29,7 @@ from bailian_fc.auth import Authenticator
 from bailian_fc.clock import SandboxContext
 from bailian_fc.jobs.queue import queue_run
 from bailian_fc.runlog import record as runlog
+from bailian_fc.runlog import trace
 from bailian_fc.settings import Settings
 from bailian_fc.store import FileStore
 
@@ -71,6 +72,14 @@ PROBES: dict[tuple[str, str], list[Probe]] = {
     ("GET", "/admin/runlogs"): [
         Probe("site", "GET", "/admin/runlogs", query=lambda t: {"site": t}),
         Probe("filtered", "GET", "/admin/runlogs", sites=lambda b: [i["site_id"] for i in b["items"]]),
+    ],
+    # A site admin finds only its own site's record under a request id (another site's: 404).
+    ("GET", "/admin/runlogs/{request_id}"): [
+        Probe("filtered", "GET", "/admin/runlogs/r", sites=lambda b: [b["record"]["site_id"]], seeded=False)
+    ],
+    ("GET", "/admin/budgets"): [Probe("site", "GET", "/admin/budgets", query=lambda t: {"site": t})],
+    ("PUT", "/admin/budgets/{site_id}"): [
+        Probe("platform", "PUT", "/admin/budgets/site-002", body=lambda t: {"daily_budget_cny": 5})
     ],
     ("GET", "/admin/dashboard"): [
         Probe("site", "GET", "/admin/dashboard", query=lambda t: {"site": t}),
@@ -190,12 +199,12 @@ def rt(tmp_path: Any) -> Any:
         )
         runtime.clock.set_context(ctx, "seed")
     for site in (A, B):
-        runlog.write(
-            runtime.store,
-            runlog.RunRecord(
-                app="app2_finance", site_id=site, user="u", request_id="r", cache="miss", status="ok"
-            ),
+        record = runlog.RunRecord(
+            app="app2_finance", site_id=site, user="u", request_id="r", cache="miss", status="ok"
         )
+        runlog.write(runtime.store, record)
+        ref = trace.TraceRef.of(record.at, record.request_id, record.id)
+        trace.write(runtime.store, ref, record=asdict(record), input={}, output={}, max_bytes=4096)
     yield runtime
     admin_function.configure(None)
 

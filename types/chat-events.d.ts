@@ -22,6 +22,7 @@ export interface ChatDone {
     tokens_used: number;
   };
   latency_ms: number;
+  feedback?: "up" | "down" | null;
 }
 
 /** Last, instead of ``done``: the upstream failed or the turn could not be stored. */

@@ -96,6 +96,36 @@ class Settings(BaseModel):
     chat_max_stored_answer_chars: int = Field(default=20_000, ge=100)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
+    # Traces (runlog/trace.py): each record's input and output, kept apart from the counts and shorter.
+    runlog_payload_retention_days: float = Field(default=30.0, gt=0)
+    runlog_payload_max_bytes: int = Field(default=32_768, ge=1024, le=400_000)
+
+    # Prices (runlog/cost.py), ¥ per 1,000 tokens; unset = the model is unpriced (costs 0, counted
+    # as unpriced, never guessed). Another model: add its two fields here and to s.yaml/.env.example.
+    bailian_price_qwen_max_input: float | None = Field(default=None, ge=0)
+    bailian_price_qwen_max_output: float | None = Field(default=None, ge=0)
+    bailian_price_qwen_plus_input: float | None = Field(default=None, ge=0)
+    bailian_price_qwen_plus_output: float | None = Field(default=None, ge=0)
+    bailian_price_qwen_turbo_input: float | None = Field(default=None, ge=0)
+    bailian_price_qwen_turbo_output: float | None = Field(default=None, ge=0)
+    bailian_price_qwen_flash_input: float | None = Field(default=None, ge=0)
+    bailian_price_qwen_flash_output: float | None = Field(default=None, ge=0)
+    bailian_price_qwen_long_input: float | None = Field(default=None, ge=0)
+    bailian_price_qwen_long_output: float | None = Field(default=None, ge=0)
+
+    # Budgets (apps/budget.py), per business day; 0 = no limit. Per-site overrides: /admin/budgets.
+    site_daily_budget_cny: float = Field(default=0.0, ge=0)
+    user_daily_app_calls: int = Field(default=0, ge=0)
+    # Trigger jobs (admin): at most this many, each at most this many upstream calls a day (estimated).
+    job_max_calls_per_day: int = Field(default=20_000, ge=1)
+    max_jobs: int = Field(default=20, ge=1, le=1000)
+
+    # Alerts (scheduled/alerts.py), sent from the timer function: a DingTalk or WeCom group robot.
+    alert_webhook_url: SecretStr | None = None  # the robot's URL carries its access token
+    alert_webhook_kind: str | None = Field(default=None, pattern="^(dingtalk|wecom)$")  # unset: by host
+    alert_error_rate: float = Field(default=0.2, gt=0, le=1)  # errors / calls over the last 15 min
+    alert_min_calls: int = Field(default=20, ge=1)  # fewer calls than this in 15 min: no rate alert
+
     # Checked here, not at first use: a bad zone or day start fails the initializer with the setting's
     # name (and `bailian-fc validate` reports it before deploy), not a request with a traceback.
     @field_validator("business_tz")

@@ -29,7 +29,7 @@ from ..runlog.query import RunlogQuery, list_runlogs
 from ..runlog.view import build_dashboard
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
-from . import console, jobs_admin, replies, routes, views
+from . import console, jobs_admin, oversight, replies, routes, views
 from .scope import own_site
 
 TITLE = "bailian-fc admin"
@@ -112,6 +112,33 @@ ROUTES: list[Route] = [
         "run log records, newest first, cursor-paginated",
         Reply(replies.RunlogPage, "a page"),
         query=RunlogQuery,
+    ),
+    admin_route(
+        "GET",
+        "/admin/runlogs/{request_id}",
+        oversight.get_runlog,
+        "one run log record with its trace: input, output (personal data masked), tokens, cost_cny,"
+        " user, ratings and its conversation; another site's record is a 404 to a site admin",
+        Reply(oversight.RunlogDetail, "the record"),
+        query=oversight.DetailQuery,
+        path_params=oversight.REQUEST_ID_PARAM,
+    ),
+    admin_route(
+        "GET",
+        "/admin/budgets",
+        oversight.get_budgets,
+        "a site's daily limits in force (¥ budget, calls per user), today's spend and the limits' audit",
+        Reply(oversight.BudgetList, "the site's budget"),
+        query=oversight.BudgetQuery,
+    ),
+    admin_route(
+        "PUT",
+        "/admin/budgets/{site_id}",
+        oversight.put_budget,
+        "set a site's daily limits (null: the default); a new audited version; platform admins only",
+        Reply(oversight.BudgetView, "the site's budget"),
+        body=oversight.BudgetPatch,
+        path_params=oversight.SITE_PARAM,
     ),
     admin_route(
         "GET",

@@ -75,6 +75,8 @@ class Dashboard(BaseModel):
     by_app: dict[str, Any]
     by_origin: dict[str, Any]
     by_site: dict[str, Any] | None
+    by_user: dict[str, Any] = Field(description="calls, tokens_used and cost_cny per user (sub)")
+    feedback: dict[str, Any] = Field(description="ratings per app: up, down, down_share")
     total: dict[str, Any]
 
 

@@ -18,6 +18,7 @@ from ..http.fc_event import Response
 from ..http.replies import OpenApiDocument
 from ..http.route import Reply, Request, Route, bind
 from ..http.router import Router
+from ..runlog import feedback
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
 from . import lists as picker
@@ -68,6 +69,20 @@ class AppsFunction:
             request_id=request.request_id,
         )
         return Response(200, result)
+
+    def rate_answer(self, request: Request[None, feedback.AppRating]) -> dict[str, Any]:
+        """👍/👎 on an answer of the caller's site, named by its ``request_id`` (one per user)."""
+        caller, body = request.caller, request.body
+        ref, trace = feedback.find_answer(
+            self.store,
+            body.request_id,
+            caller.site_id,
+            now=self.clock.wall_now(),
+            days=self.settings.runlog_payload_retention_days,
+        )
+        rating = feedback.Rating(rating=body.rating, comment=body.comment)
+        at = self.clock.wall_now().timestamp()
+        return feedback.rate(self.store, ref, trace, caller.sub, rating, at).model_dump(mode="json")
 
     def lists(self) -> Lists:
         return Lists(self.service.venue, self.clock)
@@ -148,6 +163,16 @@ ROUTES: list[Route] = [
         "the caller's site's customers by the business date, in id order, one page at a time",
         Reply(picker.CustomerPage, "one page of customers"),
         query=picker.CustomerQuery,
+    ),
+    Route(
+        "POST",
+        "/apps/feedback",
+        AppsFunction.rate_answer,
+        "rate an answer of the caller's site 👍/👎 (body names its request_id); a second rating by"
+        " the same user replaces the first; another site's answer is a 404",
+        Reply(feedback.FeedbackReply, "the rating as stored"),
+        body=feedback.AppRating,
+        errors=(404,),
     ),
     Route(
         "POST",

@@ -43,6 +43,7 @@ def app_answer(key: str, output: type[BaseModel]) -> type[BaseModel]:
 
     fields: dict[str, Any] = {
         "app": (Literal[key], ...),
+        "request_id": (str, Field(description="this answer's handle: rate it with POST /apps/feedback")),
         "result": (output, ...),
         "cached": (bool, ...),
         "stale": (bool, ...),

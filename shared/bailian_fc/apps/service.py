@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -19,11 +19,14 @@ from ..bailian.usage import count
 from ..cache import Entry, LeaseLost, ResultCache, cache_key
 from ..catalogue.registry import CATALOGUE, AppSpec
 from ..clock import Reading
-from ..errors import Busy, DomainError, NotConfigured, NotFound
+from ..errors import Busy, DomainError, LimitReached, NotConfigured, NotFound
 from ..runlog import record as runlog
+from ..runlog import trace
+from ..runlog.cost import cost_of, price_table
 from ..settings import Settings, disabled_apps
 from ..store import Store
 from ..venue import VenueData, open_venue_data
+from .budget import Budgets
 from .context import PromptContext
 from .upstream import Upstream
 
@@ -63,6 +66,8 @@ class AppsService:
         self.upstream = upstream or Upstream(settings)
         self.venue = venue or open_venue_data(settings, store)
         self.context = PromptContext(self.venue, clock, settings)
+        self.prices = price_table(settings)
+        self.budgets = Budgets(settings, store)
 
     def catalogue(self) -> list[dict[str, Any]]:
         return [spec.describe(self.settings.app_id(spec.key) is not None) for spec in CATALOGUE.values()]
@@ -92,6 +97,7 @@ class AppsService:
         entry = outcome.entry
         answer = {
             "app": key,
+            "request_id": request_id,  # what POST /apps/feedback names this answer by
             "result": entry.value,
             "cached": outcome.cached,
             "stale": outcome.cache == "stale",
@@ -120,14 +126,14 @@ class AppsService:
         """:meth:`resolve`, with its run log record written whatever the result."""
         started = time.monotonic()
         try:
-            outcome = self.resolve(spec, data, site_id, refresh=refresh)
+            outcome = self.resolve(spec, data, site_id, refresh=refresh, user=user)
         except BailianError as err:
-            self._log(spec, site_id, user, request_id, started, None, err)
+            self._log(spec, site_id, user, request_id, started, None, err, data)
             raise
         except DomainError as exc:  # ClueNotFound, venue data unavailable, busy: code only
             self._log_refusal(spec, site_id, user, request_id, started, exc)
             raise
-        self._log(spec, site_id, user, request_id, started, outcome, outcome.error)
+        self._log(spec, site_id, user, request_id, started, outcome, outcome.error, data)
         return outcome
 
     def is_fresh(self, spec: AppSpec, data: BaseModel, site_id: str) -> bool:
@@ -147,6 +153,7 @@ class AppsService:
         *,
         refresh: bool = False,
         reading: Reading | None = None,
+        user: str = "",
     ) -> Outcome:
         """The entry for (app, input, site, business day, clock): fresh from cache, or from the one
         upstream call in flight.
@@ -187,16 +194,20 @@ class AppsService:
             if again is not None and wanted(again):
                 return Outcome(again, "hit")
             with self.cache.holding(lease):
-                return self._ask(spec, data, site_id, reading, ck, "refresh" if refresh else "miss")
+                return self._ask(spec, data, site_id, reading, ck, "refresh" if refresh else "miss", user)
         except BailianError as err:
             if usable is None:
                 raise
             return Outcome(usable, "stale", attempts=err.attempts, usage=_usage(err.usage), error=err)
+        except LimitReached:  # past today's budget: what is cached is still served, stale or not
+            if usable is None:
+                raise
+            return Outcome(usable, "stale")
         finally:
             self.cache.release(lease)
 
     def _ask(
-        self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading, ck: str, kind: str
+        self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading, ck: str, kind: str, user: str
     ) -> Outcome:
         app_id = self.settings.app_id(spec.key)
         if not app_id:
@@ -204,7 +215,8 @@ class AppsService:
             why = " (disabled on this deployment: BAILIAN_APPS_DISABLED)" if off else ""
             raise NotConfigured(f"{spec.app_id_setting} is not set{why}", code="AppNotConfigured")
         assert spec.prompt is not None and spec.output_model is not None
-        context = self._context(spec, data, site_id, reading)
+        self.budgets.check(site_id, user)  # a miss only: never on the cache-hit path; 429 before any call
+        context = self._context(spec, data, site_id, reading, user)
         prompt = spec.prompt(data, context)
         asked = time.monotonic()
         try:
@@ -237,12 +249,12 @@ class AppsService:
             upstream_request_id=done.request_id,
         )
 
-    def _context(self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading) -> Any:
+    def _context(self, spec: AppSpec, data: BaseModel, site_id: str, reading: Reading, user: str) -> Any:
         """What the prompt is built from: the parent app's answer for the same input, day and clock
         (``derives_from``: usually a cache hit), else the app's own context loader."""
         if spec.derives_from is not None:
             parent = self.spec(spec.derives_from)
-            return self.resolve(parent, data, site_id, reading=reading).entry.value
+            return self.resolve(parent, data, site_id, reading=reading, user=user).entry.value
         return self.context.load(spec, data, site_id, reading)
 
     def _log(
@@ -254,6 +266,7 @@ class AppsService:
         started: float,
         outcome: Outcome | None,
         error: BailianError | None,
+        data: BaseModel | None = None,
     ) -> None:
         total = time.monotonic() - started
         upstream = (
@@ -281,9 +294,25 @@ class AppsService:
             upstream_request_id=outcome.upstream_request_id
             if outcome
             else (error.request_id if error else None),
+            **cost_of(usage, self.prices).fields(),
             **runlog.failure_fields(error),
         )
         runlog.write(self.store, record)
+        self._trace(record, data, outcome)
+        if attempts and record.cache in ("miss", "refresh", "stale"):  # Bailian was asked: it counts
+            self.budgets.note(site_id, user, record.id, record.cost_cny, record.at)
+
+    def _trace(self, record: runlog.RunRecord, data: BaseModel | None, outcome: Outcome | None) -> None:
+        """The call's trace: the app's parameters in, the answer (result and meta) out."""
+        entry = outcome.entry if outcome else None
+        trace.write(
+            self.store,
+            trace.TraceRef.of(record.at, record.request_id, record.id),
+            record=asdict(record),
+            input=data.model_dump(mode="json") if data is not None else None,
+            output={"result": entry.value, "meta": entry.meta} if entry is not None else None,
+            max_bytes=self.settings.runlog_payload_max_bytes,
+        )
 
     def _log_refusal(
         self, spec: AppSpec, site_id: str, user: str, request_id: str, started: float, exc: Exception

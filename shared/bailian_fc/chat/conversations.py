@@ -219,6 +219,14 @@ class ConversationStore:
         more = len(records) > limit
         return turns, (turns[-1]["turn_id"] if more and turns else None)
 
+    def get_turn(self, site_id: str, user: str, conversation_id: str, turn_id: str) -> dict[str, Any] | None:
+        """One stored turn as written (None: absent or unreadable)."""
+        try:
+            turn = self.store.get_json(f"{self._turns_prefix(site_id, user, conversation_id)}{turn_id}.json")
+        except ValueError:
+            return None
+        return turn if isinstance(turn, dict) else None
+
     def last_turn(self, site_id: str, user: str, conversation_id: str) -> dict[str, Any] | None:
         turns = self.list_turns(site_id, user, conversation_id, last=1)
         return turns[0] if turns else None

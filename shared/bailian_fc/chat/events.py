@@ -90,6 +90,9 @@ class Done(ChatEvent):
     finish_reason: str | None
     usage: Usage
     latency_ms: int = Field(ge=0)
+    # Always present: the turn can be rated (POST /chat/conversations/{id}/turns/{turn_id}/feedback);
+    # a fresh turn has no rating yet.
+    feedback: Literal["up", "down"] | None = None
 
 
 class Error(ChatEvent):

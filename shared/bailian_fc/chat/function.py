@@ -20,12 +20,13 @@ from .. import logs
 from ..auth import Authenticator
 from ..bailian.client import BailianClient
 from ..catalogue.chat import ChatRequest
-from ..errors import ConversationNotFound, NotConfigured
+from ..errors import ConversationNotFound, NotConfigured, NotFound
 from ..http.asgi import AccessLog, method_not_allowed, not_found, starlette_routes
 from ..http.fc_event import Response
 from ..http.replies import OpenApiDocument
 from ..http.route import EventStream, Reply, Request, Route, bind
 from ..ids import is_id
+from ..runlog import feedback, trace
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
 from . import events
@@ -42,6 +43,12 @@ log = logging.getLogger("bailian_fc.chat")
 
 TITLE = "bailian-fc chat"
 CONVERSATION_ID = {"conversation_id": {"type": "string", "pattern": "^c[0-9a-f]{22}$"}}
+TURN_ID = {"turn_id": {"type": "string", "pattern": "^t[0-9a-f]{22}$"}}
+
+
+class TurnRating(feedback.FeedbackReply):
+    conversation_id: str
+    turn_id: str
 
 
 class ChatFunction:
@@ -102,6 +109,9 @@ class ChatFunction:
             before=request.query.before,
             limit=request.query.limit,
         )
+        for turn in turns:  # a turn with a run-log record can be rated: it says so (feedback key)
+            if trace_ref(turn) is not None:
+                turn.setdefault("feedback", None)
         return {**meta, "turns": turns, "next_before": next_before}
 
     def delete_conversation(self, request: Request[None, None]) -> Response:
@@ -109,6 +119,23 @@ class ChatFunction:
         if not self.conversations.delete(caller.site_id, caller.sub, _conversation_id(request)):
             raise ConversationNotFound()
         return Response(204)
+
+    def rate_turn(self, request: Request[None, feedback.Rating]) -> dict[str, Any]:
+        """👍/👎 on one of the caller's turns (one rating per user; a second replaces the first)."""
+        caller, conversation_id = request.caller, _conversation_id(request)
+        turn_id = request.path_params["turn_id"]
+        turn = (
+            self.conversations.get_turn(caller.site_id, caller.sub, conversation_id, turn_id)
+            if is_id(turn_id, "t")
+            and self.conversations.get_meta(caller.site_id, caller.sub, conversation_id)
+            else None
+        )
+        ref = trace_ref(turn)
+        body = trace.load(self.conversations.store, ref) if ref is not None else None
+        if ref is None or body is None or body.get("site_id") != caller.site_id:
+            raise NotFound("no such turn to rate", code="TurnNotFound")
+        rated = feedback.rate(self.conversations.store, ref, body, caller.sub, request.body, time.time())
+        return {**rated.model_dump(mode="json"), "conversation_id": conversation_id, "turn_id": turn_id}
 
     def lifecycle(self, request: Request[None, None]) -> dict[str, Any]:
         # FC custom-runtime hooks: /initialize warms the client, /invoke is a health answer for `s invoke`.
@@ -118,6 +145,16 @@ class ChatFunction:
 
     def openapi(self, request: Request[None, None]) -> dict[str, Any]:
         return document()
+
+
+def trace_ref(turn: dict[str, Any] | None) -> trace.TraceRef | None:
+    """Where a stored turn's run-log trace is (turns stored before traces existed have none)."""
+    if not turn:
+        return None
+    at, request_id, record_id = turn.get("run_at"), turn.get("run_request_id"), turn.get("run_record_id")
+    if not (isinstance(at, (int, float)) and isinstance(request_id, str) and isinstance(record_id, str)):
+        return None
+    return trace.TraceRef.of(float(at), request_id, record_id)
 
 
 def _conversation_id(request: Request[Any, Any]) -> str:
@@ -207,6 +244,16 @@ ROUTES: list[Route] = [
         "delete a conversation (a turn still streaming does not bring it back)",
         Reply(None, "deleted", status=204),
         path_params=CONVERSATION_ID,
+    ),
+    Route(
+        "POST",
+        "/chat/conversations/{conversation_id}/turns/{turn_id}/feedback",
+        ChatFunction.rate_turn,
+        "rate one of the caller's turns 👍/👎 (a second rating replaces the first)",
+        Reply(TurnRating, "the rating as stored"),
+        body=feedback.Rating,
+        path_params={**CONVERSATION_ID, **TURN_ID},
+        errors=(404,),
     ),
     Route(
         "GET",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import anyio
@@ -35,8 +35,10 @@ from ..catalogue.chat import ChatRequest
 from ..errors import ConversationNotFound, NotConfigured
 from ..http.sse import Emit
 from ..runlog import record as runlog
+from ..runlog import trace
+from ..runlog.cost import cost_of, price_table
 from ..settings import Settings, disabled_apps
-from ..store import StoreError
+from ..store import Store, StoreError
 from . import events, limits
 from .conversations import TITLE_CHARS, ConversationStore
 from .sessions import SessionPlan, plan_session, rebuild_messages
@@ -57,6 +59,7 @@ class ChatService:
     ) -> None:
         self.conversations = conversations
         self.settings = settings
+        self.prices = price_table(settings)
         self.client = client
         self.clock = clock
 
@@ -244,6 +247,8 @@ class Turn:
         conversations, p = self.service.conversations, self.principal
 
         run = self.run_record(record) if self.stream is not None else None  # no Bailian call, no run log
+        if run is not None:  # the turn names its run-log record, so it can be rated (chat/function.py)
+            record.update(run_at=run.at, run_record_id=run.id, run_request_id=run.request_id)
 
         def write() -> None:
             title = (self.meta or {}).get("title") or self.request.message.strip()[:TITLE_CHARS]
@@ -262,6 +267,7 @@ class Turn:
                 )
             if run is not None:
                 runlog.write(conversations.store, run)  # never raises: a lost log line must not fail the turn
+                self.write_trace(conversations.store, run, record)
 
         await anyio.to_thread.run_sync(write)
         self.saved = True
@@ -296,7 +302,25 @@ class Turn:
             },
             prompt_version=None,
             upstream_request_id=turn["request_id"],
+            conversation_id=self.conversation_id,
+            turn_id=self.turn_id,
+            **cost_of(turn["usage"], self.service.prices).fields(),
             **runlog.failure_fields(self.error),
+        )
+
+    def write_trace(self, store: Store, run: runlog.RunRecord, turn: dict[str, Any]) -> None:
+        """The turn's trace: question and page context in, the answer (as stored) out."""
+        trace.write(
+            store,
+            trace.TraceRef.of(run.at, run.request_id, run.id),
+            record=asdict(run),
+            input={"message": turn["message"], "context": turn["context"]},
+            output={
+                "answer": turn["answer"],
+                "finish_reason": turn["finish_reason"],
+                "error_code": turn["error_code"],
+            },
+            max_bytes=self.service.settings.runlog_payload_max_bytes,
         )
 
     def record(self) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
 
 from .. import logs
-from ..errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+from ..errors import DomainError, Forbidden, InvalidInput, LimitReached, NotFound, Unauthenticated
 from ..ids import new_id
 from ..store import Store, StoreError
 from . import index
@@ -57,6 +57,13 @@ class RunRecord:
     upstream_request_id: str | None = None
     error_message: str | None = None  # bounded and redacted, see ``failure_fields``
     reply_excerpt: str | None = None  # the start of a reply that failed its schema
+    # Cost (runlog/cost.py): ¥ from the price table; tokens of unpriced models cost 0 and count here.
+    model: str | None = None
+    cost_cny: float = 0.0
+    unpriced_tokens: int = 0
+    # A chat turn's record links to its conversation (None for single-turn apps).
+    conversation_id: str | None = None
+    turn_id: str | None = None
     at: float = field(default_factory=time.time)
     id: str = field(default_factory=lambda: new_id("r"))
 
@@ -109,8 +116,9 @@ def failure_fields(error: Exception | None) -> FailureFields:
     }
 
 
-# Domain failures that are the caller's doing (what it sent, what it may do): "rejected", not "error".
-CALLER_FAULTS = (InvalidInput, NotFound, Forbidden, Unauthenticated)
+# Domain failures that are the caller's doing (what it sent, what it may do, a daily limit it used
+# up): "rejected", not "error".
+CALLER_FAULTS = (InvalidInput, NotFound, Forbidden, Unauthenticated, LimitReached)
 
 
 def refusal(exc: Exception) -> tuple[str, str]:

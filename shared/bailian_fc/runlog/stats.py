@@ -16,6 +16,7 @@ from . import histogram
 CACHE_STATES = ("hit", "miss", "stale", "refresh", "none")
 SERVED_FROM_CACHE = ("hit", "stale")
 ORIGINS = ("user", "scheduled")
+MICRO = 1_000_000
 # The run-log ``user`` of scheduled traffic (the App2 prewarm job, scheduled/app2.py): by the user
 # rather than a new record field, so records written before the split are classified too.
 SCHEDULED_USERS = frozenset({"prewarm"})
@@ -41,6 +42,12 @@ class Stats:
     tokens_used: int = 0  # usage.py's rule, per record (older records: input + output)
     latency: histogram.Histogram = field(default_factory=dict)  # of latency_ms.total
     latency_sum_ms: float = 0.0
+    # ¥ from the price table (runlog/cost.py); calls with tokens of an unpriced model counted apart.
+    cost_cny: float = 0.0
+    unpriced_calls: int = 0
+    unpriced_tokens: int = 0
+    # Per user (``sub``): [calls, tokens_used, micro-¥], so the dashboard can say who spends what.
+    users: dict[str, list[int]] = field(default_factory=dict)
 
     def add_record(self, record: Mapping[str, Any]) -> None:
         """Count one run log record; malformed fields count as absent rather than failing the hour."""
@@ -62,6 +69,14 @@ class Stats:
         self.input_tokens += tin
         self.output_tokens += tout
         self.tokens_used += _int(tokens.get("tokens_used")) if "tokens_used" in tokens else tin + tout
+        cost = _number(record.get("cost_cny"))
+        unpriced = _int(record.get("unpriced_tokens"))
+        self.cost_cny += cost
+        self.unpriced_tokens += unpriced
+        self.unpriced_calls += 1 if unpriced else 0
+        used = _int(tokens.get("tokens_used")) if "tokens_used" in tokens else tin + tout
+        user = self.users.setdefault(str(record.get("user") or ""), [0, 0, 0])
+        user[0], user[1], user[2] = user[0] + 1, user[1] + used, user[2] + round(cost * MICRO)
         latency = _mapping(record.get("latency_ms"))
         total = latency.get("total")
         if (
@@ -86,6 +101,12 @@ class Stats:
         self.tokens_used += other.tokens_used
         histogram.merge_into(self.latency, other.latency)
         self.latency_sum_ms += other.latency_sum_ms
+        self.cost_cny += other.cost_cny
+        self.unpriced_calls += other.unpriced_calls
+        self.unpriced_tokens += other.unpriced_tokens
+        for name, (calls, used, micro) in other.users.items():
+            mine = self.users.setdefault(name, [0, 0, 0])
+            mine[0], mine[1], mine[2] = mine[0] + calls, mine[1] + used, mine[2] + micro
 
     # -- storage (roll-up files) --------------------------------------------------------------
 
@@ -103,6 +124,10 @@ class Stats:
             "tokens_used": self.tokens_used,
             "latency_hist": histogram.to_json(self.latency),
             "latency_sum_ms": round(self.latency_sum_ms, 3),
+            "cost_cny": round(self.cost_cny, 6),
+            "unpriced_calls": self.unpriced_calls,
+            "unpriced_tokens": self.unpriced_tokens,
+            "users": {name: list(v) for name, v in self.users.items()},
         }
 
     @classmethod
@@ -122,6 +147,14 @@ class Stats:
             ),
             latency=histogram.from_json(raw.get("latency_hist")),
             latency_sum_ms=float(raw.get("latency_sum_ms", 0.0)),
+            cost_cny=float(raw.get("cost_cny", 0.0)),
+            unpriced_calls=int(raw.get("unpriced_calls", 0)),
+            unpriced_tokens=int(raw.get("unpriced_tokens", 0)),
+            users={
+                str(k): [int(x) for x in v][:3]
+                for k, v in (raw.get("users") or {}).items()
+                if isinstance(v, list) and len(v) == 3
+            },
         )
 
     # -- presentation (the dashboard) ---------------------------------------------------------
@@ -142,6 +175,9 @@ class Stats:
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "tokens_used": self.tokens_used,
+            "cost_cny": round(self.cost_cny, 4),
+            "unpriced_calls": self.unpriced_calls,
+            "unpriced_tokens": self.unpriced_tokens,
             "latency_ms": {
                 "count": measured,
                 "p50": histogram.percentile(self.latency, 0.50),
@@ -167,3 +203,18 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _number(value: Any) -> float:
+    ok = (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    )
+    return float(value) if ok else 0.0
+
+
+def by_user(stats: Stats) -> dict[str, dict[str, Any]]:
+    """The dashboard's per-user view of ``stats``: calls, tokens and ¥ of each ``sub``."""
+    return {
+        name: {"calls": calls, "tokens_used": used, "cost_cny": round(micro / MICRO, 4)}
+        for name, (calls, used, micro) in sorted(stats.users.items())
+    }

@@ -14,10 +14,10 @@ from typing import Any
 
 from ..clock import BusinessCalendar
 from ..store import Store
-from . import histogram
+from . import feedback, histogram
 from .daily import load_days, merge_groups
 from .dashboard import HOURLY_MAX_DAYS, MAX_DAYS, Group, ceil_hour, floor_hour, hour_range, load_hours, sum_by
-from .stats import ORIGINS, Stats
+from .stats import ORIGINS, Stats, by_user
 
 
 @dataclass
@@ -104,6 +104,8 @@ def build_dashboard(
         "by_app": _summaries(by_app),
         "by_origin": {kind: s.summary() for kind, s in by_origin.items()},
         "by_site": _summaries(by_site) if site is None else None,
+        "by_user": by_user(total),
+        "feedback": feedback.tally(store, _utc_days(window, now), site),
         "total": total.summary(),
     }
 
@@ -122,3 +124,9 @@ def _site(group: Group) -> str:
 
 def _summaries(stats: dict[str, Stats]) -> dict[str, Any]:
     return {name: s.summary() for name, s in sorted(stats.items())}
+
+
+def _utc_days(window: Window, now: datetime) -> list[str]:
+    """The UTC dates an answer of the window can carry in its trace key (traces are keyed by UTC date)."""
+    start = (window.hours[0] if window.hours else now).date()
+    return [(start + timedelta(days=n)).isoformat() for n in range((now.date() - start).days + 1)]

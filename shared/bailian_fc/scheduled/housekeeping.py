@@ -8,6 +8,10 @@ line there. Today's areas::
     runlog-index/{date}/{hour}/…            RETENTION_RUN_LOG_DAYS, swept before the records, so an
                                             index entry never outlives its record (runlog/retention.py)
     runlogs/{date}/{hour}/{id}.json         RETENTION_RUN_LOG_DAYS (hourly roll-ups are kept)
+    runlog-traces/{date}/…, runlog-feedback/{date}/…
+                                            RUNLOG_PAYLOAD_RETENTION_DAYS (runlog/trace.py, feedback.py)
+    budget-spend/{business date}/…          eight days (apps/budget.py)
+    budget-overrides/{site}/{id}.json       RETENTION_AUDIT_DAYS, never the version in force
     runtime/audit/{id}.json                 RETENTION_AUDIT_DAYS (clock.py)
     jobs/queue-claims/{queue id}/…          RETENTION_CLAIM_DAYS (jobs/retention.py)
     jobs/runs/{job}/v2/{month}/{day}/{id}.json RETENTION_JOB_RUN_DAYS
@@ -35,6 +39,7 @@ from typing import Any
 
 from .. import cache as cache_room
 from .. import clock as clock_room
+from ..apps import budget as budget_room
 from ..apps import retention as apps_room
 from ..chat import housekeeping as chat_room
 from ..jobs import retention as jobs_room
@@ -53,6 +58,7 @@ ROOMS: tuple[Sequence[RetentionRule], ...] = (
     clock_room.RETENTION,
     jobs_room.RETENTION,
     apps_room.RETENTION,
+    budget_room.RETENTION,
     cache_room.RETENTION,
     store_room.RETENTION,
     chat_room.RETENTION,
