@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from console_browser import (
+    ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
     DESKTOP,
@@ -198,3 +199,41 @@ def test_cli_console_link_needs_an_origin_and_an_admin():
     )
     assert domain.returncode == 0 and domain.stdout.startswith("https://ops.example.cn/admin/ui/#token=ey")
     assert httpx.URL(domain.stdout.strip()).fragment.startswith("token=")
+
+
+def test_a_rating_given_through_the_api_shows_in_the_trace_and_on_the_dashboard(dev, browser):
+    manager = AUTH.mint("mgr-site-002", "site-002", "manager")
+    headers = {"Authorization": f"Bearer {manager}"}
+    answer = httpx.post(
+        f"{dev['base']}/apps/app2_finance", json={"range": "today"}, headers=headers, timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    request_id = answer.json()["request_id"]
+    rated = httpx.post(
+        f"{dev['base']}/apps/feedback",
+        json={"request_id": request_id, "rating": "down", "comment": "营业额对不上"},
+        headers=headers,
+        timeout=30,
+    )
+    assert rated.status_code == 200, rated.text
+
+    page = signed_in(browser, tokens(dev)["site"], "phone")
+    visit(page, "runlogs")
+    page.fill("#runlog-filters input[name=search]", request_id)
+    page.click("#runlog-filters button[type=submit]")
+    panel = page.locator("#runlog-detail")
+    rating = panel.locator("[data-role=ratings] li[data-rating=down]")
+    expect(rating).to_contain_text("营业额对不上", timeout=WAIT_MS)
+    expect(rating).to_contain_text("mgr-site-002")
+    expect(panel.locator("[data-role=output]")).to_be_visible()  # the answer it was about
+    expect(panel).to_contain_text(request_id)
+    width, window = overflow(page)
+    assert width <= window
+    page.screenshot(path=str(ARTIFACTS / "runlog-trace-rated-phone.png"))  # the sheet as the phone shows it
+    page.click("#runlog-detail [data-role=close]")
+    expect(panel).to_be_hidden()
+
+    visit(page, "dashboard")
+    share = page.locator("#per-app tr[data-app='app2_finance'] [data-role=down-share]")
+    expect(share).to_have_text("100.0%", timeout=WAIT_MS)
+    assert page.errors == [], page.errors

@@ -106,6 +106,7 @@ export const MESSAGES = {
   'runlogs.close': ['关闭', 'Close'],
   'runlogs.cost': ['费用', 'Cost'],
   'runlogs.model': ['模型', 'Model'],
+  'runlogs.unpriced': ['未定价（价格表没有此模型，计 ¥0）', 'unpriced'],
   'runlogs.input': ['输入（问题与参数）', 'Input'],
   'runlogs.output': ['输出（回答）', 'Output'],
   'runlogs.no-trace': ['这条记录没有保存输入和输出（已超过保留期，或在记录内容之前产生）。', 'No trace kept for this record.'],

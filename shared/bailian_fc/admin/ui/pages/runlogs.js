@@ -31,18 +31,32 @@ export function render({ client, el }) {
   const term = () => finder.value.trim();
   const isRequestId = (v) => /^[0-9a-f]{16,}$|^[0-9a-f-]{32,36}$/i.test(v);
   const query = () => ({ app: app.value || undefined, site: site.value.trim() || undefined,
-    request_id: isRequestId(term()) ? term() : undefined, user: term() && !isRequestId(term()) ? term() : undefined,
+    user: term() || undefined,
     rating: down.checked ? 'down' : undefined,
     status: status.value || undefined, from: venueInstant(from.value), to: venueInstant(to.value), limit: 50 });
 
   async function search(more = false) {
     if (!more) { rows = []; cursor = null; closeDetail(detail); }
+    if (!more && isRequestId(term())) { findRequest(term()); return; }
     clear(list, h('p.muted', t('loading')));
     try {
       const page = await client.admin.runlogs(more && cursor ? { cursor, limit: 50 } : query());
       rows = rows.concat(page.items);
       cursor = page.next_cursor;
       draw(page);
+    } catch (err) {
+      clear(list, errorBox(err));
+    }
+  }
+
+  /** A request id names one record (GET /admin/runlogs/{request_id}): it is the list, opened. */
+  async function findRequest(id) {
+    clear(list, h('p.muted', t('loading')));
+    try {
+      const full = await client.call('GET', `/admin/runlogs/${encodeURIComponent(id)}`);
+      rows = [{ ...(full.record || {}), request_id: id, id: full.record?.id || id }];
+      draw({ scanned: 1 });
+      list.querySelector('#runlog-table tbody tr')?.click();
     } catch (err) {
       clear(list, errorBox(err));
     }
@@ -136,7 +150,7 @@ function detailBody(r, names) {
       kv(t('runlogs.total'), ms(lat.total)), kv(t('runlogs.upstream'), ms(lat.upstream)), kv(t('runlogs.ttfb'), ms(lat.upstream_ttfb)),
       kv(t('runlogs.overhead'), ms(lat.overhead)), kv(t('runlogs.queue'), ms(lat.queue)),
       kv(t('runlogs.tokens-io'), `${num(r.tokens?.input_tokens)} / ${num(r.tokens?.output_tokens)}`),
-      kv(t('runlogs.cost'), yuan(r.cost_cny)),
+      kv(t('runlogs.cost'), r.unpriced_tokens ? t('runlogs.unpriced') : yuan(r.cost_cny)), // never a guessed price
       kv(t('runlogs.request'), r.request_id || '—'), kv(t('runlogs.upstream-request'), r.upstream_request_id || '—')),
     trace(r),
     r.reply_excerpt ? [h('h2', tl('runlogs.excerpt')), h('pre', { id: 'reply-excerpt' }, r.reply_excerpt)] : null);
