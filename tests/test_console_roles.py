@@ -10,7 +10,9 @@ address bar at once; an expired one says so. Screenshots go to tests/artifacts/c
 from __future__ import annotations
 
 import base64
+import itertools
 import json
+import math
 import os
 import re
 import subprocess
@@ -237,3 +239,45 @@ def test_a_rating_given_through_the_api_shows_in_the_trace_and_on_the_dashboard(
     share = page.locator("#per-app tr[data-app='app2_finance'] [data-role=down-share]")
     expect(share).to_have_text("100.0%", timeout=WAIT_MS)
     assert page.errors == [], page.errors
+
+
+def test_times_entered_in_the_console_are_venue_time_whatever_the_browsers_zone(dev, browser):
+    site_admin = AUTH.mint("adm-site-002", "site-002", "admin")
+    context = browser.new_context(viewport=DESKTOP, timezone_id="America/New_York", locale="zh-CN")
+    page = context.new_page()
+    page.goto(link(dev, site_admin))
+    page.wait_for_url(re.compile(r"#/dashboard$"))
+    visit(page, "runtime")
+    expect(page.locator("#context-form")).to_contain_text("Asia/Shanghai")
+    page.select_option("#context-form select[name=mode]", "fixed")
+    page.fill("#context-form input[name=fixed_at]", "2026-12-08T20:00:00")
+    page.click("#context-form button[type=submit]")
+    expect(page.locator("[data-role=context-saved]")).to_be_visible(timeout=WAIT_MS)
+    headers = {"Authorization": f"Bearer {site_admin}"}
+    contexts = httpx.get(f"{dev['base']}/admin/runtime-context", headers=headers, timeout=30).json()[
+        "contexts"
+    ]
+    mine = [c for c in contexts if c.get("site_id") == "site-002"]
+    assert len(mine) == 1 and mine[0]["fixed_at"].startswith("2026-12-08T12:00:00"), mine  # 20:00 in Shanghai
+    cleared = httpx.delete(
+        f"{dev['base']}/admin/runtime-context",
+        params={"scope": "site", "site_id": "site-002"},
+        headers=headers,
+    )
+    assert cleared.status_code == 204
+    context.close()
+
+
+def test_chart_ticks_step_at_round_numbers(dev, browser):
+    page = signed_in(browser, tokens(dev)["platform"], "desktop")
+    expect(page.locator("svg.chart").first).to_be_visible(timeout=WAIT_MS)
+    ticks = page.evaluate(
+        "[...document.querySelectorAll('svg.chart')].map(s => [...s.querySelectorAll('text[data-tick]')]"
+        ".map(t => Number(t.dataset.tick)))"
+    )
+    assert ticks and all(len(axis) >= 2 for axis in ticks), ticks
+    for axis in ticks:
+        step = axis[1] - axis[0]
+        mantissa = step / 10 ** math.floor(math.log10(step))
+        assert round(mantissa, 6) in (1, 2, 5), axis
+        assert all(abs((b - a) - step) < 1e-9 for a, b in itertools.pairwise(axis)), axis

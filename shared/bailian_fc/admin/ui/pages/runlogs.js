@@ -19,7 +19,8 @@ export function render({ client, el }) {
     h('option', { value: 'error' }, t('status.error')), h('option', { value: 'rejected' }, t('status.rejected')));
   const from = h('input', { name: 'from', type: 'datetime-local' });
   const to = h('input', { name: 'to', type: 'datetime-local' });
-  const finder = h('input', { name: 'search', size: 18, spellcheck: 'false', placeholder: t('runlogs.search') });
+  const finder = h('input', { name: 'search', size: 18, spellcheck: 'false', placeholder: t('runlogs.search'),
+    value: new URLSearchParams(location.hash.split('?')[1] || '').get('user') || undefined });
   const down = h('input', { type: 'checkbox', name: 'down' });
   const list = h('div');
   const detail = h('aside.sheet', { id: 'runlog-detail', hidden: true, 'aria-label': t('runlogs.record') });
@@ -171,8 +172,9 @@ function trace(r) {
     ratings.length ? h('ul.ratings', { dataset: { role: 'ratings' } }, ratings.map((x) => h('li', { dataset: { rating: x.rating } },
       t(`rating.${x.rating}`), x.comment ? ` “${x.comment}”` : '', h('small.muted', ` ${x.user || ''} · ${fmtTime(x.at)}`))))
       : h('p.muted', { dataset: { role: 'ratings' } }, t('runlogs.no-rating')),
-    conversation ? h('p', h('a', { href: `#/runlogs?conversation=${encodeURIComponent(conversation)}`, dataset: { role: 'conversation' } },
-      t('runlogs.conversation'), ` ${conversation}`)) : null);
+    // The admin API has no route into a user's conversation: its turns are this user's records.
+    conversation ? h('p', { dataset: { role: 'conversation', conversation } }, t('runlogs.conversation-id', { id: conversation }), ' ',
+      h('a', { href: `#/runlogs?user=${encodeURIComponent(r.user || '')}` }, t('runlogs.conversation'))) : null);
 }
 
 const show = (v) => (v === undefined || v === null ? '—' : typeof v === 'string' ? v : JSON.stringify(v, null, 2));
