@@ -48,7 +48,7 @@ function renderNav(current) {
   const who = getToken() ? whoLabel(claims(getToken())) : '';
   // A laptop shows the links in the header; a phone one line with a menu button that opens them
   // all as a list (CSS, under 720 px), so no target hides off-screen.
-  clear(nav, PAGES.map(([id]) => h(`a${id === current ? '.active' : ''}`,
+  clear(nav, !getToken() ? [] : PAGES.map(([id]) => h(`a${id === current ? '.active' : ''}`,
     { href: `#/${id}`, dataset: { page: id }, 'aria-current': id === current ? 'page' : undefined, onclick: () => setMenu(false) }, t(`nav.${id}`))),
     who ? h('span.muted', { id: 'who' }, who) : null);
   menu.hidden = !getToken();

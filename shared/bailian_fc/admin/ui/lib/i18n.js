@@ -45,8 +45,8 @@ export const MESSAGES = {
 
   // sign-in and auth
   'signin.title': ['登录', 'Sign in'],
-  'signin.help': ['打开 bailian-fc dev 打印的控制台链接，或粘贴管理员令牌（bailian-fc token --role admin）。令牌只保存在本标签页。',
-    'Open the console link `bailian-fc dev` prints, or paste an admin token. It is kept in this tab only.'],
+  'signin.help': ['打开登录链接（bailian-fc token --console-link，或 bailian-fc dev 打印的控制台链接），或粘贴管理员令牌（bailian-fc token --role admin）。令牌只保存在本标签页。',
+    'Open a console link (bailian-fc token --console-link), or paste an admin token. It is kept in this tab only.'],
   'signin.token': ['管理员令牌', 'admin token'],
   'auth.forbidden': ['此令牌不是管理员令牌，请使用管理员令牌登录。', 'This is not an admin token.'],
   'auth.rejected': ['登录已失效（令牌被拒绝，可能已过期），请重新登录。', 'The token was rejected; sign in again.'],
