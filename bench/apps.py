@@ -12,6 +12,11 @@
   store) measured in the same run; target PostgreSQL p95 ≤ 15 ms.
 
     python bench/apps.py [--only app7]
+    python bench/apps.py --baseline-tree /tmp/base [--rounds 3]
+
+With ``--baseline-tree`` (an earlier commit's worktree, in its own venv: _trees.py) it prints
+instead, for both trees in paired alternating rounds, the warm cache hit p50 on the file store and
+on ``oss://`` (the repo's OSS-protocol server) and the store operations of one hit.
 """
 
 from __future__ import annotations
@@ -129,12 +134,53 @@ def app7_by_id(passes: int = 5, days: int = 120, clues: int = 40) -> dict[str, o
     }
 
 
+def compare_trees(baseline: str, rounds: int) -> dict[str, object]:
+    import _trees
+    from _common import child, free_port
+
+    trees = [_trees.this_tree(), _trees.baseline_tree(baseline)]
+    emu_port = free_port()
+    env = {
+        "DASHSCOPE_API_KEY": "bench",
+        "DASHSCOPE_BASE_URL": f"http://127.0.0.1:{emu_port}/api/v1",
+        "BAILIAN_APP_ID_APP6_NOTE_ANALYSIS": "emu-app6_note_analysis",
+        "AUTH_JWT_SECRET": SECRET,
+        "LOG_LEVEL": "warning",
+        **_trees.OSS_CREDENTIALS,
+    }
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        _trees.oss_server() as endpoint,
+        child(
+            ["-m", "bailian_fc_tools.cli", "emulator", "--port", str(emu_port)],
+            f"http://127.0.0.1:{emu_port}/_emulator/health",
+        ),
+    ):
+
+        def measure(tree: _trees.Tree, r: int) -> dict[str, object]:
+            stores = {
+                "file": f"file://{tmp}/{tree.name}-{r}",
+                "oss": _trees.oss_url(endpoint, f"{tree.name}-{r}"),
+            }
+            return {
+                name: tree.run_probe("apps-hit", {**env, "STORE_URL": url}) for name, url in stores.items()
+            }
+
+        return {"baseline_tree": baseline, **_trees.compare(trees, rounds, measure)}
+
+
 def main() -> None:
     import argparse
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", choices=["app7"], help="run only the App7-by-id measurement")
-    if parser.parse_args().only == "app7":
+    parser.add_argument("--baseline-tree", help="a git worktree of an earlier commit to compare with")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if args.baseline_tree:
+        print(json.dumps(compare_trees(args.baseline_tree, args.rounds), indent=2))
+        return
+    if args.only == "app7":
         print(json.dumps({"app7_by_id_read_and_prompt_ms": app7_by_id()}, indent=2))
         return
     for key in CATALOGUE:

@@ -5,6 +5,14 @@ chunks 50 ms apart. Each server under test runs in its own process (fresh per N,
 peak RSS is per N). TTFB = request sent → first ``delta`` frame received.
 
     python bench/chat_concurrency.py [--n 1 50 200]
+    python bench/chat_concurrency.py --baseline-tree /tmp/base [--rounds 3]
+
+With ``--baseline-tree`` (a git worktree of an earlier commit, run in its own venv: _trees.py) it
+prints instead, for both trees, paired and alternating: 200 concurrent chats (TTFB p50/p99),
+100 chats on the file store and on ``oss://`` (the repo's OSS-protocol server; TTFB p50 and the
+server's CPU per turn), and the store operations of a new-conversation turn and of a follow-up
+(counted by ``store/counting.py``: operations, writes and serial round trips, before ``meta`` and
+in all).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import sys
 import tempfile
 import time
 
+import _trees
 import httpx
 from _common import child, free_port, median, peak_rss_mb, percentile
 
@@ -54,10 +63,12 @@ async def one_chat(port: int, token: str, i: int) -> tuple[float, float]:
     return (ttfb if ttfb is not None else float("nan")), time.perf_counter() - started
 
 
-async def run_round(base: str, n: int, token: str) -> dict[str, float]:
+async def run_round(base: str, n: int, token: str | list[str]) -> dict[str, float]:
+    """``token``: one for every chat, or one per chat (each user under the per-day conversation cap)."""
     port = int(base.rsplit(":", 1)[1])
-    await one_chat(port, token, -1)  # warm the server's upstream pool
-    results = await asyncio.gather(*(one_chat(port, token, i) for i in range(n)))
+    tokens = token if isinstance(token, list) else [token] * (n + 1)
+    await one_chat(port, tokens[-1], -1)  # warm the server's upstream pool
+    results = await asyncio.gather(*(one_chat(port, tokens[i], i) for i in range(n)))
     ttfbs = [r[0] * 1000 for r in results]
     totals = [r[1] * 1000 for r in results]
     return {
@@ -112,10 +123,68 @@ def measure(kind: str, n: int, emulator_base: str, store_dir: str) -> dict[str, 
     return result
 
 
+def tree_figures(
+    tree: _trees.Tree, emulator_base: str, oss_endpoint: str, store_dir: str, r: int
+) -> dict[str, object]:
+    """One round of the issue's table for one tree: fresh servers, fresh store prefixes."""
+    auth = Authenticator(SECRET, "bailian-fc", "bailian-fc")
+    users = [auth.mint(f"bench-{r}-{i}", "site-001", "staff") for i in range(201)]
+    base_env = {
+        "DASHSCOPE_API_KEY": "bench",
+        "DASHSCOPE_BASE_URL": emulator_base,
+        "BAILIAN_APP_ID_APP1_CHAT": APP_ID,
+        "AUTH_JWT_SECRET": SECRET,
+        "HOST": "127.0.0.1",
+        "LOG_LEVEL": "warning",
+        **_trees.OSS_CREDENTIALS,
+    }
+    out: dict[str, object] = {}
+    for label, n, url in (
+        ("n200_file", 200, f"file://{store_dir}/{tree.name}-{r}-200"),
+        ("n100_file", 100, f"file://{store_dir}/{tree.name}-{r}-100"),
+        ("n100_oss", 100, _trees.oss_url(oss_endpoint, f"{tree.name}-{r}-100")),
+    ):
+        port = free_port()
+        env = {**base_env, "STORE_URL": url, "PORT": str(port), "FC_CUSTOM_LISTEN_PORT": str(port)}
+        with _trees.serve(tree, "functions/chat/server.py", port, env) as pid:
+            asyncio.run(run_round(f"http://127.0.0.1:{port}", 1, users[-2:]))  # warm: imports, pools
+            cpu = _trees.cpu_seconds(pid)
+            figures = asyncio.run(run_round(f"http://127.0.0.1:{port}", n, users[: n + 1]))
+            figures["server_cpu_ms_per_turn"] = round((_trees.cpu_seconds(pid) - cpu) * 1000 / n, 2)
+        out[label] = figures
+    ops_env = {**base_env, "STORE_URL": f"file://{store_dir}/{tree.name}-{r}-ops"}
+    out["store_ops"] = tree.run_probe("chat-ops", ops_env)
+    return out
+
+
+def compare_trees(baseline: str, rounds: int) -> dict[str, object]:
+    trees = [_trees.this_tree(), _trees.baseline_tree(baseline)]
+    emu_port = free_port()
+    with (
+        tempfile.TemporaryDirectory() as store_dir,
+        _trees.oss_server() as oss_endpoint,
+        child(
+            ["-m", "bailian_fc_tools.cli", "emulator", "--port", str(emu_port)],
+            f"http://127.0.0.1:{emu_port}/_emulator/health",
+        ),
+    ):
+        httpx.post(f"http://127.0.0.1:{emu_port}/_emulator/default", json={"behaviour": PACING})
+        base = f"http://127.0.0.1:{emu_port}/api/v1"
+        result = _trees.compare(
+            trees, rounds, lambda tree, r: tree_figures(tree, base, oss_endpoint, store_dir, r)
+        )
+    return {"upstream": PACING, "baseline_tree": baseline, **result}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, nargs="+", default=[1, 50, 200])
+    parser.add_argument("--baseline-tree", help="a git worktree of an earlier commit to compare with")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    if args.baseline_tree:
+        print(json.dumps(compare_trees(args.baseline_tree, args.rounds), indent=2))
+        return
     emu_port = free_port()
     out: dict[str, object] = {"upstream": PACING, "results": {}}
     with (

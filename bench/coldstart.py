@@ -1,6 +1,10 @@
 """Cold start per function: a fresh interpreter, from process start to the first response. Prints JSON.
 
-    python bench/coldstart.py [--runs 10] [--built DIR] [--source-only]
+    python bench/coldstart.py [--runs 10] [--built DIR] [--source-only] [--store file|oss]
+
+``--store oss`` runs every function on ``oss://`` (the repo's OSS-protocol server on 127.0.0.1):
+build the code dirs with ``bailian-fc build --store oss --out DIR`` and pass ``--built DIR``, so
+the store SDK's import (and its bytecode) is on the measured path.
 
 Each function runs from the source tree (this venv's Python) and from its ``bailian-fc build`` code
 dir (under Python 3.10, FC's runtime), runs interleaved so both see the same machine load; the
@@ -26,6 +30,7 @@ Build first (``bailian-fc build``); without a build dir only the source tree is 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -33,6 +38,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +197,23 @@ def _ratio(functions: dict[str, Any], over: str, under: str, mode: str) -> float
     return round(a["median_ms"] / b["median_ms"], 3)
 
 
+@contextlib.contextmanager
+def store_url(kind: str, tmp: str) -> Iterator[str]:
+    """``file://`` under ``tmp``, or a bucket of the OSS-protocol test server (tests/store)."""
+    if kind == "file":
+        yield f"file://{tmp}/store"
+        return
+    sys.path.insert(0, str(ROOT / "tests" / "store"))
+    from oss_server import OssServer
+
+    os.environ.update(
+        {"ALIBABA_CLOUD_ACCESS_KEY_ID": "cold-ak", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "cold-sk"}
+    )
+    with OssServer() as server:
+        server.create_bucket("coldstart")
+        yield f"oss://coldstart/cs?endpoint={server.endpoint}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -198,6 +221,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--built", default="build", metavar="DIR", help="code dirs of `bailian-fc build`")
     parser.add_argument("--source-only", action="store_true")
+    parser.add_argument("--store", choices=["file", "oss"], default="file")
     args = parser.parse_args()
     built = (ROOT / args.built).resolve()
     from bailian_fc.catalogue.registry import CATALOGUE
@@ -205,10 +229,14 @@ def main() -> int:
     from bailian_fc_tools.emulator.server import EmulatorThread
 
     manifest = load_manifest(ROOT / "s.yaml", strict=False)
-    with tempfile.TemporaryDirectory(prefix="coldstart-") as tmp, EmulatorThread() as emulator:
+    with (
+        tempfile.TemporaryDirectory(prefix="coldstart-") as tmp,
+        EmulatorThread() as emulator,
+        store_url(args.store, tmp) as url,
+    ):
         os.environ.update(
             {
-                "STORE_URL": f"file://{tmp}/store",
+                "STORE_URL": url,
                 "AUTH_JWT_SECRET": SECRET,
                 "DASHSCOPE_API_KEY": "bench-key",
                 "DASHSCOPE_BASE_URL": emulator.base_url,
@@ -227,6 +255,7 @@ def main() -> int:
             functions[name] = {**measure(function, args.runs, modes), "package": package_size(built, name)}
     report = {
         "runs": args.runs,
+        "store": args.store,
         # Chat's process start to first byte against the apps cache hit, both built, same run (≤ 1.5).
         "built_chat_vs_apps_hit": _ratio(functions, "chat", "apps", "built"),
         "source_python": sys.version.split()[0],

@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,12 +43,15 @@ EVENTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, float]]:
+@pytest.fixture(scope="module", params=["file", "oss"])
+def built(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, float], str]:
+    """Every function built for one store: the file store, and oss:// (its SDK on every cold start)."""
     assert find_interpreter("3.10"), "these tests need a Python 3.10 (FC's runtime); pyenv install 3.10"
-    out = tmp_path_factory.mktemp("lean")
+    out = tmp_path_factory.mktemp(f"lean-{request.param}")
     done = subprocess.run(
-        [sys.executable, "-m", "bailian_fc_tools.cli", "build", "--out", str(out), "--store", "file"],
+        [sys.executable, "-m", "bailian_fc_tools.cli", "build", "--out", str(out), "--store", request.param],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -59,7 +63,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, flo
         m.group(1): float(m.group(2))
         for m in re.finditer(r"^(\w+)\s+\d+\s+[\d.]+ MB\s+([\d.]+) MB", done.stdout, re.M)
     }
-    return out, sizes
+    return out, sizes, request.param
+
+
+@pytest.fixture(scope="module")
+def oss_endpoint() -> Any:
+    sys.path.insert(0, str(ROOT / "tests" / "store"))
+    from oss_server import OssServer
+
+    with OssServer() as server:
+        server.create_bucket("lean")
+        yield server.endpoint
 
 
 def distributions(site_packages: Path) -> dict[str, set[str]]:
@@ -77,10 +91,18 @@ def distributions(site_packages: Path) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize("function", list(EVENTS))
-def test_built_function_runs_a_request_and_ships_only_what_it_loads(built, function, tmp_path):
-    out, sizes = built
+def test_built_function_runs_a_request_and_ships_only_what_it_loads(
+    built, function, tmp_path, request, monkeypatch
+):
+    out, sizes, kind = built
     code = out / function
-    store = f"file://{tmp_path}/store"
+    credentials = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "lean-ak", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "lean-sk"}
+    if kind == "oss":
+        for name, value in credentials.items():  # for the seeding below (this process's oss2)
+            monkeypatch.setenv(name, value)
+        store = f"oss://lean/{tmp_path.name}?endpoint={request.getfixturevalue('oss_endpoint')}"
+    else:
+        store = f"file://{tmp_path}/store"
     generate(open_store(store), sites=1, days=30, end=dt.date.today())
     with EmulatorThread() as emu:
         env = {
@@ -91,6 +113,7 @@ def test_built_function_runs_a_request_and_ships_only_what_it_loads(built, funct
             "DASHSCOPE_BASE_URL": emu.base_url,
             "PREWARM_QPS": "1000",
             "NO_PROXY": "127.0.0.1",
+            **(credentials if kind == "oss" else {}),
             **{f"BAILIAN_APP_ID_{key.upper()}": f"emu-{key}" for key in app_keys()},
         }
         os.environ["AUTH_JWT_SECRET"] = SECRET
@@ -120,7 +143,8 @@ def test_built_function_runs_a_request_and_ships_only_what_it_loads(built, funct
     assert result["status"] in (200, 202) or (function == "prewarm" and result["status"] == 200), result
     loaded = set(result["modules"])
     # Python writes a .pyc for each module it had to compile: on FC (/code is read-only) that would be
-    # a compile on every cold start, so the build's trace must have covered the request's imports.
+    # a compile on every cold start, so the build's trace must have covered the request's imports
+    # (on oss:// the adapter's SDK too: oss2, requests, urllib3 — the build imports the adapter).
     compiled_now = sorted(
         str(p.relative_to(code)) for p in set((code / "python").rglob("*.pyc")) - compiled_before
     )
@@ -141,7 +165,8 @@ def test_built_function_runs_a_request_and_ships_only_what_it_loads(built, funct
 def test_every_module_a_request_loads_has_bytecode(built):
     """The traced precompile covered the hot path: each imported dashscope/bailian_fc file has a .pyc."""
     code = built[0] / "apps" / "python"
-    for package in ("dashscope", "bailian_fc", "pydantic"):
+    sdk = ("oss2", "requests", "urllib3") if built[2] == "oss" else ()
+    for package in ("dashscope", "bailian_fc", "pydantic", *sdk):
         pycs = list((code / package).rglob("__pycache__/*.cpython-310.pyc"))
         assert pycs, package
     # dashscope.assistants loads lazily (PEP 562 in dashscope/__init__): shipped, never imported here

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.client
 import itertools
 import xml.etree.ElementTree as ET
@@ -165,16 +167,48 @@ def test_missing_bucket_is_an_error_not_a_missing_key(oss_server: OssServer) -> 
         store.get("k")
 
 
-def test_crc_mismatch_on_read_is_retried_then_unavailable(
+def test_a_body_that_does_not_match_its_etag_is_retried_then_unavailable(
     make_oss_store: StoreFactory, oss_server: OssServer
 ) -> None:
     store = make_oss_store(**FAST_FAIL)
     store.put("k", b"value")
-    oss_server.state.objects(_bucket_of(store))["pfx/t/k"].crc64 ^= 1  # the bytes no longer match their CRC
+    stored = oss_server.state.objects(_bucket_of(store))["pfx/t/k"]
+    stored.data = b"valuf"  # the bytes no longer match their MD5 (the ETag)
     mark = oss_server.request_count
     with pytest.raises(StoreUnavailable, match="InconsistentError"):
         store.get("k")
     assert oss_server.request_count - mark == 3
+
+
+def test_every_write_sends_content_md5_and_no_crc_is_computed(
+    make_oss_store: StoreFactory, oss_server: OssServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CRC-64 is off (crcmod has no compiled wheel); the service checks Content-MD5 instead."""
+    import oss2.utils
+
+    def no_crc(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("oss2 computed a CRC")
+
+    monkeypatch.setattr(oss2.utils.Crc64, "update", no_crc)
+    store = make_oss_store()
+    mark = oss_server.request_count
+    store.put("a", b"one")
+    assert store.put_if_absent("b", "二".encode())
+    assert store.get("a") == b"one" and store.get("b") == "二".encode()
+    puts = [h for m, _, h in list(oss_server.log)[mark - oss_server.request_count :] if m == "PUT"]
+    assert len(puts) == 2
+    assert all({k.lower() for k in h} >= {"content-md5"} for h in puts)
+
+
+def test_server_refuses_a_body_that_does_not_match_its_content_md5(oss_server: OssServer) -> None:
+    oss_server.create_bucket("md5-proto")
+    bucket = oss2.Bucket(oss2.Auth("ak", "sk"), oss_server.endpoint, "md5-proto", enable_crc=False)
+    wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object("k", b"value", headers={"Content-MD5": wrong})
+    assert caught.value.code == "InvalidDigest"
+    with pytest.raises(oss2.exceptions.NoSuchKey):
+        bucket.get_object("k")
 
 
 # -- the test server speaks OSS (checked with oss2 directly) --------------------------------------

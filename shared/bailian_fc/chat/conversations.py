@@ -22,9 +22,11 @@ recently updated conversations are the last keys under ``recent/``. Tablestore a
 each with one backward range read; object stores list keys and read only the N chosen.
 Each touch writes a new ``recent/`` entry and deletes the one it replaces; two turns of one
 conversation finishing together can leave an extra entry, which a listing skips and removes.
-An index entry is always written *before* the meta it copies (a new conversation's first entry
-is marked ``provisional`` until a listing has seen its meta), so a crash can leave an entry
-without meta (skipped, removed once its lease passed) but never meta without an entry. A
+A new conversation's pending turn, first index entry and meta are written together, in one
+round trip, all marked ``provisional``: provisional meta is shown only once its pending turn
+exists, and a provisional entry only once its meta is shown, so a kill in between leaves nothing
+visible (the sweep removes it) or a conversation holding its question. Later, an entry is
+replaced only after its successor exists, so visible meta always has an entry. A
 conversation written before the index existed is found again from ``meta/`` when a listing runs
 out of entries, and indexed then.
 
@@ -44,7 +46,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from ..ids import new_id
@@ -114,10 +116,34 @@ class ConversationStore:
         return new_id("t")
 
     def get_meta(self, site_id: str, user: str, conversation_id: str) -> dict[str, Any] | None:
-        meta: dict[str, Any] | None = self.store.get_json(self._meta_key(site_id, user, conversation_id))
-        if meta is None or self.is_deleted(site_id, user, conversation_id):
+        """The conversation's meta as readers see it: None when missing, deleted or never begun.
+
+        Meta and tombstone are read together (one round trip).
+        """
+        meta, deleted = self.store.gather(
+            lambda: self.store.get_json(self._meta_key(site_id, user, conversation_id)),
+            lambda: self.is_deleted(site_id, user, conversation_id),
+        )
+        if deleted:
             return None
-        return meta
+        return self.visible(site_id, user, conversation_id, meta)
+
+    def visible(
+        self, site_id: str, user: str, conversation_id: str, meta: Any, turn_keys: list[str] | None = None
+    ) -> dict[str, Any] | None:
+        """``meta`` unless it is a first turn's *provisional* meta whose pending turn never landed.
+
+        A new conversation's pending turn, index entry and meta are written together (one round
+        trip), so a kill can leave its meta alone; such meta is invisible (its id was never sent)
+        and housekeeping removes it. ``turn_keys``: a listing that already answers the question.
+        """
+        if not isinstance(meta, dict):
+            return None
+        if not meta.get("provisional"):
+            return meta
+        first = f"{self._turns_prefix(site_id, user, conversation_id)}{meta.get('last_turn_id')}.json"
+        landed = first in turn_keys if turn_keys is not None else self.store.get(first) is not None
+        return {k: v for k, v in meta.items() if k != "provisional"} if landed else None
 
     def put_meta(self, site_id: str, user: str, conversation_id: str, meta: dict[str, Any]) -> None:
         self.store.put_json(self._meta_key(site_id, user, conversation_id), meta)
@@ -131,28 +157,80 @@ class ConversationStore:
         return turn_id
 
     def begin_turn(
-        self, site_id: str, user: str, conversation_id: str, turn: dict[str, Any], *, title: str | None
+        self,
+        site_id: str,
+        user: str,
+        conversation_id: str,
+        turn: dict[str, Any],
+        *,
+        title: str | None,
+        admit: Callable[[int], None] | None = None,
+        day_start: float | None = None,
     ) -> tuple[str, dict[str, Any] | None]:
         """Make the question durable before any upstream call; returns (turn id, new meta or None).
 
-        Write 1: the pending turn, create-only. For a new conversation (``title`` given), write 2:
-        its index entry (provisional), write 3: its meta, create-only; the caller sends ``meta``
-        only after these. Orphans of a kill in between are never visible (no meta) and are
-        removed by housekeeping.
+        Existing conversation (``title`` None): the pending turn, create-only. New conversation:
+        the pending turn, its provisional index entry and its provisional meta (create-only) in
+        **one round trip**, together with the count of the user's conversations created since
+        ``day_start``, which ``admit`` checks (raising undoes the three writes). The caller sends
+        ``meta`` only after this returns. docs/conversations.md has what a kill leaves.
         """
         now = self.clock()
         pending = {**turn, "pending": True, "lease_expires_at": now + self.turn_lease}
-        turn_id = self.append_turn(site_id, user, conversation_id, pending)
         if title is None:
-            return turn_id, None
+            return self.append_turn(site_id, user, conversation_id, pending), None
+        turn_id = turn.get("turn_id") or self.new_turn_id()
         meta = self._meta(site_id, user, conversation_id, title, turn_id, created_at=now, updated_at=now)
+        turn_key = f"{self._turns_prefix(site_id, user, conversation_id)}{turn_id}.json"
         entry = self._recent_key(site_id, user, conversation_id, now)
-        self.store.put_json(entry, {**meta, "provisional": True})
-        if not self.store.put_json_if_absent(self._meta_key(site_id, user, conversation_id), meta):
-            raise StoreError(
-                f"conversation id {conversation_id} is taken"
-            )  # 40 random bits: never in practice
+        meta_key = self._meta_key(site_id, user, conversation_id)
+        created, made, _, made_meta = self.store.gather(
+            lambda: [] if day_start is None else self.created_keys(site_id, user, day_start),
+            lambda: self.store.put_json_if_absent(turn_key, {**pending, "turn_id": turn_id}),
+            lambda: self.store.put_json(entry, {**meta, "provisional": True}),
+            lambda: self.store.put_json_if_absent(meta_key, {**meta, "provisional": True}),
+        )
+        if not (made and made_meta):  # 40 random bits in the same millisecond: never in practice
+            raise StoreError(f"conversation id {conversation_id} is taken")
+        if admit is not None:
+            try:
+                admit(sum(1 for key in cast(list[str], created) if key != meta_key))
+            except Exception:
+                self._undo_begin(meta_key, entry, turn_key)
+                raise
         return turn_id, meta
+
+    def begin_next_turn(
+        self, site_id: str, user: str, conversation_id: str, turn: dict[str, Any], *, cap: int
+    ) -> tuple[str, dict[str, Any] | None, int]:
+        """An existing conversation's pending turn, with its meta, tombstone and turn count read in
+        the same round trip: (turn id, meta or None when missing or deleted, turns before it, up to
+        ``cap``). The caller removes the turn (:meth:`undo_turn`) when it refuses it; a kill before
+        that leaves an orphan (no meta: swept) or one pending turn past the cap (read as interrupted).
+        """
+        now = self.clock()
+        turn_id = turn.get("turn_id") or self.new_turn_id()
+        prefix = self._turns_prefix(site_id, user, conversation_id)
+        pending = {**turn, "turn_id": turn_id, "pending": True, "lease_expires_at": now + self.turn_lease}
+        raw, deleted, keys, made = self.store.gather(
+            lambda: self.store.get_json(self._meta_key(site_id, user, conversation_id)),
+            lambda: self.is_deleted(site_id, user, conversation_id),
+            lambda: self.store.list(prefix, limit=cap + 1),
+            lambda: self.store.put_json_if_absent(f"{prefix}{turn_id}.json", pending),
+        )
+        if not made:  # a 40-bit random collision in the same millisecond: draw again
+            turn_id = self.append_turn(site_id, user, conversation_id, pending)
+        others = [key for key in cast(list[str], keys) if key != f"{prefix}{turn_id}.json"]
+        meta = None if deleted else self.visible(site_id, user, conversation_id, raw, turn_keys=others)
+        return turn_id, meta, len(others[:cap])
+
+    def undo_turn(self, site_id: str, user: str, conversation_id: str, turn_id: str) -> None:
+        self.store.delete(f"{self._turns_prefix(site_id, user, conversation_id)}{turn_id}.json")
+
+    def _undo_begin(self, meta_key: str, entry: str, turn_key: str) -> None:
+        """Refused after writing: meta first (the rest is then invisible), then entry and turn."""
+        self.store.delete(meta_key)
+        self.store.gather(lambda: self.store.delete(entry), lambda: self.store.delete(turn_key))
 
     def finish_turn(
         self,
@@ -171,30 +249,46 @@ class ConversationStore:
         """
         turn_id = record["turn_id"]
         key = f"{self._turns_prefix(site_id, user, conversation_id)}{turn_id}.json"
-        self.store.put_json(key, {**record, "pending": False})
-        self.touch(
-            site_id,
-            user,
-            conversation_id,
-            title=title,
-            last_turn_id=turn_id,
-            created_at=created_at,
-            previous=previous,
+        now = self.clock()
+        meta = self._meta(site_id, user, conversation_id, title, turn_id, created_at or now, now)
+        fresh = self._recent_key(site_id, user, conversation_id, now)
+        # One round trip: the entry the turn started from still indexes meta until the next one.
+        self.store.gather(
+            lambda: self.store.put_json(key, {**record, "pending": False}),
+            lambda: self.store.put_json(fresh, meta),
+            lambda: self.put_meta(site_id, user, conversation_id, meta),
         )
-        return not self.discard_if_deleted(site_id, user, conversation_id)
+        old = self._previous_entry(site_id, user, conversation_id, previous)
+        _, deleted = self.store.gather(  # then the replaced entry goes, and the tombstone is checked
+            lambda: self._forget([old] if old and old != fresh else []),
+            lambda: self.is_deleted(site_id, user, conversation_id),
+        )
+        if deleted:
+            self._remove(site_id, user, conversation_id)
+        return not deleted
+
+    def _previous_entry(
+        self, site_id: str, user: str, conversation_id: str, previous: dict[str, Any] | None
+    ) -> str | None:
+        if previous and isinstance(previous.get("updated_at"), (int, float)):
+            return self._recent_key(site_id, user, conversation_id, previous["updated_at"])
+        return None
 
     def turn_keys(self, site_id: str, user: str, conversation_id: str, limit: int | None = None) -> list[str]:
         return self.store.list(self._turns_prefix(site_id, user, conversation_id), limit=limit)
 
-    def created_since(self, site_id: str, user: str, since: float, *, limit: int) -> int:
-        """How many of the user's conversations (up to ``limit``) were created at or after ``since``.
+    def created_keys(self, site_id: str, user: str, since: float, *, limit: int | None = None) -> list[str]:
+        """Meta keys of the user's conversations created at or after ``since`` (up to ``limit``).
 
         Conversation ids begin with their creation time in ms, so this is one listing of
         ``meta/`` keys from the first id ``since`` allows: at most ``limit`` keys, whatever the history.
         """
         prefix = f"{self._base(site_id, user)}/meta/"
         first = f"{prefix}c{max(0, int(since * 1000)):012x}"
-        return len(self.store.list(prefix, start_after=first, limit=limit))
+        return self.store.list(prefix, start_after=first, limit=limit)
+
+    def created_since(self, site_id: str, user: str, since: float, *, limit: int) -> int:
+        return len(self.created_keys(site_id, user, since, limit=limit))
 
     def list_turns(
         self, site_id: str, user: str, conversation_id: str, last: int | None = None
@@ -280,8 +374,8 @@ class ConversationStore:
     def _confirm(self, site_id: str, user: str, key: str, entry: dict[str, Any]) -> dict[str, Any] | None:
         """A new conversation's first index entry: listed once its meta exists (and then made plain)."""
         conv = entry["conversation_id"]
-        meta = self.store.get_json(self._meta_key(site_id, user, conv))
-        if not isinstance(meta, dict):
+        meta = self.visible(site_id, user, conv, self.store.get_json(self._meta_key(site_id, user, conv)))
+        if meta is None:
             return None  # not created yet, or its creator was killed before meta: housekeeping removes it
         plain = {k: v for k, v in entry.items() if k != "provisional"}
         try:
@@ -302,8 +396,8 @@ class ConversationStore:
             if conv in deleted:  # a DELETE killed before it removed meta: finish it
                 self._remove(site_id, user, conv)
                 continue
-            meta = self.store.get_json(key)
-            if isinstance(meta, dict):
+            meta = self.visible(site_id, user, conv, self.store.get_json(key))
+            if meta is not None:
                 entry = self._recent_key(site_id, user, conv, meta.get("updated_at", 0))
                 self.store.put_json(entry, meta)
                 if self.is_deleted(
@@ -365,10 +459,9 @@ class ConversationStore:
         fresh = self._recent_key(site_id, user, conversation_id, now)
         self.store.put_json(fresh, meta)  # the entry first: meta is never without one
         self.put_meta(site_id, user, conversation_id, meta)
-        if previous and isinstance(previous.get("updated_at"), (int, float)):
-            old = self._recent_key(site_id, user, conversation_id, previous["updated_at"])
-            if old != fresh:
-                self.store.delete(old)
+        old = self._previous_entry(site_id, user, conversation_id, previous)
+        if old and old != fresh:
+            self.store.delete(old)
         return meta
 
     @staticmethod

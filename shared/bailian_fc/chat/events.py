@@ -21,6 +21,7 @@ Readers validate with ``parse`` / ``read_frames`` (``verify``, the tests).
 
 from __future__ import annotations
 
+from json.encoder import encode_basestring as _json_string  # C: a JSON string, non-ASCII kept
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -61,6 +62,27 @@ class Delta(ChatEvent):
 
     event: ClassVar[str] = "delta"
     text: str
+
+    @classmethod
+    def framed(cls, text: str) -> FramedDelta:
+        """``Delta(text=text).frame()``, byte for byte, without building the model: the per-delta
+        path (0.2 µs against 1.0 µs; ``tests/test_sse_writes.py`` checks the bytes are equal)."""
+        if type(text) is not str:  # what strict validation would refuse
+            raise TypeError(f"delta text must be a str, not {type(text).__name__}")
+        return FramedDelta(cls._prefix + b'{"text":' + _json_string(text).encode() + b"}\n\n")
+
+
+class Framed(bytes):
+    """A frame already encoded (an ``http.sse.Frame``), named like the event it encodes."""
+
+    event: ClassVar[str]
+
+    def frame(self) -> bytes:
+        return self
+
+
+class FramedDelta(Framed):
+    event: ClassVar[str] = "delta"
 
 
 class Ping(ChatEvent):

@@ -13,6 +13,8 @@ What it does (docs/conversations.md has the crash states these come from):
 * ``tombstones/<c>`` whatever is left of the conversation is removed; once the tombstone is older
                      than the turn lease no turn can still write, nothing can read the
                      conversation, and the tombstone itself is removed.
+* ``meta/<c>`` provisional, its pending turn missing, older than the lease: removed (a kill
+                     inside the first round trip; its id was never sent).
 * ``turns/<c>/…``    turns without meta (orphans), once their lease passed: adopted (meta and an
                      index entry written) when one of them finished, removed when all are only
                      pending questions (no upstream call was made for them: meta comes first).
@@ -167,9 +169,9 @@ class _Sweep:
                 self.count("expired")
                 return
         if conv in self._recent_ids(site, user):
-            return
+            return  # an entry's visit checks meta (below)
         meta = meta or self.conversations.store.get_json(self.conversations._meta_key(site, user, conv))
-        if not isinstance(meta, dict):
+        if not isinstance(meta, dict) or self._cut_short(site, user, conv, meta):
             return
         self._index(site, user, conv, meta)
         self.count("reindexed")
@@ -193,9 +195,22 @@ class _Sweep:
             written = 0.0
         if written > self.now - self.lease:
             return  # its conversation may still be being created
-        if self.store.get(self.conversations._meta_key(site, user, conv)) is None:
+        raw = self.store.get(self.conversations._meta_key(site, user, conv))
+        meta = _json_or_none(raw)
+        if raw is None or (isinstance(meta, dict) and self._cut_short(site, user, conv, meta)):
             self.store.delete(key)
             self.count("index_removed")
+
+    def _cut_short(self, site: str, user: str, conv: str, meta: dict[str, Any]) -> bool:
+        """Provisional meta whose pending turn never landed (a kill inside the first round trip),
+        older than the lease: removed (its id was never sent). True when meta is not to be indexed."""
+        if self.conversations.visible(site, user, conv, meta) is not None:
+            return False
+        created = meta.get("created_at")
+        if isinstance(created, (int, float)) and created < self.now - self.lease:
+            self.store.delete(self.conversations._meta_key(site, user, conv))
+            self.count("orphans_removed")
+        return True
 
     def _tombstone(self, site: str, user: str, conv: str, key: str) -> None:
         left = (
@@ -249,3 +264,10 @@ class _Sweep:
         self.store.put_json_if_absent(self.conversations._meta_key(site, user, conv), meta)
         self.conversations.discard_if_deleted(site, user, conv)
         self.count("adopted")
+
+
+def _json_or_none(raw: bytes | None) -> Any:
+    try:
+        return None if raw is None else json.loads(raw)
+    except ValueError:
+        return None  # unreadable meta is left alone, as before

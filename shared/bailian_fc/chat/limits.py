@@ -11,7 +11,8 @@ API (docs/contracts.md, "Chat limits"):
 * ``TooManyConversations`` (429, ``Retry-After``: the next business day): the user already has
   ``CHAT_MAX_CONVERSATIONS_PER_DAY`` conversations created this business day (``BUSINESS_TZ``,
   ``BUSINESS_DAY_START``, live clock). Conversation ids start with their creation time, so this is
-  one key listing from the day's first possible id, at most that many keys. Concurrent creations
+  one key listing from the day's first possible id, at most that many keys, made in the same round
+  trip as the conversation's first writes (which are undone when it refuses). Concurrent creations
   can each pass the check, so the bound can be exceeded by the number of turns started at the
   same moment; a deleted conversation frees its slot.
 
@@ -29,7 +30,6 @@ from ..clock import BusinessCalendar
 from ..errors import LimitReached, TooLarge
 from ..settings import Settings
 from ..store import dump_json
-from .conversations import ConversationStore
 
 
 def check_context(context: dict[str, Any] | None, settings: Settings) -> None:
@@ -43,26 +43,28 @@ def check_context(context: dict[str, Any] | None, settings: Settings) -> None:
         )
 
 
-def check_turns(
-    conversations: ConversationStore, site: str, user: str, conversation_id: str, settings: Settings
-) -> None:
+def check_turns(count: int, settings: Settings) -> None:
+    """``count``: the conversation's turns before this one, listed up to the cap."""
     cap = settings.chat_max_turns_per_conversation
-    if len(conversations.turn_keys(site, user, conversation_id, limit=cap)) >= cap:
+    if count >= cap:
         raise LimitReached(
             f"this conversation has reached {cap} turns: start a new conversation", code="TooManyTurns"
         )
 
 
-def check_new_conversation(
-    conversations: ConversationStore, site: str, user: str, now: float, settings: Settings
-) -> None:
-    cap = settings.chat_max_conversations_per_day
+def business_day(now: float, settings: Settings) -> tuple[float, float]:
+    """(start, end) of the business day ``now`` falls in, as epoch seconds."""
     calendar = BusinessCalendar.from_settings(settings)
-    instant = datetime.fromtimestamp(now, timezone.utc)
-    start, end = calendar.day_bounds(calendar.business_date(instant))
-    if conversations.created_since(site, user, start.timestamp(), limit=cap) >= cap:
+    start, end = calendar.day_bounds(calendar.business_date(datetime.fromtimestamp(now, timezone.utc)))
+    return start.timestamp(), end.timestamp()
+
+
+def check_new_conversation(created_today: int, now: float, settings: Settings) -> None:
+    """``created_today``: the user's other conversations created since the business day started."""
+    cap = settings.chat_max_conversations_per_day
+    if created_today >= cap:
         raise LimitReached(
             f"{cap} conversations a day: continue one of today's, or try again tomorrow",
             code="TooManyConversations",
-            retry_after=max(1.0, end.timestamp() - now),
+            retry_after=max(1.0, business_day(now, settings)[1] - now),
         )

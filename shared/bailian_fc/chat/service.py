@@ -1,14 +1,17 @@
 """One chat turn: plan the Bailian session, stream App1, store the turn exactly once.
 
-Timeline of a turn (each step's failure mode in brackets):
+Timeline of a turn (each step's failure mode in brackets), store round trips counted:
 
-    start_turn   load recent turns, plan the session        [404 unknown conversation, 503 store]
-    begin        the question as a pending turn (create-only); for a new conversation its
-                 index entry and meta too                     [503 store: nothing was asked upstream]
+    begin        one round trip: the question as a pending turn (create-only), with, for a new
+                 conversation, its index entry, meta and the per-day count; for an existing one
+                 its meta, tombstone and turn count   [404/429 (the turn is undone), 503 store:
+                                                        nothing was asked upstream]
     meta         conversation_id + turn_id, once they are durable, before any upstream byte
+    plan         an existing conversation's last turns (one ordered read), the session plan
     delta ...    one per upstream increment                  [client gone ⇒ cancelled, see below]
-    save         the whole turn over its pending record, then index and meta [store down ⇒ error event]
-    done|error   the end frame; ``done`` only after the record is stored
+    save         two round trips: the whole turn, index and meta; then the replaced index entry
+                 and the tombstone check                     [store down ⇒ error event]
+    done|error   the end frame; ``done`` only after the record is stored; then the run log
 
 A client disconnect cancels the producer; ``finally`` (shielded from that
 cancellation) closes the upstream response and stores what was answered so far
@@ -22,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -44,6 +47,7 @@ from .conversations import TITLE_CHARS, ConversationStore
 from .sessions import SessionPlan, plan_session, rebuild_messages
 
 log = logging.getLogger("bailian_fc.chat")
+T = TypeVar("T")
 
 APP_KEY = "app1_chat"
 
@@ -74,24 +78,7 @@ class ChatService:
         conversation_id = request.conversation_id
         context = request.context.model_dump() if request.context else None
         limits.check_context(context, self.settings)
-        meta: dict[str, Any] | None = None
-        turns: list[dict[str, Any]] = []
         now = self.clock()
-        if conversation_id is not None:
-            meta, turns = await anyio.to_thread.run_sync(self._load, site, user, conversation_id)
-            if meta is None:
-                raise ConversationNotFound()
-        else:
-            await anyio.to_thread.run_sync(
-                limits.check_new_conversation, self.conversations, site, user, now, self.settings
-            )
-            conversation_id = self.conversations.new_conversation_id()
-        plan = plan_session(
-            turns,
-            now,
-            max_age=self.settings.chat_session_max_age_seconds,
-            max_turns=self.settings.chat_session_max_turns,
-        )
         pending = {
             "turn_id": self.conversations.new_turn_id(),
             "conversation_id": conversation_id,
@@ -105,10 +92,13 @@ class ChatService:
             "error_code": None,
             "created_at": now,
         }
-        title = None if meta is not None else request.message.strip()[:TITLE_CHARS]
-        turn_id, created = await anyio.to_thread.run_sync(
-            lambda: self.conversations.begin_turn(site, user, conversation_id, pending, title=title)
-        )
+        meta: dict[str, Any] | None
+        if conversation_id is not None:
+            meta = await self.store_call(self._begin_next, site, user, conversation_id, pending)
+            turn_id = str(pending["turn_id"])
+        else:
+            conversation_id = pending["conversation_id"] = self.conversations.new_conversation_id()
+            turn_id, meta = await self.store_call(self._begin_new, site, user, pending, now)
         return Turn(
             service=self,
             principal=principal,
@@ -116,24 +106,57 @@ class ChatService:
             app_id=app_id,
             conversation_id=conversation_id,
             turn_id=turn_id,
-            plan=plan,
-            history=turns,
-            meta=meta or created,
+            meta=meta,
             started_at=now,
             request_id=logs.current_request_id() or self.conversations.new_turn_id(),
+            first_turn=request.conversation_id is None,
         )
 
-    def _load(
-        self, site: str, user: str, conversation_id: str
-    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """Meta and recent turns in one worker-thread hop (turns only when the conversation exists)."""
-        meta = self.conversations.get_meta(site, user, conversation_id)
-        if meta is None:
-            return None, []
-        limits.check_turns(self.conversations, site, user, conversation_id, self.settings)
-        return meta, self.conversations.list_turns(
-            site, user, conversation_id, last=self.settings.chat_history_turns
+    async def store_call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on a worker thread when the store is remote; inline on a local one (the
+        file store: its calls take less time than the thread hand-off, and the GIL serialises them
+        anyway)."""
+        if self.conversations.store.local_reads:
+            return fn(*args)
+        return await anyio.to_thread.run_sync(fn, *args)
+
+    def _begin_new(
+        self, site: str, user: str, pending: dict[str, Any], now: float
+    ) -> tuple[str, dict[str, Any] | None]:
+        """One round trip: pending turn, index entry and meta, with the per-day count beside them."""
+        return self.conversations.begin_turn(
+            site,
+            user,
+            pending["conversation_id"],
+            pending,
+            title=pending["message"].strip()[:TITLE_CHARS],
+            day_start=limits.business_day(now, self.settings)[0],
+            admit=lambda count: limits.check_new_conversation(count, now, self.settings),
         )
+
+    def _begin_next(
+        self, site: str, user: str, conversation_id: str, pending: dict[str, Any]
+    ) -> dict[str, Any]:
+        """One round trip: the pending turn, with meta, tombstone and turn count read beside it."""
+        cap = self.settings.chat_max_turns_per_conversation
+        turn_id, meta, count = self.conversations.begin_next_turn(
+            site, user, conversation_id, pending, cap=cap
+        )
+        pending["turn_id"] = turn_id
+        try:
+            if meta is None:
+                raise ConversationNotFound()
+            limits.check_turns(count, self.settings)
+        except Exception:
+            self.conversations.undo_turn(site, user, conversation_id, turn_id)
+            raise
+        return meta
+
+    def history(self, site: str, user: str, conversation_id: str, turn_id: str) -> list[dict[str, Any]]:
+        """The turns before ``turn_id`` that plan the session (read after ``meta`` was sent)."""
+        last = self.settings.chat_history_turns
+        turns = self.conversations.list_turns(site, user, conversation_id, last=last + 1)
+        return [t for t in turns if t.get("turn_id") != turn_id][-last:] if last else []
 
 
 @dataclass
@@ -144,29 +167,35 @@ class Turn:
     app_id: str
     conversation_id: str
     turn_id: str
-    plan: SessionPlan
-    history: list[dict[str, Any]]
     meta: dict[str, Any] | None
     started_at: float
     request_id: str  # the HTTP request's id (logs, run log record, error frame)
+    first_turn: bool
+    history: list[dict[str, Any]] = field(default_factory=list)
+    plan: SessionPlan = field(default_factory=lambda: SessionPlan(None, 0.0, 1, False))  # set by _plan
     answer: list[str] = field(default_factory=list)
     stream: AppStream | None = None
     error: BailianError | None = None
     completed: bool = False
     saved: bool = False
+    run_log: runlog.RunRecord | None = None  # stored turn's run log record, written after the end frame
 
     async def run(self, emit: Emit) -> None:
         """Produce the SSE events of this turn (the response's producer task)."""
         try:
             await emit(events.Meta(conversation_id=self.conversation_id, turn_id=self.turn_id))
-            self.stream = self._open_stream()
             try:
+                await self._plan()
+                self.stream = self._open_stream()
                 async for text in self.stream:
                     self.answer.append(text)
-                    await emit(events.Delta(text=text))
+                    await emit(events.Delta.framed(text))  # the model's bytes, not the model (events.py)
                 self.completed = True
             except BailianError as err:
                 self.error = err
+            except StoreError as exc:  # the history read after ``meta``: the question is stored
+                log.warning("chat turn %s: history not readable: %s", self.turn_id, exc)
+                self.error = BailianError("the conversation could not be read", code="StoreUnavailable")
             except Exception:  # a bug must still end the stream with an error frame and a stored turn
                 log.exception("chat turn %s failed", self.turn_id)
                 self.error = BailianError("internal error", code="InternalError")
@@ -177,6 +206,28 @@ class Turn:
                     await self.stream.aclose()
                 if not self.saved:  # cancelled by a disconnect (or crashed): keep what was said
                     await self._save_quietly()
+                await self._write_run_log()
+
+    async def _write_run_log(self) -> None:
+        """After the end frame: the client has its answer, the run log costs it nothing."""
+        run, self.run_log = self.run_log, None
+        if run is not None:  # never raises: a lost log line must not fail the turn
+            await self.service.store_call(runlog.write, self.service.conversations.store, run)
+
+    async def _plan(self) -> None:
+        """The session plan from the turns before this one (none in a new conversation)."""
+        if not self.first_turn:
+            p = self.principal
+            self.history = await self.service.store_call(
+                self.service.history, p.site_id, p.sub, self.conversation_id, self.turn_id
+            )
+        settings = self.service.settings
+        self.plan = plan_session(
+            self.history,
+            self.started_at,
+            max_age=settings.chat_session_max_age_seconds,
+            max_turns=settings.chat_session_max_turns,
+        )
 
     def _open_stream(self) -> AppStream:
         client = self.service.client()
@@ -265,12 +316,12 @@ class Turn:
                 log.info(
                     "conversation %s was deleted during turn %s: not kept", self.conversation_id, self.turn_id
                 )
-            if run is not None:
-                runlog.write(conversations.store, run)  # never raises: a lost log line must not fail the turn
+            if run is not None:  # the counts record itself is written after the end frame
                 self.write_trace(conversations.store, run, record)
 
-        await anyio.to_thread.run_sync(write)
+        await self.service.store_call(write)
         self.saved = True
+        self.run_log = run
         log.info(
             "chat turn %s stored: conversation=%s finish=%s error=%s attempts=%s",
             self.turn_id,

@@ -11,9 +11,10 @@ records) that match, whatever else was logged in that hour. The tail repeats the
 app and site (percent-encoded), so the other filters (a site admin's site) are applied to the key
 names before any record is read; the record read stays the authority.
 
-Entries are written *before* their record: an entry may briefly (a put in flight) or, after a
-failed record put, lastingly point at nothing, and the query skips it. Retention deletes index hours
-before record hours (:mod:`bailian_fc.scheduled.housekeeping`).
+Entries and their record are written together, in one round trip (:func:`record.write`): an
+entry may briefly (a put in flight) or, after a failed record put or a kill, lastingly point at
+nothing, and the query skips it; a record whose entries failed is the documented gap below.
+Retention deletes index hours before record hours (:mod:`bailian_fc.scheduled.housekeeping`).
 
 ``runlog-index/since.json`` (create-only, by the first instance that indexes a record) holds the
 ``at`` of that record. Hours up to and including its hour were (partly) written before the index
@@ -24,8 +25,10 @@ missing from filtered queries (an unfiltered query still lists it).
 
 from __future__ import annotations
 
+import functools
 import logging
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import quote, unquote
@@ -83,19 +86,38 @@ def parse(key: str) -> Entry | None:
     return Entry(parts[0], *(decode(p) for p in parts[1:]))
 
 
-def write_entries(store: Store, *, at: float, id: str, status: str, app: str, site: str) -> None:
-    """Create a record's index entries (and, once per process, the marker); never raises."""
+def entry_writes(
+    store: Store, *, at: float, id: str, status: str, app: str, site: str
+) -> list[Callable[[], None]]:
+    """The create-only puts that index one record (and, once per process, the marker); each
+    never raises (a lost entry is the documented gap, never a failed request)."""
+    calls = [
+        _quietly(functools.partial(store.put_if_absent, key, b""), f"entry for {id}")
+        for key in entry_keys(at=at, id=id, status=status, app=app, site=site)
+    ]
     if store not in _marked:
+        calls.append(_quietly(lambda: _mark(store, at), "marker"))
+    return calls
+
+
+def write_entries(store: Store, *, at: float, id: str, status: str, app: str, site: str) -> None:
+    """Create a record's index entries (and, once per process, the marker) in one round trip."""
+    store.gather(*entry_writes(store, at=at, id=id, status=status, app=app, site=site))
+
+
+def _mark(store: Store, at: float) -> None:
+    store.put_json_if_absent(MARKER_KEY, {"v": 1, "since": at})
+    _marked.add(store)
+
+
+def _quietly(call: Callable[[], object], what: str) -> Callable[[], None]:
+    def run() -> None:
         try:
-            store.put_json_if_absent(MARKER_KEY, {"v": 1, "since": at})
-            _marked.add(store)
-        except StoreError as exc:  # tried again with the next record; the entries still go in
-            log.warning("run log index marker not written: %s", exc)
-    try:
-        for key in entry_keys(at=at, id=id, status=status, app=app, site=site):
-            store.put_if_absent(key, b"")
-    except StoreError as exc:
-        log.warning("run log index entry for %s not written: %s", id, exc)
+            call()
+        except StoreError as exc:  # tried again with the next record (the marker) / a documented gap
+            log.warning("run log index %s not written: %s", what, exc)
+
+    return run
 
 
 def indexed_since(store: Store) -> float | None:

@@ -5,10 +5,10 @@ the dashboard (and its hourly roll-ups) can list one hour at a time:
 
     runlogs/YYYY-MM-DD/HH/<record id>.json
 
-Before it, two empty create-only index entries (by status, by app; see :mod:`.index`) let
-``GET /admin/runlogs?status=…``/``?app=…`` read only matching records. These three puts are the
-only cost on the response path; a failed put is logged, never raised, because losing one log
-line must not fail a user's request.
+Beside it, two empty create-only index entries (by status, by app; see :mod:`.index`) let
+``GET /admin/runlogs?status=…``/``?app=…`` read only matching records. The three puts go
+together, one round trip (a chat turn writes them after its end frame); a failed put is logged,
+never raised, because losing one log line must not fail a user's request.
 """
 
 from __future__ import annotations
@@ -82,13 +82,17 @@ def write(store: Store, record: RunRecord) -> None:
         upstream_ttfb_ms=record.latency_ms.get("upstream_ttfb"),
         tokens=record.tokens.get("tokens_used"),
     )
-    index.write_entries(
+
+    def put_record() -> None:
+        try:
+            store.put_json_if_absent(record_key(record), asdict(record))
+        except StoreError as exc:
+            log.warning("run log record %s not written: %s", record.id, exc)
+
+    entries = index.entry_writes(
         store, at=record.at, id=record.id, status=record.status, app=record.app, site=record.site_id
     )
-    try:
-        store.put_json_if_absent(record_key(record), asdict(record))
-    except StoreError as exc:
-        log.warning("run log record %s not written: %s", record.id, exc)
+    store.gather(put_record, *entries)  # one round trip: none depends on another
 
 
 def bounded(text: str | None, limit: int) -> str | None:

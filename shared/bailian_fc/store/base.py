@@ -16,14 +16,21 @@ Error tree::
 from __future__ import annotations
 
 import bisect
+import builtins
+import functools
 import json
+import os
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 MAX_KEY_BYTES = 1000
 LIST_PAGE = 1000
 Records = list[tuple[str, bytes]]  # (key, value) pairs
+T = TypeVar("T")
+GATHER_WORKERS = 32  # store calls in flight together per process (threads waiting on a socket)
 
 
 class StoreError(Exception):
@@ -116,8 +123,30 @@ class Store(ABC):
         keys = self.list(prefix)
         if before:
             keys = keys[: bisect.bisect_left(keys, before)]  # str order is UTF-8 byte order
-        found = ((key, self.get(key)) for key in reversed(keys[-limit:]))
-        return [(key, value) for key, value in found if value is not None]  # deleted since listed
+        chosen = list(reversed(keys[-limit:]))
+        values = self.gather(*(functools.partial(self.get, key) for key in chosen))
+        return [(key, value) for key, value in zip(chosen, values, strict=True) if value is not None]
+
+    def gather(self, *calls: Callable[[], T]) -> builtins.list[T]:
+        """Run independent store calls as one round trip: together on a network store, in order
+        on a local one (where threads only add cost). Results in call order; the first failure
+        is raised once every call has ended, so no call outlives its caller.
+
+        Calls must not depend on each other's effects: a kill can land after any subset of them.
+        A call made from inside another ``gather`` runs inline (no pool worker waits on the pool).
+        """
+        if len(calls) <= 1 or self.local_reads or getattr(_inside, "gather", False):
+            return [call() for call in calls]
+        futures = [_pool().submit(_inside_gather, call) for call in calls[1:]]
+        try:  # the first call runs on this thread: one hand-off fewer per round trip
+            first: Any = _inside_gather(calls[0])
+        except Exception as exc:
+            first = exc
+        errors = [first if isinstance(first, Exception) else None, *(f.exception() for f in futures)]
+        for error in errors:
+            if error is not None:
+                raise error
+        return [first, *(f.result() for f in futures)]
 
     def get_json(self, key: str) -> Any | None:
         raw = self.get(key)
@@ -131,6 +160,37 @@ class Store(ABC):
 
     def close(self) -> None:  # noqa: B027 - an optional hook, not an abstract operation
         """Release connections; the file store has none."""
+
+
+_inside = threading.local()
+_pool_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _pool_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(GATHER_WORKERS, thread_name_prefix="store-gather")
+        return _executor
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's workers do not exist here, so the next gather starts anew."""
+    global _executor, _pool_lock
+    _executor, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _inside_gather(call: Callable[[], T]) -> T:
+    outer = getattr(_inside, "gather", False)
+    _inside.gather = True
+    try:
+        return call()
+    finally:
+        _inside.gather = outer
 
 
 def dump_json(value: Any) -> bytes:

@@ -2,8 +2,8 @@
 
 * ``put`` writes a temporary file beside the target and ``os.replace``-s it in, so a
   reader sees the old or the new value, never half of one.
-* ``put_if_absent`` writes the temporary file completely, then hard-links it to the
-  target: ``link(2)`` fails with EEXIST when the key exists, so exactly one of many
+* ``put_if_absent`` of an empty value (an index entry) is one ``O_CREAT | O_EXCL`` create; of
+  anything else it writes the temporary file completely, then hard-links it to the target: ``link(2)`` fails with EEXIST when the key exists, so exactly one of many
   racing writers wins, and nobody can read the winner's value before it is whole
   (an ``O_EXCL`` create would expose an empty file between open and write). Where the
   file system has no hard links we fall back to ``O_CREAT | O_EXCL``.
@@ -15,14 +15,15 @@ import errno
 import itertools
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..retention import RetentionRule, Sweep
 from .base import LIST_PAGE, Records, Store, StoreError, check_key
 
 _TMP_PREFIX = ".tmp-"
+T = TypeVar("T")
 
 
 class FileStore(Store):
@@ -56,9 +57,12 @@ class FileStore(Store):
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
         path = self._path(key)
-        if path.exists():
-            return False
-        tmp = self._write_temp(path, data)
+        if not data:  # nothing a reader could see half-written: one exclusive create (index entries)
+            try:
+                return _in_dir(path, lambda: _create_exclusive(path, data))
+            except OSError as exc:
+                raise StoreError(f"file store create failed for {key!r}: {exc.strerror}") from exc
+        tmp = self._write_temp(path, data)  # no exists() first: a refusal is rare, a stat is not free
         try:
             os.link(tmp, path)
             return True
@@ -135,13 +139,22 @@ class FileStore(Store):
 
     def _write_temp(self, path: Path, data: bytes) -> str:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
+            fd, tmp = _in_dir(path, lambda: tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             return tmp
         except OSError as exc:
             raise StoreError(f"file store write failed for {path.name!r}: {exc.strerror}") from exc
+
+
+def _in_dir(path: Path, make: Callable[[], T]) -> T:
+    """``make()`` a file in ``path``'s directory, creating the directory only when it is missing
+    (the common case, an existing one, costs no mkdir/stat calls)."""
+    try:
+        return make()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return make()
 
 
 def _create_exclusive(path: Path, data: bytes) -> bool:

@@ -11,8 +11,13 @@ Why it is built this way:
   ``FileAlreadyExists`` (oss2 has no class for it; it is a plain ``ServerError``).
 * oss2 itself never retries a request, so this module does: a small, explicit number of
   attempts with jittered backoff for 5xx (not 501), 408/429, timeouts, dropped connections
-  and CRC mismatches, then :class:`StoreUnavailable`. A PutObject either lands whole or not
-  at all, and oss2 checks the CRC-64 of every put and get.
+  and digest mismatches, then :class:`StoreUnavailable`. A PutObject either lands whole or not
+  at all.
+* Integrity without Python CRC: oss2's CRC-64 check is off (``enable_crc=False``), because
+  ``crcmod`` has no compiled wheel (sdist only) and its pure-Python fallback costs 0.6–0.9 ms
+  per request. Instead every put sends ``Content-MD5`` (OSS refuses a body that does not match
+  it: ``InvalidDigest``), and every get compares the body's MD5 (``hashlib``, in C) with the
+  object's ETag, which for a PutObject object is the content's MD5; docs/operations.md.
 * Credentials: an object with ``access_key_id``/``access_key_secret``/``security_token``
   (FC's ``context.credentials``), or a zero-argument callable returning one, which is read
   on every request so STS tokens that FC rotates are picked up; otherwise the
@@ -23,6 +28,8 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import random
 import re
 import time
@@ -76,6 +83,9 @@ class OssStore(Store):
         self.region = region or infer_region(endpoint)
         self.url = f"oss://{bucket}/{self.prefix}"
         self._session = oss2.Session(pool_size=int(pool_size))
+        # No proxy/netrc lookup from the environment per request (~0.2 ms of CPU each): the endpoint
+        # (the region's internal one on FC) is reached directly.
+        self._session.session.trust_env = False
         self._bucket = oss2.Bucket(
             make_auth(credentials, v4=self.region is not None),
             endpoint,
@@ -84,6 +94,7 @@ class OssStore(Store):
             connect_timeout=(float(connect_timeout), float(read_timeout)),  # handed to requests as is
             region=self.region,
             app_name="bailian-fc",
+            enable_crc=False,  # Content-MD5 on puts, MD5 against the ETag on gets (module doc)
         )
 
     # -- the five operations ------------------------------------------------------------------
@@ -100,7 +111,7 @@ class OssStore(Store):
     def put(self, key: str, data: bytes) -> None:
         full = self._full(key)
         try:
-            self._retrying("put", key, lambda: self._bucket.put_object(full, data))
+            self._retrying("put", key, lambda: self._bucket.put_object(full, data, headers=_md5(data)))
         except OssError as exc:
             raise _store_error("put", key, exc) from exc
 
@@ -111,7 +122,7 @@ class OssStore(Store):
         def create() -> None:
             nonlocal attempts
             attempts += 1
-            self._bucket.put_object(full, data, headers=dict(_FORBID_OVERWRITE))
+            self._bucket.put_object(full, data, headers={**_FORBID_OVERWRITE, **_md5(data)})
 
         try:
             self._retrying("put_if_absent", key, create)
@@ -157,10 +168,14 @@ class OssStore(Store):
 
     def _read(self, full: str) -> bytes:
         with self._bucket.get_object(full) as result:
-            data = result.read()
-        # oss2 computes the CRC while reading but leaves the comparison to the caller.
-        oss2.utils.check_crc("get", result.client_crc, result.server_crc, result.request_id)
-        return bytes(data)
+            data = bytes(result.read())
+        etag = (result.etag or "").strip('"')
+        if _MD5_ETAG.fullmatch(etag) and hashlib.md5(data).hexdigest() != etag.lower():
+            raise oss2.exceptions.InconsistentError(  # retried: the next read may arrive whole
+                f"InconsistentError: req_id: {result.request_id}, get: body MD5 does not match ETag {etag}",
+                result.request_id,
+            )
+        return data
 
     def _list_call(self, prefix: str, after: str, token: str, max_keys: int) -> Any:
         def call() -> Any:
@@ -189,8 +204,15 @@ class OssStore(Store):
         raise AssertionError("unreachable")
 
 
+_MD5_ETAG = re.compile(r"[0-9A-Fa-f]{32}")  # a PutObject's ETag; multipart ones carry "-N"
+
+
+def _md5(data: bytes) -> dict[str, str]:
+    return {"Content-MD5": base64.b64encode(hashlib.md5(data).digest()).decode()}
+
+
 def is_transient(exc: Exception) -> bool:
-    """5xx but 501, 408/429, no answer at all, CRC mismatch, or a broken GET body."""
+    """5xx but 501, 408/429, no answer at all, a digest mismatch, or a broken GET body."""
     if isinstance(exc, OssError):
         status = exc.status
         return status in (_REQUEST_ERROR, _INCONSISTENT_ERROR, 408, 429) or (status >= 500 and status != 501)

@@ -481,7 +481,11 @@ def build(
             )
         if not strip_binaries(report.code_dir / "python"):
             report.warnings.append("no `strip` here: extension modules keep their symbol tables (bigger zip)")
-        if compile_pyc and precompile(report.code_dir, version, WARM_IMPORTS.get(name, ())) is None:
+        # The store adapter (and psycopg where shipped) is imported under the target Python before
+        # compiling: its SDK is on every cold start's path, and FC's /code is read-only.
+        warm = (*WARM_IMPORTS.get(name, ()), f"bailian_fc.store.{STORE_SCHEMES[kind].adapter}")
+        warm += ("psycopg",) if (report.code_dir / "python" / "psycopg").is_dir() else ()
+        if compile_pyc and precompile(report.code_dir, version, warm) is None:
             report.warnings.append(f"no python{version} here to precompile: FC compiles on each cold start")
         report.problems += check_imports(report.code_dir) if import_check else []
         report.problems += prove_clients(report, name, kind, version) if import_check else []
