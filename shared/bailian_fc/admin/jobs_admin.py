@@ -18,7 +18,7 @@ from ..jobs import CronError, Job, validate_cron
 from ..jobs import audit as job_audit
 from ..jobs.kinds import JOB_KINDS, KindName, validate_payload
 from ..jobs.store import NAME_PATTERN
-from .routes import _job, trigger_view
+from .routes import _job, check_cost, trigger_view
 from .scope import require_platform
 from .views import LimitQuery
 
@@ -66,6 +66,8 @@ def create_trigger(rt: AdminFunction, request: Request[None, JobCreate]) -> Resp
     body = request.body
     if rt.jobs.get(body.name) is not None:
         raise Conflict(f"a job named {body.name!r} already exists")
+    if len(rt.jobs.list()) >= rt.settings.max_jobs:
+        raise Conflict(f"at most MAX_JOBS={rt.settings.max_jobs} jobs: remove one first", code="TooManyJobs")
     tz = body.tz or rt.settings.business_tz
     try:
         validate_cron(body.cron, tz)
@@ -80,6 +82,7 @@ def create_trigger(rt: AdminFunction, request: Request[None, JobCreate]) -> Resp
         )
     except (CronError, ValueError) as exc:  # the payload's own InvalidInput passes through
         raise InvalidInput(str(exc).splitlines()[0][:300], code="InvalidCron") from None
+    check_cost(job, rt.jobs, rt.clock.wall_now(), rt.settings.job_max_calls_per_day)
     saved = rt.jobs.save(job, by=principal.sub)
     job_audit.record(
         rt.store,

@@ -28,6 +28,9 @@ class Trigger(BaseModel):
     per_site: bool = False
     # a prewarm whose schedule fires before the business-day start (docs/business-day.md)
     warnings: list[str] = Field(default_factory=list)
+    # Estimated upstream calls a day when enabled (jobs/estimate.py); above JOB_MAX_CALLS_PER_DAY an
+    # enabled job is refused (422 JobTooCostly).
+    estimate: dict[str, Any] = Field(default_factory=dict)
 
 
 class TriggerList(BaseModel):

@@ -23,6 +23,7 @@ from ..ids import is_safe_id
 from ..jobs import CronError, Job, JobStore, next_fire_times, validate_cron
 from ..jobs.cron import split_tz
 from ..jobs.day_start import early_fire_warnings
+from ..jobs.estimate import estimate
 from ..jobs.run_now import start_run
 from .scope import PER_SITE_JOBS, job_run_site, own_site, require_platform
 
@@ -116,7 +117,25 @@ def trigger_view(
         # What the schedule gives, enabled or not: lets an admin preview a cron before enabling it.
         "next_fire_times": [t.isoformat() for t in next_fire_times(job, NEXT_FIRES, after=now)],
         "warnings": early_fire_warnings(job, calendar, after=now) if calendar is not None else [],
+        "estimate": estimate(job, jobs, now),
     }
+
+
+def check_cost(job: Job, jobs: JobStore, now: datetime, limit: int) -> None:
+    """An enabled job estimated above ``JOB_MAX_CALLS_PER_DAY`` upstream calls a day is refused."""
+    if not job.enabled:
+        return
+    guess = estimate(job, jobs, now)
+    if guess["calls_per_day"] > limit:
+        raise InvalidInput(
+            f"this job would make about {guess['calls_per_day']} upstream calls a day"
+            f" ({guess['fires_per_day']} fires × {guess['calls_per_fire']}; {guess['basis']}),"
+            f" above JOB_MAX_CALLS_PER_DAY={limit}: fire less often or narrow its payload",
+            code="JobTooCostly",
+            details=[
+                {"field": "cron", "message": "too many upstream calls a day", "type": "job_cost", **guess}
+            ],
+        )
 
 
 def _job(rt: AdminFunction, name: str) -> Job:
@@ -171,6 +190,8 @@ def put_trigger(rt: AdminFunction, request: Request[None, TriggerPatch]) -> dict
     if "payload" in changes:
         changes["payload"] = jobs_admin.checked_payload(job.handler_kind, changes["payload"])
     updated = Job.model_validate({**job.model_dump(), **changes})
+    if {"enabled", "cron", "tz", "payload"} & set(changes):
+        check_cost(updated, rt.jobs, rt.clock.wall_now(), rt.settings.job_max_calls_per_day)
     saved = rt.jobs.save(updated, by=principal.sub)
     before = job.model_dump(mode="json")
     diff = {k: {"from": before.get(k), "to": v} for k, v in changes.items() if before.get(k) != v}

@@ -179,6 +179,8 @@ class Turn:
     completed: bool = False
     saved: bool = False
     run_log: runlog.RunRecord | None = None  # stored turn's run log record, written after the end frame
+    outcome: str = "interrupted"  # done | error | interrupted: the access line's final word
+    end_code: str | None = None
 
     async def run(self, emit: Emit) -> None:
         """Produce the SSE events of this turn (the response's producer task)."""
@@ -201,6 +203,9 @@ class Turn:
                 self.error = BailianError("internal error", code="InternalError")
             await self._finish(emit)
         finally:
+            # The access line (written when the stream's last byte went) says how the turn ended:
+            # a mid-stream failure is status 200 there, so ``outcome``/``error_code`` carry it.
+            logs.note(outcome=self.outcome, error_code=self.end_code, turn_id=self.turn_id)
             with anyio.CancelScope(shield=True):
                 if self.stream is not None:
                     await self.stream.aclose()
@@ -249,6 +254,7 @@ class Turn:
                 log.warning("could not store turn %s: %s", self.turn_id, exc)
             else:
                 log.exception("could not store turn %s", self.turn_id)
+            self.outcome, self.end_code = "error", "StoreUnavailable"
             await emit(
                 events.Error(
                     code="StoreUnavailable",
@@ -259,6 +265,7 @@ class Turn:
             )
             return
         if self.error is not None:
+            self.outcome, self.end_code = "error", self.error.code
             await emit(
                 events.Error(
                     code=self.error.code,
@@ -270,6 +277,7 @@ class Turn:
             return
         result = self.stream.result if self.stream else None
         usage = result.usage if result else None
+        self.outcome = "done"
         await emit(
             events.Done(
                 conversation_id=self.conversation_id,

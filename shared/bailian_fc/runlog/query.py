@@ -38,9 +38,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .. import jsonsafe
 from ..clock import MAX_EPOCH, SITE_ID_PATTERN, parse_instant
 from ..errors import InvalidInput, invalid_field
+from ..ids import SAFE_ID_PATTERN
 from ..store import Store
-from . import index
+from . import feedback, index, trace
 from .dashboard import HOUR, floor_hour, reader, runlog_bucket
+from .feedback import REQUEST_ID_PATTERN
 
 DEFAULT_RANGE = timedelta(hours=24)
 MAX_RANGE = timedelta(days=92)
@@ -67,6 +69,10 @@ class RunlogQuery(BaseModel):
     to: datetime | None = None
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=2000)
+    # Searches (issue 28): one request's records, one user's (``sub``), answers rated 👎.
+    request_id: str | None = Field(default=None, pattern=REQUEST_ID_PATTERN)
+    user: str | None = Field(default=None, pattern=SAFE_ID_PATTERN)
+    rating: Literal["down"] | None = None
 
     @field_validator("from_", "to", mode="before")
     @classmethod
@@ -106,6 +112,7 @@ class Cursor:
     status: str | None
     site: str | None
     position: Position
+    user: str | None = None
 
     def encode(self) -> str:
         data = {
@@ -117,6 +124,7 @@ class Cursor:
             "site": self.site,
             "h": int(self.position.hour.timestamp()),
             "k": self.position.below,
+            "u": self.user,
         }
         raw = json.dumps(data, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -138,7 +146,10 @@ class Cursor:
             filters = (data["app"], data["status"], data["site"])
             if not all(f is None or (isinstance(f, str) and len(f) <= 64) for f in filters):
                 raise ValueError("cursor filters")
-            return cls(lo, hi, *filters, Position(hour, below))
+            user = data.get("u")
+            if not (user is None or (isinstance(user, str) and len(user) <= 64)):
+                raise ValueError("cursor user")
+            return cls(lo, hi, *filters, Position(hour, below), user)
         except (ValueError, KeyError, TypeError, binascii.Error, OverflowError, OSError):
             raise InvalidInput("the cursor is not one this API returned", code="InvalidCursor") from None
 
@@ -158,7 +169,13 @@ def start_cursor(query: RunlogQuery, now: datetime) -> Cursor:
         if lo >= hi:
             raise invalid_field("from", "'from' must be before 'to'", summary="the query is invalid")
         return Cursor(
-            lo.timestamp(), hi.timestamp(), query.app, query.status, query.site, Position(floor_hour(hi))
+            lo.timestamp(),
+            hi.timestamp(),
+            query.app,
+            query.status,
+            query.site,
+            Position(floor_hour(hi)),
+            query.user,
         )
     cursor = Cursor.decode(query.cursor)
     _check_matches(query, cursor)
@@ -171,6 +188,7 @@ def _check_matches(query: RunlogQuery, cursor: Cursor) -> None:
         "app": (query.app, cursor.app),
         "status": (query.status, cursor.status),
         "site": (query.site, cursor.site),
+        "user": (query.user, cursor.user),
         "from": (query.from_ and query.from_.timestamp(), cursor.lo),
         "to": (query.to and query.to.timestamp(), cursor.hi),
     }
@@ -204,6 +222,7 @@ def _selector(cursor: Cursor) -> Callable[[dict[str, Any]], bool]:
             (cursor.app is None or record.get("app") == cursor.app)
             and (cursor.status is None or record.get("status") == cursor.status)
             and (cursor.site is None or record.get("site_id") == cursor.site)
+            and (cursor.user is None or record.get("user") == cursor.user)
         )
 
     return wanted
@@ -289,19 +308,56 @@ def walk(store: Store, cursor: Cursor, limit: int) -> Page:
     return page
 
 
+def _utc_days(cursor: Cursor) -> list[str]:
+    """The UTC dates of the cursor's range, newest first (traces and ratings are keyed by them)."""
+    first = datetime.fromtimestamp(cursor.lo, timezone.utc).date()
+    last = datetime.fromtimestamp(cursor.hi, timezone.utc).date()
+    return [(last - timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def search(store: Store, query: RunlogQuery, cursor: Cursor) -> Page:
+    """``request_id`` or ``rating=down``: the records their keys name, newest first, one page (at most
+    ``limit``; no cursor): one key listing per day of the range, then one read per record."""
+    wanted = _selector(cursor)
+    if query.request_id is not None:
+        refs = []
+        for day in _utc_days(cursor):
+            prefix = f"{trace.TRACE_PREFIX}{day}/{index.encode(query.request_id)}~"
+            refs += [r for r in (trace.TraceRef.parse(k) for k in store.list(prefix)) if r is not None]
+    else:
+        refs = [e.ref for e in feedback.down_rated(store, _utc_days(cursor), cursor.site)]
+    page = Page()
+    for ref in sorted(refs, key=lambda r: r.record_id, reverse=True)[:MAX_SCAN]:
+        record = _read(store, ref.record_key)
+        page.scanned += 1
+        if record is not None and wanted(record):
+            page.items.append(record)
+            if len(page.items) >= query.limit:
+                break
+    return page
+
+
 def list_runlogs(store: Store, query: RunlogQuery, now: datetime) -> dict[str, Any]:
     """The response body of ``GET /admin/runlogs``."""
     cursor = start_cursor(query, now)
-    page = walk(store, cursor, query.limit)
+    searching = query.request_id is not None or query.rating is not None
+    page = search(store, query, cursor) if searching else walk(store, cursor, query.limit)
     following = None
     if page.next is not None:
-        following = Cursor(cursor.lo, cursor.hi, cursor.app, cursor.status, cursor.site, page.next).encode()
+        following = replace(cursor, position=page.next).encode()
     return {
         "items": page.items,
         "next_cursor": following,
         "limit": query.limit,
         "from": datetime.fromtimestamp(cursor.lo, timezone.utc).isoformat(),
         "to": datetime.fromtimestamp(cursor.hi, timezone.utc).isoformat(),
-        "filters": {"app": cursor.app, "status": cursor.status, "site": cursor.site},
+        "filters": {
+            "app": cursor.app,
+            "status": cursor.status,
+            "site": cursor.site,
+            "user": cursor.user,
+            "request_id": query.request_id,
+            "rating": query.rating,
+        },
         "scanned": page.scanned,
     }

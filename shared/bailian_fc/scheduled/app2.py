@@ -104,6 +104,8 @@ class Tally:
     input_tokens: int = 0
     output_tokens: int = 0
     stopped: str | None = None  # the configuration error that ended the run early
+    # Sites whose daily budget ran out (429 BudgetExceeded): their remaining items are not run.
+    budget_spent: dict[str, int] = field(default_factory=dict)  # site → items left undone
     started: float = field(default_factory=time.monotonic)
 
     def outcome(self) -> str:
@@ -111,7 +113,15 @@ class Tally:
         succeeded = self.computed + self.skipped
         if self.stopped or (self.failures and not succeeded):
             return "failed"
-        return "partial" if self.failures else "ok"
+        return "partial" if self.failures or self.budget_spent else "ok"
+
+    def out_of_budget(self, item: Item) -> bool:
+        """Whether ``item``'s site has spent its budget: then it is counted as left undone."""
+        if item.site_id not in self.budget_spent:
+            return False
+        self.budget_spent[item.site_id] += 1
+        self.done.add(item.key)
+        return True
 
     def progress(self) -> dict[str, Any]:
         return {
@@ -208,6 +218,11 @@ class App2Prewarm:
         }
         if waiting:
             summary["waiting"] = waiting
+        if tally.budget_spent:  # said in the run: these sites stopped at their daily budget
+            summary["budget_exhausted"] = {
+                site: {"items_not_run": n, "message": f"site {site} spent its daily budget: stopped"}
+                for site, n in sorted(tally.budget_spent.items())
+            }
         if tally.stopped:
             summary["error"] = f"stopped: {tally.stopped}"
         elif not complete:
@@ -251,6 +266,8 @@ class App2Prewarm:
                         and tally.stopped is None
                     ):
                         item = queue.pop(0)
+                        if tally.out_of_budget(item):
+                            continue
                         # each item in a copy of this context, so its log lines carry the tick's request id
                         pending[pool.submit(contextvars.copy_context().run, self._one, item, force)] = item
                     if not pending:
@@ -263,6 +280,8 @@ class App2Prewarm:
                             digest = Item(item.site_id, item.range, item.area, APP2A)
                             if ok:
                                 queue.insert(0, digest)  # digests first: they finish what is started
+                            elif tally.out_of_budget(digest):
+                                pass
                             else:
                                 self._count(
                                     tally,
@@ -291,6 +310,9 @@ class App2Prewarm:
         tally.done.add(item.key)  # failures are reported, not retried by a continuation
         if "error" in result:
             error = result["error"]
+            if error.get("code") == "BudgetExceeded":  # the site's day is spent: stop it, not the run
+                tally.budget_spent[item.site_id] = tally.budget_spent.get(item.site_id, 0) + 1
+                return False
             tally.failures.append(
                 {"app": item.app, "site_id": item.site_id, "range": item.range, "area": item.area, **error}
             )

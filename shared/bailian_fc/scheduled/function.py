@@ -28,6 +28,7 @@ from ..jobs.seed import default_jobs
 from ..jobs.store import JobStore
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
+from .alerts import Alerts
 from .app2 import App2Prewarm
 from .housekeeping import Housekeeping
 
@@ -84,6 +85,8 @@ class ScheduledFunction:
         result = dispatcher.handle(event)
         if queued:
             result["queued"] = queued
+        # After the jobs: what went wrong is sent to the group robot (never on a request's path).
+        result["alerts"] = Alerts(self.settings, self.store, self.jobs).tick()
         return result
 
     def drain_queue(self, dispatcher: Dispatcher) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ line there. Today's areas::
                                             RUNLOG_PAYLOAD_RETENTION_DAYS (runlog/trace.py, feedback.py)
     budget-spend/{business date}/…          eight days (apps/budget.py)
     budget-overrides/{site}/{id}.json       RETENTION_AUDIT_DAYS, never the version in force
+    alerts/{date}/…                         seven days (scheduled/alerts.py: sent-once claims)
     runtime/audit/{id}.json                 RETENTION_AUDIT_DAYS (clock.py)
     jobs/queue-claims/{queue id}/…          RETENTION_CLAIM_DAYS (jobs/retention.py)
     jobs/runs/{job}/v2/{month}/{day}/{id}.json RETENTION_JOB_RUN_DAYS
@@ -49,6 +50,7 @@ from ..runlog import retention as runlog_room
 from ..settings import Settings
 from ..store import Store
 from ..store import file as store_room
+from . import alerts as alerts_room
 
 log = logging.getLogger("bailian_fc.scheduled")
 
@@ -62,6 +64,7 @@ ROOMS: tuple[Sequence[RetentionRule], ...] = (
     cache_room.RETENTION,
     store_room.RETENTION,
     chat_room.RETENTION,
+    alerts_room.RETENTION,
 )
 
 
