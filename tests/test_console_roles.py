@@ -234,6 +234,21 @@ def test_a_rating_given_through_the_api_shows_in_the_trace_and_on_the_dashboard(
     page.screenshot(path=str(ARTIFACTS / "runlog-trace-rated-phone.png"))  # the sheet as the phone shows it
     page.click("#runlog-detail [data-role=close]")
     expect(panel).to_be_hidden()
+    # The down-rated filter: of the site's records (another, unrated call among them), only this one.
+    assert (
+        httpx.post(
+            f"{dev['base']}/apps/app2_finance", json={"range": "yesterday"}, headers=headers
+        ).status_code
+        == 200
+    )
+    page.fill("#runlog-filters input[name=search]", "")
+    page.check("#runlog-filters input[name=down]")
+    page.click("#runlog-filters button[type=submit]")
+    rows = page.locator("#runlog-table tbody tr")
+    expect(rows).to_have_count(1, timeout=WAIT_MS)
+    rows.first.click()
+    expect(panel).to_contain_text(request_id, timeout=WAIT_MS)
+    page.click("#runlog-detail [data-role=close]")
 
     visit(page, "dashboard")
     share = page.locator("#per-app tr[data-app='app2_finance'] [data-role=down-share]")
