@@ -296,3 +296,31 @@ def test_chart_ticks_step_at_round_numbers(dev, browser):
         mantissa = step / 10 ** math.floor(math.log10(step))
         assert round(mantissa, 6) in (1, 2, 5), axis
         assert all(abs((b - a) - step) < 1e-9 for a, b in itertools.pairwise(axis)), axis
+
+
+def test_a_platform_admin_sets_a_sites_budget_and_its_admin_reads_it(dev, browser):
+    page = signed_in(browser, tokens(dev)["platform"], "desktop")
+    visit(page, "operations")
+    page.fill("#budget input[name=budget-site]", "site-002")
+    page.click("#budget button[type=submit]")
+    expect(page.locator("#budget [data-role=budget]")).to_have_attribute(
+        "data-site", "site-002", timeout=WAIT_MS
+    )
+    page.fill("#budget-form input[name=daily_budget_cny]", "12.5")
+    page.fill("#budget-form input[name=user_daily_app_calls]", "40")
+    page.fill("#budget-form input[name=note]", "周末活动")
+    page.click("#budget-form button[type=submit]")
+    summary = page.locator("#budget [data-role=budget]")
+    expect(summary).to_have_attribute("data-source", "override", timeout=WAIT_MS)
+    expect(summary).to_contain_text("¥12.5")
+    expect(page.locator("#budget-history")).to_contain_text("周末活动")
+    assert page.errors == [], page.errors
+
+    page = signed_in(browser, tokens(dev)["site"], "phone")
+    visit(page, "operations")
+    summary = page.locator("#budget [data-role=budget]")
+    expect(summary).to_have_attribute("data-source", "override", timeout=WAIT_MS)
+    expect(summary).to_contain_text("40")
+    assert page.locator("#budget-form").count() == 0  # changing a budget is the platform's
+    shot(page, "role-site-budget-phone")
+    assert page.errors == [], page.errors

@@ -54,7 +54,7 @@ export function secondsLeft(c, now = Date.now()) {
  * A job's run-now is the one mixed case: a site admin may run a per-site job (`per_site`) for
  * its own site.
  */
-const PLATFORM_ONLY = new Set(['trigger.edit', 'trigger.toggle', 'trigger.create', 'trigger.remove', 'clock.global', 'sites.all']);
+const PLATFORM_ONLY = new Set(['trigger.edit', 'trigger.toggle', 'trigger.create', 'trigger.remove', 'clock.global', 'sites.all', 'budget.edit']);
 
 /** Whether the signed-in admin may do `action` (display only: the server checks every call). */
 export function can(c, action, job) {

@@ -1,6 +1,7 @@
 // Operations: cache purge by site/app (confirmed first), prewarm progress, and the run-now queue.
 
 import { catalogue } from '../lib/catalogue.js';
+import { budgetCard } from './budget.js';
 import { confirmAction } from '../lib/confirm.js';
 import { clear, dataTable, errorBox, every, fmtTime, h, num } from '../lib/dom.js';
 import { t, tl } from '../lib/i18n.js';
@@ -36,6 +37,7 @@ export function render({ client, el, claims }) {
     h('section.card', h('h2', tl('ops.purge')),
       h('form.row', { onsubmit: purge, id: 'purge-form' }, h('label', t('app'), app), h('label', t('site'), site),
         h('button.danger', { type: 'submit' }, tl('ops.purge-button'))), purgeOut),
+    budgetCard(client, claims),
     h('div.grid2', h('section.card', h('h2', tl('ops.prewarm')), progress),
       h('section.card', h('h2', tl('ops.queue')), queue)));
   const refresh = () => { loadProgress(client, progress); loadQueue(client, queue); };

@@ -95,7 +95,7 @@ function createForm(ctx) {
     try {
       const job = await ctx.api.create({ name: name.value.trim(), kind: kind.value, cron: cron.value.trim(), tz: tz.value.trim() || undefined,
         description: description.value.trim(), payload: body, enabled: enabled.checked });
-      clear(message, h('div.notice', { dataset: { role: 'created' } }, t('triggers.created', { job: job.name })));
+      clear(message, h('div.notice', { dataset: { role: 'created' } }, t('triggers.created', { job: job.name }), ' ', estimateText(job.estimate)));
       name.value = '';
       load(ctx);
       loadAudit(ctx);
@@ -157,7 +157,8 @@ function jobCard(ctx, initial) {
       }
     });
     const toggle = h('button', { dataset: { role: 'toggle' }, onclick: async () => {
-      const ask = t(job.enabled ? 'triggers.confirm-disable' : 'triggers.confirm-enable', { job: kind?.title ? `${kind.title} · ${job.name}` : job.name });
+      const ask = [t(job.enabled ? 'triggers.confirm-disable' : 'triggers.confirm-enable', { job: kind?.title ? `${kind.title} · ${job.name}` : job.name }),
+        job.enabled ? '' : ` ${estimateText(job.estimate)}`].join('');
       if (!(await confirmAction(ask, { danger: job.enabled }))) return;
       try {
         job = await client.admin.triggers.update(job.name, { enabled: !job.enabled });
@@ -207,6 +208,7 @@ function jobCard(ctx, initial) {
         may('trigger.toggle') ? toggle : null, may('trigger.remove') ? remove : null),
       h('p', kind?.description || job.description, kind && job.description ? h('small.en', job.description) : null),
       h('dl.kv', h('dt', t('triggers.last')), lastCell,
+        h('dt', t('triggers.estimate')), h('dd', { dataset: { role: 'estimate', calls: job.estimate?.calls_per_day ?? '' } }, estimateText(job.estimate)),
         h('dt', t('triggers.updated')), h('dd', job.updated_at ? t('triggers.updated-by', { at: fmtTime(job.updated_at, job.tz), by: job.updated_by || '—' }) : '—')),
       may('trigger.edit') ? h('div.row', h('label', t('triggers.cron'), cron), h('label', t('triggers.tz'), tz), save)
         : h('dl.kv', h('dt', t('triggers.cron')), h('dd', h('code', job.cron)), h('dt', t('triggers.tz')), h('dd', job.tz)),
@@ -227,6 +229,12 @@ function jobCard(ctx, initial) {
   };
   draw();
   return card;
+}
+
+/** Upstream calls a day the job would make enabled (the server refuses it above JOB_MAX_CALLS_PER_DAY). */
+function estimateText(e) {
+  if (!e || e.calls_per_day === undefined) return '—';
+  return t('triggers.estimate-value', { calls: num(e.calls_per_day), fires: num(e.fires_per_day), per: num(e.calls_per_fire) });
 }
 
 function lastRun(job) {
