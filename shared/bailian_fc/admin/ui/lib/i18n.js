@@ -211,6 +211,7 @@ export const MESSAGES = {
   'budget.calls': ['今日上游调用', 'Upstream calls today'],
   'budget.none': ['不限', 'no limit'],
   'budget.default': ['默认', 'default'],
+  'budget.history': ['修改记录', 'History'],
   'ops.prewarm': ['预热进度', 'Prewarm progress'],
   'ops.no-prewarm': ['还没有预热运行。', 'No prewarm run yet.'],
   'ops.continues': ['未完成，下次定时继续', 'continues next tick'],

@@ -42,7 +42,8 @@ function budgetView(client, claims, b, reload) {
     [t('budget.user-calls'), (x) => (x.user_daily_app_calls === null || x.user_daily_app_calls === undefined ? t('budget.default') : num(x.user_daily_app_calls))],
     [t('reason'), (x) => x.note || '', 'wrap'],
   ], b.history, { id: 'budget-history' }) : null;
-  return h('div', summary, can(claims, 'budget.edit') ? editForm(client, b, reload) : null, history);
+  return h('div', summary, can(claims, 'budget.edit') ? editForm(client, b, reload) : null,
+    history ? [h('h3.section', t('budget.history')), history] : null);
 }
 
 function editForm(client, b, reload) {

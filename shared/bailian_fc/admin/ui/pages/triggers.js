@@ -222,7 +222,8 @@ function jobCard(ctx, initial) {
         : kind && !Object.keys(kind.payload_schema?.properties || {}).length && !Object.keys(job.payload || {}).length ? null
         : h('div.payload', { dataset: { role: 'payload' } }, form ? h('fieldset', h('legend', t('triggers.payload')), payload)
           : [h('label', t('triggers.payload'), payload), h('small.muted', payloadHelp(kind))], h('div.row', payloadSave)),
-      may('trigger.run') ? h('div.row', h('label', t('site'), site), h('label.inline', force, t('triggers.force')), runNow) : null,
+      // A job over the whole store ignores a site: it is offered one only when it acts per site.
+      may('trigger.run') ? h('div.row', job.per_site ? h('label', t('site'), site) : null, h('label.inline', force, t('triggers.force')), runNow) : null,
       h('div', { dataset: { role: 'message' } }, message),
       runs);
     showRuns(client, job, runs);
