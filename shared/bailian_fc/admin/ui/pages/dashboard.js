@@ -76,7 +76,7 @@ async function load(client, days, site, body, fillSites) {
     tile(t('dash.hit'), pct(t0.cache_hit_rate)), tile(t('dash.errors'), num(t0.errors)),
     tile(t('dash.rejected'), num(t0.rejected)));
   const charts = METRICS.map(([id, key, pick, fmt]) => h('section.card', h('h2', tl(key)),
-    lineChart({ id, title: t(key), labels, colors, names, format: fmt, integer: fmt === num,
+    lineChart({ id, title: t(key), labels, colors, names, format: fmt, integer: fmt === num || fmt === ms, // whole ms: no two ticks that both read "1 ms"
       series: apps.map((app) => ({ name: app, values: points.map((p) => (p.apps[app] ? pick(p.apps[app]) : (id === 'calls' || id === 'errors' || id === 'tokens' ? 0 : null))) })) })));
   const feedback = data.feedback || {};
   const codes = (m) => Object.entries(m || {}).map(([c, n]) => `${c} ×${n}`).join('，') || '—';
