@@ -12,9 +12,9 @@ import pytest
 from support import SECRET
 from test_prewarm import run_of
 
-from bailian_fc.apps.budget import BudgetPatch, Budgets
 from bailian_fc.catalogue.registry import CATALOGUE
 from bailian_fc.jobs.seed import default_jobs
+from bailian_fc.runlog.budget import BudgetPatch, Budgets
 from bailian_fc.scheduled.alerts import Alert, payload, webhook_kind
 from bailian_fc.scheduled.app2 import App2Prewarm
 from bailian_fc.scheduled.function import ScheduledFunction
@@ -127,7 +127,7 @@ def test_a_failing_webhook_is_retried_on_the_next_tick(world: Any) -> None:
 
 
 def test_the_prewarm_stops_a_site_at_its_budget_and_says_so(world: Any) -> None:
-    build, emu, sink = world
+    build, emu, _ = world
     emu.default = Behaviour(input_tokens=1000, output_tokens=1000)
     rt = build(bailian_price_qwen_plus_input=1.0, bailian_price_qwen_plus_output=1.0, prewarm_concurrency=1)
     Budgets(rt.settings, rt.store).set_override("site-001", BudgetPatch(daily_budget_cny=5), "root")

@@ -113,7 +113,7 @@ class Settings(BaseModel):
     bailian_price_qwen_long_input: float | None = Field(default=None, ge=0)
     bailian_price_qwen_long_output: float | None = Field(default=None, ge=0)
 
-    # Budgets (apps/budget.py), per business day; 0 = no limit. Per-site overrides: /admin/budgets.
+    # Budgets (runlog/budget.py), per business day; 0 = no limit. Per-site overrides: /admin/budgets.
     site_daily_budget_cny: float = Field(default=0.0, ge=0)
     user_daily_app_calls: int = Field(default=0, ge=0)
     # Trigger jobs (admin): at most this many, each at most this many upstream calls a day (estimated).

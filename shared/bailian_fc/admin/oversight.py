@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..apps.budget import BudgetPatch, Budgets, BudgetView
 from ..clock import SITE_ID_PATTERN
 from ..errors import InvalidInput
 from ..http.route import Request
 from ..ids import is_safe_id
+from ..runlog.budget import BudgetPatch, Budgets, BudgetView
 from ..runlog.detail import REQUEST_ID_PARAM, DetailQuery, RunlogDetail, detail
 from .scope import own_site, require_platform, visible_site
 

@@ -22,11 +22,11 @@ from ..clock import Reading
 from ..errors import Busy, DomainError, LimitReached, NotConfigured, NotFound
 from ..runlog import record as runlog
 from ..runlog import trace
+from ..runlog.budget import Budgets
 from ..runlog.cost import cost_of, price_table
 from ..settings import Settings, disabled_apps
 from ..store import Store
 from ..venue import VenueData, open_venue_data
-from .budget import Budgets
 from .context import PromptContext
 from .upstream import Upstream
 
@@ -297,10 +297,10 @@ class AppsService:
             **cost_of(usage, self.prices).fields(),
             **runlog.failure_fields(error),
         )
-        runlog.write(self.store, record)
-        self._trace(record, data, outcome)
+        also = [lambda: self._trace(record, data, outcome)]
         if attempts and record.cache in ("miss", "refresh", "stale"):  # Bailian was asked: it counts
-            self.budgets.note(site_id, user, record.id, record.cost_cny, record.at)
+            also.append(lambda: self.budgets.note(site_id, user, record.id, record.cost_cny, record.at))
+        runlog.write(self.store, record, *also)  # with the record, in its one round trip
 
     def _trace(self, record: runlog.RunRecord, data: BaseModel | None, outcome: Outcome | None) -> None:
         """The call's trace: the app's parameters in, the answer (result and meta) out."""

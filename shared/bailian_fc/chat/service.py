@@ -179,6 +179,7 @@ class Turn:
     completed: bool = False
     saved: bool = False
     run_log: runlog.RunRecord | None = None  # stored turn's run log record, written after the end frame
+    stored: dict[str, Any] | None = None  # the turn as stored: its trace is written with the run log
     outcome: str = "interrupted"  # done | error | interrupted: the access line's final word
     end_code: str | None = None
 
@@ -217,7 +218,9 @@ class Turn:
         """After the end frame: the client has its answer, the run log costs it nothing."""
         run, self.run_log = self.run_log, None
         if run is not None:  # never raises: a lost log line must not fail the turn
-            await self.service.store_call(runlog.write, self.service.conversations.store, run)
+            store, stored = self.service.conversations.store, self.stored
+            also = [lambda: self.write_trace(store, run, stored)] if stored is not None else []
+            await self.service.store_call(runlog.write, store, run, *also)
 
     async def _plan(self) -> None:
         """The session plan from the turns before this one (none in a new conversation)."""
@@ -324,12 +327,10 @@ class Turn:
                 log.info(
                     "conversation %s was deleted during turn %s: not kept", self.conversation_id, self.turn_id
                 )
-            if run is not None:  # the counts record itself is written after the end frame
-                self.write_trace(conversations.store, run, record)
 
         await self.service.store_call(write)
         self.saved = True
-        self.run_log = run
+        self.run_log, self.stored = run, record
         log.info(
             "chat turn %s stored: conversation=%s finish=%s error=%s attempts=%s",
             self.turn_id,

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..bailian.usage import count
 from ..settings import Settings
 
 
@@ -66,3 +65,8 @@ def cost_of(tokens: Mapping[str, Any] | None, prices: Mapping[str, Price]) -> Co
             total += (tin * price.input + tout * price.output) / 1000
     unpriced += max(0, count(tokens.get("tokens_used")) - split)  # total-only replies: no split, no price
     return Cost(round(total, 6), unpriced, heaviest[1] if heaviest else None)
+
+
+def count(value: Any) -> int:
+    """A token count as the run log stores it (usage.py already cleaned it): else 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

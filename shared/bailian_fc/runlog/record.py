@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
 
@@ -73,7 +74,9 @@ def record_key(record: RunRecord) -> str:
     return f"{PREFIX}{stamp:%Y-%m-%d}/{stamp:%H}/{record.id}.json"
 
 
-def write(store: Store, record: RunRecord) -> None:
+def write(store: Store, record: RunRecord, *also: Callable[[], None]) -> None:
+    """The record, its index entries and ``also`` (its trace, its budget count: calls that never
+    raise) in one round trip."""
     logs.note(  # the request's access line carries the call's figures as fields
         site=record.site_id,
         app=record.app,
@@ -92,7 +95,7 @@ def write(store: Store, record: RunRecord) -> None:
     entries = index.entry_writes(
         store, at=record.at, id=record.id, status=record.status, app=record.app, site=record.site_id
     )
-    store.gather(put_record, *entries)  # one round trip: none depends on another
+    store.gather(put_record, *entries, *also)  # one round trip: none depends on another
 
 
 def bounded(text: str | None, limit: int) -> str | None:

@@ -8,7 +8,7 @@ Each tick, after the jobs ran, :class:`Alerts` looks at four conditions:
   the service, rejections left out; at least ``ALERT_MIN_CALLS`` calls): once per clock hour;
 * Bailian refusing the key (``InvalidApiKey``, ``AccessDenied``…) in the last 15 minutes' error
   records or a last run's failures: once per clock hour;
-* a site at 80 % and at 100 % of its daily budget (apps/budget.py): once per site, level and day.
+* a site at 80 % and at 100 % of its daily budget (runlog/budget.py): once per site, level and day.
 
 Counting reads key names only (the run-log index of the last two UTC hours, the budget spend
 keys) and at most :data:`MAX_ERROR_READS` error records. A condition is sent once: its claim
@@ -34,10 +34,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..apps.budget import SPEND_PREFIX, Budgets
 from ..jobs.store import JobStore
 from ..retention import DAY, RetentionRule, id_time, ordered
 from ..runlog import index
+from ..runlog.budget import SPEND_PREFIX, Budgets
 from ..runlog.index import decode
 from ..settings import Settings
 from ..store import Store, StoreError

@@ -10,7 +10,7 @@ line there. Today's areas::
     runlogs/{date}/{hour}/{id}.json         RETENTION_RUN_LOG_DAYS (hourly roll-ups are kept)
     runlog-traces/{date}/…, runlog-feedback/{date}/…
                                             RUNLOG_PAYLOAD_RETENTION_DAYS (runlog/trace.py, feedback.py)
-    budget-spend/{business date}/…          eight days (apps/budget.py)
+    budget-spend/{business date}/…          eight days (runlog/budget.py)
     budget-overrides/{site}/{id}.json       RETENTION_AUDIT_DAYS, never the version in force
     alerts/{date}/…                         seven days (scheduled/alerts.py: sent-once claims)
     runtime/audit/{id}.json                 RETENTION_AUDIT_DAYS (clock.py)
@@ -40,12 +40,12 @@ from typing import Any
 
 from .. import cache as cache_room
 from .. import clock as clock_room
-from ..apps import budget as budget_room
 from ..apps import retention as apps_room
 from ..chat import housekeeping as chat_room
 from ..jobs import retention as jobs_room
 from ..jobs.dispatcher import JobRun
 from ..retention import RetentionRule, Sweep
+from ..runlog import budget as budget_room
 from ..runlog import retention as runlog_room
 from ..settings import Settings
 from ..store import Store

@@ -32,9 +32,9 @@ from ..clock import BusinessCalendar
 from ..errors import LimitReached
 from ..ids import new_id
 from ..retention import DAY, RetentionRule, Sweep, id_time, ordered
-from ..runlog.index import decode, encode
 from ..settings import Settings
 from ..store import Store, StoreError
+from .index import decode, encode
 
 SPEND_PREFIX = "budget-spend/"
 OVERRIDE_PREFIX = "budget-overrides/"
