@@ -248,7 +248,7 @@ def test_runlogs_filters_and_ranges(rt):
 
 def test_runlogs_bounded_scan_still_pages_everything(rt, monkeypatch):
     """Records written before the run-log index existed are scanned, a bounded amount per page."""
-    monkeypatch.setattr(runlog.index, "write_entries", lambda *a, **k: None)  # an older store
+    monkeypatch.setattr(runlog.index, "entry_writes", lambda *a, **k: [])  # an older store
     records = seed_130(rt.store)
     monkeypatch.setattr(runlogs, "MAX_SCAN", 9)
     pages = page_all({"status": "error", "limit": "200"})
