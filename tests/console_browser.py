@@ -55,3 +55,16 @@ def shot(page: Any, name: str) -> Path:
     page.evaluate("window.scrollTo(0, 0)")  # else the sticky header is drawn where the page was scrolled
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def go(page: Any, name: str) -> None:
+    """Open a console page as a person would: from the header, or on a phone through its menu."""
+    menu = page.locator("#menu")
+    if menu.is_visible():
+        menu.click()
+    page.locator(f"#nav a[data-page='{name}']").click()
+
+
+def overflow(page: Any) -> list[int]:
+    """[scrollWidth, innerWidth]: the first may not exceed the second (no sideways scrolling)."""
+    return page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")

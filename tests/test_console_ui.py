@@ -22,6 +22,7 @@ from console_browser import (
     PHONE,
     banner_token,
     console_link,
+    go,
     new_page,
     shot,
     sign_in,
@@ -95,9 +96,7 @@ def api(dev: dict[str, Any], method: str, path: str, token: str | None = None, *
 def open_page(browser: Any, dev: dict[str, Any], size: str, name: str) -> Any:
     page = new_page(browser, SIZES[size])
     sign_in(page, dev["link"])
-    link = page.locator(f"a[data-page='{name}']")
-    link.scroll_into_view_if_needed()
-    link.click()
+    go(page, name)
     expect(page.locator(f"div[data-page='{name}'] h1")).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("p.muted", has_text="加载中")).to_have_count(0, timeout=WAIT_MS)
     return page
@@ -124,18 +123,30 @@ def test_every_page_fits_and_reads_chinese(dev, browser, traffic, name, size):
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_every_nav_target_is_reachable_and_the_current_tab_is_in_view(dev, browser, size):
+def test_every_nav_target_is_visible_or_one_tap_away_and_the_header_is_one_line(dev, browser, size):
     page = open_page(browser, dev, size, "dashboard")
     viewport = SIZES[size]["width"]
+    phone = size == "phone"
+    header = page.locator("header.top").bounding_box()
+    assert header and header["height"] <= (56 if phone else 64), header  # one line, not a 208 px block
     for name in PAGES:
         link = page.locator(f"#nav a[data-page='{name}']")
-        link.scroll_into_view_if_needed()
-        box = link.bounding_box()
-        assert box and box["x"] >= 0 and box["x"] + box["width"] <= viewport, (name, box)
+        if phone:  # hidden until the one menu button is tapped; then every target is in view at once
+            expect(link).to_be_hidden()
+            page.click("#menu")
+        for other in PAGES:
+            box = page.locator(f"#nav a[data-page='{other}']").bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= viewport, (other, box)
+            assert box["y"] + box["height"] <= SIZES[size]["height"], (other, box)
+        if phone:
+            shot(page, "nav-menu-phone")
         link.click()
         expect(page.locator(f"div[data-page='{name}']")).to_be_visible(timeout=WAIT_MS)
-        active = page.locator("#nav a.active").bounding_box()
-        assert active["x"] >= 0 and active["x"] + active["width"] <= viewport, name
+        if phone:
+            expect(link).to_be_hidden()  # the menu closes on a choice
+        else:
+            active = page.locator("#nav a.active").bounding_box()
+            assert active["x"] >= 0 and active["x"] + active["width"] <= viewport, name
     assert page.evaluate("document.documentElement.scrollWidth") == viewport
 
 

@@ -24,6 +24,8 @@ class Trigger(BaseModel):
     enabled_at: str | None
     last_run: dict[str, Any] | None
     next_fire_times: list[str]
+    # a site admin may run it for its own site (admin/scope.py PER_SITE_JOBS); else platform only
+    per_site: bool = False
     # a prewarm whose schedule fires before the business-day start (docs/business-day.md)
     warnings: list[str] = Field(default_factory=list)
     # Estimated upstream calls a day when enabled (jobs/estimate.py); above JOB_MAX_CALLS_PER_DAY an

@@ -114,6 +114,7 @@ def trigger_view(
         "updated_by": job.updated_by,
         "enabled_at": job.enabled_at.isoformat() if job.enabled_at else None,
         "last_run": None if last is None else run_view(last),
+        "per_site": is_per_site(job),  # by its kind: the console shows a site admin its run-now
         # What the schedule gives, enabled or not: lets an admin preview a cron before enabling it.
         "next_fire_times": [t.isoformat() for t in next_fire_times(job, NEXT_FIRES, after=now)],
         "warnings": early_fire_warnings(job, calendar, after=now) if calendar is not None else [],

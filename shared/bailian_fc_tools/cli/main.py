@@ -62,15 +62,45 @@ def _token(args: argparse.Namespace) -> int:
     if args.role not in ROLES:
         print(f"bailian-fc token: --role must be one of {', '.join(ROLES)}", file=sys.stderr)
         return 2
+    base = None
+    if args.console_link:
+        base = console_base(args.base_url)
+        if base is None:
+            print("bailian-fc token: --console-link needs --base-url or BAILIAN_FC_DOMAIN", file=sys.stderr)
+            return 2
+        if args.role != "admin":
+            print("bailian-fc token: --console-link signs in an admin: use --role admin", file=sys.stderr)
+            return 2
+    ttl = args.ttl if args.ttl is not None else CONSOLE_LINK_TTL if args.console_link else 12 * 3600
     try:  # a short AUTH_JWT_SECRET is refused here: one line, not a traceback
         auth = Authenticator.from_settings(settings, secret)
-        if args.ttl <= 0:
-            raise ValueError(f"--ttl must be a positive number of seconds, not {args.ttl}")
-        print(auth.mint(args.sub, args.site, args.role, ttl_seconds=args.ttl, platform=args.platform))
+        if ttl <= 0:
+            raise ValueError(f"--ttl must be a positive number of seconds, not {ttl}")
+        token = auth.mint(args.sub, args.site, args.role, ttl_seconds=ttl, platform=args.platform)
+        print(token if base is None else console_link(base, token))
     except ValueError as exc:
         print(f"bailian-fc token: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+# A sign-in link is pasted into chats and browser histories: it should not outlive the task it is for.
+CONSOLE_LINK_TTL = 15 * 60
+
+
+def console_base(base_url: str | None) -> str | None:
+    """The console's origin: ``--base-url`` (dev), else ``https://$BAILIAN_FC_DOMAIN`` (s.yaml's domain)."""
+    import os
+
+    if base_url:
+        return base_url.rstrip("/")
+    domain = os.environ.get("BAILIAN_FC_DOMAIN", "").strip().strip("/")
+    return f"https://{domain}" if domain else None
+
+
+def console_link(base: str, token: str) -> str:
+    """The link that signs an admin in: the console moves the token out of the address bar at once."""
+    return f"{base}/admin/ui/#token={token}"
 
 
 def _emulator(args: argparse.Namespace) -> int:
@@ -126,9 +156,24 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--role", default="manager", choices=ROLES, help="one of %(choices)s (default %(default)s)"
     )
-    token.add_argument("--ttl", type=int, default=12 * 3600, help="lifetime in seconds")
+    token.add_argument(
+        "--ttl",
+        type=int,
+        default=None,
+        help=f"lifetime in seconds (default 12 h; {CONSOLE_LINK_TTL // 60} min with --console-link)",
+    )
     token.add_argument(
         "--platform", action="store_true", help="a platform admin (with --role admin): may act on every site"
+    )
+    token.add_argument(
+        "--console-link",
+        action="store_true",
+        help="print a short-lived sign-in link to the admin console (https://<domain>/admin/ui/#token=…)",
+    )
+    token.add_argument(
+        "--base-url",
+        default=None,
+        help="the console's origin for --console-link (default https://$BAILIAN_FC_DOMAIN)",
     )
     token.set_defaults(func=_token)
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from bailian_fc.catalogue.registry import app_keys
 from bailian_fc_tools.builder.manifest import Function, Manifest, load_manifest, route_matches
+from bailian_fc_tools.cli.main import console_link
 
 ROOT_MARKERS = ("s.yaml", "pyproject.toml")
 
@@ -387,7 +388,7 @@ def _banner(
         f"  token (dev-user, site-001, manager; not admin):\n    {token}",
         f"  admin token (role admin; use this one for /admin/* and bailian-fc verify):\n    {admin}",
         "",
-        f"  console   : {base}/admin/ui/#token={admin}",
+        f"  console   : {console_link(base, admin)}",
         "",
         "  stream a chat:",
         f"    curl -N {base}/chat/messages -H {shlex.quote('Authorization: Bearer ' + token)} "

@@ -2,7 +2,8 @@
 
 import { clear, h } from './lib/dom.js';
 import { en, setVenueZone, t, tl } from './lib/i18n.js';
-import { claims, clearToken, getToken, isAdmin, makeClient, setToken, takeTokenFromFragment, whoLabel } from './lib/session.js';
+import { fmtTime } from './lib/dom.js';
+import { claims, clearToken, getToken, isAdmin, makeClient, secondsLeft, setToken, takeTokenFromFragment, whoLabel } from './lib/session.js';
 import * as apps from './pages/apps.js';
 import * as chat from './pages/chat.js';
 import * as dashboard from './pages/dashboard.js';
@@ -10,6 +11,8 @@ import * as operations from './pages/operations.js';
 import * as runlogs from './pages/runlogs.js';
 import * as runtime from './pages/runtime.js';
 import * as triggers from './pages/triggers.js';
+
+takeTokenFromFragment(); // first of all: the token leaves the address bar before any page runs
 
 const PAGES = [
   ['dashboard', dashboard],
@@ -24,6 +27,7 @@ const PAGES = [
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const signout = document.getElementById('signout');
+const menu = document.getElementById('menu');
 let authMessage = null;
 let zoneKnown = false;
 
@@ -42,13 +46,29 @@ const client = makeClient(onAuthError);
 
 function renderNav(current) {
   const who = getToken() ? whoLabel(claims(getToken())) : '';
-  // Tabs that scroll sideways on a phone; the current one is scrolled into view.
-  clear(nav, PAGES.map(([id]) => h(`a${id === current ? '.active' : ''}`,
-    { href: `#/${id}`, dataset: { page: id }, 'aria-current': id === current ? 'page' : undefined }, t(`nav.${id}`))),
+  // A laptop shows the links in the header; a phone one line with a menu button that opens them
+  // all as a list (CSS, under 720 px), so no target hides off-screen.
+  clear(nav, !getToken() ? [] : PAGES.map(([id]) => h(`a${id === current ? '.active' : ''}`,
+    { href: `#/${id}`, dataset: { page: id }, 'aria-current': id === current ? 'page' : undefined, onclick: () => setMenu(false) }, t(`nav.${id}`))),
     who ? h('span.muted', { id: 'who' }, who) : null);
-  const active = nav.querySelector('a.active');
-  if (active) nav.scrollLeft = Math.max(0, active.offsetLeft - (nav.clientWidth - active.offsetWidth) / 2);
+  menu.hidden = !getToken();
+  clear(menu, `☰ ${current ? t(`nav.${current}`) : t('nav.menu')}`);
+  setMenu(false);
   signout.hidden = !getToken();
+}
+
+function setMenu(open) {
+  document.body.classList.toggle('menu-open', open);
+  menu.setAttribute('aria-expanded', String(open));
+}
+
+/** A token past its `exp` ends the session with a message saying so (the server would say 401). */
+function expired() {
+  const left = secondsLeft(claims(getToken()));
+  if (left === null || left > 0) return false;
+  authMessage = [t('auth.expired', { at: fmtTime(claims(getToken()).exp) }), h('small.en', en('auth.expired'))];
+  clearToken();
+  return true;
 }
 
 function signIn() {
@@ -76,6 +96,9 @@ function signIn() {
 
 function route() {
   const id = (location.hash.match(/^#\/([\w-]+)/) || [])[1] || 'dashboard';
+  if (getToken() && expired()) {
+    if (location.hash !== '#/signin') { location.hash = '#/signin'; return; }
+  }
   if (id === 'signin' || !getToken()) {
     signIn();
     return;
@@ -94,6 +117,8 @@ function route() {
 signout.textContent = t('signout');
 document.title = t('app.title');
 signout.addEventListener('click', () => { clearToken(); authMessage = null; location.hash = '#/signin'; });
-takeTokenFromFragment();
+menu.addEventListener('click', () => setMenu(!document.body.classList.contains('menu-open')));
+// A short-lived link's token runs out while the tab is open: say so rather than fail the next call.
+setInterval(() => { if (getToken() && expired()) { location.hash = '#/signin'; route(); } }, 15000);
 window.addEventListener('hashchange', route);
 route();

@@ -19,11 +19,18 @@ function svg(tag, attrs = {}, ...children) {
   return el;
 }
 
-function niceMax(value) {
-  if (!(value > 0)) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
-  return 10 * power;
+/**
+ * Axis ticks at round numbers: a step of 1, 2 or 5 × 10^n (whole numbers for counts), about
+ * four of them from 0 to the first step at or above the largest value.
+ */
+export function niceTicks(value, integer = false) {
+  const top = value > 0 ? value : 1;
+  const raw = top / 4;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  let step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  if (integer) step = Math.max(1, Math.round(step));
+  const count = Math.max(1, Math.ceil(top / step - 1e-9));
+  return Array.from({ length: count + 1 }, (_, k) => Number((k * step).toPrecision(12)));
 }
 
 /**
@@ -53,19 +60,18 @@ function drawChart(spec, W) {
   const H = HEIGHT; const R = 14; const T = 14; const B = 30;
   const fmt = spec.format || ((v) => String(Math.round(v * 100) / 100));
   const all = spec.series.flatMap((s) => s.values).filter((v) => typeof v === 'number' && Number.isFinite(v));
-  const top = niceMax(Math.max(0, ...all));
-  const max = spec.integer ? Math.max(4, top) : top; // counts: whole-number ticks
-  const L = Math.max(36, 10 + FONT * 0.62 * Math.max(...[0, 1, 2, 3, 4].map((k) => fmt((max * k) / 4).length)));
+  const ticks = niceTicks(Math.max(0, ...all), spec.integer);
+  const max = ticks.at(-1);
+  const L = Math.max(36, 10 + FONT * 0.62 * Math.max(...ticks.map((v) => fmt(v).length)));
   const n = spec.labels.length;
   const x = (i) => L + (n <= 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (n - 1));
   const y = (v) => T + (H - T - B) * (1 - v / max);
   const name = (s) => spec.names?.[s] || s;
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: 'chart', role: 'img', 'aria-label': spec.title,
     'data-chart': spec.id || spec.title, 'data-points': all.length });
-  for (let k = 0; k <= 4; k++) {
-    const v = (max * k) / 4;
+  for (const v of ticks) {
     root.append(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'grid' }));
-    root.append(svg('text', { x: L - 6, y: y(v) + 4, class: 'tick', 'text-anchor': 'end', 'font-size': FONT }, fmt(v)));
+    root.append(svg('text', { x: L - 6, y: y(v) + 4, class: 'tick', 'data-tick': v, 'text-anchor': 'end', 'font-size': FONT }, fmt(v)));
   }
   // As many x labels as fit without touching (about 7 characters each).
   const longest = Math.max(1, ...spec.labels.map((l) => String(l).length));

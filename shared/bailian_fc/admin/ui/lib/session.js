@@ -5,11 +5,13 @@ import { createClient, fetchTransport } from '../client/index.js';
 
 const KEY = 'bailian-fc.admin-token';
 
+/** A sign-in link's token (#token=…, from `bailian-fc token --console-link` or `bailian-fc dev`):
+ * moved into sessionStorage and out of the address bar and history before anything else runs. */
 export function takeTokenFromFragment() {
   const match = /^#token=([^&]+)/.exec(location.hash);
   if (!match) return false;
-  sessionStorage.setItem(KEY, decodeURIComponent(match[1]));
   history.replaceState(null, '', `${location.pathname}${location.search}#/dashboard`); // out of history and the address bar
+  sessionStorage.setItem(KEY, decodeURIComponent(match[1]));
   return true;
 }
 
@@ -39,4 +41,25 @@ export const isAdmin = (c) => Boolean(c && c.role === 'admin');
 export function whoLabel(c) {
   if (!c) return '';
   return c.platform ? '平台管理员 · 全部门店' : `门店管理员 · ${c.site_id}`;
+}
+
+/** Seconds until the token expires (its `exp`), negative once past; null when it has none. */
+export function secondsLeft(c, now = Date.now()) {
+  return c && typeof c.exp === 'number' ? Math.round(c.exp - now / 1000) : null;
+}
+
+/**
+ * What needs a platform admin, said once: the operations whose route handlers call
+ * require_platform (admin/scope.py). A site admin is not shown their controls at all.
+ * A job's run-now is the one mixed case: a site admin may run a per-site job (`per_site`) for
+ * its own site.
+ */
+const PLATFORM_ONLY = new Set(['trigger.edit', 'trigger.toggle', 'trigger.create', 'trigger.remove', 'clock.global', 'sites.all', 'budget.edit']);
+
+/** Whether the signed-in admin may do `action` (display only: the server checks every call). */
+export function can(c, action, job) {
+  if (!isAdmin(c)) return false;
+  if (c.platform) return true;
+  if (action === 'trigger.run') return Boolean(job && job.per_site);
+  return !PLATFORM_ONLY.has(action);
 }

@@ -4,7 +4,7 @@
 
 import { titles } from '../lib/catalogue.js';
 import { legend, lineChart, PALETTE } from '../lib/charts.js';
-import { clear, dataTable, errorBox, h, ms, num, pct } from '../lib/dom.js';
+import { clear, dataTable, errorBox, h, ms, num, pct, yuan } from '../lib/dom.js';
 import { t, tl } from '../lib/i18n.js';
 
 const PERIODS = [[1, () => t('dash.today')], [7, () => t('dash.days', { n: 7 })], [30, () => t('dash.days', { n: 30 })], [90, () => t('dash.days', { n: 90 })]];
@@ -71,18 +71,23 @@ async function load(client, days, site, body, fillSites) {
     h('div.tile', { id: 'origin-split', dataset: { user: o.user.calls, scheduled: o.scheduled.calls } },
       h('small', t('dash.origin')), h('b', `${num(o.user.calls)} / ${num(o.scheduled.calls)}`)),
     tile(t('dash.tokens'), num(t0.input_tokens + t0.output_tokens)),
+    h('div.tile', { id: 'cost', dataset: { cost: t0.cost_cny ?? '' } }, h('small', t('dash.cost')), h('b', yuan(t0.cost_cny))),
     tile(t('dash.p50'), ms(t0.latency_ms.p50)), tile(t('dash.p95'), ms(t0.latency_ms.p95)),
     tile(t('dash.hit'), pct(t0.cache_hit_rate)), tile(t('dash.errors'), num(t0.errors)),
     tile(t('dash.rejected'), num(t0.rejected)));
   const charts = METRICS.map(([id, key, pick, fmt]) => h('section.card', h('h2', tl(key)),
-    lineChart({ id, title: t(key), labels, colors, names, format: fmt, integer: fmt === num,
+    lineChart({ id, title: t(key), labels, colors, names, format: fmt, integer: fmt === num || fmt === ms, // whole ms: no two ticks that both read "1 ms"
       series: apps.map((app) => ({ name: app, values: points.map((p) => (p.apps[app] ? pick(p.apps[app]) : (id === 'calls' || id === 'errors' || id === 'tokens' ? 0 : null))) })) })));
+  const feedback = data.feedback || {};
   const codes = (m) => Object.entries(m || {}).map(([c, n]) => `${c} ×${n}`).join('，') || '—';
   const table = dataTable([
     [t('app'), (app) => h('span', { title: app }, names[app] || app)],
     [t('dash.calls'), (app) => num(data.by_app[app].calls)],
     [t('dash.errors'), (app) => num(data.by_app[app].errors)],
     [t('dash.tokens'), (app) => num(data.by_app[app].input_tokens + data.by_app[app].output_tokens)],
+    [t('dash.cost'), (app) => yuan(data.by_app[app].cost_cny)],
+    [t('dash.ratings'), (app) => ratingsCell(feedback[app])],
+    [t('dash.down'), (app) => h('span', { dataset: { role: 'down-share' } }, pct(feedback[app]?.down_share))],
     [t('dash.p50'), (app) => ms(data.by_app[app].latency_ms.p50)],
     [t('dash.p95'), (app) => ms(data.by_app[app].latency_ms.p95)],
     [t('dash.hit'), (app) => pct(data.by_app[app].cache_hit_rate)],
@@ -96,6 +101,7 @@ async function load(client, days, site, body, fillSites) {
     [t('dash.errors'), (name) => num(data.by_site[name].errors)],
     [t('dash.rejected'), (name) => num(data.by_site[name].rejected)],
     [t('dash.tokens'), (name) => num(data.by_site[name].input_tokens + data.by_site[name].output_tokens)],
+    [t('dash.cost'), (name) => yuan(data.by_site[name].cost_cny)],
   ], siteNames, { id: 'per-site', row: (name, tr) => { tr.dataset.site = name; } })) : null;
   clear(body,
     h('p.muted', t('dash.range', { from: data.from, to: data.to, tz: data.tz, start: data.day_start,
@@ -106,6 +112,8 @@ async function load(client, days, site, body, fillSites) {
     h('section.card', h('h2', tl('dash.per-app')), table),
     perSite);
 }
+
+const ratingsCell = (f) => (f ? `👍 ${num(f.up)} / 👎 ${num(f.down)}` : '—');
 
 function tile(label, value) {
   return h('div.tile', h('small', label), h('b', value));

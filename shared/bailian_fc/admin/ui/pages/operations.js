@@ -1,21 +1,29 @@
 // Operations: cache purge by site/app (confirmed first), prewarm progress, and the run-now queue.
 
 import { catalogue } from '../lib/catalogue.js';
+import { budgetCard } from './budget.js';
 import { confirmAction } from '../lib/confirm.js';
 import { clear, dataTable, errorBox, every, fmtTime, h, num } from '../lib/dom.js';
 import { t, tl } from '../lib/i18n.js';
 
-export function render({ client, el }) {
+export function render({ client, el, claims }) {
   const app = h('select', { name: 'app' }, h('option', { value: '' }, t('ops.any-app')));
-  const site = h('input', { name: 'site', placeholder: 'site-001', size: 12 });
+  // A site admin purges its own site (the default: every app there); a platform admin names a
+  // site or leaves it empty for every site, with an app picked (the server refuses "everything").
+  const site = h('input', { name: 'site', size: 12, value: claims.platform ? undefined : claims.site_id,
+    placeholder: claims.platform ? t('ops.site-help') : undefined });
   const purgeOut = h('div');
   const progress = h('div');
   const queue = h('div');
-  catalogue(client).then((apps) => apps.filter((a) => a.mode === 'single')
-    .forEach((a) => app.append(h('option', { value: a.key }, a.title)))).catch(() => {});
+  catalogue(client).then((apps) => {
+    const single = apps.filter((a) => a.mode === 'single');
+    single.forEach((a) => app.append(h('option', { value: a.key }, a.title)));
+    if (claims.platform && single.length) app.value = single[0].key; // a valid default: one app, every site
+  }).catch(() => {});
   const purge = async (e) => {
     e.preventDefault();
     const body = { app: app.value || undefined, site_id: site.value.trim() || undefined };
+    if (!body.app && !body.site_id) { clear(purgeOut, h('div.error', { dataset: { role: 'pick-target' } }, t('ops.pick-target'))); return; }
     const appText = app.value ? app.selectedOptions[0].textContent : t('ops.any-app');
     if (!(await confirmAction(t('ops.confirm-purge', { app: appText, site: body.site_id || t('ops.every-site') })))) return;
     try {
@@ -29,6 +37,7 @@ export function render({ client, el }) {
     h('section.card', h('h2', tl('ops.purge')),
       h('form.row', { onsubmit: purge, id: 'purge-form' }, h('label', t('app'), app), h('label', t('site'), site),
         h('button.danger', { type: 'submit' }, tl('ops.purge-button'))), purgeOut),
+    budgetCard(client, claims),
     h('div.grid2', h('section.card', h('h2', tl('ops.prewarm')), progress),
       h('section.card', h('h2', tl('ops.queue')), queue)));
   const refresh = () => { loadProgress(client, progress); loadQueue(client, queue); };

@@ -1,12 +1,15 @@
 // Runtime context: a fixed or offset sandbox clock, global or per site, with its expiry
 // counting down, and the audit of who set what.
 
-import { badge, clear, countdown, dataTable, errorBox, every, fmtTime, h } from '../lib/dom.js';
-import { t, tl } from '../lib/i18n.js';
+import { badge, clear, countdown, dataTable, errorBox, every, fmtTime, h, venueInstant } from '../lib/dom.js';
+import { t, tl, venueZone } from '../lib/i18n.js';
+import { can } from '../lib/session.js';
 
 export function render({ client, el, claims }) {
-  const scope = h('select', { name: 'scope' }, h('option', { value: 'site' }, t('runtime.scope.site')), h('option', { value: 'global' }, t('runtime.scope.global')));
-  const site = h('input', { name: 'site_id', value: claims.site_id || 'site-001', size: 12 });
+  // The global clock moves every site: only a platform admin is offered it; a site admin's clock is its own site's.
+  const scope = h('select', { name: 'scope' }, h('option', { value: 'site' }, t('runtime.scope.site')),
+    can(claims, 'clock.global') ? h('option', { value: 'global' }, t('runtime.scope.global')) : null);
+  const site = h('input', { name: 'site_id', value: claims.site_id || '', size: 12, readonly: !claims.platform });
   const mode = h('select', { name: 'mode' }, h('option', { value: 'fixed' }, t('runtime.mode.fixed')), h('option', { value: 'offset' }, t('runtime.mode.offset')));
   const fixedAt = h('input', { name: 'fixed_at', type: 'datetime-local', step: 1 });
   const offset = h('input', { name: 'offset_hours', type: 'number', step: 'any', value: '-24', size: 6 });
@@ -27,21 +30,21 @@ export function render({ client, el, claims }) {
     if (scope.value === 'site') body.site_id = site.value.trim();
     if (mode.value === 'fixed') {
       if (!fixedAt.value) { clear(out, h('div.error', t('runtime.pick-time'))); return; }
-      body.fixed_at = new Date(fixedAt.value).toISOString();
+      body.fixed_at = venueInstant(fixedAt.value); // the venue's wall time, whatever the browser's zone
     } else body.offset_seconds = Number(offset.value) * 3600;
     try {
       await client.admin.runtimeContext.set(body);
       clear(out, h('div.notice', { dataset: { role: 'context-saved' } }, t('runtime.saved')));
       refresh();
     } catch (err) {
-      clear(out, errorBox(err, { site_id: t('site'), fixed_at: t('runtime.fixed-at'), reason: t('reason') }));
+      clear(out, errorBox(err, { site_id: t('site'), fixed_at: t('runtime.fixed-at', { tz: venueZone() }), reason: t('reason') }));
     }
   };
   clear(el, h('h1', tl('runtime.title')),
     h('section.card', h('h2', tl('runtime.effective')), effective),
     h('section.card', h('h2', tl('runtime.set')),
       h('form.row', { id: 'context-form', onsubmit: submit, onchange: syncVisibility },
-        h('label', t('runtime.scope'), scope), h('label', t('site'), site), h('label', t('runtime.mode'), mode), h('label', t('runtime.fixed-at'), fixedAt),
+        h('label', t('runtime.scope'), scope), h('label', t('site'), site), h('label', t('runtime.mode'), mode), h('label', t('runtime.fixed-at', { tz: venueZone() }), fixedAt),
         h('label', t('runtime.offset'), offset), h('label', t('runtime.ttl'), ttl), h('label', t('reason'), reason),
         h('button.primary', { type: 'submit' }, tl('runtime.set-button'))), out),
     h('section.card', h('h2', tl('runtime.contexts')), contexts),
@@ -56,7 +59,7 @@ export function render({ client, el, claims }) {
     [t('runtime.expires'), (c) => (c.expired ? badge(t('runtime.expired'), 'warn') : countdown(c.expires_at))],
     [t('runtime.set-by'), (c) => `${c.set_by} · ${fmtTime(c.set_at)}`],
     [t('reason'), (c) => c.reason, 'wrap'],
-    ['', (c) => h('button.danger', { onclick: () => clearContext(c) }, tl('runtime.clear'))],
+    ['', (c) => (c.scope === 'global' && !can(claims, 'clock.global') ? '' : h('button.danger', { onclick: () => clearContext(c) }, tl('runtime.clear')))],
   ], state, { id: 'contexts', row: (c, tr) => {
     Object.assign(tr.dataset, { scope: c.scope, site: c.site_id || '' });
     tr.children[4].dataset.role = 'countdown';

@@ -7,6 +7,7 @@ import { confirmAction } from '../lib/confirm.js';
 import { titles } from '../lib/catalogue.js';
 import { enumLabel, t, tl } from '../lib/i18n.js';
 import { schemaForm } from '../lib/schema-form.js';
+import { can } from '../lib/session.js';
 
 const jobsApi = (client) => ({
   kinds: () => client.call('GET', '/admin/jobs/kinds'),
@@ -15,16 +16,16 @@ const jobsApi = (client) => ({
   remove: (name) => client.call('DELETE', `/admin/triggers/${encodeURIComponent(name)}`),
 });
 
-export function render({ client, el }) {
+export function render({ client, el, claims }) {
   const list = h('div');
   const create = h('div');
   const audit = h('section.card', { id: 'jobs-audit-card' });
-  const ctx = { client, api: jobsApi(client), kinds: {}, names: {}, list, audit };
+  const ctx = { client, claims, api: jobsApi(client), kinds: {}, names: {}, list, audit };
   clear(el, h('h1', tl('triggers.title')), create, list, audit);
   Promise.all([
     ctx.api.kinds().then(({ kinds }) => { ctx.kinds = Object.fromEntries(kinds.map((k) => [k.kind, k])); }),
     titles(client).then((names) => { ctx.names = names; }),
-  ]).catch(() => {}).finally(() => { clear(create, createForm(ctx)); load(ctx); loadAudit(ctx); });
+  ]).catch(() => {}).finally(() => { if (can(claims, 'trigger.create')) clear(create, createForm(ctx)); load(ctx); loadAudit(ctx); });
 }
 
 async function load(ctx) {
@@ -94,7 +95,7 @@ function createForm(ctx) {
     try {
       const job = await ctx.api.create({ name: name.value.trim(), kind: kind.value, cron: cron.value.trim(), tz: tz.value.trim() || undefined,
         description: description.value.trim(), payload: body, enabled: enabled.checked });
-      clear(message, h('div.notice', { dataset: { role: 'created' } }, t('triggers.created', { job: job.name })));
+      clear(message, h('div.notice', { dataset: { role: 'created' } }, t('triggers.created', { job: job.name }), ' ', estimateText(job.estimate)));
       name.value = '';
       load(ctx);
       loadAudit(ctx);
@@ -156,7 +157,8 @@ function jobCard(ctx, initial) {
       }
     });
     const toggle = h('button', { dataset: { role: 'toggle' }, onclick: async () => {
-      const ask = t(job.enabled ? 'triggers.confirm-disable' : 'triggers.confirm-enable', { job: kind?.title ? `${kind.title} · ${job.name}` : job.name });
+      const ask = [t(job.enabled ? 'triggers.confirm-disable' : 'triggers.confirm-enable', { job: kind?.title ? `${kind.title} · ${job.name}` : job.name }),
+        job.enabled ? '' : ` ${estimateText(job.estimate)}`].join('');
       if (!(await confirmAction(ask, { danger: job.enabled }))) return;
       try {
         job = await client.admin.triggers.update(job.name, { enabled: !job.enabled });
@@ -187,7 +189,12 @@ function jobCard(ctx, initial) {
         loadAudit(ctx);
       } catch (err) { clear(message, errorBox(err, { payload: t('triggers.payload') })); }
     } }, tl('triggers.payload-save'));
-    const site = h('input', { name: 'site', placeholder: 'site-001', size: 12 });
+    // Only what this admin may do is drawn (lib/session.js can()); a site admin runs a per-site
+    // job for its own site, so its site field is that site and not editable.
+    const may = (action) => can(ctx.claims, action, job);
+    const platform = Boolean(ctx.claims.platform);
+    const site = h('input', { name: 'site', size: 12, placeholder: t('ops.site-help'),
+      value: platform ? undefined : ctx.claims.site_id, readonly: !platform });
     const force = h('input', { type: 'checkbox', name: 'force' });
     const lastCell = h('dd', { dataset: { role: 'last' } }, lastRun(job));
     const refreshLast = async () => {
@@ -197,26 +204,38 @@ function jobCard(ctx, initial) {
       tl('triggers.run'));
     clear(card,
       h('div.job-head', h('h2', kind?.title || job.name), h('code', job.name),
-        badge(t(job.enabled ? 'triggers.enabled' : 'triggers.disabled'), job.enabled ? 'ok' : 'warn'), h('span.spacer'), toggle, remove),
+        badge(t(job.enabled ? 'triggers.enabled' : 'triggers.disabled'), job.enabled ? 'ok' : 'warn'), h('span.spacer'),
+        may('trigger.toggle') ? toggle : null, may('trigger.remove') ? remove : null),
       h('p', kind?.description || job.description, kind && job.description ? h('small.en', job.description) : null),
       h('dl.kv', h('dt', t('triggers.last')), lastCell,
+        h('dt', t('triggers.estimate')), h('dd', { dataset: { role: 'estimate', calls: job.estimate?.calls_per_day ?? '' } }, estimateText(job.estimate)),
         h('dt', t('triggers.updated')), h('dd', job.updated_at ? t('triggers.updated-by', { at: fmtTime(job.updated_at, job.tz), by: job.updated_by || '—' }) : '—')),
-      h('div.row', h('label', t('triggers.cron'), cron), h('label', t('triggers.tz'), tz), save),
+      may('trigger.edit') ? h('div.row', h('label', t('triggers.cron'), cron), h('label', t('triggers.tz'), tz), save)
+        : h('dl.kv', h('dt', t('triggers.cron')), h('dd', h('code', job.cron)), h('dt', t('triggers.tz')), h('dd', job.tz)),
       preview,
       // The server's check of the schedule against the business-day start (a prewarm firing before it
       // fills the closing day); shown after a save too, since the answer carries it.
       (job.warnings || []).map((w) => h('div.notice.warn', { dataset: { role: 'day-start-warning' } }, `⚠ ${t('triggers.beforeDayStart')}: ${w}`)),
       // A kind without payload fields has nothing to edit (its model refuses any key).
-      kind && !Object.keys(kind.payload_schema?.properties || {}).length && !Object.keys(job.payload || {}).length ? null
+      !may('trigger.edit') ? (Object.keys(job.payload || {}).length ? h('dl.kv', { dataset: { role: 'payload' } }, h('dt', t('triggers.payload')),
+        h('dd', h('code', JSON.stringify(job.payload)))) : null)
+        : kind && !Object.keys(kind.payload_schema?.properties || {}).length && !Object.keys(job.payload || {}).length ? null
         : h('div.payload', { dataset: { role: 'payload' } }, form ? h('fieldset', h('legend', t('triggers.payload')), payload)
           : [h('label', t('triggers.payload'), payload), h('small.muted', payloadHelp(kind))], h('div.row', payloadSave)),
-      h('div.row', h('label', t('site'), site), h('label.inline', force, t('triggers.force')), runNow),
+      // A job over the whole store ignores a site: it is offered one only when it acts per site.
+      may('trigger.run') ? h('div.row', job.per_site ? h('label', t('site'), site) : null, h('label.inline', force, t('triggers.force')), runNow) : null,
       h('div', { dataset: { role: 'message' } }, message),
       runs);
     showRuns(client, job, runs);
   };
   draw();
   return card;
+}
+
+/** Upstream calls a day the job would make enabled (the server refuses it above JOB_MAX_CALLS_PER_DAY). */
+function estimateText(e) {
+  if (!e || e.calls_per_day === undefined) return '—';
+  return t('triggers.estimate-value', { calls: num(e.calls_per_day), fires: num(e.fires_per_day), per: num(e.calls_per_fire) });
 }
 
 function lastRun(job) {
