@@ -155,6 +155,8 @@ export const MESSAGES = {
   'triggers.description': ['说明', 'Description'],
   'triggers.enable-now': ['创建后立即启用', 'enable at once'],
   'triggers.created': ['已创建任务 {job}。', 'Created.'],
+  'triggers.available': ['新版本提供的默认任务', 'Defaults offered by this release'],
+  'triggers.add-default': ['添加', 'Add'],
   'triggers.audit': ['任务审计', 'Job audit'],
   'triggers.no-audit': ['还没有任务变更。', 'No job changes yet.'],
   'triggers.action': ['操作', 'Action'],
