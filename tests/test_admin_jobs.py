@@ -13,6 +13,9 @@ from bailian_fc.admin import function as admin_function
 from bailian_fc.admin.function import AdminFunction
 from bailian_fc.jobs import Dispatcher, JobRun, JobStore
 from bailian_fc.jobs.kinds import JOB_KINDS
+from bailian_fc.jobs.retention import retired_emptied, runs_keys
+from bailian_fc.jobs.run_now import set_local_starter
+from bailian_fc.jobs.store import Job
 from bailian_fc.store import FileStore
 
 
@@ -123,3 +126,59 @@ def test_at_most_max_jobs_jobs(rt):
         assert call("POST", "/admin/triggers", {**NEW, "name": f"extra_{n}"})[0] == 201
     status, err = call("POST", "/admin/triggers", {**NEW, "name": "one_too_many"})
     assert status == 409 and err["error"]["code"] == "TooManyJobs"
+
+
+def test_a_job_created_under_a_deleted_jobs_name_starts_clean_and_a_legacy_job_keeps_its_runs(rt):
+    dispatcher = Dispatcher(rt.jobs, {"app2_prewarm": lambda run: {"done": 1}}, now=lambda: NOW)
+    started: list[dict[str, Any]] = []
+    set_local_starter(lambda event: started.append(event) or "inv-1")
+    try:
+        assert call("POST", "/admin/triggers", NEW)[0] == 201
+        assert dispatcher.handle({"job": "prewarm_site2", "by": "admin-1"})["results"][0]["status"] == "ran"
+        assert len(call("GET", "/admin/triggers/prewarm_site2/runs")[1]["runs"]) == 1
+        assert call("GET", "/admin/triggers/prewarm_site2")[1]["last_run"]["status"] == "ok"
+        assert call("POST", "/admin/triggers/prewarm_site2/run", {})[1]["started"] == "already_ran"
+
+        assert call("DELETE", "/admin/triggers/prewarm_site2")[0] == 204
+        assert call("POST", "/admin/triggers", NEW)[0] == 201  # the same name, a new job
+        assert call("GET", "/admin/triggers/prewarm_site2/runs")[1]["runs"] == []
+        assert call("GET", "/admin/triggers/prewarm_site2")[1]["last_run"] is None
+        answer = call("POST", "/admin/triggers/prewarm_site2/run", {})[1]
+        assert answer["started"] == "now" and started[-1]["reservation"]
+        # The run adopts the reservation made for the new job, in the slot the old job already ran.
+        result = dispatcher.handle(started[-1])["results"][0]
+        assert result["status"] == "ran" and result["run_id"] == answer["run_id"]
+        assert [r["id"] for r in call("GET", "/admin/triggers/prewarm_site2/runs")[1]["runs"]] == [
+            result["run_id"]
+        ]
+    finally:
+        set_local_starter(None)
+
+    # Both jobs' records stay sweepable: the deleted one's key is retired, not forgotten.
+    new = rt.jobs.get("prewarm_site2")
+    keys = runs_keys(rt.store)
+    assert new.runs_key in keys and len([k for k in keys if k.startswith("prewarm_site2.")]) == 2
+
+    # A job stored before ids (the seeded ones) keys its records by its name, as before.
+    legacy = rt.jobs.get("app2_prewarm")
+    assert legacy.id == "" and legacy.runs_key == "app2_prewarm"
+    rt.store.put_json("jobs/runs/app2_prewarm/j0195f0000000aaaaaaaaaaaa.json", {
+        "id": "j0195f0000000aaaaaaaaaaaa", "job": "app2_prewarm", "slot": NOW.isoformat(), "status": "ok",
+    })  # fmt: skip
+    assert [r["id"] for r in call("GET", "/admin/triggers/app2_prewarm/runs")[1]["runs"]] == [
+        "j0195f0000000aaaaaaaaaaaa"
+    ]
+
+
+def test_a_retired_key_goes_once_its_records_are_swept(tmp_path):
+    store = FileStore(tmp_path / "store")
+    jobs = JobStore(store, now=lambda: NOW)
+    _, job = jobs.create(Job(name="prewarm_x", kind="app2_prewarm", cron="0 0 6 * * *"), by="admin-1")
+    assert job is not None
+    jobs.record_run(job, NOW, {"done": 1})
+    jobs.delete("prewarm_x")
+    marker = f"jobs/retired/{job.runs_key}.json"
+    assert runs_keys(store) == [job.runs_key] and not retired_emptied(store, marker, 0.0)
+    for key in store.list(f"jobs/runs/{job.runs_key}/"):
+        store.delete(key)
+    assert retired_emptied(store, marker, 0.0)

@@ -24,7 +24,7 @@ EDGE = CORE | {"bailian", "http"}
 FUNCTION = DOMAIN | {"http"}
 ALLOWED: dict[str, set[str]] = {
     **{room: KERNEL for room in KERNEL},
-    "store": {"ids", "retention"},
+    "store": {"ids", "retention", "jsonsafe"},  # stored JSON goes through the one bounded parser
     "clock": KERNEL | {"store"},
     "auth": KERNEL,
     "cache": KERNEL | {"store"},

@@ -9,6 +9,7 @@ sizes go to tests/artifacts/console/ (git-ignored).
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
@@ -66,6 +67,7 @@ def dev(tmp_path_factory: Any) -> Any:
     store = tmp_path_factory.mktemp("console-ui") / "store"
     with running_dev(store, "--tick-seconds", "2") as (base, banner, _proc):
         yield {
+            "store": store,
             "base": base,
             "link": console_link(banner),
             "admin": banner_token(banner, "admin token"),
@@ -313,3 +315,27 @@ def test_a_range_without_data_shows_the_empty_state_and_no_insight_card(dev, bro
         assert page.errors == [], page.errors
     finally:
         assert api(dev, "DELETE", "/admin/runtime-context", params={"scope": "global"}).status_code == 204
+
+
+def test_a_default_a_later_release_added_is_offered_and_added_in_one_click(dev, browser):
+    # The store as a release without cache_housekeeping left it: never offered, no job, no tombstone.
+    marker = dev["store"] / "jobs" / "seeded.json"
+    seeded = json.loads(marker.read_text())
+    marker.write_text(
+        json.dumps({**seeded, "offered": [n for n in seeded["offered"] if n != "cache_housekeeping"]})
+    )
+    (dev["store"] / "jobs" / "defs" / "cache_housekeeping.json").unlink()
+    offered = api(dev, "GET", "/admin/triggers").json()["available"]
+    assert [body["name"] for body in offered] == ["cache_housekeeping"]
+
+    page = open_page(browser, dev, "desktop", "triggers")
+    row = page.locator("#jobs-available [data-available='cache_housekeeping']")
+    expect(row).to_be_visible(timeout=WAIT_MS)
+    row.locator("[data-role=add-default]").click()
+    expect(page.locator("[data-role=created]")).to_contain_text("cache_housekeeping", timeout=WAIT_MS)
+    expect(page.locator("[data-job='cache_housekeeping']")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#jobs-available")).to_have_count(0)  # offered once, added: no longer offered
+    job = api(dev, "GET", "/admin/triggers/cache_housekeeping").json()
+    assert job["id"].startswith("b") and job["cron"] == offered[0]["cron"]
+    assert job["payload"] == offered[0]["payload"] and job["updated_by"] == "dev-admin"
+    assert page.errors == [], page.errors

@@ -84,10 +84,10 @@ def scoped_last_run(jobs: JobStore, job: Job, principal: Principal | None) -> An
     """The job's newest run the caller may see: any for a platform admin (or no principal), the
     newest that acted on its own site for a site admin (none, for a job over every site)."""
     if principal is None or principal.platform:
-        return jobs.last_run(job.name)
+        return jobs.last_run(job)
     if not is_per_site(job):
         return None
-    runs = jobs.site_runs(job.name, principal.site_id, limit=1, scan=50)
+    runs = jobs.site_runs(job, principal.site_id, limit=1, scan=50)
     return runs[0] if runs else None
 
 

@@ -49,9 +49,9 @@ def trigger_runs(rt: AdminFunction, request: Request[LimitQuery, None]) -> dict[
     job = _job(rt, request.path_params["job"])
     query = request.query
     if principal.platform:
-        runs = rt.jobs.runs(job.name, query.limit)
+        runs = rt.jobs.runs(job, query.limit)
     elif is_per_site(job):  # a site admin: the runs that acted on its site alone
-        runs = rt.jobs.site_runs(job.name, principal.site_id, query.limit)
+        runs = rt.jobs.site_runs(job, principal.site_id, query.limit)
     else:
         runs = []  # a job over every site: its runs are the platform's
     return {"job": job.name, "runs": [r.model_dump(mode="json") for r in runs]}

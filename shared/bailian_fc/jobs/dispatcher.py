@@ -78,6 +78,7 @@ class JobRun:
     trigger: str = "timer"  # "timer" | "manual"
     part: int = 0  # 0 for the first run of a slot, n for its n-th continuation
     resume: dict[str, Any] | None = None  # the state the previous part saved, if any
+    job_key: str = ""  # where the job's records live (Job.runs_key); "" means ``job``
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     saver: Callable[[dict[str, Any]], None] | None = field(default=None, repr=False)
     last_state: dict[str, Any] | None = field(default=None, init=False)
@@ -197,12 +198,12 @@ class Dispatcher:
         if slot is None or (job.enabled_at is not None and slot < job.enabled_at):
             return self._result(job.name, None, "not_due")
         due = slot >= budget.now - self.window
-        pending = self.jobs.resume_state(job.name, slot)
-        if pending is not None and not pending.done and self._finished_before(job.name, slot, pending):
+        pending = self.jobs.resume_state(job, slot)
+        if pending is not None and not pending.done and self._finished_before(job.runs_key, slot, pending):
             pass  # its run was recorded but killed before closing the resume point: closed now
         elif pending is not None and not pending.done:
             # The slot was started: continue it from its resume point once its owner is gone.
-            if pending.part < self.max_parts and self._owner_gone(job.name, slot, pending, budget.now):
+            if pending.part < self.max_parts and self._owner_gone(job.runs_key, slot, pending, budget.now):
                 started = self._start(
                     job, slot, budget, tag=f"r{pending.part}", part=pending.part,
                     resume=pending.state, previous=pending.run_id,
@@ -215,7 +216,7 @@ class Dispatcher:
                 return started
         return self._result(job.name, slot if due else None, "skipped_claimed" if due else "not_due")
 
-    def _finished_before(self, name: str, slot: datetime, pending: ResumeState) -> bool:
+    def _finished_before(self, key: str, slot: datetime, pending: ResumeState) -> bool:
         """Whether the run that wrote ``pending`` has a final record: then the slot is done; close it.
 
         The run record is written before the resume point is closed, so a kill between the two
@@ -223,18 +224,18 @@ class Dispatcher:
         """
         if not pending.run_id:
             return False
-        record = self.jobs.stored_run(name, pending.run_id)
+        record = self.jobs.stored_run(key, pending.run_id)
         if record is None or record.status in ("running", "abandoned", "incomplete"):
             return False
-        self.jobs.save_resume(name, slot, pending.model_copy(update={"done": True, "not_before": self.now()}))
+        self.jobs.save_resume(key, slot, pending.model_copy(update={"done": True, "not_before": self.now()}))
         return True
 
-    def _owner_gone(self, name: str, slot: datetime, pending: ResumeState, now: datetime) -> bool:
+    def _owner_gone(self, key: str, slot: datetime, pending: ResumeState, now: datetime) -> bool:
         """The part before ``pending.part`` no longer works on the slot: its claim lapsed or FC killed it."""
         if pending.not_before is None or now >= pending.not_before:
             return True
         previous = "" if pending.part == 1 else f"r{pending.part - 1}"
-        return not self.jobs.claims.held(claim_key(name, slot, previous))
+        return not self.jobs.claims.held(claim_key(key, slot, previous))
 
     def _start(
         self,
@@ -254,11 +255,11 @@ class Dispatcher:
         if self.monotonic() >= budget.deadline:
             # Earlier jobs used this invocation's time; unclaimed, so the next tick takes it.
             return self._result(job.name, slot, "deferred")
-        claim = self.jobs.take(job.name, slot, self.instance_id, tag=tag, ttl=self.claim_ttl)
+        claim = self.jobs.take(job.runs_key, slot, self.instance_id, tag=tag, ttl=self.claim_ttl)
         if claim is None:
             return None
         if previous:
-            self.jobs.abandon_run(job.name, previous)
+            self.jobs.abandon_run(job, previous)
         return self._execute(
             job, slot, handler, budget, claim=claim, trigger="timer", part=part, resume=resume
         )
@@ -278,7 +279,7 @@ class Dispatcher:
         run_id = overrides.pop("run_id", None)
         reservation = overrides.pop("reservation", None)
         # One run per (job, site) at a time: the admin reserved it (we adopt), or we take it here.
-        active_base = active_key(name, site)
+        active_base = active_key(job, site)
         active = self.jobs.claims.adopt(active_base, reservation) if reservation else None
         if active is None:
             active = self.jobs.claims.claim(
@@ -297,7 +298,7 @@ class Dispatcher:
         tag = f"manual.{site}" if site else "manual"
         claim = None
         if not force:
-            claim = self.jobs.take(name, slot, self.instance_id, tag=tag, ttl=self.claim_ttl)
+            claim = self.jobs.take(job.runs_key, slot, self.instance_id, tag=tag, ttl=self.claim_ttl)
             if claim is None:
                 self.jobs.claims.release(active)
                 return self._result(
@@ -334,6 +335,7 @@ class Dispatcher:
         """
         run = JobRun(
             job=job.name,
+            job_key=job.runs_key,
             slot=slot,
             payload={**job.payload, **(overrides or {})},
             deadline=budget.deadline,
@@ -345,7 +347,7 @@ class Dispatcher:
         started, t0 = self.now(), self.monotonic()
         site = run.payload.get("site_id")  # the one site a manual run acts on, for the admin's scope
         record = self.jobs.record_run(
-            job.name, slot, {}, id=run_id, status="running", trigger=trigger, part=part, force=force,
+            job, slot, {}, id=run_id, status="running", trigger=trigger, part=part, force=force,
             by=by or self.instance_id, started_at=started, site_id=site if isinstance(site, str) else None,
             claim=claim.base if claim else (hold[0].base if hold else None),
             claim_token=claim.token if claim else (hold[0].token if hold else None),
@@ -417,7 +419,7 @@ class Dispatcher:
             by=self.instance_id,
             run_id=run_id,
         )
-        self.jobs.save_resume(run.job, run.slot, record)
+        self.jobs.save_resume(run.job_key or run.job, run.slot, record)
 
     def _close_resume(self, run: JobRun, run_id: str, *, done: bool) -> None:
         """After the handler returned: continuable at once, or finished (success or failure)."""

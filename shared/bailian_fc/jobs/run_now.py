@@ -77,13 +77,16 @@ def start_run(
     jobs = JobStore(store)
     claims = Claims(store)
     definition = jobs.get(job)
+    runs_key = definition.runs_key if definition is not None else job  # runs are keyed by the job's id
     if not force and definition is not None:
         slot = definition.schedule().latest_slot(now)
-        if slot is not None and jobs.claim_record(job, slot, f"manual.{site_id}" if site_id else "manual"):
+        if slot is not None and jobs.claim_record(
+            runs_key, slot, f"manual.{site_id}" if site_id else "manual"
+        ):
             return {**answer, "started": "already_ran", "slot": slot.isoformat(),
                     "hint": "already run manually in this slot; send force: true to run it again"}  # fmt: skip
     run_id = new_id("j")
-    base = active_key(job, site_id)
+    base = active_key(runs_key, site_id)
     reservation = claims.claim(
         base, ttl=RESERVE_SECONDS, holder=by, data={"run_id": run_id, "requested_by": by}
     )

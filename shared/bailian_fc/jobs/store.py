@@ -19,6 +19,13 @@ Key layout (all JSON)::
                                                order stays time order across both layouts
     jobs/last/{name}.json                      a copy of the job's newest run record (one read per job)
     jobs/resume/{name}/{slot}.json             where a continuation of the slot starts (only the owner writes)
+    jobs/retired/{key}.json                    a deleted job's runs key, so retention still sweeps its records
+
+Runs, last run, claims and resume points are keyed by the job's *runs key* (:attr:`Job.runs_key`):
+``{name}.{id}`` for a job with an id, so a job created under a deleted job's name starts clean (no
+old last run, no claimed slots); the bare ``{name}`` for a job stored before ids, so its existing
+records stay visible. (``{name}`` in the layout above stands for the runs key; ``.`` is not allowed
+in a name, so the two forms never meet.)
 
 A ``running`` record whose claim is no longer held by its run (the holder was killed, the
 heartbeat stopped, the claim expired or was taken over) reads as ``abandoned``.
@@ -120,12 +127,19 @@ class Job(BaseModel):
         """The id to show and to answer a 409 with: the stored id, or the name for a pre-id job."""
         return self.id or self.name
 
+    @property
+    def runs_key(self) -> str:
+        """Where this job's runs, claims and resume points live (see the module docstring)."""
+        return f"{self.name}.{self.id}" if self.id else self.name
+
 
 class JobRunRecord(BaseModel):
     """One execution of a job (one part of a slot, when a run is resumed)."""
 
     id: str
     job: str
+    # The runs key it is stored under when that is not ``job`` (a job with an id, see Job.runs_key).
+    job_key: str = ""
     slot: AwareDatetime
     trigger: Trigger = "timer"
     status: RunStatus = "ok"
@@ -143,6 +157,17 @@ class JobRunRecord(BaseModel):
     # The claim the run works under (base key and token): while it is held, the run is alive.
     claim: str | None = None
     claim_token: str | None = None
+
+    @property
+    def runs_key(self) -> str:
+        return self.job_key or self.job
+
+
+JobRef = Job | str  # a job, or the runs key of one (a pre-id job's name)
+
+
+def key_of(job: JobRef) -> str:
+    return job.runs_key if isinstance(job, Job) else job
 
 
 class ResumeState(BaseModel):
@@ -281,36 +306,47 @@ class JobStore:
     def delete(self, name: str, *, by: str = "admin") -> None:
         """Tombstone, then remove the definition (claims and runs stay for the record): a kill in
         between leaves a tombstoned job that the next delete finishes; seeding never brings it back."""
-        self.store.put_json(_tombstone_key(name), {"name": name, "by": by, "at": self.now().isoformat()})
+        at = self.now().isoformat()
+        self.store.put_json(_tombstone_key(name), {"name": name, "by": by, "at": at})
+        job = self._get_quietly(name)
+        if job is not None and job.id:
+            self.store.put_json(_retired_key(job.runs_key), {"name": name, "id": job.id, "at": at})
         self.store.delete(_def_key(name))
 
     # -- claims -------------------------------------------------------------------------------
 
-    def claim(self, name: str, slot: datetime, by: str, *, tag: str = "") -> bool:
-        """Own ``(name, slot[, tag])``: True for exactly one claimant, however many race."""
-        return self.take(name, slot, by, tag=tag) is not None
+    def claim(self, job: JobRef, slot: datetime, by: str, *, tag: str = "") -> bool:
+        """Own ``(job, slot[, tag])``: True for exactly one claimant, however many race."""
+        return self.take(job, slot, by, tag=tag) is not None
 
     def take(
-        self, name: str, slot: datetime, by: str, *, tag: str = "", ttl: float | None = None
+        self, job: JobRef, slot: datetime, by: str, *, tag: str = "", ttl: float | None = None
     ) -> Claim | None:
         """Like :meth:`claim`, for ``ttl`` seconds (keep it alive, then :meth:`Claims.settle` it)."""
-        record = {"job": name, "slot": slot_stamp(slot), "tag": tag, "by": by, "at": self.now().isoformat()}
-        return self.claims.claim(claim_key(name, slot, tag), ttl=ttl, holder=by, data=record)
+        key = key_of(job)
+        record = {"job": key, "slot": slot_stamp(slot), "tag": tag, "by": by, "at": self.now().isoformat()}
+        return self.claims.claim(claim_key(key, slot, tag), ttl=ttl, holder=by, data=record)
 
-    def claim_record(self, name: str, slot: datetime, tag: str = "") -> dict[str, Any] | None:
-        held = self.claims.current(claim_key(name, slot, tag))
+    def claim_record(self, job: JobRef, slot: datetime, tag: str = "") -> dict[str, Any] | None:
+        held = self.claims.current(claim_key(key_of(job), slot, tag))
         return held.get("data") if held is not None else None
 
     # -- runs ---------------------------------------------------------------------------------
 
     def record_run(
-        self, name: str, slot: datetime, summary: Mapping[str, Any], **fields: Any
+        self, job: JobRef, slot: datetime, summary: Mapping[str, Any], **fields: Any
     ) -> JobRunRecord:
         """Write a create-only run record; ``fields`` are the other :class:`JobRunRecord` fields."""
+        name, runs_key = (job.name, job.runs_key) if isinstance(job, Job) else (job, job)
         record = JobRunRecord(
-            id=fields.pop("id", None) or new_id("j"), job=name, slot=slot, summary=dict(summary), **fields
+            id=fields.pop("id", None) or new_id("j"),
+            job=name,
+            job_key="" if runs_key == name else runs_key,
+            slot=slot,
+            summary=dict(summary),
+            **fields,
         )
-        key = run_key(name, record.id)
+        key = run_key(runs_key, record.id)
         if not self.store.put_json_if_absent(key, record.model_dump(mode="json")):
             raise StoreError(f"run record {key!r} already exists")  # an id collision: never expected
         self._put_last(record)
@@ -318,39 +354,42 @@ class JobStore:
 
     def finish_run(self, record: JobRunRecord) -> JobRunRecord:
         """Rewrite a run record we created (only its owner writes it, so last writer wins safely)."""
-        self.store.put_json(run_key(record.job, record.id), record.model_dump(mode="json"))
+        self.store.put_json(run_key(record.runs_key, record.id), record.model_dump(mode="json"))
         self._put_last(record)
         return record
 
-    def abandon_run(self, name: str, run_id: str) -> None:
+    def abandon_run(self, job: JobRef, run_id: str) -> None:
         """Mark a ``running`` record whose holder is gone as ``abandoned`` (called by its successor)."""
-        record = self.stored_run(name, run_id)
+        record = self.stored_run(job, run_id)
         if record is not None and record.status == "running":
             self.finish_run(record.model_copy(update={"status": "abandoned", "finished_at": self.now()}))
 
-    def stored_run(self, name: str, run_id: str) -> JobRunRecord | None:
+    def stored_run(self, job: JobRef, run_id: str) -> JobRunRecord | None:
         """One run record as written (``running`` stays ``running``); older stores' flat keys too."""
+        name = key_of(job)
         for key in dict.fromkeys((run_key(name, run_id), _legacy_run_key(name, run_id))):
             raw = self.store.get(key)
             if raw is not None:
                 return self._parse_run(key, raw, as_stored=True)
         return None
 
-    def runs(self, name: str, limit: int = 20, before: str = "") -> list[JobRunRecord]:
+    def runs(self, job: JobRef, limit: int = 20, before: str = "") -> list[JobRunRecord]:
         """The newest ``limit`` run records, newest first (ids sort by creation time).
 
         One ranged read (:meth:`Store.newest`), so the cost follows ``limit``, not the history;
         ``before`` (a run id) continues an earlier page.
         """
+        name = key_of(job)
         found = self.store.newest(f"jobs/runs/{name}/", limit, before=run_key(name, before) if before else "")
         return [r for r in (self._parse_run(key, raw) for key, raw in found) if r is not None]
 
-    def last_run(self, name: str) -> JobRunRecord | None:
+    def last_run(self, job: JobRef) -> JobRunRecord | None:
         """The job's newest run from its one ``jobs/last/`` record (no listing).
 
         The copy is written after the run record, so a kill between the two leaves it
         ``running``: then the run record itself (one more read) says how the run ended.
         """
+        name = key_of(job)
         record = self._parse_run(_last_key(name), self.store.get(_last_key(name)), as_stored=True)
         if record is None:
             newest = self.runs(name, limit=1)  # a store from before the record existed
@@ -360,11 +399,10 @@ class JobStore:
         return self._alive_or_abandoned(record)
 
     def _put_last(self, record: JobRunRecord) -> None:
-        current = self._parse_run(
-            _last_key(record.job), self.store.get(_last_key(record.job)), as_stored=True
-        )
+        last = _last_key(record.runs_key)
+        current = self._parse_run(last, self.store.get(last), as_stored=True)
         if current is None or current.id <= record.id:  # an older run finishing late keeps the newer one
-            self.store.put_json(_last_key(record.job), record.model_dump(mode="json"))
+            self.store.put_json(last, record.model_dump(mode="json"))
 
     def _parse_run(self, key: str, raw: bytes | None, *, as_stored: bool = False) -> JobRunRecord | None:
         if raw is None:
@@ -384,14 +422,15 @@ class JobStore:
             return record
         return record.model_copy(update={"status": "abandoned"})
 
-    def site_runs(self, name: str, site_id: str, limit: int = 20, scan: int = 200) -> list[JobRunRecord]:
+    def site_runs(self, job: JobRef, site_id: str, limit: int = 20, scan: int = 200) -> list[JobRunRecord]:
         """The newest ``limit`` runs that acted on ``site_id`` alone, among the newest ``scan`` runs
         (a bounded read: a site's run older than ``scan`` runs of the job is not looked for)."""
-        return [r for r in self.runs(name, limit=scan) if r.site_id == site_id][:limit]
+        return [r for r in self.runs(job, limit=scan) if r.site_id == site_id][:limit]
 
     # -- resume points ------------------------------------------------------------------------
 
-    def resume_state(self, name: str, slot: datetime) -> ResumeState | None:
+    def resume_state(self, job: JobRef, slot: datetime) -> ResumeState | None:
+        name = key_of(job)
         raw = self.store.get_json(_resume_key(name, slot))
         if raw is None:
             return None
@@ -401,9 +440,9 @@ class JobStore:
             log.warning("ignoring invalid resume state for %s at %s", name, slot_stamp(slot))
             return None
 
-    def save_resume(self, name: str, slot: datetime, state: ResumeState) -> None:
+    def save_resume(self, job: JobRef, slot: datetime, state: ResumeState) -> None:
         stamped = state.model_copy(update={"saved_at": self.now()})
-        self.store.put_json(_resume_key(name, slot), stamped.model_dump(mode="json"))
+        self.store.put_json(_resume_key(key_of(job), slot), stamped.model_dump(mode="json"))
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -453,8 +492,9 @@ def claim_key(name: str, slot: datetime, tag: str = "") -> str:
     return f"jobs/claims/{name}/{slot_stamp(slot)}{suffix}"
 
 
-def active_key(name: str, site_id: str | None) -> str:
+def active_key(job: JobRef, site_id: str | None) -> str:
     """The claim that allows one manual run per (job, site) at a time (``all`` for every site)."""
+    name = key_of(job)
     return f"jobs/active/{name}/site/{site_id}" if site_id else f"jobs/active/{name}/all"
 
 
@@ -472,6 +512,13 @@ def run_key(name: str, run_id: str) -> str:
 
 def _legacy_run_key(name: str, run_id: str) -> str:
     return f"jobs/runs/{name}/{run_id}.json"
+
+
+RETIRED_PREFIX = "jobs/retired/"
+
+
+def _retired_key(runs_key: str) -> str:
+    return f"{RETIRED_PREFIX}{runs_key}.json"
 
 
 def _tombstone_key(name: str) -> str:

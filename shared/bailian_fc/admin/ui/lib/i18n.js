@@ -179,6 +179,8 @@ export const MESSAGES = {
   'triggers.created': ['已创建任务 {job}。', 'Created.'],
   'triggers.estimate': ['预计每天上游调用', 'Estimated upstream calls a day'],
   'triggers.estimate-value': ['{calls} 次（每天触发 {fires} 次 × 每次 {per} 次调用）', ''],
+  'triggers.available': ['新版本提供的默认任务', 'Defaults offered by this release'],
+  'triggers.add-default': ['添加', 'Add'],
   'triggers.audit': ['任务审计', 'Job audit'],
   'triggers.no-audit': ['还没有任务变更。', 'No job changes yet.'],
   'triggers.action': ['操作', 'Action'],

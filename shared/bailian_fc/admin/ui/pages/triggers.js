@@ -19,9 +19,11 @@ const jobsApi = (client) => ({
 export function render({ client, el, claims }) {
   const list = h('div');
   const create = h('div');
+  const offered = h('div');
+  const added = h('div'); // outside the offer card: it is gone once nothing is left to offer
   const audit = h('section.card', { id: 'jobs-audit-card' });
-  const ctx = { client, claims, api: jobsApi(client), kinds: {}, names: {}, list, audit };
-  clear(el, h('h1', tl('triggers.title')), create, list, audit);
+  const ctx = { client, claims, api: jobsApi(client), kinds: {}, names: {}, list, offered, added, audit };
+  clear(el, h('h1', tl('triggers.title')), offered, added, create, list, audit);
   Promise.all([
     ctx.api.kinds().then(({ kinds }) => { ctx.kinds = Object.fromEntries(kinds.map((k) => [k.kind, k])); }),
     titles(client).then((names) => { ctx.names = names; }),
@@ -31,8 +33,9 @@ export function render({ client, el, claims }) {
 async function load(ctx) {
   clear(ctx.list, h('p.muted', t('loading')));
   try {
-    const { jobs } = await ctx.client.admin.triggers.list();
+    const { jobs, available } = await ctx.client.admin.triggers.list();
     clear(ctx.list, jobs.map((job) => jobCard(ctx, job)));
+    clear(ctx.offered, (available || []).length ? availableCard(ctx, available) : []);
   } catch (err) {
     clear(ctx.list, errorBox(err));
   }
@@ -52,6 +55,26 @@ async function loadAudit(ctx) {
   } catch (err) {
     clear(ctx.audit, errorBox(err));
   }
+}
+
+// Defaults a later release added (listed for a platform admin only): each is the exact create body,
+// so adding one is one click; nothing is created unasked.
+function availableCard(ctx, available) {
+  const message = ctx.added;
+  const add = (body) => async () => {
+    try {
+      const job = await ctx.api.create(body);
+      clear(message, h('div.notice', { dataset: { role: 'created' } }, t('triggers.created', { job: job.name })));
+      load(ctx);
+      loadAudit(ctx);
+    } catch (err) {
+      clear(message, errorBox(err));
+    }
+  };
+  return h('section.card', { id: 'jobs-available' }, h('h2', tl('triggers.available')),
+    available.map((body) => h('div.row', { dataset: { available: body.name } },
+      h('span', `${ctx.kinds[body.kind]?.title || body.kind}（${body.name}）· ${body.cron} ${body.tz || ''}`),
+      h('button.primary', { dataset: { role: 'add-default' }, onclick: add(body) }, t('triggers.add-default')))));
 }
 
 function auditWhat(a) {
