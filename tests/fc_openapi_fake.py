@@ -108,7 +108,14 @@ class FakeFC:
                 if fake.answer >= 300:
                     self._answer(fake.answer, {"Code": "AccessDenied", "Message": "fc:InvokeFunction denied"})
                     return
-                fake.accepted.append({"function": self.path.split("/")[3], "event": json.loads(body)})
+                query = dict(urllib.parse.parse_qsl(self.path.partition("?")[2]))
+                fake.accepted.append(
+                    {
+                        "function": self.path.split("?")[0].split("/")[3],
+                        "qualifier": query.get("qualifier"),
+                        "event": json.loads(body),
+                    }
+                )
                 self._answer(202, None, {"x-fc-request-id": f"1-fake-{len(fake.accepted)}"})
 
             def _answer(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:

@@ -414,7 +414,7 @@ def test_invoke_without_secret_signs_with_the_dev_secret(tmp_path: Path) -> None
 def test_invoke_chat_starts_the_web_function(local_env: dict[str, str]) -> None:
     done = _cli("invoke", "chat", "--event", "events/chat-conversations.json", env=local_env)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"conversations": []}
+    assert json.loads(done.stdout) == {"conversations": [], "next_before": None, "skipped": 0}
     assert "HTTP 200" in done.stderr
     ping = _cli("invoke", "chat", "--event", "events/prewarm-manual.json", env=local_env)  # not HTTP: /invoke
     assert ping.returncode == 0 and json.loads(ping.stdout)["status"] == "ok", ping.stderr

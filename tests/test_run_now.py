@@ -43,7 +43,7 @@ def test_run_now_invokes_the_prewarm_function_asynchronously(rt, fc):
     assert fc.rejected == []
     [accepted] = fc.accepted
     event = accepted["event"]
-    assert accepted["function"] == "bailian-fc-prewarm"
+    assert accepted["function"] == "bailian-fc-prewarm" and accepted["qualifier"] is None  # LATEST
     # "by": the run record names the admin who asked, not the async invocation's request id
     assert {k: event[k] for k in ("job", "force", "by", "site_id")} == {
         "job": "app2_prewarm",
@@ -53,6 +53,15 @@ def test_run_now_invokes_the_prewarm_function_asynchronously(rt, fc):
     }
     assert event["run_id"] == body["run_id"] and event["reservation"]  # the run adopts the reservation
     assert list_queue(rt.store) == []  # started, so nothing waits for the next tick
+
+
+def test_run_now_invokes_the_alias_the_timer_serves_signed_with_its_qualifier(rt, fc, monkeypatch):
+    """s.yaml passes vars.alias as PREWARM_FUNCTION_QUALIFIER: "run now" runs the released code; the
+    fake FC checks the signature over the query too, so an unsigned qualifier is a rejection."""
+    monkeypatch.setenv("PREWARM_FUNCTION_QUALIFIER", "live")
+    status, body = run_now({"site_id": "site-002", "force": True})
+    assert status == 202 and body["started"] == "now", body
+    assert fc.rejected == [] and [a["qualifier"] for a in fc.accepted] == ["live"]
 
 
 def test_a_second_run_now_for_the_same_site_gets_the_running_run_id(rt, fc):

@@ -126,12 +126,21 @@ def signed_headers(
 
 
 def invoke_async(
-    endpoint: str, function_name: str, payload: bytes, credentials: Credentials, *, timeout: float = 5.0
+    endpoint: str,
+    function_name: str,
+    payload: bytes,
+    credentials: Credentials,
+    *,
+    qualifier: str | None = None,
+    timeout: float = 5.0,
 ) -> str:
-    """Queue one asynchronous invocation of ``function_name``; FC's request id. InvokeError otherwise."""
+    """Queue one asynchronous invocation of ``function_name`` (at ``qualifier``, a version or alias:
+    InvokeFunction's own parameter; FC's default is LATEST); FC's request id. InvokeError otherwise."""
     if len(payload) > MAX_ASYNC_PAYLOAD:
         raise InvokeError(f"payload of {len(payload)} bytes is over FC's {MAX_ASYNC_PAYLOAD} for async calls")
     url = f"{endpoint}/{API_VERSION}/functions/{quote(function_name, safe='')}/invocations"
+    if qualifier:
+        url += f"?qualifier={quote(qualifier, safe='')}"  # signed with the rest (canonical query)
     headers = signed_headers(
         "POST",
         url,

@@ -60,7 +60,9 @@ def start_on_fc(event: dict[str, Any]) -> str:
         raise InvokeError(
             "no FC endpoint or role credentials (FC_ACCOUNT_ID, FC_REGION, ALIBABA_CLOUD_ACCESS_KEY_*)"
         )
-    return invoke_async(endpoint, name, json.dumps(event).encode(), credentials)
+    # The alias the timer serves (s.yaml vars.alias), so "run now" runs the released code, not LATEST.
+    qualifier = os.environ.get("PREWARM_FUNCTION_QUALIFIER") or None
+    return invoke_async(endpoint, name, json.dumps(event).encode(), credentials, qualifier=qualifier)
 
 
 def start_run(

@@ -74,7 +74,7 @@ DESIGN_ROUTES = [
     .splitlines()
 ]
 # Deploy wiring, not settings: literal or from other resources, never secret.
-WIRING_ENV = {"PYTHONPATH", "PREWARM_FUNCTION_NAME"}
+WIRING_ENV = {"PYTHONPATH", "PREWARM_FUNCTION_NAME", "PREWARM_FUNCTION_QUALIFIER"}
 _EVERY = re.compile(r"^@every\s+(\d+[hm])+$")
 _TZ = re.compile(r"^CRON_TZ=(\S+)\s+(.*)$")
 _REQUIRED_ENV_CALL = re.compile(r"""env\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\)""")
