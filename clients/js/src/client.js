@@ -60,7 +60,7 @@ export function createClient(options) {
       send: (body, opts) => sendChat(chatContext, body, opts),
     },
     conversations: {
-      list: ({ limit } = {}) => call('GET', '/chat/conversations', { query: { limit } }),
+      list: ({ limit, before } = {}) => call('GET', '/chat/conversations', { query: { limit, before } }),
       /** One page of turns, newest first; pass the answer's next_before as `before` for older ones. */
       get: (id, { before, limit } = {}) => call('GET', `/chat/conversations/${seg(id)}`, { query: { before, limit } }),
       remove: (id) => call('DELETE', `/chat/conversations/${seg(id)}`),

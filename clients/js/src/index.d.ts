@@ -78,7 +78,9 @@ export interface Client {
   clock(): Promise<ClockView>;
   chat: { send(body: ChatBody, opts?: { onEvent?: (ev: ChatEvent) => void; manualUtf8?: boolean }): ChatCall };
   conversations: {
-    list(q?: { limit?: number }): Promise<Json>;
+    /** The caller's conversations newest first, a page of `limit`; `before` = the previous page's
+     *  `next_before` (null: no more). `skipped` counts records that could not be read. */
+    list(q?: { limit?: number; before?: string }): Promise<Json>;
     /** Turns newest first, `limit` (1..100, default 20) a page; `before` = the previous page's `next_before`. */
     get(id: string, q?: { before?: string; limit?: number }): Promise<Json>;
     remove(id: string): Promise<null>;
