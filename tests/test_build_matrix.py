@@ -52,7 +52,9 @@ _BUILDS: dict[tuple[str, str], dict[str, build_mod.Report]] = {}
 def built(store: str, data: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, build_mod.Report]:
     """The reports of one configuration, building it on first use (chat/admin from the PostgreSQL build)."""
     if (store, data) not in _BUILDS:
-        names = ["chat", "apps", "prewarm", "admin"] if data == "postgresql" else ["apps", "prewarm"]
+        names = (
+            ["chat", "apps", "prewarm", "admin"] if data == "postgresql" else list(build_mod.DATA_FUNCTIONS)
+        )
         out = tmp_path_factory.mktemp(f"{store}-{data}")
         reports = build_mod.build(names, root=ROOT, out=out, store=store, data=data)
         _BUILDS[(store, data)] = {r.function: r for r in reports}

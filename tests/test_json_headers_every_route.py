@@ -30,7 +30,14 @@ AUTH = Authenticator(SECRET, "bailian-fc", "bailian-fc")
 PLATFORM = AUTH.mint("admin-1", "site-001", "admin", platform=True)
 MANAGER = AUTH.mint("mgr-1", "site-001", "manager")
 STAFF = AUTH.mint("user-1", "site-001", "staff")
-PATH_VALUES = {"job": "app2_prewarm", "app": "app6_note_analysis", "conversation_id": "c" + "0" * 22}
+PATH_VALUES = {
+    "job": "app2_prewarm",
+    "app": "app6_note_analysis",
+    "conversation_id": "c" + "0" * 22,
+    "turn_id": "t" + "0" * 22,
+    "site_id": "site-001",
+    "request_id": "0" * 32,
+}
 METHODS = ("get", "post", "put", "patch", "delete")
 
 

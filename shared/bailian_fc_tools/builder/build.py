@@ -98,6 +98,25 @@ API_ZIP_LIMIT_MB = 100  # FC3: zipped + Base64 package sent inline through the S
 UNZIPPED_BUDGET_MB = 500  # project budget for the unpacked dir (cold start reads it)
 BUILD_INFO = ".bailian-build.json"
 _NO_DIST = re.compile(r"No matching distribution found for ([^\s]+)")
+# The same, said by the resolver when a lock's constraint pins the version (``-c``).
+_NO_DIST_PINNED = re.compile(r"no matching distributions available for your environment:\s+(\S+)")
+_CONSTRAINT = re.compile(r"The user requested \(constraint\) (\S+)")
+
+
+FROM_SDIST = ".from-sdist"  # beside a wheel the build made from an sdist (its hash is not the index's)
+
+
+def _sdist_only(text: str) -> str | None:
+    """The requirement pip found no wheel for, with the lock's pin when one applies."""
+    if found := _NO_DIST.search(text):
+        return found.group(1)
+    if not (found := _NO_DIST_PINNED.search(text)):
+        return None
+    from bailian_fc_tools.builder.lock import canonical
+
+    name = canonical(found.group(1))
+    pins = [c for c in _CONSTRAINT.findall(text) if canonical(re.split("[=<>!~]", c)[0]) == name]
+    return pins[0] if pins else found.group(1)
 
 
 class BuildError(RuntimeError):
@@ -230,17 +249,17 @@ def fill_wheelhouse(
         result = _pip([*base, *reqs])
         if result.returncode == 0:
             return
-        missing = _NO_DIST.search(result.stdout + result.stderr)
+        missing = _sdist_only(result.stdout + result.stderr)
         if not missing:
             raise BuildError(f"pip download failed:\n{_tail(result)}")
-        _build_pure_wheel(missing.group(1), wheelhouse)
+        _build_pure_wheel(missing, wheelhouse)
     raise BuildError("too many sdist-only requirements")
 
 
 def _build_pure_wheel(spec: str, wheelhouse: Path) -> None:
     """Build an sdist-only requirement into a py3-none-any wheel, the C compiler disabled."""
     progress(f"{spec}: no wheel on the index, building a pure-Python wheel from its sdist")
-    env = {**os.environ, "CC": "false", "CXX": "false", "LDSHARED": "false"}
+    env = {**os.environ, "CC": "false", "CXX": "false", "LDSHARED": "false", "SOURCE_DATE_EPOCH": "315532800"}
     with tempfile.TemporaryDirectory() as tmp:
         result = _pip(["wheel", "--no-deps", "--no-cache-dir", "--wheel-dir", tmp, spec], env=env)
         wheels = list(Path(tmp).glob("*.whl"))
@@ -255,6 +274,8 @@ def _build_pure_wheel(spec: str, wheelhouse: Path) -> None:
                     "not FC's: build it on Linux x86_64 with the target Python, or ship it as a layer"
                 )
             shutil.move(str(wheel), wheelhouse / wheel.name)
+            # Built here, so its bytes are this machine's: the lock holds it to its version only.
+            (wheelhouse / (wheel.name + FROM_SDIST)).write_text(spec + "\n", encoding="utf-8")
 
 
 def target_env(version: str) -> dict[str, str]:
@@ -485,7 +506,10 @@ def build(
             report.warnings.append("no `strip` here: extension modules keep their symbol tables (bigger zip)")
         # The store adapter (and psycopg where shipped) is imported under the target Python before
         # compiling: its SDK is on every cold start's path, and FC's /code is read-only.
-        warm = (*WARM_IMPORTS.get(name, ()), f"bailian_fc.store.{STORE_SCHEMES[kind].adapter}")
+        # OSS (the native store) only: botocore's and tablestore's bytecode would take S3 and Tablestore
+        # builds with psycopg past the 12 MB budget; those compile their SDK on a cold start.
+        adapter = (f"bailian_fc.store.{STORE_SCHEMES[kind].adapter}",) if kind == "oss" else ()
+        warm = (*WARM_IMPORTS.get(name, ()), *adapter)
         warm += ("psycopg",) if (report.code_dir / "python" / "psycopg").is_dir() else ()
         if compile_pyc and precompile(report.code_dir, version, warm) is None:
             report.warnings.append(f"no python{version} here to precompile: FC compiles on each cold start")

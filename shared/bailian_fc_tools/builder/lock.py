@@ -127,15 +127,21 @@ def installed(target: Path) -> dict[str, str]:
     return found
 
 
-def shipped(target: Path, wheelhouse: Path, python: str, platform: str) -> list[Pin]:
-    """Each distribution in ``target`` with the sha256 of the wheel it came from."""
+def shipped(
+    target: Path, wheelhouse: Path, python: str, platform: str, *, for_lock: bool = False
+) -> list[Pin]:
+    """Each distribution in ``target`` with the sha256 of the wheel it came from; a wheel this
+    machine built from an sdist (oss2, crcmod) carries no hash outside the lock itself, since
+    another machine's build of the same sdist has other bytes: it is held to its version."""
     ranked = target_tags(python, platform)
     pins = []
     for name, version in sorted(installed(target).items()):
         wheel = wheel_for(name, version, wheelhouse, ranked)
         if wheel is None:
             raise LockError(f"{name} {version} is installed but no target wheel for it is in {wheelhouse}")
-        pins.append(Pin(name, version, hashlib.sha256(wheel.read_bytes()).hexdigest()))
+        built_here = (wheel.parent / (wheel.name + ".from-sdist")).exists()
+        digest = "" if built_here and not for_lock else hashlib.sha256(wheel.read_bytes()).hexdigest()
+        pins.append(Pin(name, version, digest))
     return pins
 
 
@@ -231,7 +237,7 @@ def make_lock(root: Path, python: str, platform: str, wheelhouse: Path, *, refre
     with tempfile.TemporaryDirectory(prefix="bailian-lock-") as tmp:
         target = Path(tmp) / "python"
         build.install_requirements("lock", target, union, flags, wheelhouse, offline=False)
-        return render(shipped(target, wheelhouse, python, platform), python, platform, inputs)
+        return render(shipped(target, wheelhouse, python, platform, for_lock=True), python, platform, inputs)
 
 
 def register(sub: Any) -> None:
