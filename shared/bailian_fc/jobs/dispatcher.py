@@ -57,6 +57,7 @@ from typing import Any
 
 from ..clock import utc_now
 from ..ids import new_id
+from ..jsonsafe import loads as json_loads
 from ..store.claims import Claim
 from .events import decode_event, manual_fields, run_status, trigger_time
 from .store import Job, JobStore, ResumeState, active_key, claim_key
@@ -459,7 +460,7 @@ class Dispatcher:
         if log.isEnabledFor(level):
             line = {"event": event, "instance": self.instance_id, **fields}
             # fields, not a JSON string inside "message": the JSON handler lifts them to top-level keys
-            plain = json.loads(json.dumps(line, default=_json_default))
+            plain = json_loads(json.dumps(line, default=_json_default))
             log.log(level, "%s %s", event, fields.get("job", ""), extra={"fields": plain})
 
 

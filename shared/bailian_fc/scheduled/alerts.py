@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..jobs.store import JobStore
+from ..jsonsafe import loads as json_loads
 from ..retention import DAY, RetentionRule, id_time, ordered
 from ..runlog import index
 from ..runlog.budget import SPEND_PREFIX, Budgets
@@ -87,7 +88,7 @@ def post_json(url: str, body: dict[str, Any]) -> None:
     data = json.dumps(body, ensure_ascii=False).encode()
     request = urllib.request.Request(url, data, {"Content-Type": "application/json"}, method="POST")
     with urllib.request.urlopen(request, timeout=5) as reply:
-        answer = json.loads(reply.read(65536) or b"{}")
+        answer = json_loads(reply.read(65536) or b"{}")
     if not isinstance(answer, dict) or answer.get("errcode", 0) != 0:
         raise RuntimeError(f"webhook refused the message: {str(answer)[:200]}")
 

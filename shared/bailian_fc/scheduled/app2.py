@@ -42,6 +42,7 @@ from ..catalogue.registry import CATALOGUE
 from ..ids import SAFE_ID_PATTERN
 from ..jobs.day_start import before_day_start, next_day_start
 from ..jobs.dispatcher import JobRun
+from ..jsonsafe import loads as json_loads
 from ..venue.ranges import RANGES
 
 log = logging.getLogger("bailian_fc.scheduled")
@@ -227,7 +228,7 @@ class App2Prewarm:
             summary["error"] = f"stopped: {tally.stopped}"
         elif not complete:
             run.save_resume({"done": sorted(tally.done)})
-        log.info("app2 prewarm summary", extra={"fields": json.loads(json.dumps(summary, default=str))})
+        log.info("app2 prewarm summary", extra={"fields": json_loads(json.dumps(summary, default=str))})
         return summary
 
     def waiting(self, sites: list[str]) -> dict[str, str]:
